@@ -1,0 +1,78 @@
+"""Database engines and migrations: SQLite by default, PostgreSQL when a URL names it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether the URL names an SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine with the settings this platform relies on.
+
+    SQLite runs in WAL mode with a busy timeout, so the CLI can import into a service's
+    database while the running platform's outbox relay reads it.
+    """
+    if is_sqlite(url):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine, timeout_s: float = 2.0) -> None:
+    """Raise unless the database answers a trivial query within the timeout."""
+
+    async def _select_one() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    await asyncio.wait_for(_select_one(), timeout_s)
+
+
+def _alembic_config(migrations_package: str, connection: Connection) -> Any:
+    from importlib import resources
+
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files(migrations_package)))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade_database(engine: AsyncEngine, migrations_package: str) -> None:
+    """Apply the service's Alembic migrations up to head (safe to run again)."""
+    from alembic import command
+
+    def _upgrade(connection: Connection) -> None:
+        command.upgrade(_alembic_config(migrations_package, connection), "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)

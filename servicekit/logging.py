@@ -1,0 +1,109 @@
+"""JSON logs with a correlation id, and a last line of defence against leaking an NRN.
+
+Services never log a national register number on purpose; the redaction filter is there
+for the message nobody thought about (an exception echoing its input, say).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import orjson
+
+_correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "correlation_id", default=None
+)
+
+# 11 digits, optionally written as YY.MM.DD-XXX.CC.
+_NRN_CANDIDATE = re.compile(r"(?<!\d)(\d{2})\.?(\d{2})\.?(\d{2})-?(\d{3})\.?(\d{2})(?!\d)")
+REDACTED = "[redacted-nrn]"
+
+
+def _is_ssin(first9: str, check: str) -> bool:
+    # Belgian national register check digits: 97 - (n mod 97), with "2" prefixed
+    # to the nine digits for people born in 2000 or later.
+    value = int(check)
+    return value == 97 - int(first9) % 97 or value == 97 - int("2" + first9) % 97
+
+
+def redact_national_numbers(text: str) -> str:
+    """Replace every 11-digit run with valid national-register check digits."""
+
+    def replace(match: re.Match[str]) -> str:
+        digits = "".join(match.groups())
+        return REDACTED if _is_ssin(digits[:9], digits[9:]) else match.group(0)
+
+    return _NRN_CANDIDATE.sub(replace, text)
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id of the request, run or message being handled, if any."""
+    return _correlation_id.get()
+
+
+@contextmanager
+def correlation_scope(correlation_id: str | None = None) -> Iterator[str]:
+    """Tag every log line (and every event published) inside the block with one id."""
+    value = correlation_id or uuid.uuid4().hex
+    token = _correlation_id.set(value)
+    try:
+        yield value
+    finally:
+        _correlation_id.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, correlation id, extras."""
+
+    _RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact_national_numbers(record.getMessage()),
+        }
+        correlation_id = current_correlation_id()
+        if correlation_id:
+            entry["correlation_id"] = correlation_id
+        for key, value in record.__dict__.items():
+            if key not in self._RESERVED and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = redact_national_numbers(self.formatException(record.exc_info))
+        text = orjson.dumps(entry, default=str).decode()
+        return redact_national_numbers(text)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """Readable lines for a person at a terminal, still redacted."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_national_numbers(super().format(record))
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    """Send every logger's records to stderr in the chosen format (idempotent)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else ConsoleFormatter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_skaart", False):
+            root.removeHandler(existing)
+    handler._skaart = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # Client libraries are chatty at INFO (every partition assignment, every connect).
+    for noisy in ("aiokafka", "faststream", "uvicorn.access", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,221 @@
+"""Consuming in batches, exactly one effect per event, and failures parked not lost.
+
+Per batch: one database transaction applies every message's effect and records each
+event id in the inbox table, then the offsets are committed. A redelivered event (the
+process died between the database commit and the offset commit) finds its id in the
+inbox and has no second effect.
+
+When the batch transaction fails, the batch is replayed one message at a time, each
+with bounded retries and exponential backoff; a message that still fails is published
+to the dead-letter topic *before* the offsets move past it, and the consumer goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.base import Event, event_class_for_type
+from contracts.envelope import Envelope
+from servicekit import metrics
+from servicekit.logging import correlation_scope
+from servicekit.messaging.dead_letters import DeadLetters
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    """A decoded message: its envelope, its event, and where it came from."""
+
+    envelope: Envelope
+    event: Event
+    topic: str
+    partition: int
+    offset: int
+
+
+EventHandler = Callable[[AsyncSession, Any], Awaitable[None]]
+"""A use case applying one event inside the batch's transaction: `(session, event)`."""
+
+BatchHook = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
+"""Runs once per batch, in its transaction: `before` prefetches, `after` flushes writes."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one consumer group of a service reads and which handler applies each event."""
+
+    name: str
+    topics: tuple[str, ...]
+    handlers: Mapping[type[Event], EventHandler]
+    description: str = ""
+    before_batch: BatchHook | None = None
+    after_batch: BatchHook | None = None
+
+
+class PoisonMessage(ValueError):
+    """A message that can never be processed as it is (bad headers or payload)."""
+
+
+class InboxConsumer:
+    """Applies batches of records through a subscription's handlers, idempotently."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        subscription: Subscription,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox_table: sa.Table,
+        dead_letters: DeadLetters,
+        max_attempts: int = 4,
+        retry_backoff_s: float = 0.2,
+        on_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self._service = service
+        self._subscription = subscription
+        self._sessions = sessions
+        self._inbox = inbox_table
+        self._dead_letters = dead_letters
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+        self._on_committed = on_committed
+        self._handled_types = {cls.event_type: cls for cls in subscription.handlers}
+
+    @property
+    def name(self) -> str:
+        """The subscription's name (the inbox's consumer column)."""
+        return self._subscription.name
+
+    async def handle_batch(self, records: Sequence[Any]) -> None:
+        """Apply a batch; returns when every record is applied, skipped or dead-lettered."""
+        started = time.perf_counter()
+        decoded: list[tuple[Any, ReceivedEvent | None]] = []
+        for record in records:
+            try:
+                decoded.append((record, self._decode(record)))
+            except PoisonMessage as error:
+                await self._dead_letters.park(record, error, attempts=1)
+        applicable = [(record, event) for record, event in decoded if event is not None]
+        if applicable:
+            try:
+                await self._apply([event for _, event in applicable if event is not None])
+            except Exception:
+                log.warning(
+                    "batch failed; replaying its messages one by one",
+                    exc_info=True,
+                    extra={"consumer": self.name, "size": len(applicable)},
+                )
+                for record, event in applicable:
+                    assert event is not None
+                    await self._apply_one_with_retries(record, event)
+        metrics.BATCH_SECONDS.labels(self._service, self.name).observe(
+            time.perf_counter() - started
+        )
+
+    def _decode(self, record: Any) -> ReceivedEvent | None:
+        try:
+            envelope = Envelope.from_headers(record.headers or ())
+        except (ValueError, ValidationError) as error:
+            raise PoisonMessage(f"invalid CloudEvents headers: {error}") from error
+        event_class = self._handled_types.get(envelope.type)
+        if event_class is None:
+            if event_class_for_type(envelope.type) is None:
+                log.warning(
+                    "unknown event type ignored",
+                    extra={"event_type": envelope.type, "topic": record.topic},
+                )
+            metrics.MESSAGES_IGNORED.labels(self._service, self.name, record.topic).inc()
+            return None
+        try:
+            event = event_class.model_validate_json(record.value)
+        except ValidationError as error:
+            raise PoisonMessage(
+                f"{envelope.type} payload does not match its schema: {error}"
+            ) from error
+        return ReceivedEvent(envelope, event, record.topic, record.partition, record.offset)
+
+    async def _apply(self, events: Sequence[ReceivedEvent]) -> None:
+        async with self._sessions() as session, session.begin():
+            already = await self._already_processed(session, [e.envelope.id for e in events])
+            fresh: list[ReceivedEvent] = []
+            for received in events:
+                if received.envelope.id in already:
+                    metrics.MESSAGES_DUPLICATE.labels(
+                        self._service, self.name, received.topic
+                    ).inc()
+                    continue
+                already.add(received.envelope.id)
+                fresh.append(received)
+            subscription = self._subscription
+            if fresh and subscription.before_batch:
+                await subscription.before_batch(session, [e.event for e in fresh])
+            for received in fresh:
+                handler = subscription.handlers[type(received.event)]
+                with correlation_scope(received.envelope.correlationid or received.envelope.id):
+                    await handler(session, received.event)
+            if fresh and subscription.after_batch:
+                await subscription.after_batch(session, [e.event for e in fresh])
+            if fresh:
+                now = datetime.now(UTC)
+                await session.execute(
+                    sa.insert(self._inbox),
+                    [
+                        {
+                            "consumer": self.name,
+                            "event_id": e.envelope.id,
+                            "topic": e.topic,
+                            "partition": e.partition,
+                            "offset": e.offset,
+                            "processed_at": now,
+                        }
+                        for e in fresh
+                    ],
+                )
+        for received in fresh:
+            metrics.MESSAGES_CONSUMED.labels(self._service, self.name, received.topic).inc()
+        if fresh and self._on_committed:
+            self._on_committed()
+
+    async def _already_processed(self, session: AsyncSession, event_ids: list[str]) -> set[str]:
+        inbox = self._inbox
+        rows = await session.execute(
+            sa.select(inbox.c.event_id).where(
+                inbox.c.consumer == self.name, inbox.c.event_id.in_(event_ids)
+            )
+        )
+        return set(rows.scalars())
+
+    async def _apply_one_with_retries(self, record: Any, event: ReceivedEvent) -> None:
+        delay = self._retry_backoff_s
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._apply([event])
+                return
+            except Exception as error:
+                metrics.MESSAGES_FAILED.labels(self._service, self.name, record.topic).inc()
+                if attempt == self._max_attempts:
+                    await self._dead_letters.park(record, error, attempts=attempt)
+                    return
+                log.warning(
+                    "message failed; retrying",
+                    extra={
+                        "consumer": self.name,
+                        "topic": record.topic,
+                        "offset": record.offset,
+                        "attempt": attempt,
+                        "error_type": type(error).__name__,
+                    },
+                )
+                await asyncio.sleep(delay)
+                delay *= 2

@@ -1,0 +1,74 @@
+"""Transactional outbox: events are rows committed with the state change that caused them.
+
+A handler calls `outbox.add(session, event)` inside its unit of work; nothing reaches the
+broker until that transaction commits, and nothing committed is ever lost: the relay
+(`servicekit.messaging.relay`) publishes every unpublished row, then deletes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.base import Event
+from contracts.envelope import Envelope
+from contracts.topics import topic_for_event
+from servicekit.logging import current_correlation_id
+
+
+class Outbox:
+    """Writes a service's events into its outbox table, in the caller's transaction."""
+
+    def __init__(self, table: sa.Table, source: str) -> None:
+        self._table = table
+        self._source = source
+        self._listeners: list[Callable[[], None]] = []
+
+    @property
+    def table(self) -> sa.Table:
+        """The outbox table."""
+        return self._table
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Register a callback (the relay's wake-up) for `notify_committed`."""
+        self._listeners.append(listener)
+
+    def notify_committed(self) -> None:
+        """Tell in-process relays that new rows are committed, so they publish now."""
+        for listener in self._listeners:
+            listener()
+
+    def row_for(self, event: Event, *, now: datetime | None = None) -> dict[str, object]:
+        """The outbox row for one event (its envelope, key and JSON value)."""
+        spec = topic_for_event(type(event))
+        key = event.partition_key()
+        envelope = Envelope(
+            source=self._source,
+            type=event.event_type,
+            subject=event.subject(),
+            time=now or datetime.now(UTC),
+            correlationid=current_correlation_id(),
+        )
+        return {
+            "event_id": envelope.id,
+            "topic": spec.name,
+            "message_key": key,
+            "headers": [[name, value.decode()] for name, value in envelope.to_headers()],
+            "payload": event.model_dump_json().encode(),
+            "created_at": envelope.time,
+        }
+
+    async def add(self, session: AsyncSession, event: Event) -> None:
+        """Queue one event in the caller's transaction."""
+        await self.add_all(session, [event])
+
+    async def add_all(self, session: AsyncSession, events: Iterable[Event]) -> int:
+        """Queue several events in the caller's transaction, in order (one round trip)."""
+        now = datetime.now(UTC)
+        rows = [self.row_for(event, now=now) for event in events]
+        if rows:
+            await session.execute(sa.insert(self._table), rows)
+        return len(rows)

@@ -1,0 +1,96 @@
+"""Wiring an `InboxConsumer` to a FastStream batch subscriber with explicit acknowledgement."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.security import SASLScram256, SASLScram512
+from faststream.security import BaseSecurity
+
+from servicekit.messaging.inbox import InboxConsumer
+from servicekit.messaging.kafka_clients import bootstrap_servers, security_options
+from servicekit.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+async def _raw_records(message: Any) -> Any:
+    # The inbox decodes and validates each record itself, so one malformed message
+    # becomes a dead letter instead of failing FastStream's decoding of the whole batch.
+    return message.raw_message
+
+
+def _security(settings: KafkaSettings) -> BaseSecurity | None:
+    if settings.security_protocol == "PLAINTEXT":
+        return None
+    options = security_options(settings)
+    ssl_context = options.get("ssl_context")
+    if settings.security_protocol == "SSL":
+        return BaseSecurity(ssl_context=ssl_context)
+    scram = SASLScram512 if settings.sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
+    return scram(
+        username=options["sasl_plain_username"] or "",
+        password=options["sasl_plain_password"] or "",
+        ssl_context=ssl_context,
+    )
+
+
+def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
+    """A FastStream broker for a service's subscribers; it never creates topics."""
+    return KafkaBroker(
+        bootstrap_servers(settings),
+        client_id=client_id,
+        allow_auto_create_topics=False,
+        acks="all",
+        enable_idempotence=settings.enable_idempotence,
+        security=_security(settings),
+        logger=logging.getLogger(f"faststream.{client_id}"),
+        graceful_timeout=15.0,
+    )
+
+
+def register_batch_subscriber(
+    broker: KafkaBroker,
+    consumer: InboxConsumer,
+    *,
+    group_id: str,
+    topics: tuple[str, ...],
+    settings: KafkaSettings,
+    description: str,
+) -> None:
+    """Subscribe `consumer` to `topics` in `group_id`, committing offsets after each batch.
+
+    Ack policy MANUAL: offsets are committed only after the batch's database transaction
+    committed (or its failures were dead-lettered). Offset reset `earliest`: a new group
+    reads the topic from its start rather than silently skipping what came before it.
+    """
+    subscriber = broker.subscriber(
+        *topics,
+        group_id=group_id,
+        batch=True,
+        max_records=settings.consumer_batch_size,
+        batch_timeout_ms=100,
+        fetch_max_wait_ms=100,
+        ack_policy=AckPolicy.MANUAL,
+        auto_offset_reset="earliest",
+        decoder=_raw_records,
+        description=description,
+    )
+
+    @subscriber
+    async def handle(records: Any, message: KafkaMessage) -> None:
+        try:
+            await consumer.handle_batch(records)
+        except Exception:
+            # The database or the dead-letter topic is unreachable: nothing of this batch
+            # may be skipped, so rewind to its first record after a pause (not a hot loop).
+            log.exception("batch could not be applied; it will be redelivered")
+            await asyncio.sleep(settings.handler_retry_backoff_s * 10)
+            await message.nack()
+            return
+        await message.ack()

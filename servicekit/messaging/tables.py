@@ -1,0 +1,58 @@
+"""The outbox and inbox tables every producing or consuming service has in its database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+OUTBOX_TABLE = "outbox_messages"
+INBOX_TABLE = "inbox_messages"
+
+
+def _outbox_columns() -> list[sa.Column[Any]]:
+    return [
+        # BigInteger on PostgreSQL, INTEGER on SQLite (where only INTEGER autoincrements).
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("message_key", sa.String(200), nullable=False),
+        sa.Column("headers", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+def _inbox_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(200), primary_key=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
+def add_messaging_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
+    """Declare the outbox and inbox on a service's metadata; returns (outbox, inbox)."""
+    outbox = sa.Table(OUTBOX_TABLE, metadata, *_outbox_columns())
+    inbox = sa.Table(INBOX_TABLE, metadata, *_inbox_columns())
+    return outbox, inbox
+
+
+def create_messaging_tables(op: Any) -> None:
+    """Alembic: create both tables (called from each service's first migration)."""
+    op.create_table(OUTBOX_TABLE, *_outbox_columns())
+    op.create_table(INBOX_TABLE, *_inbox_columns())
+
+
+def drop_messaging_tables(op: Any) -> None:
+    """Alembic: the downgrade of `create_messaging_tables`."""
+    op.drop_table(INBOX_TABLE)
+    op.drop_table(OUTBOX_TABLE)

@@ -1,0 +1,171 @@
+"""A service's running parts: database, outbox relay, subscribers; started and stopped together.
+
+The same runtime runs alone in microservices mode (`skaart serve SERVICE`) and beside the
+four others in monolithic mode (`skaart up`): each keeps its own database, producer and
+consumer groups, so the components still talk only over the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from servicekit.database import create_engine, ping, session_factory, upgrade_database
+from servicekit.messaging.dead_letters import DeadLetters
+from servicekit.messaging.inbox import InboxConsumer, Subscription
+from servicekit.messaging.kafka_clients import create_producer
+from servicekit.messaging.outbox import Outbox
+from servicekit.messaging.relay import OutboxRelay
+from servicekit.messaging.subscribers import create_broker, register_batch_subscriber
+from servicekit.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceTables:
+    """The service's metadata with its outbox and inbox tables."""
+
+    metadata: sa.MetaData
+    outbox: sa.Table
+    inbox: sa.Table
+
+
+@dataclass
+class ServiceRuntime:
+    """Database, outbox relay and subscribers of one service."""
+
+    name: str
+    database_url: str
+    kafka: KafkaSettings
+    tables: ServiceTables
+    migrations_package: str
+    subscriptions: list[Subscription] = field(default_factory=list)
+    engine: AsyncEngine = field(init=False)
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    outbox: Outbox = field(init=False)
+    consumers: list[InboxConsumer] = field(init=False, default_factory=list)
+    _producer: AIOKafkaProducer | None = field(init=False, default=None)
+    _broker: KafkaBroker | None = field(init=False, default=None)
+    _relay: OutboxRelay | None = field(init=False, default=None)
+    _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _lag_task: asyncio.Task[None] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.engine = create_engine(self.database_url)
+        self.sessions = session_factory(self.engine)
+        self.outbox = Outbox(self.tables.outbox, source=f"/skaart/{self.name}")
+
+    def subscribe(self, subscription: Subscription) -> None:
+        """Add a consumer group (call before `start`)."""
+        self.subscriptions.append(subscription)
+
+    def group_id(self, subscription: Subscription) -> str:
+        """Consumer group of a subscription: `<service>.<subscription>`."""
+        return f"{self.name}.{subscription.name}"
+
+    async def migrate(self) -> None:
+        """Bring the service's database to the newest migration."""
+        await upgrade_database(self.engine, self.migrations_package)
+
+    async def start(self, *, migrate: bool = True, relay: bool = True) -> None:
+        """Migrate, then start the producer, the relay and the subscribers."""
+        if migrate:
+            await self.migrate()
+        self._producer = create_producer(self.kafka, client_id=self.name)
+        await self._producer.start()
+        if relay:
+            self._relay = OutboxRelay(
+                service=self.name,
+                table=self.tables.outbox,
+                sessions=self.sessions,
+                producer=self._producer,
+            )
+            self.outbox.on_commit(self._relay.wake)
+            self._relay_task = asyncio.create_task(self._relay.run(), name=f"{self.name}-relay")
+            self._lag_task = asyncio.create_task(self._measure_lag(), name=f"{self.name}-lag")
+        if self.subscriptions:
+            self._broker = create_broker(self.kafka, client_id=self.name)
+            for subscription in self.subscriptions:
+                consumer = InboxConsumer(
+                    service=self.name,
+                    subscription=subscription,
+                    sessions=self.sessions,
+                    inbox_table=self.tables.inbox,
+                    dead_letters=DeadLetters(
+                        service=self.name, consumer=subscription.name, producer=self._producer
+                    ),
+                    max_attempts=self.kafka.handler_max_attempts,
+                    retry_backoff_s=self.kafka.handler_retry_backoff_s,
+                    on_committed=self.outbox.notify_committed,
+                )
+                self.consumers.append(consumer)
+                register_batch_subscriber(
+                    self._broker,
+                    consumer,
+                    group_id=self.group_id(subscription),
+                    topics=subscription.topics,
+                    settings=self.kafka,
+                    description=subscription.description,
+                )
+            await self._broker.start()
+        log.info("service started", extra={"service": self.name})
+
+    async def stop(self) -> None:
+        """Stop subscribers first (offsets of finished batches committed), then the relay."""
+        if self._broker is not None:
+            await self._broker.stop()
+            self._broker = None
+        if self._relay is not None:
+            self._relay.stop()
+        for task in (self._relay_task, self._lag_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._relay_task = self._lag_task = None
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+        await self.engine.dispose()
+        log.info("service stopped", extra={"service": self.name})
+
+    async def readiness(self) -> dict[str, str]:
+        """`ok` or the error, for the database and the broker."""
+        checks: dict[str, str] = {}
+        try:
+            await ping(self.engine)
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"unreachable: {type(error).__name__}"
+        if self._producer is None:
+            checks["broker"] = "not started"
+        else:
+            try:
+                await asyncio.wait_for(self._producer.client.fetch_all_metadata(), 2.0)
+                checks["broker"] = "ok"
+            except Exception as error:
+                checks["broker"] = f"unreachable: {type(error).__name__}"
+        return checks
+
+    async def publish_pending_now(self) -> int:
+        """Publish the outbox until it is empty (used by one-shot commands and tests)."""
+        assert self._relay is not None, "start(relay=True) first"
+        total = 0
+        while published := await self._relay.publish_pending():
+            total += published
+        return total
+
+    async def _measure_lag(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            if self._relay is not None:
+                with contextlib.suppress(Exception):
+                    await self._relay.measure_lag()

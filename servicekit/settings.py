@@ -1,0 +1,85 @@
+"""Settings shared by every service, read from environment variables.
+
+Every default is the embedded one (a laptop in monolithic mode): nothing is read at
+import time; a service's factory builds its settings object and passes it down.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    """Development enables the embedded broker and development-only helpers."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class PlatformSettings(BaseSettings):
+    """Settings that hold for the whole platform (prefix `SKAART_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="SKAART_", extra="ignore")
+
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="`development` allows the embedded broker and plaintext Kafka.",
+    )
+    data_dir: Path = Field(
+        default=Path(".skaart"),
+        description="Where monolithic mode keeps its SQLite files and runtime state.",
+    )
+    log_level: str = Field(default="INFO", description="Root log level.")
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="`json` for machines (the default), `console` for people."
+    )
+    http_host: str = Field(default="127.0.0.1", description="HTTP listen address.")
+    http_port: int = Field(default=8000, description="HTTP listen port.")
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach the broker (prefix `KAFKA_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str | None = Field(
+        default=None,
+        description="Broker list. Unset in monolithic mode: the embedded broker is started.",
+    )
+    enable_idempotence: bool = Field(
+        default=True,
+        description="Idempotent producer. On for Apache Kafka; the embedded broker refuses "
+        "it (InitProducerId), so monolithic mode turns it off.",
+    )
+    security_protocol: Literal["PLAINTEXT", "SASL_SSL", "SSL"] = Field(
+        default="PLAINTEXT", description="PLAINTEXT only in development."
+    )
+    sasl_mechanism: str = Field(default="SCRAM-SHA-512", description="SASL mechanism.")
+    sasl_username: str | None = Field(default=None, description="SASL user (the service's).")
+    sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle to verify the broker.")
+    replication_factor: int = Field(
+        default=1, description="Replication factor used when this platform creates topics."
+    )
+    consumer_batch_size: int = Field(default=500, description="Max records per consumed batch.")
+    handler_max_attempts: int = Field(
+        default=4, description="Attempts per failing message before it is dead-lettered."
+    )
+    handler_retry_backoff_s: float = Field(
+        default=0.2, description="First retry delay; doubles per attempt."
+    )
+
+
+def sqlite_url(data_dir: Path, service: str) -> str:
+    """The embedded default: one SQLite file per service under the data folder."""
+    return f"sqlite+aiosqlite:///{(data_dir / f'{service}.db').resolve()}"
+
+
+def service_database_url(service: str, configured: str | None, platform: PlatformSettings) -> str:
+    """The configured database URL, or the service's own SQLite file when none is set."""
+    return configured or sqlite_url(platform.data_dir, service.replace("-", "_"))

@@ -1,0 +1,1 @@
+"""fiches: provider, practice and offer fiches; what the public directory shows."""

@@ -1,0 +1,151 @@
+"""Loading and saving provider fiches; never commits (the unit of work does)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.base import Event
+from contracts.events.fiches import DepublicationReason
+from contracts.events.registry import ProfessionRecord
+from fiches.adapters.tables import provider_fiches
+from fiches.domain.provider_fiche import ProviderFiche
+from servicekit.messaging.outbox import Outbox
+
+_SESSION_KEY = "provider_fiche_repository"
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _from_row(row: Any) -> ProviderFiche:
+    return ProviderFiche(
+        fiche_id=row.fiche_id,
+        professional_id=row.professional_id,
+        official_last_name=row.official_last_name,
+        official_first_name=row.official_first_name,
+        language=row.language,
+        professions=tuple(ProfessionRecord.model_validate(p) for p in row.professions),
+        practice_ban=row.practice_ban,
+        deceased=row.deceased,
+        may_practise=row.may_practise,
+        registry_version=_aware(row.registry_version),
+        published=row.published,
+        revision=row.revision,
+        depublication_reason=(
+            DepublicationReason(row.depublication_reason) if row.depublication_reason else None
+        ),
+    )
+
+
+def _to_row(fiche: ProviderFiche) -> dict[str, Any]:
+    return {
+        "fiche_id": fiche.fiche_id,
+        "professional_id": fiche.professional_id,
+        "official_last_name": fiche.official_last_name,
+        "official_first_name": fiche.official_first_name,
+        "search_name": f"{fiche.official_first_name} {fiche.official_last_name}".lower(),
+        "language": fiche.language,
+        "professions": [p.model_dump(mode="json") for p in fiche.professions],
+        "profession_codes": " ".join(p.profession for p in fiche.public_professions()),
+        "practice_ban": fiche.practice_ban,
+        "deceased": fiche.deceased,
+        "may_practise": fiche.may_practise,
+        "registry_version": fiche.registry_version,
+        "published": fiche.published,
+        "revision": fiche.revision,
+        "depublication_reason": (
+            fiche.depublication_reason.value if fiche.depublication_reason else None
+        ),
+        "updated_at": datetime.now(UTC),
+    }
+
+
+class ProviderFicheRepository:
+    """Provider fiches of one transaction, read once and written once.
+
+    Consumers apply hundreds of events per transaction, so the repository keeps an
+    identity map: `prefetch` loads every fiche a batch touches in one query, and
+    `flush` writes inserts, updates and the fiches' events in one round trip each.
+    It never commits: the consumer's unit of work does.
+    """
+
+    def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
+        self._session = session
+        self._outbox = outbox
+        self._loaded: dict[str, ProviderFiche | None] = {}
+        self._new: dict[str, ProviderFiche] = {}
+        self._dirty: dict[str, ProviderFiche] = {}
+        self._events: list[Event] = []
+
+    @classmethod
+    def of(cls, session: AsyncSession, outbox: Outbox) -> ProviderFicheRepository:
+        """The repository bound to this session (one per transaction)."""
+        repository = session.info.get(_SESSION_KEY)
+        if repository is None:
+            repository = cls(session, outbox)
+            session.info[_SESSION_KEY] = repository
+        return repository  # type: ignore[no-any-return]
+
+    async def prefetch(self, professional_ids: set[str]) -> None:
+        """Load the fiches of these professionals (absent ones are remembered as absent)."""
+        missing = [pid for pid in professional_ids if pid not in self._loaded]
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
+            rows = await self._session.execute(
+                sa.select(provider_fiches).where(provider_fiches.c.professional_id.in_(part))
+            )
+            found = {row.professional_id: _from_row(row) for row in rows}
+            for pid in part:
+                self._loaded[pid] = found.get(pid)
+
+    async def by_professional(self, professional_id: str) -> ProviderFiche | None:
+        """The fiche of a professional, if any."""
+        if professional_id not in self._loaded:
+            await self.prefetch({professional_id})
+        return self._loaded[professional_id]
+
+    def add(self, fiche: ProviderFiche) -> None:
+        """Stage a new fiche and its events."""
+        self._loaded[fiche.professional_id] = fiche
+        self._new[fiche.fiche_id] = fiche
+        self._take_events(fiche)
+
+    def save(self, fiche: ProviderFiche) -> None:
+        """Stage a changed fiche and its events."""
+        if fiche.fiche_id not in self._new:
+            self._dirty[fiche.fiche_id] = fiche
+        self._take_events(fiche)
+
+    def _take_events(self, fiche: ProviderFiche) -> None:
+        self._events.extend(fiche.events)
+        fiche.events.clear()
+
+    async def flush(self) -> None:
+        """Write what was staged, events to the outbox in the order they happened."""
+        if self._new:
+            await self._session.execute(
+                sa.insert(provider_fiches), [_to_row(f) for f in self._new.values()]
+            )
+        if self._dirty:
+            rows = []
+            for fiche in self._dirty.values():
+                row = _to_row(fiche)
+                row["b_fiche_id"] = row.pop("fiche_id")
+                rows.append(row)
+            values = {name: sa.bindparam(name) for name in rows[0] if name != "b_fiche_id"}
+            await self._session.execute(
+                sa.update(provider_fiches)
+                .where(provider_fiches.c.fiche_id == sa.bindparam("b_fiche_id"))
+                .values(values)
+                .execution_options(synchronize_session=False),
+                rows,
+            )
+        await self._outbox.add_all(self._session, self._events)
+        self._new.clear()
+        self._dirty.clear()
+        self._events.clear()

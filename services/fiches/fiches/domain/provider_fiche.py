@@ -1,0 +1,150 @@
+"""The provider fiche: one healthcare professional in the directory.
+
+Authentic-source fields (official names, professions, RIZIV numbers, statuses) change
+only through registry events. Depublication follows the source (DOMAIN.md flow 5):
+a practice ban or death always depublishes; a stopped visa or RIZIV number depublishes
+once no profession remains that may be practised. Reactivation never republishes by
+itself: the provider or the team decides.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from contracts.base import Event
+from contracts.events.fiches import (
+    DepublicationReason,
+    ProviderFicheDepublished,
+    ProviderFichePublished,
+    ProviderFicheUpdated,
+    PublicProfession,
+)
+from contracts.events.registry import (
+    STOP_REASONS,
+    ProfessionalRegistered,
+    ProfessionalStatusChanged,
+    ProfessionalUpdated,
+    ProfessionRecord,
+    StatusChangeReason,
+)
+
+_PERSON_LEVEL_STOPS = frozenset({StatusChangeReason.PRACTICE_BAN, StatusChangeReason.DECEASED})
+
+
+@dataclass
+class ProviderFiche:
+    """A provider fiche and the authentic facts it shows."""
+
+    fiche_id: str
+    professional_id: str
+    official_last_name: str
+    official_first_name: str
+    language: str | None
+    professions: tuple[ProfessionRecord, ...]
+    practice_ban: bool
+    deceased: bool
+    may_practise: bool
+    registry_version: datetime
+    published: bool = False
+    revision: int = 0
+    depublication_reason: DepublicationReason | None = None
+    events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def register(cls, event: ProfessionalRegistered, *, now: datetime | None = None) -> ProviderFiche:
+        """A new fiche for a new professional; published when they may practise."""
+        fiche = cls(
+            fiche_id=str(uuid.uuid4()),
+            professional_id=event.professional_id,
+            official_last_name=event.last_name,
+            official_first_name=event.first_name,
+            language=event.language,
+            professions=event.professions,
+            practice_ban=event.practice_ban,
+            deceased=event.deceased,
+            may_practise=event.may_practise,
+            registry_version=event.source_version,
+        )
+        if event.may_practise:
+            fiche._publish(now or datetime.now(UTC))
+        return fiche
+
+    def _is_stale(self, version: datetime) -> bool:
+        return version < self.registry_version
+
+    def apply_update(self, event: ProfessionalUpdated, *, now: datetime | None = None) -> None:
+        """New authentic facts; a published fiche publishes an update."""
+        if self._is_stale(event.source_version):
+            return
+        self.official_last_name = event.last_name
+        self.official_first_name = event.first_name
+        self.language = event.language
+        self.professions = event.professions
+        self.practice_ban = event.practice_ban
+        self.deceased = event.deceased
+        self.may_practise = event.may_practise
+        self.registry_version = event.source_version
+        if self.published:
+            self.revision += 1
+            self.events.append(ProviderFicheUpdated(**self._public_facts(now)))  # type: ignore[arg-type]
+
+    def apply_status_change(
+        self, event: ProfessionalStatusChanged, *, now: datetime | None = None
+    ) -> None:
+        """Depublish on a stop the source reports; never republish on reactivation."""
+        if self._is_stale(event.source_version):
+            return
+        self.may_practise = event.may_practise
+        self.registry_version = event.source_version
+        if event.reason not in STOP_REASONS or not self.published:
+            return
+        if event.reason in _PERSON_LEVEL_STOPS or not event.may_practise:
+            self.depublish(DepublicationReason(event.reason.value), now=now)
+
+    def depublish(self, reason: DepublicationReason, *, now: datetime | None = None) -> None:
+        """Take the fiche out of every public read."""
+        if not self.published:
+            return
+        self.published = False
+        self.depublication_reason = reason
+        self.events.append(
+            ProviderFicheDepublished(
+                fiche_id=self.fiche_id,
+                professional_id=self.professional_id,
+                reason=reason,
+                occurred_at=now or datetime.now(UTC),
+            )
+        )
+
+    def public_professions(self) -> tuple[PublicProfession, ...]:
+        """The professions the public sees: those that may be practised."""
+        return tuple(
+            PublicProfession(
+                profession=p.profession,
+                riziv_number=p.riziv_number,
+                qualification_code=p.qualification_code,
+                convention=p.convention,
+                diplomas=p.diplomas,
+            )
+            for p in self.professions
+            if p.may_practise()
+        )
+
+    def _public_facts(self, now: datetime | None) -> dict[str, object]:
+        return {
+            "fiche_id": self.fiche_id,
+            "professional_id": self.professional_id,
+            "official_last_name": self.official_last_name,
+            "official_first_name": self.official_first_name,
+            "professions": self.public_professions(),
+            "revision": self.revision,
+            "occurred_at": now or datetime.now(UTC),
+        }
+
+    def _publish(self, now: datetime) -> None:
+        self.published = True
+        self.depublication_reason = None
+        self.revision += 1
+        self.events.append(ProviderFichePublished(**self._public_facts(now)))  # type: ignore[arg-type]

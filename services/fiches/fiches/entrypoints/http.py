@@ -1,0 +1,108 @@
+"""fiches' public HTTP API: published provider fiches (nothing else is ever shown)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from contracts.events.fiches import PublicProfession
+from contracts.events.registry import ProfessionRecord
+from fiches.adapters.tables import provider_fiches
+from fiches.config import FichesSettings
+from servicekit.runtime import ServiceRuntime
+
+
+class ProviderFicheRead(BaseModel):
+    """A published provider fiche as the public sees it."""
+
+    fiche_id: str
+    professional_id: str
+    official_last_name: str = Field(description="From the authentic source (read-only).")
+    official_first_name: str = Field(description="From the authentic source (read-only).")
+    language: str | None
+    professions: list[PublicProfession]
+    revision: int
+
+
+class ProviderFichePage(BaseModel):
+    """One page of published provider fiches."""
+
+    items: list[ProviderFicheRead]
+    total: int
+    limit: int
+    offset: int
+
+
+def _read_model(row: Any) -> ProviderFicheRead:
+    professions = [ProfessionRecord.model_validate(p) for p in row.professions]
+    return ProviderFicheRead(
+        fiche_id=row.fiche_id,
+        professional_id=row.professional_id,
+        official_last_name=row.official_last_name,
+        official_first_name=row.official_first_name,
+        language=row.language,
+        professions=[
+            PublicProfession(**p.model_dump(include=set(PublicProfession.model_fields)))
+            for p in professions
+            if p.may_practise()
+        ],
+        revision=row.revision,
+    )
+
+
+def public_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRouter:
+    """Public reads: only published fiches; anything else is 404."""
+    router = APIRouter(prefix="/api/fiches", tags=["public: provider fiches"])
+
+    @router.get("/providers/{fiche_id}", summary="A published provider fiche")
+    async def get_provider(fiche_id: str) -> ProviderFicheRead:
+        async with runtime.sessions() as session:
+            row = (
+                await session.execute(
+                    sa.select(provider_fiches).where(
+                        provider_fiches.c.fiche_id == fiche_id, provider_fiches.c.published
+                    )
+                )
+            ).first()
+        if row is None:
+            raise HTTPException(
+                404,
+                f"no published provider fiche with id {fiche_id}; search published fiches at "
+                "/api/fiches/providers",
+            )
+        return _read_model(row)
+
+    @router.get("/providers", summary="Published provider fiches, filtered")
+    async def list_providers(
+        profession: Annotated[str | None, Query(description="Profession code, e.g. nurse")] = None,
+        name: Annotated[str | None, Query(description="Part of the official name")] = None,
+        professional_id: Annotated[str | None, Query(description="Registry id")] = None,
+        limit: Annotated[int, Query(ge=1)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> ProviderFichePage:
+        limit = min(limit, settings.public_page_size_max)
+        table = provider_fiches
+        conditions: list[Any] = [table.c.published]
+        if profession:
+            conditions.append((" " + table.c.profession_codes + " ").contains(f" {profession} "))
+        if name:
+            for part in name.lower().split():
+                conditions.append(table.c.search_name.contains(part, autoescape=True))
+        if professional_id:
+            conditions.append(table.c.professional_id == professional_id)
+        async with runtime.sessions() as session:
+            total = await session.scalar(sa.select(sa.func.count()).where(*conditions))
+            rows = await session.execute(
+                sa.select(table)
+                .where(*conditions)
+                .order_by(table.c.official_last_name, table.c.official_first_name, table.c.fiche_id)
+                .limit(limit)
+                .offset(offset)
+            )
+            items = [_read_model(row) for row in rows]
+        return ProviderFichePage(items=items, total=total or 0, limit=limit, offset=offset)
+
+    return router

@@ -1,0 +1,90 @@
+"""Use cases driven by registry-sync's events: keep provider fiches in step with the source."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.base import Event
+from contracts.events.registry import (
+    ProfessionalRegistered,
+    ProfessionalStatusChanged,
+    ProfessionalUpdated,
+)
+from fiches.adapters.provider_repository import ProviderFicheRepository
+from fiches.domain.provider_fiche import ProviderFiche
+from servicekit.messaging.inbox import Subscription
+from servicekit.messaging.outbox import Outbox
+
+
+class RegistryEventHandlers:
+    """One method per registry event; all run inside the consumer's batch transaction."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+
+    def _repository(self, session: AsyncSession) -> ProviderFicheRepository:
+        return ProviderFicheRepository.of(session, self._outbox)
+
+    async def before_batch(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        """Load every fiche the batch touches in one query."""
+        ids = {getattr(event, "professional_id", "") for event in events}
+        await self._repository(session).prefetch(ids - {""})
+
+    async def after_batch(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        """Write the batch's fiches and events."""
+        await self._repository(session).flush()
+
+    async def professional_registered(
+        self, session: AsyncSession, event: ProfessionalRegistered
+    ) -> None:
+        """Create the provider fiche, published if the person may practise."""
+        repository = self._repository(session)
+        existing = await repository.by_professional(event.professional_id)
+        if existing is not None:
+            # Registered again (the source state was rebuilt): the facts are an update.
+            existing.apply_update(ProfessionalUpdated(**event.model_dump()))
+            repository.save(existing)
+            return
+        repository.add(ProviderFiche.register(event))
+
+    async def professional_updated(self, session: AsyncSession, event: ProfessionalUpdated) -> None:
+        """Refresh the authentic fields."""
+        repository = self._repository(session)
+        fiche = await repository.by_professional(event.professional_id)
+        if fiche is None:
+            # The registration is older than the topic's retention: register from the facts.
+            repository.add(ProviderFiche.register(ProfessionalRegistered(**event.model_dump())))
+            return
+        fiche.apply_update(event)
+        repository.save(fiche)
+
+    async def professional_status_changed(
+        self, session: AsyncSession, event: ProfessionalStatusChanged
+    ) -> None:
+        """Depublish on a stop; record a reactivation without republishing."""
+        repository = self._repository(session)
+        fiche = await repository.by_professional(event.professional_id)
+        if fiche is None:
+            raise LookupError(
+                f"status change for unknown professional {event.professional_id}: "
+                "its registration never reached fiches"
+            )
+        fiche.apply_status_change(event)
+        repository.save(fiche)
+
+    def subscription(self) -> Subscription:
+        """The consumer group reading `registry.professionals.v1`."""
+        return Subscription(
+            name="registry-professionals",
+            topics=(ProfessionalRegistered.topic,),
+            handlers={
+                ProfessionalRegistered: self.professional_registered,
+                ProfessionalUpdated: self.professional_updated,
+                ProfessionalStatusChanged: self.professional_status_changed,
+            },
+            description="Keeps provider fiches in step with the authentic source.",
+            before_batch=self.before_batch,
+            after_batch=self.after_batch,
+        )

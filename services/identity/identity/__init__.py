@@ -1,0 +1,1 @@
+"""identity: professional and citizen login, e-mail activation, sessions and tokens."""

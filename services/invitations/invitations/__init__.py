@@ -1,0 +1,1 @@
+"""invitations: e-mail link invitations to link an offer to a practice."""

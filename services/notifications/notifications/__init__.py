@@ -1,0 +1,1 @@
+"""notifications: e-mail delivery of the events that should reach a person."""

@@ -1,0 +1,38 @@
+"""registry-sync's tables: the last known state of every professional, and sync runs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from servicekit.messaging.tables import add_messaging_tables
+from servicekit.runtime import ServiceTables
+
+metadata = sa.MetaData()
+
+professionals = sa.Table(
+    "professionals",
+    metadata,
+    sa.Column("professional_id", sa.String(36), primary_key=True),
+    # HMAC-SHA256 of the national register number: the number itself is never stored.
+    sa.Column("nrn_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("source_version", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("facts", sa.JSON(), nullable=False),
+    sa.Column("removed", sa.Boolean(), nullable=False, default=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("source", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("counts", sa.JSON(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+)
+
+outbox, inbox = add_messaging_tables(metadata)
+
+TABLES = ServiceTables(metadata=metadata, outbox=outbox, inbox=inbox)

@@ -1,0 +1,30 @@
+"""registry-sync settings (prefix `REGISTRY_SYNC_`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Only ever used in development mode: production refuses to start without a real key.
+DEVELOPMENT_NRN_HMAC_KEY = "development-only-nrn-key-do-not-use-in-production"
+
+
+class RegistrySyncSettings(BaseSettings):
+    """How registry-sync stores state and pseudonymises national register numbers."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_SYNC_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="Database URL; default: an SQLite file in the data folder."
+    )
+    nrn_hmac_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_NRN_HMAC_KEY),
+        description="Secret key of the keyed hash of national register numbers (shared "
+        "with identity). Must be set outside development.",
+    )
+    import_chunk_size: int = Field(
+        default=1000, description="Professionals applied per database transaction."
+    )
+    max_reported_errors: int = Field(
+        default=20, description="How many invalid lines an import reports in detail."
+    )

@@ -1,0 +1,148 @@
+"""What changed for one professional between the known state and a new source record.
+
+Pure functions: given the facts registry-sync knew and the facts the source now states,
+return the events to publish. Status changes are named at the level they happened: a
+practice ban or a death concerns the person (all professions), a visa or RIZIV change
+concerns one profession.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.base import Event
+from contracts.events.registry import (
+    ProfessionalRegistered,
+    ProfessionalStatusChanged,
+    ProfessionalUpdated,
+    ProfessionRecord,
+    RegistrationStatus,
+    StatusChangeReason,
+)
+
+
+@dataclass(frozen=True)
+class ProfessionalFacts:
+    """What registry-sync knows of a person (no national register number)."""
+
+    last_name: str
+    first_name: str
+    language: str | None
+    practice_ban: bool
+    deceased: bool
+    professions: tuple[ProfessionRecord, ...]
+
+    def active_professions(self) -> tuple[str, ...]:
+        """Profession codes that may be practised (none at all under a ban or after death)."""
+        if self.practice_ban or self.deceased:
+            return ()
+        return tuple(p.profession for p in self.professions if p.may_practise())
+
+    def may_practise(self) -> bool:
+        """At least one profession may be practised."""
+        return bool(self.active_professions())
+
+    def to_json(self) -> dict[str, object]:
+        """Storable form."""
+        return {
+            "last_name": self.last_name,
+            "first_name": self.first_name,
+            "language": self.language,
+            "practice_ban": self.practice_ban,
+            "deceased": self.deceased,
+            "professions": [p.model_dump(mode="json") for p in self.professions],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ProfessionalFacts:
+        """Inverse of `to_json`."""
+        professions = data["professions"]
+        assert isinstance(professions, list)
+        return cls(
+            last_name=str(data["last_name"]),
+            first_name=str(data["first_name"]),
+            language=data["language"] if isinstance(data["language"], str) else None,
+            practice_ban=bool(data["practice_ban"]),
+            deceased=bool(data["deceased"]),
+            professions=tuple(ProfessionRecord.model_validate(p) for p in professions),
+        )
+
+
+def _facts_payload(professional_id: str, facts: ProfessionalFacts, version: datetime) -> dict[str, object]:
+    return {
+        "professional_id": professional_id,
+        "last_name": facts.last_name,
+        "first_name": facts.first_name,
+        "language": facts.language,
+        "practice_ban": facts.practice_ban,
+        "deceased": facts.deceased,
+        "professions": facts.professions,
+        "may_practise": facts.may_practise(),
+        "source_version": version,
+    }
+
+
+def registration_events(professional_id: str, facts: ProfessionalFacts, version: datetime) -> list[Event]:
+    """A person seen for the first time."""
+    return [ProfessionalRegistered(**_facts_payload(professional_id, facts, version))]  # type: ignore[arg-type]
+
+
+def _status_changes(old: ProfessionalFacts, new: ProfessionalFacts) -> list[tuple[StatusChangeReason, tuple[str, ...]]]:
+    all_codes = tuple(p.profession for p in new.professions)
+    changes: list[tuple[StatusChangeReason, tuple[str, ...]]] = []
+    if new.deceased and not old.deceased:
+        changes.append((StatusChangeReason.DECEASED, all_codes))
+    if new.practice_ban and not old.practice_ban:
+        changes.append((StatusChangeReason.PRACTICE_BAN, all_codes))
+    old_by_code = {p.profession: p for p in old.professions}
+    visa_stopped: list[str] = []
+    riziv_stopped: list[str] = []
+    for profession in new.professions:
+        before = old_by_code.get(profession.profession)
+        if before is None:
+            continue
+        if before.visa_status is RegistrationStatus.ACTIVE and (
+            profession.visa_status is RegistrationStatus.INACTIVE
+        ):
+            visa_stopped.append(profession.profession)
+        elif before.riziv_status is RegistrationStatus.ACTIVE and (
+            profession.riziv_status is not RegistrationStatus.ACTIVE
+        ):
+            riziv_stopped.append(profession.profession)
+    if visa_stopped:
+        changes.append((StatusChangeReason.VISA_INACTIVE, tuple(visa_stopped)))
+    if riziv_stopped:
+        changes.append((StatusChangeReason.RIZIV_STOPPED, tuple(riziv_stopped)))
+    newly_active = tuple(
+        code for code in new.active_professions() if code not in old.active_professions()
+    )
+    if newly_active:
+        changes.append((StatusChangeReason.REACTIVATED, newly_active))
+    return changes
+
+
+def change_events(
+    professional_id: str, old: ProfessionalFacts, new: ProfessionalFacts, version: datetime
+) -> list[Event]:
+    """Events for a known person whose source record changed; empty when nothing did.
+
+    ProfessionalUpdated carries the complete new facts whenever any fact changed (so a
+    consumer never merges), followed by one ProfessionalStatusChanged per reason.
+    """
+    if old == new:
+        return []
+    events: list[Event] = [ProfessionalUpdated(**_facts_payload(professional_id, new, version))]  # type: ignore[arg-type]
+    active = new.active_professions()
+    for reason, professions in _status_changes(old, new):
+        events.append(
+            ProfessionalStatusChanged(
+                professional_id=professional_id,
+                reason=reason,
+                professions=professions,
+                active_professions=active,
+                may_practise=bool(active),
+                source_version=version,
+            )
+        )
+    return events

@@ -1,0 +1,105 @@
+"""The `skaart` command: run the platform, import the source, operate the services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from servicekit.logging import configure_logging
+from servicekit.settings import KafkaSettings, PlatformSettings
+
+app = typer.Typer(
+    help="Sociale Kaart fiches platform.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+console = Console(stderr=True)
+log = logging.getLogger("skaart")
+
+
+def _register_subcommands() -> None:
+    from registry_sync.entrypoints.demo_cli import demo_app
+    from skaart.registry_commands import registry_app
+
+    app.add_typer(registry_app, name="registry")
+    app.add_typer(demo_app, name="demo", help="Generate demo snapshots of the source.")
+
+
+@app.callback()
+def _configure() -> None:
+    platform = PlatformSettings()
+    configure_logging(platform.log_level, platform.log_format)
+
+
+@app.command()
+def up(
+    demo: bool = typer.Option(True, help="Load generated demo data on first start."),
+    demo_count: int = typer.Option(300, help="Professionals in the demo snapshot."),
+) -> None:
+    """Run the whole platform in monolithic mode (embedded broker unless KAFKA_BOOTSTRAP_SERVERS)."""
+    from skaart.up import run_up
+
+    asyncio.run(run_up(PlatformSettings(), KafkaSettings(), demo=demo, demo_count=demo_count))
+
+
+@app.command()
+def serve(service: str = typer.Argument(..., help="identity, fiches, invitations, registry-sync or notifications")) -> None:
+    """Run one service (microservices mode): its API, health and metrics on SKAART_HTTP_PORT."""
+    import uvicorn
+
+    from servicekit.component import standalone_app
+    from skaart.components import BUILDERS
+
+    if service not in BUILDERS:
+        console.print(f"[red]unknown service {service!r}[/red]; choose one of {', '.join(BUILDERS)}")
+        raise typer.Exit(2)
+    platform = PlatformSettings()
+    kafka = KafkaSettings()
+    component = BUILDERS[service](platform, kafka)
+    uvicorn.run(standalone_app(component), host=platform.http_host, port=platform.http_port, log_config=None)
+
+
+@app.command("migrate")
+def migrate(service: str = typer.Argument("all", help="A service name, or all")) -> None:
+    """Apply database migrations (the Kubernetes migration Job runs this)."""
+    from skaart.components import BUILDERS
+
+    names = list(BUILDERS) if service == "all" else [service]
+
+    async def run() -> None:
+        for name in names:
+            component = BUILDERS[name](PlatformSettings(), KafkaSettings())
+            await component.runtime.migrate()
+            await component.runtime.engine.dispose()
+            console.print(f"{name}: database at the newest migration")
+
+    asyncio.run(run())
+
+
+@app.command("create-topics")
+def create_topics() -> None:
+    """Create every topic the contracts declare that the broker lacks."""
+    from servicekit.messaging.kafka_clients import ensure_topics
+
+    created = asyncio.run(ensure_topics(KafkaSettings()))
+    console.print(f"created: {', '.join(created) if created else 'nothing (all topics exist)'}")
+
+
+@app.command("generate-contracts")
+def generate_contracts() -> None:
+    """Regenerate the JSON Schemas and AsyncAPI document in contracts/."""
+    from contracts.generate import main as generate
+
+    generate()
+
+
+def main() -> None:
+    """Entry point of the `skaart` console script."""
+    _register_subcommands()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""`skaart up`: start monolithic mode, load demo data, say where to look."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+import uvicorn
+from rich.console import Console
+from rich.panel import Panel
+
+from servicekit.component import ServiceComponent
+from servicekit.settings import KafkaSettings, PlatformSettings
+from skaart.components import build_all
+from skaart.monolith import choose_broker, monolith_app, prepare_broker_topics, write_runtime_file
+
+log = logging.getLogger(__name__)
+console = Console(stderr=True)
+
+DEMO_SEED = 20260911
+
+
+def write_demo_snapshots(directory: Path, count: int) -> tuple[Path, Path]:
+    """A first snapshot, and a follow-up in which 5% of the people stopped practising."""
+    from registry_sync.simulator.demo_data import (
+        follow_up_snapshot,
+        generate_professionals,
+        write_snapshot,
+    )
+
+    directory.mkdir(parents=True, exist_ok=True)
+    first = directory / "snapshot-1.jsonl"
+    second = directory / "snapshot-2-status-changes.jsonl"
+    write_snapshot(first, generate_professionals(count, DEMO_SEED))
+    changed = follow_up_snapshot(
+        generate_professionals(count, DEMO_SEED),
+        change_percent=5,
+        seed=DEMO_SEED,
+        new_version="2026-11-28T06:00:00Z",
+        total=count,
+    )
+    write_snapshot(second, (record for record, _reason in changed))
+    return first, second
+
+
+async def _load_demo(components: list[ServiceComponent], platform: PlatformSettings, count: int) -> Path | None:
+    from registry_sync.adapters.tables import professionals
+    from registry_sync.config import RegistrySyncSettings
+    from registry_sync.entrypoints.app import nrn_hasher
+    from registry_sync.handlers.import_snapshot import import_snapshot
+
+    registry = next(c for c in components if c.name == "registry-sync").runtime
+    async with registry.sessions() as session:
+        known = await session.scalar(sa.select(sa.func.count()).select_from(professionals))
+    first, second = write_demo_snapshots(platform.data_dir / "demo", count)
+    if known:
+        return second
+    settings = RegistrySyncSettings()
+    summary = await import_snapshot(
+        first, sessions=registry.sessions, outbox=registry.outbox, hasher=nrn_hasher(settings, platform)
+    )
+    log.info("demo data imported", extra={"registered": summary.registered})
+    return second
+
+
+async def run_up(platform: PlatformSettings, kafka: KafkaSettings, *, demo: bool, demo_count: int) -> None:
+    """Run until interrupted."""
+    choice = await choose_broker(platform, kafka)
+    try:
+        await prepare_broker_topics(choice.kafka)
+        components = build_all(platform, choice.kafka)
+        base = f"http://{platform.http_host}:{platform.http_port}"
+
+        async def on_started() -> None:
+            write_runtime_file(platform, choice.kafka)
+            follow_up = await _load_demo(components, platform, demo_count) if demo else None
+            broker = (
+                f"embedded broker on {choice.kafka.bootstrap_servers}"
+                if choice.embedded
+                else f"Kafka at {choice.kafka.bootstrap_servers}"
+            )
+            lines = [
+                f"[bold]Sociale Kaart fiches platform[/bold] — monolithic mode, {broker}",
+                f"Data folder: {platform.data_dir.resolve()}",
+                "",
+                f"API docs:          {base}/docs",
+                f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
+                f"Readiness:         {base}/readyz      Metrics: {base}/metrics",
+                f"Sync runs:         {base}/api/registry-sync/runs",
+            ]
+            if follow_up:
+                lines += [
+                    "",
+                    "Try, from a second terminal in this folder:",
+                    f"  .venv/bin/skaart registry import {follow_up.relative_to(Path.cwd()) if follow_up.is_relative_to(Path.cwd()) else follow_up}",
+                    "  (5% of the demo professionals lost their visa or RIZIV number, got a",
+                    "   practice ban or were reported deceased: their fiches are depublished)",
+                ]
+            console.print(Panel("\n".join(lines), expand=False))
+
+        app = monolith_app(components, on_started=on_started)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=platform.http_host, port=platform.http_port, log_config=None)
+        )
+        await server.serve()
+    finally:
+        if choice.embedded:
+            choice.embedded.stop()

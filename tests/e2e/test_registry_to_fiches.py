@@ -1,0 +1,94 @@
+"""The foundation slice end to end on a real broker: import → published → stops → depublished."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from registry_sync.simulator.demo_data import (
+    follow_up_snapshot,
+    generate_professionals,
+    write_snapshot,
+)
+from servicekit.settings import KafkaSettings
+from tests.support.infrastructure import wait_for
+from tests.support.platform import running_platform
+
+pytestmark = pytest.mark.e2e
+
+COUNT = 200
+SEED = 7
+
+
+async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
+    kafka: KafkaSettings, tmp_path: Path, database_url_factory
+) -> None:
+    first = tmp_path / "snapshot-1.jsonl"
+    write_snapshot(first, generate_professionals(COUNT, SEED))
+    changed = list(
+        follow_up_snapshot(
+            generate_professionals(COUNT, SEED),
+            change_percent=10,
+            seed=SEED,
+            new_version="2026-11-28T06:00:00Z",
+            total=COUNT,
+        )
+    )
+    second = tmp_path / "snapshot-2.jsonl"
+    write_snapshot(second, (record for record, _ in changed))
+    stopped = [(record, reason) for record, reason in changed if reason is not None]
+    assert len(stopped) == COUNT // 10
+    assert {reason for _, reason in stopped} == {
+        "visa_inactive",
+        "riziv_stopped",
+        "practice_ban",
+        "deceased",
+    }
+
+    async with running_platform(kafka, tmp_path, database_url_factory) as platform:
+        summary = await platform.import_file(first)
+        assert summary.registered == COUNT
+
+        async def all_published() -> bool:
+            return await platform.published_total() == COUNT
+
+        await wait_for(all_published, timeout_s=30)
+
+        stopped_ids = {await platform.professional_id_of(r["ssin"]) for r, _ in stopped}
+        kept_record = next(record for record, reason in changed if reason is None)
+        kept_id = await platform.professional_id_of(kept_record["ssin"])
+        one_stopped = await platform.fiche_of(next(iter(stopped_ids)))
+        assert one_stopped is not None
+
+        imported_at = time.monotonic()
+        summary = await platform.import_file(second)
+        assert sum(summary.status_changes.values()) >= len(stopped)
+
+        async def depublished() -> bool:
+            return await platform.published_total() == COUNT - len(stopped)
+
+        await wait_for(depublished, timeout_s=10, interval_s=0.01)
+        elapsed = time.monotonic() - imported_at
+        assert elapsed < 1.0, f"depublication took {elapsed:.2f}s"
+
+        for professional_id in stopped_ids:
+            assert await platform.fiche_of(professional_id) is None
+        assert await platform.fiche_of(kept_id) is not None
+        response = await platform.http.get(f"/api/fiches/providers/{one_stopped['fiche_id']}")
+        assert response.status_code == 404
+        assert "no published provider fiche" in response.json()["detail"]
+
+
+async def test_reimporting_the_same_snapshot_publishes_nothing(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    snapshot = tmp_path / "snapshot.jsonl"
+    write_snapshot(snapshot, generate_professionals(50, SEED))
+    async with running_platform(kafka, tmp_path) as platform:
+        first = await platform.import_file(snapshot)
+        second = await platform.import_file(snapshot)
+    assert first.events_published == 100  # registered + identity pairing per person
+    assert second.events_published == 0
+    assert second.unchanged == 50
