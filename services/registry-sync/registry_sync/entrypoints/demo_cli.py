@@ -171,7 +171,7 @@ def _print_follow_up_summary(
     written: int, reasons: Counter[str], version: str, output: Path, elapsed: float
 ) -> None:
     console = Console()
-    table = Table(title=f"Follow-up snapshot → {output}", title_justify="left")
+    table = Table(title="Follow-up snapshot", title_justify="left")
     table.add_column("stop reason")
     table.add_column("records", justify="right")
     for reason in STOP_REASONS:
@@ -179,7 +179,10 @@ def _print_follow_up_summary(
     table.add_row("[bold]changed[/]", f"[bold]{sum(reasons.values()):,}[/]")
     table.add_row("unchanged", f"{written - sum(reasons.values()):,}")
     console.print(table)
-    console.print(f"{written:,} records, changes at version {version}, {elapsed:.1f} s")
+    console.print(
+        f"{written:,} records, changes at version {version}, in {elapsed:.1f} s → {output}",
+        highlight=False,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,165 @@
+"""Delivery guarantees on a real broker: duplicates, poison messages, crashes between commits."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+
+from contracts.envelope import Envelope
+from contracts.events.fiches import PROVIDERS_TOPIC
+from contracts.events.registry import (
+    PROFESSIONALS_TOPIC,
+    ProfessionalRegistered,
+    ProfessionRecord,
+    RegistrationStatus,
+)
+from fiches.adapters.tables import provider_fiches
+from servicekit import metrics
+from servicekit.messaging.inbox import InboxConsumer
+from servicekit.settings import KafkaSettings
+from tests.support.infrastructure import wait_for
+from tests.support.kafka_reading import header, read_topic
+from tests.support.platform import running_platform
+
+pytestmark = pytest.mark.e2e
+
+
+def _registered(professional_id: str) -> ProfessionalRegistered:
+    return ProfessionalRegistered(
+        professional_id=professional_id,
+        last_name="Segers",
+        first_name="Albert",
+        language="nl",
+        practice_ban=False,
+        deceased=False,
+        professions=(
+            ProfessionRecord(profession="dietitian", visa_status=RegistrationStatus.ACTIVE),
+        ),
+        may_practise=True,
+        source_version=datetime(2026, 11, 27, tzinfo=UTC),
+    )
+
+
+async def _send(kafka: KafkaSettings, event: ProfessionalRegistered, *, event_id: str, value: bytes | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        envelope = Envelope(
+            id=event_id, source="/tests", type=event.event_type, subject=event.partition_key()
+        )
+        await producer.send_and_wait(
+            PROFESSIONALS_TOPIC,
+            key=event.partition_key().encode(),
+            value=value if value is not None else event.model_dump_json().encode(),
+            headers=envelope.to_headers(),
+        )
+    finally:
+        await producer.stop()
+
+
+async def _fiche_count(platform, professional_id: str) -> int:  # type: ignore[no-untyped-def]
+    async with platform.fiches.runtime.sessions() as session:
+        return int(
+            await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(provider_fiches)
+                .where(provider_fiches.c.professional_id == professional_id)
+            )
+            or 0
+        )
+
+
+async def test_the_same_event_delivered_twice_has_one_effect(kafka: KafkaSettings, tmp_path: Path) -> None:
+    professional_id = str(uuid.uuid4())
+    event_id = str(uuid.uuid4())
+    duplicates = metrics.MESSAGES_DUPLICATE.labels("fiches", "registry-professionals", PROFESSIONALS_TOPIC)
+    before = duplicates._value.get()
+    async with running_platform(kafka, tmp_path) as platform:
+        await _send(kafka, _registered(professional_id), event_id=event_id)
+        await wait_for(lambda: platform.fiche_of(professional_id), timeout_s=20)
+        await _send(kafka, _registered(professional_id), event_id=event_id)
+        await wait_for(lambda: _async(duplicates._value.get() > before), timeout_s=10)
+        fiche = await platform.fiche_of(professional_id)
+        assert fiche is not None and fiche["revision"] == 1
+        assert await _fiche_count(platform, professional_id) == 1
+        published = [
+            r for r in await read_topic(kafka, PROVIDERS_TOPIC)
+            if (header(r, "ce_type") or "").endswith("ProviderFichePublished")
+        ]
+    assert len(published) == 1
+
+
+async def _async(value: object) -> object:
+    return value
+
+
+async def test_a_malformed_message_is_dead_lettered_and_the_next_one_still_processed(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    good_id = str(uuid.uuid4())
+    async with running_platform(kafka, tmp_path) as platform:
+        await _send(kafka, _registered(str(uuid.uuid4())), event_id="poison-1", value=b'{"not": "a registration"')
+        await _send(kafka, _registered(good_id), event_id=str(uuid.uuid4()))
+        await wait_for(lambda: platform.fiche_of(good_id), timeout_s=20)
+
+        async def dead_letters() -> list:  # type: ignore[type-arg]
+            return await read_topic(kafka, "deadletter.fiches.v1")
+
+        parked = await wait_for(dead_letters, timeout_s=10)
+    assert len(parked) == 1
+    record = parked[0]
+    assert record.value == b'{"not": "a registration"'
+    assert header(record, "ce_id") == "poison-1"
+    assert header(record, "dlq_original_topic") == PROFESSIONALS_TOPIC
+    assert header(record, "dlq_original_offset") is not None
+    assert header(record, "dlq_original_partition") is not None
+    assert "does not match its schema" in (header(record, "dlq_error_message") or "")
+    assert header(record, "dlq_consumer") == "fiches.registry-professionals"
+
+
+async def test_a_consumer_killed_between_database_commit_and_offset_commit_causes_no_duplicate(
+    kafka: KafkaSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    applied = asyncio.Event()
+    original = InboxConsumer.handle_batch
+
+    async def die_after_database_commit(self: InboxConsumer, records: object) -> None:
+        await original(self, records)  # type: ignore[arg-type]
+        applied.set()
+        # The process dies here: the batch is in the database, its offsets are not committed.
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(InboxConsumer, "handle_batch", die_after_database_commit)
+    data_dir = tmp_path
+    async with running_platform(kafka, data_dir) as platform:
+        for professional_id in ids:
+            await _send(kafka, _registered(professional_id), event_id=str(uuid.uuid4()))
+        await asyncio.wait_for(applied.wait(), 30)
+        first_run_count = sum([await _fiche_count(platform, pid) for pid in ids])
+    assert first_run_count >= 1
+
+    monkeypatch.setattr(InboxConsumer, "handle_batch", original)
+    duplicates = metrics.MESSAGES_DUPLICATE.labels("fiches", "registry-professionals", PROFESSIONALS_TOPIC)
+    before = duplicates._value.get()
+    async with running_platform(kafka, data_dir) as platform:
+        async def all_applied() -> bool:
+            return all([await platform.fiche_of(pid) is not None for pid in ids])
+
+        await wait_for(all_applied, timeout_s=30)
+        await wait_for(lambda: _async(duplicates._value.get() >= before + first_run_count), timeout_s=10)
+        for professional_id in ids:
+            assert await _fiche_count(platform, professional_id) == 1
+        await asyncio.sleep(0.5)  # let the relay publish everything it has
+        published = [
+            r for r in await read_topic(kafka, PROVIDERS_TOPIC)
+            if (header(r, "ce_type") or "").endswith("ProviderFichePublished")
+        ]
+    assert sorted(r.key.decode() for r in published) == sorted({r.key.decode() for r in published})
+    assert len(published) == len(ids)
