@@ -29,7 +29,9 @@ class Envelope(BaseModel):
         description="Unique per event; consumers deduplicate on it.",
     )
     source: str = Field(description="URI reference of the producing service, e.g. /skaart/fiches.")
-    type: str = Field(description="Event type, e.g. be.socialekaart.fiches.ProviderFicheDepublished.")
+    type: str = Field(
+        description="Event type, e.g. be.socialekaart.fiches.ProviderFicheDepublished."
+    )
     subject: str = Field(description="The aggregate the event is about; equals the Kafka key.")
     time: datetime = Field(
         default_factory=lambda: datetime.now(UTC), description="When the event happened."
@@ -56,7 +58,9 @@ class Envelope(BaseModel):
         return headers
 
     @classmethod
-    def from_headers(cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]) -> Envelope:
+    def from_headers(
+        cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]
+    ) -> Envelope:
         """Read an envelope from Kafka headers; raises ValueError naming what is missing."""
         attributes: dict[str, str] = {}
         for name, value in headers:
@@ -64,7 +68,9 @@ class Envelope(BaseModel):
                 attributes[name[len(_HEADER_PREFIX) :]] = value.decode("utf-8", "replace")
         missing = [a for a in ("id", "source", "type", "subject", "time") if a not in attributes]
         if missing:
-            raise ValueError(f"message lacks CloudEvents header(s): {', '.join('ce_' + m for m in missing)}")
+            raise ValueError(
+                f"message lacks CloudEvents header(s): {', '.join('ce_' + m for m in missing)}"
+            )
         if attributes.get("specversion", SPEC_VERSION) != SPEC_VERSION:
             raise ValueError(f"unsupported CloudEvents specversion {attributes['specversion']!r}")
         return cls.model_validate(attributes)

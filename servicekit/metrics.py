@@ -37,9 +37,7 @@ BATCH_SECONDS = Histogram(
 OUTBOX_PUBLISHED = Counter(
     "skaart_outbox_published_total", "Outbox rows published to the broker.", ["service"]
 )
-OUTBOX_LAG = Gauge(
-    "skaart_outbox_lag", "Outbox rows committed but not yet published.", ["service"]
-)
+OUTBOX_LAG = Gauge("skaart_outbox_lag", "Outbox rows committed but not yet published.", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "skaart_outbox_oldest_age_seconds",
     "Age of the oldest unpublished outbox row (0 when empty).",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -21,6 +20,7 @@ log = logging.getLogger("skaart")
 
 def _register_subcommands() -> None:
     from registry_sync.entrypoints.demo_cli import demo_app
+
     from skaart.registry_commands import registry_app
 
     app.add_typer(registry_app, name="registry")
@@ -38,14 +38,18 @@ def up(
     demo: bool = typer.Option(True, help="Load generated demo data on first start."),
     demo_count: int = typer.Option(300, help="Professionals in the demo snapshot."),
 ) -> None:
-    """Run the whole platform in monolithic mode (embedded broker unless KAFKA_BOOTSTRAP_SERVERS)."""
+    """Run the whole platform in monolithic mode, with demo data."""
     from skaart.up import run_up
 
     asyncio.run(run_up(PlatformSettings(), KafkaSettings(), demo=demo, demo_count=demo_count))
 
 
 @app.command()
-def serve(service: str = typer.Argument(..., help="identity, fiches, invitations, registry-sync or notifications")) -> None:
+def serve(
+    service: str = typer.Argument(
+        ..., help="identity, fiches, invitations, registry-sync or notifications"
+    ),
+) -> None:
     """Run one service (microservices mode): its API, health and metrics on SKAART_HTTP_PORT."""
     import uvicorn
 
@@ -53,12 +57,16 @@ def serve(service: str = typer.Argument(..., help="identity, fiches, invitations
     from skaart.components import BUILDERS
 
     if service not in BUILDERS:
-        console.print(f"[red]unknown service {service!r}[/red]; choose one of {', '.join(BUILDERS)}")
+        console.print(
+            f"[red]unknown service {service!r}[/red]; choose one of {', '.join(BUILDERS)}"
+        )
         raise typer.Exit(2)
     platform = PlatformSettings()
     kafka = KafkaSettings()
     component = BUILDERS[service](platform, kafka)
-    uvicorn.run(standalone_app(component), host=platform.http_host, port=platform.http_port, log_config=None)
+    uvicorn.run(
+        standalone_app(component), host=platform.http_host, port=platform.http_port, log_config=None
+    )
 
 
 @app.command("migrate")

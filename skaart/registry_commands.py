@@ -8,17 +8,19 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import typer
+from registry_sync.config import RegistrySyncSettings
+from registry_sync.entrypoints.app import build_component, nrn_hasher
+from registry_sync.handlers.import_snapshot import ImportSummary, SnapshotRejected, import_snapshot
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from registry_sync.config import RegistrySyncSettings
-from registry_sync.entrypoints.app import build_component, nrn_hasher
-from registry_sync.handlers.import_snapshot import ImportSummary, SnapshotRejected, import_snapshot
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.monolith import read_running_platform
 
-registry_app = typer.Typer(help="Feed the authentic source into registry-sync.", no_args_is_help=True)
+registry_app = typer.Typer(
+    help="Feed the authentic source into registry-sync.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
@@ -78,7 +80,9 @@ async def _pending(runtime: object) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).select_from(outbox)) or 0)
 
 
-async def _publish_or_wait(runtime: object, platform: PlatformSettings, kafka: KafkaSettings, wait_s: float) -> None:
+async def _publish_or_wait(
+    runtime: object, platform: PlatformSettings, kafka: KafkaSettings, wait_s: float
+) -> None:
     pending = await _pending(runtime)
     if pending == 0:
         console.print("Nothing to publish: the source and the platform already agree.")
@@ -103,14 +107,19 @@ async def _publish_or_wait(runtime: object, platform: PlatformSettings, kafka: K
             await asyncio.sleep(0.2)
             pending = await _pending(runtime)
     if pending:
-        console.print(f"{pending:,} events still queued after {wait_s:.0f}s; the platform keeps publishing them.")
+        console.print(
+            f"{pending:,} events still queued after {wait_s:.0f}s; "
+            "the platform keeps publishing them."
+        )
     else:
         console.print(f"All events published in {time.monotonic() - started:.1f}s.")
 
 
 @registry_app.command("import")
 def import_command(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Snapshot file (.jsonl or .jsonl.gz)."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Snapshot file (.jsonl or .jsonl.gz)."
+    ),
     wait: float = typer.Option(60.0, help="Seconds to wait for the running platform to publish."),
 ) -> None:
     """Import a full snapshot: validate every line, then apply and publish only what changed."""

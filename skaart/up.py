@@ -44,7 +44,9 @@ def write_demo_snapshots(directory: Path, count: int) -> tuple[Path, Path]:
     return first, second
 
 
-async def _load_demo(components: list[ServiceComponent], platform: PlatformSettings, count: int) -> Path | None:
+async def _load_demo(
+    components: list[ServiceComponent], platform: PlatformSettings, count: int
+) -> Path | None:
     from registry_sync.adapters.tables import professionals
     from registry_sync.config import RegistrySyncSettings
     from registry_sync.entrypoints.app import nrn_hasher
@@ -58,13 +60,22 @@ async def _load_demo(components: list[ServiceComponent], platform: PlatformSetti
         return second
     settings = RegistrySyncSettings()
     summary = await import_snapshot(
-        first, sessions=registry.sessions, outbox=registry.outbox, hasher=nrn_hasher(settings, platform)
+        first,
+        sessions=registry.sessions,
+        outbox=registry.outbox,
+        hasher=nrn_hasher(settings, platform),
     )
     log.info("demo data imported", extra={"registered": summary.registered})
     return second
 
 
-async def run_up(platform: PlatformSettings, kafka: KafkaSettings, *, demo: bool, demo_count: int) -> None:
+def _shown(path: Path) -> Path:
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+
+
+async def run_up(
+    platform: PlatformSettings, kafka: KafkaSettings, *, demo: bool, demo_count: int
+) -> None:
     """Run until interrupted."""
     choice = await choose_broker(platform, kafka)
     try:
@@ -93,7 +104,7 @@ async def run_up(platform: PlatformSettings, kafka: KafkaSettings, *, demo: bool
                 lines += [
                     "",
                     "Try, from a second terminal in this folder:",
-                    f"  .venv/bin/skaart registry import {follow_up.relative_to(Path.cwd()) if follow_up.is_relative_to(Path.cwd()) else follow_up}",
+                    f"  .venv/bin/skaart registry import {_shown(follow_up)}",
                     "  (5% of the demo professionals lost their visa or RIZIV number, got a",
                     "   practice ban or were reported deceased: their fiches are depublished)",
                 ]

@@ -33,7 +33,8 @@ class DeadLetters:
     async def park(self, record: Any, error: BaseException, attempts: int) -> None:
         """Publish the record with its error; returns once the broker acknowledged it."""
         message = redact_national_numbers(f"{type(error).__name__}: {error}")[:_MAX_ERROR_CHARS]
-        headers = list(record.headers or ()) + [
+        headers = [
+            *(record.headers or ()),
             ("dlq_original_topic", record.topic.encode()),
             ("dlq_original_partition", str(record.partition).encode()),
             ("dlq_original_offset", str(record.offset).encode()),

@@ -70,9 +70,7 @@ def create_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer
     return AIOKafkaProducer(**producer_options(settings, client_id))
 
 
-async def ensure_topics(
-    settings: KafkaSettings, specs: list[TopicSpec] | None = None
-) -> list[str]:
+async def ensure_topics(settings: KafkaSettings, specs: list[TopicSpec] | None = None) -> list[str]:
     """Create the registry's topics that do not exist yet; returns the names created.
 
     Topics are never auto-created by producing: this is the only place they come from.
@@ -114,7 +112,9 @@ async def ensure_topics(
 def _topic_configs(spec: TopicSpec, settings: KafkaSettings) -> dict[str, str]:
     configs = {"cleanup.policy": spec.cleanup_policy, "retention.ms": str(spec.retention_ms)}
     if settings.replication_factor > 1:
-        configs["min.insync.replicas"] = str(min(spec.min_insync_replicas, settings.replication_factor))
+        configs["min.insync.replicas"] = str(
+            min(spec.min_insync_replicas, settings.replication_factor)
+        )
     return configs
 
 

@@ -13,6 +13,7 @@ again (at least once), and consumers deduplicate on the CloudEvents id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import zlib
 from datetime import UTC, datetime
@@ -72,23 +73,22 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
             if published == 0 and not self._stopping:
                 self._wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), backoff)
-                except TimeoutError:
-                    pass
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; returns how many were published."""
         table = self._table
         async with self._sessions() as session, session.begin():
-            if session.bind.dialect.name == "postgresql":
+            on_postgresql = session.get_bind().dialect.name == "postgresql"
+            if on_postgresql:
                 got_lock = await session.scalar(
                     sa.select(sa.func.pg_try_advisory_xact_lock(self._lock_key))
                 )
                 if not got_lock:
                     return 0
             query = sa.select(table).order_by(table.c.id).limit(self._batch_size)
-            if session.bind.dialect.name == "postgresql":
+            if on_postgresql:
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).all()
             if not rows:

@@ -9,8 +9,7 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.security import SASLScram256, SASLScram512
-from faststream.security import BaseSecurity
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
 from servicekit.messaging.inbox import InboxConsumer
 from servicekit.messaging.kafka_clients import bootstrap_servers, security_options

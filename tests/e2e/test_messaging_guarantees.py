@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from fiches.adapters.tables import provider_fiches
 
 from contracts.envelope import Envelope
 from contracts.events.fiches import PROVIDERS_TOPIC
@@ -19,7 +20,6 @@ from contracts.events.registry import (
     ProfessionRecord,
     RegistrationStatus,
 )
-from fiches.adapters.tables import provider_fiches
 from servicekit import metrics
 from servicekit.messaging.inbox import InboxConsumer
 from servicekit.settings import KafkaSettings
@@ -46,7 +46,13 @@ def _registered(professional_id: str) -> ProfessionalRegistered:
     )
 
 
-async def _send(kafka: KafkaSettings, event: ProfessionalRegistered, *, event_id: str, value: bytes | None = None) -> None:
+async def _send(
+    kafka: KafkaSettings,
+    event: ProfessionalRegistered,
+    *,
+    event_id: str,
+    value: bytes | None = None,
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
     await producer.start()
     try:
@@ -75,10 +81,14 @@ async def _fiche_count(platform, professional_id: str) -> int:  # type: ignore[n
         )
 
 
-async def test_the_same_event_delivered_twice_has_one_effect(kafka: KafkaSettings, tmp_path: Path) -> None:
+async def test_the_same_event_delivered_twice_has_one_effect(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
     professional_id = str(uuid.uuid4())
     event_id = str(uuid.uuid4())
-    duplicates = metrics.MESSAGES_DUPLICATE.labels("fiches", "registry-professionals", PROFESSIONALS_TOPIC)
+    duplicates = metrics.MESSAGES_DUPLICATE.labels(
+        "fiches", "registry-professionals", PROFESSIONALS_TOPIC
+    )
     before = duplicates._value.get()
     async with running_platform(kafka, tmp_path) as platform:
         await _send(kafka, _registered(professional_id), event_id=event_id)
@@ -89,7 +99,8 @@ async def test_the_same_event_delivered_twice_has_one_effect(kafka: KafkaSetting
         assert fiche is not None and fiche["revision"] == 1
         assert await _fiche_count(platform, professional_id) == 1
         published = [
-            r for r in await read_topic(kafka, PROVIDERS_TOPIC)
+            r
+            for r in await read_topic(kafka, PROVIDERS_TOPIC)
             if (header(r, "ce_type") or "").endswith("ProviderFichePublished")
         ]
     assert len(published) == 1
@@ -104,7 +115,12 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_one_still_proce
 ) -> None:
     good_id = str(uuid.uuid4())
     async with running_platform(kafka, tmp_path) as platform:
-        await _send(kafka, _registered(str(uuid.uuid4())), event_id="poison-1", value=b'{"not": "a registration"')
+        await _send(
+            kafka,
+            _registered(str(uuid.uuid4())),
+            event_id="poison-1",
+            value=b'{"not": "a registration"',
+        )
         await _send(kafka, _registered(good_id), event_id=str(uuid.uuid4()))
         await wait_for(lambda: platform.fiche_of(good_id), timeout_s=20)
 
@@ -146,19 +162,25 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
     assert first_run_count >= 1
 
     monkeypatch.setattr(InboxConsumer, "handle_batch", original)
-    duplicates = metrics.MESSAGES_DUPLICATE.labels("fiches", "registry-professionals", PROFESSIONALS_TOPIC)
+    duplicates = metrics.MESSAGES_DUPLICATE.labels(
+        "fiches", "registry-professionals", PROFESSIONALS_TOPIC
+    )
     before = duplicates._value.get()
     async with running_platform(kafka, data_dir) as platform:
+
         async def all_applied() -> bool:
             return all([await platform.fiche_of(pid) is not None for pid in ids])
 
         await wait_for(all_applied, timeout_s=30)
-        await wait_for(lambda: _async(duplicates._value.get() >= before + first_run_count), timeout_s=10)
+        await wait_for(
+            lambda: _async(duplicates._value.get() >= before + first_run_count), timeout_s=10
+        )
         for professional_id in ids:
             assert await _fiche_count(platform, professional_id) == 1
         await asyncio.sleep(0.5)  # let the relay publish everything it has
         published = [
-            r for r in await read_topic(kafka, PROVIDERS_TOPIC)
+            r
+            for r in await read_topic(kafka, PROVIDERS_TOPIC)
             if (header(r, "ce_type") or "").endswith("ProviderFichePublished")
         ]
     assert sorted(r.key.decode() for r in published) == sorted({r.key.decode() for r in published})

@@ -12,9 +12,7 @@ from servicekit.settings import KafkaSettings
 
 async def read_topic(kafka: KafkaSettings, topic: str, *, settle_s: float = 0.3) -> list[Any]:
     """Every record currently on `topic`, in partition order."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False
-    )
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -29,6 +27,7 @@ async def read_topic(kafka: KafkaSettings, topic: str, *, settle_s: float = 0.3)
         records: list[Any] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
+
         async def behind() -> bool:
             for tp in partitions:
                 if await consumer.position(tp) < end[tp]:

@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
-
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.app import build_component as build_registry_sync
 from registry_sync.entrypoints.app import nrn_hasher
 from registry_sync.handlers.import_snapshot import ImportSummary, import_snapshot
+
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
 
@@ -82,7 +82,9 @@ async def running_platform(
     registry_url = await database_url("registry-sync") if database_url else None
     fiches_url = await database_url("fiches") if database_url else None
     registry = build_registry_sync(platform, kafka, RegistrySyncSettings(database_url=registry_url))
-    fiches = (fiches_factory or build_fiches)(platform, kafka, FichesSettings(database_url=fiches_url))
+    fiches = (fiches_factory or build_fiches)(
+        platform, kafka, FichesSettings(database_url=fiches_url)
+    )
     await registry.runtime.start()
     await fiches.runtime.start()
     app = FastAPI()

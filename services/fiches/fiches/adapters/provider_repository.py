@@ -89,7 +89,7 @@ class ProviderFicheRepository:
         if repository is None:
             repository = cls(session, outbox)
             session.info[_SESSION_KEY] = repository
-        return repository  # type: ignore[no-any-return]
+        return repository
 
     async def prefetch(self, professional_ids: set[str]) -> None:
         """Load the fiches of these professionals (absent ones are remembered as absent)."""
@@ -137,7 +137,7 @@ class ProviderFicheRepository:
                 row = _to_row(fiche)
                 row["b_fiche_id"] = row.pop("fiche_id")
                 rows.append(row)
-            values = {name: sa.bindparam(name) for name in rows[0] if name != "b_fiche_id"}
+            values: dict[str, Any] = {name: sa.bindparam(name) for name in rows[0] if name != "b_fiche_id"}
             await self._session.execute(
                 sa.update(provider_fiches)
                 .where(provider_fiches.c.fiche_id == sa.bindparam("b_fiche_id"))

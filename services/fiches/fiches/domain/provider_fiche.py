@@ -53,7 +53,9 @@ class ProviderFiche:
     events: list[Event] = field(default_factory=list)
 
     @classmethod
-    def register(cls, event: ProfessionalRegistered, *, now: datetime | None = None) -> ProviderFiche:
+    def register(
+        cls, event: ProfessionalRegistered, *, now: datetime | None = None
+    ) -> ProviderFiche:
         """A new fiche for a new professional; published when they may practise."""
         fiche = cls(
             fiche_id=str(uuid.uuid4()),
@@ -88,7 +90,7 @@ class ProviderFiche:
         self.registry_version = event.source_version
         if self.published:
             self.revision += 1
-            self.events.append(ProviderFicheUpdated(**self._public_facts(now)))  # type: ignore[arg-type]
+            self.events.append(ProviderFicheUpdated(**self._public_facts(now)))
 
     def apply_status_change(
         self, event: ProfessionalStatusChanged, *, now: datetime | None = None
@@ -147,4 +149,4 @@ class ProviderFiche:
         self.published = True
         self.depublication_reason = None
         self.revision += 1
-        self.events.append(ProviderFichePublished(**self._public_facts(now)))  # type: ignore[arg-type]
+        self.events.append(ProviderFichePublished(**self._public_facts(now)))

@@ -69,7 +69,9 @@ class ProfessionalFacts:
         )
 
 
-def _facts_payload(professional_id: str, facts: ProfessionalFacts, version: datetime) -> dict[str, object]:
+def _facts_payload(
+    professional_id: str, facts: ProfessionalFacts, version: datetime
+) -> dict[str, object]:
     return {
         "professional_id": professional_id,
         "last_name": facts.last_name,
@@ -83,12 +85,16 @@ def _facts_payload(professional_id: str, facts: ProfessionalFacts, version: date
     }
 
 
-def registration_events(professional_id: str, facts: ProfessionalFacts, version: datetime) -> list[Event]:
+def registration_events(
+    professional_id: str, facts: ProfessionalFacts, version: datetime
+) -> list[Event]:
     """A person seen for the first time."""
-    return [ProfessionalRegistered(**_facts_payload(professional_id, facts, version))]  # type: ignore[arg-type]
+    return [ProfessionalRegistered(**_facts_payload(professional_id, facts, version))]
 
 
-def _status_changes(old: ProfessionalFacts, new: ProfessionalFacts) -> list[tuple[StatusChangeReason, tuple[str, ...]]]:
+def _status_changes(
+    old: ProfessionalFacts, new: ProfessionalFacts
+) -> list[tuple[StatusChangeReason, tuple[str, ...]]]:
     all_codes = tuple(p.profession for p in new.professions)
     changes: list[tuple[StatusChangeReason, tuple[str, ...]]] = []
     if new.deceased and not old.deceased:
@@ -132,7 +138,7 @@ def change_events(
     """
     if old == new:
         return []
-    events: list[Event] = [ProfessionalUpdated(**_facts_payload(professional_id, new, version))]  # type: ignore[arg-type]
+    events: list[Event] = [ProfessionalUpdated(**_facts_payload(professional_id, new, version))]
     active = new.active_professions()
     for reason, professions in _status_changes(old, new):
         events.append(

@@ -46,5 +46,5 @@ def build_component(
 
 
 def create_app() -> FastAPI:
-    """ASGI factory for microservices mode: `uvicorn --factory registry_sync.entrypoints.app:create_app`."""
+    """ASGI factory for microservices mode (`skaart serve registry-sync` uses it too)."""
     return standalone_app(build_component())

@@ -43,7 +43,9 @@ def runs_router(runtime: ServiceRuntime) -> APIRouter:
         async with runtime.sessions() as session:
             row = (await session.execute(sa.select(runs).where(runs.c.run_id == run_id))).first()
         if row is None:
-            raise HTTPException(404, f"no sync run with id {run_id}; list runs at /api/registry-sync/runs")
+            raise HTTPException(
+                404, f"no sync run with id {run_id}; list runs at /api/registry-sync/runs"
+            )
         return SyncRunRead.model_validate(row._mapping)
 
     return router

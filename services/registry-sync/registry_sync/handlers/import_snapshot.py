@@ -109,8 +109,12 @@ def validate_snapshot(
         if parsed.record is not None:
             if parsed.record.removed:
                 line_errors.append(
-                    LineError(parsed.line, "removed", "a snapshot lists who is in the source; "
-                              "leave people out instead of marking them removed")
+                    LineError(
+                        parsed.line,
+                        "removed",
+                        "a snapshot lists who is in the source; "
+                        "leave people out instead of marking them removed",
+                    )
                 )
             # A short prefix of the keyed hash is enough to spot duplicates cheaply.
             key = hasher.hash(parsed.record.ssin)[:24]
@@ -154,8 +158,9 @@ async def _apply_chunk(
     known = {
         row.nrn_hash: row
         for row in await session.execute(
-            sa.select(table.c.professional_id, table.c.nrn_hash, table.c.source_version, table.c.facts)
-            .where(table.c.nrn_hash.in_(hashes))
+            sa.select(
+                table.c.professional_id, table.c.nrn_hash, table.c.source_version, table.c.facts
+            ).where(table.c.nrn_hash.in_(hashes))
         )
     }
     now = datetime.now(UTC)
@@ -178,7 +183,9 @@ async def _apply_chunk(
                 }
             )
             events.extend(registration_events(professional_id, facts, record.version))
-            events.append(ProfessionalIdentified(professional_id=professional_id, nrn_hash=nrn_hash))
+            events.append(
+                ProfessionalIdentified(professional_id=professional_id, nrn_hash=nrn_hash)
+            )
             summary.registered += 1
             continue
         if record.version < _aware(existing.source_version):
