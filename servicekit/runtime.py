@@ -157,9 +157,15 @@ class ServiceRuntime:
 
     async def publish_pending_now(self) -> int:
         """Publish the outbox until it is empty (used by one-shot commands and tests)."""
-        assert self._relay is not None, "start(relay=True) first"
+        assert self._producer is not None, "start() first"
+        relay = self._relay or OutboxRelay(
+            service=self.name,
+            table=self.tables.outbox,
+            sessions=self.sessions,
+            producer=self._producer,
+        )
         total = 0
-        while published := await self._relay.publish_pending():
+        while published := await relay.publish_pending():
             total += published
         return total
 

@@ -88,7 +88,7 @@ async def _publish_or_wait(
         console.print("Nothing to publish: the source and the platform already agree.")
         return
     if kafka.bootstrap_servers:
-        await runtime.start(migrate=False)  # type: ignore[attr-defined]
+        await runtime.start(migrate=False, relay=False)  # type: ignore[attr-defined]
         try:
             published = await runtime.publish_pending_now()  # type: ignore[attr-defined]
         finally:

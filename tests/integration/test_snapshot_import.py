@@ -309,21 +309,30 @@ async def test_a_record_older_than_the_stored_version_changes_nothing_and_counts
     assert _utc(row.source_version) == datetime.fromisoformat(LATER_VERSION)
 
 
-async def test_a_version_with_a_utc_offset_is_compared_as_the_same_instant(
+async def test_reimporting_a_file_whose_versions_carry_a_utc_offset_is_unchanged_not_stale(
     registry: Registry, tmp_path: Path
 ) -> None:
-    # 07:00+01:00 is 06:00Z: the same file again is unchanged, and a record half an hour
-    # later (07:30+01:00 = 06:30Z) is newer, whatever offset it was written with.
-    current = people(3, version="2026-11-28T07:00:00+01:00")
-    path = write_lines(tmp_path / "offset.jsonl", map(as_line, current))
+    path = write_lines(
+        tmp_path / "offset.jsonl",
+        map(as_line, people(3, version="2026-11-28T07:00:00+01:00")),
+    )
     await registry.import_file(path)
 
     again = await registry.import_file(path)
-    assert again.unchanged == 3
-    assert again.stale == 0
 
+    assert again.stale == 0
+    assert again.unchanged == 3
+
+
+async def test_a_newer_record_written_with_a_utc_offset_is_applied(
+    registry: Registry, tmp_path: Path
+) -> None:
+    current = people(3, version="2026-11-28T07:00:00+01:00")  # 06:00Z
+    await registry.import_file(write_lines(tmp_path / "now.jsonl", map(as_line, current)))
     newer = [dict(current[0], version="2026-11-28T07:30:00+01:00", deceased=True), *current[1:]]
+
     summary = await registry.import_file(write_lines(tmp_path / "newer.jsonl", map(as_line, newer)))
+
     assert summary.stale == 0
     assert summary.updated == 1
     assert summary.status_changes == {"deceased": 1}

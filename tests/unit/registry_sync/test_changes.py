@@ -255,3 +255,20 @@ def test_no_event_carries_the_national_register_number_or_birth_date(
     stored = json.dumps(facts_of(after).to_json())
     assert ssin not in stored
     assert birth_date not in stored
+
+
+def test_losing_the_last_practisable_profession_from_the_record_gives_a_status_change() -> None:
+    before = two_professions()
+    before["professions"][1]["visa_status"] = "inactive"
+    after = deepcopy(before)
+    del after["professions"][0]
+    assert facts_of(before).may_practise() is True
+    assert facts_of(after).may_practise() is False
+
+    events = changes(before, after)
+
+    assert events[0].may_practise is False  # type: ignore[attr-defined]
+    stops = status_changes(events)
+    assert stops, "no ProfessionalStatusChanged: the fiche would stay published"
+    assert stops[-1].may_practise is False
+    assert stops[-1].active_professions == ()

@@ -137,7 +137,9 @@ class ProviderFicheRepository:
                 row = _to_row(fiche)
                 row["b_fiche_id"] = row.pop("fiche_id")
                 rows.append(row)
-            values: dict[str, Any] = {name: sa.bindparam(name) for name in rows[0] if name != "b_fiche_id"}
+            values: dict[str, Any] = {
+                name: sa.bindparam(name) for name in rows[0] if name != "b_fiche_id"
+            }
             await self._session.execute(
                 sa.update(provider_fiches)
                 .where(provider_fiches.c.fiche_id == sa.bindparam("b_fiche_id"))

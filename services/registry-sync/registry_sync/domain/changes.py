@@ -102,7 +102,11 @@ def _status_changes(
     if new.practice_ban and not old.practice_ban:
         changes.append((StatusChangeReason.PRACTICE_BAN, all_codes))
     old_by_code = {p.profession: p for p in old.professions}
-    visa_stopped: list[str] = []
+    new_codes = {p.profession for p in new.professions}
+    # A profession that vanished from the record is no longer registered: its visa ended.
+    visa_stopped: list[str] = [
+        p.profession for p in old.professions if p.profession not in new_codes and p.may_practise()
+    ]
     riziv_stopped: list[str] = []
     for profession in new.professions:
         before = old_by_code.get(profession.profession)

@@ -6,7 +6,7 @@ professions.0.riziv_number: check digits do not match" and the operator can fix 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -94,4 +94,5 @@ class SourceProfessional(BaseModel):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("version must carry a time zone, e.g. 2026-11-27T22:00:00Z")
-        return value
+        # Normalised to UTC: SQLite keeps no offset, and versions are compared after storage.
+        return value.astimezone(UTC)

@@ -16,9 +16,11 @@ derived, never remembered:
 * a RIZIV number is drawn from a counter per (profession digit, qualification code)
   pushed through a seeded bijection of the 100,000 five-digit sequences. Each code owns
   a disjoint slice of a digit's sequences, so the person part (first eight digits) is
-  unique too as long as no code outgrows its slice; the full eleven-digit number stays
-  unique until a code has used all 100,000 sequences, after which the profession's next
-  code is used.
+  unique too as long as no code outgrows its slice (true for samples of tens of
+  thousands). The full eleven-digit number is always unique: a code that has used all
+  100,000 sequences takes no more people, who get another code of their profession.
+  Beyond what any real register holds (some 1.9 million people) a profession runs out
+  of codes and generation stops with ValueError.
 """
 
 from __future__ import annotations
@@ -246,11 +248,11 @@ _QUALIFICATION: Final[dict[str, _Weighted[str]]] = {
         ),
         "dentist": (("001", 30), ("004", 50), ("007", 12), ("009", 8)),
         "nurse": (
-            ("401", 45), ("402", 25), ("404", 10), ("405", 7), ("406", 7), ("407", 6),
+            ("401", 40), ("402", 25), ("404", 11), ("405", 8), ("406", 8), ("407", 8),
         ),
         "midwife": (("470", 85), ("471", 15)),
         "physiotherapist": (
-            ("510", 60), ("511", 10), ("512", 15), ("513", 8), ("514", 7),
+            ("510", 50), ("511", 12), ("512", 18), ("513", 10), ("514", 10),
         ),
         "speech_therapist": (("530", 85), ("531", 15)),
         "dietitian": (("550", 80), ("551", 20)),
@@ -322,10 +324,10 @@ _CODE_DIPLOMAS: Final[dict[tuple[str, str], tuple[tuple[str, int], ...]]] = {
     ("nurse", "406"): (("Bijzondere beroepstitel oncologie", 25),),
     ("nurse", "407"): (("Bijzondere beroepstitel intensieve zorg en spoedgevallenzorg", 25),),
     ("midwife", "471"): (("Postgraduaat lactatiekunde", 25),),
-    ("physiotherapist", "511"): (("Postgraduaat pediatrische kinesitherapie", 26),),
-    ("physiotherapist", "512"): (("Postgraduaat manuele therapie", 26),),
-    ("physiotherapist", "513"): (("Postgraduaat cardiorespiratoire kinesitherapie", 26),),
-    ("physiotherapist", "514"): (("Postgraduaat neurologische revalidatie", 26),),
+    ("physiotherapist", "511"): (("Postgraduaat pediatrische kinesitherapie", 25),),
+    ("physiotherapist", "512"): (("Postgraduaat manuele therapie", 25),),
+    ("physiotherapist", "513"): (("Postgraduaat cardiorespiratoire kinesitherapie", 25),),
+    ("physiotherapist", "514"): (("Postgraduaat neurologische revalidatie", 25),),
     ("speech_therapist", "531"): (("Postgraduaat dysfagie", 25),),
     ("dietitian", "551"): (("Postgraduaat diabeteseducator", 25),),
     ("pharmacist", "020"): (("Master in de ziekenhuisfarmacie", 26),),
@@ -460,7 +462,7 @@ class _Generator:
         self._version = version
         self._inactive_share = inactive_share
         today = _snapshot_date(version)
-        self._latest_graduation_year = today.year - 1
+        self._today = today.isoformat()
         youngest = _years_before(today, _YOUNGEST_AGE)
         oldest = _years_before(today, _OLDEST_AGE) + timedelta(days=1)
         self._oldest_ordinal = oldest.toordinal()
@@ -542,25 +544,32 @@ class _Generator:
             diplomas = self._diplomas(profession, code, birth_year)
             if diplomas is not None:
                 return code, diplomas
-        raise ValueError(f"RIZIV numbers exhausted for {profession}: generate fewer people")
+        raise ValueError(
+            f"RIZIV numbers used up for {profession}: the demo holds out to about 1.9 "
+            "million people, generate fewer"
+        )
 
     def _diplomas(self, profession: str, code: str, birth_year: int) -> list[Record] | None:
         """The diplomas behind `code`, or None if the person is too young for them.
 
-        Each diploma comes at its typical age, plus any delay of the ones before it, and
-        never later than the year before the snapshot.
+        Each diploma comes at its typical age plus some delay (which carries over to
+        the next one), before the snapshot date. When the delays would push a diploma
+        past that date it comes at its typical age, or a year after the one before if
+        that is later; only if even that is too late is the person too young.
         """
         rng = self._rng
         diplomas: list[Record] = []
         previous_year, previous_age = birth_year, 0
         for title, age in _DIPLOMA_PLANS[profession, code]:
             delay = _GRADUATION_DELAY.pick(rng)
+            month_day = _GRADUATION_DAY.pick(rng)
             year = previous_year + (age - previous_age) + delay
-            if year > self._latest_graduation_year:
-                year -= delay  # graduate without delay rather than in the future
-                if year > self._latest_graduation_year:
+            # ISO dates with four-digit years compare correctly as strings.
+            if f"{year}{month_day}" >= self._today:
+                year = max(birth_year + age, previous_year + 1)
+                if f"{year}{month_day}" >= self._today:
                     return None
-            diplomas.append({"title": title, "date": f"{year}{_GRADUATION_DAY.pick(rng)}"})
+            diplomas.append({"title": title, "date": f"{year}{month_day}"})
             previous_year, previous_age = year, age
         return diplomas
 
@@ -585,9 +594,10 @@ def generate_professionals(
     except a share `inactive_share` (0 to 1) stopped for one of `STOP_REASONS`. People
     are 25 to 70 years old on the date of `version`.
 
-    Memory stays constant whatever `count` is. Raises ValueError for a negative count,
-    an `inactive_share` outside 0..1, or more people than the birth dates can number
-    (about 16 million).
+    Memory stays constant whatever `count` is. Raises ValueError at once for a negative
+    count, an `inactive_share` outside 0..1, or more people than birth dates and
+    sequences can number (about 16 million); and while generating, once a profession has
+    used up its RIZIV numbers, which happens somewhere near 1.9 million people.
     """
     if count < 0:
         raise ValueError("count must not be negative")
