@@ -1,0 +1,114 @@
+"""The outbox relay on SQLite and PostgreSQL: nothing committed is lost, per-key order holds."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from contracts.events.registry import ProfessionalStatusChanged, StatusChangeReason
+from servicekit.database import create_engine, session_factory
+from servicekit.messaging.outbox import Outbox
+from servicekit.messaging.relay import OutboxRelay
+from servicekit.messaging.tables import add_messaging_tables
+
+
+class RecordingProducer:
+    """Stands in for AIOKafkaProducer.send: records what was sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes]] = []
+
+    async def send(
+        self, topic: str, *, value: bytes, key: bytes, headers: Any
+    ) -> asyncio.Future[None]:
+        self.sent.append((topic, key, value))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+def _event(professional_id: str, n: int) -> ProfessionalStatusChanged:
+    return ProfessionalStatusChanged(
+        professional_id=professional_id,
+        reason=StatusChangeReason.VISA_INACTIVE,
+        professions=("nurse",),
+        active_professions=(),
+        may_practise=False,
+        source_version=datetime(2026, 1, 1, 0, 0, n, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+async def outbox_db(database_url_factory):  # type: ignore[no-untyped-def]
+    url = await database_url_factory("outbox")
+    engine = create_engine(url)
+    metadata = sa.MetaData()
+    outbox_table, _ = add_messaging_tables(metadata)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield engine, outbox_table
+    await engine.dispose()
+
+
+async def test_relay_publishes_every_row_in_insert_order_per_key_and_empties_the_outbox(
+    outbox_db,
+) -> None:  # type: ignore[no-untyped-def]
+    engine, table = outbox_db
+    sessions = session_factory(engine)
+    outbox = Outbox(table, source="/tests")
+    async with sessions() as session, session.begin():
+        await outbox.add_all(session, [_event(f"p{n % 3}", n) for n in range(30)])
+    producer = RecordingProducer()
+    relay = OutboxRelay(
+        service="tests", table=table, sessions=sessions, producer=producer, batch_size=7
+    )  # type: ignore[arg-type]
+    total = 0
+    while published := await relay.publish_pending():
+        total += published
+    assert total == 30
+    for key in (b"p0", b"p1", b"p2"):
+        seconds = [
+            ProfessionalStatusChanged.model_validate_json(v).source_version.second
+            for _, k, v in producer.sent
+            if k == key
+        ]
+        assert seconds == sorted(seconds) and len(seconds) == 10
+    assert await relay.measure_lag() == 0
+
+
+async def test_a_row_committed_after_a_later_row_is_still_published(outbox_db, request) -> None:  # type: ignore[no-untyped-def]
+    engine, table = outbox_db
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: transactions cannot commit out of order")
+    sessions = session_factory(engine)
+    outbox = Outbox(table, source="/tests")
+    producer = RecordingProducer()
+    relay = OutboxRelay(service="tests", table=table, sessions=sessions, producer=producer)  # type: ignore[arg-type]
+    slow = sessions()
+    await slow.begin()
+    await outbox.add(slow, _event("early-id", 1))  # gets the lower id, commits last
+    async with sessions() as fast, fast.begin():
+        await outbox.add(fast, _event("late-id", 2))
+    assert await relay.publish_pending() == 1
+    await slow.commit()
+    await slow.close()
+    assert await relay.publish_pending() == 1
+    assert [key for _, key, _ in producer.sent] == [b"late-id", b"early-id"]
+
+
+async def test_rows_of_a_rolled_back_transaction_are_never_published(outbox_db) -> None:  # type: ignore[no-untyped-def]
+    engine, table = outbox_db
+    sessions = session_factory(engine)
+    outbox = Outbox(table, source="/tests")
+    with pytest.raises(RuntimeError):
+        async with sessions() as session, session.begin():
+            await outbox.add(session, _event("ghost", 1))
+            raise RuntimeError("the state change failed")
+    producer = RecordingProducer()
+    relay = OutboxRelay(service="tests", table=table, sessions=sessions, producer=producer)  # type: ignore[arg-type]
+    assert await relay.publish_pending() == 0
+    assert producer.sent == []
