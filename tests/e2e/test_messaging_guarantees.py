@@ -82,7 +82,7 @@ async def _fiche_count(platform, professional_id: str) -> int:  # type: ignore[n
 
 
 async def test_the_same_event_delivered_twice_has_one_effect(
-    kafka: KafkaSettings, tmp_path: Path
+    kafka: KafkaSettings, tmp_path: Path, database_url_factory
 ) -> None:
     professional_id = str(uuid.uuid4())
     event_id = str(uuid.uuid4())
@@ -90,7 +90,7 @@ async def test_the_same_event_delivered_twice_has_one_effect(
         "fiches", "registry-professionals", PROFESSIONALS_TOPIC
     )
     before = duplicates._value.get()
-    async with running_platform(kafka, tmp_path) as platform:
+    async with running_platform(kafka, tmp_path, database_url_factory) as platform:
         await _send(kafka, _registered(professional_id), event_id=event_id)
         await wait_for(lambda: platform.fiche_of(professional_id), timeout_s=20)
         await _send(kafka, _registered(professional_id), event_id=event_id)
@@ -111,10 +111,10 @@ async def _async(value: object) -> object:
 
 
 async def test_a_malformed_message_is_dead_lettered_and_the_next_one_still_processed(
-    kafka: KafkaSettings, tmp_path: Path
+    kafka: KafkaSettings, tmp_path: Path, database_url_factory
 ) -> None:
     good_id = str(uuid.uuid4())
-    async with running_platform(kafka, tmp_path) as platform:
+    async with running_platform(kafka, tmp_path, database_url_factory) as platform:
         await _send(
             kafka,
             _registered(str(uuid.uuid4())),
@@ -140,7 +140,7 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_one_still_proce
 
 
 async def test_a_consumer_killed_between_database_commit_and_offset_commit_causes_no_duplicate(
-    kafka: KafkaSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kafka: KafkaSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url_factory
 ) -> None:
     ids = [str(uuid.uuid4()) for _ in range(5)]
     applied = asyncio.Event()
@@ -154,7 +154,15 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
 
     monkeypatch.setattr(InboxConsumer, "handle_batch", die_after_database_commit)
     data_dir = tmp_path
-    async with running_platform(kafka, data_dir) as platform:
+    urls: dict[str, str] = {}
+
+    async def same_databases(service: str) -> str:
+        # The restarted consumer must find the database its first life committed to.
+        if service not in urls:
+            urls[service] = await database_url_factory(service)
+        return urls[service]
+
+    async with running_platform(kafka, data_dir, same_databases) as platform:
         for professional_id in ids:
             await _send(kafka, _registered(professional_id), event_id=str(uuid.uuid4()))
         await asyncio.wait_for(applied.wait(), 30)
@@ -166,7 +174,7 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
         "fiches", "registry-professionals", PROFESSIONALS_TOPIC
     )
     before = duplicates._value.get()
-    async with running_platform(kafka, data_dir) as platform:
+    async with running_platform(kafka, data_dir, same_databases) as platform:
 
         async def all_applied() -> bool:
             return all([await platform.fiche_of(pid) is not None for pid in ids])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from registry_sync.simulator.demo_data import (
     write_snapshot,
 )
 
+from servicekit.logging import JsonFormatter
 from servicekit.settings import KafkaSettings
 from tests.support.infrastructure import wait_for
 from tests.support.platform import running_platform
@@ -23,8 +25,9 @@ SEED = 7
 
 
 async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
-    kafka: KafkaSettings, tmp_path: Path, database_url_factory
+    kafka: KafkaSettings, tmp_path: Path, database_url_factory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     first = tmp_path / "snapshot-1.jsonl"
     write_snapshot(first, generate_professionals(COUNT, SEED))
     changed = list(
@@ -79,6 +82,16 @@ async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
         response = await platform.http.get(f"/api/fiches/providers/{one_stopped['fiche_id']}")
         assert response.status_code == 404
         assert "no published provider fiche" in response.json()["detail"]
+
+    # No national register number in any log line of the whole run, formatted or not.
+    ssins = [record["ssin"] for record, _ in changed]
+    formatter = JsonFormatter()
+    logged = "\n".join(
+        f"{record.getMessage()} {record.__dict__} {formatter.format(record)}"
+        for record in caplog.records
+    )
+    assert caplog.records, "the run logged nothing: the check would prove nothing"
+    assert not [ssin for ssin in ssins if ssin in logged]
 
 
 async def test_reimporting_the_same_snapshot_publishes_nothing(
