@@ -19,6 +19,30 @@ CONTENT_TYPE = "application/json"
 _HEADER_PREFIX = "ce_"
 
 
+def binary_headers(
+    *,
+    event_id: str,
+    source: str,
+    event_type: str,
+    subject: str,
+    time: datetime,
+    correlation_id: str | None = None,
+) -> list[tuple[str, str]]:
+    """The Kafka headers of one event, as text (binary content mode)."""
+    headers = [
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_id", event_id),
+        ("ce_source", source),
+        ("ce_type", event_type),
+        ("ce_subject", subject),
+        ("ce_time", time.isoformat()),
+        ("content-type", CONTENT_TYPE),
+    ]
+    if correlation_id:
+        headers.append(("ce_correlationid", correlation_id))
+    return headers
+
+
 class Envelope(BaseModel):
     """The CloudEvents context attributes of one message."""
 
@@ -44,18 +68,15 @@ class Envelope(BaseModel):
 
     def to_headers(self) -> list[tuple[str, bytes]]:
         """Kafka headers for this envelope (binary content mode)."""
-        headers = [
-            ("ce_specversion", self.specversion.encode()),
-            ("ce_id", self.id.encode()),
-            ("ce_source", self.source.encode()),
-            ("ce_type", self.type.encode()),
-            ("ce_subject", self.subject.encode()),
-            ("ce_time", self.time.isoformat().encode()),
-            ("content-type", CONTENT_TYPE.encode()),
-        ]
-        if self.correlationid:
-            headers.append(("ce_correlationid", self.correlationid.encode()))
-        return headers
+        text = binary_headers(
+            event_id=self.id,
+            source=self.source,
+            event_type=self.type,
+            subject=self.subject,
+            time=self.time,
+            correlation_id=self.correlationid,
+        )
+        return [(name, value.encode()) for name, value in text]
 
     @classmethod
     def from_headers(

@@ -6,6 +6,7 @@ from this table, and deploy/ generates Strimzi KafkaTopic and KafkaUser ACLs fro
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -175,6 +176,7 @@ def dead_letter_topic(service: str) -> str:
     return f"deadletter.{service}.v1"
 
 
+@functools.cache
 def topic_for_event(event_class: type[Event]) -> TopicSpec:
     """The topic an event class is published on; fails loudly for an undeclared pairing."""
     spec = TOPICS.get(event_class.topic)

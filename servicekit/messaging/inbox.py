@@ -168,7 +168,7 @@ class InboxConsumer:
                 await subscription.after_batch(session, [e.event for e in fresh])
             if fresh:
                 now = datetime.now(UTC)
-                await session.execute(
+                await (await session.connection()).execute(
                     sa.insert(self._inbox),
                     [
                         {

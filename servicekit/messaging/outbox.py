@@ -7,6 +7,7 @@ broker until that transaction commits, and nothing committed is ever lost: the r
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import Event
-from contracts.envelope import Envelope
+from contracts.envelope import binary_headers
 from contracts.topics import topic_for_event
 from servicekit.logging import current_correlation_id
 
@@ -45,20 +46,23 @@ class Outbox:
         """The outbox row for one event (its envelope, key and JSON value)."""
         spec = topic_for_event(type(event))
         key = event.partition_key()
-        envelope = Envelope(
+        event_id = str(uuid.uuid4())
+        time = now or datetime.now(UTC)
+        headers = binary_headers(
+            event_id=event_id,
             source=self._source,
-            type=event.event_type,
+            event_type=event.event_type,
             subject=event.subject(),
-            time=now or datetime.now(UTC),
-            correlationid=current_correlation_id(),
+            time=time,
+            correlation_id=current_correlation_id(),
         )
         return {
-            "event_id": envelope.id,
+            "event_id": event_id,
             "topic": spec.name,
             "message_key": key,
-            "headers": [[name, value.decode()] for name, value in envelope.to_headers()],
-            "payload": event.model_dump_json().encode(),
-            "created_at": envelope.time,
+            "headers": headers,
+            "payload": event.__pydantic_serializer__.to_json(event),
+            "created_at": time,
         }
 
     async def add(self, session: AsyncSession, event: Event) -> None:
@@ -70,5 +74,7 @@ class Outbox:
         now = datetime.now(UTC)
         rows = [self.row_for(event, now=now) for event in events]
         if rows:
-            await session.execute(sa.insert(self._table), rows)
+            # Core execution on the session's connection: the ORM layer adds nothing to a
+            # plain table insert but per-row bookkeeping.
+            await (await session.connection()).execute(sa.insert(self._table), rows)
         return len(rows)

@@ -37,7 +37,7 @@ class OutboxRelay:
         table: sa.Table,
         sessions: async_sessionmaker[AsyncSession],
         producer: AIOKafkaProducer,
-        batch_size: int = 1000,
+        batch_size: int = 5000,
         poll_interval_s: float = 0.1,
     ) -> None:
         self._service = service

@@ -128,7 +128,7 @@ class ProviderFicheRepository:
     async def flush(self) -> None:
         """Write what was staged, events to the outbox in the order they happened."""
         if self._new:
-            await self._session.execute(
+            await (await self._session.connection()).execute(
                 sa.insert(provider_fiches), [_to_row(f) for f in self._new.values()]
             )
         if self._dirty:
@@ -140,7 +140,7 @@ class ProviderFicheRepository:
             values: dict[str, Any] = {
                 name: sa.bindparam(name) for name in rows[0] if name != "b_fiche_id"
             }
-            await self._session.execute(
+            await (await self._session.connection()).execute(
                 sa.update(provider_fiches)
                 .where(provider_fiches.c.fiche_id == sa.bindparam("b_fiche_id"))
                 .values(values)

@@ -61,15 +61,19 @@ def read_snapshot(path: Path, *, position: list[int] | None = None) -> Iterator[
 def parse_line(number: int, line: bytes) -> ParsedLine:
     """Parse and validate one JSON line of the source format."""
     try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError as error:
-        return ParsedLine(number, None, (LineError(number, "(line)", f"not valid JSON: {error}"),))
-    if not isinstance(data, dict):
-        return ParsedLine(number, None, (LineError(number, "(line)", "expected a JSON object"),))
-    try:
-        return ParsedLine(number, SourceProfessional.model_validate(data))
+        # Parsing and validating in one step (pydantic-core) is twice as fast as loading
+        # the JSON first; the slow path below only runs for a line that fails.
+        return ParsedLine(number, SourceProfessional.model_validate_json(line))
     except ValidationError as error:
-        return ParsedLine(number, None, _field_errors(number, error))
+        if error.errors()[0]["type"] != "json_invalid":
+            return ParsedLine(number, None, _field_errors(number, error))
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as json_error:
+        problem = f"not valid JSON: {json_error}"
+    else:
+        problem = "expected a JSON object" if not isinstance(data, dict) else "not valid JSON"
+    return ParsedLine(number, None, (LineError(number, "(line)", problem),))
 
 
 def _reader(raw: IO[bytes]) -> IO[bytes]:
