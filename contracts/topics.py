@@ -74,11 +74,12 @@ _TOPIC_LIST: tuple[TopicSpec, ...] = (
         visibility=Visibility.PUBLIC,
         external_readers=True,
         description="Healthcare professionals in the authentic source: registered, updated, "
-        "status changed.",
+        "status changed, removed.",
         events=(
             registry.ProfessionalRegistered,
             registry.ProfessionalUpdated,
             registry.ProfessionalStatusChanged,
+            registry.ProfessionalRemoved,
         ),
     ),
     TopicSpec(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -57,6 +58,10 @@ class ServiceRuntime:
     _relay: OutboxRelay | None = field(init=False, default=None)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
     _lag_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _background: list[tuple[str, Callable[[], Awaitable[None]]]] = field(
+        init=False, default_factory=list
+    )
+    _background_tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.engine = create_engine(self.database_url)
@@ -66,6 +71,14 @@ class ServiceRuntime:
     def subscribe(self, subscription: Subscription) -> None:
         """Add a consumer group (call before `start`)."""
         self.subscriptions.append(subscription)
+
+    def run_in_background(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run `loop()` while the service runs (a scheduled poller, a folder watcher).
+
+        The loop is expected to run until cancelled and to handle its own errors; if it
+        ends with an exception, the exception is logged.
+        """
+        self._background.append((name, loop))
 
     def group_id(self, subscription: Subscription) -> str:
         """Consumer group of a subscription: `<service>.<subscription>`."""
@@ -116,10 +129,28 @@ class ServiceRuntime:
                     description=subscription.description,
                 )
             await self._broker.start()
+        for name, loop in self._background:
+            task = asyncio.create_task(loop(), name=f"{self.name}-{name}")
+            task.add_done_callback(self._report_background_end)
+            self._background_tasks.append(task)
         log.info("service started", extra={"service": self.name})
 
+    def _report_background_end(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "background task ended with an error",
+                exc_info=task.exception(),
+                extra={"service": self.name, "task": task.get_name()},
+            )
+
     async def stop(self) -> None:
-        """Stop subscribers first (offsets of finished batches committed), then the relay."""
+        """Stop background loops and subscribers, then the relay and the producer."""
+        for task in self._background_tasks:
+            task.cancel()
+        for task in self._background_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._background_tasks.clear()
         if self._broker is not None:
             await self._broker.stop()
             self._broker = None

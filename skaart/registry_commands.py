@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import typer
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.app import build_component, nrn_hasher
-from registry_sync.handlers.import_snapshot import ImportSummary, SnapshotRejected, import_snapshot
+from registry_sync.handlers.import_snapshot import (
+    ImportSummary,
+    MassRemovalRefused,
+    SnapshotRejected,
+    import_snapshot,
+)
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -33,11 +39,13 @@ def _summary_table(summary: ImportSummary) -> Table:
         table.add_row(f"  status change: {reason}", f"{count:,}")
     table.add_row("unchanged", f"{summary.unchanged:,}")
     table.add_row("older than known (ignored)", f"{summary.stale:,}")
+    table.add_row("removed (no longer in the source)", f"{summary.removed:,}")
+    table.add_row("rejected lines (lenient)", f"{summary.rejected:,}")
     table.add_row("events queued", f"{summary.events_published:,}")
     return table
 
 
-async def _import(path: Path, wait_s: float) -> int:
+async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> int:
     platform = PlatformSettings()
     settings = RegistrySyncSettings()
     kafka = KafkaSettings()
@@ -65,8 +73,13 @@ async def _import(path: Path, wait_s: float) -> int:
                 chunk_size=settings.import_chunk_size,
                 max_errors=settings.max_reported_errors,
                 progress=report,
+                lenient=lenient,
+                force=force,
+                max_removal_share=settings.max_removal_share,
             )
         console.print(_summary_table(summary))
+        for problem in summary.errors():
+            console.print(f"  [yellow]{problem}[/yellow]")
         await _publish_or_wait(runtime, platform, kafka, wait_s)
         return 0
     finally:
@@ -121,10 +134,83 @@ def import_command(
         ..., exists=True, dir_okay=False, help="Snapshot file (.jsonl or .jsonl.gz)."
     ),
     wait: float = typer.Option(60.0, help="Seconds to wait for the running platform to publish."),
+    lenient: bool = typer.Option(
+        False, help="Skip invalid lines (reported one by one) instead of refusing the file."
+    ),
+    force: bool = typer.Option(
+        False, help="Apply even if more professionals would leave than the allowed share."
+    ),
 ) -> None:
-    """Import a full snapshot: validate every line, then apply and publish only what changed."""
+    """Import a full snapshot (JSON Lines or CSV, gzip accepted): check it all, then apply."""
     try:
-        raise typer.Exit(asyncio.run(_import(file, wait)))
-    except SnapshotRejected as rejected:
-        console.print(f"[red]Snapshot refused.[/red] {rejected}")
+        raise typer.Exit(asyncio.run(_import(file, wait, lenient=lenient, force=force)))
+    except (SnapshotRejected, MassRemovalRefused) as refused:
+        console.print(f"[red]Snapshot refused.[/red] {refused}")
         raise typer.Exit(2) from None
+
+
+@registry_app.command("runs")
+def runs_command(limit: int = typer.Option(20, help="How many runs, newest first.")) -> None:
+    """List recent sync runs."""
+    rows = asyncio.run(_runs(limit))
+    table = Table(
+        "run",
+        "source",
+        "status",
+        "started",
+        "finished",
+        "registered",
+        "updated",
+        "status changes",
+        "removed",
+        "rejected",
+    )
+    for row in rows:
+        counts = row.counts or {}
+        table.add_row(
+            row.run_id[:8],
+            row.source,
+            row.status,
+            f"{row.started_at:%Y-%m-%d %H:%M:%S}",
+            f"{row.finished_at:%H:%M:%S}" if row.finished_at else "",
+            str(counts.get("registered", "")),
+            str(counts.get("updated", "")),
+            str(sum((counts.get("status_changes") or {}).values())),
+            str(counts.get("removed", "")),
+            str(counts.get("rejected", "")),
+        )
+    Console().print(table)
+
+
+@registry_app.command("run")
+def run_command(run_id: str = typer.Argument(..., help="A run id, or the start of one.")) -> None:
+    """Show one sync run: counts, errors and rejected lines."""
+    rows = [row for row in asyncio.run(_runs(1000)) if row.run_id.startswith(run_id)]
+    if not rows:
+        console.print(f"[red]no sync run starts with {run_id!r}[/red]; see `skaart registry runs`")
+        raise typer.Exit(1)
+    row = rows[0]
+    out = Console()
+    out.print(f"run {row.run_id}  {row.status}  source {row.source}")
+    out.print(f"started {row.started_at}  finished {row.finished_at}")
+    out.print_json(data=row.counts)
+    if row.error:
+        out.print(f"[red]error:[/red] {row.error}")
+    for problem in row.errors or []:
+        out.print(f"  {problem}")
+
+
+async def _runs(limit: int) -> list[Any]:
+    from registry_sync.adapters.tables import sync_runs
+
+    component = build_component(PlatformSettings(), KafkaSettings(), RegistrySyncSettings())
+    runtime = component.runtime
+    await runtime.migrate()
+    try:
+        async with runtime.sessions() as session:
+            result = await session.execute(
+                sa.select(sync_runs).order_by(sync_runs.c.started_at.desc()).limit(limit)
+            )
+            return list(result)
+    finally:
+        await runtime.engine.dispose()

@@ -157,6 +157,22 @@ class ProfessionalStatusChanged(Event):
         return self.professional_id
 
 
+class ProfessionalRemoved(Event):
+    """The person is no longer in the authentic source (missing from a full snapshot, or
+    reported removed by the delta feed). They may not practise until they reappear."""
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "registry.ProfessionalRemoved"
+    topic: ClassVar[str] = PROFESSIONALS_TOPIC
+
+    professional_id: str = Field(description="Stable opaque id of the person.")
+    source_version: datetime = Field(
+        description="Version of the removal (the feed's, or the snapshot run's start)."
+    )
+
+    def partition_key(self) -> str:
+        return self.professional_id
+
+
 class ProfessionalIdentified(Event):
     """Pairs a person's keyed national-register hash with their `professional_id`.
 

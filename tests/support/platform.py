@@ -31,7 +31,7 @@ class RunningPlatform:
     fiches: ServiceComponent
     http: httpx.AsyncClient
 
-    async def import_file(self, path: Path) -> ImportSummary:
+    async def import_file(self, path: Path, **options: Any) -> ImportSummary:
         """Import a snapshot the way `skaart registry import` does."""
         settings = RegistrySyncSettings()
         return await import_snapshot(
@@ -39,6 +39,7 @@ class RunningPlatform:
             sessions=self.registry.runtime.sessions,
             outbox=self.registry.runtime.outbox,
             hasher=nrn_hasher(settings, self.platform),
+            **options,
         )
 
     async def professional_id_of(self, ssin: str) -> str:

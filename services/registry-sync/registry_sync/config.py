@@ -25,6 +25,11 @@ class RegistrySyncSettings(BaseSettings):
     import_chunk_size: int = Field(
         default=1000, description="Professionals applied per database transaction."
     )
+    max_removal_share: float = Field(
+        default=0.05,
+        description="A snapshot that would remove or deactivate more than this share of the "
+        "known professionals is refused unless forced.",
+    )
     max_reported_errors: int = Field(
         default=20, description="How many invalid lines an import reports in detail."
     )

@@ -24,6 +24,7 @@ from contracts.events.fiches import (
 from contracts.events.registry import (
     STOP_REASONS,
     ProfessionalRegistered,
+    ProfessionalRemoved,
     ProfessionalStatusChanged,
     ProfessionalUpdated,
     ProfessionRecord,
@@ -104,6 +105,14 @@ class ProviderFiche:
             return
         if event.reason in _PERSON_LEVEL_STOPS or not event.may_practise:
             self.depublish(DepublicationReason(event.reason.value), now=now)
+
+    def apply_removal(self, event: ProfessionalRemoved, *, now: datetime | None = None) -> None:
+        """The person left the authentic source: depublish, reason recorded."""
+        if self._is_stale(event.source_version):
+            return
+        self.may_practise = False
+        self.registry_version = event.source_version
+        self.depublish(DepublicationReason.NO_LONGER_IN_SOURCE, now=now)
 
     def depublish(self, reason: DepublicationReason, *, now: datetime | None = None) -> None:
         """Take the fiche out of every public read."""

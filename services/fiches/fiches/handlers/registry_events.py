@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.base import Event
 from contracts.events.registry import (
     ProfessionalRegistered,
+    ProfessionalRemoved,
     ProfessionalStatusChanged,
     ProfessionalUpdated,
 )
@@ -74,6 +75,15 @@ class RegistryEventHandlers:
         fiche.apply_status_change(event)
         repository.save(fiche)
 
+    async def professional_removed(self, session: AsyncSession, event: ProfessionalRemoved) -> None:
+        """Depublish a provider who left the source."""
+        repository = self._repository(session)
+        fiche = await repository.by_professional(event.professional_id)
+        if fiche is None:
+            return  # never had a fiche here: nothing to take down
+        fiche.apply_removal(event)
+        repository.save(fiche)
+
     def subscription(self) -> Subscription:
         """The consumer group reading `registry.professionals.v1`."""
         return Subscription(
@@ -83,6 +93,7 @@ class RegistryEventHandlers:
                 ProfessionalRegistered: self.professional_registered,
                 ProfessionalUpdated: self.professional_updated,
                 ProfessionalStatusChanged: self.professional_status_changed,
+                ProfessionalRemoved: self.professional_removed,
             },
             description="Keeps provider fiches in step with the authentic source.",
             before_batch=self.before_batch,

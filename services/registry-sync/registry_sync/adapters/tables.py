@@ -31,6 +31,8 @@ sync_runs = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("counts", sa.JSON(), nullable=False),
     sa.Column("error", sa.Text(), nullable=True),
+    # Rejected lines (lenient runs) and notes, as "line N, field F: problem" strings.
+    sa.Column("errors", sa.JSON(), nullable=False, default=list),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

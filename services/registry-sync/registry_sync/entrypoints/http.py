@@ -22,7 +22,8 @@ class SyncRunRead(BaseModel):
     started_at: datetime
     finished_at: datetime | None
     counts: dict[str, Any]
-    error: str | None
+    error: str | None = Field(description="Why the run failed, if it did.")
+    errors: list[str] = Field(description="Rejected lines (lenient runs) and notes.")
 
 
 def runs_router(runtime: ServiceRuntime) -> APIRouter:

@@ -1,19 +1,24 @@
-"""Importing a full snapshot file: validate everything, then apply only what changed.
+"""Importing a full snapshot file: check everything first, then apply only what changed.
 
-Two passes over the file, both streaming:
-1. validate every line (and refuse duplicates); one invalid line rejects the whole
-   file before anything is written, so a malformed snapshot changes nothing;
-2. apply in chunks, each chunk one transaction holding the new state *and* its outbox
+Two streaming passes over the file:
+1. **check**: every line is validated and every person appears once; the stored state is
+   read alongside to count who would stop practising, and afterwards who is missing
+   from the file (they left the source). Strict mode (the default) refuses a file with
+   any invalid line; lenient mode skips and reports them. A snapshot that would remove
+   or deactivate more than the allowed share of the known professionals is refused
+   unless forced: a truncated export must never wipe the directory. Nothing is written
+   before this pass has passed.
+2. **apply** in chunks, each chunk one transaction holding the new state and its outbox
    events: a crash leaves every professional either old or new, never torn, and running
-   the import again finishes the job without publishing anything twice.
+   the import again finishes the job without publishing anything twice. People missing
+   from the file are then marked removed, with ProfessionalRemoved events.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -21,21 +26,31 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.base import Event
-from contracts.events.registry import ProfessionalIdentified, ProfessionalStatusChanged
 from registry_sync.adapters import tables
-from registry_sync.adapters.snapshot_files import LineError, read_snapshot
-from registry_sync.domain.changes import ProfessionalFacts, change_events, registration_events
+from registry_sync.adapters.csv_snapshot import CsvFormatError
+from registry_sync.adapters.snapshot_files import LineError, ParsedLine, read_snapshot
+from registry_sync.domain.changes import ProfessionalFacts
 from registry_sync.domain.pseudonyms import NrnHasher
 from registry_sync.domain.source_record import SourceProfessional
+from registry_sync.handlers.apply_records import (
+    apply_records,
+    aware,
+    facts_of,
+    known_by_hash,
+    remove_people,
+)
+from registry_sync.handlers.sync_runs import finish_run, start_run
+from registry_sync.handlers.sync_summary import ImportSummary
 from servicekit.messaging.outbox import Outbox
 
+__all__ = ["ImportSummary", "MassRemovalRefused", "SnapshotRejected", "import_snapshot"]
+
 ProgressCallback = Callable[[str, int, int], None]
-"""`(phase, bytes_done, bytes_total)`; phase is `validating` or `applying`."""
+"""`(phase, bytes_done, bytes_total)`; phase is `checking` or `applying`."""
 
 
 class SnapshotRejected(Exception):
-    """The file has invalid lines; nothing was applied."""
+    """The file has invalid lines (strict mode); nothing was applied."""
 
     def __init__(self, path: Path, errors: list[LineError], invalid_lines: int) -> None:
         self.path = path
@@ -47,187 +62,176 @@ class SnapshotRejected(Exception):
             f"{path}: {invalid_lines} invalid line(s); nothing was imported.\n{shown}"
             + (f"\n  … and {more} more line(s)" if more > 0 else "")
             + "\nFix the lines named above (or ask the source for a corrected export) and "
-            "import the file again."
+            "import the file again, or import it with --lenient to skip those lines."
+        )
+
+
+class MassRemovalRefused(Exception):
+    """The snapshot would remove or deactivate too many professionals; nothing applied."""
+
+    def __init__(
+        self, path: Path, removed: int, deactivated: int, known: int, limit: float
+    ) -> None:
+        self.removed = removed
+        self.deactivated = deactivated
+        self.known = known
+        share = (removed + deactivated) / known
+        super().__init__(
+            f"{path}: refused, nothing was imported. It would remove {removed:,} and "
+            f"deactivate {deactivated:,} of the {known:,} known professionals ({share:.1%}), "
+            f"more than the {limit:.1%} allowed. A truncated or partial export looks like "
+            "this: check the file with the source. If the change is real, import it again "
+            "with --force (or raise REGISTRY_SYNC_MAX_REMOVAL_SHARE)."
         )
 
 
 @dataclass
-class ImportSummary:
-    """What an import changed."""
-
-    run_id: str
-    source: str
-    lines: int = 0
-    registered: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stale: int = 0
-    status_changes: Counter[str] = field(default_factory=Counter)
-    events_published: int = 0
-
-    def counts(self) -> dict[str, object]:
-        """Storable counts."""
-        return {
-            "lines": self.lines,
-            "registered": self.registered,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "stale": self.stale,
-            "status_changes": dict(self.status_changes),
-            "events": self.events_published,
-        }
+class _CheckResult:
+    records: int
+    seen: set[bytes]
+    deactivated: int
+    identifiable: bool
+    """Every rejected line named a valid person: removals can be computed safely."""
 
 
-def _facts(record: SourceProfessional) -> ProfessionalFacts:
-    return ProfessionalFacts(
-        last_name=record.last_name,
-        first_name=record.first_name,
-        language=record.language,
-        practice_ban=record.practice_ban,
-        deceased=record.deceased,
-        professions=tuple(p.to_record() for p in record.professions),
-    )
+def _seen_key(nrn_hash: str) -> bytes:
+    # 16 bytes of the keyed hash identify a person well enough and keep the set small.
+    return bytes.fromhex(nrn_hash[:32])
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def validate_snapshot(
-    path: Path, hasher: NrnHasher, *, max_errors: int, progress: ProgressCallback | None = None
+async def _would_deactivate(
+    session: AsyncSession, records: list[SourceProfessional], hashes: list[str]
 ) -> int:
-    """First pass: every line valid and every person once. Returns the record count."""
+    known = await known_by_hash(session, hashes)
+    count = 0
+    for record, nrn_hash in zip(records, hashes, strict=True):
+        existing = known.get(nrn_hash)
+        if existing is None or existing.removed or record.version < aware(existing.source_version):
+            continue
+        if (
+            ProfessionalFacts.from_json(existing.facts).may_practise()
+            and not facts_of(record).may_practise()
+        ):
+            count += 1
+    return count
+
+
+async def _check(
+    path: Path,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    hasher: NrnHasher,
+    summary: ImportSummary,
+    lenient: bool,
+    max_errors: int,
+    chunk_size: int,
+    progress: ProgressCallback | None,
+) -> _CheckResult:
     total = path.stat().st_size
     position = [0]
+    seen: set[bytes] = set()
+    first_line_of: dict[bytes, int] = {}
     errors: list[LineError] = []
     invalid_lines = 0
-    first_line_of: dict[str, int] = {}
+    identifiable = True
     records = 0
-    for parsed in read_snapshot(path, position=position):
-        line_errors = list(parsed.errors)
-        if parsed.record is not None:
-            if parsed.record.removed:
+    deactivated = 0
+    pending: list[tuple[SourceProfessional, str]] = []
+
+    async def flush_pending() -> None:
+        nonlocal deactivated
+        if pending:
+            async with sessions() as session:
+                deactivated += await _would_deactivate(
+                    session, [r for r, _ in pending], [h for _, h in pending]
+                )
+            pending.clear()
+
+    try:
+        for parsed in read_snapshot(path, position=position):
+            line_errors = list(parsed.errors)
+            ssin = parsed.record.ssin if parsed.record else parsed.ssin
+            if parsed.record is not None and parsed.record.removed:
                 line_errors.append(
                     LineError(
                         parsed.line,
                         "removed",
-                        "a snapshot lists who is in the source; "
-                        "leave people out instead of marking them removed",
+                        "a snapshot lists who is in the source; leave people out instead "
+                        "of marking them removed",
                     )
                 )
-            # A short prefix of the keyed hash is enough to spot duplicates cheaply.
-            key = hasher.hash(parsed.record.ssin)[:24]
-            if key in first_line_of:
-                line_errors.append(
-                    LineError(parsed.line, "ssin", f"same person as line {first_line_of[key]}")
-                )
+            nrn_hash = hasher.hash(ssin) if ssin else None
+            if nrn_hash is not None:
+                key = _seen_key(nrn_hash)
+                if key in first_line_of:
+                    line_errors.append(
+                        LineError(parsed.line, "ssin", f"same person as line {first_line_of[key]}")
+                    )
+                else:
+                    first_line_of[key] = parsed.line
+                    seen.add(key)
+            if line_errors:
+                invalid_lines += 1
+                identifiable = identifiable and nrn_hash is not None
+                if len(errors) < max_errors:
+                    errors.extend(line_errors[: max_errors - len(errors)])
             else:
-                first_line_of[key] = parsed.line
-        if line_errors:
-            invalid_lines += 1
-            if len(errors) < max_errors:
-                errors.extend(line_errors[: max_errors - len(errors)])
-        else:
-            records += 1
-        if progress and parsed.line % 2000 == 0:
-            progress("validating", position[0], total)
-    if invalid_lines:
+                assert parsed.record is not None and nrn_hash is not None
+                records += 1
+                pending.append((parsed.record, nrn_hash))
+                if len(pending) >= chunk_size:
+                    await flush_pending()
+            if progress and parsed.line % 2000 == 0:
+                progress("checking", position[0], total)
+    except CsvFormatError as error:
+        raise SnapshotRejected(path, [LineError(1, "(header)", str(error))], 1) from error
+    await flush_pending()
+    first_line_of.clear()
+    if invalid_lines and not lenient:
         raise SnapshotRejected(path, errors, invalid_lines)
+    summary.rejected = invalid_lines
+    summary.rejected_lines = errors
     if progress:
-        progress("validating", total, total)
-    return records
+        progress("checking", total, total)
+    return _CheckResult(records, seen, deactivated, identifiable)
 
 
-def _chunks(path: Path, size: int, position: list[int]) -> Iterator[list[SourceProfessional]]:
-    records = (parsed.record for parsed in read_snapshot(path, position=position) if parsed.record)
+async def _missing_people(
+    sessions: async_sessionmaker[AsyncSession], seen: set[bytes]
+) -> list[str]:
+    table = tables.professionals
+    missing: list[str] = []
+    async with sessions() as session:
+        result = await session.stream(
+            sa.select(table.c.professional_id, table.c.nrn_hash).where(~table.c.removed)
+        )
+        async for professional_id, nrn_hash in result:
+            if _seen_key(nrn_hash) not in seen:
+                missing.append(professional_id)
+    return missing
+
+
+async def _known_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    table = tables.professionals
+    async with sessions() as session:
+        return int(await session.scalar(sa.select(sa.func.count()).where(~table.c.removed)) or 0)
+
+
+def _valid_records(
+    path: Path, size: int, position: list[int]
+) -> Iterator[list[SourceProfessional]]:
+    records = (
+        record
+        for parsed in read_snapshot(path, position=position)
+        if (record := _applicable(parsed)) is not None
+    )
     while chunk := list(islice(records, size)):
         yield chunk
 
 
-async def _apply_chunk(
-    session: AsyncSession,
-    chunk: list[SourceProfessional],
-    *,
-    hasher: NrnHasher,
-    outbox: Outbox,
-    summary: ImportSummary,
-) -> None:
-    table = tables.professionals
-    hashes = [hasher.hash(record.ssin) for record in chunk]
-    known = {
-        row.nrn_hash: row
-        for row in await session.execute(
-            sa.select(
-                table.c.professional_id, table.c.nrn_hash, table.c.source_version, table.c.facts
-            ).where(table.c.nrn_hash.in_(hashes))
-        )
-    }
-    now = datetime.now(UTC)
-    inserts: list[dict[str, object]] = []
-    updates: list[dict[str, object]] = []
-    events: list[Event] = []
-    for record, nrn_hash in zip(chunk, hashes, strict=True):
-        facts = _facts(record)
-        existing = known.get(nrn_hash)
-        if existing is None:
-            professional_id = str(uuid.uuid4())
-            inserts.append(
-                {
-                    "professional_id": professional_id,
-                    "nrn_hash": nrn_hash,
-                    "source_version": record.version,
-                    "facts": facts.to_json(),
-                    "removed": False,
-                    "updated_at": now,
-                }
-            )
-            events.extend(registration_events(professional_id, facts, record.version))
-            events.append(
-                ProfessionalIdentified(professional_id=professional_id, nrn_hash=nrn_hash)
-            )
-            summary.registered += 1
-            continue
-        if record.version < _aware(existing.source_version):
-            summary.stale += 1
-            continue
-        changes = change_events(
-            existing.professional_id,
-            ProfessionalFacts.from_json(existing.facts),
-            facts,
-            record.version,
-        )
-        if not changes:
-            summary.unchanged += 1
-            continue
-        updates.append(
-            {
-                "b_id": existing.professional_id,
-                "source_version": record.version,
-                "facts": facts.to_json(),
-                "updated_at": now,
-            }
-        )
-        events.extend(changes)
-        summary.updated += 1
-        for change in changes:
-            if isinstance(change, ProfessionalStatusChanged):
-                summary.status_changes[change.reason.value] += 1
-    if inserts:
-        await session.execute(sa.insert(table), inserts)
-    if updates:
-        await session.execute(
-            sa.update(table)
-            .where(table.c.professional_id == sa.bindparam("b_id"))
-            .values(
-                source_version=sa.bindparam("source_version"),
-                facts=sa.bindparam("facts"),
-                updated_at=sa.bindparam("updated_at"),
-            )
-            .execution_options(synchronize_session=False),
-            updates,
-        )
-    summary.events_published += await outbox.add_all(session, events)
+def _applicable(parsed: ParsedLine) -> SourceProfessional | None:
+    record = parsed.record
+    return record if record is not None and not parsed.errors and not record.removed else None
 
 
 async def import_snapshot(
@@ -239,51 +243,64 @@ async def import_snapshot(
     chunk_size: int = 1000,
     max_errors: int = 20,
     progress: ProgressCallback | None = None,
+    lenient: bool = False,
+    force: bool = False,
+    max_removal_share: float = 0.05,
 ) -> ImportSummary:
-    """Import one snapshot file; raises SnapshotRejected (nothing applied) on bad input."""
+    """Import one snapshot file.
+
+    Raises SnapshotRejected (strict mode, invalid lines) or MassRemovalRefused (too many
+    removals or deactivations); in both cases nothing was applied.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file; give the path of a snapshot file")
     summary = ImportSummary(run_id=str(uuid.uuid4()), source=str(path))
-    summary.lines = validate_snapshot(path, hasher, max_errors=max_errors, progress=progress)
-    runs = tables.sync_runs
-    async with sessions() as session, session.begin():
-        await session.execute(
-            sa.insert(runs).values(
-                run_id=summary.run_id,
-                source=summary.source,
-                status="running",
-                started_at=datetime.now(UTC),
-                counts={},
-            )
+    started = datetime.now(UTC)
+    checked = await _check(
+        path,
+        sessions=sessions,
+        hasher=hasher,
+        summary=summary,
+        lenient=lenient,
+        max_errors=max_errors,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
+    summary.lines = checked.records + summary.rejected
+    known = await _known_count(sessions)
+    missing = await _missing_people(sessions, checked.seen) if checked.identifiable else []
+    if not checked.identifiable:
+        summary.notes.append(
+            "removals not applied: some rejected lines name no valid person, so who left "
+            "the source cannot be told apart from who was rejected"
         )
+    if known and not force and (len(missing) + checked.deactivated) / known > max_removal_share:
+        raise MassRemovalRefused(path, len(missing), checked.deactivated, known, max_removal_share)
+    checked.seen.clear()
+    await start_run(sessions, summary, started)
     total = path.stat().st_size
     position = [0]
     try:
-        for chunk in _chunks(path, chunk_size, position):
+        for chunk in _valid_records(path, chunk_size, position):
             async with sessions() as session, session.begin():
-                await _apply_chunk(session, chunk, hasher=hasher, outbox=outbox, summary=summary)
+                await apply_records(session, chunk, hasher=hasher, outbox=outbox, summary=summary)
             outbox.notify_committed()
             if progress:
                 progress("applying", position[0], total)
-    except BaseException as error:
-        async with sessions() as session, session.begin():
-            await session.execute(
-                sa.update(runs)
-                .where(runs.c.run_id == summary.run_id)
-                .values(
-                    status="failed",
-                    finished_at=datetime.now(UTC),
-                    counts=summary.counts(),
-                    error=f"{type(error).__name__}: {error}"[:2000],
+        for start in range(0, len(missing), chunk_size):
+            async with sessions() as session, session.begin():
+                await remove_people(
+                    session,
+                    missing[start : start + chunk_size],
+                    version=started,
+                    outbox=outbox,
+                    summary=summary,
                 )
-            )
+            outbox.notify_committed()
+    except BaseException as error:
+        await finish_run(sessions, summary, status="failed", error=error)
         raise
-    async with sessions() as session, session.begin():
-        await session.execute(
-            sa.update(runs)
-            .where(runs.c.run_id == summary.run_id)
-            .values(status="succeeded", finished_at=datetime.now(UTC), counts=summary.counts())
-        )
+    await finish_run(sessions, summary, status="succeeded")
     if progress:
         progress("applying", total, total)
     return summary
