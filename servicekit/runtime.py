@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -58,7 +59,7 @@ class ServiceRuntime:
     _relay: OutboxRelay | None = field(init=False, default=None)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
     _lag_task: asyncio.Task[None] | None = field(init=False, default=None)
-    _background: list[tuple[str, Callable[[], Awaitable[None]]]] = field(
+    _background: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = field(
         init=False, default_factory=list
     )
     _background_tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
@@ -72,7 +73,7 @@ class ServiceRuntime:
         """Add a consumer group (call before `start`)."""
         self.subscriptions.append(subscription)
 
-    def run_in_background(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+    def run_in_background(self, name: str, loop: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `loop()` while the service runs (a scheduled poller, a folder watcher).
 
         The loop is expected to run until cancelled and to handle its own errors; if it
@@ -145,11 +146,11 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         """Stop background loops and subscribers, then the relay and the producer."""
-        for task in self._background_tasks:
-            task.cancel()
-        for task in self._background_tasks:
+        for background in self._background_tasks:
+            background.cancel()
+        for background in self._background_tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                await background
         self._background_tasks.clear()
         if self._broker is not None:
             await self._broker.stop()
