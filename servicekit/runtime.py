@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
