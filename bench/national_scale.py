@@ -25,10 +25,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from pipeline import SEED, BenchError, published_count, run_import
 
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
+from pipeline import SEED, BenchError, published_count, run_import
 from registry_sync.adapters.tables import sync_runs
 from registry_sync.simulator.demo_data import (
     follow_up_snapshot,
@@ -135,7 +135,8 @@ async def run_backend(
         (
             f"{backend}: first import to every event published",
             f"{first_s:.1f} s",
-            f"{first_events:,} events, {first_events / first_s:,.0f}/s; peak RSS {first_rss:.0f} MB",
+            f"{first_events:,} events, {first_events / first_s:,.0f}/s; "
+            f"peak RSS {first_rss:.0f} MB",
         ),
         (
             f"{backend}: same snapshot again",

@@ -32,6 +32,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+
+from contracts.events.registry import PROFESSIONALS_TOPIC
 from fiches.adapters.tables import provider_fiches
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
@@ -40,8 +42,6 @@ from registry_sync.simulator.demo_data import (
     generate_professionals,
     write_snapshot,
 )
-
-from contracts.events.registry import PROFESSIONALS_TOPIC
 from servicekit.embedded_broker import start_embedded_broker
 from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import KafkaSettings, PlatformSettings

@@ -9,6 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.app import build_component, nrn_hasher
 from registry_sync.handlers.import_snapshot import (
@@ -17,10 +21,6 @@ from registry_sync.handlers.import_snapshot import (
     SnapshotRejected,
     import_snapshot,
 )
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.monolith import read_running_platform
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
-from fiches.adapters.tables import provider_fiches
 
 from contracts.envelope import Envelope
 from contracts.events.fiches import PROVIDERS_TOPIC
@@ -20,6 +19,7 @@ from contracts.events.registry import (
     ProfessionRecord,
     RegistrationStatus,
 )
+from fiches.adapters.tables import provider_fiches
 from servicekit import metrics
 from servicekit.messaging.inbox import InboxConsumer
 from servicekit.settings import KafkaSettings

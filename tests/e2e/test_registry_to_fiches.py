@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
+
 from registry_sync.simulator.demo_data import (
     follow_up_snapshot,
     generate_professionals,
     write_snapshot,
 )
-
 from servicekit.logging import JsonFormatter
 from servicekit.settings import KafkaSettings
 from tests.support.infrastructure import wait_for

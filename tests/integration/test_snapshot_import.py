@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
+from contracts.events.registry import IDENTITIES_TOPIC, PROFESSIONALS_TOPIC
 from registry_sync.adapters import tables
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.domain.pseudonyms import NrnHasher
@@ -31,8 +33,6 @@ from registry_sync.simulator.demo_data import (
     generate_professionals,
     write_snapshot,
 )
-
-from contracts.events.registry import IDENTITIES_TOPIC, PROFESSIONALS_TOPIC
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
+
 from registry_sync.adapters.tables import professionals
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.app import build_component, nrn_hasher
@@ -12,7 +13,6 @@ from registry_sync.handlers.import_snapshot import import_snapshot
 from registry_sync.handlers.sync_summary import ImportSummary
 from registry_sync.handlers.watch_folder import FolderWatcher
 from registry_sync.simulator.demo_data import generate_professionals, write_snapshot
-
 from servicekit.settings import KafkaSettings, PlatformSettings
 
 

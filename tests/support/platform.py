@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
+
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.app import build_component as build_registry_sync
 from registry_sync.entrypoints.app import nrn_hasher
 from registry_sync.handlers.import_snapshot import ImportSummary, import_snapshot
-
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
 

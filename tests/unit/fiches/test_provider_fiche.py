@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fiches.domain.practice_fiche import PracticeFiche
-from fiches.domain.provider_fiche import ProviderFiche
 
 from contracts.events.fiches import (
     DepublicationReason,
@@ -23,6 +21,8 @@ from contracts.events.registry import (
     RegistrationStatus,
     StatusChangeReason,
 )
+from fiches.domain.practice_fiche import PracticeFiche
+from fiches.domain.provider_fiche import ProviderFiche
 
 ACTIVE = RegistrationStatus.ACTIVE
 INACTIVE = RegistrationStatus.INACTIVE

@@ -9,10 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from registry_sync.adapters.snapshot_files import parse_line
-from registry_sync.domain.changes import ProfessionalFacts, change_events, registration_events
-from registry_sync.domain.source_record import SourceProfessional
-from registry_sync.simulator.demo_data import apply_stop_reason, generate_professionals
 
 from contracts.base import Event
 from contracts.events.registry import (
@@ -21,6 +17,10 @@ from contracts.events.registry import (
     ProfessionalUpdated,
     StatusChangeReason,
 )
+from registry_sync.adapters.snapshot_files import parse_line
+from registry_sync.domain.changes import ProfessionalFacts, change_events, registration_events
+from registry_sync.domain.source_record import SourceProfessional
+from registry_sync.simulator.demo_data import apply_stop_reason, generate_professionals
 
 Record = dict[str, Any]
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
 from registry_sync.domain.identifiers import (
     PROFESSIONS,
     PROFESSIONS_WITH_RIZIV,
@@ -33,7 +35,6 @@ from registry_sync.simulator.demo_data import (
     read_snapshot,
     write_snapshot,
 )
-from typer.testing import CliRunner
 
 SAMPLE = 20_000
 SNAPSHOT_DATE = date(2026, 11, 27)

@@ -1,6 +1,7 @@
 """National register (SSIN) and RIZIV number checks, and the profession tables."""
 
 import pytest
+
 from registry_sync.domain.identifiers import (
     PROFESSION_LABELS_NL,
     PROFESSIONS,

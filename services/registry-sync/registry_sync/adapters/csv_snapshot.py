@@ -91,6 +91,7 @@ def read_csv_records(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | 
     current: dict[str, Any] | None = None
     current_line = 0
     conflict: str | None = None
+    conflict_line = 0
     for row in reader:
         line = reader.line_num
         person = _person(row)
@@ -101,12 +102,21 @@ def read_csv_records(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | 
                     k for k in set(person) | set(stored) if person.get(k) != stored.get(k)
                 )
                 conflict = f"person fields differ from line {current_line}: {', '.join(changed)}"
+                conflict_line = line
             current["professions"].append(_profession(row))
             continue
         if current is not None:
-            yield current_line, (None if conflict else current), conflict
+            yield (
+                (conflict_line if conflict else current_line),
+                (None if conflict else current),
+                conflict,
+            )
         current = {**person, "professions": [_profession(row)]}
         current_line = line
         conflict = None
     if current is not None:
-        yield current_line, (None if conflict else current), conflict
+        yield (
+            (conflict_line if conflict else current_line),
+            (None if conflict else current),
+            conflict,
+        )

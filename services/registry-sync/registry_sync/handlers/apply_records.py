@@ -204,26 +204,30 @@ def _update_row(
 
 async def remove_people(
     session: AsyncSession,
-    professional_ids: list[str],
+    people: list[tuple[str, datetime]],
     *,
-    version: datetime,
     outbox: Outbox,
     summary: ImportSummary,
 ) -> None:
-    """Mark people as no longer in the source and publish ProfessionalRemoved for each."""
-    if not professional_ids:
+    """Mark people missing from a full snapshot as no longer in the source.
+
+    Each ProfessionalRemoved carries the person's last known source version: a snapshot
+    says nothing newer about them, and a later comeback with that same version must not
+    look older than the removal it undoes.
+    """
+    if not people:
         return
     table = tables.professionals
     await (await session.connection()).execute(
         sa.update(table)
-        .where(table.c.professional_id.in_(professional_ids))
+        .where(table.c.professional_id.in_([pid for pid, _ in people]))
         .values(removed=True, updated_at=datetime.now(UTC))
     )
-    summary.removed += len(professional_ids)
+    summary.removed += len(people)
     summary.events_published += await outbox.add_all(
         session,
         [
             ProfessionalRemoved(professional_id=pid, source_version=version)
-            for pid in professional_ids
+            for pid, version in people
         ],
     )

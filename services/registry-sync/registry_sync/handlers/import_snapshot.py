@@ -89,6 +89,8 @@ class MassRemovalRefused(Exception):
 class _CheckResult:
     records: int
     seen: set[bytes]
+    rejected_lines: set[int]
+    """Lines refused in the check; the apply pass must skip exactly these (lenient runs)."""
     deactivated: int
     identifiable: bool
     """Every rejected line named a valid person: removals can be computed safely."""
@@ -133,6 +135,7 @@ async def _check(
     first_line_of: dict[bytes, int] = {}
     errors: list[LineError] = []
     invalid_lines = 0
+    rejected_lines: set[int] = set()
     identifiable = True
     records = 0
     deactivated = 0
@@ -172,6 +175,7 @@ async def _check(
                     seen.add(key)
             if line_errors:
                 invalid_lines += 1
+                rejected_lines.add(parsed.line)
                 identifiable = identifiable and nrn_hash is not None
                 if len(errors) < max_errors:
                     errors.extend(line_errors[: max_errors - len(errors)])
@@ -193,21 +197,23 @@ async def _check(
     summary.rejected_lines = errors
     if progress:
         progress("checking", total, total)
-    return _CheckResult(records, seen, deactivated, identifiable)
+    return _CheckResult(records, seen, rejected_lines, deactivated, identifiable)
 
 
 async def _missing_people(
     sessions: async_sessionmaker[AsyncSession], seen: set[bytes]
-) -> list[str]:
+) -> list[tuple[str, datetime]]:
     table = tables.professionals
-    missing: list[str] = []
+    missing: list[tuple[str, datetime]] = []
     async with sessions() as session:
         result = await session.stream(
-            sa.select(table.c.professional_id, table.c.nrn_hash).where(~table.c.removed)
+            sa.select(table.c.professional_id, table.c.nrn_hash, table.c.source_version).where(
+                ~table.c.removed
+            )
         )
-        async for professional_id, nrn_hash in result:
+        async for professional_id, nrn_hash, version in result:
             if _seen_key(nrn_hash) not in seen:
-                missing.append(professional_id)
+                missing.append((professional_id, aware(version)))
     return missing
 
 
@@ -218,12 +224,12 @@ async def _known_count(sessions: async_sessionmaker[AsyncSession]) -> int:
 
 
 def _valid_records(
-    path: Path, size: int, position: list[int]
+    path: Path, size: int, position: list[int], rejected_lines: set[int]
 ) -> Iterator[list[SourceProfessional]]:
     records = (
         record
         for parsed in read_snapshot(path, position=position)
-        if (record := _applicable(parsed)) is not None
+        if parsed.line not in rejected_lines and (record := _applicable(parsed)) is not None
     )
     while chunk := list(islice(records, size)):
         yield chunk
@@ -281,7 +287,7 @@ async def import_snapshot(
     total = path.stat().st_size
     position = [0]
     try:
-        for chunk in _valid_records(path, chunk_size, position):
+        for chunk in _valid_records(path, chunk_size, position, checked.rejected_lines):
             async with sessions() as session, session.begin():
                 await apply_records(session, chunk, hasher=hasher, outbox=outbox, summary=summary)
             outbox.notify_committed()
@@ -290,11 +296,7 @@ async def import_snapshot(
         for start in range(0, len(missing), chunk_size):
             async with sessions() as session, session.begin():
                 await remove_people(
-                    session,
-                    missing[start : start + chunk_size],
-                    version=started,
-                    outbox=outbox,
-                    summary=summary,
+                    session, missing[start : start + chunk_size], outbox=outbox, summary=summary
                 )
             outbox.notify_committed()
     except BaseException as error:
