@@ -63,6 +63,15 @@ class Subscription:
     after_batch: BatchHook | None = None
 
 
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
+"""Failures of infrastructure, not of a message: never a reason to dead-letter."""
+
+
 class PoisonMessage(ValueError):
     """A message that can never be processed as it is (bad headers or payload)."""
 
@@ -205,6 +214,10 @@ class InboxConsumer:
             except Exception as error:
                 metrics.MESSAGES_FAILED.labels(self._service, self.name, record.topic).inc()
                 if attempt == self._max_attempts:
+                    if isinstance(error, TRANSIENT_ERRORS):
+                        # The database, not the message, is the problem: park nothing;
+                        # the subscriber rewinds and the batch is delivered again later.
+                        raise
                     await self._dead_letters.park(record, error, attempts=attempt)
                     return
                 log.warning(
