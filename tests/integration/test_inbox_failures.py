@@ -1,0 +1,100 @@
+"""What the inbox does with a failing message: retry, then dead-letter, unless the
+failure is the infrastructure's (then nothing is parked and the batch comes again)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from contracts.envelope import Envelope
+from contracts.events.registry import ProfessionalRemoved
+from servicekit.database import create_engine, session_factory
+from servicekit.messaging.inbox import InboxConsumer, Subscription
+from servicekit.messaging.tables import add_messaging_tables
+
+
+class RecordingDeadLetters:
+    def __init__(self) -> None:
+        self.parked: list[tuple[Any, BaseException, int]] = []
+
+    async def park(self, record: Any, error: BaseException, attempts: int) -> None:
+        self.parked.append((record, error, attempts))
+
+
+def _record(offset: int) -> SimpleNamespace:
+    event = ProfessionalRemoved(
+        professional_id=str(uuid.uuid4()), source_version=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    envelope = Envelope(source="/tests", type=event.event_type, subject=event.partition_key())
+    return SimpleNamespace(
+        topic=event.topic,
+        partition=0,
+        offset=offset,
+        key=event.partition_key().encode(),
+        value=event.model_dump_json().encode(),
+        headers=envelope.to_headers(),
+    )
+
+
+async def _consumer(tmp_path: Path, handler: Any) -> tuple[InboxConsumer, RecordingDeadLetters]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
+    metadata = sa.MetaData()
+    _, inbox = add_messaging_tables(metadata)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    dead_letters = RecordingDeadLetters()
+    consumer = InboxConsumer(
+        service="tests",
+        subscription=Subscription(
+            name="failing",
+            topics=("registry.professionals.v1",),
+            handlers={ProfessionalRemoved: handler},
+        ),
+        sessions=session_factory(engine),
+        inbox_table=inbox,
+        dead_letters=dead_letters,  # type: ignore[arg-type]
+        max_attempts=3,
+        retry_backoff_s=0.001,
+    )
+    return consumer, dead_letters
+
+
+async def test_a_message_failing_every_attempt_is_dead_lettered_once_and_the_rest_applied(
+    tmp_path: Path,
+) -> None:
+    applied: list[str] = []
+    bad = _record(1)
+
+    async def handler(session: Any, event: ProfessionalRemoved) -> None:
+        if event.partition_key().encode() == bad.key:
+            raise ValueError("this event cannot be applied")
+        applied.append(event.professional_id)
+
+    consumer, dead_letters = await _consumer(tmp_path, handler)
+    await consumer.handle_batch([_record(0), bad, _record(2)])
+    # The batch transaction failed and was replayed message by message: the two good
+    # events are committed once each (the inbox holds exactly them), the bad one parked.
+    async with consumer._sessions() as session:
+        committed = await session.scalar(sa.text("SELECT count(*) FROM inbox_messages"))
+    assert committed == 2
+    assert len(set(applied)) == 2
+    [(record, error, attempts)] = dead_letters.parked
+    assert record is bad and isinstance(error, ValueError) and attempts == 3
+
+
+async def test_an_infrastructure_failure_parks_nothing_and_is_raised_for_redelivery(
+    tmp_path: Path,
+) -> None:
+    async def handler(session: Any, event: ProfessionalRemoved) -> None:
+        raise sa.exc.OperationalError("UPDATE provider_fiches", {}, Exception("disk I/O error"))
+
+    consumer, dead_letters = await _consumer(tmp_path, handler)
+    with pytest.raises(sa.exc.OperationalError):
+        await consumer.handle_batch([_record(0)])
+    assert dead_letters.parked == []
