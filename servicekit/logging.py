@@ -105,5 +105,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Client libraries are chatty at INFO (every partition assignment, every connect).
-    for noisy in ("aiokafka", "faststream", "uvicorn.access", "alembic"):
+    for noisy in ("aiokafka", "faststream", "uvicorn.access", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

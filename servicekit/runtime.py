@@ -89,8 +89,14 @@ class ServiceRuntime:
         """Bring the service's database to the newest migration."""
         await upgrade_database(self.engine, self.migrations_package)
 
-    async def start(self, *, migrate: bool = True, relay: bool = True) -> None:
-        """Migrate, then start the producer, the relay and the subscribers."""
+    async def start(
+        self, *, migrate: bool = True, relay: bool = True, background: bool = True
+    ) -> None:
+        """Migrate, then start the producer, the relay, the subscribers and background loops.
+
+        One-shot commands pass `relay=False, background=False`: they publish with
+        `publish_pending_now` and must not start the service's pollers.
+        """
         if migrate:
             await self.migrate()
         self._producer = create_producer(self.kafka, client_id=self.name)
@@ -130,7 +136,7 @@ class ServiceRuntime:
                     description=subscription.description,
                 )
             await self._broker.start()
-        for name, loop in self._background:
+        for name, loop in self._background if background else ():
             task = asyncio.create_task(loop(), name=f"{self.name}-{name}")
             task.add_done_callback(self._report_background_end)
             self._background_tasks.append(task)

@@ -19,8 +19,8 @@ log = logging.getLogger("skaart")
 
 
 def _register_subcommands() -> None:
+    import skaart.feed_commands  # noqa: F401  (adds `skaart registry pull` to registry_app)
     from registry_sync.entrypoints.demo_cli import demo_app
-
     from skaart.registry_commands import registry_app
 
     app.add_typer(registry_app, name="registry")

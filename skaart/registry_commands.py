@@ -80,7 +80,7 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
         console.print(_summary_table(summary))
         for problem in summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")
-        await _publish_or_wait(runtime, platform, kafka, wait_s)
+        await publish_or_wait(runtime, platform, kafka, wait_s)
         return 0
     finally:
         await runtime.engine.dispose()
@@ -93,7 +93,7 @@ async def _pending(runtime: object) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).select_from(outbox)) or 0)
 
 
-async def _publish_or_wait(
+async def publish_or_wait(
     runtime: object, platform: PlatformSettings, kafka: KafkaSettings, wait_s: float
 ) -> None:
     pending = await _pending(runtime)
@@ -101,7 +101,7 @@ async def _publish_or_wait(
         console.print("Nothing to publish: the source and the platform already agree.")
         return
     if kafka.bootstrap_servers:
-        await runtime.start(migrate=False, relay=False)  # type: ignore[attr-defined]
+        await runtime.start(migrate=False, relay=False, background=False)  # type: ignore[attr-defined]
         try:
             published = await runtime.publish_pending_now()  # type: ignore[attr-defined]
         finally:

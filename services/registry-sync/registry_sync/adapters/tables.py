@@ -38,3 +38,13 @@ sync_runs = sa.Table(
 outbox, inbox = add_messaging_tables(metadata)
 
 TABLES = ServiceTables(metadata=metadata, outbox=outbox, inbox=inbox)
+
+# Where each delta feed was read up to. The cursor is the source's opaque string, moved in
+# the same transaction as the changes of the page it follows (handlers/pull_changes.py).
+feed_cursors = sa.Table(
+    "feed_cursors",
+    metadata,
+    sa.Column("feed_url", sa.String(500), primary_key=True),
+    sa.Column("cursor", sa.Text(), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

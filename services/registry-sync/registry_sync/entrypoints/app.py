@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from registry_sync.adapters.tables import TABLES
 from registry_sync.config import DEVELOPMENT_NRN_HMAC_KEY, RegistrySyncSettings
 from registry_sync.domain.pseudonyms import NrnHasher
 from registry_sync.entrypoints.http import runs_router
+from registry_sync.handlers.import_snapshot import import_snapshot
+from registry_sync.handlers.pull_changes import poll_forever
+from registry_sync.handlers.watch_folder import FolderWatcher
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
@@ -31,7 +36,11 @@ def build_component(
     kafka: KafkaSettings | None = None,
     settings: RegistrySyncSettings | None = None,
 ) -> ServiceComponent:
-    """registry-sync as a component (it only produces: no subscriptions yet)."""
+    """registry-sync as a component (it only produces: no subscriptions yet).
+
+    With `feed_url` set, it polls the source's delta feed while it runs; with `watch_dir`
+    set, it imports the snapshot files dropped in that folder.
+    """
     platform = platform or PlatformSettings()
     settings = settings or RegistrySyncSettings()
     runtime = ServiceRuntime(
@@ -41,7 +50,28 @@ def build_component(
         tables=TABLES,
         migrations_package="registry_sync.migrations",
     )
-    nrn_hasher(settings, platform)  # fail at start-up, not at the first import
+    hasher = nrn_hasher(settings, platform)  # fail at start-up, not at the first import
+    if settings.feed_url:
+        poll = partial(
+            poll_forever, settings, sessions=runtime.sessions, outbox=runtime.outbox, hasher=hasher
+        )
+        runtime.run_in_background("delta-feed", poll)
+    if settings.watch_dir:
+        watcher = FolderWatcher(
+            settings.watch_dir,
+            partial(
+                import_snapshot,
+                sessions=runtime.sessions,
+                outbox=runtime.outbox,
+                hasher=hasher,
+                chunk_size=settings.import_chunk_size,
+                max_errors=settings.max_reported_errors,
+                max_removal_share=settings.max_removal_share,
+            ),
+        )
+        runtime.run_in_background(
+            "watched-folder", partial(watcher.run_forever, settings.watch_interval_s)
+        )
     return ServiceComponent(name=SERVICE, runtime=runtime, routers=[runs_router(runtime)])
 
 
