@@ -25,6 +25,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
@@ -40,10 +41,16 @@ from servicekit.embedded_broker import start_embedded_broker
 from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import KafkaSettings, PlatformSettings
 
+PRODUCER_TOPIC = "bench.producer"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 async def bare_producer_rate(bootstrap: str, count: int) -> float:
+    # A topic of its own: junk on registry.professionals.v1 would be dead-lettered by fiches.
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(PRODUCER_TOPIC, 6, 1)])
+    await admin.close()
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=False
     )
@@ -51,7 +58,7 @@ async def bare_producer_rate(bootstrap: str, count: int) -> float:
     payload = b'{"professional_id":"00000000-0000-0000-0000-000000000000","reason":"deceased"}'
     started = time.perf_counter()
     futures = [
-        await producer.send("registry.professionals.v1", key=str(i).encode(), value=payload)
+        await producer.send(PRODUCER_TOPIC, key=str(i).encode(), value=payload)
         for i in range(count)
     ]
     await asyncio.gather(*futures)
