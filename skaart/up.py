@@ -10,8 +10,10 @@ import uvicorn
 from rich.console import Console
 from rich.panel import Panel
 
+from registry_sync.config import RegistrySyncSettings
+from registry_sync.simulator.source_server import SimulatedSource, create_source_app
 from servicekit.component import ServiceComponent
-from servicekit.settings import KafkaSettings, PlatformSettings
+from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 from skaart.components import build_all
 from skaart.monolith import choose_broker, monolith_app, prepare_broker_topics, write_runtime_file
 
@@ -69,6 +71,27 @@ async def _load_demo(
     return second
 
 
+SOURCE_PREFIX = "/dev/source"
+
+
+def _simulated_source(platform: PlatformSettings, demo: bool, count: int) -> SimulatedSource | None:
+    """The source simulator, in development with demo data and no real feed configured."""
+    if not demo or platform.environment is not Environment.DEVELOPMENT:
+        return None
+    if RegistrySyncSettings().feed_url:
+        return None
+    return SimulatedSource(count, DEMO_SEED)
+
+
+def _polling_registry_sync(
+    platform: PlatformSettings, kafka: KafkaSettings, base: str
+) -> ServiceComponent:
+    from registry_sync.entrypoints.app import build_component
+
+    settings = RegistrySyncSettings(feed_url=base + SOURCE_PREFIX, feed_poll_interval_s=1.0)
+    return build_component(platform, kafka, settings)
+
+
 def _shown(path: Path) -> Path:
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
@@ -82,6 +105,10 @@ async def run_up(
         await prepare_broker_topics(choice.kafka)
         components = build_all(platform, choice.kafka)
         base = f"http://{platform.http_host}:{platform.http_port}"
+        source = _simulated_source(platform, demo, demo_count)
+        if source is not None:
+            polling = _polling_registry_sync(platform, choice.kafka, base)
+            components = [polling if c.name == polling.name else c for c in components]
 
         async def on_started() -> None:
             write_runtime_file(platform, choice.kafka)
@@ -108,9 +135,19 @@ async def run_up(
                     "  (5% of the demo professionals lost their visa or RIZIV number, got a",
                     "   practice ban or were reported deceased: their fiches are depublished)",
                 ]
+            if source is not None:
+                lines += [
+                    "",
+                    "Simulated source (its delta feed is polled every second):",
+                    f"  {base}{SOURCE_PREFIX}/docs",
+                    f"  curl -X POST '{base}{SOURCE_PREFIX}/simulate/stop/7?reason=deceased'",
+                    "  (person 7 of the demo data dies in the source; their fiche goes offline)",
+                ]
             console.print(Panel("\n".join(lines), expand=False))
 
         app = monolith_app(components, on_started=on_started)
+        if source is not None:
+            app.mount(SOURCE_PREFIX, create_source_app(source))
         server = uvicorn.Server(
             uvicorn.Config(app, host=platform.http_host, port=platform.http_port, log_config=None)
         )

@@ -293,6 +293,9 @@ async def poll_forever(
     feed = client or feed_client(settings)
     failures = 0
     try:
+        # The first pull waits one interval: the service (and, in monolithic mode, the
+        # simulated source on the same HTTP port) finishes starting first.
+        await asyncio.sleep(interval)
         while True:
             try:
                 result = await pull_changes(
