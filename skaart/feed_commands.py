@@ -20,24 +20,16 @@ from registry_sync.handlers.pull_changes import (
     pull_changes,
 )
 from servicekit.settings import KafkaSettings, PlatformSettings
-from skaart.registry_commands import console, publish_or_wait, registry_app
+from skaart.registry_commands import console, publish_or_wait, registry_app, summary_table
 
 
 def _summary_table(result: PullResult) -> Table:
-    summary = result.summary
-    table = Table(title=f"Pull {summary.run_id}", show_header=False)
-    table.add_row("feed", summary.source)
-    table.add_row("pages", f"{result.pages:,}")
-    table.add_row("changes", f"{summary.lines:,}")
-    table.add_row("registered", f"{summary.registered:,}")
-    table.add_row("updated", f"{summary.updated:,}")
-    for reason, count in sorted(summary.status_changes.items()):
-        table.add_row(f"  status change: {reason}", f"{count:,}")
-    table.add_row("unchanged", f"{summary.unchanged:,}")
-    table.add_row("older than known (ignored)", f"{summary.stale:,}")
-    table.add_row("removed (left the source)", f"{summary.removed:,}")
-    table.add_row("rejected changes (lenient)", f"{summary.rejected:,}")
-    table.add_row("events queued", f"{summary.events_published:,}")
+    table = summary_table(
+        result.summary,
+        title="Pull",
+        head=[("feed", result.summary.source), ("pages", f"{result.pages:,}")],
+        unit="changes",
+    )
     table.add_row("cursor now", describe_cursor(result.cursor))
     return table
 

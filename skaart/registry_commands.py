@@ -30,9 +30,14 @@ registry_app = typer.Typer(
 console = Console(stderr=True)
 
 
-def _summary_table(summary: ImportSummary) -> Table:
-    table = Table(title=f"Import {summary.run_id}", show_header=False)
-    table.add_row("lines", f"{summary.lines:,}")
+def summary_table(
+    summary: ImportSummary, *, title: str, head: list[tuple[str, str]], unit: str
+) -> Table:
+    """What a run changed, as `skaart registry import` and `pull` print it."""
+    table = Table(title=f"{title} {summary.run_id}", show_header=False)
+    for name, value in head:
+        table.add_row(name, value)
+    table.add_row(unit, f"{summary.lines:,}")
     table.add_row("registered", f"{summary.registered:,}")
     table.add_row("updated", f"{summary.updated:,}")
     for reason, count in sorted(summary.status_changes.items()):
@@ -40,7 +45,7 @@ def _summary_table(summary: ImportSummary) -> Table:
     table.add_row("unchanged", f"{summary.unchanged:,}")
     table.add_row("older than known (ignored)", f"{summary.stale:,}")
     table.add_row("removed (no longer in the source)", f"{summary.removed:,}")
-    table.add_row("rejected lines (lenient)", f"{summary.rejected:,}")
+    table.add_row(f"rejected {unit} (lenient)", f"{summary.rejected:,}")
     table.add_row("events queued", f"{summary.events_published:,}")
     return table
 
@@ -77,7 +82,7 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
                 force=force,
                 max_removal_share=settings.max_removal_share,
             )
-        console.print(_summary_table(summary))
+        console.print(summary_table(summary, title="Import", head=[], unit="lines"))
         for problem in summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")
         await publish_or_wait(runtime, platform, kafka, wait_s)
