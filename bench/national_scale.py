@@ -79,6 +79,18 @@ async def _database_url(backend: str, work: Path, service: str) -> str:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
+async def _drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 async def _last_run_events(url: str) -> int:
     engine = create_engine(url)
     async with engine.connect() as connection:
@@ -138,6 +150,8 @@ async def run_backend(
         caught_up_s = max(0.0, stable_since - published_at)
     finally:
         await fiches.runtime.stop()
+        await _drop_database(registry_url)
+        await _drop_database(fiches_url)
     return [
         (
             f"{backend}: first import to every event published",
