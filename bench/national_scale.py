@@ -207,7 +207,10 @@ async def main(count: int, backends: list[str]) -> str:
                     "same broker",
                 )
             )
-            rows += await run_backend(backend, kafka, work, first, second, count)
+            measured = await run_backend(backend, kafka, work, first, second, count)
+            rows += measured
+            # Printed as soon as a backend is done, so a later failure loses nothing.
+            print("\n".join(f"| {a} | {b} | {c} |" for a, b, c in measured), flush=True)
         finally:
             broker.stop()
     table = ["| measure | value | note |", "| --- | --- | --- |"]
