@@ -113,6 +113,14 @@ async def _wait_until_answering(broker: EmbeddedBroker, timeout_s: float) -> Non
                 f"the embedded broker exited with code {broker.process.returncode}"
                 + (f"; see {broker.log_path}" if broker.log_path else "")
             )
+        try:
+            # A plain TCP probe first: the Kafka client logs an error per refused connect.
+            with socket.create_connection(("127.0.0.1", broker.port), timeout=0.5):
+                pass
+        except OSError as error:
+            last_error = error
+            await asyncio.sleep(0.05)
+            continue
         admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
         try:
             await asyncio.wait_for(admin.start(), 2.0)

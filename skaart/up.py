@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 from rich.panel import Panel
 
@@ -84,12 +86,18 @@ def _simulated_source(platform: PlatformSettings, demo: bool, count: int) -> Sim
 
 
 def _polling_registry_sync(
-    platform: PlatformSettings, kafka: KafkaSettings, base: str
+    platform: PlatformSettings, kafka: KafkaSettings, base: str, source_app: FastAPI
 ) -> ServiceComponent:
     from registry_sync.entrypoints.app import build_component
 
+    # In-process transport: the same HTTP requests as against a real feed, without
+    # depending on the port being open yet (it opens only after start-up and demo data).
+    routes = FastAPI()
+    routes.mount(SOURCE_PREFIX, source_app)
     settings = RegistrySyncSettings(feed_url=base + SOURCE_PREFIX, feed_poll_interval_s=1.0)
-    return build_component(platform, kafka, settings)
+    return build_component(
+        platform, kafka, settings, feed_transport=httpx.ASGITransport(app=routes)
+    )
 
 
 def _shown(path: Path) -> Path:
@@ -106,8 +114,9 @@ async def run_up(
         components = build_all(platform, choice.kafka)
         base = f"http://{platform.http_host}:{platform.http_port}"
         source = _simulated_source(platform, demo, demo_count)
-        if source is not None:
-            polling = _polling_registry_sync(platform, choice.kafka, base)
+        source_app = create_source_app(source) if source is not None else None
+        if source_app is not None:
+            polling = _polling_registry_sync(platform, choice.kafka, base, source_app)
             components = [polling if c.name == polling.name else c for c in components]
 
         async def on_started() -> None:
@@ -146,8 +155,8 @@ async def run_up(
             console.print(Panel("\n".join(lines), expand=False))
 
         app = monolith_app(components, on_started=on_started)
-        if source is not None:
-            app.mount(SOURCE_PREFIX, create_source_app(source))
+        if source_app is not None:
+            app.mount(SOURCE_PREFIX, source_app)
         server = uvicorn.Server(
             uvicorn.Config(app, host=platform.http_host, port=platform.http_port, log_config=None)
         )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import partial
 
+import httpx
 from fastapi import FastAPI
 
+from registry_sync.adapters.delta_feed import DeltaFeedClient
 from registry_sync.adapters.tables import TABLES
 from registry_sync.config import DEVELOPMENT_NRN_HMAC_KEY, RegistrySyncSettings
 from registry_sync.domain.pseudonyms import NrnHasher
@@ -35,6 +37,8 @@ def build_component(
     platform: PlatformSettings | None = None,
     kafka: KafkaSettings | None = None,
     settings: RegistrySyncSettings | None = None,
+    *,
+    feed_transport: httpx.AsyncBaseTransport | None = None,
 ) -> ServiceComponent:
     """registry-sync as a component (it only produces: no subscriptions yet).
 
@@ -52,8 +56,19 @@ def build_component(
     )
     hasher = nrn_hasher(settings, platform)  # fail at start-up, not at the first import
     if settings.feed_url:
+        client = DeltaFeedClient(
+            settings.feed_url,
+            timeout_s=settings.feed_timeout_s,
+            max_attempts=settings.feed_max_attempts,
+            transport=feed_transport,
+        )
         poll = partial(
-            poll_forever, settings, sessions=runtime.sessions, outbox=runtime.outbox, hasher=hasher
+            poll_forever,
+            settings,
+            sessions=runtime.sessions,
+            outbox=runtime.outbox,
+            hasher=hasher,
+            client=client,
         )
         runtime.run_in_background("delta-feed", poll)
     if settings.watch_dir:
