@@ -251,7 +251,9 @@ async def pull_changes(
                 hasher=hasher,
                 summary=summary,
             ):
-                pages += 1
+                # An empty last page (nothing after the cursor) is not a page applied:
+                # a puller that arrives after another one finished would count it.
+                pages += 1 if page.size else 0
                 cursor = page.next_cursor
                 summary.lines += page.size
                 summary.rejected += page.invalid
