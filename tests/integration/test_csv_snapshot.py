@@ -12,7 +12,6 @@ import gzip
 import io
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,17 +25,11 @@ from registry_sync.adapters.csv_snapshot import (
     PROFESSION_COLUMNS,
     REQUIRED_COLUMNS,
 )
-from registry_sync.config import RegistrySyncSettings
-from registry_sync.domain.pseudonyms import NrnHasher
-from registry_sync.entrypoints.app import build_component, nrn_hasher
 from registry_sync.handlers.import_snapshot import (
-    ImportSummary,
     SnapshotRejected,
-    import_snapshot,
 )
 from registry_sync.simulator.demo_data import generate_professionals, write_snapshot
-from servicekit.runtime import ServiceRuntime
-from servicekit.settings import KafkaSettings, PlatformSettings
+from tests.support.registry import RegistryUnderTest, registry_opener
 
 Record = dict[str, Any]
 MakeDatabase = Callable[[str], Any]
@@ -94,27 +87,10 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@dataclass
-class Registry:
-    runtime: ServiceRuntime
-    hasher: NrnHasher
-
-    async def import_file(self, path: Path, **options: Any) -> ImportSummary:
-        return await import_snapshot(
-            path,
-            sessions=self.runtime.sessions,
-            outbox=self.runtime.outbox,
-            hasher=self.hasher,
-            **options,
-        )
-
+class Registry(RegistryUnderTest):
     async def rows(self, table: sa.Table, *order_by: Any) -> list[Any]:
         async with self.runtime.sessions() as session:
             return list(await session.execute(sa.select(table).order_by(*order_by)))
-
-    async def count(self, table: sa.Table) -> int:
-        async with self.runtime.sessions() as session:
-            return int(await session.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
 
     async def state(self) -> tuple[dict[str, Any], list[Any]]:
         """The facts by keyed hash, and the outbox with ids replaced by keyed hashes."""
@@ -142,22 +118,8 @@ class Registry:
 async def registry_factory(
     tmp_path: Path, database_url_factory: MakeDatabase
 ) -> AsyncIterator[Callable[[str], Any]]:
-    platform = PlatformSettings(data_dir=tmp_path)
-    kafka = KafkaSettings(bootstrap_servers="127.0.0.1:1")  # never contacted
-    opened: list[ServiceRuntime] = []
-
-    async def open_registry(name: str = "registry-sync") -> Registry:
-        settings = RegistrySyncSettings(database_url=await database_url_factory(name))
-        runtime = build_component(platform, kafka, settings).runtime
-        opened.append(runtime)
-        await runtime.migrate()
-        return Registry(runtime, nrn_hasher(settings, platform))
-
-    try:
+    async with registry_opener(tmp_path, database_url_factory, Registry) as open_registry:
         yield open_registry
-    finally:
-        for runtime in opened:
-            await runtime.engine.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import gzip
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,21 +19,16 @@ import sqlalchemy as sa
 
 from contracts.events.registry import IDENTITIES_TOPIC, PROFESSIONALS_TOPIC
 from registry_sync.adapters import tables
-from registry_sync.config import RegistrySyncSettings
-from registry_sync.domain.pseudonyms import NrnHasher
-from registry_sync.entrypoints.app import build_component, nrn_hasher
 from registry_sync.handlers.import_snapshot import (
     ImportSummary,
     SnapshotRejected,
-    import_snapshot,
 )
 from registry_sync.simulator.demo_data import (
     follow_up_snapshot,
     generate_professionals,
     write_snapshot,
 )
-from servicekit.runtime import ServiceRuntime
-from servicekit.settings import KafkaSettings, PlatformSettings
+from tests.support.registry import RegistryUnderTest, registry_opener
 
 Record = dict[str, Any]
 MakeDatabase = Callable[[str], Any]
@@ -64,28 +58,12 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@dataclass
-class Registry:
-    """registry-sync's runtime on a migrated database, and its keyed hasher."""
-
-    runtime: ServiceRuntime
-    hasher: NrnHasher
-
+class Registry(RegistryUnderTest):
     async def import_file(self, path: Path, **options: Any) -> ImportSummary:
         # These tests use a handful of people, where one change is more than the mass
         # removal guard allows; the guard has its own tests (test_snapshot_safety.py).
         options.setdefault("max_removal_share", 1.0)
-        return await import_snapshot(
-            path,
-            sessions=self.runtime.sessions,
-            outbox=self.runtime.outbox,
-            hasher=self.hasher,
-            **options,
-        )
-
-    async def count(self, table: sa.Table) -> int:
-        async with self.runtime.sessions() as session:
-            return int(await session.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+        return await super().import_file(path, **options)
 
     async def rows(self, table: sa.Table, *order_by: Any) -> list[Any]:
         async with self.runtime.sessions() as session:
@@ -123,24 +101,8 @@ class Registry:
 async def registry_factory(
     tmp_path: Path, database_url_factory: MakeDatabase
 ) -> AsyncIterator[Callable[[str], Any]]:
-    """`await open_registry(name)`: a migrated registry-sync database of its own."""
-    platform = PlatformSettings(data_dir=tmp_path)
-    kafka = KafkaSettings(bootstrap_servers="127.0.0.1:1")  # never contacted
-    opened: list[ServiceRuntime] = []
-
-    async def open_registry(name: str = "registry-sync") -> Registry:
-        settings = RegistrySyncSettings(database_url=await database_url_factory(name))
-        component = build_component(platform, kafka, settings)
-        runtime = component.runtime
-        opened.append(runtime)
-        await runtime.migrate()
-        return Registry(runtime, nrn_hasher(settings, platform))
-
-    try:
+    async with registry_opener(tmp_path, database_url_factory, Registry) as open_registry:
         yield open_registry
-    finally:
-        for runtime in opened:
-            await runtime.engine.dispose()
 
 
 @pytest.fixture

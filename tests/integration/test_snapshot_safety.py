@@ -27,22 +27,16 @@ from contracts.events.registry import (
 )
 from fiches.domain.provider_fiche import ProviderFiche
 from registry_sync.adapters import tables
-from registry_sync.config import RegistrySyncSettings
-from registry_sync.domain.pseudonyms import NrnHasher
-from registry_sync.entrypoints.app import build_component, nrn_hasher
 from registry_sync.handlers.import_snapshot import (
-    ImportSummary,
     MassRemovalRefused,
     SnapshotRejected,
-    import_snapshot,
 )
 from registry_sync.simulator.demo_data import (
     apply_stop_reason,
     follow_up_snapshot,
     generate_professionals,
 )
-from servicekit.runtime import ServiceRuntime
-from servicekit.settings import KafkaSettings, PlatformSettings
+from tests.support.registry import RegistryUnderTest, registry_opener
 
 Record = dict[str, Any]
 MakeDatabase = Callable[[str], Any]
@@ -103,23 +97,7 @@ class OutboxEvent:
     payload: dict[str, Any]
 
 
-@dataclass
-class Registry:
-    """registry-sync's runtime on a migrated database, and its keyed hasher."""
-
-    runtime: ServiceRuntime
-    hasher: NrnHasher
-
-    async def import_file(self, path: Path, **options: Any) -> ImportSummary:
-        """Import with the production defaults (5% mass-removal share, strict)."""
-        return await import_snapshot(
-            path,
-            sessions=self.runtime.sessions,
-            outbox=self.runtime.outbox,
-            hasher=self.hasher,
-            **options,
-        )
-
+class Registry(RegistryUnderTest):
     async def rows(self, table: sa.Table) -> list[tuple[Any, ...]]:
         """Every row of a table, every column, in primary-key order."""
         async with self.runtime.sessions() as session:
@@ -172,22 +150,8 @@ class Registry:
 async def registry_factory(
     tmp_path: Path, database_url_factory: MakeDatabase
 ) -> AsyncIterator[Callable[[str], Any]]:
-    platform = PlatformSettings(data_dir=tmp_path)
-    kafka = KafkaSettings(bootstrap_servers="127.0.0.1:1")  # never contacted
-    opened: list[ServiceRuntime] = []
-
-    async def open_registry(name: str = "registry-sync") -> Registry:
-        settings = RegistrySyncSettings(database_url=await database_url_factory(name))
-        runtime = build_component(platform, kafka, settings).runtime
-        opened.append(runtime)
-        await runtime.migrate()
-        return Registry(runtime, nrn_hasher(settings, platform))
-
-    try:
+    async with registry_opener(tmp_path, database_url_factory, Registry) as open_registry:
         yield open_registry
-    finally:
-        for runtime in opened:
-            await runtime.engine.dispose()
 
 
 @pytest.fixture
