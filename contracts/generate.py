@@ -409,6 +409,28 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+DOCS_CONTRACTS = CONTRACTS_DIR.parent / "docs" / "contracts.md"
+
+
+def _sync_docs_topic_table(*, dry_run: bool) -> bool:
+    """Replace the topic table in docs/contracts.md (the block starting `| Topic |`)."""
+    if not DOCS_CONTRACTS.exists():
+        return False
+    lines = DOCS_CONTRACTS.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith("| Topic |")), None)
+    if start is None:
+        return False
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    text = "".join(lines[:start]) + topic_table_markdown() + "".join(lines[end:])
+    if text == DOCS_CONTRACTS.read_text(encoding="utf-8"):
+        return False
+    if not dry_run:
+        DOCS_CONTRACTS.write_text(text, encoding="utf-8")
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: regenerate the contract files (or, with --check, report drift)."""
     parser = argparse.ArgumentParser(
@@ -428,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     changes = _sync(args.target, dry_run=args.check)
+    if args.target == CONTRACTS_DIR and _sync_docs_topic_table(dry_run=args.check):
+        changes.append(("updated", DOCS_CONTRACTS))
     for kind, path in changes:
         print(f"{'would be ' + kind if args.check else kind}: {_display(path)}")
     if not changes:

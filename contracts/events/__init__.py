@@ -1,5 +1,5 @@
 """Event models, one module per producing service."""
 
-from contracts.events import fiches, registry
+from contracts.events import fiches, identity, invitations, notifications, registry
 
-__all__ = ["fiches", "registry"]
+__all__ = ["fiches", "identity", "invitations", "notifications", "registry"]

@@ -79,3 +79,155 @@ class ProviderFicheDepublished(Event):
 
     def partition_key(self) -> str:
         return self.fiche_id
+
+
+# --- Practices, offers, managers, requests, exports ------------------------------------
+
+PRACTICES_TOPIC = "fiches.practices.v1"
+OFFERS_TOPIC = "fiches.offers.v1"
+MANAGERS_TOPIC = "fiches.managers.v1"
+REQUESTS_TOPIC = "fiches.requests.v1"
+EXPORTS_TOPIC = "fiches.exports.v1"
+
+
+class OfferLinked(Event):
+    """A provider's offer became part of a practice's published offer block."""
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.OfferLinked"
+    topic: ClassVar[str] = OFFERS_TOPIC
+
+    practice_id: str = Field(description="Id of the practice fiche.")
+    provider_fiche_id: str = Field(description="Id of the provider fiche.")
+    professional_id: str = Field(description="The registry's opaque id of the provider.")
+    profession: str = Field(description="Profession code of the offer block.")
+    occurred_at: datetime = Field(description="When the practice's offer block was published.")
+
+    def partition_key(self) -> str:
+        return self.practice_id
+
+
+class OfferUnlinkReason(StrEnum):
+    """Why an offer left a practice's offer block."""
+
+    STOPPED = "stopped"
+    """The provider stopped at the practice, or a manager removed the offer."""
+    PRACTICE_REMOVED = "practice_removed"
+    PROVIDER_REMOVED = "provider_removed"
+
+
+class OfferUnlinked(Event):
+    """A provider's offer left a practice's published offer block."""
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.OfferUnlinked"
+    topic: ClassVar[str] = OFFERS_TOPIC
+
+    practice_id: str = Field(description="Id of the practice fiche.")
+    provider_fiche_id: str = Field(description="Id of the provider fiche.")
+    professional_id: str = Field(description="The registry's opaque id of the provider.")
+    profession: str = Field(description="Profession code of the offer block.")
+    reason: OfferUnlinkReason = Field(description="Why the offer left.")
+    occurred_at: datetime = Field(description="When the change was published.")
+
+    def partition_key(self) -> str:
+        return self.practice_id
+
+
+class PracticeManagersChanged(Event):
+    """Who manages a practice fiche changed (creation included).
+
+    Internal: invitations keeps its own view of managers from it, so it never calls fiches.
+    """
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.PracticeManagersChanged"
+    topic: ClassVar[str] = MANAGERS_TOPIC
+
+    practice_id: str = Field(description="Id of the practice fiche.")
+    practice_name: str = Field(description="Preferred organisation name (edit version).")
+    manager_user_ids: tuple[str, ...] = Field(description="identity user ids of all managers.")
+    linked_professional_ids: tuple[str, ...] = Field(
+        default=(), description="Providers whose offer is linked to the practice (edit version)."
+    )
+    occurred_at: datetime = Field(description="When the change was made.")
+
+    def partition_key(self) -> str:
+        return self.practice_id
+
+
+class RequestKind(StrEnum):
+    """Requests users put to managers or the team."""
+
+    LINK = "link"
+    """Link my offer to this practice (managers or team decide)."""
+    RIGHTS = "rights"
+    """Give me management rights on this fiche (team decides)."""
+    PROPOSAL = "proposal"
+    """A proposed change to a fiche I do not manage (managers or team decide)."""
+    REMOVAL = "removal"
+    """Remove this provider or practice fiche from the map (team decides)."""
+    SOURCE_ERROR = "source_error"
+    """The authentic source is wrong about me (team follows up with the source)."""
+
+
+class RequestDecision(StrEnum):
+    """What was decided."""
+
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class RequestSubmitted(Event):
+    """A user opened a request."""
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.RequestSubmitted"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str = Field(description="Id of the request.")
+    kind: RequestKind = Field(description="What is asked.")
+    fiche_type: str = Field(description="`provider` or `practice`.")
+    fiche_id: str = Field(description="The fiche concerned.")
+    fiche_name: str = Field(description="Name of the fiche, for messages.")
+    requester_user_id: str = Field(description="identity user id of the requester.")
+    occurred_at: datetime = Field(description="When the request was made.")
+
+    def partition_key(self) -> str:
+        return self.request_id
+
+
+class RequestDecided(Event):
+    """Managers or the team decided a request; notifications tells the requester."""
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.RequestDecided"
+    topic: ClassVar[str] = REQUESTS_TOPIC
+
+    request_id: str = Field(description="Id of the request.")
+    kind: RequestKind = Field(description="What was asked.")
+    fiche_type: str = Field(description="`provider` or `practice`.")
+    fiche_id: str = Field(description="The fiche concerned.")
+    fiche_name: str = Field(description="Name of the fiche, for messages.")
+    requester_user_id: str = Field(description="identity user id of the requester.")
+    decision: RequestDecision = Field(description="Approved or declined.")
+    comment: str | None = Field(default=None, description="Why, in the decider's words.")
+    occurred_at: datetime = Field(description="When it was decided.")
+
+    def partition_key(self) -> str:
+        return self.request_id
+
+
+class ExportReady(Event):
+    """An export a user asked for is ready; notifications mails the signed download link.
+
+    Restricted: the link carries a signed token.
+    """
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.ExportReady"
+    topic: ClassVar[str] = EXPORTS_TOPIC
+
+    export_id: str = Field(description="Id of the export.")
+    user_id: str = Field(description="identity user id of the requester.")
+    formats: tuple[str, ...] = Field(description="`csv`, `json`.")
+    download_url: str = Field(description="Signed, expiring download link.")
+    expires_at: datetime = Field(description="When the link stops working.")
+    occurred_at: datetime = Field(description="When the export was produced.")
+
+    def partition_key(self) -> str:
+        return self.export_id

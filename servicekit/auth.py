@@ -1,0 +1,280 @@
+"""Verifying identity's access tokens in any service, without calling identity.
+
+identity signs short-lived JWTs (ES256) and announces each public key on
+`identity.signing-keys.v1` before it signs with it. A consuming service keeps those keys
+in its own database (`trusted_signing_keys`, filled by `signing_key_subscription`), so a
+restart or a second replica knows them at once, and a rotation never rejects a token in
+flight: the new key arrives before the first token signed with it, the old one stays
+until its `retire_after`.
+
+Logout revokes a session: identity writes `revoked_session_key(sid)` in Redis for as long
+as a token of that session can live, and the verifier refuses tokens of a revoked session.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+import sqlalchemy as sa
+from fastapi import HTTPException, Request, status
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.events.identity import SIGNING_KEYS_TOPIC, Role, SigningKeyPublished
+from servicekit.messaging.inbox import Subscription
+
+ACCESS_TOKEN_ISSUER = "skaart-identity"  # noqa: S105  (a claim value, not a secret)
+ACCESS_TOKEN_AUDIENCE = "skaart-api"  # noqa: S105
+ACCESS_TOKEN_ALGORITHMS = ("ES256",)
+SIGNING_KEYS_TABLE = "trusted_signing_keys"
+
+#: How often an unknown `kid` may trigger a reload of the key table.
+_RELOAD_INTERVAL_S = 1.0
+
+
+def revoked_session_key(session_id: str) -> str:
+    """Redis key identity sets when a session is logged out."""
+    return f"skaart:identity:revoked-session:{session_id}"
+
+
+class AuthSettings(BaseSettings):
+    """How services verify access tokens (prefix `AUTH_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    trusted_jwks: str | None = Field(
+        default=None,
+        description="Optional JWKS (JSON) trusted besides the keys identity announces on "
+        "identity.signing-keys.v1: for a service that cannot read that topic.",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Redis holding revoked sessions (shared with identity).",
+    )
+    clock_leeway_s: int = Field(default=10, description="Allowed clock skew in seconds.")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as the access token says."""
+
+    user_id: str
+    roles: frozenset[Role]
+    session_id: str
+    professional_id: str | None = None
+    professions: tuple[str, ...] = ()
+    """Professions the person may practise, as identity saw them at login."""
+    language: str = "nl"
+    display_name: str = ""
+
+    @property
+    def is_team(self) -> bool:
+        return Role.TEAM in self.roles
+
+    @property
+    def is_professional(self) -> bool:
+        return Role.PROFESSIONAL in self.roles and self.professional_id is not None
+
+
+class AuthenticationError(Exception):
+    """The token is missing, malformed, forged, expired, revoked or signed by an unknown key."""
+
+
+def add_signing_keys_table(metadata: sa.MetaData) -> sa.Table:
+    """Declare the trusted-keys table on a service's metadata."""
+    return sa.Table(SIGNING_KEYS_TABLE, metadata, *_signing_key_columns())
+
+
+def create_signing_keys_table(op: Any) -> None:
+    """Alembic: create the trusted-keys table (in a consuming service's migration)."""
+    op.create_table(SIGNING_KEYS_TABLE, *_signing_key_columns())
+
+
+def _signing_key_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("kid", sa.String(100), primary_key=True),
+        sa.Column("algorithm", sa.String(20), nullable=False),
+        sa.Column("public_jwk", sa.JSON(), nullable=False),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retire_after", sa.DateTime(timezone=True), nullable=True),
+    ]
+
+
+def signing_key_subscription(service: str, table: sa.Table) -> Subscription:
+    """The consumer group that records identity's announced keys in `table`."""
+
+    async def key_published(session: AsyncSession, event: SigningKeyPublished) -> None:
+        await session.execute(sa.delete(table).where(table.c.kid == event.kid))
+        await session.execute(
+            sa.insert(table).values(
+                kid=event.kid,
+                algorithm=event.algorithm,
+                public_jwk=dict(event.public_jwk),
+                not_before=event.not_before,
+                retire_after=event.retire_after,
+            )
+        )
+
+    return Subscription(
+        name=f"{service}.signing-keys",
+        topics=(SIGNING_KEYS_TOPIC,),
+        handlers={SigningKeyPublished: key_published},
+        description="identity's public signing keys, to verify access tokens locally",
+    )
+
+
+@dataclass
+class _TrustedKey:
+    key: Any
+    algorithm: str
+    retire_after: datetime | None
+
+
+RevocationCheck = Callable[[str], Awaitable[bool]]
+
+
+@dataclass
+class AccessTokenVerifier:
+    """Verifies a bearer token against the trusted keys and returns the caller."""
+
+    sessions: async_sessionmaker[AsyncSession] | None
+    table: sa.Table | None
+    is_revoked: RevocationCheck | None = None
+    static_jwks: str | None = None
+    leeway_s: int = 10
+    _keys: dict[str, _TrustedKey] = field(default_factory=dict)
+    _loaded_at: float = field(default=float("-inf"))
+
+    def __post_init__(self) -> None:
+        if self.static_jwks:
+            for jwk in json.loads(self.static_jwks).get("keys", []):
+                algorithm = jwk.get("alg", "ES256")
+                self._keys[jwk["kid"]] = _TrustedKey(jwt.PyJWK(jwk, algorithm).key, algorithm, None)
+
+    async def _reload(self) -> None:
+        if self.sessions is None or self.table is None:
+            return
+        if time.monotonic() - self._loaded_at < _RELOAD_INTERVAL_S:
+            return
+        self._loaded_at = time.monotonic()
+        async with self.sessions() as session:
+            rows = (await session.execute(sa.select(self.table))).all()
+        for row in rows:
+            public_jwk = dict(row.public_jwk)
+            self._keys[row.kid] = _TrustedKey(
+                jwt.PyJWK(public_jwk, row.algorithm).key,
+                row.algorithm,
+                _as_utc(row.retire_after),
+            )
+
+    async def verify(self, token: str) -> Caller:
+        """The caller named by a valid token; AuthenticationError otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise AuthenticationError("the access token is not a JWT") from error
+        kid = header.get("kid")
+        if not isinstance(kid, str) or header.get("alg") not in ACCESS_TOKEN_ALGORITHMS:
+            raise AuthenticationError("the access token names no known key or algorithm")
+        if kid not in self._keys:
+            await self._reload()
+        trusted = self._keys.get(kid)
+        if trusted is None:
+            raise AuthenticationError("the access token is signed by an unknown key")
+        if trusted.retire_after is not None and datetime.now(UTC) > trusted.retire_after:
+            raise AuthenticationError("the access token is signed by a retired key")
+        try:
+            claims = jwt.decode(
+                token,
+                trusted.key,
+                algorithms=[trusted.algorithm],
+                audience=ACCESS_TOKEN_AUDIENCE,
+                issuer=ACCESS_TOKEN_ISSUER,
+                leeway=self.leeway_s,
+                options={"require": ["exp", "iat", "sub", "sid", "aud", "iss"]},
+            )
+        except jwt.PyJWTError as error:
+            raise AuthenticationError(f"the access token is not valid: {error}") from error
+        if self.is_revoked is not None and await self.is_revoked(str(claims["sid"])):
+            raise AuthenticationError("the session of this access token was logged out")
+        return caller_from_claims(claims)
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    """The Caller an access token's claims describe."""
+    known = {role.value for role in Role}
+    roles = frozenset(Role(role) for role in claims.get("roles", ()) if role in known)
+    return Caller(
+        user_id=str(claims["sub"]),
+        roles=roles,
+        session_id=str(claims["sid"]),
+        professional_id=claims.get("professional_id"),
+        professions=tuple(claims.get("professions", ())),
+        language=str(claims.get("lang", "nl")),
+        display_name=str(claims.get("name", "")),
+    )
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def redis_revocation_check(redis_url: str) -> RevocationCheck:
+    """A revocation check reading identity's revoked-session keys in Redis."""
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(redis_url)
+
+    async def is_revoked(session_id: str) -> bool:
+        return bool(await client.exists(revoked_session_key(session_id)))
+
+    return is_revoked
+
+
+def bearer_caller(verifier: AccessTokenVerifier) -> Callable[[Request], Awaitable[Caller | None]]:
+    """FastAPI dependency: the caller of a request with a valid bearer token, None without.
+
+    A present but invalid token is a 401 (never silently anonymous).
+    """
+
+    async def dependency(request: Request) -> Caller | None:
+        header = request.headers.get("authorization")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail="Authorization header must be `Bearer <access token>`.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        try:
+            return await verifier.verify(token.strip())
+        except AuthenticationError as error:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail=f"{error}; log in again to get a new access token.",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from error
+
+    return dependency
+
+
+def require(caller: Caller | None) -> Caller:
+    """The caller, or a 401 that says to log in."""
+    if caller is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Log in first: this needs an access token (Authorization: Bearer …).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return caller

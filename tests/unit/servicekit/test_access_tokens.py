@@ -1,0 +1,78 @@
+"""Access tokens are verified locally: signature, issuer, audience, expiry, key, revocation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from contracts.events.identity import Role
+from servicekit.auth import AccessTokenVerifier, AuthenticationError
+from tests.support.auth import TokenSigner
+
+
+def verifier_trusting(
+    *signers: TokenSigner, revoked: set[str] | None = None
+) -> AccessTokenVerifier:
+    import json
+
+    jwks = json.dumps({"keys": [signer.public_jwk() for signer in signers]})
+
+    async def is_revoked(session_id: str) -> bool:
+        return session_id in (revoked or set())
+
+    return AccessTokenVerifier(sessions=None, table=None, static_jwks=jwks, is_revoked=is_revoked)
+
+
+async def test_a_valid_token_names_the_caller_and_roles() -> None:
+    signer = TokenSigner()
+    token = signer.token(
+        "user-1", roles=[Role.PROFESSIONAL], professional_id="p-1", professions=["physician"]
+    )
+    caller = await verifier_trusting(signer).verify(token)
+    assert caller.user_id == "user-1"
+    assert caller.is_professional and not caller.is_team
+    assert caller.professions == ("physician",)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"aud": "someone-else"}, "audience"),
+        ({"iss": "https://evil.example"}, "issuer"),
+        ({"lifetime": timedelta(minutes=-5)}, "expired"),
+    ],
+)
+async def test_wrong_audience_issuer_or_expired_tokens_are_refused(
+    overrides: dict[str, object], reason: str
+) -> None:
+    signer = TokenSigner()
+    token = signer.token("user-1", **overrides)  # type: ignore[arg-type]
+    with pytest.raises(AuthenticationError):
+        await verifier_trusting(signer).verify(token)
+
+
+async def test_a_token_signed_by_an_untrusted_key_with_a_trusted_kid_is_refused() -> None:
+    trusted = TokenSigner(kid="k1")
+    forger = TokenSigner(kid="k1")
+    with pytest.raises(AuthenticationError, match="not valid"):
+        await verifier_trusting(trusted).verify(forger.token("user-1"))
+
+
+async def test_an_unknown_key_is_refused() -> None:
+    with pytest.raises(AuthenticationError, match="unknown key"):
+        await verifier_trusting(TokenSigner()).verify(TokenSigner().token("user-1"))
+
+
+async def test_a_revoked_session_is_refused() -> None:
+    signer = TokenSigner()
+    token = signer.token("user-1", sid="session-9")
+    with pytest.raises(AuthenticationError, match="logged out"):
+        await verifier_trusting(signer, revoked={"session-9"}).verify(token)
+
+
+async def test_two_keys_are_trusted_at_once_during_a_rotation() -> None:
+    old, new = TokenSigner(), TokenSigner()
+    verifier = verifier_trusting(old, new)
+    assert (await verifier.verify(old.token("a"))).user_id == "a"
+    assert (await verifier.verify(new.token("b"))).user_id == "b"
