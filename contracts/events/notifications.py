@@ -22,7 +22,13 @@ class DeliveryOutcome(StrEnum):
 
 class _DeliveryFacts(Event):
     delivery_id: str = Field(description="notifications' id of the delivery.")
-    source_event_id: str = Field(description="CloudEvents id of the event that asked for it.")
+    source_event_type: str = Field(
+        description="CloudEvents type of the event that asked for the message."
+    )
+    source_id: str = Field(
+        description="The id that event names for what it asks (verification_id, request_id, "
+        "export_id or invitation_id), so an operator can trace the message back to it."
+    )
     template: str = Field(description="Template name, e.g. `email_verification`.")
     attempts: int = Field(description="SMTP attempts made.")
     occurred_at: datetime = Field(description="When the delivery ended.")

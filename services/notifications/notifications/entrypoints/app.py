@@ -2,23 +2,61 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
+from notifications.adapters.dev_mailbox import DevMailbox
+from notifications.adapters.smtp import NoSmtpRelay, SmtpTarget
 from notifications.adapters.tables import TABLES
 from notifications.config import Settings
+from notifications.entrypoints.http import dev_mailbox_router
+from notifications.handlers.mail_requests import MailRequestHandlers
+from notifications.handlers.sender import DeliverySender
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
 
 SERVICE = "notifications"
+MAILBOX_DIRNAME = "mailbox"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NotificationsComponent(ServiceComponent):
+    """notifications with its sender and, in development, its local mailbox."""
+
+    sender: DeliverySender | None = None
+    mailbox: DevMailbox | None = None
+
+
+def smtp_target(settings: Settings, mailbox: DevMailbox | None) -> SmtpTarget:
+    """The configured relay, or the development mailbox when it runs."""
+    timeout = settings.smtp_timeout_s
+    if mailbox is not None:
+        if mailbox.port is None:
+            raise NoSmtpRelay("the development mailbox is not listening yet")
+        return SmtpTarget("127.0.0.1", mailbox.port, tls="none", timeout_s=timeout)
+    if not settings.smtp_host:
+        raise NoSmtpRelay("no SMTP relay configured: set NOTIFICATIONS_SMTP_HOST")
+    return SmtpTarget(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        timeout_s=timeout,
+    )
 
 
 def build_component(
     platform: PlatformSettings | None = None,
     kafka: KafkaSettings | None = None,
     settings: Settings | None = None,
-) -> ServiceComponent:
-    """notifications as a component (health and settings; its behaviour comes with its issue)."""
+) -> NotificationsComponent:
+    """notifications as a component: records mail requests, sends them, reports outcomes."""
     platform = platform or PlatformSettings()
     settings = settings or Settings()
     runtime = ServiceRuntime(
@@ -28,7 +66,40 @@ def build_component(
         tables=TABLES,
         migrations_package="notifications.migrations",
     )
-    return ServiceComponent(name=SERVICE, runtime=runtime)
+    runtime.subscribe(MailRequestHandlers().subscription())
+    mailbox = (
+        DevMailbox(platform.data_dir / MAILBOX_DIRNAME)
+        if settings.uses_embedded_smtp(platform)
+        else None
+    )
+    sender = DeliverySender(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        settings=settings,
+        target=lambda: smtp_target(settings, mailbox),
+    )
+    # The inbox tells the outbox after each committed batch; the sender listens too.
+    runtime.outbox.on_commit(sender.wake)
+    routers = []
+    if mailbox is not None:
+        runtime.run_in_background("dev-mailbox", mailbox.run)
+        routers.append(dev_mailbox_router(mailbox, platform))
+
+    async def send_loop() -> None:
+        if mailbox is not None:
+            # The first round must find the mailbox listening, not back off for 30 s.
+            await mailbox.ready.wait()
+        elif not settings.smtp_host:
+            log.error(
+                "no SMTP relay configured (NOTIFICATIONS_SMTP_HOST): every message will fail",
+                extra={"service": SERVICE},
+            )
+        await sender.run()
+
+    runtime.run_in_background("sender", send_loop)
+    return NotificationsComponent(
+        name=SERVICE, runtime=runtime, routers=routers, sender=sender, mailbox=mailbox
+    )
 
 
 def create_app() -> FastAPI:

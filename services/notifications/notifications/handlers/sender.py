@@ -1,0 +1,260 @@
+"""The sender loop: sends pending deliveries, retries with backoff, reports the outcome.
+
+Order of work per delivery, and why it is at-least-once:
+1. the consumer recorded the delivery (`pending`) in the inbox's transaction;
+2. the sender holds it with a lease (committed), renders and sends it over SMTP;
+3. it marks the delivery `sent` (or schedules the retry, or marks it `failed`) and
+   queues DeliverySucceeded/DeliveryFailed in the outbox, in one transaction.
+A crash between 2 and 3 leaves the delivery pending; once the lease runs out it is
+sent again. A lost activation link blocks a person, a second copy does not, so a rare
+duplicate (with the same Message-ID, which mail clients fold together) is the better
+failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contracts.events.notifications import DeliveryFailed, DeliverySucceeded
+from notifications.adapters import deliveries as repository
+from notifications.adapters.rendering import TemplateError, TemplateRenderer, build_message
+from notifications.adapters.smtp import SmtpSendError, SmtpTarget, describe, send_message
+from notifications.config import Settings
+from notifications.domain.deliveries import DeliveryStatus, retry_delay, scrub
+from servicekit.messaging.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+NO_ADDRESS_ERROR = "no address known for the recipient (never activated)"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeliverySender:
+    """Sends due deliveries one by one; never raises out of `run`."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        settings: Settings,
+        target: Callable[[], SmtpTarget],
+        renderer: TemplateRenderer | None = None,
+        clock: Callable[[], datetime] = _now,
+        batch_size: int = 20,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._settings = settings
+        self._target = target
+        self._renderer = renderer or TemplateRenderer()
+        self._clock = clock
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        # Long enough for one whole SMTP attempt; a sender that died mid-attempt
+        # releases its deliveries when it runs out.
+        self._lease = timedelta(seconds=settings.smtp_timeout_s * 2 + 30)
+
+    def wake(self) -> None:
+        """Look for due deliveries now (the consumer just committed new ones)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Background loop of the service (ServiceRuntime.run_in_background)."""
+        while True:
+            try:
+                worked = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # The database may be away; the next round tries again.
+                log.warning("sender round failed", extra={"error": describe(error)})
+                worked = 0
+            if worked:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._settings.sender_poll_s)
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Fail expired waits, then try every due delivery once; returns how many."""
+        now = self._clock()
+        handled = await self._fail_expired_waits(now)
+        async with self._sessions() as session:
+            due = await repository.due_deliveries(session, now, self._batch_size)
+        for delivery in due:
+            if await self._attempt(delivery):
+                handled += 1
+        return handled
+
+    async def _fail_expired_waits(self, now: datetime) -> int:
+        before = now - timedelta(seconds=self._settings.address_wait_s)
+        async with self._sessions() as session, session.begin():
+            expired = await repository.expired_waits(session, before)
+            for wait in expired:
+                await repository.mark_finished(
+                    session,
+                    wait.delivery_id,
+                    status=DeliveryStatus.FAILED,
+                    attempts=0,
+                    error=NO_ADDRESS_ERROR,
+                    now=now,
+                )
+                await self._outbox.add(
+                    session,
+                    DeliveryFailed(
+                        delivery_id=wait.delivery_id,
+                        source_event_type=wait.source_event_type,
+                        source_id=wait.source_id,
+                        template=wait.template,
+                        attempts=0,
+                        occurred_at=now,
+                        error=NO_ADDRESS_ERROR,
+                    ),
+                )
+                log.warning(
+                    "delivery failed",
+                    extra={
+                        "delivery_id": wait.delivery_id,
+                        "template": wait.template,
+                        "attempts": 0,
+                        "error": NO_ADDRESS_ERROR,
+                    },
+                )
+        if expired:
+            self._outbox.notify_committed()
+        return len(expired)
+
+    async def _attempt(self, delivery: repository.DueDelivery) -> bool:
+        async with self._sessions() as session, session.begin():
+            if not await repository.claim(
+                session, delivery.delivery_id, self._clock(), self._lease
+            ):
+                return False
+        attempts = delivery.attempts + 1
+        try:
+            message = self._compose(delivery)
+            await send_message(
+                message, self._target(), envelope_from=_address_part(self._settings.mail_from)
+            )
+        except TemplateError as error:
+            await self._finish(delivery, attempts, DeliveryStatus.FAILED, scrub(str(error))[:300])
+        except SmtpSendError as error:
+            if error.permanent or attempts >= self._settings.send_attempts:
+                await self._finish(delivery, attempts, DeliveryStatus.FAILED, error.description)
+            else:
+                await self._retry_later(delivery, attempts, error.description)
+        except Exception as error:  # no relay configured, a bug: try again later
+            description = describe(error)
+            if attempts >= self._settings.send_attempts:
+                await self._finish(delivery, attempts, DeliveryStatus.FAILED, description)
+            else:
+                await self._retry_later(delivery, attempts, description)
+        else:
+            await self._finish(delivery, attempts, DeliveryStatus.SENT, None)
+        return True
+
+    def _compose(self, delivery: repository.DueDelivery) -> EmailMessage:
+        rendered = self._renderer.render(delivery.template, delivery.language, delivery.context)
+        return build_message(
+            rendered,
+            sender=self._settings.mail_from,
+            recipient=delivery.recipient_email,
+            language=delivery.language,
+            message_id=delivery.delivery_id,
+        )
+
+    async def _retry_later(
+        self, delivery: repository.DueDelivery, attempts: int, error: str
+    ) -> None:
+        delay = retry_delay(
+            attempts, self._settings.send_backoff_s, self._settings.send_backoff_max_s
+        )
+        async with self._sessions() as session, session.begin():
+            await repository.schedule_retry(
+                session,
+                delivery.delivery_id,
+                attempts=attempts,
+                error=error,
+                at=self._clock() + delay,
+            )
+        log.warning(
+            "delivery attempt failed; retrying",
+            extra={
+                "delivery_id": delivery.delivery_id,
+                "template": delivery.template,
+                "attempt": attempts,
+                "retry_in_s": delay.total_seconds(),
+                "error": error,
+            },
+        )
+
+    async def _finish(
+        self,
+        delivery: repository.DueDelivery,
+        attempts: int,
+        status: DeliveryStatus,
+        error: str | None,
+    ) -> None:
+        now = self._clock()
+        facts = {
+            "delivery_id": delivery.delivery_id,
+            "source_event_type": delivery.source_event_type,
+            "source_id": delivery.source_id,
+            "template": delivery.template,
+            "attempts": attempts,
+            "occurred_at": now,
+        }
+        async with self._sessions() as session, session.begin():
+            await repository.mark_finished(
+                session,
+                delivery.delivery_id,
+                status=status,
+                attempts=attempts,
+                error=error,
+                now=now,
+            )
+            if status is DeliveryStatus.SENT:
+                await self._outbox.add(session, DeliverySucceeded(**facts))
+            else:
+                await self._outbox.add(
+                    session,
+                    DeliveryFailed(**facts, error=error or "unknown"),
+                )
+        self._outbox.notify_committed()
+        if status is DeliveryStatus.SENT:
+            log.info(
+                "delivery sent",
+                extra={
+                    "delivery_id": delivery.delivery_id,
+                    "template": delivery.template,
+                    "attempts": attempts,
+                },
+            )
+        else:
+            log.warning(
+                "delivery failed",
+                extra={
+                    "delivery_id": delivery.delivery_id,
+                    "template": delivery.template,
+                    "attempts": attempts,
+                    "error": error,
+                },
+            )
+
+
+def _address_part(header: str) -> str:
+    """`Name <a@b>` → `a@b` (the SMTP envelope sender)."""
+    from email.utils import parseaddr
+
+    return parseaddr(header)[1] or header

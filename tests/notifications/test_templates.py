@@ -1,0 +1,150 @@
+"""Every template renders in nl, fr and en; HTML parts escape what users typed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from notifications.adapters.rendering import TemplateError, TemplateRenderer, build_message
+from notifications.domain.deliveries import LANGUAGES, TemplateName, language_of
+
+EXPIRES = "2026-12-01T12:00:00+00:00"
+
+VALUES: dict[TemplateName, dict[str, Any]] = {
+    TemplateName.EMAIL_VERIFICATION: {
+        "display_name": "Ann",
+        "activation_url": "https://skaart.test/activate?token=tok-123&x=1",
+        "expires_at": EXPIRES,
+    },
+    TemplateName.REQUEST_DECIDED: {
+        "display_name": "Ann",
+        "kind": "link",
+        "decision": "approved",
+        "fiche_type": "practice",
+        "fiche_name": "Praktijk Zuid",
+        "comment": "Welkom",
+    },
+    TemplateName.EXPORT_READY: {
+        "display_name": "Ann",
+        "formats": ["csv", "json"],
+        "download_url": "https://skaart.test/exports/1?sig=abc",
+        "expires_at": EXPIRES,
+    },
+    TemplateName.INVITATION: {
+        "practice_name": "Praktijk Zuid",
+        "inviter_name": "Dr. Peeters",
+        "profession": "dietitian",
+        "accept_url": "https://skaart.test/invitations/accept?token=inv-9",
+        "expires_at": EXPIRES,
+    },
+    TemplateName.INVITATION_OUTCOME: {
+        "display_name": "Ann",
+        "practice_name": "Praktijk Zuid",
+        "outcome": "accepted",
+    },
+}
+
+LINK_KEYS = ("activation_url", "download_url", "accept_url")
+
+
+@pytest.mark.parametrize("template", list(TemplateName))
+def test_every_template_renders_in_every_language_with_its_own_subject(
+    template: TemplateName,
+) -> None:
+    renderer = TemplateRenderer()
+    subjects = set()
+    for language in LANGUAGES:
+        rendered = renderer.render(template, language, VALUES[template])
+        assert rendered.subject and "\n" not in rendered.subject
+        assert rendered.text.strip() and rendered.html.strip()
+        assert f'<html lang="{language}">' in rendered.html
+        for key in LINK_KEYS:
+            if key in VALUES[template]:
+                url = VALUES[template][key]
+                assert url in rendered.text
+                assert f'href="{url.replace("&", "&amp;")}"' in rendered.html
+        subjects.add(rendered.subject)
+    assert len(subjects) == 3, "each language has its own subject"
+
+
+def test_dutch_is_the_default_and_language_tags_are_understood() -> None:
+    renderer = TemplateRenderer()
+    values = VALUES[TemplateName.EMAIL_VERIFICATION]
+    dutch = renderer.render(TemplateName.EMAIL_VERIFICATION, "nl", values).subject
+    assert renderer.render(TemplateName.EMAIL_VERIFICATION, None, values).subject == dutch
+    assert renderer.render(TemplateName.EMAIL_VERIFICATION, "de", values).subject == dutch
+    assert language_of("FR-be") == "fr" and language_of("en_GB") == "en"
+    assert "Confirmez" in renderer.render(TemplateName.EMAIL_VERIFICATION, "fr-BE", values).subject
+
+
+@pytest.mark.parametrize("kind", ["link", "rights", "proposal", "removal", "source_error"])
+@pytest.mark.parametrize("decision", ["approved", "declined"])
+def test_request_decided_wording_differs_per_kind(kind: str, decision: str) -> None:
+    renderer = TemplateRenderer()
+    values = {**VALUES[TemplateName.REQUEST_DECIDED], "kind": kind, "decision": decision}
+    texts = {lang: renderer.render("request_decided", lang, values).text for lang in LANGUAGES}
+    others = {
+        other: renderer.render("request_decided", "en", {**values, "kind": other}).text
+        for other in ("link", "rights", "proposal", "removal", "source_error")
+        if other != kind
+    }
+    assert all(texts["en"] != text for text in others.values())
+    assert ("approved" in texts["en"]) == (decision == "approved")
+    assert ("afgewezen" in texts["nl"]) == (decision == "declined")
+    assert ("refusée" in texts["fr"]) == (decision == "declined")
+
+
+def test_html_escapes_what_users_typed_and_text_keeps_it_verbatim() -> None:
+    renderer = TemplateRenderer()
+    hostile = '<script>alert("x")</script> & Co'
+    rendered = renderer.render(
+        TemplateName.INVITATION,
+        "nl",
+        {**VALUES[TemplateName.INVITATION], "practice_name": hostile, "inviter_name": hostile},
+    )
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in rendered.html
+    assert hostile in rendered.text
+    decided = renderer.render(
+        TemplateName.REQUEST_DECIDED,
+        "fr",
+        {**VALUES[TemplateName.REQUEST_DECIDED], "fiche_name": hostile, "comment": hostile},
+    )
+    assert "<script>" not in decided.html
+    assert "&lt;script&gt;" in decided.html
+
+
+def test_a_value_with_a_newline_cannot_add_a_header() -> None:
+    renderer = TemplateRenderer()
+    rendered = renderer.render(
+        TemplateName.INVITATION,
+        "en",
+        {**VALUES[TemplateName.INVITATION], "inviter_name": "Eve\nBcc: victim@example.org"},
+    )
+    message = build_message(
+        rendered, sender="a@b.test", recipient="c@d.test", language="en", message_id="m1"
+    )
+    assert message["Bcc"] is None
+    assert "\n" not in str(message["Subject"])
+
+
+def test_a_missing_value_is_a_clear_template_error() -> None:
+    with pytest.raises(TemplateError, match="activation_url"):
+        TemplateRenderer().render(TemplateName.EMAIL_VERIFICATION, "nl", {"display_name": "A"})
+
+
+def test_the_message_is_multipart_alternative_with_text_and_html() -> None:
+    rendered = TemplateRenderer().render(
+        TemplateName.EXPORT_READY, "en", VALUES[TemplateName.EXPORT_READY]
+    )
+    message = build_message(
+        rendered,
+        sender="Sociale Kaart <no-reply@x.test>",
+        recipient="a@b.test",
+        language="en",
+        message_id="d-1",
+    )
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["Message-ID"] == "<d-1@notifications.socialekaart>"
