@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,10 +42,25 @@ class PlatformSettings(BaseSettings):
     http_port: int = Field(default=8000, description="HTTP listen port.")
 
 
-class KafkaSettings(BaseSettings):
-    """How to reach the broker (prefix `KAFKA_`)."""
+class InsecureKafkaSettings(ValueError):
+    """Kafka settings that are acceptable in development only."""
 
-    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+class KafkaSettings(BaseSettings):
+    """How to reach the broker (prefix `KAFKA_`).
+
+    Outside development (`SKAART_ENVIRONMENT`), plaintext connections are refused: the
+    broker is reached over TLS, which is verified (`security_options`), and SASL needs a
+    user and a password.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore", populate_by_name=True)
+
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        validation_alias="SKAART_ENVIRONMENT",
+        description="The platform's environment (read from SKAART_ENVIRONMENT).",
+    )
 
     bootstrap_servers: str | None = Field(
         default=None,
@@ -73,6 +88,24 @@ class KafkaSettings(BaseSettings):
     handler_retry_backoff_s: float = Field(
         default=0.2, description="First retry delay; doubles per attempt."
     )
+
+    @model_validator(mode="after")
+    def _refuse_insecure_outside_development(self) -> KafkaSettings:
+        if self.environment is Environment.DEVELOPMENT:
+            return self
+        if self.security_protocol == "PLAINTEXT":
+            raise InsecureKafkaSettings(
+                "KAFKA_SECURITY_PROTOCOL=PLAINTEXT is refused outside development "
+                f"(SKAART_ENVIRONMENT={self.environment.value}): use SASL_SSL"
+            )
+        if self.security_protocol == "SASL_SSL" and (
+            not self.sasl_username or self.sasl_password is None
+        ):
+            raise InsecureKafkaSettings(
+                "KAFKA_SECURITY_PROTOCOL=SASL_SSL needs KAFKA_SASL_USERNAME and "
+                "KAFKA_SASL_PASSWORD outside development"
+            )
+        return self
 
 
 def sqlite_url(data_dir: Path, service: str) -> str:

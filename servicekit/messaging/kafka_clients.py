@@ -34,9 +34,15 @@ def security_options(settings: KafkaSettings) -> dict[str, Any]:
     """Client options for the configured security protocol (shared by every client)."""
     options: dict[str, Any] = {"security_protocol": settings.security_protocol}
     if settings.security_protocol in ("SSL", "SASL_SSL"):
+        # Verifying context: the broker's certificate must chain to the CA bundle (or the
+        # system CAs) and name the host connected to. Stated explicitly so that no later
+        # change of defaults can turn verification off.
         context = ssl.create_default_context(
             cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
         )
+        context.check_hostname = True
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
         options["ssl_context"] = context
     if settings.security_protocol == "SASL_SSL":
         options["sasl_mechanism"] = settings.sasl_mechanism
