@@ -1,0 +1,134 @@
+"""Redis for revoked sessions and rate limits, or an in-process stand-in in development."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Protocol
+
+from servicekit.auth import revoked_session_key
+
+log = logging.getLogger(__name__)
+
+
+class KeyValueStore(Protocol):
+    """The few Redis operations identity needs."""
+
+    async def revoke_session(self, session_id: str, ttl_s: int) -> None:
+        """Mark a session logged out for `ttl_s` seconds (the verifiers' key)."""
+
+    async def is_session_revoked(self, session_id: str) -> bool:
+        """Whether the session was logged out."""
+
+    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
+        """Count one attempt in a fixed window: (attempts so far, seconds left)."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class RedisStore:
+    """Redis, shared with the services that verify access tokens."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis.asyncio as redis
+
+        self._client = redis.Redis.from_url(url)
+        self._prefix = prefix
+
+    async def revoke_session(self, session_id: str, ttl_s: int) -> None:
+        await self._client.set(revoked_session_key(session_id), b"1", ex=ttl_s)
+
+    async def is_session_revoked(self, session_id: str) -> bool:
+        return bool(await self._client.exists(revoked_session_key(session_id)))
+
+    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
+        full = self._prefix + key
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.incr(full)
+            pipe.expire(full, window_s, nx=True)
+            pipe.ttl(full)
+            count, _, ttl = await pipe.execute()
+        return int(count), max(int(ttl), 1)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class MemoryStore:
+    """Development stand-in: one process only; other services do not see its revocations."""
+
+    def __init__(self) -> None:
+        self._expiry: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
+
+    def _alive(self, key: str) -> bool:
+        expires = self._expiry.get(key)
+        if expires is None or expires <= time.monotonic():
+            self._expiry.pop(key, None)
+            self._counts.pop(key, None)
+            return False
+        return True
+
+    async def revoke_session(self, session_id: str, ttl_s: int) -> None:
+        self._expiry[revoked_session_key(session_id)] = time.monotonic() + ttl_s
+
+    async def is_session_revoked(self, session_id: str) -> bool:
+        return self._alive(revoked_session_key(session_id))
+
+    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
+        if not self._alive(key):
+            self._expiry[key] = time.monotonic() + window_s
+            self._counts[key] = 0
+        self._counts[key] += 1
+        return self._counts[key], max(int(self._expiry[key] - time.monotonic()), 1)
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisOrMemoryStore:
+    """Development default: Redis when it answers, else the in-process stand-in.
+
+    A laptop without Redis can still log in (monolithic mode); the switch is logged, as
+    other services then do not see logouts until their tokens expire.
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self._redis: RedisStore | None = RedisStore(url, prefix)
+        self._memory = MemoryStore()
+
+    async def _store(self) -> KeyValueStore:
+        if self._redis is not None:
+            try:
+                await self._redis._client.ping()
+            except Exception:
+                log.warning(
+                    "Redis does not answer: revoked sessions and rate limits stay in this "
+                    "process (development only)"
+                )
+                await self._redis.close()
+                self._redis = None
+            else:
+                return self._redis
+        return self._memory
+
+    async def revoke_session(self, session_id: str, ttl_s: int) -> None:
+        await (await self._store()).revoke_session(session_id, ttl_s)
+
+    async def is_session_revoked(self, session_id: str) -> bool:
+        return await (await self._store()).is_session_revoked(session_id)
+
+    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
+        return await (await self._store()).hit(key, window_s)
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.close()
+
+
+def open_store(url: str, prefix: str) -> KeyValueStore:
+    """The store a URL names: `memory://` or a Redis URL."""
+    if url == "memory://":
+        return MemoryStore()
+    return RedisStore(url, prefix)

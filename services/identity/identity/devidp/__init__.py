@@ -1,0 +1,1 @@
+"""A small OpenID provider for development: monolithic mode logs people in without FAS."""

@@ -1,0 +1,1 @@
+"""identity's rules, without I/O."""

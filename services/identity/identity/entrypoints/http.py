@@ -1,0 +1,193 @@
+"""identity's HTTP API: login through the OpenID provider, first-login e-mail, sessions,
+access tokens, logout, and the public keys."""
+
+from __future__ import annotations
+
+import html
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from identity.config import ACTIVATION_PATH
+from identity.handlers.accounts import Accounts, Problem
+
+SESSION_COOKIE = "skaart_session"
+LOGIN_COOKIE = "skaart_login"
+PREFIX = "/api/identity"
+
+
+class EmailIn(BaseModel):
+    """The address for management messages and requested exports."""
+
+    email: str = Field(description="Your e-mail address.", max_length=320)
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after else None
+    detail: dict[str, Any] | list[dict[str, Any]] = problem.detail()
+    if problem.field_name:
+        # Same shape as FastAPI's validation errors, with the advice added.
+        detail = [
+            {
+                "loc": [problem.field_location, problem.field_name],
+                "msg": problem.message,
+                **problem.detail(),
+            }
+        ]
+    return JSONResponse({"detail": detail}, status_code=problem.status, headers=headers)
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
+    """identity's routes under /api/identity."""
+    router = APIRouter(prefix=PREFIX, tags=["identity"])
+    session_max_age = int(accounts.settings.session_ttl_hours * 3600)
+
+    def session_cookie(response: Response, value: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE,
+            value,
+            max_age=session_max_age,
+            path=PREFIX,
+            httponly=True,
+            secure=cookie_secure,
+            samesite="lax",
+        )
+
+    @router.get("/login", summary="Start a login at the identity provider")
+    async def login(
+        request: Request,
+        login_as: Annotated[
+            str, Query(alias="as", description="professional or citizen")
+        ] = "professional",
+        return_to: Annotated[str, Query(description="Path to land on afterwards")] = (
+            PREFIX + "/me"
+        ),
+    ) -> Response:
+        try:
+            await accounts.limit_login(_ip(request))
+            started = await accounts.start_login(login_as, return_to)
+        except Problem as problem:
+            return problem_response(problem)
+        response = RedirectResponse(started.authorization_url, status_code=303)
+        response.set_cookie(
+            LOGIN_COOKIE,
+            started.state,
+            max_age=accounts.settings.login_request_ttl_s,
+            path=PREFIX + "/login",
+            httponly=True,
+            secure=cookie_secure,
+            samesite="lax",
+        )
+        return response
+
+    @router.get("/login/callback", summary="Where the identity provider sends the browser back")
+    async def callback(
+        request: Request,
+        code: str | None = None,
+        state: str | None = None,
+        error: str | None = None,
+        login_cookie: Annotated[str | None, Cookie(alias=LOGIN_COOKIE)] = None,
+    ) -> Response:
+        try:
+            await accounts.limit_login(_ip(request))
+            if error:
+                raise Problem(
+                    401,
+                    "login_cancelled",
+                    f"The identity provider did not log you in ({error[:64]}).",
+                    "Start again at /api/identity/login.",
+                )
+            new = await accounts.finish_login(state=state, cookie_state=login_cookie, code=code)
+        except Problem as problem:
+            response: Response = problem_response(problem)
+        else:
+            response = RedirectResponse(new.return_to, status_code=303)
+            session_cookie(response, new.token)
+        response.delete_cookie(LOGIN_COOKIE, path=PREFIX + "/login")
+        return response
+
+    @router.get("/me", summary="Your profile and what to do next")
+    async def me(
+        session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+    ) -> Response:
+        try:
+            return JSONResponse(await accounts.me(session))
+        except Problem as problem:
+            return problem_response(problem)
+
+    @router.put("/me/email", summary="Give your e-mail address (first login)")
+    async def set_email(
+        body: EmailIn,
+        request: Request,
+        session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+    ) -> Response:
+        try:
+            result = await accounts.set_email(session, body.email, _ip(request))
+        except Problem as problem:
+            return problem_response(problem)
+        return JSONResponse(_jsonable(result), status_code=202)
+
+    @router.post("/me/email/resend", summary="Send a new activation link")
+    async def resend(
+        request: Request,
+        session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+    ) -> Response:
+        try:
+            result = await accounts.resend(session, _ip(request))
+        except Problem as problem:
+            return problem_response(problem)
+        return JSONResponse(_jsonable(result), status_code=202)
+
+    @router.get(ACTIVATION_PATH.removeprefix(PREFIX), summary="The activation link's page")
+    async def activation_page(token: str = "") -> HTMLResponse:
+        # A GET only shows a button: mail scanners that prefetch links must not use them.
+        return HTMLResponse(
+            "<!doctype html><html><head><meta charset='utf-8'><title>Activate</title></head>"
+            "<body><h1>Activate your profile</h1>"
+            f"<form method='post'><input type='hidden' name='token' value='{html.escape(token)}'>"
+            "<button>Activate</button></form></body></html>"
+        )
+
+    @router.post(ACTIVATION_PATH.removeprefix(PREFIX), summary="Use an activation link")
+    async def activate(token: Annotated[str, Form(max_length=200)]) -> Response:
+        try:
+            return JSONResponse(await accounts.activate(token))
+        except Problem as problem:
+            return problem_response(problem)
+
+    @router.post("/token", summary="An access token for the API (active profiles)")
+    async def token(
+        session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+    ) -> Response:
+        try:
+            issued = await accounts.access_token(session)
+        except Problem as problem:
+            return problem_response(problem)
+        return JSONResponse(issued, headers={"Cache-Control": "no-store"})
+
+    @router.post("/logout", summary="End your session", status_code=204)
+    async def logout(
+        session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+    ) -> Response:
+        await accounts.logout(session)
+        response = Response(status_code=204)
+        response.delete_cookie(SESSION_COOKIE, path=PREFIX, secure=cookie_secure, httponly=True)
+        return response
+
+    @router.get("/jwks", summary="Public keys that verify access tokens")
+    async def jwks() -> dict[str, Any]:
+        async with accounts.sessions() as db:
+            listing = await accounts.keys.listing(db)
+        return {"keys": [key["public_jwk"] for key in listing if key["announced"]]}
+
+    return router
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in value.items()}
