@@ -135,6 +135,11 @@ async def run_up(
                 f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
                 f"Readiness:         {base}/readyz      Metrics: {base}/metrics",
                 f"Sync runs:         {base}/api/registry-sync/runs",
+                "",
+                f"Log in:            {base}/api/identity/login?as=professional  (or as=citizen)",
+                "                   (the development identity provider: pick a demo person)",
+                f"Mail sent:         {base}/api/notifications/dev/mailbox",
+                "                   (or: .venv/bin/skaart mail list)",
             ]
             if follow_up:
                 lines += [
