@@ -1,26 +1,83 @@
-"""Composition root of invitations."""
+"""Composition root of invitations: settings in, a runnable component out."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
 from fastapi import FastAPI
 
-from invitations.adapters.tables import TABLES
-from invitations.config import Settings
+from invitations.adapters.rate_limits import InProcessRateLimiter, RateLimiter, RedisRateLimiter
+from invitations.adapters.tables import TABLES, signing_keys
+from invitations.config import DEVELOPMENT_ADDRESS_SECRET, Settings
+from invitations.domain.addresses import AddressProtector
+from invitations.entrypoints.http import invitations_router
+from invitations.handlers.context import InvitationsContext
+from invitations.handlers.expiry import sweep_forever
+from invitations.handlers.managers_view import managers_subscription
+from servicekit.auth import (
+    AccessTokenVerifier,
+    AuthSettings,
+    bearer_caller,
+    redis_revocation_check,
+    signing_key_subscription,
+)
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
-from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
+from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
 
 SERVICE = "invitations"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _checked_for_environment(settings: Settings, platform: PlatformSettings) -> None:
+    """Refuse development stand-ins outside development, at start-up rather than later."""
+    if platform.environment is Environment.DEVELOPMENT:
+        return
+    if settings.address_secret.get_secret_value() == DEVELOPMENT_ADDRESS_SECRET:
+        raise RuntimeError(
+            "INVITATIONS_ADDRESS_SECRET is not set: outside development a secret of at least "
+            "32 characters is required"
+        )
+    if settings.redis_url is None:
+        raise RuntimeError(
+            "INVITATIONS_REDIS_URL is not set: outside development the rate limits must be "
+            "shared by every replica (Redis)"
+        )
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    if settings.redis_url is None:
+        return InProcessRateLimiter()
+    return RedisRateLimiter(settings.redis_url, settings.redis_key_prefix)
+
+
+async def _close_when_stopped(limiter: RateLimiter) -> None:
+    """Holds the rate limiter's connections for as long as the service runs."""
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await limiter.close()
 
 
 def build_component(
     platform: PlatformSettings | None = None,
     kafka: KafkaSettings | None = None,
     settings: Settings | None = None,
+    auth: AuthSettings | None = None,
+    *,
+    clock: Callable[[], datetime] = _utc_now,
 ) -> ServiceComponent:
-    """invitations as a component (health and settings; its behaviour comes with its issue)."""
+    """invitations as a component: its HTTP API, the managers view, the expiry sweep."""
     platform = platform or PlatformSettings()
     settings = settings or Settings()
+    auth = auth or AuthSettings()
+    _checked_for_environment(settings, platform)
     runtime = ServiceRuntime(
         name=SERVICE,
         database_url=service_database_url(SERVICE, settings.database_url, platform),
@@ -28,7 +85,31 @@ def build_component(
         tables=TABLES,
         migrations_package="invitations.migrations",
     )
-    return ServiceComponent(name=SERVICE, runtime=runtime)
+    runtime.subscribe(managers_subscription())
+    runtime.subscribe(signing_key_subscription(SERVICE, signing_keys))
+    verifier = AccessTokenVerifier(
+        sessions=runtime.sessions,
+        table=signing_keys,
+        is_revoked=redis_revocation_check(auth.redis_url),
+        static_jwks=auth.trusted_jwks,
+        leeway_s=auth.clock_leeway_s,
+    )
+    limiter = _rate_limiter(settings)
+    context = InvitationsContext(
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        addresses=AddressProtector(settings.address_secret.get_secret_value()),
+        limiter=limiter,
+        settings=settings,
+        clock=clock,
+    )
+    runtime.run_in_background("expiry-sweep", partial(sweep_forever, context))
+    runtime.run_in_background("rate-limiter", partial(_close_when_stopped, limiter))
+    return ServiceComponent(
+        name=SERVICE,
+        runtime=runtime,
+        routers=[invitations_router(context, bearer_caller(verifier))],
+    )
 
 
 def create_app() -> FastAPI:

@@ -1,0 +1,1 @@
+"""invitations' rules: pure, no I/O."""

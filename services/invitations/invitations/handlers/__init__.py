@@ -1,0 +1,1 @@
+"""invitations' use cases: one function per command or event."""

@@ -1,0 +1,296 @@
+"""A manager invites colleagues by e-mail address; a manager sends an invitation again."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.events.invitations import InvitationIssued, InvitationMailRequested
+from invitations.adapters.invitation_repository import InvitationRepository, as_utc
+from invitations.adapters.rate_limits import Allowance
+from invitations.domain.invitation import InvitationRefused, InvitationStatus, Refusal
+from invitations.domain.link_tokens import new_token, token_digest
+from invitations.domain.practices import PracticeView
+from invitations.handlers.context import (
+    InvitationsContext,
+    logged_in,
+    managed_practice,
+    status_word,
+    unknown_invitation,
+)
+from servicekit.auth import Caller
+
+log = logging.getLogger(__name__)
+
+
+class AddressOutcome(StrEnum):
+    """What happened to one address of an invitation request."""
+
+    INVITED = "invited"
+    """A new invitation; the e-mail is on its way."""
+    ALREADY_LINKED = "already_linked"
+    """This person accepted an earlier invitation and their offer is linked: no e-mail."""
+    ALREADY_INVITED = "already_invited"
+    """An open invitation to this address exists: send that one again instead."""
+
+
+@dataclass(frozen=True)
+class InviteColleagues:
+    """Invite the people behind `addresses` (validated, in the order given)."""
+
+    practice_id: str
+    addresses: tuple[str, ...]
+    profession: str | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class AddressResult:
+    """The outcome for the address at `index` in the request (the address is not echoed)."""
+
+    index: int
+    outcome: AddressOutcome
+    invitation_id: str | None
+    expires_at: datetime | None
+
+
+def _allowances(context: InvitationsContext, manager_id: str, practice_id: str) -> list[Allowance]:
+    settings = context.settings
+    return [
+        Allowance(f"rate:manager:{manager_id}", settings.manager_limit, settings.manager_window_s),
+        Allowance(
+            f"rate:practice:{practice_id}", settings.practice_limit, settings.practice_window_s
+        ),
+    ]
+
+
+async def _consume_allowance(
+    context: InvitationsContext, caller: Caller, practice: PracticeView, amount: int
+) -> None:
+    exceeded = await context.limiter.consume(
+        _allowances(context, caller.user_id, practice.practice_id), amount
+    )
+    if exceeded is None:
+        return
+    who = "you" if exceeded.allowance.key.startswith("rate:manager:") else "this practice"
+    raise InvitationRefused(
+        Refusal.RATE_LIMITED,
+        "rate_limited",
+        f"Too many invitation e-mails: {who} may send {exceeded.allowance.limit} per "
+        f"{exceeded.allowance.window_s // 60} minutes. Try again in "
+        f"{exceeded.retry_after_s} seconds.",
+        retry_after_s=exceeded.retry_after_s,
+    )
+
+
+def _already_linked(row: Any, practice: PracticeView) -> bool:
+    """An accepted invitation whose professional fiches still links to the practice.
+
+    An acceptance newer than the practice's last announcement counts as linked too: fiches
+    has not had time to say so yet.
+    """
+    if row.status != InvitationStatus.ACCEPTED.value or row.accepted_professional_id is None:
+        return False
+    if practice.links(row.accepted_professional_id):
+        return True
+    return row.ended_at is not None and as_utc(row.ended_at) >= practice.changed_at
+
+
+async def issue_invitations(
+    context: InvitationsContext, caller: Caller | None, command: InviteColleagues
+) -> list[AddressResult]:
+    """Invite each address that is neither linked nor invited already; all or nothing.
+
+    Refused whole when the caller does not manage the practice, when the open invitations
+    would exceed the practice's cap, or when a rate limit is reached.
+    """
+    caller = logged_in(caller, "invite colleagues")
+    now = context.clock()
+    fingerprints = [context.addresses.fingerprint(address) for address in command.addresses]
+    for index, fingerprint in enumerate(fingerprints):
+        if fingerprint in fingerprints[:index]:
+            raise InvitationRefused(
+                Refusal.INVALID,
+                "duplicate_address",
+                f"Address {index + 1} is the same as an earlier one in this request; "
+                "name each colleague once.",
+                field=f"emails.{index}",
+            )
+    results: list[AddressResult] = []
+    async with context.sessions() as session, session.begin():
+        repository = InvitationRepository(session)
+        practice = managed_practice(
+            await repository.practice(command.practice_id, lock=True),
+            command.practice_id,
+            caller,
+        )
+        to_invite: list[int] = []
+        for index, fingerprint in enumerate(fingerprints):
+            earlier = await repository.for_address(practice.practice_id, fingerprint)
+            open_one = next(
+                (
+                    row
+                    for row in earlier
+                    if row.status == InvitationStatus.OPEN.value and as_utc(row.expires_at) > now
+                ),
+                None,
+            )
+            if any(_already_linked(row, practice) for row in earlier):
+                results.append(AddressResult(index, AddressOutcome.ALREADY_LINKED, None, None))
+            elif open_one is not None:
+                results.append(
+                    AddressResult(
+                        index,
+                        AddressOutcome.ALREADY_INVITED,
+                        open_one.invitation_id,
+                        as_utc(open_one.expires_at),
+                    )
+                )
+            else:
+                to_invite.append(index)
+        if to_invite:
+            cap = context.settings.max_open_per_practice
+            open_now = await repository.count_open(practice.practice_id, now)
+            if open_now + len(to_invite) > cap:
+                raise InvitationRefused(
+                    Refusal.CONFLICT,
+                    "too_many_open_invitations",
+                    f"'{practice.practice_name}' has {open_now} open invitations and may have "
+                    f"at most {cap}; this request would add {len(to_invite)}. Revoke "
+                    "invitations that are no longer needed, or wait until some are answered.",
+                )
+            await _consume_allowance(context, caller, practice, len(to_invite))
+            for index in to_invite:
+                results.append(
+                    await _invite(
+                        context, repository, session, caller, practice, command, index, now
+                    )
+                )
+    context.committed()
+    return sorted(results, key=lambda result: result.index)
+
+
+async def _invite(
+    context: InvitationsContext,
+    repository: InvitationRepository,
+    session: AsyncSession,
+    caller: Caller,
+    practice: PracticeView,
+    command: InviteColleagues,
+    index: int,
+    now: datetime,
+) -> AddressResult:
+    address = command.addresses[index]
+    invitation_id = str(uuid.uuid4())
+    token = new_token()
+    expires_at = now + context.link_lifetime
+    language = command.language or caller.language or "nl"
+    inviter_name = caller.display_name or "a manager of the practice"
+    await repository.add(
+        {
+            "invitation_id": invitation_id,
+            "practice_id": practice.practice_id,
+            "inviter_user_id": caller.user_id,
+            "inviter_name": inviter_name,
+            "profession": command.profession,
+            "language": language,
+            "token_digest": token_digest(token),
+            "address_fingerprint": context.addresses.fingerprint(address),
+            "sealed_address": context.addresses.seal(address, invitation_id),
+            "status": InvitationStatus.OPEN.value,
+            "created_at": now,
+            "expires_at": expires_at,
+            "mails_sent": 1,
+        }
+    )
+    await context.outbox.add_all(
+        session,
+        [
+            InvitationIssued(
+                invitation_id=invitation_id,
+                practice_id=practice.practice_id,
+                occurred_at=now,
+                profession=command.profession,
+                expires_at=expires_at,
+            ),
+            InvitationMailRequested(
+                invitation_id=invitation_id,
+                email=address,
+                language=language,
+                practice_name=practice.practice_name,
+                inviter_name=inviter_name,
+                profession=command.profession,
+                accept_url=context.accept_url(token),
+                expires_at=expires_at,
+                occurred_at=now,
+            ),
+        ],
+    )
+    log.info(
+        "invitation issued",
+        extra={"invitation_id": invitation_id, "practice_id": practice.practice_id},
+    )
+    return AddressResult(index, AddressOutcome.INVITED, invitation_id, expires_at)
+
+
+async def resend_invitation(
+    context: InvitationsContext, caller: Caller | None, invitation_id: str
+) -> AddressResult:
+    """A new link for an open invitation, mailed again; the previous link stops working."""
+    caller = logged_in(caller, "send an invitation again")
+    now = context.clock()
+    async with context.sessions() as session, session.begin():
+        repository = InvitationRepository(session)
+        invitation = await repository.by_id(invitation_id)
+        if invitation is None:
+            raise unknown_invitation(invitation_id)
+        practice = managed_practice(
+            await repository.practice(invitation.practice_id, lock=True),
+            invitation.practice_id,
+            caller,
+        )
+        if not invitation.is_open_at(now):
+            raise InvitationRefused(
+                Refusal.CONFLICT,
+                "not_open",
+                f"This invitation is {status_word(invitation.status, now, invitation.expires_at)}"
+                ", so it cannot be sent again. Invite the colleague anew instead.",
+            )
+        sealed = await repository.sealed_address(invitation_id)
+        if sealed is None:  # pragma: no cover - an open invitation always keeps its address
+            raise InvitationRefused(
+                Refusal.CONFLICT, "no_address", "This invitation has no address left to send to."
+            )
+        await _consume_allowance(context, caller, practice, 1)
+        token = new_token()
+        expires_at = now + context.link_lifetime
+        if not await repository.renew_token(invitation_id, token_digest(token), expires_at, now):
+            raise InvitationRefused(
+                Refusal.CONFLICT,
+                "not_open",
+                "This invitation was answered or withdrawn a moment ago, so it was not sent "
+                "again. List the practice's invitations to see where it stands.",
+            )
+        await context.outbox.add(
+            session,
+            InvitationMailRequested(
+                invitation_id=invitation_id,
+                email=context.addresses.unseal(sealed, invitation_id),
+                language=invitation.language,
+                practice_name=practice.practice_name,
+                inviter_name=invitation.inviter_name,
+                profession=invitation.profession,
+                accept_url=context.accept_url(token),
+                expires_at=expires_at,
+                occurred_at=now,
+            ),
+        )
+    context.committed()
+    log.info("invitation sent again", extra={"invitation_id": invitation_id})
+    return AddressResult(0, AddressOutcome.INVITED, invitation_id, expires_at)

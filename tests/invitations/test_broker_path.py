@@ -1,0 +1,169 @@
+"""invitations on a real broker: the managers view from fiches' topic, identity's keys,
+events on the right topics, and no secret on any topic but the restricted one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+
+from contracts.base import Event
+from contracts.envelope import Envelope
+from contracts.events.fiches import PracticeManagersChanged
+from contracts.topics import TOPICS
+from invitations.adapters.tables import outbox, practice_managers, signing_keys
+from servicekit.settings import KafkaSettings
+from tests.invitations.harness import invitations_under_test, token_from_url
+from tests.invitations.privacy import formatted, leaks, table_dump
+from tests.support.infrastructure import wait_for
+from tests.support.kafka_reading import header, read_topic
+
+pytestmark = pytest.mark.e2e
+
+PRACTICE = "practice-klim"
+MANAGER = "user-marc"
+ADDRESSES = [
+    "nele.vanschelvergem@example.be",
+    "jan.peeters@example.be",
+    "an.smets@example.be",
+]
+RESTRICTED = "invitations.deliveries.v1"
+PUBLIC = "invitations.invitations.v1"
+
+
+async def _publish(kafka: KafkaSettings, *events: Event) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            envelope = Envelope(source="/tests", type=event.event_type, subject=event.subject())
+            await producer.send_and_wait(
+                event.topic,
+                key=event.partition_key().encode(),
+                value=event.model_dump_json().encode(),
+                headers=envelope.to_headers(),
+            )
+    finally:
+        await producer.stop()
+
+
+def _events(records: list[Any], name: str) -> list[dict[str, Any]]:
+    return [
+        {"_key": record.key.decode(), **orjson.loads(record.value)}
+        for record in records
+        if (header(record, "ce_type") or "").endswith("." + name)
+    ]
+
+
+async def test_managers_from_fiches_then_invite_and_accept_over_the_broker(
+    kafka: KafkaSettings, tmp_path: Path, platform_logging: pytest.LogCaptureFixture
+) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'invitations.db'}"
+    async with invitations_under_test(
+        database, tmp_path, kafka=kafka, start=True, trust_signer=False
+    ) as svc:
+        await _publish(
+            kafka,
+            svc.signer.announcement(),
+            PracticeManagersChanged(
+                practice_id=PRACTICE,
+                practice_name="KLIM",
+                manager_user_ids=(MANAGER,),
+                linked_professional_ids=(),
+                occurred_at=datetime.now(UTC),
+            ),
+        )
+
+        async def view_and_key_arrived() -> bool:
+            async with svc.sessions() as session:
+                managers = await session.scalar(
+                    sa.select(practice_managers.c.manager_user_ids).where(
+                        practice_managers.c.practice_id == PRACTICE
+                    )
+                )
+                key = await session.scalar(
+                    sa.select(signing_keys.c.kid).where(signing_keys.c.kid == svc.signer.kid)
+                )
+            return managers == [MANAGER] and key is not None
+
+        await wait_for(view_and_key_arrived, timeout_s=30)
+
+        invited = await svc.invite(PRACTICE, MANAGER, ADDRESSES, profession="nurse")
+        assert invited.status_code == 201, invited.text
+        ids = [result["invitation_id"] for result in invited.json()["results"]]
+        resent = await svc.http.post(
+            f"/api/invitations/{ids[1]}/resend", headers=svc.manager(MANAGER)
+        )
+        assert resent.status_code == 200
+
+        async def mails() -> list[dict[str, Any]]:
+            return _events(await read_topic(kafka, RESTRICTED), "InvitationMailRequested")
+
+        delivered = await wait_for(lambda: _at_least(mails, 4), timeout_s=20)
+        tokens = [token_from_url(mail["accept_url"]) for mail in delivered]
+        token_of_first = next(
+            token_from_url(m["accept_url"]) for m in delivered if m["invitation_id"] == ids[0]
+        )
+        accepted = await svc.http.post(
+            "/api/invitations/link/accept",
+            json={"token": token_of_first, "professions": ["nurse"]},
+            headers=svc.professional("prof-nele", ["nurse"]),
+        )
+        assert accepted.status_code == 200, accepted.text
+        revoked = await svc.http.post(
+            f"/api/invitations/{ids[1]}/revoke", headers=svc.manager(MANAGER)
+        )
+        assert revoked.status_code == 200
+
+        # Nobody answers the third: the background sweep ends it once it lapsed.
+        svc.clock.advance(days=15)
+
+        async def expired() -> list[dict[str, Any]]:
+            return _events(await read_topic(kafka, PUBLIC), "InvitationExpired")
+
+        assert [e["invitation_id"] for e in await wait_for(expired, timeout_s=20)] == [ids[2]]
+
+        async def outbox_empty() -> bool:
+            async with svc.sessions() as session:
+                return not await session.scalar(sa.select(sa.func.count()).select_from(outbox))
+
+        await wait_for(outbox_empty, timeout_s=20)
+        dump = await table_dump(svc.sessions)
+
+    public = await read_topic(kafka, PUBLIC)
+    restricted = await read_topic(kafka, RESTRICTED)
+    (acceptance,) = _events(public, "InvitationAccepted")
+    assert acceptance["_key"] == ids[0]
+    assert (acceptance["practice_id"], acceptance["professional_id"]) == (PRACTICE, "prof-nele")
+    assert acceptance["professions"] == ["nurse"]
+    assert {e["invitation_id"] for e in _events(public, "InvitationIssued")} == set(ids)
+    assert [e["invitation_id"] for e in _events(public, "InvitationRevoked")] == [ids[1]]
+    told = {e["outcome"]: e for e in _events(restricted, "InviterNotificationRequested")}
+    assert set(told) == {"accepted", "expired"}
+    assert (told["accepted"]["inviter_user_id"], told["accepted"]["_key"]) == (MANAGER, ids[0])
+    assert told["expired"]["_key"] == ids[2]
+    assert sorted(m["email"] for m in _events(restricted, "InvitationMailRequested")) == sorted(
+        [*ADDRESSES, ADDRESSES[1]]
+    )
+
+    secrets = set(ADDRESSES) | set(tokens)
+    for topic in TOPICS:
+        if topic == RESTRICTED:
+            continue
+        for record in await read_topic(kafka, topic):
+            text = repr((record.key, record.value, record.headers))
+            assert leaks(text, secrets) == [], f"a secret on {topic}"
+    for table, text in dump.items():
+        assert leaks(text, secrets) == [], f"{table} holds a secret in clear"
+    for line in formatted(platform_logging.records):
+        assert leaks(line, secrets) == [], line
+
+
+async def _at_least(read: Any, count: int) -> Any:
+    found = await read()
+    return found if len(found) >= count else None
