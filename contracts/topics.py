@@ -137,6 +137,11 @@ _TOPIC_LIST: tuple[TopicSpec, ...] = (
         visibility=Visibility.PUBLIC,
         external_readers=True,
         description="Practice fiches published, updated and depublished (published versions).",
+        events=(
+            fiches.PracticeFichePublished,
+            fiches.PracticeFicheUpdated,
+            fiches.PracticeFicheDepublished,
+        ),
     ),
     TopicSpec(
         name=fiches.OFFERS_TOPIC,

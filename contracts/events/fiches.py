@@ -47,6 +47,17 @@ class _ProviderFicheFacts(Event):
     )
     revision: int = Field(description="Published revision, +1 on every publication.")
     occurred_at: datetime = Field(description="When fiches made the change.")
+    preferred_name: str | None = Field(
+        default=None,
+        description="The name the provider goes by (e.g. Bert for Albert), as they published "
+        "it; absent when they gave none.",
+    )
+    languages: tuple[str, ...] = Field(
+        default=(), description="Languages the provider speaks (ISO 639-1 codes), as published."
+    )
+    description: str | None = Field(
+        default=None, description="The provider's own description of their work, as published."
+    )
 
     def partition_key(self) -> str:
         return self.fiche_id
@@ -88,6 +99,132 @@ OFFERS_TOPIC = "fiches.offers.v1"
 MANAGERS_TOPIC = "fiches.managers.v1"
 REQUESTS_TOPIC = "fiches.requests.v1"
 EXPORTS_TOPIC = "fiches.exports.v1"
+
+
+class PublicPracticeName(BaseModel):
+    """One organisation name of a practice."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str = Field(description="The name.")
+    preferred: bool = Field(description="The name shown first.")
+
+
+class PublicAddress(BaseModel):
+    """One address of a practice (Belgian)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    street: str = Field(description="Street.")
+    number: str = Field(description="House number.")
+    box: str | None = Field(default=None, description="Box (bus), if any.")
+    postcode: str = Field(description="Belgian postcode, 1000-9999.")
+    municipality: str = Field(description="Municipality.")
+    preferred: bool = Field(description="The address shown first.")
+
+
+class PublicPhoneNumber(BaseModel):
+    """One phone number of a practice, in E.164 form (+32...)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    number: str = Field(description="E.164 phone number.")
+    preferred: bool = Field(description="The number shown first.")
+
+
+class PublicWebsite(BaseModel):
+    """One website of a practice."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    url: str = Field(description="http(s) address.")
+    preferred: bool = Field(description="The website shown first.")
+
+
+class PublicContactPerson(BaseModel):
+    """A contact person of a practice: name and role only (no personal contact data)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str = Field(description="Name of the contact person.")
+    role: str | None = Field(default=None, description="Their role, e.g. secretary.")
+
+
+class PublicOpeningHours(BaseModel):
+    """One opening period on one weekday."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    day: str = Field(description="`monday` ... `sunday`.")
+    opens: str = Field(description="HH:MM, local time.")
+    closes: str = Field(description="HH:MM, local time.")
+    note: str | None = Field(default=None, description="E.g. `by appointment only`.")
+
+
+class _PracticeFicheFacts(Event):
+    practice_id: str = Field(description="Id of the practice fiche.")
+    name: str = Field(description="Preferred organisation name.")
+    names: tuple[PublicPracticeName, ...] = Field(description="All organisation names.")
+    addresses: tuple[PublicAddress, ...] = Field(default=(), description="Addresses.")
+    phone_numbers: tuple[PublicPhoneNumber, ...] = Field(default=(), description="Phones.")
+    websites: tuple[PublicWebsite, ...] = Field(default=(), description="Websites.")
+    target_groups: tuple[str, ...] = Field(default=(), description="Target groups (doelgroep).")
+    age_categories: tuple[str, ...] = Field(
+        default=(), description="Priority age categories: baby, child, adolescent, adult, senior."
+    )
+    wijken: tuple[str, ...] = Field(default=(), description="Neighbourhoods served (wijken).")
+    contact_persons: tuple[PublicContactPerson, ...] = Field(
+        default=(), description="Contact persons (name and role)."
+    )
+    opening_hours: tuple[PublicOpeningHours, ...] = Field(default=(), description="Hours.")
+    extra_offer: tuple[str, ...] = Field(
+        default=(),
+        description="Offer that is not a RIZIV profession (osteopath, BOV-coach, ...).",
+    )
+    revision: int = Field(description="Published revision, +1 on every publication.")
+    occurred_at: datetime = Field(description="When the version was published.")
+
+    def partition_key(self) -> str:
+        return self.practice_id
+
+
+class PracticeFichePublished(_PracticeFicheFacts):
+    """A practice fiche became visible in the public directory (its published version).
+
+    The practice's e-mail addresses are deliberately absent: they are shown in the public
+    read API as contact data, but never travel on a topic that agencies mirror.
+    """
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.PracticeFichePublished"
+    topic: ClassVar[str] = PRACTICES_TOPIC
+
+
+class PracticeFicheUpdated(_PracticeFicheFacts):
+    """A new version of a practice fiche was published."""
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.PracticeFicheUpdated"
+    topic: ClassVar[str] = PRACTICES_TOPIC
+
+
+class PracticeDepublicationReason(StrEnum):
+    """Why a practice fiche left the public directory (never automatic)."""
+
+    REMOVAL_REQUEST = "removal_request"
+    """The editorial team approved a request to remove it."""
+
+
+class PracticeFicheDepublished(Event):
+    """A practice fiche left the public directory."""
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "fiches.PracticeFicheDepublished"
+    topic: ClassVar[str] = PRACTICES_TOPIC
+
+    practice_id: str = Field(description="Id of the practice fiche.")
+    reason: PracticeDepublicationReason = Field(description="Why it was depublished.")
+    occurred_at: datetime = Field(description="When it was depublished.")
+
+    def partition_key(self) -> str:
+        return self.practice_id
 
 
 class OfferLinked(Event):

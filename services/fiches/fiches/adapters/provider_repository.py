@@ -39,6 +39,7 @@ def _from_row(row: Any) -> ProviderFiche:
         depublication_reason=(
             DepublicationReason(row.depublication_reason) if row.depublication_reason else None
         ),
+        own_published=getattr(row, "own_published", None),
     )
 
 
@@ -97,7 +98,11 @@ class ProviderFicheRepository:
         for start in range(0, len(missing), 500):
             part = missing[start : start + 500]
             rows = await self._session.execute(
-                sa.select(provider_fiches).where(provider_fiches.c.professional_id.in_(part))
+                sa.select(provider_fiches)
+                .where(provider_fiches.c.professional_id.in_(part))
+                # Row locks on PostgreSQL (none on SQLite, a single writer): the write API
+                # changes the same rows, and neither may overwrite the other's change.
+                .with_for_update()
             )
             found = {row.professional_id: _from_row(row) for row in rows}
             for pid in part:

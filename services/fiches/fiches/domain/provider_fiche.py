@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from contracts.base import Event
 from contracts.events.fiches import (
@@ -34,6 +35,10 @@ from contracts.events.registry import (
 _PERSON_LEVEL_STOPS = frozenset({StatusChangeReason.PRACTICE_BAN, StatusChangeReason.DECEASED})
 
 
+class PublicationRefused(Exception):
+    """A publication the rules do not allow now (the message says why)."""
+
+
 @dataclass
 class ProviderFiche:
     """A provider fiche and the authentic facts it shows."""
@@ -51,6 +56,8 @@ class ProviderFiche:
     published: bool = False
     revision: int = 0
     depublication_reason: DepublicationReason | None = None
+    own_published: dict[str, Any] | None = None
+    """The provider's own fields as last published (preferred name, languages, ...)."""
     events: list[Event] = field(default_factory=list)
 
     @classmethod
@@ -129,6 +136,37 @@ class ProviderFiche:
             )
         )
 
+    def publish_own(
+        self, own: dict[str, Any], *, by_team: bool, now: datetime | None = None
+    ) -> None:
+        """Publish the provider's own fields: republishes a fiche the source allows again.
+
+        Raises PublicationRefused when the source does not allow the person to practise,
+        or when the team removed the fiche and the caller is not the team.
+        """
+        if not self.may_practise or self.practice_ban or self.deceased:
+            raise PublicationRefused(
+                "the authentic source does not allow this person to practise now (visa, "
+                "RIZIV number, practice ban or death); the fiche can be published again "
+                "once the source says so"
+            )
+        if (
+            not self.published
+            and self.depublication_reason is DepublicationReason.REMOVAL_REQUEST
+            and not by_team
+        ):
+            raise PublicationRefused(
+                "the editorial team removed this fiche after a removal request; ask the team "
+                "to publish it again"
+            )
+        self.own_published = own
+        moment = now or datetime.now(UTC)
+        if self.published:
+            self.revision += 1
+            self.events.append(ProviderFicheUpdated(**self._public_facts(moment)))
+        else:
+            self._publish(moment)
+
     def public_professions(self) -> tuple[PublicProfession, ...]:
         """The professions the public sees: those that may be practised."""
         return tuple(
@@ -144,7 +182,11 @@ class ProviderFiche:
         )
 
     def _public_facts(self, now: datetime | None) -> dict[str, object]:
+        own = self.own_published or {}
         return {
+            "preferred_name": own.get("preferred_name"),
+            "languages": tuple(own.get("languages", ())),
+            "description": own.get("description"),
             "fiche_id": self.fiche_id,
             "professional_id": self.professional_id,
             "official_last_name": self.official_last_name,

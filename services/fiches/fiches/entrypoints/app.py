@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fiches.adapters.tables import TABLES
+from fiches.adapters.tables import TABLES, trusted_signing_keys
 from fiches.config import FichesSettings
 from fiches.entrypoints.http import public_router
+from fiches.entrypoints.http_practices import practices_router
+from fiches.entrypoints.http_provider import provider_router
+from fiches.entrypoints.http_requests import requests_router
+from fiches.entrypoints.http_support import logged_in
+from fiches.entrypoints.http_team import team_router
+from fiches.handlers.invitation_events import InvitationEventHandlers
+from fiches.handlers.practices import PracticeCommands
+from fiches.handlers.providers import ProviderCommands
 from fiches.handlers.registry_events import RegistryEventHandlers
+from fiches.handlers.requests import RequestCommands
+from fiches.handlers.unit_of_work import UnitOfWork
+from servicekit.auth import (
+    AccessTokenVerifier,
+    AuthSettings,
+    redis_revocation_check,
+    signing_key_subscription,
+)
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
@@ -19,10 +35,13 @@ def build_component(
     platform: PlatformSettings | None = None,
     kafka: KafkaSettings | None = None,
     settings: FichesSettings | None = None,
+    auth: AuthSettings | None = None,
 ) -> ServiceComponent:
-    """fiches as a component: consumes registry events, serves published fiches."""
+    """fiches as a component: consumes registry, identity-key and invitation events,
+    serves published fiches and the authenticated write API."""
     platform = platform or PlatformSettings()
     settings = settings or FichesSettings()
+    auth = auth or AuthSettings()
     runtime = ServiceRuntime(
         name=SERVICE,
         database_url=service_database_url(SERVICE, settings.database_url, platform),
@@ -31,8 +50,32 @@ def build_component(
         migrations_package="fiches.migrations",
     )
     runtime.subscribe(RegistryEventHandlers(runtime.outbox).subscription())
+    runtime.subscribe(signing_key_subscription(SERVICE, trusted_signing_keys))
+    runtime.subscribe(InvitationEventHandlers(runtime.outbox).subscription())
+    verifier = AccessTokenVerifier(
+        sessions=runtime.sessions,
+        table=trusted_signing_keys,
+        is_revoked=(
+            redis_revocation_check(auth.redis_url) if settings.check_revoked_sessions else None
+        ),
+        static_jwks=auth.trusted_jwks,
+        leeway_s=auth.clock_leeway_s,
+    )
+    caller = logged_in(verifier)
+    uow = UnitOfWork(runtime.sessions, runtime.outbox)
+    practices = PracticeCommands(uow)
+    providers = ProviderCommands(uow, practices)
+    requests = RequestCommands(uow, practices)
     return ServiceComponent(
-        name=SERVICE, runtime=runtime, routers=[public_router(runtime, settings)]
+        name=SERVICE,
+        runtime=runtime,
+        routers=[
+            public_router(runtime, settings),
+            provider_router(providers, caller),
+            practices_router(runtime, practices, caller),
+            requests_router(requests, caller),
+            team_router(requests, caller, settings),
+        ],
     )
 
 

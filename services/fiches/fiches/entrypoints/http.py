@@ -25,6 +25,19 @@ class ProviderFicheRead(BaseModel):
     language: str | None
     professions: list[PublicProfession]
     revision: int
+    preferred_name: str | None = Field(
+        default=None, description="The name the provider goes by (their own, published)."
+    )
+    languages: list[str] = Field(default_factory=list, description="Languages spoken.")
+    description: str | None = None
+    phone_numbers: list[dict[str, Any]] = Field(
+        default_factory=list, description="Published contact phone numbers."
+    )
+    email_addresses: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Published contact e-mail addresses (shown here, never on event topics).",
+    )
+    websites: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ProviderFichePage(BaseModel):
@@ -37,6 +50,7 @@ class ProviderFichePage(BaseModel):
 
 
 def _read_model(row: Any) -> ProviderFicheRead:
+    own = getattr(row, "own_published", None) or {}
     professions = [ProfessionRecord.model_validate(p) for p in row.professions]
     return ProviderFicheRead(
         fiche_id=row.fiche_id,
@@ -50,6 +64,12 @@ def _read_model(row: Any) -> ProviderFicheRead:
             if p.may_practise()
         ],
         revision=row.revision,
+        preferred_name=own.get("preferred_name"),
+        languages=own.get("languages", []),
+        description=own.get("description"),
+        phone_numbers=own.get("phone_numbers", []),
+        email_addresses=own.get("email_addresses", []),
+        websites=own.get("websites", []),
     )
 
 

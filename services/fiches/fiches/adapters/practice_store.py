@@ -1,0 +1,230 @@
+"""Reads and writes of practice fiches, offers, managers, history and requests.
+
+Plain functions on the caller's session: they never commit (the use case's unit of work
+does), and the reads a write depends on lock the practice row on PostgreSQL, so two
+managers saving at once are applied one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fiches.adapters.tables import (
+    fiche_history,
+    fiche_requests,
+    practice_fiches,
+    practice_managers,
+    practice_offers,
+    provider_fiches,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything here is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+async def take_write_lock(session: AsyncSession) -> None:
+    """On SQLite, start the write transaction now rather than at the first write.
+
+    A transaction that reads and then writes fails at once ("database is locked") when
+    another writer committed in between; one that starts as a writer waits its turn
+    (busy timeout) instead. PostgreSQL locks rows with FOR UPDATE instead.
+    """
+    if (await session.connection()).dialect.name == "sqlite":
+        await session.execute(
+            sa.update(fiche_requests).where(sa.false()).values(status=fiche_requests.c.status)
+        )
+
+
+async def practice(session: AsyncSession, practice_id: str, *, lock: bool = False) -> Any | None:
+    query = sa.select(practice_fiches).where(practice_fiches.c.practice_id == practice_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def manager_ids(session: AsyncSession, practice_id: str) -> list[str]:
+    rows = await session.execute(
+        sa.select(practice_managers.c.user_id)
+        .where(practice_managers.c.practice_id == practice_id)
+        .order_by(practice_managers.c.granted_at, practice_managers.c.user_id)
+    )
+    return [row.user_id for row in rows]
+
+
+async def is_manager(session: AsyncSession, practice_id: str, user_id: str) -> bool:
+    found = await session.scalar(
+        sa.select(sa.func.count()).where(
+            practice_managers.c.practice_id == practice_id,
+            practice_managers.c.user_id == user_id,
+        )
+    )
+    return bool(found)
+
+
+async def offers(session: AsyncSession, practice_id: str) -> list[Any]:
+    rows = await session.execute(
+        sa.select(practice_offers)
+        .where(practice_offers.c.practice_id == practice_id)
+        .order_by(practice_offers.c.profession, practice_offers.c.professional_id)
+    )
+    return list(rows)
+
+
+async def offers_of_professional(session: AsyncSession, professional_id: str) -> list[Any]:
+    rows = await session.execute(
+        sa.select(practice_offers).where(practice_offers.c.professional_id == professional_id)
+    )
+    return list(rows)
+
+
+async def provider_by_professional(session: AsyncSession, professional_id: str) -> Any | None:
+    return (
+        await session.execute(
+            sa.select(provider_fiches).where(provider_fiches.c.professional_id == professional_id)
+        )
+    ).first()
+
+
+async def provider(session: AsyncSession, fiche_id: str, *, lock: bool = False) -> Any | None:
+    query = sa.select(provider_fiches).where(provider_fiches.c.fiche_id == fiche_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def set_offer(
+    session: AsyncSession,
+    *,
+    practice_id: str,
+    professional_id: str,
+    provider_fiche_id: str,
+    profession: str,
+    in_draft: bool,
+    user_id: str,
+) -> bool:
+    """Link or unlink an offer in the edit version; whether anything changed."""
+    existing = (
+        await session.execute(
+            sa.select(practice_offers).where(
+                practice_offers.c.practice_id == practice_id,
+                practice_offers.c.professional_id == professional_id,
+                practice_offers.c.profession == profession,
+            )
+        )
+    ).first()
+    if existing is None:
+        if not in_draft:
+            return False
+        await session.execute(
+            sa.insert(practice_offers).values(
+                practice_id=practice_id,
+                professional_id=professional_id,
+                profession=profession,
+                provider_fiche_id=provider_fiche_id,
+                in_draft=True,
+                in_published=False,
+                changed_by=user_id,
+                updated_at=utcnow(),
+            )
+        )
+        return True
+    if existing.in_draft == in_draft:
+        return False
+    await session.execute(
+        sa.update(practice_offers)
+        .where(
+            practice_offers.c.practice_id == practice_id,
+            practice_offers.c.professional_id == professional_id,
+            practice_offers.c.profession == profession,
+        )
+        .values(in_draft=in_draft, changed_by=user_id, updated_at=utcnow())
+    )
+    return True
+
+
+async def mark_offers_published(session: AsyncSession, rows: Sequence[Any]) -> None:
+    """The published offer block takes the edit version's state for these rows."""
+    for row in rows:
+        where = (
+            practice_offers.c.practice_id == row.practice_id,
+            practice_offers.c.professional_id == row.professional_id,
+            practice_offers.c.profession == row.profession,
+        )
+        if row.in_draft:
+            await session.execute(
+                sa.update(practice_offers).where(*where).values(in_published=True)
+            )
+        else:
+            await session.execute(sa.delete(practice_offers).where(*where))
+
+
+async def next_history_version(session: AsyncSession, fiche_type: str, fiche_id: str) -> int:
+    current = await session.scalar(
+        sa.select(sa.func.max(fiche_history.c.version)).where(
+            fiche_history.c.fiche_type == fiche_type, fiche_history.c.fiche_id == fiche_id
+        )
+    )
+    return int(current or 0) + 1
+
+
+async def add_history(
+    session: AsyncSession,
+    *,
+    fiche_type: str,
+    fiche_id: str,
+    action: str,
+    user_id: str,
+    changed: Sequence[str],
+    snapshot: dict[str, Any],
+) -> int:
+    """Record one change (who, when, which fields, the edit version after it)."""
+    version = await next_history_version(session, fiche_type, fiche_id)
+    await session.execute(
+        sa.insert(fiche_history).values(
+            fiche_type=fiche_type,
+            fiche_id=fiche_id,
+            version=version,
+            action=action,
+            user_id=user_id,
+            at=utcnow(),
+            changed_fields=list(changed),
+            snapshot=snapshot,
+        )
+    )
+    return version
+
+
+async def history(session: AsyncSession, fiche_type: str, fiche_id: str) -> list[Any]:
+    rows = await session.execute(
+        sa.select(fiche_history)
+        .where(fiche_history.c.fiche_type == fiche_type, fiche_history.c.fiche_id == fiche_id)
+        .order_by(fiche_history.c.version)
+    )
+    return list(rows)
+
+
+async def history_version(
+    session: AsyncSession, fiche_type: str, fiche_id: str, version: int
+) -> Any | None:
+    return (
+        await session.execute(
+            sa.select(fiche_history).where(
+                fiche_history.c.fiche_type == fiche_type,
+                fiche_history.c.fiche_id == fiche_id,
+                fiche_history.c.version == version,
+            )
+        )
+    ).first()

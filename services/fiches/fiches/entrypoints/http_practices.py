@@ -1,0 +1,203 @@
+"""Practice fiches over HTTP: the public read of published practices, and managers' writes.
+
+Writes need a logged-in (activated) user; each checks the caller's rights on the fiche:
+its managers or the editorial team, nobody else (deny by default).
+"""
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from fiches.adapters.tables import practice_fiches, practice_offers, provider_fiches
+from fiches.domain.practice_fiche import PracticeData
+from fiches.entrypoints.http_support import CallerDependency, answer
+from fiches.handlers.practices import PracticeCommands
+from servicekit.auth import Caller
+from servicekit.runtime import ServiceRuntime
+
+Publish = Annotated[
+    bool, Query(description="Also publish (`Opslaan en publiceren`); default: save only.")
+]
+
+
+class PracticeCreate(PracticeData):
+    """A new practice fiche; a professional may tick their own offer(s) on it."""
+
+    offers: list[str] = Field(
+        default_factory=list,
+        description="Your own profession codes to link (only professions you may practise).",
+    )
+
+
+class Professions(BaseModel):
+    professions: list[str] = Field(description="Profession codes, e.g. physician.")
+
+
+class ManagerGrant(BaseModel):
+    user_id: str = Field(min_length=1, max_length=100, description="identity user id.")
+
+
+class Created(BaseModel):
+    practice_id: str
+    published: bool
+
+
+class Changed(BaseModel):
+    changed_fields: list[str]
+
+
+class OfferProvider(BaseModel):
+    provider_fiche_id: str
+    professional_id: str
+    name: str = Field(description="The name the provider goes by, else the official name.")
+
+
+class OfferBlock(BaseModel):
+    profession: str
+    providers: list[OfferProvider]
+
+
+class PublicPractice(BaseModel):
+    """A published practice fiche, as the public sees it.
+
+    Its e-mail addresses are part of the practice's published contact data and are shown
+    here; they are never put on an event topic.
+    """
+
+    practice_id: str
+    name: str
+    revision: int
+    data: dict[str, Any]
+    offer_blocks: list[OfferBlock]
+
+
+def _provider_name(row: Any) -> str:
+    own = row.own_published or {}
+    return str(own.get("preferred_name") or f"{row.official_first_name} {row.official_last_name}")
+
+
+def practices_router(
+    runtime: ServiceRuntime, commands: PracticeCommands, caller: CallerDependency
+) -> APIRouter:
+    router = APIRouter(prefix="/api/fiches/practices", tags=["practice fiches"])
+    Who = Annotated[Caller, Depends(caller)]
+
+    @router.get("/{practice_id}", summary="A published practice fiche with its offer blocks")
+    async def get_practice(practice_id: str) -> PublicPractice:
+        async with runtime.sessions() as session:
+            row = (
+                await session.execute(
+                    sa.select(practice_fiches).where(
+                        practice_fiches.c.practice_id == practice_id,
+                        practice_fiches.c.published,
+                    )
+                )
+            ).first()
+            if row is None:
+                raise HTTPException(404, f"no published practice fiche with id {practice_id}")
+            # Depublished providers drop out here, at read time: the link is kept, so a
+            # republished provider shows up again without anyone relinking.
+            offers = await session.execute(
+                sa.select(practice_offers.c.profession, provider_fiches)
+                .join(
+                    provider_fiches,
+                    provider_fiches.c.fiche_id == practice_offers.c.provider_fiche_id,
+                )
+                .where(
+                    practice_offers.c.practice_id == practice_id,
+                    practice_offers.c.in_published,
+                    provider_fiches.c.published,
+                )
+                .order_by(
+                    practice_offers.c.profession,
+                    provider_fiches.c.official_last_name,
+                    provider_fiches.c.official_first_name,
+                )
+            )
+            blocks: dict[str, list[OfferProvider]] = {}
+            for offer in offers:
+                blocks.setdefault(offer.profession, []).append(
+                    OfferProvider(
+                        provider_fiche_id=offer.fiche_id,
+                        professional_id=offer.professional_id,
+                        name=_provider_name(offer),
+                    )
+                )
+        data = dict(row.published_data)
+        return PublicPractice(
+            practice_id=practice_id,
+            name=next(
+                (n["name"] for n in data["names"] if n.get("preferred")), data["names"][0]["name"]
+            ),
+            revision=row.revision,
+            data=data,
+            offer_blocks=[OfferBlock(profession=p, providers=v) for p, v in blocks.items()],
+        )
+
+    @router.post("", status_code=201, summary="Create a practice fiche (any logged-in user)")
+    async def create(body: PracticeCreate, who: Who, publish: Publish = False) -> Created:
+        data = PracticeData.model_validate(body.model_dump(exclude={"offers"}))
+        practice_id = await answer(commands.create(who, data, body.offers, publish))
+        return Created(practice_id=practice_id, published=publish)
+
+    @router.get("/{practice_id}/edit", summary="The edit version (managers, team)")
+    async def edit_view(practice_id: str, who: Who) -> dict[str, Any]:
+        return await answer(commands.edit_view(who, practice_id))
+
+    @router.put("/{practice_id}/edit", summary="Save the edit version (managers, team)")
+    async def save(
+        practice_id: str, body: PracticeData, who: Who, publish: Publish = False
+    ) -> Changed:
+        changed = await answer(commands.save(who, practice_id, body, publish))
+        return Changed(changed_fields=changed)
+
+    @router.post("/{practice_id}/publish", summary="Publish the edit version (managers, team)")
+    async def publish_practice(practice_id: str, who: Who) -> Changed:
+        return Changed(changed_fields=await answer(commands.publish(who, practice_id)))
+
+    @router.post("/{practice_id}/offers", summary="Link your own offer (managers)")
+    async def add_offers(
+        practice_id: str, body: Professions, who: Who, publish: Publish = False
+    ) -> dict[str, list[str]]:
+        linked = await answer(commands.add_own_offers(who, practice_id, body.professions, publish))
+        return {"linked": linked}
+
+    @router.delete(
+        "/{practice_id}/offers/{professional_id}/{profession}",
+        status_code=204,
+        summary="Take an offer off the offer block (managers, team)",
+    )
+    async def remove_offer(
+        practice_id: str, professional_id: str, profession: str, who: Who, publish: Publish = False
+    ) -> None:
+        await answer(commands.remove_offer(who, practice_id, professional_id, profession, publish))
+
+    @router.get("/{practice_id}/managers", summary="Who manages it (managers, team)")
+    async def managers(practice_id: str, who: Who) -> dict[str, list[str]]:
+        return {"manager_user_ids": await answer(commands.managers(who, practice_id))}
+
+    @router.post("/{practice_id}/managers", summary="Grant management rights (managers, team)")
+    async def grant(practice_id: str, body: ManagerGrant, who: Who) -> dict[str, list[str]]:
+        return {"manager_user_ids": await answer(commands.grant(who, practice_id, body.user_id))}
+
+    @router.delete(
+        "/{practice_id}/managers/{user_id}",
+        summary="Withdraw management rights (managers; the last one only by the team)",
+    )
+    async def withdraw(practice_id: str, user_id: str, who: Who) -> dict[str, list[str]]:
+        return {"manager_user_ids": await answer(commands.withdraw(who, practice_id, user_id))}
+
+    @router.get("/{practice_id}/history", summary="Every version: who, when, what (managers, team)")
+    async def history(practice_id: str, who: Who) -> list[dict[str, Any]]:
+        return await answer(commands.history(who, practice_id))
+
+    @router.post(
+        "/{practice_id}/history/{version}/restore",
+        summary="Put an earlier version back into the edit version (team)",
+    )
+    async def restore(practice_id: str, version: int, who: Who) -> Changed:
+        return Changed(changed_fields=await answer(commands.restore(who, practice_id, version)))
+
+    return router

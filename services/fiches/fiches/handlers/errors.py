@@ -1,0 +1,44 @@
+"""Refusals the write use cases raise; the HTTP layer turns each into its status code.
+
+Every message says what was refused, why, and what the caller can do instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class FicheError(Exception):
+    """A refused write; `status` is the HTTP status it maps to."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(FicheError):
+    status = 404
+
+
+class Forbidden(FicheError):
+    """The caller has no right on this fiche (deny by default)."""
+
+    status = 403
+
+
+class Conflict(FicheError):
+    """The fiche's state does not allow this now (already decided, last manager, ...)."""
+
+    status = 409
+
+
+class Invalid(FicheError):
+    """Input that cannot be accepted, with the field it concerns."""
+
+    status = 422
+
+    def __init__(self, message: str, loc: Sequence[str | int] = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = tuple(loc)

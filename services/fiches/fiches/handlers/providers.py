@@ -1,0 +1,317 @@
+"""Use cases of a provider on their own fiche: own fields, publishing, stopping at a practice.
+
+The authentic-source part of the fiche changes only through registry events; an edit of
+it is refused with the way to report an error in the source. The provider's own fields
+(name they go by, contact data, languages, description) are saved to the edit version
+and become public when published. Only the provider themself (their token's
+professional id is the fiche's) or the editorial team may write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.events.fiches import PublicProfession
+from contracts.events.registry import ProfessionRecord
+from fiches.adapters import practice_store as store
+from fiches.adapters.provider_repository import ProviderFicheRepository
+from fiches.adapters.tables import (
+    fiche_requests,
+    practice_fiches,
+    practice_managers,
+    provider_fiches,
+)
+from fiches.domain.contact_data import changed_fields
+from fiches.domain.practice_fiche import preferred_name
+from fiches.domain.provider_fiche import PublicationRefused
+from fiches.domain.provider_own import ProviderOwnData
+from fiches.handlers.errors import Conflict, Forbidden, Invalid, NotFound
+from fiches.handlers.practices import PracticeCommands, history_entry, load_practice
+from fiches.handlers.unit_of_work import UnitOfWork
+from servicekit.auth import Caller
+
+PROVIDER = "provider"
+
+
+def _owns(caller: Caller, row: Any) -> bool:
+    return caller.professional_id is not None and caller.professional_id == row.professional_id
+
+
+async def load_provider(session: AsyncSession, fiche_id: str, *, lock: bool = True) -> Any:
+    row = await store.provider(session, fiche_id, lock=lock)
+    if row is None:
+        raise NotFound(f"no provider fiche with id {fiche_id}")
+    return row
+
+
+def require_owner_or_team(caller: Caller, row: Any) -> None:
+    if caller.is_team or _owns(caller, row):
+        return
+    raise Forbidden(
+        "only the provider themself or the editorial team may change a provider fiche. "
+        "Think it is wrong? Ask the team to remove it (POST /api/fiches/removal-requests)"
+    )
+
+
+def public_professions(row: Any) -> list[PublicProfession]:
+    records = [ProfessionRecord.model_validate(p) for p in row.professions]
+    return [
+        PublicProfession(**p.model_dump(include=set(PublicProfession.model_fields)))
+        for p in records
+        if p.may_practise()
+    ]
+
+
+class ProviderCommands:
+    """What a provider (or the team) does to a provider fiche."""
+
+    def __init__(self, uow: UnitOfWork, practices: PracticeCommands) -> None:
+        self._uow = uow
+        self._practices = practices
+
+    async def edit_view(self, caller: Caller, fiche_id: str) -> dict[str, Any]:
+        async with self._uow.read() as session:
+            row = await load_provider(session, fiche_id, lock=False)
+            require_owner_or_team(caller, row)
+            offers = await store.offers_of_professional(session, row.professional_id)
+            return {
+                "fiche_id": row.fiche_id,
+                "professional_id": row.professional_id,
+                "authentic": {
+                    "official_last_name": row.official_last_name,
+                    "official_first_name": row.official_first_name,
+                    "professions": [p.model_dump(mode="json") for p in public_professions(row)],
+                    "may_practise": row.may_practise,
+                },
+                "own_edit_version": row.own_draft or ProviderOwnData().model_dump(mode="json"),
+                "own_published_version": row.own_published,
+                "published": row.published,
+                "depublication_reason": row.depublication_reason,
+                "offers": [
+                    {
+                        "practice_id": o.practice_id,
+                        "profession": o.profession,
+                        "in_edit_version": o.in_draft,
+                        "in_published_version": o.in_published,
+                    }
+                    for o in offers
+                ],
+            }
+
+    async def save_own(
+        self, caller: Caller, fiche_id: str, data: ProviderOwnData, publish: bool
+    ) -> list[str]:
+        own = data.model_dump(mode="json")
+        async with self._uow.write() as session:
+            row = await load_provider(session, fiche_id)
+            require_owner_or_team(caller, row)
+            changed = changed_fields(row.own_draft, own)
+            if changed:
+                await session.execute(
+                    sa.update(provider_fiches)
+                    .where(provider_fiches.c.fiche_id == fiche_id)
+                    .values(own_draft=own, own_version=(row.own_version or 0) + 1)
+                )
+                await store.add_history(
+                    session,
+                    fiche_type=PROVIDER,
+                    fiche_id=fiche_id,
+                    action="save",
+                    user_id=caller.user_id,
+                    changed=changed,
+                    snapshot=own,
+                )
+            if publish:
+                await self._publish(session, caller, fiche_id)
+        return changed
+
+    async def publish(self, caller: Caller, fiche_id: str) -> None:
+        async with self._uow.write() as session:
+            row = await load_provider(session, fiche_id)
+            require_owner_or_team(caller, row)
+            await self._publish(session, caller, fiche_id)
+
+    async def _publish(self, session: AsyncSession, caller: Caller, fiche_id: str) -> None:
+        row = await load_provider(session, fiche_id)
+        own = row.own_draft or ProviderOwnData().model_dump(mode="json")
+        repository = ProviderFicheRepository(session, self._uow.outbox)
+        fiche = await repository.by_professional(row.professional_id)
+        assert fiche is not None
+        try:
+            fiche.publish_own(own, by_team=caller.is_team)
+        except PublicationRefused as error:
+            raise Conflict(str(error)) from error
+        repository.save(fiche)
+        await repository.flush()
+        await session.execute(
+            sa.update(provider_fiches)
+            .where(provider_fiches.c.fiche_id == fiche_id)
+            .values(own_published=own)
+        )
+        await store.add_history(
+            session,
+            fiche_type=PROVIDER,
+            fiche_id=fiche_id,
+            action="publish",
+            user_id=caller.user_id,
+            changed=changed_fields(row.own_published, own),
+            snapshot=own,
+        )
+
+    async def stop_at_practice(
+        self,
+        caller: Caller,
+        fiche_id: str,
+        practice_id: str,
+        profession: str,
+        *,
+        confirm: bool,
+        publish: bool,
+    ) -> None:
+        """Flow 4: the provider deletes their offer at a practice, confirms, publishes."""
+        if not confirm:
+            raise Invalid(
+                "confirm that you stop offering this at the practice: repeat the request "
+                "with confirm=true",
+                ("query", "confirm"),
+            )
+        now = store.utcnow()
+        async with self._uow.write() as session:
+            row = await load_provider(session, fiche_id)
+            require_owner_or_team(caller, row)
+            practice = await load_practice(session, practice_id)
+            await self._practices.unlink(
+                session, practice, row.professional_id, profession, caller.user_id, now, publish
+            )
+
+    async def history(self, caller: Caller, fiche_id: str) -> list[dict[str, Any]]:
+        async with self._uow.read() as session:
+            row = await load_provider(session, fiche_id, lock=False)
+            require_owner_or_team(caller, row)
+            return [history_entry(h) for h in await store.history(session, PROVIDER, fiche_id)]
+
+    async def restore(self, caller: Caller, fiche_id: str, version: int) -> list[str]:
+        if not caller.is_team:
+            raise Forbidden("only the editorial team restores earlier versions")
+        async with self._uow.write() as session:
+            row = await load_provider(session, fiche_id)
+            old = await store.history_version(session, PROVIDER, fiche_id, version)
+            if old is None:
+                raise NotFound(f"provider fiche {fiche_id} has no version {version}")
+            own = dict(old.snapshot)
+            changed = changed_fields(row.own_draft, own)
+            await session.execute(
+                sa.update(provider_fiches)
+                .where(provider_fiches.c.fiche_id == fiche_id)
+                .values(own_draft=own, own_version=(row.own_version or 0) + 1)
+            )
+            await store.add_history(
+                session,
+                fiche_type=PROVIDER,
+                fiche_id=fiche_id,
+                action=f"restore:{version}",
+                user_id=caller.user_id,
+                changed=changed,
+                snapshot=own,
+            )
+            return changed
+
+    async def map_status(self, caller: Caller, practice_names: list[str]) -> dict[str, Any]:
+        """Flow 2, "am I on the map?": my fiche, and per practice ready / almost ready / create.
+
+        * ready: the practice fiche exists and my offer is linked (published);
+        * almost_ready: the practice fiche exists but my offer is not (yet) linked;
+        * create: no practice fiche by that name: create it.
+        """
+        if not caller.is_professional:
+            raise Forbidden("only a healthcare professional has a place on the map")
+        assert caller.professional_id is not None
+        async with self._uow.read() as session:
+            row = await store.provider_by_professional(session, caller.professional_id)
+            offers = await store.offers_of_professional(session, caller.professional_id)
+            practices: dict[str, Any] = {}
+            ids = {o.practice_id for o in offers}
+            managed = await session.execute(
+                sa.select(practice_managers.c.practice_id).where(
+                    practice_managers.c.user_id == caller.user_id
+                )
+            )
+            ids |= {r.practice_id for r in managed}
+            pending = await session.execute(
+                sa.select(fiche_requests.c.fiche_id).where(
+                    fiche_requests.c.kind == "link",
+                    fiche_requests.c.status == "open",
+                    fiche_requests.c.requester_user_id == caller.user_id,
+                )
+            )
+            pending_ids = {r.fiche_id for r in pending}
+            ids |= pending_ids
+            by_name: dict[str, list[Any]] = {}
+            for name in practice_names:
+                found = await session.execute(
+                    sa.select(practice_fiches).where(
+                        sa.or_(
+                            practice_fiches.c.published_search_name == name.strip().lower(),
+                            practice_fiches.c.search_name == name.strip().lower(),
+                        ),
+                        practice_fiches.c.removed.is_(False),
+                    )
+                )
+                by_name[name] = list(found)
+                ids |= {p.practice_id for p in by_name[name]}
+            rows = await session.execute(
+                sa.select(practice_fiches).where(
+                    practice_fiches.c.practice_id.in_(ids), practice_fiches.c.removed.is_(False)
+                )
+            )
+            for practice in rows:
+                mine = [o for o in offers if o.practice_id == practice.practice_id]
+                live = sorted(o.profession for o in mine if o.in_published and practice.published)
+                practices[practice.practice_id] = {
+                    "practice_id": practice.practice_id,
+                    # The published name: this caller need not manage the practice, and
+                    # unpublished edits are for its managers only.
+                    "name": preferred_name(practice.published_data)
+                    if practice.published
+                    else practice.name,
+                    "situation": "ready" if live else "almost_ready",
+                    "practice_published": practice.published,
+                    "linked_professions": live,
+                    "unpublished_link_changes": sorted(
+                        o.profession for o in mine if o.in_draft != o.in_published
+                    ),
+                    "link_request_open": practice.practice_id in pending_ids,
+                    "next_step": (
+                        None
+                        if live
+                        else "ask to link your offer: POST "
+                        f"/api/fiches/practices/{practice.practice_id}/link-requests"
+                    ),
+                }
+        checked = [
+            {
+                "practice_name": name,
+                "situation": "create",
+                "next_step": "create the practice fiche and tick your offer: POST "
+                "/api/fiches/practices",
+            }
+            for name, found in by_name.items()
+            if not found
+        ]
+        return {
+            "provider_fiche": None
+            if row is None
+            else {
+                "fiche_id": row.fiche_id,
+                "published": row.published,
+                "depublication_reason": row.depublication_reason,
+                "may_practise": row.may_practise,
+                "unpublished_changes": (row.own_draft or None) != (row.own_published or None),
+            },
+            "practices": sorted(practices.values(), key=lambda p: p["name"].lower()),
+            "to_create": checked,
+            "create_practice": "POST /api/fiches/practices" if not practices else None,
+        }
