@@ -1,7 +1,9 @@
-"""JSON logs with a correlation id, and a last line of defence against leaking an NRN.
+"""JSON logs with a correlation id, and a last line of defence against leaking personal data.
 
-Services never log a national register number on purpose; the redaction filter is there
-for the message nobody thought about (an exception echoing its input, say).
+Services never log a national register number or an e-mail address on purpose; the
+redaction below is there for the message nobody thought about (an exception echoing its
+input, say). Kafka client libraries stay at WARNING whatever the root level: at DEBUG
+they print whole message values, restricted topics' addresses and links included.
 """
 
 from __future__ import annotations
@@ -43,6 +45,18 @@ def redact_national_numbers(text: str) -> str:
     return _NRN_CANDIDATE.sub(replace, text)
 
 
+# Deliberately broad: anything shaped like local@domain.tld.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+REDACTED_EMAIL = "[redacted-email]"
+
+
+def redact_personal_data(text: str) -> str:
+    """Redact national register numbers and e-mail addresses from a log text."""
+    return _EMAIL.sub(REDACTED_EMAIL, redact_national_numbers(text))
+
+
 def current_correlation_id() -> str | None:
     """The correlation id of the request, run or message being handled, if any."""
     return _correlation_id.get()
@@ -69,7 +83,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": redact_national_numbers(record.getMessage()),
+            "message": redact_personal_data(record.getMessage()),
         }
         correlation_id = current_correlation_id()
         if correlation_id:
@@ -78,9 +92,9 @@ class JsonFormatter(logging.Formatter):
             if key not in self._RESERVED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = redact_national_numbers(self.formatException(record.exc_info))
+            entry["exception"] = redact_personal_data(self.formatException(record.exc_info))
         text = orjson.dumps(entry, default=str).decode()
-        return redact_national_numbers(text)
+        return redact_personal_data(text)
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -90,7 +104,7 @@ class ConsoleFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact_national_numbers(super().format(record))
+        return redact_personal_data(super().format(record))
 
 
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
