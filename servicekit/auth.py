@@ -14,6 +14,7 @@ as a token of that session can live, and the verifier refuses tokens of a revoke
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.events.identity import SIGNING_KEYS_TOPIC, Role, SigningKeyPublished
 from servicekit.messaging.inbox import Subscription
+
+log = logging.getLogger(__name__)
 
 ACCESS_TOKEN_ISSUER = "skaart-identity"  # noqa: S105  (a claim value, not a secret)
 ACCESS_TOKEN_AUDIENCE = "skaart-api"  # noqa: S105
@@ -228,14 +231,36 @@ def _as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def redis_revocation_check(redis_url: str) -> RevocationCheck:
-    """A revocation check reading identity's revoked-session keys in Redis."""
+class RevocationCheckUnavailable(Exception):
+    """Redis, which holds logged-out sessions, does not answer."""
+
+
+def redis_revocation_check(redis_url: str, *, development: bool = False) -> RevocationCheck:
+    """A revocation check reading identity's revoked-session keys in Redis.
+
+    In production an unreachable Redis fails closed (503: a logged-out token must not pass).
+    In development (a laptop without Redis, where identity keeps sessions in-process) it
+    fails open with one warning: logouts then last until the short-lived token expires.
+    """
     import redis.asyncio as redis
 
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+    warned = False
 
     async def is_revoked(session_id: str) -> bool:
-        return bool(await client.exists(revoked_session_key(session_id)))
+        nonlocal warned
+        try:
+            return bool(await client.exists(revoked_session_key(session_id)))
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            if not development:
+                raise RevocationCheckUnavailable(str(error)) from error
+            if not warned:
+                warned = True
+                log.warning(
+                    "Redis does not answer: logged-out sessions are not checked "
+                    "(development only; tokens still expire after minutes)"
+                )
+            return False
 
     return is_revoked
 
@@ -259,6 +284,13 @@ def bearer_caller(verifier: AccessTokenVerifier) -> Callable[[Request], Awaitabl
             )
         try:
             return await verifier.verify(token.strip())
+        except RevocationCheckUnavailable as error:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail="Logins cannot be checked right now (session store unavailable); "
+                "try again in a moment.",
+                headers={"Retry-After": "5"},
+            ) from error
         except AuthenticationError as error:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

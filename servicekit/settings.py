@@ -41,6 +41,11 @@ class PlatformSettings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", description="HTTP listen address.")
     http_port: int = Field(default=8000, description="HTTP listen port.")
 
+    @property
+    def is_development(self) -> bool:
+        """Development helpers (embedded broker, local mail, identity provider) allowed."""
+        return self.environment is Environment.DEVELOPMENT
+
 
 class InsecureKafkaSettings(ValueError):
     """Kafka settings that are acceptable in development only."""

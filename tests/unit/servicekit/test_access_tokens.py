@@ -7,7 +7,13 @@ from datetime import timedelta
 import pytest
 
 from contracts.events.identity import Role
-from servicekit.auth import AccessTokenVerifier, AuthenticationError
+from servicekit.auth import (
+    AccessTokenVerifier,
+    AuthenticationError,
+    RevocationCheckUnavailable,
+    redis_revocation_check,
+)
+from servicekit.embedded_broker import free_loopback_port
 from tests.support.auth import TokenSigner
 
 
@@ -76,3 +82,10 @@ async def test_two_keys_are_trusted_at_once_during_a_rotation() -> None:
     verifier = verifier_trusting(old, new)
     assert (await verifier.verify(old.token("a"))).user_id == "a"
     assert (await verifier.verify(new.token("b"))).user_id == "b"
+
+
+async def test_an_unreachable_session_store_fails_closed_outside_development() -> None:
+    nowhere = f"redis://127.0.0.1:{free_loopback_port()}/0"
+    with pytest.raises(RevocationCheckUnavailable):
+        await redis_revocation_check(nowhere)("session-1")
+    assert await redis_revocation_check(nowhere, development=True)("session-1") is False

@@ -56,7 +56,9 @@ def build_component(
         sessions=runtime.sessions,
         table=trusted_signing_keys,
         is_revoked=(
-            redis_revocation_check(auth.redis_url) if settings.check_revoked_sessions else None
+            redis_revocation_check(auth.redis_url, development=platform.is_development)
+            if settings.check_revoked_sessions
+            else None
         ),
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,

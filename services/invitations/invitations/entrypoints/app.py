@@ -90,7 +90,7 @@ def build_component(
     verifier = AccessTokenVerifier(
         sessions=runtime.sessions,
         table=signing_keys,
-        is_revoked=redis_revocation_check(auth.redis_url),
+        is_revoked=redis_revocation_check(auth.redis_url, development=platform.is_development),
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,
     )
