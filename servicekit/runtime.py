@@ -55,7 +55,7 @@ class ServiceRuntime:
     outbox: Outbox = field(init=False)
     consumers: list[InboxConsumer] = field(init=False, default_factory=list)
     _producer: AIOKafkaProducer | None = field(init=False, default=None)
-    _broker: KafkaBroker | None = field(init=False, default=None)
+    _brokers: list[KafkaBroker] = field(init=False, default_factory=list)
     _relay: OutboxRelay | None = field(init=False, default=None)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
     _lag_task: asyncio.Task[None] | None = field(init=False, default=None)
@@ -112,8 +112,12 @@ class ServiceRuntime:
             self._relay_task = asyncio.create_task(self._relay.run(), name=f"{self.name}-relay")
             self._lag_task = asyncio.create_task(self._measure_lag(), name=f"{self.name}-lag")
         if self.subscriptions:
-            self._broker = create_broker(self.kafka, client_id=self.name)
+            # One FastStream broker per consumer group, started together: a broker starts
+            # its subscribers one after the other, and each waits for its group join
+            # (seconds on some brokers), so a service with five groups took five joins.
             for subscription in self.subscriptions:
+                broker = create_broker(self.kafka, client_id=self.name)
+                self._brokers.append(broker)
                 consumer = InboxConsumer(
                     service=self.name,
                     subscription=subscription,
@@ -128,14 +132,14 @@ class ServiceRuntime:
                 )
                 self.consumers.append(consumer)
                 register_batch_subscriber(
-                    self._broker,
+                    broker,
                     consumer,
                     group_id=self.group_id(subscription),
                     topics=subscription.topics,
                     settings=self.kafka,
                     description=subscription.description,
                 )
-            await self._broker.start()
+            await asyncio.gather(*(broker.start() for broker in self._brokers))
         for name, loop in self._background if background else ():
             task = asyncio.create_task(loop(), name=f"{self.name}-{name}")
             task.add_done_callback(self._report_background_end)
@@ -158,9 +162,8 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await background
         self._background_tasks.clear()
-        if self._broker is not None:
-            await self._broker.stop()
-            self._broker = None
+        await asyncio.gather(*(broker.stop() for broker in self._brokers))
+        self._brokers.clear()
         if self._relay is not None:
             self._relay.stop()
         for task in (self._relay_task, self._lag_task):

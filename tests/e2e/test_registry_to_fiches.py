@@ -59,6 +59,20 @@ async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
 
         await wait_for(all_published, timeout_s=30)
 
+        async def providers_in_search() -> int:
+            response = await platform.http.get(
+                "/api/fiches/search", params={"type": "provider", "limit": COUNT}
+            )
+            response.raise_for_status()
+            return len(response.json()["items"])
+
+        async def search_settled() -> bool:
+            return await providers_in_search() == COUNT
+
+        # The search read model catches up on the first import's publications; the timed
+        # part below starts from a settled platform.
+        await wait_for(search_settled, timeout_s=30, interval_s=0.05)
+
         stopped_ids = {await platform.professional_id_of(r["ssin"]) for r, _ in stopped}
         kept_record = next(record for record, reason in changed if reason is None)
         kept_id = await platform.professional_id_of(kept_record["ssin"])
@@ -73,7 +87,12 @@ async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
         async def depublished() -> bool:
             return await platform.published_total() == COUNT - len(stopped)
 
+        async def gone_from_search() -> bool:
+            return await providers_in_search() == COUNT - len(stopped)
+
+        # Off the map means off the public list and out of search, both within a second.
         await wait_for(depublished, timeout_s=10, interval_s=0.01)
+        await wait_for(gone_from_search, timeout_s=10, interval_s=0.01)
         elapsed = time.monotonic() - imported_at
         assert elapsed < 1.0, f"depublication took {elapsed:.2f}s"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,3 +23,43 @@ class FichesSettings(BaseSettings):
     work_queue_page_size_max: int = Field(
         default=200, description="Largest page of the team's work queue."
     )
+
+
+# Only ever used in development: production refuses to start with it.
+DEVELOPMENT_EXPORT_SIGNING_KEY = "development-only-fiches-export-key-do-not-use"
+
+
+class ExportSettings(BaseSettings):
+    """Exports of a user's fiches (prefix `FICHES_EXPORT_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="FICHES_EXPORT_", extra="ignore")
+
+    signing_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_EXPORT_SIGNING_KEY),
+        description="Key that signs download links (HMAC-SHA256). At least 32 characters; "
+        "must be set outside development. Changing it invalidates links already sent.",
+    )
+    link_ttl_s: int = Field(
+        default=72 * 3600, ge=60, description="Seconds a download link stays valid."
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of the platform as users reach it (the gateway); download "
+        "links are built from it, never from a request's Host header.",
+    )
+    poll_interval_s: float = Field(
+        default=5.0, gt=0, description="How often the worker looks for pending exports."
+    )
+    batch_size: int = Field(default=20, ge=1, description="Exports produced per round.")
+
+    def production_problems(self) -> list[str]:
+        """Why these settings must not run in production; empty when they may."""
+        key = self.signing_key.get_secret_value()
+        problems = []
+        if key == DEVELOPMENT_EXPORT_SIGNING_KEY:
+            problems.append("FICHES_EXPORT_SIGNING_KEY is the development default; set a secret")
+        elif len(key) < 32:
+            problems.append("FICHES_EXPORT_SIGNING_KEY must be at least 32 characters")
+        if not self.public_base_url.startswith("https://"):
+            problems.append("FICHES_EXPORT_PUBLIC_BASE_URL must be an https:// address")
+        return problems

@@ -1,0 +1,778 @@
+"""Public search latency and throughput at national scale (a script, not a test).
+
+    .venv/bin/python bench/fiches_search.py [--providers 300000] [--practices 50000]
+        [--clients 50] [--seconds 20] [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+1. Creates a fresh PostgreSQL database `skaart_bench_search`, migrates it, and bulk-loads
+   PROVIDERS published provider fiches and PRACTICES published practice fiches into the
+   search read model (facts, hits and terms built by the projection's own functions,
+   written with COPY; the load time is printed but is not the measured figure).
+2. Serves the fiches app with uvicorn in a subprocess on a free port (one worker).
+3. With CLIENTS concurrent workers (httpx.AsyncClient), for SECONDS each: first the same
+   server's bare liveness endpoint (/api/fiches/healthz), then GET /api/fiches/search with
+   a mix of queries (name fragments, profession + postcode, municipality + target group,
+   language). Latency percentiles per query kind, and throughput.
+4. EXPLAIN ANALYZE of the slowest query of each kind.
+5. Drops the database. Prints a Markdown table, written to bench/results/fiches_search.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "skaart_bench_search"
+
+PROFESSIONS = [
+    ("physician", 30),
+    ("nurse", 25),
+    ("physiotherapist", 12),
+    ("pharmacist", 8),
+    ("dentist", 6),
+    ("midwife", 3),
+    ("dietitian", 3),
+    ("speech_therapist", 4),
+    ("occupational_therapist", 3),
+    ("clinical_psychologist", 6),
+]
+LANGUAGES = [("nl", 0.9), ("fr", 0.3), ("en", 0.2), ("de", 0.03), ("ar", 0.02), ("tr", 0.02)]
+TARGET_GROUPS = [
+    "kinderen",
+    "jongeren",
+    "volwassenen",
+    "ouderen",
+    "gezinnen",
+    "mensen met een beperking",
+    "vluchtelingen",
+    "zwangere vrouwen",
+]
+FIRST = [
+    "Marc",
+    "Nele",
+    "An",
+    "Jan",
+    "Els",
+    "Tom",
+    "Sofie",
+    "Pieter",
+    "Lotte",
+    "Wim",
+    "Katrien",
+    "Bart",
+    "Lies",
+    "Koen",
+    "Ine",
+    "Jef",
+    "Mieke",
+    "Dirk",
+    "Hanne",
+    "Luc",
+    "Fien",
+    "Geert",
+    "Ann",
+    "Stijn",
+    "Griet",
+    "Karel",
+    "Eva",
+    "Joris",
+    "Sara",
+    "Bert",
+    "Leen",
+    "Raf",
+    "Lien",
+    "Jo",
+    "Veerle",
+    "Dries",
+    "Kaat",
+    "Seppe",
+    "Femke",
+    "Arne",
+    "Julie",
+    "Robbe",
+    "Lore",
+    "Wout",
+    "Emma",
+    "Lars",
+    "Marie",
+    "Ruben",
+]
+SYLLABLES = [
+    "van",
+    "de",
+    "ver",
+    "meer",
+    "bos",
+    "broek",
+    "berg",
+    "man",
+    "s",
+    "en",
+    "ens",
+    "ckx",
+    "kens",
+    "ghe",
+    "daele",
+    "mans",
+    "huys",
+    "wijn",
+    "hout",
+    "kerk",
+    "dam",
+    "veld",
+    "hove",
+    "straete",
+    "beke",
+    "donck",
+    "laer",
+    "poel",
+    "rijck",
+    "schuere",
+]
+
+
+def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
+    return rng.choices([p for p, _ in pairs], weights=[w for _, w in pairs])[0]
+
+
+def _last_name(rng: random.Random) -> str:
+    parts = [rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))]
+    name = "".join(parts).capitalize()
+    return f"Van {name}" if rng.random() < 0.15 else name
+
+
+def _places(rng: random.Random) -> list[tuple[str, str]]:
+    """~1,100 (postcode, municipality) pairs; several postcodes share a municipality."""
+    places = []
+    for number, postcode in enumerate(sorted(rng.sample(range(1000, 10000), 1100))):
+        municipality = (rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + "gem").capitalize()
+        if number % 3 and places:
+            municipality = places[-1][1]
+        places.append((str(postcode), municipality))
+    return places
+
+
+def generate(
+    providers: int, practices: int, seed: int = 7
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, str, str]]]:
+    rng = random.Random(seed)
+    places = _places(rng)
+    practice_rows = []
+    for number in range(practices):
+        postcode, municipality = rng.choice(places)
+        name = (
+            f"{rng.choice(['Praktijk', 'Groepspraktijk', 'Wijkgezondheidscentrum', 'Huisartsen'])}"
+            f" {_last_name(rng)}"
+        )
+        facts = {
+            "names": [{"name": name, "preferred": True}],
+            "addresses": [
+                {
+                    "street": f"{rng.choice(SYLLABLES).capitalize()}straat",
+                    "number": str(rng.randint(1, 200)),
+                    "box": None,
+                    "postcode": postcode,
+                    "municipality": municipality,
+                    "preferred": True,
+                }
+            ],
+            "phone_numbers": [{"number": f"+3292{number:07d}", "preferred": True}],
+            "websites": [],
+            "target_groups": rng.sample(TARGET_GROUPS, rng.randint(0, 3)),
+            "age_categories": [],
+            "wijken": [],
+            "contact_persons": [],
+            "opening_hours": [],
+            "extra_offer": ["osteopaat"] if rng.random() < 0.03 else [],
+        }
+        practice_rows.append({"practice_id": f"pr-{number:06d}", "name": name, "facts": facts})
+    provider_rows = []
+    offers = []
+    for number in range(providers):
+        fiche_id = f"pv-{number:07d}"
+        profession = _weighted(rng, PROFESSIONS)
+        languages = [code for code, share in LANGUAGES if rng.random() < share] or ["nl"]
+        provider_rows.append(
+            {
+                "fiche_id": fiche_id,
+                "official_first_name": rng.choice(FIRST),
+                "official_last_name": _last_name(rng),
+                "preferred_name": None,
+                "professions": [profession],
+                "languages": languages,
+            }
+        )
+        # Most providers work at one practice, some at two, some at none.
+        for _ in range(rng.choices([0, 1, 2], weights=[10, 75, 15])[0]):
+            offers.append((rng.choice(practice_rows)["practice_id"], fiche_id, profession))
+    return provider_rows, practice_rows, list(dict.fromkeys(offers))
+
+
+async def load(url: str, providers: int, practices: int) -> tuple[float, dict[str, Any]]:
+    from fiches.handlers.search_projection import build_practice, build_provider
+
+    started = time.perf_counter()
+    provider_rows, practice_rows, offers = generate(providers, practices)
+    by_provider = {p["fiche_id"]: p for p in provider_rows}
+    by_practice = {p["practice_id"]: p for p in practice_rows}
+    at: dict[str, list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
+    staff: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for practice_id, fiche_id, profession in offers:
+        practice = by_practice[practice_id]
+        at[fiche_id].append((practice_id, practice["name"], practice["facts"]))
+        staff[practice_id].append((profession, by_provider[fiche_id]))
+    built = [build_provider(p, at[p["fiche_id"]]) for p in provider_rows]
+    built += [
+        build_practice(p["practice_id"], p["name"], p["facts"], staff[p["practice_id"]])
+        for p in practice_rows
+    ]
+    import orjson
+
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        now = __import__("datetime").datetime.now(__import__("datetime").UTC)
+        await connection.copy_records_to_table(
+            "search_providers",
+            records=[
+                (
+                    p["fiche_id"],
+                    True,
+                    1,
+                    p["official_first_name"],
+                    p["official_last_name"],
+                    None,
+                    orjson.dumps(p["professions"]).decode(),
+                    orjson.dumps(p["languages"]).decode(),
+                    now,
+                )
+                for p in provider_rows
+            ],
+            columns=[
+                "fiche_id",
+                "published",
+                "revision",
+                "official_first_name",
+                "official_last_name",
+                "preferred_name",
+                "professions",
+                "languages",
+                "updated_at",
+            ],
+        )
+        await connection.copy_records_to_table(
+            "search_practices",
+            records=[
+                (p["practice_id"], True, 1, p["name"], orjson.dumps(p["facts"]).decode(), now)
+                for p in practice_rows
+            ],
+            columns=["practice_id", "published", "revision", "name", "facts", "updated_at"],
+        )
+        await connection.copy_records_to_table(
+            "search_offers",
+            records=offers,
+            columns=["practice_id", "provider_fiche_id", "profession"],
+        )
+        await connection.copy_records_to_table(
+            "search_documents",
+            records=[(b.kind, b.fiche_id, b.sort_key, b.document) for b in built],
+            columns=["kind", "fiche_id", "sort_key", "document"],
+        )
+        await connection.copy_records_to_table(
+            "search_terms",
+            records=[(t, b.kind, b.fiche_id, b.sort_key) for b in built for t in b.terms],
+            columns=["term", "kind", "fiche_id", "sort_key"],
+        )
+        # What autovacuum does to a live table: statistics, and the visibility map that
+        # lets the term probes be index-only.
+        await connection.execute("VACUUM ANALYZE")
+        terms = await connection.fetchval("SELECT count(*) FROM search_terms")
+    finally:
+        await connection.close()
+    sample = {
+        "last_names": [p["official_last_name"] for p in provider_rows[:5000]],
+        "first_names": FIRST,
+        "places": sorted(
+            {
+                (p["facts"]["addresses"][0]["postcode"], p["facts"]["addresses"][0]["municipality"])
+                for p in practice_rows
+            }
+        ),
+        "terms": terms,
+        "offers": len(offers),
+    }
+    return time.perf_counter() - started, sample
+
+
+def queries(sample: dict[str, Any], seed: int = 11) -> Iterator[tuple[str, dict[str, str]]]:
+    """An endless, realistic mix of public searches: (kind, params)."""
+    rng = random.Random(seed)
+    places = sample["places"]
+    while True:
+        roll = rng.random()
+        if roll < 0.35:
+            last = rng.choice(sample["last_names"]).split()[-1]
+            fragment = last[: rng.randint(3, max(3, min(7, len(last))))]
+            if rng.random() < 0.3:
+                fragment = f"{rng.choice(sample['first_names'])[:3]} {fragment}"
+            yield "name", {"q": fragment}
+        elif roll < 0.6:
+            yield (
+                "profession+postcode",
+                {
+                    "profession": _weighted(rng, PROFESSIONS),
+                    "postcode": rng.choice(places)[0],
+                },
+            )
+        elif roll < 0.8:
+            yield (
+                "municipality+target_group",
+                {
+                    "municipality": rng.choice(places)[1],
+                    "target_group": rng.choice(TARGET_GROUPS),
+                },
+            )
+        else:
+            language = rng.choice(["nl", "fr", "en", "de", "tr"])
+            params = {"language": language}
+            if rng.random() < 0.5:
+                params["profession"] = _weighted(rng, PROFESSIONS)
+            if rng.random() < 0.5:
+                params["type"] = rng.choice(["provider", "practice"])
+            yield "language", params
+
+
+async def drive(
+    base_url: str,
+    clients: int,
+    seconds: float,
+    requests: Iterator[tuple[str, str]],
+) -> tuple[dict[str, list[float]], float, int, list[tuple[float, str, str]]]:
+    """CLIENTS workers for SECONDS; returns latencies per kind, elapsed, errors, slowest."""
+    latencies: dict[str, list[float]] = defaultdict(list)
+    slowest: list[tuple[float, str, str]] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                kind, path = next(requests)
+                started = time.perf_counter()
+                try:
+                    response = await client.get(path)
+                except httpx.HTTPError as error:
+                    errors += 1
+                    print(f"request failed: {type(error).__name__} {path}", file=sys.stderr)
+                    continue
+                elapsed = time.perf_counter() - started
+                if response.status_code != 200:
+                    print(f"HTTP {response.status_code}: {path}", file=sys.stderr)
+                    errors += 1
+                    continue
+                latencies[kind].append(elapsed)
+                slowest.append((elapsed, kind, path))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    slowest.sort(reverse=True)
+    return latencies, elapsed, errors, slowest[:200]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def bench_app() -> Any:
+    """uvicorn factory (one per worker process): the fiches app on SKAART_BENCH_SEARCH_URL."""
+    return _app(os.environ["SKAART_BENCH_SEARCH_URL"])
+
+
+def _serve(url: str, port: int, workers: int = 1) -> None:
+    """Subprocess entry: the fiches app (search wired in) on 127.0.0.1:port."""
+    import uvicorn
+
+    common: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_keep_alive": 60,
+    }
+    if workers == 1:
+        uvicorn.run(_app(url), **common)
+        return
+    os.environ["SKAART_BENCH_SEARCH_URL"] = url
+    uvicorn.run(
+        "fiches_search:bench_app",
+        factory=True,
+        app_dir=str(Path(__file__).parent),
+        workers=workers,
+        **common,
+    )
+
+
+def _app(url: str) -> Any:
+    from fastapi import FastAPI
+
+    from fiches.config import FichesSettings
+    from fiches.entrypoints.app import build_component
+    from fiches.entrypoints.http_search import search_router
+    from servicekit.http import health_router, metrics_router
+    from servicekit.settings import KafkaSettings, PlatformSettings
+
+    settings = FichesSettings(database_url=url, check_revoked_sessions=False)
+    component = build_component(
+        PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-search-"))),
+        KafkaSettings(bootstrap_servers="127.0.0.1:1"),
+        settings,
+    )
+    component.routers = [*component.routers, search_router(component.runtime, settings)]
+    app = FastAPI()
+    for router in component.api_routers():
+        app.include_router(router)
+    app.include_router(health_router(component.runtime.readiness))
+    app.include_router(metrics_router())
+    return app
+
+
+_WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("SKAART_BENCH_PATHS")) do paths[#paths + 1] = line end
+local counter = 0
+function setup(thread) counter = counter + 1; thread:set("offset", counter * 7919) end
+function init(args) position = offset or 0 end
+function request()
+  position = position + 1
+  return wrk.format("GET", paths[(position % #paths) + 1])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %.3f %.3f %.3f\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
+
+def drive_wrk(base_url: str, clients: int, seconds: float, paths: list[str]) -> dict[str, float]:
+    """wrk (C, event loop) as the load generator: it costs the server's cores far less than
+    a Python client would, so the figures are the server's. Latency in ms."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "paths.lua"
+        script.write_text(_WRK_SCRIPT)
+        listing = Path(folder) / "paths.txt"
+        listing.write_text("\n".join(paths) + "\n")
+        command = ["wrk", f"-t{min(2, clients)}", f"-c{clients}", f"-d{int(seconds)}s"]
+        command += ["--timeout", "10s", "-s", str(script), base_url]
+        output = subprocess.run(
+            command,
+            env={**os.environ, "SKAART_BENCH_PATHS": str(listing)},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK "))
+    requests, duration_us, errors, p50, p95, p99 = line.split()[1:]
+    return {
+        "requests": int(requests),
+        "rps": int(requests) / (int(duration_us) / 1e6),
+        "errors": int(errors),
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+    }
+
+
+async def explain(url: str, slowest: list[tuple[float, str, str]]) -> list[str]:
+    """EXPLAIN ANALYZE of the slowest request of each kind, as the endpoint runs it."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from sqlalchemy.dialects import postgresql
+
+    from fiches.handlers.search_projection import (
+        SearchFilters,
+        choose_driver,
+        count_statement,
+        needs_counts,
+        normalized,
+        search_statement,
+    )
+    from fiches.handlers.search_projection import words as name_words
+
+    seen: set[str] = set()
+    plans = []
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        await connection.execute("SET plan_cache_mode = force_custom_plan")
+        for elapsed, kind, path in slowest:
+            if kind in seen:
+                continue
+            seen.add(kind)
+            params = dict(parse_qsl(urlsplit(path).query))
+            filters = SearchFilters(
+                name_words=tuple(name_words(params.get("q"))),
+                profession=normalized(params["profession"]) if "profession" in params else None,
+                postcode=params.get("postcode"),
+                municipality=normalized(params["municipality"])
+                if "municipality" in params
+                else None,
+                target_group=normalized(params["target_group"])
+                if "target_group" in params
+                else None,
+                language=params.get("language"),
+                kind=params.get("type"),
+            )
+            counts = None
+            if needs_counts(filters):
+                compiled = count_statement(filters).compile(
+                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+                )
+                counts = list(await connection.fetchrow(str(compiled)))
+            driver = choose_driver(filters, counts)
+            statement = search_statement(filters, driver, limit=21, offset=0)
+            sql = str(
+                statement.compile(
+                    dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+                )
+            )
+            rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = "\n".join(r[0] for r in rows)
+            plans.append(
+                f"### {kind}: `{path}` ({elapsed * 1000:.1f} ms under load; counts {counts}, "
+                f"start: {'name order' if driver is None else driver})\n\n```\n{plan}\n```\n"
+            )
+    finally:
+        await connection.close()
+    return plans
+
+
+async def main(args: argparse.Namespace) -> str:
+    from fiches.config import FichesSettings
+    from fiches.entrypoints.app import build_component
+    from fiches.entrypoints.http_search import search_router  # noqa: F401  (import check)
+    from servicekit.embedded_broker import free_loopback_port
+    from servicekit.settings import KafkaSettings, PlatformSettings
+
+    admin = await asyncpg.connect(args.admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await admin.close()
+    base = args.admin_url.rsplit("/", 1)[0]
+    url = f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{DATABASE}"
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        component = build_component(
+            PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-search-"))),
+            KafkaSettings(bootstrap_servers="127.0.0.1:1"),
+            FichesSettings(database_url=url),
+        )
+        await component.runtime.migrate()
+        await component.runtime.engine.dispose()
+        load_s, sample = await load(url, args.providers, args.practices)
+        print(f"loaded in {load_s:.0f} s ({sample['terms']:,} terms, {sample['offers']:,} offers)")
+
+        port = free_loopback_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                url,
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "SKAART_LOG_LEVEL": "WARNING"},
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                async with httpx.AsyncClient() as probe:
+                    if (await probe.get(f"{base_url}/api/fiches/healthz")).status_code == 200:
+                        break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+
+        def health() -> Iterator[tuple[str, str]]:
+            while True:
+                yield "health", "/api/fiches/healthz"
+
+        def search() -> Iterator[tuple[str, str]]:
+            for kind, params in queries(sample):
+                yield kind, "/api/fiches/search?" + urlencode(params)
+
+        if args.driver == "wrk":
+            generated = search()
+            search_paths = [next(generated)[1] for _ in range(20_000)]
+            # Warm-up: connections, caches, the planner's statistics.
+            drive_wrk(base_url, args.clients, 5, search_paths)
+            bare = drive_wrk(base_url, args.clients, args.seconds, ["/api/fiches/healthz"])
+            found = drive_wrk(base_url, args.clients, args.seconds, search_paths)
+            alone = drive_wrk(base_url, 1, min(args.seconds, 10), search_paths)
+            return _wrk_table(args, sample, load_s, bare, found, alone)
+        # Warm-up: connections, caches, the planner's statistics.
+        await drive(base_url, args.clients, 3, search())
+        await drive(base_url, args.clients, 2, health())
+        health_lat, health_s, health_err, _ = await drive(
+            base_url, args.clients, args.seconds, health()
+        )
+        search_lat, search_s, search_err, slowest = await drive(
+            base_url, args.clients, args.seconds, search()
+        )
+        # The same mix from one client: the cost of a request without queueing.
+        single_lat, single_s, _, _ = await drive(base_url, 1, min(args.seconds, 10), search())
+        plans = await explain(url, slowest)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        admin = await asyncpg.connect(args.admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    everything = [x for values in search_lat.values() for x in values]
+    health_rps = len(health_lat["health"]) / health_s
+    search_rps = len(everything) / search_s
+    lines = [
+        f"Public search, {args.providers:,} providers + {args.practices:,} practices "
+        f"({sample['terms']:,} search terms), PostgreSQL, one uvicorn worker, "
+        f"{args.clients} concurrent clients, {args.seconds:.0f} s per row; "
+        f"machine: {os.cpu_count()} cores shared with other work (load generator and "
+        "server on the same cores).",
+        "",
+        "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| bare /api/fiches/healthz | {len(health_lat['health'])} | {health_err} | "
+        f"{health_rps:.0f} | {_pct(health_lat['health'], 0.5):.1f} | "
+        f"{_pct(health_lat['health'], 0.95):.1f} | {_pct(health_lat['health'], 0.99):.1f} |",
+        f"| **search, all kinds** | {len(everything)} | {search_err} | {search_rps:.0f} | "
+        f"{_pct(everything, 0.5):.1f} | {_pct(everything, 0.95):.1f} | "
+        f"{_pct(everything, 0.99):.1f} |",
+    ]
+    single = [x for values in single_lat.values() for x in values]
+    lines.append(
+        f"| search, 1 client (no queueing) | {len(single)} | | {len(single) / single_s:.0f} | "
+        f"{_pct(single, 0.5):.1f} | {_pct(single, 0.95):.1f} | {_pct(single, 0.99):.1f} |"
+    )
+    for kind, values in sorted(search_lat.items()):
+        lines.append(
+            f"| search ({args.clients} clients): {kind} | {len(values)} | | | "
+            f"{_pct(values, 0.5):.1f} | {_pct(values, 0.95):.1f} | {_pct(values, 0.99):.1f} |"
+        )
+    p95 = _pct(everything, 0.95)
+    ratio = search_rps / health_rps
+    lines += [
+        "",
+        f"- search p95 {p95:.1f} ms: target < 30 ms — {'met' if p95 < 30 else 'MISSED'}",
+        f"- search throughput {ratio:.0%} of the bare endpoint's: target >= 30% — "
+        f"{'met' if ratio >= 0.3 else 'MISSED'}",
+        f"- mean search latency {statistics.fmean(everything) * 1000:.1f} ms "
+        f"(bare endpoint {statistics.fmean(health_lat['health']) * 1000:.1f} ms)",
+        f"- bulk load (not measured): {load_s:.0f} s",
+        "",
+        "## Query plans of the slowest request of each kind",
+        "",
+        *plans,
+    ]
+    return "\n".join(lines)
+
+
+def _wrk_table(
+    args: argparse.Namespace,
+    sample: dict[str, Any],
+    load_s: float,
+    bare: dict[str, float],
+    found: dict[str, float],
+    alone: dict[str, float],
+) -> str:
+    def row(name: str, figures: dict[str, float]) -> str:
+        return (
+            f"| {name} | {figures['requests']:.0f} | {figures['errors']:.0f} | "
+            f"{figures['rps']:.0f} | {figures['p50']:.1f} | {figures['p95']:.1f} | "
+            f"{figures['p99']:.1f} |"
+        )
+
+    ratio = found["rps"] / bare["rps"]
+    return "\n".join(
+        [
+            f"Public search, {args.providers:,} providers + {args.practices:,} practices "
+            f"({sample['terms']:,} search terms), PostgreSQL, {args.workers} uvicorn "
+            f"worker(s), load from wrk with {args.clients} connections, "
+            f"{args.seconds:.0f} s per row; machine: {os.cpu_count()} cores shared by the "
+            "server, PostgreSQL and wrk.",
+            "",
+            "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            row("bare /api/fiches/healthz", bare),
+            row(f"**search, {args.clients} connections**", found),
+            row("search, 1 connection (no queueing)", alone),
+            "",
+            f"- search p95 {found['p95']:.1f} ms: target < 30 ms — "
+            f"{'met' if found['p95'] < 30 else 'MISSED'}",
+            f"- search throughput {ratio:.0%} of the bare endpoint's: target >= 30% — "
+            f"{'met' if ratio >= 0.3 else 'MISSED'}",
+            f"- bulk load (not measured): {load_s:.0f} s",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--providers", type=int, default=300_000)
+    parser.add_argument("--practices", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "SKAART_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument(
+        "--driver",
+        choices=["wrk", "httpx"],
+        default="wrk" if shutil.which("wrk") else "httpx",
+        help="load generator: wrk (Debian package `wrk`; default when installed) or httpx",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve:
+        _serve(arguments.serve, arguments.port, arguments.workers)
+        sys.exit(0)
+    table = asyncio.run(main(arguments))
+    print(table)
+    results = Path(__file__).parent / "results"
+    results.mkdir(exist_ok=True)
+    (results / "fiches_search.md").write_text(table + "\n")

@@ -1,0 +1,114 @@
+"""Tables of the public search read model and of users' exports.
+
+They live in fiches' own database, on the same metadata as its other tables; importing
+this module registers them (the composition root imports it through the search and
+export handlers). Migration 0003 creates them.
+
+The search read model is fed only by fiches' own public events, so it holds exactly the
+published versions: an edit version never reaches it.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from fiches.adapters.tables import metadata
+
+# Terms are compared by byte order (prefix ranges on a btree): PostgreSQL's "C"
+# collation gives that whatever the database's default; SQLite compares bytes anyway.
+TERM_TYPE = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
+SORT_TYPE = sa.String(400).with_variant(sa.String(400, collation="C"), "postgresql")
+
+# --- Facts, as the public topics carry them ------------------------------------------
+
+search_providers = sa.Table(
+    "search_providers",
+    metadata,
+    sa.Column("fiche_id", sa.String(36), primary_key=True),
+    # Kept after depublication (published = false) so that a late, older event is
+    # recognised by its revision and the practices' offer blocks can drop the provider.
+    sa.Column("published", sa.Boolean(), nullable=False),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("official_first_name", sa.String(200), nullable=False),
+    sa.Column("official_last_name", sa.String(200), nullable=False),
+    sa.Column("preferred_name", sa.String(200), nullable=True),
+    sa.Column("professions", sa.JSON(), nullable=False),
+    sa.Column("languages", sa.JSON(), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+search_practices = sa.Table(
+    "search_practices",
+    metadata,
+    sa.Column("practice_id", sa.String(36), primary_key=True),
+    sa.Column("published", sa.Boolean(), nullable=False),
+    sa.Column("revision", sa.Integer(), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    # The published facts of the event (names, addresses, target groups, ...).
+    sa.Column("facts", sa.JSON(), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Published offer-block entries (OfferLinked minus OfferUnlinked), whatever the state of
+# the provider: whether the provider shows is decided when the documents are built.
+search_offers = sa.Table(
+    "search_offers",
+    metadata,
+    sa.Column("practice_id", sa.String(36), primary_key=True),
+    sa.Column("provider_fiche_id", sa.String(36), primary_key=True),
+    sa.Column("profession", sa.String(60), primary_key=True),
+    sa.Index("ix_search_offers_provider", "provider_fiche_id"),
+)
+
+# --- What the search endpoint reads ----------------------------------------------------
+
+# One row per published fiche: its public search hit, as JSON text ready to send.
+search_documents = sa.Table(
+    "search_documents",
+    metadata,
+    sa.Column("kind", sa.String(10), primary_key=True),
+    sa.Column("fiche_id", sa.String(36), primary_key=True),
+    sa.Column("sort_key", SORT_TYPE, nullable=False),
+    sa.Column("document", sa.Text(), nullable=False),
+    # Pages are read in this order; (kind, fiche_id) breaks ties, so pages are stable.
+    sa.Index("ix_search_documents_order", "sort_key", "kind", "fiche_id"),
+)
+
+# The normalised terms a published fiche is found by: `n:<name word>`, `p:<profession>`,
+# `pc:<postcode>`, `m:<municipality>`, `t:<target group>`, `l:<language>`.
+# The fiche's sort key is repeated here so that a search starting from its most selective
+# term reads that term's entries already in page order and stops after one page.
+search_terms = sa.Table(
+    "search_terms",
+    metadata,
+    sa.Column("term", TERM_TYPE, primary_key=True),
+    sa.Column("kind", sa.String(10), primary_key=True),
+    sa.Column("fiche_id", sa.String(36), primary_key=True),
+    sa.Column("sort_key", SORT_TYPE, nullable=False),
+    # Walk one term's fiches in page order.
+    sa.Index("ix_search_terms_order", "term", "sort_key", "kind", "fiche_id"),
+    # Does this fiche have that term (or a term with that prefix)? Index-only probes.
+    sa.Index("ix_search_terms_fiche", "kind", "fiche_id", "term"),
+)
+
+# --- Exports ---------------------------------------------------------------------------
+
+fiche_exports = sa.Table(
+    "fiche_exports",
+    metadata,
+    sa.Column("export_id", sa.String(36), primary_key=True),
+    sa.Column("user_id", sa.String(100), nullable=False, index=True),
+    sa.Column("professional_id", sa.String(36), nullable=True),
+    sa.Column("formats", sa.JSON(), nullable=False),
+    # pending -> ready (files stored, link sent) | failed; expired once the link lapsed.
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ready_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("csv_content", sa.Text(), nullable=True),
+    sa.Column("json_content", sa.Text(), nullable=True),
+    sa.Column("fiche_count", sa.Integer(), nullable=True),
+    sa.Column("error", sa.String(500), nullable=True),
+)
+
+SEARCH_TABLES = (search_providers, search_practices, search_offers, search_documents, search_terms)

@@ -1,0 +1,405 @@
+"""Exports of the fiches a user manages, produced in the background, fetched by signed link.
+
+A user asks for an export; a row is stored as `pending`. The export worker (a background
+loop of the service) picks pending rows up, writes the CSV and JSON of every fiche the
+user manages (the practices where they are a manager, and their own provider fiche if
+they are a professional), stores them, and in the same transaction queues `ExportReady`
+on the restricted topic fiches.exports.v1: notifications mails the link.
+
+The link is `<public base URL>/api/fiches/exports/<id>/download?expires=<unix time>
+&signature=<HMAC-SHA256>`: built from the configured public URL, never from a request's
+Host header; the signature covers the export id and the expiry, so neither can be
+changed; it is compared in constant time. The link itself is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import csv
+import hashlib
+import hmac
+import io
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.events.fiches import ExportReady
+from fiches.adapters.search_tables import fiche_exports
+from fiches.adapters.tables import (
+    practice_fiches,
+    practice_managers,
+    practice_offers,
+    provider_fiches,
+)
+from fiches.config import ExportSettings
+from servicekit.database import is_sqlite
+from servicekit.runtime import ServiceRuntime
+from servicekit.settings import Environment, PlatformSettings
+
+log = logging.getLogger(__name__)
+
+
+FORMATS = ("csv", "json")
+
+CSV_COLUMNS = (
+    "fiche_type",
+    "fiche_id",
+    "name",
+    "published",
+    "revision",
+    "professions",
+    "street",
+    "number",
+    "box",
+    "postcode",
+    "municipality",
+    "phone",
+    "email",
+    "website",
+    "target_groups",
+    "age_categories",
+    "wijken",
+    "extra_offer",
+    "languages",
+    "offers",
+)
+
+
+class LinkRefused(Exception):
+    """A download link that does not open: `status` 403 (tampered) or 410 (expired)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ExportNotFound(Exception):
+    """No export with that id belongs to the caller."""
+
+
+class ExportWorker:
+    """Accepts export requests, produces them in the background, opens signed links."""
+
+    def __init__(
+        self, runtime: ServiceRuntime, settings: ExportSettings, platform: PlatformSettings
+    ) -> None:
+        if platform.environment is Environment.PRODUCTION:
+            problems = settings.production_problems()
+            if problems:
+                raise RuntimeError("fiches exports refuse to start: " + "; ".join(problems))
+        self._runtime = runtime
+        self._settings = settings
+        self._key = settings.signing_key.get_secret_value().encode()
+        self._wake = asyncio.Event()
+        self._skip_locked = not is_sqlite(runtime.database_url)
+
+    # Requests --------------------------------------------------------------------------
+
+    async def request(
+        self, *, user_id: str, professional_id: str | None, formats: Sequence[str]
+    ) -> dict[str, Any]:
+        """Store a pending export for the caller; the worker produces it shortly."""
+        export_id = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        async with self._runtime.sessions() as session, session.begin():
+            await session.execute(
+                sa.insert(fiche_exports).values(
+                    export_id=export_id,
+                    user_id=user_id,
+                    professional_id=professional_id,
+                    formats=list(dict.fromkeys(formats)),
+                    status="pending",
+                    requested_at=now,
+                )
+            )
+        self._wake.set()
+        return {"export_id": export_id, "status": "pending", "requested_at": now}
+
+    async def status(self, *, user_id: str, export_id: str) -> dict[str, Any]:
+        """The caller's own export (never the link: that goes by e-mail only)."""
+        async with self._runtime.sessions() as session:
+            row = (
+                await session.execute(
+                    sa.select(
+                        fiche_exports.c.export_id,
+                        fiche_exports.c.status,
+                        fiche_exports.c.formats,
+                        fiche_exports.c.requested_at,
+                        fiche_exports.c.ready_at,
+                        fiche_exports.c.expires_at,
+                        fiche_exports.c.fiche_count,
+                    ).where(
+                        fiche_exports.c.export_id == export_id,
+                        fiche_exports.c.user_id == user_id,
+                    )
+                )
+            ).first()
+        if row is None:
+            raise ExportNotFound(export_id)
+        return dict(row._mapping)
+
+    # Background ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Produce pending exports until cancelled (ServiceRuntime.run_in_background)."""
+        while True:
+            try:
+                while await self.produce_pending():
+                    pass
+                await self.forget_expired()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("export round failed; trying again at the next round")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+
+    async def produce_pending(self) -> int:
+        """Produce up to one batch of pending exports; returns how many were produced."""
+        produced = 0
+        async with self._runtime.sessions() as session, session.begin():
+            query = (
+                sa.select(fiche_exports.c.export_id)
+                .where(fiche_exports.c.status == "pending")
+                .order_by(fiche_exports.c.requested_at)
+                .limit(self._settings.batch_size)
+            )
+            if self._skip_locked:
+                # Two replicas never produce the same export.
+                query = query.with_for_update(skip_locked=True)
+            export_ids = list((await session.execute(query)).scalars())
+            for export_id in export_ids:
+                await self._produce(session, export_id)
+                produced += 1
+        if produced:
+            self._runtime.outbox.notify_committed()
+        return produced
+
+    async def _produce(self, session: AsyncSession, export_id: str) -> None:
+        row = (
+            await session.execute(
+                sa.select(fiche_exports).where(fiche_exports.c.export_id == export_id)
+            )
+        ).one()
+        fiches = await managed_fiches(session, row.user_id, row.professional_id)
+        now = datetime.now(UTC)
+        expires_at = (now + timedelta(seconds=self._settings.link_ttl_s)).replace(microsecond=0)
+        formats = tuple(row.formats)
+        await session.execute(
+            sa.update(fiche_exports)
+            .where(fiche_exports.c.export_id == export_id)
+            .values(
+                status="ready",
+                ready_at=now,
+                expires_at=expires_at,
+                csv_content=render_csv(fiches) if "csv" in formats else None,
+                json_content=render_json(fiches, now) if "json" in formats else None,
+                fiche_count=len(fiches),
+            )
+        )
+        await self._runtime.outbox.add(
+            session,
+            ExportReady(
+                export_id=export_id,
+                user_id=row.user_id,
+                formats=formats,
+                download_url=self.download_url(export_id, expires_at),
+                expires_at=expires_at,
+                occurred_at=now,
+            ),
+        )
+        log.info(
+            "export produced",
+            extra={"export_id": export_id, "fiches": len(fiches), "formats": list(formats)},
+        )
+
+    async def forget_expired(self) -> int:
+        """Drop the files of exports whose link has lapsed (the row stays, as a record)."""
+        async with self._runtime.sessions() as session, session.begin():
+            result = await session.execute(
+                sa.update(fiche_exports)
+                .where(
+                    fiche_exports.c.status == "ready",
+                    fiche_exports.c.expires_at < datetime.now(UTC),
+                )
+                .values(status="expired", csv_content=None, json_content=None)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # Links -----------------------------------------------------------------------------
+
+    def signature(self, export_id: str, expires: int) -> str:
+        mac = hmac.new(self._key, f"fiches-export:{export_id}:{expires}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+    def download_url(self, export_id: str, expires_at: datetime) -> str:
+        expires = int(expires_at.timestamp())
+        base = self._settings.public_base_url.rstrip("/")
+        return (
+            f"{base}/api/fiches/exports/{export_id}/download"
+            f"?expires={expires}&signature={self.signature(export_id, expires)}"
+        )
+
+    async def open_link(
+        self, export_id: str, expires: int, signature: str, fmt: str | None
+    ) -> tuple[str, str]:
+        """(format, content) behind a signed link, or LinkRefused saying why not."""
+        expected = self.signature(export_id, expires)
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
+            raise LinkRefused(
+                403,
+                "this download link is not valid (it was changed or is incomplete); use the "
+                "link from the e-mail exactly as sent, or ask for a new export",
+            )
+        if datetime.now(UTC).timestamp() >= expires:
+            raise LinkRefused(
+                410, "this download link has expired; ask for a new export of your fiches"
+            )
+        async with self._runtime.sessions() as session:
+            row = (
+                await session.execute(
+                    sa.select(fiche_exports).where(fiche_exports.c.export_id == export_id)
+                )
+            ).first()
+        if row is None or row.status != "ready":
+            raise LinkRefused(
+                410, "this export is no longer available; ask for a new export of your fiches"
+            )
+        formats = list(row.formats)
+        chosen = fmt or formats[0]
+        if chosen not in formats:
+            raise LinkRefused(
+                404, f"this export has no {chosen} file; it has: {', '.join(formats)}"
+            )
+        content = row.csv_content if chosen == "csv" else row.json_content
+        return chosen, str(content or "")
+
+
+# --- What is exported -------------------------------------------------------------------
+
+
+async def managed_fiches(
+    session: AsyncSession, user_id: str, professional_id: str | None
+) -> list[dict[str, Any]]:
+    """The fiches the user manages: their practices (edit version) and own provider fiche."""
+    fiches: list[dict[str, Any]] = []
+    if professional_id:
+        provider = (
+            await session.execute(
+                sa.select(provider_fiches).where(
+                    provider_fiches.c.professional_id == professional_id
+                )
+            )
+        ).first()
+        if provider is not None:
+            own = provider.own_draft or provider.own_published or {}
+            fiches.append(
+                {
+                    "fiche_type": "provider",
+                    "fiche_id": provider.fiche_id,
+                    "name": own.get("preferred_name")
+                    or f"{provider.official_first_name} {provider.official_last_name}",
+                    "published": bool(provider.published),
+                    "revision": provider.revision,
+                    "official_first_name": provider.official_first_name,
+                    "official_last_name": provider.official_last_name,
+                    "professions": [p.get("profession") for p in provider.professions or []],
+                    "data": own,
+                }
+            )
+    practices = await session.execute(
+        sa.select(practice_fiches)
+        .join(practice_managers, practice_managers.c.practice_id == practice_fiches.c.practice_id)
+        .where(practice_managers.c.user_id == user_id, sa.not_(practice_fiches.c.removed))
+        .order_by(practice_fiches.c.name, practice_fiches.c.practice_id)
+    )
+    for practice in practices:
+        offers = await session.execute(
+            sa.select(practice_offers.c.profession, practice_offers.c.provider_fiche_id)
+            .where(
+                practice_offers.c.practice_id == practice.practice_id, practice_offers.c.in_draft
+            )
+            .order_by(practice_offers.c.profession, practice_offers.c.provider_fiche_id)
+        )
+        fiches.append(
+            {
+                "fiche_type": "practice",
+                "fiche_id": practice.practice_id,
+                "name": practice.name,
+                "published": bool(practice.published),
+                "revision": practice.revision,
+                "data": dict(practice.draft or {}),
+                "offers": [
+                    {"profession": o.profession, "provider_fiche_id": o.provider_fiche_id}
+                    for o in offers
+                ],
+            }
+        )
+    return fiches
+
+
+def _preferred(items: Any) -> dict[str, Any]:
+    values = [i for i in items or [] if isinstance(i, dict)]
+    return next((i for i in values if i.get("preferred")), values[0] if values else {})
+
+
+def _joined(values: Any) -> str:
+    return "; ".join(str(v) for v in values or [])
+
+
+def render_csv(fiches: Sequence[dict[str, Any]]) -> str:
+    """One line per fiche, preferred values only (the JSON has every value)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for fiche in fiches:
+        data = fiche.get("data") or {}
+        address = _preferred(data.get("addresses"))
+        writer.writerow(
+            {
+                "fiche_type": fiche["fiche_type"],
+                "fiche_id": fiche["fiche_id"],
+                "name": _safe_cell(fiche["name"]),
+                "published": "yes" if fiche["published"] else "no",
+                "revision": fiche["revision"],
+                "professions": _joined(fiche.get("professions")),
+                "street": _safe_cell(address.get("street", "")),
+                "number": _safe_cell(address.get("number", "")),
+                "box": _safe_cell(address.get("box") or ""),
+                "postcode": address.get("postcode", ""),
+                "municipality": _safe_cell(address.get("municipality", "")),
+                "phone": _preferred(data.get("phone_numbers")).get("number", ""),
+                "email": _safe_cell(_preferred(data.get("email_addresses")).get("email", "")),
+                "website": _safe_cell(_preferred(data.get("websites")).get("url", "")),
+                "target_groups": _safe_cell(_joined(data.get("target_groups"))),
+                "age_categories": _joined(data.get("age_categories")),
+                "wijken": _safe_cell(_joined(data.get("wijken"))),
+                "extra_offer": _safe_cell(_joined(data.get("extra_offer"))),
+                "languages": _joined(data.get("languages")),
+                "offers": _joined(
+                    f"{o['profession']}:{o['provider_fiche_id']}" for o in fiche.get("offers", [])
+                ),
+            }
+        )
+    return out.getvalue()
+
+
+def _safe_cell(value: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: quote it as text.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+def render_json(fiches: Sequence[dict[str, Any]], produced_at: datetime) -> str:
+    return orjson.dumps(
+        {"produced_at": produced_at, "fiches": list(fiches)}, option=orjson.OPT_INDENT_2
+    ).decode()

@@ -1,0 +1,247 @@
+"""fiches with public search and exports wired in, as the composition root will wire them.
+
+`searchable_fiches` builds the component with fiches' own `build_component`, then adds
+the search projection, the search and export routers and the export worker exactly as
+app.py is to add them. Published fiches reach the search model through the projection's
+handlers (`publish_*` helpers build the events fiches publishes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from contracts.base import Event
+from contracts.events.fiches import (
+    DepublicationReason,
+    OfferLinked,
+    OfferUnlinked,
+    OfferUnlinkReason,
+    PracticeDepublicationReason,
+    PracticeFicheDepublished,
+    PracticeFichePublished,
+    PracticeFicheUpdated,
+    ProviderFicheDepublished,
+    ProviderFichePublished,
+    ProviderFicheUpdated,
+    PublicAddress,
+    PublicPracticeName,
+    PublicProfession,
+)
+from fiches.config import FichesSettings
+from fiches.entrypoints.app import build_component
+from fiches.entrypoints.http_exports import exports_router
+from fiches.entrypoints.http_search import search_router
+from fiches.entrypoints.http_support import logged_in
+from fiches.handlers.exports import ExportSettings, ExportWorker
+from fiches.handlers.search_projection import SearchProjection
+from servicekit.auth import AccessTokenVerifier, AuthSettings
+from servicekit.component import ServiceComponent
+from servicekit.settings import KafkaSettings, PlatformSettings
+from tests.support.auth import TokenSigner
+
+EXPORT_KEY = "test-export-signing-key-0123456789abcdef"
+
+
+@dataclass
+class Searchable:
+    component: ServiceComponent
+    http: httpx.AsyncClient
+    signer: TokenSigner
+    exports: ExportWorker
+    projection: SearchProjection = field(default_factory=SearchProjection)
+    revisions: dict[str, int] = field(default_factory=dict)
+
+    async def apply(self, *events: Event) -> None:
+        """Events through the projection, as one consumed batch."""
+        async with self.component.runtime.sessions() as session, session.begin():
+            await self.projection.apply(session, events)
+
+    def _revision(self, fiche_id: str) -> int:
+        self.revisions[fiche_id] = self.revisions.get(fiche_id, 0) + 1
+        return self.revisions[fiche_id]
+
+    def provider_event(
+        self,
+        fiche_id: str,
+        first: str,
+        last: str,
+        professions: Sequence[str] = ("physician",),
+        *,
+        languages: Sequence[str] = ("nl",),
+        preferred_name: str | None = None,
+        update: bool = False,
+    ) -> ProviderFichePublished | ProviderFicheUpdated:
+        cls = ProviderFicheUpdated if update else ProviderFichePublished
+        return cls(
+            fiche_id=fiche_id,
+            professional_id=f"prof-{fiche_id}",
+            official_first_name=first,
+            official_last_name=last,
+            professions=tuple(
+                PublicProfession(profession=p, riziv_number="11234508003") for p in professions
+            ),
+            revision=self._revision(fiche_id),
+            occurred_at=datetime.now(UTC),
+            preferred_name=preferred_name,
+            languages=tuple(languages),
+        )
+
+    def practice_event(
+        self,
+        practice_id: str,
+        name: str,
+        *,
+        postcode: str = "9000",
+        municipality: str = "Gent",
+        target_groups: Sequence[str] = (),
+        extra_offer: Sequence[str] = (),
+        update: bool = False,
+    ) -> PracticeFichePublished | PracticeFicheUpdated:
+        cls = PracticeFicheUpdated if update else PracticeFichePublished
+        return cls(
+            practice_id=practice_id,
+            name=name,
+            names=(PublicPracticeName(name=name, preferred=True),),
+            addresses=(
+                PublicAddress(
+                    street="Kerkstraat",
+                    number="1",
+                    postcode=postcode,
+                    municipality=municipality,
+                    preferred=True,
+                ),
+            ),
+            target_groups=tuple(target_groups),
+            extra_offer=tuple(extra_offer),
+            revision=self._revision(practice_id),
+            occurred_at=datetime.now(UTC),
+        )
+
+    @staticmethod
+    def link(practice_id: str, fiche_id: str, profession: str = "physician") -> OfferLinked:
+        return OfferLinked(
+            practice_id=practice_id,
+            provider_fiche_id=fiche_id,
+            professional_id=f"prof-{fiche_id}",
+            profession=profession,
+            occurred_at=datetime.now(UTC),
+        )
+
+    @staticmethod
+    def unlink(practice_id: str, fiche_id: str, profession: str = "physician") -> OfferUnlinked:
+        return OfferUnlinked(
+            practice_id=practice_id,
+            provider_fiche_id=fiche_id,
+            professional_id=f"prof-{fiche_id}",
+            profession=profession,
+            reason=OfferUnlinkReason.STOPPED,
+            occurred_at=datetime.now(UTC),
+        )
+
+    @staticmethod
+    def provider_gone(fiche_id: str) -> ProviderFicheDepublished:
+        return ProviderFicheDepublished(
+            fiche_id=fiche_id,
+            professional_id=f"prof-{fiche_id}",
+            reason=DepublicationReason.VISA_INACTIVE,
+            occurred_at=datetime.now(UTC),
+        )
+
+    @staticmethod
+    def practice_gone(practice_id: str) -> PracticeFicheDepublished:
+        return PracticeFicheDepublished(
+            practice_id=practice_id,
+            reason=PracticeDepublicationReason.REMOVAL_REQUEST,
+            occurred_at=datetime.now(UTC),
+        )
+
+    async def search(self, **params: Any) -> httpx.Response:
+        return await self.http.get("/api/fiches/search", params=params)
+
+    async def ids(self, **params: Any) -> list[str]:
+        response = await self.search(**params)
+        assert response.status_code == 200, response.text
+        return [hit["id"] for hit in response.json()["items"]]
+
+
+def wire_search_and_exports(
+    component: ServiceComponent,
+    platform: PlatformSettings,
+    settings: FichesSettings,
+    auth: AuthSettings,
+    exports_settings: ExportSettings,
+) -> ExportWorker:
+    """The lines app.py's build_component is to get (see docs/fiches-search.md)."""
+    runtime = component.runtime
+    runtime.subscribe(SearchProjection().subscription())
+    exports = ExportWorker(runtime, exports_settings, platform)
+    runtime.run_in_background("exports", exports.run)
+    # build_component keeps its verifier to itself; an equivalent one for the test.
+    verifier = AccessTokenVerifier(
+        sessions=runtime.sessions,
+        table=_signing_keys_table(),
+        is_revoked=None,
+        static_jwks=auth.trusted_jwks,
+        leeway_s=auth.clock_leeway_s,
+    )
+    component.routers = [
+        *component.routers,
+        search_router(runtime, settings),
+        exports_router(exports, logged_in(verifier)),
+    ]
+    return exports
+
+
+def _signing_keys_table() -> Any:
+    from fiches.adapters.tables import trusted_signing_keys
+
+    return trusted_signing_keys
+
+
+@asynccontextmanager
+async def searchable_fiches(
+    url: str,
+    tmp_path: Path,
+    *,
+    kafka: KafkaSettings | None = None,
+    export_settings: ExportSettings | None = None,
+) -> AsyncIterator[Searchable]:
+    signer = TokenSigner()
+    platform = PlatformSettings(data_dir=tmp_path / "data")
+    settings = FichesSettings(database_url=url, check_revoked_sessions=False)
+    auth = AuthSettings(trusted_jwks=signer.jwks())
+    component = build_component(platform, kafka or KafkaSettings(), settings, auth)
+    exports = wire_search_and_exports(
+        component,
+        platform,
+        settings,
+        auth,
+        export_settings
+        or ExportSettings(
+            signing_key=EXPORT_KEY,  # type: ignore[arg-type]
+            public_base_url="https://sociale-kaart.example",
+        ),
+    )
+    await component.runtime.migrate()
+    app = FastAPI()
+    for router in component.api_routers():
+        app.include_router(router)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    try:
+        yield Searchable(component, client, signer, exports)
+    finally:
+        await client.aclose()
+        await component.runtime.engine.dispose()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,230 @@
+"""Public search: exactly the published fiches that match, nothing private, stable pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fiches_search.support import Searchable, searchable_fiches
+
+MARC, NELE, AN, JAN = "prov-marc", "prov-nele", "prov-an", "prov-jan"
+WARM, SOLO, KLIM = "prac-warm", "prac-solo", "prac-klim"
+
+
+@pytest.fixture
+async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
+    """Marc (GP, nl/fr) at his solo practice and Het Warmste Team; Nele (nurse, nl) at
+    Het Warmste Team; Ån (physiotherapist, en) at KLIM in Sint-Niklaas; Jan published but
+    linked nowhere."""
+    async with searchable_fiches(await database_url_factory("fiches"), tmp_path) as fiches:
+        await fiches.apply(
+            fiches.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
+            fiches.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
+            fiches.provider_event(AN, "Ån", "Peeters", ("physiotherapist",), languages=("en",)),
+            fiches.provider_event(JAN, "Jan", "Janssens", preferred_name="Jean"),
+            fiches.practice_event(WARM, "Het Warmste Team", target_groups=("Kinderen",)),
+            fiches.practice_event(
+                SOLO, "Praktijk Creemers", postcode="9050", municipality="Gentbrugge"
+            ),
+        )
+        # Links arrive in a later batch, and one before its practice: order must not matter.
+        await fiches.apply(
+            fiches.link(WARM, MARC),
+            fiches.link(WARM, NELE, "nurse"),
+            fiches.link(SOLO, MARC),
+            fiches.link(KLIM, AN, "physiotherapist"),
+        )
+        await fiches.apply(
+            fiches.practice_event(
+                KLIM,
+                "KLIM",
+                postcode="9100",
+                municipality="Sint-Niklaas",
+                target_groups=("Ouderen",),
+                extra_offer=("Osteopaat",),
+            )
+        )
+        yield fiches
+
+
+async def test_each_filter_returns_exactly_the_matching_published_fiches(
+    world: Searchable,
+) -> None:
+    ids = world.ids
+    assert await ids(q="creem") == [MARC, SOLO]  # Creemers, then Praktijk Creemers
+    assert await ids(q="marc creem") == [MARC]
+    assert await ids(q="an", type="provider") == [AN]  # accent-free, word prefix
+    assert await ids(q="jean") == [JAN]  # the name they go by
+    assert await ids(q="warmste") == [WARM]
+    assert await ids(profession="nurse") == [WARM, NELE]
+    assert await ids(profession="physician", type="practice") == [WARM, SOLO]
+    assert await ids(profession="osteopaat") == [KLIM]
+    assert await ids(postcode="9000") == [MARC, WARM, NELE]
+    assert await ids(postcode="9050", type="provider") == [MARC]
+    assert await ids(municipality="sint niklaas") == [KLIM, AN]
+    assert await ids(municipality="Sint-Niklaas", type="practice") == [KLIM]
+    assert await ids(target_group="kinderen") == [MARC, WARM, NELE]
+    assert await ids(target_group="Ouderen", profession="physiotherapist") == [KLIM, AN]
+    assert await ids(language="FR") == [MARC, WARM, SOLO]
+    assert await ids(language="en", type="practice") == [KLIM]
+    assert await ids(profession="physician", postcode="9000", language="nl") == [MARC, WARM]
+    assert await ids(q="zzz") == []
+    everything = await ids(limit=50)
+    assert set(everything) == {MARC, NELE, AN, JAN, WARM, SOLO, KLIM}
+
+
+async def test_hits_show_offer_blocks_and_practices(world: Searchable) -> None:
+    hits = {h["id"]: h for h in (await world.search(limit=50)).json()["items"]}
+    warm = hits[WARM]
+    assert warm["type"] == "practice"
+    assert warm["offer_blocks"] == [
+        {"profession": "nurse", "providers": [{"fiche_id": NELE, "name": "Nele Van Schelvergem"}]},
+        {"profession": "physician", "providers": [{"fiche_id": MARC, "name": "Marc Creemers"}]},
+    ]
+    assert [p["practice_id"] for p in hits[MARC]["practices"]] == [WARM, SOLO]
+    assert hits[MARC]["practices"][1]["postcode"] == "9050"
+    assert hits[JAN]["name"] == "Jean" and hits[JAN]["practices"] == []
+
+
+async def test_an_unpublished_edit_never_appears(world: Searchable) -> None:
+    """Search is fed by published versions only: an edit saved without publishing sends
+    no event, so the hit keeps the published name until a new version is published."""
+    await world.component.runtime.engine.dispose()  # nothing cached between requests
+    assert await world.ids(q="warmste") == [WARM]
+    assert await world.ids(q="koudste") == []
+    await world.apply(world.practice_event(WARM, "Het Koudste Team", update=True))
+    assert await world.ids(q="koudste") == [WARM]
+    assert await world.ids(q="warmste") == []
+    # An older version arriving late does not bring the old name back.
+    stale = world.practice_event(WARM, "Het Warmste Team", update=True)
+    world.revisions[WARM] = 0
+    await world.apply(stale.model_copy(update={"revision": 1}))
+    assert await world.ids(q="koudste") == [WARM]
+
+
+async def test_a_depublished_provider_disappears_from_search_and_offer_blocks(
+    world: Searchable,
+) -> None:
+    await world.apply(world.provider_gone(MARC))
+    assert await world.ids(q="marc") == []
+    assert await world.ids(profession="physician", type="provider") == [JAN]
+    hits = {h["id"]: h for h in (await world.search(limit=50)).json()["items"]}
+    assert MARC not in hits
+    assert [b["profession"] for b in hits[WARM]["offer_blocks"]] == ["nurse"]
+    assert hits[SOLO]["offer_blocks"] == []
+    # The practices stay, but are no longer found through Marc.
+    assert await world.ids(profession="physician", type="practice") == []
+    assert await world.ids(language="fr") == []
+    assert await world.ids(q="creemers") == [SOLO]
+    # Republished (a new revision): back in search and in both offer blocks.
+    await world.apply(world.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")))
+    assert await world.ids(profession="physician", type="practice") == [WARM, SOLO]
+
+
+async def test_unlinked_offers_and_depublished_practices_leave_search(world: Searchable) -> None:
+    await world.apply(world.unlink(WARM, NELE, "nurse"))
+    assert await world.ids(profession="nurse", type="practice") == []
+    assert await world.ids(postcode="9000", type="provider") == [MARC]
+    await world.apply(world.practice_gone(KLIM))
+    assert await world.ids(q="klim") == []
+    assert await world.ids(municipality="sint niklaas") == []
+    assert await world.ids(q="peeters") == [AN]  # the provider stays
+
+
+async def test_pages_are_stable_and_complete(world: Searchable) -> None:
+    everything = await world.ids(limit=50)
+    pages: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = (await world.search(limit=2, offset=offset)).json()
+        pages += [hit["id"] for hit in page["items"]]
+        assert page["has_more"] == (page["next_offset"] is not None)
+        offset = page["next_offset"]
+    assert pages == everything
+    assert len(set(pages)) == 7
+    assert await world.ids(limit=3, offset=2) == everything[2:5]
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"postcode": "900"}, "postcode"),
+        ({"postcode": "0999"}, "postcode"),
+        ({"language": "dutch"}, "language"),
+        ({"type": "agency"}, "type"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1000"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"offset": "20000"}, "offset"),
+        ({"q": "!!"}, "q"),
+        ({"q": "x" * 101}, "q"),
+        ({"q": "a b c d e f g"}, "q"),
+        ({"municipality": "--"}, "municipality"),
+        ({"profession": " "}, "profession"),
+        ({"limit": "ten"}, "limit"),
+    ],
+)
+async def test_bad_parameters_are_refused_naming_the_parameter(
+    world: Searchable, params: dict[str, str], param: str
+) -> None:
+    response = await world.search(**params)
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["detail"]] == [["query", param]]
+
+
+async def test_no_personal_identifiers_in_any_hit(world: Searchable) -> None:
+    body = (await world.search(limit=50)).text
+    for hit in (await world.search(limit=50)).json()["items"]:
+        assert "professional_id" not in hit
+        assert "riziv_number" not in str(hit)
+        assert "email_addresses" not in hit
+    assert "@" not in body
+    assert "prof-" not in body  # the registry's person ids
+    assert not re.search(r"\d{2}\.?\d{2}\.?\d{2}-?\d{3}\.?\d{2}", body)  # NRN shapes
+    assert "Bearer" not in body
+
+
+async def test_every_query_plan_gives_the_same_pages(
+    world: Searchable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a search starts (the rarest filter, chosen from match counts) changes its
+    cost, never its result."""
+    import json
+
+    from fiches.handlers import search_projection
+    from fiches.handlers.search_projection import SearchFilters, run_search
+
+    searches: list[tuple[SearchFilters, int, int]] = [
+        (SearchFilters(name_words=("creem",)), 20, 0),
+        (SearchFilters(name_words=("marc", "creem")), 20, 0),
+        (SearchFilters(name_words=("c",)), 1, 1),
+        (SearchFilters(name_words=("creem",), postcode="9000"), 20, 0),
+        (SearchFilters(name_words=("p",), language="nl"), 20, 0),
+        (SearchFilters(profession="physician", postcode="9000", language="nl"), 20, 0),
+        (
+            SearchFilters(target_group="ouderen", profession="physiotherapist", kind="provider"),
+            20,
+            0,
+        ),
+        (SearchFilters(), 3, 2),
+    ]
+
+    async def pages() -> list[list[str]]:
+        found = []
+        async with world.component.runtime.engine.connect() as connection:
+            for filters, limit, offset in searches:
+                documents = await run_search(connection, filters, limit=limit, offset=offset)
+                found.append([json.loads(d)["id"] for d in documents])
+        return found
+
+    expected = await pages()
+    assert expected[0] == [MARC, SOLO] and expected[3] == [MARC]
+    assert expected[1] == await world.ids(q="marc creem")
+    assert expected[5] == [MARC, WARM]
+    # A cap of 1 makes every filter look equally common: the searches start elsewhere.
+    monkeypatch.setattr(search_projection, "COUNT_CAP", 1)
+    assert await pages() == expected
