@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from fiches.adapters.search_tables import fiche_exports
 from fiches.adapters.tables import (
     fiche_history,
     fiche_requests,
@@ -93,6 +94,9 @@ async def build_world(fiches: FichesUnderTest) -> World:
             jan,
         ),
     }
+    exported = await fiches.request("POST", "/api/fiches/exports", marc, json={})
+    assert exported.status_code == 202, exported.text
+    world.ids["E"] = str(exported.json()["export_id"])
     assert team
     return world
 
@@ -109,6 +113,9 @@ class Endpoint:
     body: Callable[[User | None], Any] | None = None
     #: Allowed callers whose call the world answers with another 2xx/4xx than success.
     outcome: dict[str, int] = field(default_factory=dict)
+    #: What a logged-in caller without rights gets: 403, or 404 where even the existence
+    #: of the resource is nobody else's business (someone's export).
+    refused: int = 403
 
 
 def ep(
@@ -116,10 +123,12 @@ def ep(
     path: str,
     allowed: str,
     body: Callable[[User | None], Any] | Any = None,
+    *,
+    refused: int = 403,
     **outcome: int,
 ) -> Endpoint:
     make = body if callable(body) or body is None else (lambda _user, b=body: b)
-    return Endpoint(method, path, frozenset(allowed.split()), make, outcome)
+    return Endpoint(method, path, frozenset(allowed.split()), make, outcome, refused)
 
 
 EVERYONE = "citizen other_professional owner team"
@@ -181,6 +190,8 @@ ENDPOINTS = [
     ep("GET", "/api/fiches/providers/{M}/history", OWNER_TEAM),
     ep("POST", "/api/fiches/providers/{M}/history/1/restore", "team"),
     ep("GET", "/api/fiches/me/map-status", "other_professional owner"),
+    ep("POST", "/api/fiches/exports", EVERYONE, {"formats": ["csv", "json"]}),
+    ep("GET", "/api/fiches/exports/{E}", "owner", refused=404),
 ]
 
 
@@ -189,7 +200,7 @@ def expected_status(endpoint: Endpoint, caller: str) -> int | None:
     if caller == "anonymous":
         return 401
     if caller not in endpoint.allowed:
-        return 403
+        return endpoint.refused
     return endpoint.outcome.get(caller)
 
 
@@ -204,6 +215,7 @@ def fill(template: Any, ids: dict[str, str]) -> Any:
 
 
 STATE_TABLES = (
+    fiche_exports,
     practice_fiches,
     practice_offers,
     practice_managers,
@@ -260,9 +272,9 @@ async def test_each_caller_gets_exactly_their_rights(
     shared = await worlds()
     before = await state(shared.fiches)
     for caller in CALLERS:
-        expected = expected_status(endpoint, caller)
-        if expected not in (401, 403):
+        if caller != "anonymous" and caller in endpoint.allowed:
             continue
+        expected = expected_status(endpoint, caller)
         response = await call(shared, endpoint, caller)
         assert response.status_code == expected, (caller, response.text)
         assert response.json()["detail"], "a refusal says why"
@@ -291,8 +303,10 @@ def test_the_matrix_covers_every_authenticated_route(tmp_path: Path) -> None:
         FichesSettings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"),
     )
     public = {"/api/fiches/providers", "/api/fiches/providers/{fiche_id}"}
-    public |= {"/api/fiches/practices/{practice_id}"}
-    ids = {key: f"x-{key}" for key in ("P", "M", "marc_pid", "co", "R_link", "R_rights")}
+    public |= {"/api/fiches/practices/{practice_id}", "/api/fiches/search"}
+    # Opened by its signed, expiring link (tests/fiches_search/test_exports.py), not a login.
+    public |= {"/api/fiches/exports/{export_id}/download"}
+    ids = {key: f"x-{key}" for key in ("P", "M", "marc_pid", "co", "R_link", "R_rights", "E")}
     ids["R_removal"] = "x-R_removal"
     declared = [(e.method, fill(e.path.split("?")[0], ids)) for e in ENDPOINTS]
     uncovered = []

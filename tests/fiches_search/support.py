@@ -1,9 +1,8 @@
-"""fiches with public search and exports wired in, as the composition root will wire them.
+"""fiches as its composition root builds it, for search and export tests.
 
-`searchable_fiches` builds the component with fiches' own `build_component`, then adds
-the search projection, the search and export routers and the export worker exactly as
-app.py is to add them. Published fiches reach the search model through the projection's
-handlers (`publish_*` helpers build the events fiches publishes).
+`searchable_fiches` builds the component with fiches' own `build_component` (test export
+settings and a test token signer). Published fiches reach the search model through the
+projection's handlers (`*_event` helpers build the events fiches publishes).
 """
 
 from __future__ import annotations
@@ -38,12 +37,9 @@ from contracts.events.fiches import (
 )
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component
-from fiches.entrypoints.http_exports import exports_router
-from fiches.entrypoints.http_search import search_router
-from fiches.entrypoints.http_support import logged_in
 from fiches.handlers.exports import ExportSettings, ExportWorker
 from fiches.handlers.search_projection import SearchProjection
-from servicekit.auth import AccessTokenVerifier, AuthSettings
+from servicekit.auth import AuthSettings
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.auth import TokenSigner
@@ -173,40 +169,6 @@ class Searchable:
         return [hit["id"] for hit in response.json()["items"]]
 
 
-def wire_search_and_exports(
-    component: ServiceComponent,
-    platform: PlatformSettings,
-    settings: FichesSettings,
-    auth: AuthSettings,
-    exports_settings: ExportSettings,
-) -> ExportWorker:
-    """The lines app.py's build_component is to get (see docs/fiches-search.md)."""
-    runtime = component.runtime
-    runtime.subscribe(SearchProjection().subscription())
-    exports = ExportWorker(runtime, exports_settings, platform)
-    runtime.run_in_background("exports", exports.run)
-    # build_component keeps its verifier to itself; an equivalent one for the test.
-    verifier = AccessTokenVerifier(
-        sessions=runtime.sessions,
-        table=_signing_keys_table(),
-        is_revoked=None,
-        static_jwks=auth.trusted_jwks,
-        leeway_s=auth.clock_leeway_s,
-    )
-    component.routers = [
-        *component.routers,
-        search_router(runtime, settings),
-        exports_router(exports, logged_in(verifier)),
-    ]
-    return exports
-
-
-def _signing_keys_table() -> Any:
-    from fiches.adapters.tables import trusted_signing_keys
-
-    return trusted_signing_keys
-
-
 @asynccontextmanager
 async def searchable_fiches(
     url: str,
@@ -219,10 +181,9 @@ async def searchable_fiches(
     platform = PlatformSettings(data_dir=tmp_path / "data")
     settings = FichesSettings(database_url=url, check_revoked_sessions=False)
     auth = AuthSettings(trusted_jwks=signer.jwks())
-    component = build_component(platform, kafka or KafkaSettings(), settings, auth)
-    exports = wire_search_and_exports(
-        component,
+    component = build_component(
         platform,
+        kafka or KafkaSettings(),
         settings,
         auth,
         export_settings
@@ -231,6 +192,8 @@ async def searchable_fiches(
             public_base_url="https://sociale-kaart.example",
         ),
     )
+    exports = component.exports
+    assert exports is not None
     await component.runtime.migrate()
     app = FastAPI()
     for router in component.api_routers():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from fiches.adapters.tables import TABLES, trusted_signing_keys
-from fiches.config import FichesSettings
+from fiches.config import ExportSettings, FichesSettings
 from fiches.entrypoints.http import public_router
 from fiches.entrypoints.http_exports import exports_router
 from fiches.entrypoints.http_practices import practices_router
@@ -14,7 +16,7 @@ from fiches.entrypoints.http_requests import requests_router
 from fiches.entrypoints.http_search import search_router
 from fiches.entrypoints.http_support import logged_in
 from fiches.entrypoints.http_team import team_router
-from fiches.handlers.exports import ExportSettings, ExportWorker
+from fiches.handlers.exports import ExportWorker
 from fiches.handlers.invitation_events import InvitationEventHandlers
 from fiches.handlers.practices import PracticeCommands
 from fiches.handlers.providers import ProviderCommands
@@ -35,12 +37,20 @@ from servicekit.settings import KafkaSettings, PlatformSettings, service_databas
 SERVICE = "fiches"
 
 
+@dataclass
+class FichesComponent(ServiceComponent):
+    """fiches with its export worker (tests and benchmarks reach it here)."""
+
+    exports: ExportWorker | None = None
+
+
 def build_component(
     platform: PlatformSettings | None = None,
     kafka: KafkaSettings | None = None,
     settings: FichesSettings | None = None,
     auth: AuthSettings | None = None,
-) -> ServiceComponent:
+    export_settings: ExportSettings | None = None,
+) -> FichesComponent:
     """fiches as a component: consumes registry, identity-key and invitation events,
     serves published fiches and the authenticated write API."""
     platform = platform or PlatformSettings()
@@ -58,7 +68,7 @@ def build_component(
     runtime.subscribe(InvitationEventHandlers(runtime.outbox).subscription())
     # Public search reads fiches' own public topics: it sees exactly the published versions.
     runtime.subscribe(SearchProjection().subscription())
-    exports = ExportWorker(runtime, ExportSettings(), platform)
+    exports = ExportWorker(runtime, export_settings or ExportSettings(), platform)
     runtime.run_in_background("exports", exports.run)
     verifier = AccessTokenVerifier(
         sessions=runtime.sessions,
@@ -76,9 +86,10 @@ def build_component(
     practices = PracticeCommands(uow)
     providers = ProviderCommands(uow, practices)
     requests = RequestCommands(uow, practices)
-    return ServiceComponent(
+    return FichesComponent(
         name=SERVICE,
         runtime=runtime,
+        exports=exports,
         routers=[
             public_router(runtime, settings),
             provider_router(providers, caller),
