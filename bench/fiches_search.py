@@ -7,8 +7,8 @@
    PROVIDERS published provider fiches and PRACTICES published practice fiches into the
    search read model (facts, hits and terms built by the projection's own functions,
    written with COPY; the load time is printed but is not the measured figure).
-2. Serves the fiches app with uvicorn in a subprocess on a free port (one worker).
-3. With CLIENTS concurrent workers (httpx.AsyncClient), for SECONDS each: first the same
+2. Serves the fiches app with uvicorn in a subprocess on a free port (`--workers`, 1).
+3. With CLIENTS concurrent connections (wrk when installed, else httpx), SECONDS each: the
    server's bare liveness endpoint (/api/fiches/healthz), then GET /api/fiches/search with
    a mix of queries (name fragments, profession + postcode, municipality + target group,
    language). Latency percentiles per query kind, and throughput.
@@ -436,7 +436,6 @@ def _app(url: str) -> Any:
 
     from fiches.config import FichesSettings
     from fiches.entrypoints.app import build_component
-    from fiches.entrypoints.http_search import search_router
     from servicekit.http import health_router, metrics_router
     from servicekit.settings import KafkaSettings, PlatformSettings
 
@@ -446,7 +445,6 @@ def _app(url: str) -> Any:
         KafkaSettings(bootstrap_servers="127.0.0.1:1"),
         settings,
     )
-    component.routers = [*component.routers, search_router(component.runtime, settings)]
     app = FastAPI()
     for router in component.api_routers():
         app.include_router(router)
@@ -570,7 +568,6 @@ async def explain(url: str, slowest: list[tuple[float, str, str]]) -> list[str]:
 async def main(args: argparse.Namespace) -> str:
     from fiches.config import FichesSettings
     from fiches.entrypoints.app import build_component
-    from fiches.entrypoints.http_search import search_router  # noqa: F401  (import check)
     from servicekit.embedded_broker import free_loopback_port
     from servicekit.settings import KafkaSettings, PlatformSettings
 
