@@ -231,6 +231,19 @@ def _as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def redis_readiness(redis_url: str) -> Callable[[], Awaitable[str]]:
+    """A readiness check: `ok` when Redis answers a PING."""
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+
+    async def check() -> str:
+        await client.ping()
+        return "ok"
+
+    return check
+
+
 class RevocationCheckUnavailable(Exception):
     """Redis, which holds logged-out sessions, does not answer."""
 

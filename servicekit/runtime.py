@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,9 @@ class ServiceRuntime:
         init=False, default_factory=list
     )
     _background_tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _readiness_checks: dict[str, Callable[[], Awaitable[str]]] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self.engine = create_engine(self.database_url)
@@ -80,6 +83,10 @@ class ServiceRuntime:
         ends with an exception, the exception is logged.
         """
         self._background.append((name, loop))
+
+    def add_readiness_check(self, name: str, check: Callable[[], Awaitable[str]]) -> None:
+        """Another dependency readiness reports on (`ok` or why not), e.g. Redis."""
+        self._readiness_checks[name] = check
 
     def group_id(self, subscription: Subscription) -> str:
         """Consumer group of a subscription: `<service>.<subscription>`."""
@@ -194,6 +201,11 @@ class ServiceRuntime:
                 checks["broker"] = "ok"
             except Exception as error:
                 checks["broker"] = f"unreachable: {type(error).__name__}"
+        for name, check in self._readiness_checks.items():
+            try:
+                checks[name] = await asyncio.wait_for(check(), 2.0)
+            except Exception as error:
+                checks[name] = f"unreachable: {type(error).__name__}"
         return checks
 
     async def publish_pending_now(self) -> int:

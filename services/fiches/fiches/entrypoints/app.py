@@ -27,6 +27,7 @@ from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import (
     AccessTokenVerifier,
     AuthSettings,
+    redis_readiness,
     redis_revocation_check,
     signing_key_subscription,
 )
@@ -81,6 +82,9 @@ def build_component(
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,
     )
+    if settings.check_revoked_sessions and not platform.is_development:
+        # Logged-out sessions live in Redis: without it no logged-in call can be checked.
+        runtime.add_readiness_check("redis", redis_readiness(auth.redis_url))
     caller = logged_in(verifier)
     uow = UnitOfWork(runtime.sessions, runtime.outbox)
     practices = PracticeCommands(uow)

@@ -18,7 +18,7 @@ from identity.domain.nrn import NrnHasher
 from identity.entrypoints.http import identity_router
 from identity.handlers.accounts import Accounts
 from identity.handlers.registry_events import subscriptions
-from servicekit.auth import AuthSettings
+from servicekit.auth import AuthSettings, redis_readiness
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
@@ -137,6 +137,10 @@ def build_component(
             await asyncio.sleep(60)
 
     runtime.run_in_background("signing-keys", keep_a_signing_key)
+    redis_url = settings.redis_url or AuthSettings().redis_url
+    if not development and redis_url != "memory://":
+        # Sessions, revocations and rate limits live in Redis.
+        runtime.add_readiness_check("redis", redis_readiness(redis_url))
     component = IdentityComponent(name=SERVICE, runtime=runtime, routers=routers)
     component.accounts = accounts
     return component

@@ -21,6 +21,7 @@ from servicekit.auth import (
     AccessTokenVerifier,
     AuthSettings,
     bearer_caller,
+    redis_readiness,
     redis_revocation_check,
     signing_key_subscription,
 )
@@ -94,6 +95,12 @@ def build_component(
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,
     )
+    if not platform.is_development:
+        # Rate limits and logged-out sessions live in Redis (development has stand-ins).
+        for url in dict.fromkeys(u for u in (auth.redis_url, settings.redis_url) if u):
+            runtime.add_readiness_check(
+                "redis" if url == auth.redis_url else "redis-rate-limits", redis_readiness(url)
+            )
     limiter = _rate_limiter(settings)
     context = InvitationsContext(
         sessions=runtime.sessions,
