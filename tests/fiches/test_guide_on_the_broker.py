@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from contracts.envelope import binary_headers
 from contracts.events.fiches import OFFERS_TOPIC, PRACTICES_TOPIC
 from contracts.events.identity import Role
 from contracts.events.invitations import InvitationAccepted
@@ -35,6 +33,7 @@ from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.fiches.test_guide_scenarios import SOLO, WARMSTE_TEAM
 from tests.support.auth import TokenSigner
 from tests.support.infrastructure import wait_for
+from tests.support.kafka_publishing import publish_events
 from tests.support.kafka_reading import header, read_topic
 from tests.support.platform import running_platform
 
@@ -45,29 +44,6 @@ def pick(records: list[dict[str, Any]], profession: str, skip: int = 0) -> dict[
     """A person holding exactly this one profession."""
     found = [r for r in records if [p["profession"] for p in r["professions"]] == [profession]]
     return found[skip]
-
-
-async def publish(kafka: KafkaSettings, event: InvitationAccepted) -> None:
-    """Put an event on its topic the way invitations' relay does."""
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        headers = binary_headers(
-            event_id=str(uuid.uuid4()),
-            source="/skaart/invitations",
-            event_type=event.event_type,
-            subject=event.subject(),
-            time=datetime.now(UTC),
-            correlation_id=None,
-        )
-        await producer.send_and_wait(
-            event.topic,
-            event.model_dump_json().encode(),
-            key=event.partition_key().encode(),
-            headers=[(name, value.encode()) for name, value in headers],
-        )
-    finally:
-        await producer.stop()
 
 
 async def test_the_guide_on_the_broker(kafka: KafkaSettings, tmp_path: Path) -> None:
@@ -139,7 +115,7 @@ async def test_the_guide_on_the_broker(kafka: KafkaSettings, tmp_path: Path) -> 
         assert decided.status_code == 200, decided.text
 
         # Jan accepted an invitation: fiches consumes it from invitations' topic.
-        await publish(
+        await publish_events(
             kafka,
             InvitationAccepted(
                 invitation_id=str(uuid.uuid4()),

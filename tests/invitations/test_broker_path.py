@@ -10,10 +10,7 @@ from typing import Any
 import orjson
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 
-from contracts.base import Event
-from contracts.envelope import Envelope
 from contracts.events.fiches import PracticeManagersChanged
 from contracts.topics import TOPICS
 from invitations.adapters.tables import outbox, practice_managers, signing_keys
@@ -21,6 +18,7 @@ from servicekit.settings import KafkaSettings
 from tests.invitations.harness import invitations_under_test, token_from_url
 from tests.invitations.privacy import formatted, leaks, table_dump
 from tests.support.infrastructure import wait_for
+from tests.support.kafka_publishing import publish_events
 from tests.support.kafka_reading import header, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -34,22 +32,6 @@ ADDRESSES = [
 ]
 RESTRICTED = "invitations.deliveries.v1"
 PUBLIC = "invitations.invitations.v1"
-
-
-async def _publish(kafka: KafkaSettings, *events: Event) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            envelope = Envelope(source="/tests", type=event.event_type, subject=event.subject())
-            await producer.send_and_wait(
-                event.topic,
-                key=event.partition_key().encode(),
-                value=event.model_dump_json().encode(),
-                headers=envelope.to_headers(),
-            )
-    finally:
-        await producer.stop()
 
 
 def _events(records: list[Any], name: str) -> list[dict[str, Any]]:
@@ -67,7 +49,7 @@ async def test_managers_from_fiches_then_invite_and_accept_over_the_broker(
     async with invitations_under_test(
         database, tmp_path, kafka=kafka, start=True, trust_signer=False
     ) as svc:
-        await _publish(
+        await publish_events(
             kafka,
             svc.signer.announcement(),
             PracticeManagersChanged(

@@ -17,11 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
-from contracts.base import Event
-from contracts.envelope import Envelope
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
 from identity.devidp.people import DemoPerson, demo_people
@@ -35,28 +32,13 @@ from tests.identity.flows import RunningIdentity, login, query_of, running_ident
 from tests.identity.registry_facts import demo_record, register, registered
 from tests.invitations.harness import delete_prefixed_keys, invitation_settings
 from tests.support.infrastructure import wait_for
+from tests.support.kafka_publishing import publish_events
 
 pytestmark = pytest.mark.e2e
 
 MARC_ADDRESS = "marc.creemers@example.be"
 NELE_ADDRESS = "nele.vanschelvergem@example.be"
 PUBLIC_BASE = "http://127.0.0.1:8000"
-
-
-async def _publish(kafka: KafkaSettings, *events: Event) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            envelope = Envelope(source="/tests", type=event.event_type, subject=event.subject())
-            await producer.send_and_wait(
-                event.topic,
-                key=event.partition_key().encode(),
-                value=event.model_dump_json().encode(),
-                headers=envelope.to_headers(),
-            )
-    finally:
-        await producer.stop()
 
 
 def _mail_to(mailbox: Any, address: str, subject_has: str = "") -> Callable[[], Awaitable[Any]]:
@@ -134,7 +116,7 @@ async def test_marc_invites_nele_who_follows_the_mailed_link_and_is_linked(
             await asyncio.wait_for(mailbox.ready.wait(), 10)
             marc_id = await register(identity.component, marc)
             nele_id = await register(identity.component, nele)
-            await _publish(
+            await publish_events(
                 kafka,
                 registered(marc_id, demo_record(marc)),
                 registered(nele_id, demo_record(nele)),

@@ -14,10 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from contracts.base import Event
-from contracts.envelope import Envelope
 from contracts.events.identity import USERS_TOPIC
 from contracts.events.invitations import InvitationMailRequested
 from contracts.events.notifications import DELIVERIES_TOPIC
@@ -30,6 +27,7 @@ from servicekit.logging import JsonFormatter
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.notifications.conftest import SOON, verification
 from tests.support.infrastructure import wait_for
+from tests.support.kafka_publishing import publish_events
 from tests.support.kafka_reading import header, read_topic
 
 pytestmark = pytest.mark.e2e
@@ -39,26 +37,6 @@ SUBJECTS = {
     "fr": "Confirmez votre adresse e-mail pour la Carte sociale",
     "en": "Confirm your e-mail address for the Sociale Kaart",
 }
-
-
-async def publish(kafka: KafkaSettings, event: Event, *, event_id: str | None = None) -> str:
-    """Put one event on its topic as its producing service would."""
-    event_id = event_id or str(uuid.uuid4())
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        envelope = Envelope(
-            id=event_id, source="/tests", type=event.event_type, subject=event.partition_key()
-        )
-        await producer.send_and_wait(
-            event.topic,
-            key=event.partition_key().encode(),
-            value=event.model_dump_json().encode(),
-            headers=envelope.to_headers(),
-        )
-    finally:
-        await producer.stop()
-    return event_id
 
 
 async def _async(value: Any) -> Any:
@@ -90,13 +68,13 @@ async def test_an_activation_request_arrives_as_mail_in_its_language_once_and_lo
     await component.runtime.start()
     try:
         await asyncio.wait_for(mailbox.ready.wait(), 10)
-        first_id = await publish(kafka, events["nl"])
-        await publish(kafka, events["fr"])
-        await publish(kafka, events["en"])
+        (first_id,) = await publish_events(kafka, events["nl"])
+        await publish_events(kafka, events["fr"])
+        await publish_events(kafka, events["en"])
         await wait_for(lambda: _async(len(mailbox.messages()) == 3), timeout_s=30)
 
         before = duplicates._value.get()
-        await publish(kafka, events["nl"], event_id=first_id)  # redelivered
+        await publish_events(kafka, events["nl"], event_id=first_id)  # redelivered
         await wait_for(lambda: _async(duplicates._value.get() > before), timeout_s=20)
 
         async def succeeded() -> list[Any]:
@@ -168,14 +146,14 @@ async def test_smtp_down_for_good_fails_the_delivery_and_the_next_event_is_still
     server = LocalSmtpServer(tmp_path / "relay", port=port)
     await component.runtime.start()
     try:
-        await publish(kafka, lost)
+        await publish_events(kafka, lost)
 
         async def failed() -> list[Any]:
             return _outcomes(await read_topic(kafka, DELIVERIES_TOPIC), "DeliveryFailed")
 
         (failure,) = await wait_for(failed, timeout_s=30)
         await server.start()
-        await publish(kafka, delivered)
+        await publish_events(kafka, delivered)
         await wait_for(lambda: _async(read_mailbox(server.folder)), timeout_s=30)
     finally:
         await component.runtime.stop()
