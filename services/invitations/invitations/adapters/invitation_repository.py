@@ -19,11 +19,19 @@ def as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _invitation(row: Any, practice_name: str) -> Invitation:
+# Every invitation read comes with its practice's name, in the same query.
+_WITH_PRACTICE_NAME = sa.select(invitations, practice_managers.c.practice_name).select_from(
+    invitations.outerjoin(
+        practice_managers, practice_managers.c.practice_id == invitations.c.practice_id
+    )
+)
+
+
+def _invitation(row: Any) -> Invitation:
     return Invitation(
         invitation_id=row.invitation_id,
         practice_id=row.practice_id,
-        practice_name=practice_name,
+        practice_name=row.practice_name or "",
         inviter_user_id=row.inviter_user_id,
         inviter_name=row.inviter_name,
         profession=row.profession,
@@ -76,35 +84,25 @@ class InvitationRepository:
                 sa.insert(practice_managers).values(practice_id=view.practice_id, **values)
             )
 
-    async def _name_of(self, practice_id: str) -> str:
-        name = await self._session.scalar(
-            sa.select(practice_managers.c.practice_name).where(
-                practice_managers.c.practice_id == practice_id
-            )
-        )
-        return name or ""
-
     async def by_digest(self, digest: str) -> tuple[Invitation, str] | None:
         """The invitation whose link token has this digest, with the stored digest."""
         row = (
             await self._session.execute(
-                sa.select(invitations).where(invitations.c.token_digest == digest)
+                _WITH_PRACTICE_NAME.where(invitations.c.token_digest == digest)
             )
         ).first()
         if row is None:
             return None
-        return _invitation(row, await self._name_of(row.practice_id)), row.token_digest
+        return _invitation(row), row.token_digest
 
     async def by_id(self, invitation_id: str) -> Invitation | None:
         """One invitation by id."""
         row = (
             await self._session.execute(
-                sa.select(invitations).where(invitations.c.invitation_id == invitation_id)
+                _WITH_PRACTICE_NAME.where(invitations.c.invitation_id == invitation_id)
             )
         ).first()
-        if row is None:
-            return None
-        return _invitation(row, await self._name_of(row.practice_id))
+        return _invitation(row) if row is not None else None
 
     async def sealed_address(self, invitation_id: str) -> str | None:
         """The encrypted address of an open invitation (erased once it ended)."""
@@ -117,13 +115,12 @@ class InvitationRepository:
 
     async def of_practice(self, practice_id: str) -> list[Invitation]:
         """Every invitation of a practice, newest first."""
-        name = await self._name_of(practice_id)
         rows = await self._session.execute(
-            sa.select(invitations)
-            .where(invitations.c.practice_id == practice_id)
-            .order_by(invitations.c.created_at.desc(), invitations.c.invitation_id)
+            _WITH_PRACTICE_NAME.where(invitations.c.practice_id == practice_id).order_by(
+                invitations.c.created_at.desc(), invitations.c.invitation_id
+            )
         )
-        return [_invitation(row, name) for row in rows]
+        return [_invitation(row) for row in rows]
 
     async def count_open(self, practice_id: str, now: datetime) -> int:
         """Open, unlapsed invitations of a practice (what the cap counts)."""
@@ -211,14 +208,11 @@ class InvitationRepository:
     async def lapsed(self, now: datetime, limit: int) -> Sequence[Invitation]:
         """Open invitations whose link has expired, oldest first."""
         rows = await self._session.execute(
-            sa.select(invitations)
-            .where(
+            _WITH_PRACTICE_NAME.where(
                 invitations.c.status == InvitationStatus.OPEN.value,
                 invitations.c.expires_at <= now,
             )
             .order_by(invitations.c.expires_at)
             .limit(limit)
         )
-        found = list(rows)
-        names = {row.practice_id: await self._name_of(row.practice_id) for row in found}
-        return [_invitation(row, names[row.practice_id]) for row in found]
+        return [_invitation(row) for row in rows]

@@ -89,18 +89,18 @@ class InProcessRateLimiter:
 
     async def consume(self, allowances: Sequence[Allowance], amount: int) -> Exceeded | None:
         now = time.monotonic()
-        for allowance in allowances:
-            used, ends = self._windows.get(allowance.key, (0, now + allowance.window_s))
-            if ends <= now:
-                used, ends = 0, now + allowance.window_s
+        windows = [self._current(allowance, now) for allowance in allowances]
+        for allowance, (used, ends) in zip(allowances, windows, strict=True):
             if used + amount > allowance.limit:
                 return Exceeded(allowance, max(1, math.ceil(ends - now)))
-        for allowance in allowances:
-            used, ends = self._windows.get(allowance.key, (0, now + allowance.window_s))
-            if ends <= now:
-                used, ends = 0, now + allowance.window_s
+        for allowance, (used, ends) in zip(allowances, windows, strict=True):
             self._windows[allowance.key] = (used + amount, ends)
         return None
+
+    def _current(self, allowance: Allowance, now: float) -> tuple[int, float]:
+        """How much of the allowance's window is used, and when it ends (a fresh one if over)."""
+        used, ends = self._windows.get(allowance.key, (0, now + allowance.window_s))
+        return (used, ends) if ends > now else (0, now + allowance.window_s)
 
     async def close(self) -> None:
         self._windows.clear()

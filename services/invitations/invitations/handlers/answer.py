@@ -9,7 +9,6 @@ from contracts.events.invitations import (
     InvitationAccepted,
     InvitationDeclined,
     InvitationOutcome,
-    InviterNotificationRequested,
 )
 from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.domain.invitation import (
@@ -20,7 +19,12 @@ from invitations.domain.invitation import (
     Refusal,
     offers_to_link,
 )
-from invitations.handlers.context import InvitationsContext, invitation_by_token, logged_in
+from invitations.handlers.context import (
+    InvitationsContext,
+    invitation_by_token,
+    inviter_notification,
+    logged_in,
+)
 from servicekit.auth import Caller
 
 log = logging.getLogger(__name__)
@@ -82,13 +86,7 @@ async def accept_invitation(
                     professional_id=acceptance.professional_id,
                     professions=acceptance.professions,
                 ),
-                InviterNotificationRequested(
-                    invitation_id=invitation.invitation_id,
-                    inviter_user_id=invitation.inviter_user_id,
-                    practice_name=invitation.practice_name,
-                    outcome=InvitationOutcome.ACCEPTED,
-                    occurred_at=now,
-                ),
+                inviter_notification(invitation, InvitationOutcome.ACCEPTED, now),
             ],
         )
     context.committed()
@@ -115,13 +113,7 @@ async def decline_invitation(context: InvitationsContext, token: str) -> Invitat
                     practice_id=invitation.practice_id,
                     occurred_at=now,
                 ),
-                InviterNotificationRequested(
-                    invitation_id=invitation.invitation_id,
-                    inviter_user_id=invitation.inviter_user_id,
-                    practice_name=invitation.practice_name,
-                    outcome=InvitationOutcome.DECLINED,
-                    occurred_at=now,
-                ),
+                inviter_notification(invitation, InvitationOutcome.DECLINED, now),
             ],
         )
     context.committed()

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from contracts.events.invitations import InvitationOutcome, InviterNotificationRequested
 from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.adapters.rate_limits import RateLimiter
 from invitations.config import Settings
@@ -110,6 +111,19 @@ def status_word(status: InvitationStatus, now: datetime, expires_at: datetime) -
     if status is InvitationStatus.OPEN and now >= expires_at:
         return InvitationStatus.EXPIRED.value
     return status.value
+
+
+def inviter_notification(
+    invitation: Invitation, outcome: InvitationOutcome, now: datetime
+) -> InviterNotificationRequested:
+    """The event asking notifications to tell the inviter how their invitation ended."""
+    return InviterNotificationRequested(
+        invitation_id=invitation.invitation_id,
+        inviter_user_id=invitation.inviter_user_id,
+        practice_name=invitation.practice_name,
+        outcome=outcome,
+        occurred_at=now,
+    )
 
 
 def unknown_invitation(invitation_id: str) -> InvitationRefused:

@@ -5,14 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from contracts.events.invitations import (
-    InvitationExpired,
-    InvitationOutcome,
-    InviterNotificationRequested,
-)
+from contracts.events.invitations import InvitationExpired, InvitationOutcome
 from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.domain.invitation import InvitationStatus
-from invitations.handlers.context import InvitationsContext
+from invitations.handlers.context import InvitationsContext, inviter_notification
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +40,7 @@ async def expire_lapsed_invitations(context: InvitationsContext) -> int:
                         practice_id=invitation.practice_id,
                         occurred_at=now,
                     ),
-                    InviterNotificationRequested(
-                        invitation_id=invitation.invitation_id,
-                        inviter_user_id=invitation.inviter_user_id,
-                        practice_name=invitation.practice_name,
-                        outcome=InvitationOutcome.EXPIRED,
-                        occurred_at=now,
-                    ),
+                    inviter_notification(invitation, InvitationOutcome.EXPIRED, now),
                 ],
             )
     if expired:

@@ -169,7 +169,15 @@ async def issue_invitations(
             for index in to_invite:
                 results.append(
                     await _invite(
-                        context, repository, session, caller, practice, command, index, now
+                        context,
+                        repository,
+                        session,
+                        caller,
+                        practice,
+                        command,
+                        index,
+                        fingerprints[index],
+                        now,
                     )
                 )
     context.committed()
@@ -184,6 +192,7 @@ async def _invite(
     practice: PracticeView,
     command: InviteColleagues,
     index: int,
+    fingerprint: str,
     now: datetime,
 ) -> AddressResult:
     address = command.addresses[index]
@@ -201,7 +210,7 @@ async def _invite(
             "profession": command.profession,
             "language": language,
             "token_digest": token_digest(token),
-            "address_fingerprint": context.addresses.fingerprint(address),
+            "address_fingerprint": fingerprint,
             "sealed_address": context.addresses.seal(address, invitation_id),
             "status": InvitationStatus.OPEN.value,
             "created_at": now,
@@ -265,7 +274,10 @@ async def resend_invitation(
         sealed = await repository.sealed_address(invitation_id)
         if sealed is None:  # pragma: no cover - an open invitation always keeps its address
             raise InvitationRefused(
-                Refusal.CONFLICT, "no_address", "This invitation has no address left to send to."
+                Refusal.CONFLICT,
+                "no_address",
+                "This invitation has no address left to send to. Invite the colleague anew "
+                "instead.",
             )
         await _consume_allowance(context, caller, practice, 1)
         token = new_token()

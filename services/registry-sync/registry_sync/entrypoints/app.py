@@ -7,13 +7,12 @@ from functools import partial
 import httpx
 from fastapi import FastAPI
 
-from registry_sync.adapters.delta_feed import DeltaFeedClient
 from registry_sync.adapters.tables import TABLES
 from registry_sync.config import DEVELOPMENT_NRN_HMAC_KEY, RegistrySyncSettings
 from registry_sync.domain.pseudonyms import NrnHasher
 from registry_sync.entrypoints.http import runs_router
 from registry_sync.handlers.import_snapshot import import_snapshot
-from registry_sync.handlers.pull_changes import poll_forever
+from registry_sync.handlers.pull_changes import feed_client, poll_forever
 from registry_sync.handlers.watch_folder import FolderWatcher
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
@@ -56,19 +55,13 @@ def build_component(
     )
     hasher = nrn_hasher(settings, platform)  # fail at start-up, not at the first import
     if settings.feed_url:
-        client = DeltaFeedClient(
-            settings.feed_url,
-            timeout_s=settings.feed_timeout_s,
-            max_attempts=settings.feed_max_attempts,
-            transport=feed_transport,
-        )
         poll = partial(
             poll_forever,
             settings,
             sessions=runtime.sessions,
             outbox=runtime.outbox,
             hasher=hasher,
-            client=client,
+            client=feed_client(settings, transport=feed_transport),
         )
         runtime.run_in_background("delta-feed", poll)
     if settings.watch_dir:

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -104,7 +105,12 @@ class PullResult:
     """Whether a sync run was recorded: a pull that finds nothing new records none."""
 
 
-def feed_client(settings: RegistrySyncSettings, url: str | None = None) -> DeltaFeedClient:
+def feed_client(
+    settings: RegistrySyncSettings,
+    url: str | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> DeltaFeedClient:
     """A client of `url` (default: the configured feed) with the configured limits."""
     base = url or settings.feed_url
     if not base:
@@ -113,7 +119,10 @@ def feed_client(settings: RegistrySyncSettings, url: str | None = None) -> Delta
             "the source's feed, without /changes"
         )
     return DeltaFeedClient(
-        base, timeout_s=settings.feed_timeout_s, max_attempts=settings.feed_max_attempts
+        base,
+        timeout_s=settings.feed_timeout_s,
+        max_attempts=settings.feed_max_attempts,
+        transport=transport,
     )
 
 
