@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from fiches.adapters.tables import practice_fiches, practice_offers, provider_fiches
-from fiches.domain.practice_fiche import PracticeData
+from fiches.domain.practice_fiche import PracticeData, preferred_name
 from fiches.entrypoints.http_support import CallerDependency, answer
 from fiches.handlers.practices import PracticeCommands
 from servicekit.auth import Caller
@@ -128,9 +128,7 @@ def practices_router(
         data = dict(row.published_data)
         return PublicPractice(
             practice_id=practice_id,
-            name=next(
-                (n["name"] for n in data["names"] if n.get("preferred")), data["names"][0]["name"]
-            ),
+            name=preferred_name(data),
             revision=row.revision,
             data=data,
             offer_blocks=[OfferBlock(profession=p, providers=v) for p, v in blocks.items()],

@@ -50,7 +50,7 @@ def validated(model: type[M], value: Any, loc: Sequence[str | int]) -> M:
                 {
                     **e,
                     "loc": (*loc, *e["loc"]),
-                    "ctx": {k: str(v) for k, v in e.get("ctx", {}).items()},
+                    "ctx": _text(e.get("ctx", {})),
                 }
                 for e in error.errors(include_url=False)
             ]

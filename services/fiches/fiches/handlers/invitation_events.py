@@ -40,7 +40,8 @@ class InvitationEventHandlers:
             # Retried, then dead-lettered: the registry event has not reached fiches yet.
             raise LookupError(
                 f"invitation {event.invitation_id}: professional {event.professional_id} "
-                "has no provider fiche in fiches"
+                "has no provider fiche in fiches yet; once their registry event has reached "
+                "fiches, replay this message from deadletter.fiches.v1"
             )
         allowed = public_professions_of(provider)
         professions = [p for p in event.professions if p in allowed]

@@ -214,11 +214,8 @@ async def _offer_history(
 
 def public_professions_of(provider: Any) -> set[str]:
     """Codes of the professions a provider fiche shows (those that may be practised)."""
-    return {
-        ProfessionRecord.model_validate(p).profession
-        for p in provider.professions
-        if ProfessionRecord.model_validate(p).may_practise()
-    }
+    records = (ProfessionRecord.model_validate(p) for p in provider.professions)
+    return {record.profession for record in records if record.may_practise()}
 
 
 def may_offer(caller: Caller, professions: Sequence[str], loc: str = "offers") -> None:
@@ -324,6 +321,7 @@ class PracticeCommands:
         async with self._uow.read() as session:
             row = await load_practice(session, practice_id, lock=False)
             await require_manager(session, row, caller)
+            offers = await store.offers(session, practice_id)
             return {
                 "practice_id": practice_id,
                 "draft": row.draft,
@@ -332,10 +330,7 @@ class PracticeCommands:
                 "revision": row.revision,
                 "unpublished_changes": (
                     row.published_data != row.draft
-                    or any(
-                        o.in_draft != o.in_published
-                        for o in await store.offers(session, practice_id)
-                    )
+                    or any(o.in_draft != o.in_published for o in offers)
                 ),
                 "managers": await store.manager_ids(session, practice_id),
                 "offers": [
@@ -346,7 +341,7 @@ class PracticeCommands:
                         "in_edit_version": o.in_draft,
                         "in_published_version": o.in_published,
                     }
-                    for o in await store.offers(session, practice_id)
+                    for o in offers
                 ],
             }
 

@@ -134,7 +134,10 @@ class RequestCommands:
             )
         )
         if found:
-            raise Conflict(f"you already have an open {kind.value} request on this fiche: {found}")
+            raise Conflict(
+                f"you already have an open {kind.value} request on this fiche: {found}; "
+                "wait for its decision (GET /api/fiches/me/requests) instead of asking again"
+            )
 
     async def ask_link(self, caller: Caller, practice_id: str, professions: list[str]) -> str:
         if not professions:
