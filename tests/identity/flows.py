@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from contracts.events.identity import USERS_TOPIC
 from identity.adapters.kv import RedisStore
+from identity.adapters.signing_keys import NoSigningKey
 from identity.config import Settings
 from identity.devidp.people import DemoPerson
 from identity.devidp.provider import development_provider_router
@@ -151,7 +152,7 @@ async def wait_for_signing_key(component: IdentityComponent, timeout_s: float = 
             try:
                 await component.accounts.keys.current(session)
                 return
-            except Exception:
+            except NoSigningKey:
                 if loop.time() > deadline:
                     raise
         await asyncio.sleep(0.05)

@@ -11,7 +11,7 @@ from notifications.adapters.dev_mailbox import LocalSmtpServer
 from notifications.adapters.rendering import TemplateRenderer, build_message
 from notifications.adapters.smtp import SmtpTarget, send_message
 from notifications.domain.deliveries import TemplateName
-from skaart.cli import app
+from skaart.cli import _register_subcommands, app
 from skaart.mail_commands import mail_app
 
 LINK = "https://skaart.test/activate?token=abc123"
@@ -49,6 +49,7 @@ async def test_list_and_show_read_the_mailbox(
     monkeypatch.setenv("COLUMNS", "200")  # no wrapping of the table asserted on
     # `skaart mail` is registered on the root command; invoking the group itself keeps
     # the root callback from pointing the process's logging at the runner's stream.
+    _register_subcommands()  # as `main` does
     assert "mail" in [group.name for group in app.registered_groups]
     runner = CliRunner()
     empty = runner.invoke(mail_app, ["list"])

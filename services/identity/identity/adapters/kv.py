@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from servicekit.auth import revoked_session_key
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class KeyValueStore(Protocol):
@@ -88,39 +90,41 @@ class MemoryStore:
 
 
 class RedisOrMemoryStore:
-    """Development default: Redis when it answers, else the in-process stand-in.
+    """Development default: Redis while it answers, else the in-process stand-in.
 
     A laptop without Redis can still log in (monolithic mode); the switch is logged, as
-    other services then do not see logouts until their tokens expire.
+    other services then do not see logouts until their tokens expire. Each operation
+    goes to Redis directly (no PING first); the first one Redis cannot take makes the
+    switch for good, and is then done in the stand-in.
     """
 
     def __init__(self, url: str, prefix: str) -> None:
         self._redis: RedisStore | None = RedisStore(url, prefix)
         self._memory = MemoryStore()
 
-    async def _store(self) -> KeyValueStore:
+    async def _run(self, operation: Callable[[KeyValueStore], Awaitable[T]]) -> T:
         if self._redis is not None:
+            import redis.exceptions
+
             try:
-                await self._redis._client.ping()
-            except Exception:
+                return await operation(self._redis)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
                 log.warning(
                     "Redis does not answer: revoked sessions and rate limits stay in this "
-                    "process (development only)"
+                    "process (development only; start Redis or set AUTH_REDIS_URL to share them)"
                 )
-                await self._redis.close()
-                self._redis = None
-            else:
-                return self._redis
-        return self._memory
+                redis_store, self._redis = self._redis, None
+                await redis_store.close()
+        return await operation(self._memory)
 
     async def revoke_session(self, session_id: str, ttl_s: int) -> None:
-        await (await self._store()).revoke_session(session_id, ttl_s)
+        await self._run(lambda store: store.revoke_session(session_id, ttl_s))
 
     async def is_session_revoked(self, session_id: str) -> bool:
-        return await (await self._store()).is_session_revoked(session_id)
+        return await self._run(lambda store: store.is_session_revoked(session_id))
 
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
-        return await (await self._store()).hit(key, window_s)
+        return await self._run(lambda store: store.hit(key, window_s))
 
     async def close(self) -> None:
         if self._redis is not None:

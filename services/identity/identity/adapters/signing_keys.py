@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.identity import SigningKeyPublished
-from identity.adapters.tables import signing_keys
+from identity.adapters.tables import as_utc, signing_keys
 from servicekit.messaging.outbox import Outbox
 
 ALGORITHM = "ES256"
@@ -44,12 +44,6 @@ class NoSigningKey(RuntimeError):
 
 def _fernet(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()))
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 class SigningKeys:
@@ -173,7 +167,7 @@ class SigningKeys:
             pem = self._fernet.decrypt(rows.private_key.encode())
             key = serialization.load_pem_private_key(pem, password=None)
             self._cache[rows.kid] = key
-        return SigningKey(rows.kid, key, _utc(rows.retire_after))
+        return SigningKey(rows.kid, key, as_utc(rows.retire_after))
 
     async def listing(self, session: AsyncSession) -> list[dict[str, Any]]:
         """Every key with its dates and whether its announcement was published."""
@@ -187,8 +181,8 @@ class SigningKeys:
         return [
             {
                 "kid": row.kid,
-                "not_before": _utc(row.not_before),
-                "retire_after": _utc(row.retire_after),
+                "not_before": as_utc(row.not_before),
+                "retire_after": as_utc(row.retire_after),
                 "announced": row.announcement_event_id not in pending,
                 "public_jwk": dict(row.public_jwk),
             }

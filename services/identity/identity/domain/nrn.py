@@ -32,7 +32,10 @@ class NrnHasher:
 
     def __init__(self, key: str) -> None:
         if len(key) < 16:
-            raise ValueError("the national-register HMAC key must be at least 16 characters")
+            raise ValueError(
+                "the national-register HMAC key must be at least 16 characters: set "
+                "IDENTITY_NRN_HMAC_KEY to the same value as REGISTRY_SYNC_NRN_HMAC_KEY"
+            )
         self._key = key.encode()
 
     def hash(self, national_number: str) -> str:

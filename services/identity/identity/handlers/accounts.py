@@ -24,7 +24,13 @@ from contracts.events.identity import EmailVerificationRequested, Role, UserActi
 from identity.adapters.kv import KeyValueStore
 from identity.adapters.oidc import OidcClient, OidcError
 from identity.adapters.signing_keys import NoSigningKey, SigningKeys
-from identity.adapters.tables import email_verifications, login_requests, sessions, users
+from identity.adapters.tables import (
+    as_utc,
+    email_verifications,
+    login_requests,
+    sessions,
+    users,
+)
 from identity.config import ACTIVATION_PATH, Settings
 from identity.domain.eligibility import decide
 from identity.domain.nrn import InvalidNationalNumber, NrnHasher
@@ -78,10 +84,6 @@ def _rowcount(result: Any) -> int:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _language(value: Any) -> str:
@@ -340,7 +342,7 @@ class Accounts:
                 .where(sessions.c.token_hash == token_hash(token))
             )
         ).first()
-        if row is None or row.revoked_at is not None or _utc(row.expires_at) <= _now():
+        if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= _now():
             raise Problem(
                 401,
                 "session_ended",

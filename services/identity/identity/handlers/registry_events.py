@@ -7,7 +7,7 @@ consumer's batch transaction; an event older than the facts held is ignored.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,15 +25,11 @@ from contracts.events.registry import (
     RegistrationStatus,
     StatusChangeReason,
 )
-from identity.adapters.tables import registry_identities, registry_professionals
+from identity.adapters.tables import as_utc, registry_identities, registry_professionals
 from identity.domain.eligibility import ProfessionalFacts
 from servicekit.messaging.inbox import Subscription
 
 _table = registry_professionals
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 async def _current(session: AsyncSession, professional_id: str) -> Any:
@@ -53,7 +49,7 @@ async def _write(session: AsyncSession, professional_id: str, values: dict[str, 
 
 
 def _is_older(existing: Any, version: datetime) -> bool:
-    return existing is not None and _utc(existing.source_version) > _utc(version)
+    return existing is not None and as_utc(existing.source_version) > as_utc(version)
 
 
 async def professional_identified(session: AsyncSession, event: ProfessionalIdentified) -> None:

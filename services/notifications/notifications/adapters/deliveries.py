@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,13 +36,6 @@ class NewDelivery:
     recipient_user_id: str | None = None
     email: str | None = None
     language: str | None = None
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every moment stored here is UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 async def find_address(session: AsyncSession, user_id: str) -> Address | None:

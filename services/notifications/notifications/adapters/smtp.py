@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Literal
@@ -28,10 +27,6 @@ class SmtpTarget:
 
 class NoSmtpRelay(ConnectionError):
     """No SMTP relay is configured (and no development mailbox runs)."""
-
-
-TargetSource = Callable[[], SmtpTarget]
-"""Gives the target at send time (the development mailbox's port is known only once it runs)."""
 
 
 class SmtpSendError(Exception):

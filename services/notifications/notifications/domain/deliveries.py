@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 LANGUAGES = ("nl", "fr", "en")
@@ -31,9 +31,6 @@ class DeliveryStatus(StrEnum):
     """The SMTP relay accepted it."""
     FAILED = "failed"
     """Not sent and never will be: attempts exhausted, refused for good, or no address."""
-
-
-FINAL_STATUSES = frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED})
 
 
 class TemplateName(StrEnum):
@@ -76,8 +73,3 @@ _URL = re.compile(r"https?://\S+", re.IGNORECASE)
 def scrub(text: str) -> str:
     """Remove addresses and links (which may carry tokens) from an error text."""
     return _URL.sub("[link]", _EMAIL.sub("[address]", text))
-
-
-def expired(created_at: datetime, now: datetime, wait_s: float) -> bool:
-    """Whether a delivery that waits for an address has waited long enough."""
-    return now - created_at > timedelta(seconds=wait_s)

@@ -37,7 +37,9 @@ def smtp_target(settings: Settings, mailbox: DevMailbox | None) -> SmtpTarget:
     timeout = settings.smtp_timeout_s
     if mailbox is not None:
         if mailbox.port is None:
-            raise NoSmtpRelay("the development mailbox is not listening yet")
+            raise NoSmtpRelay(
+                "the development mailbox is not listening yet; the message is retried"
+            )
         return SmtpTarget("127.0.0.1", mailbox.port, tls="none", timeout_s=timeout)
     if not settings.smtp_host:
         raise NoSmtpRelay("no SMTP relay configured: set NOTIFICATIONS_SMTP_HOST")

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -58,6 +59,8 @@ class DeliverySender:
         self._settings = settings
         self._target = target
         self._renderer = renderer or TemplateRenderer()
+        # `Name <a@b>` → `a@b`: the SMTP envelope sender.
+        self._envelope_from = parseaddr(settings.mail_from)[1] or settings.mail_from
         self._clock = clock
         self._batch_size = batch_size
         self._wake = asyncio.Event()
@@ -102,37 +105,13 @@ class DeliverySender:
         async with self._sessions() as session, session.begin():
             expired = await repository.expired_waits(session, before)
             for wait in expired:
-                await repository.mark_finished(
-                    session,
-                    wait.delivery_id,
-                    status=DeliveryStatus.FAILED,
-                    attempts=0,
-                    error=NO_ADDRESS_ERROR,
-                    now=now,
-                )
-                await self._outbox.add(
-                    session,
-                    DeliveryFailed(
-                        delivery_id=wait.delivery_id,
-                        source_event_type=wait.source_event_type,
-                        source_id=wait.source_id,
-                        template=wait.template,
-                        attempts=0,
-                        occurred_at=now,
-                        error=NO_ADDRESS_ERROR,
-                    ),
-                )
-                log.warning(
-                    "delivery failed",
-                    extra={
-                        "delivery_id": wait.delivery_id,
-                        "template": wait.template,
-                        "attempts": 0,
-                        "error": NO_ADDRESS_ERROR,
-                    },
+                await self._record_outcome(
+                    session, wait, 0, DeliveryStatus.FAILED, NO_ADDRESS_ERROR, now
                 )
         if expired:
             self._outbox.notify_committed()
+        for wait in expired:
+            _log_outcome(wait, 0, DeliveryStatus.FAILED, NO_ADDRESS_ERROR)
         return len(expired)
 
     async def _attempt(self, delivery: repository.DueDelivery) -> bool:
@@ -144,19 +123,13 @@ class DeliverySender:
         attempts = delivery.attempts + 1
         try:
             message = self._compose(delivery)
-            await send_message(
-                message, self._target(), envelope_from=_address_part(self._settings.mail_from)
-            )
+            await send_message(message, self._target(), envelope_from=self._envelope_from)
         except TemplateError as error:
             await self._finish(delivery, attempts, DeliveryStatus.FAILED, scrub(str(error))[:300])
-        except SmtpSendError as error:
-            if error.permanent or attempts >= self._settings.send_attempts:
-                await self._finish(delivery, attempts, DeliveryStatus.FAILED, error.description)
-            else:
-                await self._retry_later(delivery, attempts, error.description)
-        except Exception as error:  # no relay configured, a bug: try again later
-            description = describe(error)
-            if attempts >= self._settings.send_attempts:
+        except Exception as error:  # SMTP refused or unreachable, no relay configured, a bug
+            smtp = error if isinstance(error, SmtpSendError) else None
+            description = smtp.description if smtp else describe(error)
+            if (smtp and smtp.permanent) or attempts >= self._settings.send_attempts:
                 await self._finish(delivery, attempts, DeliveryStatus.FAILED, description)
             else:
                 await self._retry_later(delivery, attempts, description)
@@ -206,7 +179,24 @@ class DeliverySender:
         status: DeliveryStatus,
         error: str | None,
     ) -> None:
-        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await self._record_outcome(session, delivery, attempts, status, error, self._clock())
+        self._outbox.notify_committed()
+        _log_outcome(delivery, attempts, status, error)
+
+    async def _record_outcome(
+        self,
+        session: AsyncSession,
+        delivery: repository.DueDelivery | repository.ExpiredWait,
+        attempts: int,
+        status: DeliveryStatus,
+        error: str | None,
+        now: datetime,
+    ) -> None:
+        """Sent or failed, in the caller's transaction: the row and its outcome event."""
+        await repository.mark_finished(
+            session, delivery.delivery_id, status=status, attempts=attempts, error=error, now=now
+        )
         facts = {
             "delivery_id": delivery.delivery_id,
             "source_event_type": delivery.source_event_type,
@@ -215,46 +205,20 @@ class DeliverySender:
             "attempts": attempts,
             "occurred_at": now,
         }
-        async with self._sessions() as session, session.begin():
-            await repository.mark_finished(
-                session,
-                delivery.delivery_id,
-                status=status,
-                attempts=attempts,
-                error=error,
-                now=now,
-            )
-            if status is DeliveryStatus.SENT:
-                await self._outbox.add(session, DeliverySucceeded(**facts))
-            else:
-                await self._outbox.add(
-                    session,
-                    DeliveryFailed(**facts, error=error or "unknown"),
-                )
-        self._outbox.notify_committed()
         if status is DeliveryStatus.SENT:
-            log.info(
-                "delivery sent",
-                extra={
-                    "delivery_id": delivery.delivery_id,
-                    "template": delivery.template,
-                    "attempts": attempts,
-                },
-            )
+            await self._outbox.add(session, DeliverySucceeded(**facts))
         else:
-            log.warning(
-                "delivery failed",
-                extra={
-                    "delivery_id": delivery.delivery_id,
-                    "template": delivery.template,
-                    "attempts": attempts,
-                    "error": error,
-                },
-            )
+            await self._outbox.add(session, DeliveryFailed(**facts, error=error or "unknown"))
 
 
-def _address_part(header: str) -> str:
-    """`Name <a@b>` → `a@b` (the SMTP envelope sender)."""
-    from email.utils import parseaddr
-
-    return parseaddr(header)[1] or header
+def _log_outcome(
+    delivery: repository.DueDelivery | repository.ExpiredWait,
+    attempts: int,
+    status: DeliveryStatus,
+    error: str | None,
+) -> None:
+    extra = {"delivery_id": delivery.delivery_id, "template": delivery.template}
+    if status is DeliveryStatus.SENT:
+        log.info("delivery sent", extra={**extra, "attempts": attempts})
+    else:
+        log.warning("delivery failed", extra={**extra, "attempts": attempts, "error": error})
