@@ -416,7 +416,8 @@ def _sync_docs_topic_table(*, dry_run: bool) -> bool:
     """Replace the topic table in docs/contracts.md (the block starting `| Topic |`)."""
     if not DOCS_CONTRACTS.exists():
         return False
-    lines = DOCS_CONTRACTS.read_text(encoding="utf-8").splitlines(keepends=True)
+    current = DOCS_CONTRACTS.read_text(encoding="utf-8")
+    lines = current.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.startswith("| Topic |")), None)
     if start is None:
         return False
@@ -424,7 +425,7 @@ def _sync_docs_topic_table(*, dry_run: bool) -> bool:
     while end < len(lines) and lines[end].startswith("|"):
         end += 1
     text = "".join(lines[:start]) + topic_table_markdown() + "".join(lines[end:])
-    if text == DOCS_CONTRACTS.read_text(encoding="utf-8"):
+    if text == current:
         return False
     if not dry_run:
         DOCS_CONTRACTS.write_text(text, encoding="utf-8")

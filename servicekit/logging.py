@@ -83,7 +83,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": redact_personal_data(record.getMessage()),
+            "message": record.getMessage(),
         }
         correlation_id = current_correlation_id()
         if correlation_id:
@@ -92,9 +92,10 @@ class JsonFormatter(logging.Formatter):
             if key not in self._RESERVED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
-            entry["exception"] = redact_personal_data(self.formatException(record.exc_info))
-        text = orjson.dumps(entry, default=str).decode()
-        return redact_personal_data(text)
+            entry["exception"] = self.formatException(record.exc_info)
+        # One pass over the finished line covers the message, the exception and every
+        # extra field alike.
+        return redact_personal_data(orjson.dumps(entry, default=str).decode())
 
 
 class ConsoleFormatter(logging.Formatter):

@@ -19,17 +19,21 @@ log = logging.getLogger("skaart")
 
 
 def _register_subcommands() -> None:
+    """Add the command groups to `app` (once; `main` and tests call it)."""
+    if app.registered_groups:
+        return
     import skaart.feed_commands  # noqa: F401  (adds `skaart registry pull` to registry_app)
     from registry_sync.entrypoints.demo_cli import demo_app
     from skaart.deploy_commands import deploy_app
     from skaart.identity_commands import identity_app
+    from skaart.mail_commands import mail_app
     from skaart.registry_commands import registry_app
 
     app.add_typer(registry_app, name="registry")
     app.add_typer(identity_app, name="identity")
     app.add_typer(demo_app, name="demo", help="Generate demo snapshots of the source.")
     app.add_typer(deploy_app, name="deploy")
-    from skaart import mail_commands  # noqa: F401  (adds `skaart mail list|show` to app)
+    app.add_typer(mail_app, name="mail")
 
 
 @app.callback()

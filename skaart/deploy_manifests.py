@@ -728,7 +728,10 @@ def _merge_region(current: str, name: str, content: str, path: str) -> str:
     begin, end = MARKER_BEGIN.format(name=name), MARKER_END.format(name=name)
     start, stop = current.find(begin), current.find(end)
     if start < 0 or stop < start:
-        raise OutOfDate(f"{path}: the markers `{begin}` and `{end}` are missing")
+        raise OutOfDate(
+            f"{path}: the markers `{begin}` and `{end}` are missing; put them, on lines of "
+            "their own, where the generated table belongs, then run `skaart deploy generate`"
+        )
     return current[: start + len(begin)] + "\n\n" + content + "\n" + current[stop:]
 
 

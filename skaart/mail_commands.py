@@ -13,20 +13,18 @@ from rich.table import Table
 
 from notifications.adapters.dev_mailbox import StoredMessage, read_mailbox
 from notifications.entrypoints.app import MAILBOX_DIRNAME
-from servicekit.settings import Environment, PlatformSettings
-from skaart.cli import app
+from servicekit.settings import PlatformSettings
 from skaart.monolith import read_running_platform
 
 mail_app = typer.Typer(
     help="Read the development mailbox (e-mails the platform sent in development).",
     no_args_is_help=True,
 )
-app.add_typer(mail_app, name="mail")
 console = Console(stderr=True)
 
 
 def _messages(platform: PlatformSettings) -> list[StoredMessage]:
-    if platform.environment is not Environment.DEVELOPMENT:
+    if not platform.is_development:
         console.print(
             "[red]The development mailbox exists only in development[/red] "
             "(SKAART_ENVIRONMENT=development); in production mail goes to the SMTP relay."

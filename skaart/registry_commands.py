@@ -157,7 +157,7 @@ def import_command(
 @registry_app.command("runs")
 def runs_command(limit: int = typer.Option(20, help="How many runs, newest first.")) -> None:
     """List recent sync runs."""
-    rows = asyncio.run(_runs(limit))
+    rows = asyncio.run(_runs(limit=limit))
     table = Table(
         "run",
         "source",
@@ -190,7 +190,7 @@ def runs_command(limit: int = typer.Option(20, help="How many runs, newest first
 @registry_app.command("run")
 def run_command(run_id: str = typer.Argument(..., help="A run id, or the start of one.")) -> None:
     """Show one sync run: counts, errors and rejected lines."""
-    rows = [row for row in asyncio.run(_runs(1000)) if row.run_id.startswith(run_id)]
+    rows = asyncio.run(_runs(limit=1, id_prefix=run_id))
     if not rows:
         console.print(f"[red]no sync run starts with {run_id!r}[/red]; see `skaart registry runs`")
         raise typer.Exit(1)
@@ -205,17 +205,18 @@ def run_command(run_id: str = typer.Argument(..., help="A run id, or the start o
         out.print(f"  {problem}")
 
 
-async def _runs(limit: int) -> list[Any]:
+async def _runs(*, limit: int, id_prefix: str = "") -> list[Any]:
+    """The newest sync runs, or the newest whose id starts with `id_prefix`."""
     from registry_sync.adapters.tables import sync_runs
 
     component = build_component(PlatformSettings(), KafkaSettings(), RegistrySyncSettings())
     runtime = component.runtime
     await runtime.migrate()
+    query = sa.select(sync_runs).order_by(sync_runs.c.started_at.desc()).limit(limit)
+    if id_prefix:
+        query = query.where(sync_runs.c.run_id.startswith(id_prefix, autoescape=True))
     try:
         async with runtime.sessions() as session:
-            result = await session.execute(
-                sa.select(sync_runs).order_by(sync_runs.c.started_at.desc()).limit(limit)
-            )
-            return list(result)
+            return list(await session.execute(query))
     finally:
         await runtime.engine.dispose()

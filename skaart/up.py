@@ -15,7 +15,7 @@ from rich.panel import Panel
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.simulator.source_server import SimulatedSource, create_source_app
 from servicekit.component import ServiceComponent
-from servicekit.settings import Environment, KafkaSettings, PlatformSettings
+from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.components import build_all
 from skaart.monolith import choose_broker, monolith_app, prepare_broker_topics, write_runtime_file
 
@@ -78,7 +78,7 @@ SOURCE_PREFIX = "/dev/source"
 
 def _simulated_source(platform: PlatformSettings, demo: bool, count: int) -> SimulatedSource | None:
     """The source simulator, in development with demo data and no real feed configured."""
-    if not demo or platform.environment is not Environment.DEVELOPMENT:
+    if not demo or not platform.is_development:
         return None
     if RegistrySyncSettings().feed_url:
         return None

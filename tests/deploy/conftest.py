@@ -9,12 +9,6 @@ import pytest
 from tests.deploy.support import KUSTOMIZE_ROOTS, render
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "slow: builds a virtualenv or runs external tools (tens of seconds)"
-    )
-
-
 @pytest.fixture(scope="session")
 def rendered() -> dict[str, list[dict[str, Any]]]:
     """Every kustomization root of deploy/, rendered."""

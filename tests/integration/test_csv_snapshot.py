@@ -10,14 +10,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from registry_sync.adapters import tables
 from registry_sync.adapters.csv_snapshot import (
@@ -83,29 +80,7 @@ def all_rows(records: Iterable[Record]) -> list[dict[str, str]]:
     return [row for record in records for row in csv_rows(record)]
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class Registry(RegistryUnderTest):
-    async def rows(self, table: sa.Table, *order_by: Any) -> list[Any]:
-        async with self.runtime.sessions() as session:
-            return list(await session.execute(sa.select(table).order_by(*order_by)))
-
-    async def state(self) -> tuple[dict[str, Any], list[Any]]:
-        """The facts by keyed hash, and the outbox with ids replaced by keyed hashes."""
-        stored = await self.rows(tables.professionals, tables.professionals.c.nrn_hash)
-        hash_of = {row.professional_id: row.nrn_hash for row in stored}
-        facts = {row.nrn_hash: (_utc(row.source_version), row.facts, row.removed) for row in stored}
-        outbox = []
-        for row in await self.rows(tables.outbox, tables.outbox.c.id):
-            payload = json.loads(row.payload)
-            payload["professional_id"] = hash_of[payload["professional_id"]]
-            outbox.append(
-                (row.topic, hash_of[row.message_key], dict(row.headers)["ce_type"], payload)
-            )
-        return facts, outbox
-
     async def nothing_stored(self) -> bool:
         counts = [
             await self.count(table)

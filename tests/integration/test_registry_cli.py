@@ -17,8 +17,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.delenv("REGISTRY_SYNC_DATABASE_URL", raising=False)
     monkeypatch.setenv("COLUMNS", "200")  # no wrapping of the messages asserted on
-    if not any(group.name == "registry" for group in app.registered_groups):
-        _register_subcommands()
+    _register_subcommands()
     return CliRunner()
 
 

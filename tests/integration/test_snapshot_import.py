@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from contracts.events.registry import IDENTITIES_TOPIC, PROFESSIONALS_TOPIC
 from registry_sync.adapters import tables
@@ -28,7 +27,7 @@ from registry_sync.simulator.demo_data import (
     generate_professionals,
     write_snapshot,
 )
-from tests.support.registry import RegistryUnderTest, registry_opener
+from tests.support.registry import RegistryUnderTest, registry_opener, utc
 
 Record = dict[str, Any]
 MakeDatabase = Callable[[str], Any]
@@ -53,48 +52,12 @@ def as_line(record: Record) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes for what was stored as UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class Registry(RegistryUnderTest):
     async def import_file(self, path: Path, **options: Any) -> ImportSummary:
         # These tests use a handful of people, where one change is more than the mass
         # removal guard allows; the guard has its own tests (test_snapshot_safety.py).
         options.setdefault("max_removal_share", 1.0)
         return await super().import_file(path, **options)
-
-    async def rows(self, table: sa.Table, *order_by: Any) -> list[Any]:
-        async with self.runtime.sessions() as session:
-            return list(await session.execute(sa.select(table).order_by(*order_by)))
-
-    async def professional(self, ssin: str) -> Any:
-        table = tables.professionals
-        async with self.runtime.sessions() as session:
-            result = await session.execute(
-                sa.select(table).where(table.c.nrn_hash == self.hasher.hash(ssin))
-            )
-            return result.one()
-
-    async def state(self) -> tuple[dict[str, Any], list[Any]]:
-        """The stored people by keyed hash, and the outbox in order, free of random ids.
-
-        A `professional_id` is a fresh UUID per database, so in the outbox it is replaced
-        by the person's keyed hash, which is the same whichever import produced it.
-        """
-        people_rows = await self.rows(tables.professionals, tables.professionals.c.nrn_hash)
-        hash_of = {row.professional_id: row.nrn_hash for row in people_rows}
-        professionals = {
-            row.nrn_hash: (_utc(row.source_version), row.facts, row.removed) for row in people_rows
-        }
-        outbox = []
-        for row in await self.rows(tables.outbox, tables.outbox.c.id):
-            payload = json.loads(row.payload)
-            payload["professional_id"] = hash_of[payload["professional_id"]]
-            headers = dict(row.headers)
-            outbox.append((row.topic, hash_of[row.message_key], headers["ce_type"], payload))
-        return professionals, outbox
 
 
 @pytest.fixture
@@ -271,7 +234,7 @@ async def test_a_record_older_than_the_stored_version_changes_nothing_and_counts
     row = await registry.professional(current[2]["ssin"])
     assert row.facts["deceased"] is False
     assert row.facts["last_name"] == current[2]["last_name"]
-    assert _utc(row.source_version) == datetime.fromisoformat(LATER_VERSION)
+    assert utc(row.source_version) == datetime.fromisoformat(LATER_VERSION)
 
 
 async def test_reimporting_a_file_whose_versions_carry_a_utc_offset_is_unchanged_not_stale(
@@ -303,7 +266,7 @@ async def test_a_newer_record_written_with_a_utc_offset_is_applied(
     assert summary.status_changes == {"deceased": 1}
     row = await registry.professional(current[0]["ssin"])
     assert row.facts["deceased"] is True
-    assert _utc(row.source_version) == datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
+    assert utc(row.source_version) == datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
 
 
 async def test_a_chunk_size_of_7_gives_the_same_final_state_as_the_default(

@@ -36,7 +36,7 @@ from registry_sync.simulator.demo_data import (
     follow_up_snapshot,
     generate_professionals,
 )
-from tests.support.registry import RegistryUnderTest, registry_opener
+from tests.support.registry import RegistryUnderTest, registry_opener, utc
 
 Record = dict[str, Any]
 MakeDatabase = Callable[[str], Any]
@@ -86,10 +86,6 @@ def with_riziv(records: list[Record]) -> Iterable[int]:
     return (i for i, r in enumerate(records) if r["professions"][0].get("riziv_number"))
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class OutboxEvent:
     type: str
@@ -98,7 +94,7 @@ class OutboxEvent:
 
 
 class Registry(RegistryUnderTest):
-    async def rows(self, table: sa.Table) -> list[tuple[Any, ...]]:
+    async def all_rows(self, table: sa.Table) -> list[tuple[Any, ...]]:
         """Every row of a table, every column, in primary-key order."""
         async with self.runtime.sessions() as session:
             result = await session.execute(sa.select(table).order_by(*table.primary_key.columns))
@@ -107,7 +103,7 @@ class Registry(RegistryUnderTest):
     async def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """The professionals, the outbox and the sync runs, complete."""
         return {
-            table.name: await self.rows(table)
+            table.name: await self.all_rows(table)
             for table in (tables.professionals, tables.outbox, tables.sync_runs)
         }
 
@@ -118,14 +114,6 @@ class Registry(RegistryUnderTest):
                 OutboxEvent(dict(row.headers)["ce_type"], row.message_key, json.loads(row.payload))
                 for row in result
             ]
-
-    async def professional(self, ssin: str) -> Any:
-        table = tables.professionals
-        async with self.runtime.sessions() as session:
-            result = await session.execute(
-                sa.select(table).where(table.c.nrn_hash == self.hasher.hash(ssin))
-            )
-            return result.one()
 
     async def id_of(self, ssin: str) -> str:
         return str((await self.professional(ssin)).professional_id)
@@ -139,11 +127,7 @@ class Registry(RegistryUnderTest):
             return {str(value) for value in result.scalars()}
 
     async def runs(self) -> list[Any]:
-        async with self.runtime.sessions() as session:
-            result = await session.execute(
-                sa.select(tables.sync_runs).order_by(tables.sync_runs.c.started_at)
-            )
-            return list(result)
+        return await self.rows(tables.sync_runs, tables.sync_runs.c.started_at)
 
 
 @pytest.fixture
@@ -436,7 +420,7 @@ async def test_lenient_run_with_identifiable_rejections_removes_the_missing_but_
     for rejected in (flawed.bad_riziv, flawed.other):
         row = await registry.professional(rejected["ssin"])
         assert row.removed is False
-        assert _utc(row.source_version) == datetime.fromisoformat(FIRST_VERSION)
+        assert utc(row.source_version) == datetime.fromisoformat(FIRST_VERSION)
     new_events = (await registry.events())[events_before:]
     assert Counter(e.type for e in new_events) == {UPDATED: 1, REMOVED: 3}
     assert {e.payload["professional_id"] for e in new_events if e.type == REMOVED} == missing_ids
@@ -477,7 +461,7 @@ async def test_lenient_run_skips_a_line_repeating_a_person_and_keeps_the_first(
     assert "line 6, field ssin: same person as line 2" in "\n".join(summary.errors())
     row = await registry.professional(records[1]["ssin"])
     assert row.facts["first_name"] == records[1]["first_name"]
-    assert _utc(row.source_version) == datetime.fromisoformat(FIRST_VERSION)
+    assert utc(row.source_version) == datetime.fromisoformat(FIRST_VERSION)
 
 
 # --- coming back -----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -20,8 +21,6 @@ from tests.support.auth import TokenSigner
 def verifier_trusting(
     *signers: TokenSigner, revoked: set[str] | None = None
 ) -> AccessTokenVerifier:
-    import json
-
     jwks = json.dumps({"keys": [signer.public_jwk() for signer in signers]})
 
     async def is_revoked(session_id: str) -> bool:
@@ -54,7 +53,7 @@ async def test_wrong_audience_issuer_or_expired_tokens_are_refused(
 ) -> None:
     signer = TokenSigner()
     token = signer.token("user-1", **overrides)  # type: ignore[arg-type]
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError, match=f"(?i){reason}"):
         await verifier_trusting(signer).verify(token)
 
 
