@@ -45,6 +45,7 @@ from registry_sync.simulator.demo_data import (
 from servicekit.embedded_broker import start_embedded_broker
 from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import KafkaSettings, PlatformSettings
+from servicekit.waiting import within
 
 BASELINE_TOPIC = "bench.baseline"
 SEED = 42
@@ -62,7 +63,7 @@ class BenchError(RuntimeError):
 
 async def _bounded(awaitable: Any, timeout_s: float, what: str) -> Any:
     try:
-        return await asyncio.wait_for(awaitable, timeout_s)
+        return await within(awaitable, timeout_s)
     except TimeoutError:
         raise BenchError(f"{what}: not done within {timeout_s:.0f} s") from None
 
@@ -176,7 +177,7 @@ async def bare_faststream_rate(bootstrap: str, count: int) -> float:
     await broker.start()
     try:
         try:
-            await asyncio.wait_for(done.wait(), JOIN_AND_CONSUME_TIMEOUT_S)
+            await within(done.wait(), JOIN_AND_CONSUME_TIMEOUT_S)
         except TimeoutError:
             raise BenchError(
                 f"bare FastStream baseline: {seen:,} of {count:,} records consumed within "
@@ -474,7 +475,7 @@ async def main(count: int, change_percent: float) -> str:
     finally:
         if fiches is not None:  # a step failed: stop fiches, but do not wait forever
             try:
-                await asyncio.wait_for(fiches.runtime.stop(), 30)
+                await within(fiches.runtime.stop(), 30)
             except Exception as error:
                 print(f"fiches did not stop cleanly: {error!r}", file=sys.stderr)
         broker.stop()

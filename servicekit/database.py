@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from servicekit.waiting import within
 
 # orjson for JSON columns: the standard library encoder dominated bulk imports.
 _JSON_CODEC: dict[str, Any] = {
@@ -77,7 +78,7 @@ async def ping(engine: AsyncEngine, timeout_s: float = 2.0) -> None:
         async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
-    await asyncio.wait_for(_select_one(), timeout_s)
+    await within(_select_one(), timeout_s)
 
 
 def _alembic_config(migrations_package: str, connection: Connection) -> Any:

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from servicekit.waiting import within
+
 log = logging.getLogger(__name__)
 
 
@@ -123,8 +125,8 @@ async def _wait_until_answering(broker: EmbeddedBroker, timeout_s: float) -> Non
             continue
         admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
         try:
-            await asyncio.wait_for(admin.start(), 2.0)
-            await asyncio.wait_for(admin.list_topics(), 2.0)
+            await within(admin.start(), 2.0)
+            await within(admin.list_topics(), 2.0)
             return
         except Exception as error:
             last_error = error

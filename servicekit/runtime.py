@@ -27,6 +27,7 @@ from servicekit.messaging.outbox import Outbox
 from servicekit.messaging.relay import OutboxRelay
 from servicekit.messaging.subscribers import create_broker, register_batch_subscriber
 from servicekit.settings import KafkaSettings
+from servicekit.waiting import within
 
 log = logging.getLogger(__name__)
 
@@ -163,21 +164,16 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         """Stop background loops and subscribers, then the relay and the producer."""
-        for background in self._background_tasks:
-            background.cancel()
-        for background in self._background_tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await background
+        await cancel_and_wait(self._background_tasks, service=self.name)
         self._background_tasks.clear()
         await asyncio.gather(*(broker.stop() for broker in self._brokers))
         self._brokers.clear()
         if self._relay is not None:
             self._relay.stop()
-        for task in (self._relay_task, self._lag_task):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(
+            [task for task in (self._relay_task, self._lag_task) if task is not None],
+            service=self.name,
+        )
         self._relay_task = self._lag_task = None
         if self._producer is not None:
             await self._producer.stop()
@@ -197,13 +193,13 @@ class ServiceRuntime:
             checks["broker"] = "not started"
         else:
             try:
-                await asyncio.wait_for(self._producer.client.fetch_all_metadata(), 2.0)
+                await within(self._producer.client.fetch_all_metadata(), 2.0)
                 checks["broker"] = "ok"
             except Exception as error:
                 checks["broker"] = f"unreachable: {type(error).__name__}"
         for name, check in self._readiness_checks.items():
             try:
-                checks[name] = await asyncio.wait_for(check(), 2.0)
+                checks[name] = await within(check(), 2.0)
             except Exception as error:
                 checks[name] = f"unreachable: {type(error).__name__}"
         return checks
@@ -228,3 +224,34 @@ class ServiceRuntime:
             if self._relay is not None:
                 with contextlib.suppress(Exception):
                     await self._relay.measure_lag()
+
+
+async def cancel_and_wait(
+    tasks: list[asyncio.Task[Any]], *, service: str, patience_s: float = 10.0
+) -> None:
+    """Cancel `tasks` and wait for them to finish, at most `patience_s` seconds.
+
+    A task that does not finish is cancelled again every second (a cancellation can be
+    lost, see servicekit.waiting), and one still running after `patience_s` is logged
+    by name and left behind: a stuck loop must not keep the whole service from stopping.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            log.error(
+                "background tasks did not stop",
+                extra={"service": service, "tasks": sorted(t.get_name() for t in pending)},
+            )
+            break
+        _, pending = await asyncio.wait(pending, timeout=min(1.0, remaining))
+    for task in tasks:
+        if task.done() and not task.cancelled() and (error := task.exception()) is not None:
+            log.warning(
+                "background task had failed",
+                extra={"service": service, "task": task.get_name(), "error": type(error).__name__},
+            )

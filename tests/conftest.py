@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
@@ -11,7 +13,25 @@ import pytest
 
 from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import KafkaSettings
+from tests.support.deadline import arm
 from tests.support.infrastructure import admin_postgres_url, docker_answers, fresh_postgres_database
+
+# An async test still running after this long is cancelled with a dump of where every task
+# waits (tests/support/deadline.py); the slowest honest async test takes about 30 s.
+ASYNC_TEST_DEADLINE_S = float(os.environ.get("SKAART_TEST_DEADLINE_S", "240"))
+
+
+@pytest.fixture(autouse=True)
+async def _async_test_deadline(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    test_function = inspect.unwrap(request.function)
+    if not inspect.iscoroutinefunction(test_function):
+        yield
+        return
+    handle = arm(asyncio.get_running_loop(), test_function.__code__, ASYNC_TEST_DEADLINE_S)
+    try:
+        yield
+    finally:
+        handle.cancel()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ again (at least once), and consumers deduplicate on the CloudEvents id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import zlib
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit import metrics
+from servicekit.waiting import wait_until_set
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
             if published == 0 and not self._stopping:
                 self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), backoff)
+                await wait_until_set(self._wakeup, backoff)
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; returns how many were published."""

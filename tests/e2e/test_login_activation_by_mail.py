@@ -8,7 +8,6 @@ is read from the delivered message, not from the topic: that is the hop a newcom
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from notifications.adapters.dev_mailbox import StoredMessage
 from notifications.config import Settings as NotificationsSettings
 from notifications.entrypoints.app import build_component as build_notifications
 from servicekit.settings import KafkaSettings, PlatformSettings
+from servicekit.waiting import within
 from tests.identity.flows import login, query_of, running_identity
 from tests.support.infrastructure import wait_for
 
@@ -41,7 +41,7 @@ async def test_a_citizen_activates_their_profile_from_the_mail_and_gets_an_acces
     assert mailbox is not None, "development mode without an SMTP host runs the local server"
     await notifications.runtime.start()
     try:
-        await asyncio.wait_for(mailbox.ready.wait(), 10)
+        await within(mailbox.ready.wait(), 10)
         async with running_identity(kafka, tmp_path) as identity, identity.browser() as browser:
             assert (await login(browser, citizen.key, login_as="citizen")).status_code == 303
             assert (await browser.post("/api/identity/token")).status_code == 403

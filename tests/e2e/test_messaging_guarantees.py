@@ -23,6 +23,7 @@ from fiches.adapters.tables import provider_fiches
 from servicekit import metrics
 from servicekit.messaging.inbox import InboxConsumer
 from servicekit.settings import KafkaSettings
+from servicekit.waiting import within
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_reading import header, read_topic
 from tests.support.platform import running_platform
@@ -165,7 +166,7 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
     async with running_platform(kafka, data_dir, same_databases) as platform:
         for professional_id in ids:
             await _send(kafka, _registered(professional_id), event_id=str(uuid.uuid4()))
-        await asyncio.wait_for(applied.wait(), 30)
+        await within(applied.wait(), 30)
         first_run_count = sum([await _fiche_count(platform, pid) for pid in ids])
     assert first_run_count >= 1
 

@@ -8,7 +8,6 @@ the practice fiche and in her own "am I on the map?", and Marc is told by e-mail
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ from notifications.config import Settings as NotificationSettings
 from notifications.entrypoints.app import build_component as build_notifications
 from servicekit.auth import AuthSettings
 from servicekit.settings import KafkaSettings, PlatformSettings
+from servicekit.waiting import within
 from tests.identity.flows import RunningIdentity, login, query_of, running_identity
 from tests.identity.registry_facts import demo_record, register, registered
 from tests.invitations.harness import delete_prefixed_keys, invitation_settings
@@ -113,7 +113,7 @@ async def test_marc_invites_nele_who_follows_the_mailed_link_and_is_linked(
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE)
     try:
         async with running_identity(kafka, tmp_path) as identity:
-            await asyncio.wait_for(mailbox.ready.wait(), 10)
+            await within(mailbox.ready.wait(), 10)
             marc_id = await register(identity.component, marc)
             nele_id = await register(identity.component, nele)
             await publish_events(

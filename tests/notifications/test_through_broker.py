@@ -25,6 +25,7 @@ from servicekit import metrics
 from servicekit.embedded_broker import free_loopback_port
 from servicekit.logging import JsonFormatter
 from servicekit.settings import KafkaSettings, PlatformSettings
+from servicekit.waiting import within
 from tests.notifications.conftest import SOON, verification
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_publishing import publish_events
@@ -67,7 +68,7 @@ async def test_an_activation_request_arrives_as_mail_in_its_language_once_and_lo
     duplicates = metrics.MESSAGES_DUPLICATE.labels("notifications", "mail-requests", USERS_TOPIC)
     await component.runtime.start()
     try:
-        await asyncio.wait_for(mailbox.ready.wait(), 10)
+        await within(mailbox.ready.wait(), 10)
         (first_id,) = await publish_events(kafka, events["nl"])
         await publish_events(kafka, events["fr"])
         await publish_events(kafka, events["en"])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import csv
 import hashlib
 import hmac
@@ -43,6 +42,7 @@ from fiches.config import ExportSettings
 from servicekit.database import is_sqlite
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, PlatformSettings
+from servicekit.waiting import wait_until_set
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,7 @@ class ExportWorker:
             except Exception:
                 log.exception("export round failed; trying again at the next round")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.poll_interval_s)
+            await wait_until_set(self._wake, self._settings.poll_interval_s)
 
     async def produce_pending(self) -> int:
         """Produce up to one batch of pending exports; returns how many were produced."""

@@ -35,7 +35,8 @@ class RedisStore:
     def __init__(self, url: str, prefix: str) -> None:
         import redis.asyncio as redis
 
-        self._client = redis.Redis.from_url(url)
+        # Bounded waits: a Redis that stops answering fails a request, never hangs it.
+        self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._prefix = prefix
 
     async def revoke_session(self, session_id: str, ttl_s: int) -> None:

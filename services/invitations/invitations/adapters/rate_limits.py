@@ -63,7 +63,10 @@ class RedisRateLimiter:
     def __init__(self, redis_url: str, prefix: str) -> None:
         import redis.asyncio as redis
 
-        self._client: Any = redis.Redis.from_url(redis_url)
+        # Bounded waits: a Redis that stops answering fails a request, never hangs it.
+        self._client: Any = redis.Redis.from_url(
+            redis_url, socket_connect_timeout=2, socket_timeout=5
+        )
         self._prefix = prefix
         self._script = self._client.register_script(_CONSUME)
 

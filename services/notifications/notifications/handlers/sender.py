@@ -14,7 +14,6 @@ failure.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from notifications.adapters.smtp import SmtpSendError, SmtpTarget, describe, sen
 from notifications.config import Settings
 from notifications.domain.deliveries import DeliveryStatus, retry_delay, scrub
 from servicekit.messaging.outbox import Outbox
+from servicekit.waiting import wait_until_set
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,7 @@ class DeliverySender:
                 worked = 0
             if worked:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._settings.sender_poll_s)
+            await wait_until_set(self._wake, self._settings.sender_poll_s)
             self._wake.clear()
 
     async def run_once(self) -> int:

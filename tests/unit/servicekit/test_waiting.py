@@ -1,0 +1,106 @@
+"""Timed waits keep a cancellation, so a service's background loops always stop.
+
+Python 3.11's `asyncio.wait_for` drops a cancellation that lands in the instant its inner
+wait completes; a `while True` loop around it then runs on and the service's shutdown
+hangs (seen as a CI run that never finished). These tests cancel such loops at random
+moments many times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+
+import pytest
+
+from servicekit.runtime import cancel_and_wait
+from servicekit.waiting import wait_until_set, within
+
+
+async def _poll_until_cancelled(wake: asyncio.Event) -> None:
+    while True:
+        await wait_until_set(wake, 0.001)
+        wake.clear()
+
+
+async def test_a_polling_loop_is_stopped_by_every_cancellation() -> None:
+    chance = random.Random(86296)
+    kept_running = 0
+    for _ in range(600):
+        wake = asyncio.Event()
+        loop_task = asyncio.create_task(_poll_until_cancelled(wake))
+        await asyncio.sleep(chance.random() * 0.003)
+        if chance.random() < 0.5:
+            wake.set()
+        loop_task.cancel()
+        done, _ = await asyncio.wait({loop_task}, timeout=0.5)
+        if not done:
+            kept_running += 1
+            while not loop_task.done():
+                loop_task.cancel()
+                await asyncio.sleep(0.001)
+    assert kept_running == 0
+
+
+async def test_wait_until_set_says_whether_the_event_came() -> None:
+    event = asyncio.Event()
+    assert await wait_until_set(event, 0.01) is False
+    event.set()
+    assert await wait_until_set(event, 0.01) is True
+
+
+async def test_within_returns_the_result_or_times_out() -> None:
+    assert await within(asyncio.sleep(0, result=7), 1) == 7
+    with pytest.raises(TimeoutError):
+        await within(asyncio.sleep(5), 0.01)
+
+
+async def _ignores_the_first_cancellation(stopped: asyncio.Event) -> None:
+    with contextlib.suppress(asyncio.CancelledError):  # lost, as wait_for on 3.11 can
+        await asyncio.sleep(60)
+    try:
+        await asyncio.sleep(60)
+    finally:
+        stopped.set()
+
+
+async def test_stopping_cancels_again_a_task_that_lost_its_cancellation() -> None:
+    stopped = asyncio.Event()
+    task = asyncio.create_task(_ignores_the_first_cancellation(stopped))
+    await asyncio.sleep(0)
+
+    await cancel_and_wait([task], service="test", patience_s=5)
+
+    assert task.done() and stopped.is_set()
+
+
+async def _stops_only_when_released(release: asyncio.Event) -> None:
+    while not release.is_set():
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            continue
+
+
+async def test_a_task_that_never_stops_is_named_and_left_behind(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release = asyncio.Event()
+    stubborn = asyncio.create_task(_stops_only_when_released(release), name="stubborn-loop")
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    with caplog.at_level(logging.ERROR, logger="servicekit.runtime"):
+        await cancel_and_wait([stubborn], service="test", patience_s=0.3)
+
+    assert loop.time() - started < 2
+    assert not stubborn.done()
+    (record,) = [r for r in caplog.records if r.getMessage() == "background tasks did not stop"]
+    assert record.tasks == ["stubborn-loop"]
+    release.set()
+    stubborn.cancel()
+    await asyncio.wait({stubborn}, timeout=1)
+    assert stubborn.done()
