@@ -70,6 +70,18 @@ BAD_PRACTICES = [
         ("opening_hours", 0, "closes"), "07:00", ["opening_hours", 0], id="closes-before-opens"
     ),
     pytest.param(("age_categories", 0), "toddler", ["age_categories", 0], id="age-category"),
+    pytest.param(
+        ("contact_persons",),
+        [{"name": f"Persoon {n}", "role": "onthaal"} for n in range(51)],
+        ["contact_persons"],
+        id="too-many-contact-persons",
+    ),
+    pytest.param(
+        ("opening_hours",),
+        [{"day": "monday", "opens": "08:00", "closes": "09:00"}] * 101,
+        ["opening_hours"],
+        id="too-many-opening-hours",
+    ),
     pytest.param(("unknown_field",), "x", ["unknown_field"], id="unknown-field"),
 ]
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from contracts.events.fiches import (
     PracticeFichePublished,
@@ -93,21 +94,21 @@ class PracticeData(BaseModel):
     )
 
 
-#: A proposed change: any subset of the fields, each validated as on a save.
+def _optional(field: FieldInfo) -> tuple[Any, Any]:
+    """The same field, absent by default: its constraints apply when it is given."""
+    annotation: Any = field.annotation
+    if field.metadata:  # max_length and the like, which pydantic keeps beside the type
+        annotation = Annotated[(annotation, *field.metadata)]
+    return (annotation | None, Field(default=None, description=field.description))
+
+
+#: A proposed change: any subset of PracticeData's fields, each validated as on a save
+#: (derived from PracticeData, so a limit added there holds for proposals too).
+_CHANGE_FIELDS: dict[str, Any] = {
+    name: _optional(field) for name, field in PracticeData.model_fields.items()
+}
 PracticeChanges: type[BaseModel] = create_model(
-    "PracticeChanges",
-    __config__=ConfigDict(extra="forbid"),
-    names=(Names | None, None),
-    addresses=(Addresses | None, None),
-    phone_numbers=(PhoneNumbers | None, None),
-    email_addresses=(EmailAddresses | None, None),
-    websites=(Websites | None, None),
-    target_groups=(ShortList | None, None),
-    age_categories=(list[AgeCategory] | None, None),
-    wijken=(ShortList | None, None),
-    contact_persons=(list[ContactPerson] | None, None),
-    opening_hours=(list[OpeningHours] | None, None),
-    extra_offer=(ShortList | None, None),
+    "PracticeChanges", __config__=ConfigDict(extra="forbid"), **_CHANGE_FIELDS
 )
 
 
