@@ -22,11 +22,12 @@ from contracts.events.registry import (
     ProfessionRecord,
     RegistrationStatus,
 )
+from fiches.adapters.search_tables import fiche_exports
 from fiches.adapters.tables import outbox
 from fiches.handlers.exports import ExportSettings, ExportWorker
 from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.settings import Environment, PlatformSettings
-from tests.fiches_search.support import Searchable, searchable_fiches
+from tests.fiches_search.support import EXPORT_KEY, Searchable, searchable_fiches
 
 SOLO = {"names": [{"name": "Huisartsenpraktijk Creemers"}]}
 WARM = {
@@ -268,3 +269,40 @@ async def test_production_refuses_the_development_signing_key(world: dict[str, A
         ),
         production,
     )
+
+
+async def test_a_user_past_the_daily_number_of_exports_is_told_when_to_come_back(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    settings = ExportSettings(
+        signing_key=EXPORT_KEY,  # type: ignore[arg-type]
+        public_base_url="https://sociale-kaart.example",
+        max_per_user_per_day=2,
+    )
+    url = await database_url_factory("fiches")
+    async with searchable_fiches(url, tmp_path, export_settings=settings) as fiches:
+        marc = marc_headers(fiches, "user-marc", await register(fiches, "Marc", "Creemers"))
+        other = fiches.signer.headers("user-other", roles=(Role.CITIZEN,))
+        first = await fiches.http.post("/api/fiches/exports", headers=marc)
+        assert (await fiches.http.post("/api/fiches/exports", headers=marc)).status_code == 202
+
+        refused = await fiches.http.post("/api/fiches/exports", headers=marc)
+
+        assert refused.status_code == 429, refused.text
+        assert "2 exports in the last 24 hours" in refused.json()["detail"]
+        assert 86_000 < int(refused.headers["Retry-After"]) <= 86_400
+        async with fiches.component.runtime.sessions() as session:
+            count = await session.scalar(sa.select(sa.func.count()).select_from(fiche_exports))
+        assert count == 2, "the refused request stored nothing"
+        # Someone else is not held to Marc's count.
+        assert (await fiches.http.post("/api/fiches/exports", headers=other)).status_code == 202
+
+        # A day after the first request, one export is allowed again.
+        async with fiches.component.runtime.sessions() as session, session.begin():
+            await session.execute(
+                sa.update(fiche_exports)
+                .where(fiche_exports.c.export_id == first.json()["export_id"])
+                .values(requested_at=datetime.now(UTC) - timedelta(hours=25))
+            )
+        assert (await fiches.http.post("/api/fiches/exports", headers=marc)).status_code == 202
+        assert (await fiches.http.post("/api/fiches/exports", headers=marc)).status_code == 429

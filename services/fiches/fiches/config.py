@@ -51,6 +51,13 @@ class ExportSettings(BaseSettings):
         default=5.0, gt=0, description="How often the worker looks for pending exports."
     )
     batch_size: int = Field(default=20, ge=1, description="Exports produced per round.")
+    max_per_user_per_day: int = Field(
+        default=10,
+        ge=1,
+        description="Exports one user may ask for in any 24 hours; more is refused with 429 "
+        "and the time the next one is allowed (each export reads every fiche the user "
+        "manages, so this bounds the work one account can cause).",
+    )
 
     def production_problems(self) -> list[str]:
         """Why these settings must not run in production; empty when they may."""

@@ -5,14 +5,15 @@ Asking needs a logged-in user. Downloading needs only the signed link from the e
 permission, and it expires.
 """
 
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from fiches.entrypoints.http_support import CallerDependency
-from fiches.handlers.exports import ExportNotFound, ExportWorker, LinkRefused
+from fiches.handlers.exports import ExportNotFound, ExportWorker, LinkRefused, TooManyExports
 from servicekit.auth import Caller
 
 Format = Literal["csv", "json"]
@@ -53,11 +54,17 @@ def exports_router(exports: ExportWorker, caller: CallerDependency) -> APIRouter
     )
     async def request_export(who: Who, body: ExportRequest | None = None) -> ExportState:
         formats = (body or ExportRequest()).formats
-        state = await exports.request(
-            user_id=who.user_id,
-            professional_id=who.professional_id if who.is_professional else None,
-            formats=formats,
-        )
+        try:
+            state = await exports.request(
+                user_id=who.user_id,
+                professional_id=who.professional_id if who.is_professional else None,
+                formats=formats,
+            )
+        except TooManyExports as error:
+            wait_s = (error.retry_at - datetime.now(UTC)).total_seconds()
+            raise HTTPException(
+                429, str(error), headers={"Retry-After": str(max(1, math.ceil(wait_s)))}
+            ) from error
         return ExportState(**state, formats=list(dict.fromkeys(formats)))
 
     @router.get("/{export_id}", summary="The state of one of your exports")

@@ -86,6 +86,19 @@ class ExportNotFound(Exception):
     """No export with that id belongs to the caller."""
 
 
+class TooManyExports(Exception):
+    """The caller asked for their daily number of exports; `retry_at` is when one frees up."""
+
+    def __init__(self, limit: int, retry_at: datetime) -> None:
+        super().__init__(
+            f"you asked for {limit} exports in the last 24 hours, the most allowed; "
+            f"the next one can be asked for from {retry_at:%Y-%m-%d %H:%M} UTC. "
+            "The link of a ready export stays valid: check your e-mail."
+        )
+        self.limit = limit
+        self.retry_at = retry_at
+
+
 class ExportWorker:
     """Accepts export requests, produces them in the background, opens signed links."""
 
@@ -107,10 +120,16 @@ class ExportWorker:
     async def request(
         self, *, user_id: str, professional_id: str | None, formats: Sequence[str]
     ) -> dict[str, Any]:
-        """Store a pending export for the caller; the worker produces it shortly."""
+        """Store a pending export for the caller; the worker produces it shortly.
+
+        Raises TooManyExports past `max_per_user_per_day` in the last 24 hours. Two
+        requests racing past the limit at once can both pass: it bounds work, it is not
+        an exact quota.
+        """
         export_id = str(uuid.uuid4())
         now = datetime.now(UTC)
         async with self._runtime.sessions() as session, session.begin():
+            await self._refuse_over_daily_limit(session, user_id, now)
             await session.execute(
                 sa.insert(fiche_exports).values(
                     export_id=export_id,
@@ -123,6 +142,27 @@ class ExportWorker:
             )
         self._wake.set()
         return {"export_id": export_id, "status": "pending", "requested_at": now}
+
+    async def _refuse_over_daily_limit(
+        self, session: AsyncSession, user_id: str, now: datetime
+    ) -> None:
+        limit = self._settings.max_per_user_per_day
+        recent = (
+            await session.scalars(
+                sa.select(fiche_exports.c.requested_at)
+                .where(
+                    fiche_exports.c.user_id == user_id,
+                    fiche_exports.c.requested_at > now - timedelta(days=1),
+                )
+                .order_by(fiche_exports.c.requested_at.desc())
+                .limit(limit)
+            )
+        ).all()
+        if len(recent) >= limit:
+            oldest = min(recent)
+            if oldest.tzinfo is None:  # SQLite gives naive UTC back
+                oldest = oldest.replace(tzinfo=UTC)
+            raise TooManyExports(limit, oldest + timedelta(days=1))
 
     async def status(self, *, user_id: str, export_id: str) -> dict[str, Any]:
         """The caller's own export (never the link: that goes by e-mail only)."""
