@@ -40,6 +40,7 @@ from registry_sync.handlers import pull_changes as pull_module
 from registry_sync.handlers.pull_changes import (
     PageRejected,
     PullResult,
+    feed_client,
     load_cursor,
     poll_forever,
     pull_changes,
@@ -537,3 +538,32 @@ async def test_retries_back_off_exponentially_and_never_show_credentials() -> No
     assert delays == [0.5, 1.0, 1.5]
     assert "HTTP 502 Bad Gateway" in str(unavailable.value)
     assert "s3cret" not in str(unavailable.value)
+
+
+async def test_stopping_the_poller_closes_its_connection_to_the_source(
+    open_feed: Callable[[int], Any],
+) -> None:
+    feed = await open_feed(2)
+    settings = RegistrySyncSettings(feed_url=feed.url, feed_poll_interval_s=0.05)
+    client = feed_client(settings)
+    poller = asyncio.create_task(
+        poll_forever(
+            settings,
+            sessions=feed.runtime.sessions,
+            outbox=feed.runtime.outbox,
+            hasher=feed.hasher,
+            client=client,
+        )
+    )
+    async with asyncio.timeout(10):
+        # Polling the database: the poller signals nothing a test could wait on.
+        while True:
+            if await feed.cursor() == "2":
+                break
+            await asyncio.sleep(0.02)
+
+    poller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await poller
+
+    assert client.is_closed

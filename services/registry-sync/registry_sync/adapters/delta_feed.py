@@ -158,6 +158,11 @@ class DeltaFeedClient:
         """Close the connections."""
         await self._client.aclose()
 
+    @property
+    def is_closed(self) -> bool:
+        """Whether aclose() has run."""
+        return self._client.is_closed
+
     def _delay(self, attempt: int) -> float:
         return float(min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s))
 

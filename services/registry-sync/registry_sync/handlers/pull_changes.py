@@ -296,6 +296,9 @@ async def poll_forever(
 ) -> None:
     """Pull the configured feed every `feed_poll_interval_s` until cancelled.
 
+    The loop owns `client` (default: one for the configured feed) and closes it when it
+    stops, so a service that stops leaves no connection to the source open.
+
     A failed pull is logged and the next one waits longer (doubling, at most
     MAX_POLL_BACKOFF_S): the service keeps running while the source is away, and picks up
     where the cursor stands once it is back.
@@ -351,5 +354,4 @@ async def poll_forever(
                     )
             await asyncio.sleep(delay)
     finally:
-        if client is None:
-            await feed.aclose()
+        await feed.aclose()
