@@ -29,7 +29,11 @@ class _InvitationFacts(Event):
 
 
 class InvitationIssued(_InvitationFacts):
-    """A manager invited a colleague to link their offer to the practice."""
+    """A manager invited a colleague to link their offer to the practice.
+
+    Published again, with the same invitation id and a later expiry, when a manager sends
+    the invitation again (a new link): the latest one of an invitation is current.
+    """
 
     event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "invitations.InvitationIssued"
     topic: ClassVar[str] = INVITATIONS_TOPIC

@@ -143,6 +143,12 @@ async def test_revoked_and_replaced_links_are_refused(database_url_factory, tmp_
         assert new_token != old_token
         mails = await svc.outbox_events("InvitationMailRequested")
         assert [m["email"] for m in mails] == ["nele@example.be", "nele@example.be"]
+        issued = await svc.outbox_events("InvitationIssued")
+        assert [event["invitation_id"] for event in issued] == [invitation_id, invitation_id]
+        assert issued[1]["expires_at"] >= issued[0]["expires_at"]
+        assert issued[1]["expires_at"] == mails[1]["expires_at"], "agencies see the new expiry"
+        assert {event["topic"] for event in issued} == {"invitations.invitations.v1"}
+        assert new_token not in str(issued) and "nele" not in str(issued)
         assert (await _accept(svc, old_token, ["nurse"])).status_code == 404
         assert (
             await svc.http.get("/api/invitations/link", params={"token": new_token})

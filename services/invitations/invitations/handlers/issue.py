@@ -289,6 +289,18 @@ async def resend_invitation(
                 "This invitation was answered or withdrawn a moment ago, so it was not sent "
                 "again. List the practice's invitations to see where it stands.",
             )
+        # Agencies learn the new expiry: the latest InvitationIssued of an invitation is
+        # its current state (the token and the address stay on the restricted topic).
+        await context.outbox.add(
+            session,
+            InvitationIssued(
+                invitation_id=invitation_id,
+                practice_id=invitation.practice_id,
+                occurred_at=now,
+                profession=invitation.profession,
+                expires_at=expires_at,
+            ),
+        )
         await context.outbox.add(
             session,
             InvitationMailRequested(
