@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from contracts.events.identity import Role
 from invitations.adapters.tables import invitations
 from invitations.handlers.expiry import expire_lapsed_invitations
 from tests.invitations.harness import InvitationsUnderTest, invitations_under_test
@@ -177,6 +178,35 @@ async def test_revoked_and_replaced_links_are_refused(database_url_factory, tmp_
         )
         assert [item["status"] for item in listed.json()["items"]] == ["revoked"]
         assert "nele" not in listed.text
+
+
+async def test_the_team_sees_and_withdraws_any_invitation_but_sends_none(
+    database_url_factory, tmp_path: Path
+) -> None:
+    async with invitations_under_test(await database_url_factory("invitations"), tmp_path) as svc:
+        invitation_id, token = await _invited(svc)
+        team = svc.signer.headers("user-team", roles=(Role.TEAM,))
+
+        listed = await svc.http.get(
+            f"/api/invitations/practices/{PRACTICE}/invitations", headers=team
+        )
+        assert listed.status_code == 200, listed.text
+        assert [item["invitation_id"] for item in listed.json()["items"]] == [invitation_id]
+        resent = await svc.http.post(f"/api/invitations/{invitation_id}/resend", headers=team)
+        assert resent.status_code == 403, "the team does not send in a practice's name"
+        invited = await svc.http.post(
+            f"/api/invitations/practices/{PRACTICE}/invitations",
+            json={"emails": ["an@example.be"]},
+            headers=team,
+        )
+        assert invited.status_code == 403, invited.text
+
+        revoked = await svc.http.post(f"/api/invitations/{invitation_id}/revoke", headers=team)
+
+        assert revoked.status_code == 200, revoked.text
+        (event,) = await svc.outbox_events("InvitationRevoked")
+        assert event["invitation_id"] == invitation_id
+        assert (await _accept(svc, token, ["nurse"])).json()["detail"]["reason"] == "revoked"
 
 
 async def test_declining_ends_the_invitation_and_tells_the_inviter(

@@ -67,9 +67,13 @@ def logged_in(caller: Caller | None, doing: str) -> Caller:
 
 
 def managed_practice(
-    practice: PracticeView | None, practice_id: str, caller: Caller
+    practice: PracticeView | None, practice_id: str, caller: Caller, *, team_may: bool = False
 ) -> PracticeView:
-    """The practice, when the caller manages it; a refusal naming the reason otherwise."""
+    """The practice, when the caller manages it; a refusal naming the reason otherwise.
+
+    `team_may`: the editorial team may act too (moderation: seeing and withdrawing
+    invitations of any practice, never issuing them in a practice's name).
+    """
     if practice is None:
         raise InvitationRefused(
             Refusal.NOT_FOUND,
@@ -78,7 +82,7 @@ def managed_practice(
             "just now, try again in a moment; otherwise check the practice id.",
             field="practice_id",
         )
-    if not practice.is_managed_by(caller.user_id):
+    if not practice.is_managed_by(caller.user_id) and not (team_may and caller.is_team):
         raise InvitationRefused(
             Refusal.FORBIDDEN,
             "not_a_manager",

@@ -1,4 +1,4 @@
-"""A manager looks at the practice's invitations and withdraws one."""
+"""A manager (or the team) looks at the practice's invitations and withdraws one."""
 
 from __future__ import annotations
 
@@ -22,18 +22,18 @@ log = logging.getLogger(__name__)
 async def practice_invitations(
     context: InvitationsContext, caller: Caller | None, practice_id: str
 ) -> list[Invitation]:
-    """Every invitation of a practice its managers may see (no addresses: they are sealed)."""
+    """Every invitation of a practice, for its managers and the team (no addresses)."""
     caller = logged_in(caller, "see the practice's invitations")
     async with context.sessions() as session:
         repository = InvitationRepository(session)
-        managed_practice(await repository.practice(practice_id), practice_id, caller)
+        managed_practice(await repository.practice(practice_id), practice_id, caller, team_may=True)
         return await repository.of_practice(practice_id)
 
 
 async def revoke_invitation(
     context: InvitationsContext, caller: Caller | None, invitation_id: str
 ) -> Invitation:
-    """Withdraw an open invitation: its link stops working at once."""
+    """Withdraw an open invitation (a manager or the team): its link stops working at once."""
     caller = logged_in(caller, "revoke an invitation")
     now = context.clock()
     async with context.sessions() as session, session.begin():
@@ -42,7 +42,10 @@ async def revoke_invitation(
         if invitation is None:
             raise unknown_invitation(invitation_id)
         managed_practice(
-            await repository.practice(invitation.practice_id), invitation.practice_id, caller
+            await repository.practice(invitation.practice_id),
+            invitation.practice_id,
+            caller,
+            team_may=True,
         )
         revoked = await repository.end(
             invitation_id,
