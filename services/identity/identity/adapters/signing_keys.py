@@ -171,13 +171,19 @@ class SigningKeys:
 
     async def listing(self, session: AsyncSession) -> list[dict[str, Any]]:
         """Every key with its dates and whether its announcement was published."""
-        pending = {
-            str(value)
-            for value in (await session.scalars(sa.select(self._outbox.table.c.event_id))).all()
-        }
         rows = (
             await session.execute(sa.select(signing_keys).order_by(signing_keys.c.not_before))
         ).all()
+        # Only the keys' own announcements are looked up: the outbox also holds every
+        # not-yet-published user event, and /jwks runs this on each request.
+        event_ids = self._outbox.table.c.event_id
+        announcements = [row.announcement_event_id for row in rows]
+        pending = {
+            str(value)
+            for value in (
+                await session.scalars(sa.select(event_ids).where(event_ids.in_(announcements)))
+            ).all()
+        }
         return [
             {
                 "kid": row.kid,
