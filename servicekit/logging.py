@@ -119,6 +119,9 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     handler._skaart = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Python warnings (libraries' deprecations) go through the same handler, as JSON and
+    # redacted, instead of bare lines on stderr that log collectors cannot parse.
+    logging.captureWarnings(True)
     # Client libraries are chatty at INFO (every partition assignment, every connect).
     for noisy in ("aiokafka", "faststream", "uvicorn.access", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 
 from servicekit.logging import ConsoleFormatter, JsonFormatter, redact_personal_data
 
@@ -32,3 +34,19 @@ def test_console_lines_are_redacted_too() -> None:
 def test_innocent_text_is_left_alone() -> None:
     text = "consumer group fiches@v1 handled 12 events in 0.3 s (version 1.2.3)"
     assert redact_personal_data(text) == text
+
+
+def test_a_library_warning_becomes_a_redacted_json_line() -> None:
+    script = (
+        "import warnings\n"
+        "from servicekit.logging import configure_logging\n"
+        "configure_logging()\n"
+        "warnings.warn('deprecated option, reported by jan@example.be', UserWarning)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    (line,) = done.stderr.strip().splitlines()
+    entry = json.loads(line)
+    assert entry["logger"] == "py.warnings"
+    assert "deprecated option" in entry["message"] and "example.be" not in line
