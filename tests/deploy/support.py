@@ -54,11 +54,13 @@ def kind(resources: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
 
 
 def workloads(resources: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(`Kind/name`, pod spec) of every Deployment and Job."""
+    """(`Kind/name`, pod spec) of every Deployment, Job and CronJob."""
     for resource in resources:
+        label = f"{resource['kind']}/{resource['metadata']['name']}"
         if resource["kind"] in ("Deployment", "Job"):
-            label = f"{resource['kind']}/{resource['metadata']['name']}"
             yield label, resource["spec"]["template"]["spec"]
+        elif resource["kind"] == "CronJob":
+            yield label, resource["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 
 
 def crd_schema(api_version: str, kind_name: str) -> dict[str, Any] | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from typer.testing import CliRunner
+
+from skaart.cli import _register_subcommands, app
 from skaart.deploy_manifests import settings_docs
 from tests.deploy.support import kind, workloads
 
@@ -13,7 +16,7 @@ SECRET_LOOKING = re.compile(r"PASSWORD|SECRET|TOKEN|CREDENTIAL|_KEY$|HMAC|DATABA
 
 def test_pods_are_hardened(prod: list[dict[str, Any]]) -> None:
     found = list(workloads(prod))
-    assert {label.split("/")[0] for label, _ in found} == {"Deployment", "Job"}
+    assert {label.split("/")[0] for label, _ in found} == {"Deployment", "Job", "CronJob"}
     for label, pod in found:
         assert pod.get("automountServiceAccountToken") is False, label
         assert pod["securityContext"]["runAsNonRoot"] is True, label
@@ -46,6 +49,22 @@ def test_deployments_have_probes_on_the_health_endpoints(prod: list[dict[str, An
     for job in kind(prod, "Job"):
         [container] = job["spec"]["template"]["spec"]["containers"]
         assert container["args"][0] == "migrate", job["metadata"]["name"]
+
+
+def test_the_signing_key_is_rotated_on_a_schedule(prod: list[dict[str, Any]]) -> None:
+    (cron,) = kind(prod, "CronJob")
+    assert cron["metadata"]["name"] == "identity-rotate-key"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert len(cron["spec"]["schedule"].split()) == 5
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["args"] == ["identity", "rotate-key"]
+    assert container["image"].startswith("registry.example.invalid/"), "the release image"
+    assert {"secretRef": {"name": "identity-secrets"}} in container["envFrom"]
+    # The command the CronJob runs exists in the image's CLI.
+    _register_subcommands()
+    result = CliRunner().invoke(app, [*container["args"], "--help"])
+    assert result.exit_code == 0, result.output
 
 
 def test_no_secret_in_plain_env(prod: list[dict[str, Any]]) -> None:
