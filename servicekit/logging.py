@@ -122,6 +122,14 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     # Python warnings (libraries' deprecations) go through the same handler, as JSON and
     # redacted, instead of bare lines on stderr that log collectors cannot parse.
     logging.captureWarnings(True)
+    # FastStream gives its "faststream" logger a coloured handler of its own and stops it
+    # propagating (at import): its records would bypass this format and the redaction.
+    import faststream  # noqa: F401  (creates that logger first, so the reset below holds)
+
+    faststream_logger = logging.getLogger("faststream")
+    for own in list(faststream_logger.handlers):
+        faststream_logger.removeHandler(own)
+    faststream_logger.propagate = True
     # Client libraries are chatty at INFO (every partition assignment, every connect).
     for noisy in ("aiokafka", "faststream", "uvicorn.access", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

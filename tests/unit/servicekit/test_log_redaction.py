@@ -50,3 +50,20 @@ def test_a_library_warning_becomes_a_redacted_json_line() -> None:
     entry = json.loads(line)
     assert entry["logger"] == "py.warnings"
     assert "deprecated option" in entry["message"] and "example.be" not in line
+
+
+def test_faststream_records_become_json_lines_too() -> None:
+    script = (
+        "import logging\n"
+        "import faststream.kafka\n"  # as the services do, before logging is configured
+        "from servicekit.logging import configure_logging\n"
+        "configure_logging()\n"
+        "logging.getLogger('faststream.fiches').warning('Auto create topics is disabled.')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    (line,) = (done.stdout + done.stderr).strip().splitlines()
+    entry = json.loads(line)
+    assert entry["logger"] == "faststream.fiches"
+    assert entry["message"] == "Auto create topics is disabled."
