@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.events.identity import SIGNING_KEYS_TOPIC, Role, SigningKeyPublished
+from servicekit.database import as_utc
 from servicekit.messaging.inbox import Subscription
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,7 @@ class AccessTokenVerifier:
             self._keys[row.kid] = _TrustedKey(
                 jwt.PyJWK(public_jwk, row.algorithm).key,
                 row.algorithm,
-                _as_utc(row.retire_after),
+                as_utc(row.retire_after),
             )
 
     async def verify(self, token: str) -> Caller:
@@ -223,12 +224,6 @@ def caller_from_claims(claims: dict[str, Any]) -> Caller:
         language=str(claims.get("lang", "nl")),
         display_name=str(claims.get("name", "")),
     )
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def redis_readiness(redis_url: str) -> Callable[[], Awaitable[str]]:

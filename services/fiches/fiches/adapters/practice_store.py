@@ -28,13 +28,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything here is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 async def take_write_lock(session: AsyncSession) -> None:
     """On SQLite, start the write transaction now rather than at the first write.
 

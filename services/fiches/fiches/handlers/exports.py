@@ -39,7 +39,7 @@ from fiches.adapters.tables import (
     provider_fiches,
 )
 from fiches.config import ExportSettings
-from servicekit.database import is_sqlite
+from servicekit.database import as_utc, is_sqlite
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, PlatformSettings
 from servicekit.waiting import wait_until_set
@@ -159,10 +159,7 @@ class ExportWorker:
             )
         ).all()
         if len(recent) >= limit:
-            oldest = min(recent)
-            if oldest.tzinfo is None:  # SQLite gives naive UTC back
-                oldest = oldest.replace(tzinfo=UTC)
-            raise TooManyExports(limit, oldest + timedelta(days=1))
+            raise TooManyExports(limit, as_utc(min(recent)) + timedelta(days=1))
 
     async def status(self, *, user_id: str, export_id: str) -> dict[str, Any]:
         """The caller's own export (never the link: that goes by e-mail only)."""

@@ -32,6 +32,7 @@ from fiches.domain.practice_fiche import PracticeData, preferred_name, public_ev
 from fiches.handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import Caller
+from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 
 PRACTICE = "practice"
@@ -599,7 +600,7 @@ def history_entry(row: Any) -> dict[str, Any]:
         "version": row.version,
         "action": row.action,
         "user_id": row.user_id,
-        "at": store.aware(row.at),
+        "at": as_utc(row.at),
         "changed_fields": list(row.changed_fields),
         "snapshot": row.snapshot,
     }

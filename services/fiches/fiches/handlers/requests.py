@@ -52,6 +52,7 @@ from fiches.handlers.practices import (
 from fiches.handlers.providers import PROVIDER, load_provider
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import Caller
+from servicekit.database import as_utc
 
 OPEN = "open"
 #: Kinds that the practice's managers may decide (the team may decide every kind).
@@ -68,8 +69,8 @@ def request_view(row: Any) -> dict[str, Any]:
         "fiche_name": row.fiche_name,
         "requester_user_id": row.requester_user_id,
         "payload": row.payload,
-        "created_at": store.aware(row.created_at),
-        "decided_at": store.aware(row.decided_at),
+        "created_at": as_utc(row.created_at),
+        "decided_at": as_utc(row.decided_at),
         "decided_by": row.decided_by,
         "comment": row.comment,
     }

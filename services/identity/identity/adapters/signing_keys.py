@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.identity import SigningKeyPublished
-from identity.adapters.tables import as_utc, signing_keys
+from identity.adapters.tables import signing_keys
+from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 
 ALGORITHM = "ES256"

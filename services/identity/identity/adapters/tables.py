@@ -6,9 +6,6 @@ Tokens (sessions, activation links, login state) are stored as SHA-256 hashes on
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import overload
-
 import sqlalchemy as sa
 
 from servicekit.messaging.tables import add_messaging_tables
@@ -18,18 +15,6 @@ metadata = sa.MetaData()
 outbox, inbox = add_messaging_tables(metadata)
 
 _TS = sa.DateTime(timezone=True)
-
-
-@overload
-def as_utc(value: datetime) -> datetime: ...
-@overload
-def as_utc(value: None) -> None: ...
-def as_utc(value: datetime | None) -> datetime | None:
-    """A moment read back from a `_TS` column, time-zone aware (SQLite returns it naive;
-    every moment stored here is UTC)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 #: registry.identities.v1: the keyed hash of a person's national register number.

@@ -25,7 +25,6 @@ from identity.adapters.kv import KeyValueStore
 from identity.adapters.oidc import OidcClient, OidcError
 from identity.adapters.signing_keys import NoSigningKey, SigningKeys
 from identity.adapters.tables import (
-    as_utc,
     email_verifications,
     login_requests,
     sessions,
@@ -37,6 +36,7 @@ from identity.domain.nrn import InvalidNationalNumber, NrnHasher
 from identity.domain.secrets import new_token, pkce_challenge, token_hash
 from identity.handlers.registry_events import facts_for
 from servicekit.auth import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER
+from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,9 @@ from contracts.events.registry import (
     RegistrationStatus,
     StatusChangeReason,
 )
-from identity.adapters.tables import as_utc, registry_identities, registry_professionals
+from identity.adapters.tables import registry_identities, registry_professionals
 from identity.domain.eligibility import ProfessionalFacts
+from servicekit.database import as_utc
 from servicekit.messaging.inbox import Subscription
 
 _table = registry_professionals

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,12 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invitations.adapters.tables import invitations, practice_managers
 from invitations.domain.invitation import Invitation, InvitationStatus
 from invitations.domain.practices import PracticeView
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
+from servicekit.database import as_utc
 
 # Every invitation read comes with its practice's name, in the same query.
 _WITH_PRACTICE_NAME = sa.select(invitations, practice_managers.c.practice_name).select_from(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.invitations import InvitationIssued, InvitationMailRequested
-from invitations.adapters.invitation_repository import InvitationRepository, as_utc
+from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.adapters.rate_limits import Allowance
 from invitations.domain.invitation import InvitationRefused, InvitationStatus, Refusal
 from invitations.domain.link_tokens import new_token, token_digest
@@ -25,6 +25,7 @@ from invitations.handlers.context import (
     unknown_invitation,
 )
 from servicekit.auth import Caller
+from servicekit.database import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from registry_sync.domain.changes import ProfessionalFacts, change_events, regis
 from registry_sync.domain.pseudonyms import NrnHasher
 from registry_sync.domain.source_record import SourceProfessional
 from registry_sync.handlers.sync_summary import ImportSummary
+from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 
 
@@ -40,11 +41,6 @@ def facts_of(record: SourceProfessional) -> ProfessionalFacts:
         deceased=record.deceased,
         professions=tuple(p.to_record() for p in record.professions),
     )
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def known_by_hash(session: AsyncSession, hashes: list[str]) -> dict[str, Any]:
@@ -117,7 +113,7 @@ async def apply_records(
             if existing is None or existing.removed:
                 summary.unchanged += 1
                 continue
-            if record.version < aware(existing.source_version):
+            if record.version < as_utc(existing.source_version):
                 summary.stale += 1
                 continue
             updates.append(
@@ -149,7 +145,7 @@ async def apply_records(
             )
             summary.registered += 1
             continue
-        if record.version < aware(existing.source_version):
+        if record.version < as_utc(existing.source_version):
             summary.stale += 1
             continue
         if existing.removed:

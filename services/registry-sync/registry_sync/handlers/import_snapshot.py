@@ -34,13 +34,13 @@ from registry_sync.domain.pseudonyms import NrnHasher
 from registry_sync.domain.source_record import SourceProfessional
 from registry_sync.handlers.apply_records import (
     apply_records,
-    aware,
     facts_of,
     known_by_hash,
     remove_people,
 )
 from registry_sync.handlers.sync_runs import finish_run, start_run
 from registry_sync.handlers.sync_summary import ImportSummary
+from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 
 __all__ = ["ImportSummary", "MassRemovalRefused", "SnapshotRejected", "import_snapshot"]
@@ -108,7 +108,7 @@ async def _would_deactivate(
     count = 0
     for record, nrn_hash in zip(records, hashes, strict=True):
         existing = known.get(nrn_hash)
-        if existing is None or existing.removed or record.version < aware(existing.source_version):
+        if existing is None or existing.removed or record.version < as_utc(existing.source_version):
             continue
         if (
             ProfessionalFacts.from_json(existing.facts).may_practise()
@@ -213,7 +213,7 @@ async def _missing_people(
         )
         async for professional_id, nrn_hash, version in result:
             if _seen_key(nrn_hash) not in seen:
-                missing.append((professional_id, aware(version)))
+                missing.append((professional_id, as_utc(version)))
     return missing
 
 
