@@ -67,6 +67,9 @@ class ServiceRuntime:
     _readiness_checks: dict[str, Callable[[], Awaitable[str]]] = field(
         init=False, default_factory=dict
     )
+    _closers: list[tuple[str, Callable[[], Awaitable[None]]]] = field(
+        init=False, default_factory=list
+    )
 
     def __post_init__(self) -> None:
         self.engine = create_engine(self.database_url)
@@ -84,6 +87,14 @@ class ServiceRuntime:
         ends with an exception, the exception is logged.
         """
         self._background.append((name, loop))
+
+    def close_on_stop(self, name: str, close: Callable[[], Awaitable[None]]) -> None:
+        """Call `close()` (release a client's connections) when the service stops.
+
+        Closers run after the background loops have stopped, last registered first; one
+        that fails is logged and the others still run.
+        """
+        self._closers.append((name, close))
 
     def add_readiness_check(self, name: str, check: Callable[[], Awaitable[str]]) -> None:
         """Another dependency readiness reports on (`ok` or why not), e.g. Redis."""
@@ -178,6 +189,14 @@ class ServiceRuntime:
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
+        for name, close in reversed(self._closers):
+            try:
+                await within(close(), 10.0)
+            except Exception as error:
+                log.warning(
+                    "closing failed",
+                    extra={"service": self.name, "client": name, "error": type(error).__name__},
+                )
         await self.engine.dispose()
         log.info("service stopped", extra={"service": self.name})
 

@@ -227,3 +227,33 @@ async def test_the_operator_grants_and_withdraws_the_team_role(
         assert await roles() == ["citizen"]
         unknown = await asyncio.to_thread(runner.invoke, identity_app, ["grant-team", "nobody"])
         assert unknown.exit_code == 1
+
+
+async def test_the_session_store_is_closed_when_identity_stops(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    from identity.adapters.kv import MemoryStore
+    from identity.config import Settings
+    from identity.entrypoints.app import build_component
+    from servicekit.settings import PlatformSettings
+
+    class RecordingStore(MemoryStore):
+        closed = False
+
+        async def close(self) -> None:
+            self.closed = True
+
+    store = RecordingStore()
+    component = build_component(
+        PlatformSettings(data_dir=tmp_path),
+        kafka,
+        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'identity.db'}"),
+        store=store,
+    )
+    component.runtime.subscriptions.clear()
+    await component.runtime.start()
+    assert not store.closed, "open while the service runs"
+
+    await component.runtime.stop()
+
+    assert store.closed

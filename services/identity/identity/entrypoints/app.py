@@ -121,6 +121,8 @@ def build_component(
         runtime, settings, platform, store=store, oidc_transport=oidc_transport
     )
     routers.insert(0, identity_router(accounts, cookie_secure=settings.cookie_secure(platform)))
+    # The component owns its store (given or configured): its connections close on stop.
+    runtime.close_on_stop("session-store", accounts.store.close)
 
     async def keep_a_signing_key() -> None:
         # A first key on a fresh database; afterwards only `skaart identity rotate-key`

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -58,14 +57,6 @@ def _rate_limiter(settings: Settings) -> RateLimiter:
     return RedisRateLimiter(settings.redis_url, settings.redis_key_prefix)
 
 
-async def _close_when_stopped(limiter: RateLimiter) -> None:
-    """Holds the rate limiter's connections for as long as the service runs."""
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await limiter.close()
-
-
 def build_component(
     platform: PlatformSettings | None = None,
     kafka: KafkaSettings | None = None,
@@ -111,7 +102,7 @@ def build_component(
         clock=clock,
     )
     runtime.run_in_background("expiry-sweep", partial(sweep_forever, context))
-    runtime.run_in_background("rate-limiter", partial(_close_when_stopped, limiter))
+    runtime.close_on_stop("rate-limiter", limiter.close)
     return ServiceComponent(
         name=SERVICE,
         runtime=runtime,
