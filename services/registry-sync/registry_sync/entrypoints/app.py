@@ -55,15 +55,18 @@ def build_component(
     )
     hasher = nrn_hasher(settings, platform)  # fail at start-up, not at the first import
     if settings.feed_url:
+        feed = feed_client(settings, transport=feed_transport)
         poll = partial(
             poll_forever,
             settings,
             sessions=runtime.sessions,
             outbox=runtime.outbox,
             hasher=hasher,
-            client=feed_client(settings, transport=feed_transport),
+            client=feed,
         )
         runtime.run_in_background("delta-feed", poll)
+        # Also closed here: a loop stopped before its first step never runs its finally.
+        runtime.close_on_stop("delta-feed", feed.aclose)
     if settings.watch_dir:
         watcher = FolderWatcher(
             settings.watch_dir,
