@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
+from servicekit.database import is_sqlite
 from tests.fiches_search.support import Searchable, searchable_fiches
 
 MARC, NELE, AN, JAN = "prov-marc", "prov-nele", "prov-an", "prov-jan"
@@ -228,3 +231,27 @@ async def test_every_query_plan_gives_the_same_pages(
     # A cap of 1 makes every filter look equally common: the searches start elsewhere.
     monkeypatch.setattr(search_projection, "COUNT_CAP", 1)
     assert await pages() == expected
+
+
+async def test_search_answers_right_after_the_database_dropped_every_connection(
+    world: Searchable,
+) -> None:
+    """The search pool has no pre-ping: a dead connection is retried once, not a 500."""
+    if is_sqlite(world.component.runtime.database_url):
+        pytest.skip("SQLite has no server connections to drop")
+    assert await world.ids(q="marc") == [MARC]  # the search pool now holds a connection
+    database = make_url(world.component.runtime.database_url).database
+    async with world.component.runtime.engine.connect() as admin:
+        dropped = await admin.scalar(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :database AND pid <> pg_backend_pid()"
+            ),
+            {"database": database},
+        )
+    assert dropped, "the search pool's connection was dropped"
+
+    answered = await world.search(q="marc")
+
+    assert answered.status_code == 200, answered.text
+    assert [hit["id"] for hit in answered.json()["items"]] == [MARC]
