@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -33,14 +30,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine with the settings this platform relies on.
 
     SQLite runs in WAL mode with a busy timeout, so the CLI can import into a service's
-    database while the running platform's outbox relay reads it. On PostgreSQL every
-    checkout first checks the connection (`pre_ping`, one round trip) so a database
-    restart costs no failed transaction; read-only paths that retry instead
-    (`read_retrying_once`) turn it off.
+    database while the running platform's outbox relay reads it.
     """
     if is_sqlite(url):
         database = make_url(url).database
@@ -62,7 +56,7 @@ def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> As
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=pre_ping,
+        pool_pre_ping=True,
         # asyncpg prepares statements, and PostgreSQL switches a prepared statement to a
         # generic plan after five runs. Planned while a table was still empty, that plan
         # is a sequential scan, kept until the next ANALYZE: measured here, fiches'
@@ -71,29 +65,6 @@ def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> As
         connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
         **_JSON_CODEC,
     )
-
-
-T = TypeVar("T")
-
-
-async def read_retrying_once(
-    engine: AsyncEngine, read: Callable[[AsyncConnection], Awaitable[T]]
-) -> T:
-    """Run the read-only `read` on a pooled connection, and once more if that was dead.
-
-    After a database restart the pool's connections are dead; the first use of one
-    fails with a disconnect, which makes SQLAlchemy discard the whole pool. Reading
-    again on a fresh connection is safe because `read` writes nothing. This replaces the
-    pre-ping's round trip on every request with a retry only after a restart.
-    """
-    try:
-        async with engine.connect() as connection:
-            return await read(connection)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    async with engine.connect() as connection:
-        return await read(connection)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

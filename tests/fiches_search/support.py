@@ -203,7 +203,7 @@ async def searchable_fiches(
         yield Searchable(component, client, signer, exports)
     finally:
         await client.aclose()
-        await component.runtime.stop()  # never started: closes the pools (search's too)
+        await component.runtime.engine.dispose()
 
 
 def new_id() -> str:

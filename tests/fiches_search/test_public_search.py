@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from servicekit.database import is_sqlite
 from tests.fiches_search.support import Searchable, searchable_fiches
@@ -236,12 +238,15 @@ async def test_every_query_plan_gives_the_same_pages(
 async def test_search_answers_right_after_the_database_dropped_every_connection(
     world: Searchable,
 ) -> None:
-    """The search pool has no pre-ping: a dead connection is retried once, not a 500."""
+    """After a database restart the pool's connections are dead: the pre-ping replaces
+    them, so the next search answers instead of failing."""
     if is_sqlite(world.component.runtime.database_url):
         pytest.skip("SQLite has no server connections to drop")
-    assert await world.ids(q="marc") == [MARC]  # the search pool now holds a connection
+    assert await world.ids(q="marc") == [MARC]  # the pool now holds a connection
     database = make_url(world.component.runtime.database_url).database
-    async with world.component.runtime.engine.connect() as admin:
+    # From a connection of its own: the pool's connection is the one to drop.
+    outsider = create_async_engine(world.component.runtime.database_url, poolclass=NullPool)
+    async with outsider.connect() as admin:
         dropped = await admin.scalar(
             sa.text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -249,7 +254,8 @@ async def test_search_answers_right_after_the_database_dropped_every_connection(
             ),
             {"database": database},
         )
-    assert dropped, "the search pool's connection was dropped"
+    await outsider.dispose()
+    assert dropped, "the pooled connection was dropped"
 
     answered = await world.search(q="marc")
 

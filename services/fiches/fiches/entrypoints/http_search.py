@@ -10,7 +10,6 @@ page says `has_more` instead, for free.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -26,7 +25,6 @@ from fiches.handlers.search_projection import (
     run_search,
     words,
 )
-from servicekit.database import create_engine, is_sqlite, read_retrying_once
 from servicekit.runtime import ServiceRuntime
 
 MAX_OFFSET = 10_000
@@ -69,13 +67,6 @@ def search_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
     """GET /api/fiches/search: published fiches only, by name and filters."""
     router = APIRouter(prefix="/api/fiches", tags=["public: search"])
     selectivity = SelectivityCache()
-    # Public search only reads: on PostgreSQL it has its own pool without the pre-ping
-    # round trip per request, and retries once instead after a database restart.
-    if is_sqlite(runtime.database_url):
-        engine = runtime.engine
-    else:
-        engine = create_engine(runtime.database_url, pre_ping=False)
-        runtime.close_on_stop("search-pool", engine.dispose)
 
     @router.get(
         "/search",
@@ -145,10 +136,10 @@ def search_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
             language=language.lower() if language else None,
             kind=type,
         )
-        documents = await read_retrying_once(
-            engine,
-            partial(run_search, filters=filters, limit=limit + 1, offset=offset, cache=selectivity),
-        )
+        async with runtime.engine.connect() as connection:
+            documents = await run_search(
+                connection, filters, limit=limit + 1, offset=offset, cache=selectivity
+            )
         has_more = len(documents) > limit
         documents = documents[:limit]
         # Documents are stored as JSON text: the page is assembled without re-encoding.
