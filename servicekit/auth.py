@@ -153,6 +153,11 @@ class AccessTokenVerifier:
     is_revoked: RevocationCheck | None = None
     static_jwks: str | None = None
     leeway_s: int = 10
+    #: Seconds a read of the key table is trusted: a key's retirement date (announced
+    #: again at a rotation) takes effect on every replica within this time, not only when
+    #: the replica first meets a token signed by the new key.
+    refresh_s: float = 30.0
+    _static: dict[str, _TrustedKey] = field(default_factory=dict)
     _keys: dict[str, _TrustedKey] = field(default_factory=dict)
     _loaded_at: float = field(default=float("-inf"))
 
@@ -160,7 +165,10 @@ class AccessTokenVerifier:
         if self.static_jwks:
             for jwk in json.loads(self.static_jwks).get("keys", []):
                 algorithm = jwk.get("alg", "ES256")
-                self._keys[jwk["kid"]] = _TrustedKey(jwt.PyJWK(jwk, algorithm).key, algorithm, None)
+                self._static[jwk["kid"]] = _TrustedKey(
+                    jwt.PyJWK(jwk, algorithm).key, algorithm, None
+                )
+        self._keys = dict(self._static)
 
     async def _reload(self) -> None:
         if self.sessions is None or self.table is None:
@@ -170,13 +178,15 @@ class AccessTokenVerifier:
         self._loaded_at = time.monotonic()
         async with self.sessions() as session:
             rows = (await session.execute(sa.select(self.table))).all()
-        for row in rows:
-            public_jwk = dict(row.public_jwk)
-            self._keys[row.kid] = _TrustedKey(
-                jwt.PyJWK(public_jwk, row.algorithm).key,
+        announced = {
+            row.kid: _TrustedKey(
+                jwt.PyJWK(dict(row.public_jwk), row.algorithm).key,
                 row.algorithm,
                 as_utc(row.retire_after),
             )
+            for row in rows
+        }
+        self._keys = {**announced, **self._static}
 
     async def verify(self, token: str) -> Caller:
         """The caller named by a valid token; AuthenticationError otherwise."""
@@ -187,7 +197,7 @@ class AccessTokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or header.get("alg") not in ACCESS_TOKEN_ALGORITHMS:
             raise AuthenticationError("the access token names no known key or algorithm")
-        if kid not in self._keys:
+        if kid not in self._keys or time.monotonic() - self._loaded_at > self.refresh_s:
             await self._reload()
         trusted = self._keys.get(kid)
         if trusted is None:

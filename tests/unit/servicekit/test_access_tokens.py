@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from contracts.events.identity import Role
 from servicekit.auth import (
     AccessTokenVerifier,
     AuthenticationError,
     RevocationCheckUnavailable,
+    add_signing_keys_table,
     redis_revocation_check,
 )
+from servicekit.database import create_engine, session_factory
 from servicekit.embedded_broker import free_loopback_port
 from tests.support.auth import TokenSigner
 
@@ -88,3 +93,39 @@ async def test_an_unreachable_session_store_fails_closed_outside_development() -
     with pytest.raises(RevocationCheckUnavailable):
         await redis_revocation_check(nowhere)("session-1")
     assert await redis_revocation_check(nowhere, development=True)("session-1") is False
+
+
+async def test_a_retirement_announced_later_takes_effect_without_a_new_key(
+    tmp_path: Path,
+) -> None:
+    """A replica learns a key's retirement from its table within `refresh_s`, even when
+    it never sees a token signed by the next key."""
+    metadata = sa.MetaData()
+    table = add_signing_keys_table(metadata)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}")
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    signer = TokenSigner()
+    async with sessions.begin() as session:
+        await session.execute(
+            sa.insert(table).values(
+                kid=signer.kid,
+                algorithm="ES256",
+                public_jwk=signer.public_jwk(),
+                not_before=datetime.now(UTC) - timedelta(days=1),
+                retire_after=None,
+            )
+        )
+    verifier = AccessTokenVerifier(sessions=sessions, table=table, refresh_s=0.5)
+    assert (await verifier.verify(signer.token("user-1"))).user_id == "user-1"
+
+    async with sessions.begin() as session:
+        await session.execute(
+            sa.update(table).values(retire_after=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    await asyncio.sleep(1.1)  # past refresh_s and the verifier's reload throttle
+
+    with pytest.raises(AuthenticationError, match="retired key"):
+        await verifier.verify(signer.token("user-1"))
+    await engine.dispose()
