@@ -177,7 +177,11 @@ class ServiceRuntime:
         """Stop background loops and subscribers, then the relay and the producer."""
         await cancel_and_wait(self._background_tasks, service=self.name)
         self._background_tasks.clear()
-        await asyncio.gather(*(broker.stop() for broker in self._brokers))
+        # Bounded like the loops: a broker client that never answers must not keep the
+        # service from stopping (FastStream waits up to its graceful_timeout, 15 s).
+        await self._bounded(
+            "consumers", asyncio.gather(*(broker.stop() for broker in self._brokers)), 30.0
+        )
         self._brokers.clear()
         if self._relay is not None:
             self._relay.stop()
@@ -187,18 +191,22 @@ class ServiceRuntime:
         )
         self._relay_task = self._lag_task = None
         if self._producer is not None:
-            await self._producer.stop()
+            await self._bounded("producer", self._producer.stop(), 15.0)
             self._producer = None
         for name, close in reversed(self._closers):
-            try:
-                await within(close(), 10.0)
-            except Exception as error:
-                log.warning(
-                    "closing failed",
-                    extra={"service": self.name, "client": name, "error": type(error).__name__},
-                )
+            await self._bounded(name, close(), 10.0)
         await self.engine.dispose()
         log.info("service stopped", extra={"service": self.name})
+
+    async def _bounded(self, what: str, stopping: Awaitable[Any], timeout_s: float) -> None:
+        """Await one step of stopping; a failure or a timeout is logged, not raised."""
+        try:
+            await within(stopping, timeout_s)
+        except Exception as error:
+            log.warning(
+                "a step of stopping failed",
+                extra={"service": self.name, "step": what, "error": type(error).__name__},
+            )
 
     async def readiness(self) -> dict[str, str]:
         """`ok` or the error, for the database and the broker."""

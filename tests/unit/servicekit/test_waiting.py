@@ -12,10 +12,12 @@ import asyncio
 import contextlib
 import logging
 import random
+from pathlib import Path
 
 import pytest
 
-from servicekit.runtime import cancel_and_wait
+from servicekit.runtime import ServiceRuntime, cancel_and_wait
+from servicekit.settings import KafkaSettings
 from servicekit.waiting import wait_until_set, within
 
 
@@ -104,3 +106,35 @@ async def test_a_task_that_never_stops_is_named_and_left_behind(
     stubborn.cancel()
     await asyncio.wait({stubborn}, timeout=1)
     assert stubborn.done()
+
+
+async def test_stopping_closes_every_client_even_when_one_fails(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fiches.adapters.tables import TABLES
+
+    runtime = ServiceRuntime(
+        name="fiches",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}",
+        kafka=KafkaSettings(),
+        tables=TABLES,
+        migrations_package="fiches.migrations",
+    )
+    closed: list[str] = []
+
+    async def close_first() -> None:
+        closed.append("first")
+
+    async def close_broken() -> None:
+        raise ConnectionResetError("the server went away")
+
+    runtime.close_on_stop("first", close_first)
+    runtime.close_on_stop("broken", close_broken)
+
+    with caplog.at_level(logging.WARNING, logger="servicekit.runtime"):
+        await runtime.stop()
+
+    # The failing closer ran first (last registered first) and did not stop the other.
+    assert closed == ["first"]
+    (record,) = [r for r in caplog.records if r.getMessage() == "a step of stopping failed"]
+    assert (record.step, record.error) == ("broken", "ConnectionResetError")
