@@ -108,6 +108,16 @@ class ConsoleFormatter(logging.Formatter):
         return redact_personal_data(super().format(record))
 
 
+#: Messages that say what the platform chose on purpose, at WARNING: every service turns
+#: off topic auto-creation (topics come from contracts/, created by `ensure_topics`), and
+#: FastStream warns about it once per consumer group at every start.
+_EXPECTED_NOTICES = frozenset({"Auto create topics is disabled. Make sure the topics exist."})
+
+
+def _without_expected_notices(record: logging.LogRecord) -> bool:
+    return not (record.name.startswith("faststream") and record.msg in _EXPECTED_NOTICES)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Send every logger's records to stderr in the chosen format (idempotent)."""
     handler = logging.StreamHandler(sys.stderr)
@@ -117,6 +127,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         if getattr(existing, "_skaart", False):
             root.removeHandler(existing)
     handler._skaart = True  # type: ignore[attr-defined]
+    handler.addFilter(_without_expected_notices)
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Python warnings (libraries' deprecations) go through the same handler, as JSON and
