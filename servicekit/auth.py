@@ -236,11 +236,20 @@ def caller_from_claims(claims: dict[str, Any]) -> Caller:
     )
 
 
-def redis_readiness(redis_url: str) -> Callable[[], Awaitable[str]]:
-    """A readiness check: `ok` when Redis answers a PING."""
+def redis_client(redis_url: str) -> Any:
+    """A Redis client for the checks below, with short timeouts (a request waits on it).
+
+    A service builds one per URL, passes it to both checks, and closes it on stop
+    (`runtime.close_on_stop(name, client.aclose)`).
+    """
     import redis.asyncio as redis
 
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+    return redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+
+
+def redis_readiness(redis_or_url: str | Any) -> Callable[[], Awaitable[str]]:
+    """A readiness check: `ok` when Redis (a URL, or a client of `redis_client`) answers."""
+    client = redis_client(redis_or_url) if isinstance(redis_or_url, str) else redis_or_url
 
     async def check() -> str:
         await client.ping()
@@ -253,23 +262,26 @@ class RevocationCheckUnavailable(Exception):
     """Redis, which holds logged-out sessions, does not answer."""
 
 
-def redis_revocation_check(redis_url: str, *, development: bool = False) -> RevocationCheck:
-    """A revocation check reading identity's revoked-session keys in Redis.
+def redis_revocation_check(
+    redis_or_url: str | Any, *, development: bool = False
+) -> RevocationCheck:
+    """A revocation check reading identity's revoked-session keys in Redis (a URL, or a
+    client of `redis_client`).
 
     In production an unreachable Redis fails closed (503: a logged-out token must not pass).
     In development (a laptop without Redis, where identity keeps sessions in-process) it
     fails open with one warning: logouts then last until the short-lived token expires.
     """
-    import redis.asyncio as redis
+    import redis.asyncio
 
-    client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+    client = redis_client(redis_or_url) if isinstance(redis_or_url, str) else redis_or_url
     warned = False
 
     async def is_revoked(session_id: str) -> bool:
         nonlocal warned
         try:
             return bool(await client.exists(revoked_session_key(session_id)))
-        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+        except (redis.asyncio.ConnectionError, redis.asyncio.TimeoutError, OSError) as error:
             if not development:
                 raise RevocationCheckUnavailable(str(error)) from error
             if not warned:

@@ -27,6 +27,7 @@ from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import (
     AccessTokenVerifier,
     AuthSettings,
+    redis_client,
     redis_readiness,
     redis_revocation_check,
     signing_key_subscription,
@@ -71,20 +72,23 @@ def build_component(
     runtime.subscribe(SearchProjection().subscription())
     exports = ExportWorker(runtime, export_settings or ExportSettings(), platform)
     runtime.run_in_background("exports", exports.run)
+    sessions_redis = redis_client(auth.redis_url) if settings.check_revoked_sessions else None
     verifier = AccessTokenVerifier(
         sessions=runtime.sessions,
         table=trusted_signing_keys,
         is_revoked=(
-            redis_revocation_check(auth.redis_url, development=platform.is_development)
-            if settings.check_revoked_sessions
+            redis_revocation_check(sessions_redis, development=platform.is_development)
+            if sessions_redis is not None
             else None
         ),
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,
     )
-    if settings.check_revoked_sessions and not platform.is_development:
-        # Logged-out sessions live in Redis: without it no logged-in call can be checked.
-        runtime.add_readiness_check("redis", redis_readiness(auth.redis_url))
+    if sessions_redis is not None:
+        runtime.close_on_stop("redis", sessions_redis.aclose)
+        if not platform.is_development:
+            # Logged-out sessions live in Redis: without it no logged-in call can be checked.
+            runtime.add_readiness_check("redis", redis_readiness(sessions_redis))
     caller = logged_in(verifier)
     uow = UnitOfWork(runtime.sessions, runtime.outbox)
     practices = PracticeCommands(uow)

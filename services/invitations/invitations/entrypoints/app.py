@@ -20,6 +20,7 @@ from servicekit.auth import (
     AccessTokenVerifier,
     AuthSettings,
     bearer_caller,
+    redis_client,
     redis_readiness,
     redis_revocation_check,
     signing_key_subscription,
@@ -79,19 +80,20 @@ def build_component(
     )
     runtime.subscribe(managers_subscription())
     runtime.subscribe(signing_key_subscription(SERVICE, signing_keys))
+    sessions_redis = redis_client(auth.redis_url)
+    runtime.close_on_stop("redis", sessions_redis.aclose)
     verifier = AccessTokenVerifier(
         sessions=runtime.sessions,
         table=signing_keys,
-        is_revoked=redis_revocation_check(auth.redis_url, development=platform.is_development),
+        is_revoked=redis_revocation_check(sessions_redis, development=platform.is_development),
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,
     )
     if not platform.is_development:
         # Rate limits and logged-out sessions live in Redis (development has stand-ins).
-        for url in dict.fromkeys(u for u in (auth.redis_url, settings.redis_url) if u):
-            runtime.add_readiness_check(
-                "redis" if url == auth.redis_url else "redis-rate-limits", redis_readiness(url)
-            )
+        runtime.add_readiness_check("redis", redis_readiness(sessions_redis))
+        if settings.redis_url and settings.redis_url != auth.redis_url:
+            runtime.add_readiness_check("redis-rate-limits", redis_readiness(settings.redis_url))
     limiter = _rate_limiter(settings)
     context = InvitationsContext(
         sessions=runtime.sessions,
