@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.base import Event
 from contracts.events.invitations import InvitationIssued, InvitationMailRequested
 from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.adapters.rate_limits import Allowance
@@ -221,32 +222,61 @@ async def _invite(
     )
     await context.outbox.add_all(
         session,
-        [
-            InvitationIssued(
-                invitation_id=invitation_id,
-                practice_id=practice.practice_id,
-                occurred_at=now,
-                profession=command.profession,
-                expires_at=expires_at,
-            ),
-            InvitationMailRequested(
-                invitation_id=invitation_id,
-                email=address,
-                language=language,
-                practice_name=practice.practice_name,
-                inviter_name=inviter_name,
-                profession=command.profession,
-                accept_url=context.accept_url(token),
-                expires_at=expires_at,
-                occurred_at=now,
-            ),
-        ],
+        _issue_events(
+            context,
+            invitation_id=invitation_id,
+            practice=practice,
+            profession=command.profession,
+            email=address,
+            language=language,
+            inviter_name=inviter_name,
+            token=token,
+            expires_at=expires_at,
+            now=now,
+        ),
     )
     log.info(
         "invitation issued",
         extra={"invitation_id": invitation_id, "practice_id": practice.practice_id},
     )
     return AddressResult(index, AddressOutcome.INVITED, invitation_id, expires_at)
+
+
+def _issue_events(
+    context: InvitationsContext,
+    *,
+    invitation_id: str,
+    practice: PracticeView,
+    profession: str | None,
+    email: str,
+    language: str,
+    inviter_name: str,
+    token: str,
+    expires_at: datetime,
+    now: datetime,
+) -> list[Event]:
+    """An invitation (re)issued: the public fact without token or address, and the mail
+    with its link for notifications (restricted topic)."""
+    return [
+        InvitationIssued(
+            invitation_id=invitation_id,
+            practice_id=practice.practice_id,
+            occurred_at=now,
+            profession=profession,
+            expires_at=expires_at,
+        ),
+        InvitationMailRequested(
+            invitation_id=invitation_id,
+            email=email,
+            language=language,
+            practice_name=practice.practice_name,
+            inviter_name=inviter_name,
+            profession=profession,
+            accept_url=context.accept_url(token),
+            expires_at=expires_at,
+            occurred_at=now,
+        ),
+    ]
 
 
 async def resend_invitation(
@@ -290,30 +320,21 @@ async def resend_invitation(
                 "This invitation was answered or withdrawn a moment ago, so it was not sent "
                 "again. List the practice's invitations to see where it stands.",
             )
-        # Agencies learn the new expiry: the latest InvitationIssued of an invitation is
-        # its current state (the token and the address stay on the restricted topic).
-        await context.outbox.add(
+        # The new expiry goes public again (the latest InvitationIssued of an invitation
+        # is current); the new link goes on the restricted topic only.
+        await context.outbox.add_all(
             session,
-            InvitationIssued(
+            _issue_events(
+                context,
                 invitation_id=invitation_id,
-                practice_id=invitation.practice_id,
-                occurred_at=now,
+                practice=practice,
                 profession=invitation.profession,
-                expires_at=expires_at,
-            ),
-        )
-        await context.outbox.add(
-            session,
-            InvitationMailRequested(
-                invitation_id=invitation_id,
                 email=context.addresses.unseal(sealed, invitation_id),
                 language=invitation.language,
-                practice_name=practice.practice_name,
                 inviter_name=invitation.inviter_name,
-                profession=invitation.profession,
-                accept_url=context.accept_url(token),
+                token=token,
                 expires_at=expires_at,
-                occurred_at=now,
+                now=now,
             ),
         )
     context.committed()
