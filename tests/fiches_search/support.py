@@ -169,6 +169,15 @@ class Searchable:
         return [hit["id"] for hit in response.json()["items"]]
 
 
+def signed_export_settings(**overrides: Any) -> ExportSettings:
+    """The tests' export settings: a fixed key, and the public address links are built on."""
+    return ExportSettings(
+        signing_key=EXPORT_KEY,  # type: ignore[arg-type]
+        public_base_url="https://sociale-kaart.example",
+        **overrides,
+    )
+
+
 @asynccontextmanager
 async def searchable_fiches(
     url: str,
@@ -186,11 +195,7 @@ async def searchable_fiches(
         kafka or KafkaSettings(),
         settings,
         auth,
-        export_settings
-        or ExportSettings(
-            signing_key=EXPORT_KEY,  # type: ignore[arg-type]
-            public_base_url="https://sociale-kaart.example",
-        ),
+        export_settings or signed_export_settings(),
     )
     exports = component.exports
     assert exports is not None

@@ -27,7 +27,7 @@ from fiches.adapters.tables import outbox
 from fiches.handlers.exports import ExportSettings, ExportWorker
 from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.settings import Environment, PlatformSettings
-from tests.fiches_search.support import EXPORT_KEY, Searchable, searchable_fiches
+from tests.fiches_search.support import Searchable, searchable_fiches, signed_export_settings
 
 SOLO = {"names": [{"name": "Huisartsenpraktijk Creemers"}]}
 WARM = {
@@ -274,11 +274,7 @@ async def test_production_refuses_the_development_signing_key(world: dict[str, A
 async def test_a_user_past_the_daily_number_of_exports_is_told_when_to_come_back(
     database_url_factory: Any, tmp_path: Path
 ) -> None:
-    settings = ExportSettings(
-        signing_key=EXPORT_KEY,  # type: ignore[arg-type]
-        public_base_url="https://sociale-kaart.example",
-        max_per_user_per_day=2,
-    )
+    settings = signed_export_settings(max_per_user_per_day=2)
     url = await database_url_factory("fiches")
     async with searchable_fiches(url, tmp_path, export_settings=settings) as fiches:
         marc = marc_headers(fiches, "user-marc", await register(fiches, "Marc", "Creemers"))

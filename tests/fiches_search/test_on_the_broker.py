@@ -8,9 +8,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from contracts.events.identity import Role
-from fiches.handlers.exports import ExportSettings
 from servicekit.settings import KafkaSettings
-from tests.fiches_search.support import EXPORT_KEY, searchable_fiches
+from tests.fiches_search.support import searchable_fiches, signed_export_settings
 from tests.fiches_search.test_exports import create_practice, marc_headers, register
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_reading import header, read_topic
@@ -19,11 +18,7 @@ from tests.support.kafka_reading import header, read_topic
 async def test_published_fiches_reach_search_and_export_links_reach_their_topic(
     kafka: KafkaSettings, tmp_path: Path
 ) -> None:
-    settings = ExportSettings(
-        signing_key=EXPORT_KEY,  # type: ignore[arg-type]
-        public_base_url="https://sociale-kaart.example",
-        poll_interval_s=0.2,
-    )
+    settings = signed_export_settings(poll_interval_s=0.2)
     url = f"sqlite+aiosqlite:///{tmp_path / 'fiches.db'}"
     async with searchable_fiches(url, tmp_path, kafka=kafka, export_settings=settings) as fiches:
         runtime = fiches.component.runtime

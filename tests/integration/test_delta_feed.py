@@ -445,6 +445,29 @@ async def test_two_pullers_at_once_apply_each_page_once(
     }
 
 
+def _start_polling(
+    feed: Feed, settings: RegistrySyncSettings, client: DeltaFeedClient | None = None
+) -> asyncio.Task[None]:
+    return asyncio.create_task(
+        poll_forever(
+            settings,
+            sessions=feed.runtime.sessions,
+            outbox=feed.runtime.outbox,
+            hasher=feed.hasher,
+            client=client,
+        )
+    )
+
+
+async def _cursor_reaches(feed: Feed, expected: str) -> None:
+    async with asyncio.timeout(10):
+        # Polling the database: the poller signals nothing a test could wait on.
+        while True:
+            if await feed.cursor() == expected:
+                return
+            await asyncio.sleep(0.02)
+
+
 async def test_polling_survives_a_failure_and_keeps_following_the_feed(
     open_feed: Callable[[int], Any],
 ) -> None:
@@ -454,27 +477,11 @@ async def test_polling_survives_a_failure_and_keeps_following_the_feed(
     settings = RegistrySyncSettings(
         feed_url=feed.url, feed_poll_interval_s=0.05, feed_page_size=4, feed_max_attempts=1
     )
-    poller = asyncio.create_task(
-        poll_forever(
-            settings,
-            sessions=feed.runtime.sessions,
-            outbox=feed.runtime.outbox,
-            hasher=feed.hasher,
-        )
-    )
-
-    async def cursor_reaches(expected: str) -> None:
-        async with asyncio.timeout(10):
-            # Polling the database: the poller signals nothing a test could wait on.
-            while True:
-                if await feed.cursor() == expected:
-                    return
-                await asyncio.sleep(0.02)
-
+    poller = _start_polling(feed, settings)
     try:
-        await cursor_reaches("6")
+        await _cursor_reaches(feed, "6")
         feed.source.stop(0, "deceased")
-        await cursor_reaches("7")
+        await _cursor_reaches(feed, "7")
         await asyncio.sleep(0.3)  # a few idle polls
     finally:
         poller.cancel()
@@ -546,21 +553,8 @@ async def test_stopping_the_poller_closes_its_connection_to_the_source(
     feed = await open_feed(2)
     settings = RegistrySyncSettings(feed_url=feed.url, feed_poll_interval_s=0.05)
     client = feed_client(settings)
-    poller = asyncio.create_task(
-        poll_forever(
-            settings,
-            sessions=feed.runtime.sessions,
-            outbox=feed.runtime.outbox,
-            hasher=feed.hasher,
-            client=client,
-        )
-    )
-    async with asyncio.timeout(10):
-        # Polling the database: the poller signals nothing a test could wait on.
-        while True:
-            if await feed.cursor() == "2":
-                break
-            await asyncio.sleep(0.02)
+    poller = _start_polling(feed, settings, client)
+    await _cursor_reaches(feed, "2")
 
     poller.cancel()
     with pytest.raises(asyncio.CancelledError):

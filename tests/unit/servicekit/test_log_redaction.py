@@ -36,6 +36,15 @@ def test_innocent_text_is_left_alone() -> None:
     assert redact_personal_data(text) == text
 
 
+def _output_lines_of(script: str) -> list[str]:
+    """What a fresh interpreter running `script` prints (stdout, then stderr), by line:
+    logging is configured once per process, so each case gets its own."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    return (done.stdout + done.stderr).strip().splitlines()
+
+
 def test_a_library_warning_becomes_a_redacted_json_line() -> None:
     script = (
         "import warnings\n"
@@ -43,10 +52,7 @@ def test_a_library_warning_becomes_a_redacted_json_line() -> None:
         "configure_logging()\n"
         "warnings.warn('deprecated option, reported by jan@example.be', UserWarning)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    (line,) = done.stderr.strip().splitlines()
+    (line,) = _output_lines_of(script)
     entry = json.loads(line)
     assert entry["logger"] == "py.warnings"
     assert "deprecated option" in entry["message"] and "example.be" not in line
@@ -63,10 +69,7 @@ def test_faststream_records_become_json_lines_too() -> None:
         "logging.getLogger('faststream.fiches').warning(\n"
         "    'Auto create topics is disabled. Make sure the topics exist.')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    (line,) = (done.stdout + done.stderr).strip().splitlines()
+    (line,) = _output_lines_of(script)
     entry = json.loads(line)
     assert entry["logger"] == "faststream.fiches"
     assert entry["message"] == "Consumer stopped unexpectedly."

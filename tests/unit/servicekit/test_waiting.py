@@ -12,12 +12,10 @@ import asyncio
 import contextlib
 import logging
 import random
-from pathlib import Path
 
 import pytest
 
 from servicekit.runtime import ServiceRuntime, cancel_and_wait
-from servicekit.settings import KafkaSettings
 from servicekit.waiting import wait_until_set, within
 
 
@@ -109,17 +107,9 @@ async def test_a_task_that_never_stops_is_named_and_left_behind(
 
 
 async def test_stopping_closes_every_client_even_when_one_fails(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    idle_runtime: ServiceRuntime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from fiches.adapters.tables import TABLES
-
-    runtime = ServiceRuntime(
-        name="fiches",
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}",
-        kafka=KafkaSettings(),
-        tables=TABLES,
-        migrations_package="fiches.migrations",
-    )
+    runtime = idle_runtime
     closed: list[str] = []
 
     async def close_first() -> None:
