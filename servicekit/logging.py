@@ -118,6 +118,19 @@ def _without_expected_notices(record: logging.LogRecord) -> bool:
     return not (record.name.startswith("faststream") and record.msg in _EXPECTED_NOTICES)
 
 
+def adopt_faststream_logger() -> None:
+    """Send FastStream's records through the platform's handler (this format, redacted).
+
+    FastStream, when imported, gives its "faststream" logger a coloured handler of its own
+    and stops it propagating. Called where brokers are made (FastStream is imported by
+    then), so commands that never touch Kafka do not pay for importing it.
+    """
+    faststream_logger = logging.getLogger("faststream")
+    for own in list(faststream_logger.handlers):
+        faststream_logger.removeHandler(own)
+    faststream_logger.propagate = True
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Send every logger's records to stderr in the chosen format (idempotent)."""
     handler = logging.StreamHandler(sys.stderr)
@@ -133,14 +146,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     # Python warnings (libraries' deprecations) go through the same handler, as JSON and
     # redacted, instead of bare lines on stderr that log collectors cannot parse.
     logging.captureWarnings(True)
-    # FastStream gives its "faststream" logger a coloured handler of its own and stops it
-    # propagating (at import): its records would bypass this format and the redaction.
-    import faststream  # noqa: F401  (creates that logger first, so the reset below holds)
-
-    faststream_logger = logging.getLogger("faststream")
-    for own in list(faststream_logger.handlers):
-        faststream_logger.removeHandler(own)
-    faststream_logger.propagate = True
     # Client libraries are chatty at INFO (every partition assignment, every connect).
     for noisy in ("aiokafka", "faststream", "uvicorn.access", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

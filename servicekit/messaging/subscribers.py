@@ -11,6 +11,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
+from servicekit.logging import adopt_faststream_logger
 from servicekit.messaging.inbox import InboxConsumer
 from servicekit.messaging.kafka_clients import bootstrap_servers, security_options
 from servicekit.settings import KafkaSettings
@@ -41,6 +42,7 @@ def _security(settings: KafkaSettings) -> BaseSecurity | None:
 
 def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
     """A FastStream broker for a service's subscribers; it never creates topics."""
+    adopt_faststream_logger()
     return KafkaBroker(
         bootstrap_servers(settings),
         client_id=client_id,

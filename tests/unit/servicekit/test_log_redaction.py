@@ -61,9 +61,12 @@ def test_a_library_warning_becomes_a_redacted_json_line() -> None:
 def test_faststream_records_become_json_lines_too() -> None:
     script = (
         "import logging\n"
-        "import faststream.kafka\n"  # as the services do, before logging is configured
         "from servicekit.logging import configure_logging\n"
+        "from servicekit.messaging.subscribers import create_broker\n"
+        "from servicekit.settings import KafkaSettings\n"
         "configure_logging()\n"
+        # As a service starts (the broker is made, not connected).
+        "create_broker(KafkaSettings(bootstrap_servers='127.0.0.1:1'), client_id='fiches')\n"
         "logging.getLogger('faststream.fiches').warning('Consumer stopped unexpectedly.')\n"
         # What the platform chose on purpose is not reported as a warning.
         "logging.getLogger('faststream.fiches').warning(\n"
