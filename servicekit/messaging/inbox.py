@@ -76,6 +76,23 @@ class PoisonMessage(ValueError):
     """A message that can never be processed as it is (bad headers or payload)."""
 
 
+def _check_header_values(headers: Sequence[tuple[str, bytes | None]]) -> None:
+    """Refuse headers that are not text: the CloudEvents Kafka binding's are UTF-8 strings.
+
+    Checked per record, so such a record is dead-lettered on its own and never takes the
+    valid records of its batch with it.
+    """
+    for name, value in headers:
+        if value is None:
+            raise PoisonMessage(f"header {name!r} has no value (null); headers must be text")
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise PoisonMessage(
+                f"header {name!r} is not UTF-8 text (invalid byte at position {error.start})"
+            ) from error
+
+
 class InboxConsumer:
     """Applies batches of records through a subscription's handlers, idempotently."""
 
@@ -133,6 +150,7 @@ class InboxConsumer:
         )
 
     def _decode(self, record: Any) -> ReceivedEvent | None:
+        _check_header_values(record.headers or ())
         try:
             envelope = Envelope.from_headers(record.headers or ())
         except (ValueError, ValidationError) as error:

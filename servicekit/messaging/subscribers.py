@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream import AckPolicy
@@ -23,6 +25,31 @@ async def _raw_records(message: Any) -> Any:
     # The inbox decodes and validates each record itself, so one malformed message
     # becomes a dead letter instead of failing FastStream's decoding of the whole batch.
     return message.raw_message
+
+
+def _readable_headers(record: Any) -> Any:
+    """A copy of `record` whose header values FastStream can decode as text."""
+    headers = [
+        (name, value.decode("utf-8", "replace").encode() if value is not None else b"")
+        for name, value in record.headers or ()
+    ]
+    return dataclasses.replace(record, headers=headers)
+
+
+async def _parse_batch_keeping_records(
+    records: tuple[Any, ...], default_parser: Callable[[tuple[Any, ...]], Awaitable[Any]]
+) -> Any:
+    """FastStream's batch parsing, but never failing on a record's headers.
+
+    FastStream decodes every header value as UTF-8 for its message metadata; one header
+    that is not UTF-8, or that has no value, made it fail the whole batch (logged, offsets
+    committed, the valid records of the batch lost). It parses readable copies here; the
+    handler gets the records as they came (`_raw_records`), and the inbox refuses the bad
+    ones one by one, to the dead-letter topic with their original bytes.
+    """
+    message = await default_parser(tuple(_readable_headers(record) for record in records))
+    message.raw_message = records
+    return message
 
 
 def _security(settings: KafkaSettings) -> BaseSecurity | None:
@@ -79,6 +106,7 @@ def register_batch_subscriber(
         fetch_max_wait_ms=100,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
+        parser=_parse_batch_keeping_records,
         decoder=_raw_records,
         description=description,
     )

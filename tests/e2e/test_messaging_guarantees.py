@@ -194,3 +194,77 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
         ]
     assert sorted(r.key.decode() for r in published) == sorted({r.key.decode() for r in published})
     assert len(published) == len(ids)
+
+
+async def test_unreadable_headers_are_dead_lettered_and_the_rest_of_their_batch_applied(
+    kafka: KafkaSettings, tmp_path: Path, database_url_factory
+) -> None:
+    valid_ids = [str(uuid.uuid4()) for _ in range(12)]
+    bad_headers: dict[str, tuple[str, bytes | None]] = {
+        "bad-latin1": ("x-origin", "Liège".encode("latin-1")),
+        "bad-null": ("x-trace", None),
+        "bad-ce-subject": ("ce_subject", b"\xff\xfe"),
+    }
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        # Sent before the platform starts, so the consumer reads them in one batch.
+        for index, professional_id in enumerate(valid_ids):
+            event = _registered(professional_id)
+            envelope = Envelope(
+                id=str(uuid.uuid4()),
+                source="/tests",
+                type=event.event_type,
+                subject=event.partition_key(),
+            )
+            await producer.send_and_wait(
+                PROFESSIONALS_TOPIC,
+                key=event.partition_key().encode(),
+                value=event.model_dump_json().encode(),
+                headers=envelope.to_headers(),
+            )
+            if index % 4 == 1:
+                event_id, bad = list(bad_headers.items())[index // 4]
+                poisoned = _registered(str(uuid.uuid4()))
+                headers = [
+                    (name, value)
+                    for name, value in Envelope(
+                        id=event_id,
+                        source="/tests",
+                        type=poisoned.event_type,
+                        subject=poisoned.partition_key(),
+                    ).to_headers()
+                    if name != bad[0]
+                ]
+                await producer.send_and_wait(
+                    PROFESSIONALS_TOPIC,
+                    key=poisoned.partition_key().encode(),
+                    value=poisoned.model_dump_json().encode(),
+                    headers=[*headers, bad],
+                )
+    finally:
+        await producer.stop()
+
+    async with running_platform(kafka, tmp_path, database_url_factory) as platform:
+
+        async def all_valid_applied() -> bool:
+            return all([await platform.fiche_of(pid) is not None for pid in valid_ids])
+
+        await wait_for(all_valid_applied, timeout_s=60)
+
+        async def three_dead_letters() -> list:  # type: ignore[type-arg]
+            parked = await read_topic(kafka, "deadletter.fiches.v1")
+            return parked if len(parked) >= 3 else []
+
+        parked = await wait_for(three_dead_letters, timeout_s=30)
+    reasons = {header(record, "ce_id"): header(record, "dlq_error_message") for record in parked}
+    assert set(reasons) == set(bad_headers)
+    assert "'x-origin' is not UTF-8 text" in (reasons["bad-latin1"] or "")
+    assert "'x-trace' has no value" in (reasons["bad-null"] or "")
+    assert "'ce_subject' is not UTF-8 text" in (reasons["bad-ce-subject"] or "")
+    for record in parked:
+        # Parked byte for byte: the offending header is still there, unchanged.
+        event_id = header(record, "ce_id")
+        assert bad_headers[event_id or ""] in list(record.headers)
+        assert header(record, "dlq_original_topic") == PROFESSIONALS_TOPIC
+        assert header(record, "dlq_consumer") == "fiches.registry-professionals"

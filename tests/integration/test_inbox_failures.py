@@ -98,3 +98,27 @@ async def test_an_infrastructure_failure_parks_nothing_and_is_raised_for_redeliv
     with pytest.raises(sa.exc.OperationalError):
         await consumer.handle_batch([_record(0)])
     assert dead_letters.parked == []
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (("x-origin", "Liège".encode("latin-1")), "'x-origin' is not UTF-8 text"),
+        (("x-trace", None), "'x-trace' has no value"),
+    ],
+)
+async def test_a_record_whose_headers_are_not_text_is_parked_alone(
+    tmp_path: Path, header: tuple[str, bytes | None], reason: str
+) -> None:
+    applied: list[str] = []
+
+    async def handler(session: Any, event: ProfessionalRemoved) -> None:
+        applied.append(event.professional_id)
+
+    consumer, dead_letters = await _consumer(tmp_path, handler)
+    bad = _record(1)
+    bad.headers = [*bad.headers, header]
+    await consumer.handle_batch([_record(0), bad, _record(2)])
+    assert len(applied) == 2
+    [(record, error, attempts)] = dead_letters.parked
+    assert record is bad and reason in str(error) and attempts == 1
