@@ -41,7 +41,7 @@ async def test_a_citizen_activates_their_profile_from_the_mail_and_gets_an_acces
     assert mailbox is not None, "development mode without an SMTP host runs the local server"
     await notifications.runtime.start()
     try:
-        await within(mailbox.ready.wait(), 10)
+        await within(mailbox.ready.wait(), 60)
         async with running_identity(kafka, tmp_path) as identity, identity.browser() as browser:
             assert (await login(browser, citizen.key, login_as="citizen")).status_code == 303
             assert (await browser.post("/api/identity/token")).status_code == 403

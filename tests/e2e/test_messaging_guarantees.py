@@ -93,9 +93,9 @@ async def test_the_same_event_delivered_twice_has_one_effect(
     before = duplicates._value.get()
     async with running_platform(kafka, tmp_path, database_url_factory) as platform:
         await _send(kafka, _registered(professional_id), event_id=event_id)
-        await wait_for(lambda: platform.fiche_of(professional_id), timeout_s=20)
+        await wait_for(lambda: platform.fiche_of(professional_id), timeout_s=60)
         await _send(kafka, _registered(professional_id), event_id=event_id)
-        await wait_for(lambda: _async(duplicates._value.get() > before), timeout_s=10)
+        await wait_for(lambda: _async(duplicates._value.get() > before), timeout_s=60)
         fiche = await platform.fiche_of(professional_id)
         assert fiche is not None and fiche["revision"] == 1
         assert await _fiche_count(platform, professional_id) == 1
@@ -123,12 +123,12 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_one_still_proce
             value=b'{"not": "a registration"',
         )
         await _send(kafka, _registered(good_id), event_id=str(uuid.uuid4()))
-        await wait_for(lambda: platform.fiche_of(good_id), timeout_s=20)
+        await wait_for(lambda: platform.fiche_of(good_id), timeout_s=60)
 
         async def dead_letters() -> list:  # type: ignore[type-arg]
             return await read_topic(kafka, "deadletter.fiches.v1")
 
-        parked = await wait_for(dead_letters, timeout_s=10)
+        parked = await wait_for(dead_letters, timeout_s=60)
     assert len(parked) == 1
     record = parked[0]
     assert record.value == b'{"not": "a registration"'
@@ -166,7 +166,7 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
     async with running_platform(kafka, data_dir, same_databases) as platform:
         for professional_id in ids:
             await _send(kafka, _registered(professional_id), event_id=str(uuid.uuid4()))
-        await within(applied.wait(), 30)
+        await within(applied.wait(), 60)
         first_run_count = sum([await _fiche_count(platform, pid) for pid in ids])
     assert first_run_count >= 1
 
@@ -182,11 +182,21 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
 
         await wait_for(all_applied, timeout_s=30)
         await wait_for(
-            lambda: _async(duplicates._value.get() >= before + first_run_count), timeout_s=10
+            lambda: _async(duplicates._value.get() >= before + first_run_count), timeout_s=60
         )
         for professional_id in ids:
             assert await _fiche_count(platform, professional_id) == 1
-        await asyncio.sleep(0.5)  # let the relay publish everything it has
+
+        async def fiches_outbox_empty() -> bool:
+            runtime = platform.fiches.runtime
+            async with runtime.sessions() as session:
+                rows = await session.scalar(
+                    sa.select(sa.func.count()).select_from(runtime.tables.outbox)
+                )
+            return rows == 0
+
+        # Waits for the relay to have published everything, instead of a fixed pause.
+        await wait_for(fiches_outbox_empty)
         published = [
             r
             for r in await read_topic(kafka, PROVIDERS_TOPIC)

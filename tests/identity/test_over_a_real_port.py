@@ -48,7 +48,7 @@ async def test_a_citizen_logs_in_through_the_mounted_development_provider(
     await component.runtime.start()
     serving = asyncio.create_task(server.serve())
     try:
-        await wait_for(lambda: _started(server), timeout_s=10)
+        await wait_for(lambda: _started(server), timeout_s=60)
         await wait_for_signing_key(component)
         async with httpx.AsyncClient(base_url=base) as browser:
             discovery = await browser.get("/dev/idp/.well-known/openid-configuration")

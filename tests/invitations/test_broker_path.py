@@ -86,7 +86,7 @@ async def test_managers_from_fiches_then_invite_and_accept_over_the_broker(
         async def mails() -> list[dict[str, Any]]:
             return _events(await read_topic(kafka, RESTRICTED), "InvitationMailRequested")
 
-        delivered = await wait_for(lambda: _at_least(mails, 4), timeout_s=20)
+        delivered = await wait_for(lambda: _at_least(mails, 4), timeout_s=60)
         tokens = [token_from_url(mail["accept_url"]) for mail in delivered]
         token_of_first = next(
             token_from_url(m["accept_url"]) for m in delivered if m["invitation_id"] == ids[0]
@@ -108,13 +108,13 @@ async def test_managers_from_fiches_then_invite_and_accept_over_the_broker(
         async def expired() -> list[dict[str, Any]]:
             return _events(await read_topic(kafka, PUBLIC), "InvitationExpired")
 
-        assert [e["invitation_id"] for e in await wait_for(expired, timeout_s=20)] == [ids[2]]
+        assert [e["invitation_id"] for e in await wait_for(expired, timeout_s=60)] == [ids[2]]
 
         async def outbox_empty() -> bool:
             async with svc.sessions() as session:
                 return not await session.scalar(sa.select(sa.func.count()).select_from(outbox))
 
-        await wait_for(outbox_empty, timeout_s=20)
+        await wait_for(outbox_empty, timeout_s=60)
         dump = await table_dump(svc.sessions)
 
     public = await read_topic(kafka, PUBLIC)

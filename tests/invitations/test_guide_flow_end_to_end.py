@@ -113,7 +113,7 @@ async def test_marc_invites_nele_who_follows_the_mailed_link_and_is_linked(
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE)
     try:
         async with running_identity(kafka, tmp_path) as identity:
-            await within(mailbox.ready.wait(), 10)
+            await within(mailbox.ready.wait(), 60)
             marc_id = await register(identity.component, marc)
             nele_id = await register(identity.component, nele)
             await publish_events(

@@ -68,7 +68,7 @@ async def test_an_activation_request_arrives_as_mail_in_its_language_once_and_lo
     duplicates = metrics.MESSAGES_DUPLICATE.labels("notifications", "mail-requests", USERS_TOPIC)
     await component.runtime.start()
     try:
-        await within(mailbox.ready.wait(), 10)
+        await within(mailbox.ready.wait(), 60)
         (first_id,) = await publish_events(kafka, events["nl"])
         await publish_events(kafka, events["fr"])
         await publish_events(kafka, events["en"])
@@ -76,13 +76,13 @@ async def test_an_activation_request_arrives_as_mail_in_its_language_once_and_lo
 
         before = duplicates._value.get()
         await publish_events(kafka, events["nl"], event_id=first_id)  # redelivered
-        await wait_for(lambda: _async(duplicates._value.get() > before), timeout_s=20)
+        await wait_for(lambda: _async(duplicates._value.get() > before), timeout_s=60)
 
         async def succeeded() -> list[Any]:
             records = _outcomes(await read_topic(kafka, DELIVERIES_TOPIC), "DeliverySucceeded")
             return records if len(records) == 3 else []
 
-        outcomes = await wait_for(succeeded, timeout_s=20)
+        outcomes = await wait_for(succeeded, timeout_s=60)
         await asyncio.sleep(0.5)  # a second mail, if any, would arrive now
         received = component.mailbox.stored() if component.mailbox else []
     finally:

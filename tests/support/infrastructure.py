@@ -71,7 +71,7 @@ async def fresh_postgres_database(admin_url: str) -> AsyncIterator[str]:
             await admin.close()
 
 
-async def wait_for(condition, timeout_s: float = 10.0, interval_s: float = 0.02):  # type: ignore[no-untyped-def]
+async def wait_for(condition, timeout_s: float = 60.0, interval_s: float = 0.02):  # type: ignore[no-untyped-def]
     """Poll an async condition until it returns a truthy value; returns that value."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
