@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
@@ -104,16 +105,26 @@ def _alembic_config(migrations_package: str, connection: Connection) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(resources.files(migrations_package)))
+    # Two branches: the service's own history and the shared messaging tables'
+    # (servicekit.messaging.migrations).
+    config.set_main_option("version_path_separator", "os")
+    config.set_main_option(
+        "version_locations",
+        os.pathsep.join(
+            str(resources.files(package) / "versions")
+            for package in (migrations_package, "servicekit.messaging.migrations")
+        ),
+    )
     config.attributes["connection"] = connection
     return config
 
 
 async def upgrade_database(engine: AsyncEngine, migrations_package: str) -> None:
-    """Apply the service's Alembic migrations up to head (safe to run again)."""
+    """Apply the service's Alembic migrations up to their heads (safe to run again)."""
     from alembic import command
 
     def _upgrade(connection: Connection) -> None:
-        command.upgrade(_alembic_config(migrations_package, connection), "head")
+        command.upgrade(_alembic_config(migrations_package, connection), "heads")
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)

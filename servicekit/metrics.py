@@ -43,3 +43,13 @@ OUTBOX_OLDEST_AGE = Gauge(
     "Age of the oldest unpublished outbox row (0 when empty).",
     ["service"],
 )
+OUTBOX_REFUSED = Counter(
+    "skaart_outbox_refused_total",
+    "Outbox events the broker refused for good (too large, invalid), moved to outbox_refused.",
+    ["service", "topic"],
+)
+OUTBOX_RELAY_ACTIVE = Gauge(
+    "skaart_outbox_relay_active",
+    "1 in the process whose relay publishes the service's outbox, 0 in a standby.",
+    ["service"],
+)

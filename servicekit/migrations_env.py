@@ -32,7 +32,7 @@ def run_migrations(metadata: MetaData) -> None:
         return
     url = context.get_x_argument(as_dictionary=True).get("url")
     if not url:
-        raise SystemExit("pass the database URL: alembic -x url=postgresql://... upgrade head")
+        raise SystemExit("pass the database URL: alembic -x url=postgresql://... upgrade heads")
     engine = create_engine(url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg"))
     with engine.begin() as sync_connection:
         _configure_and_run(sync_connection, metadata)

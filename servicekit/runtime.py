@@ -32,6 +32,10 @@ from servicekit.waiting import within
 log = logging.getLogger(__name__)
 
 
+class AnotherRelayPublishes(RuntimeError):
+    """The outbox is published by another process's relay (a running platform)."""
+
+
 @dataclass
 class ServiceTables:
     """The service's metadata with its outbox and inbox tables."""
@@ -185,10 +189,15 @@ class ServiceRuntime:
         self._brokers.clear()
         if self._relay is not None:
             self._relay.stop()
+            if self._relay_task is not None:
+                # Let it finish its batch and hand the lead over before cancelling it.
+                await self._bounded("relay", asyncio.wait({self._relay_task}), 10.0)
         await cancel_and_wait(
             [task for task in (self._relay_task, self._lag_task) if task is not None],
             service=self.name,
         )
+        if self._relay is not None:
+            await self._bounded("relay lock", self._relay.release(), 5.0)
         self._relay_task = self._lag_task = None
         if self._producer is not None:
             await self._bounded("producer", self._producer.stop(), 15.0)
@@ -232,7 +241,11 @@ class ServiceRuntime:
         return checks
 
     async def publish_pending_now(self) -> int:
-        """Publish the outbox until it is empty (used by one-shot commands and tests)."""
+        """Publish the outbox until it is empty (used by one-shot commands and tests).
+
+        Raises `AnotherRelayPublishes` when another relay (the running platform's) leads:
+        publishing beside it would send every event twice.
+        """
         assert self._producer is not None, "start() first"
         relay = self._relay or OutboxRelay(
             service=self.name,
@@ -241,8 +254,16 @@ class ServiceRuntime:
             producer=self._producer,
         )
         total = 0
-        while published := await relay.publish_pending():
-            total += published
+        try:
+            while published := await relay.publish_pending():
+                total += published
+            if not relay.is_active:
+                raise AnotherRelayPublishes(
+                    f"another process's outbox relay publishes {self.name}'s outbox"
+                )
+        finally:
+            if relay is not self._relay:
+                await relay.release()
         return total
 
     async def _measure_lag(self) -> None:

@@ -21,6 +21,7 @@ from registry_sync.handlers.import_snapshot import (
     SnapshotRejected,
     import_snapshot,
 )
+from servicekit.runtime import AnotherRelayPublishes
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.monolith import read_running_platform
 
@@ -109,11 +110,16 @@ async def publish_or_wait(
         await runtime.start(migrate=False, relay=False, background=False)  # type: ignore[attr-defined]
         try:
             published = await runtime.publish_pending_now()  # type: ignore[attr-defined]
+        except AnotherRelayPublishes:
+            # The running platform's relay publishes this outbox; publishing beside it
+            # would send every event twice. Wait for it below instead.
+            published = None
         finally:
             await runtime.stop()  # type: ignore[attr-defined]
-        console.print(f"Published {published:,} events to {kafka.bootstrap_servers}.")
-        return
-    if read_running_platform(platform) is None:
+        if published is not None:
+            console.print(f"Published {published:,} events to {kafka.bootstrap_servers}.")
+            return
+    elif read_running_platform(platform) is None:
         console.print(
             f"{pending:,} events wait in registry-sync's outbox; they are published as soon "
             "as the platform runs (`make up` or `skaart up`)."

@@ -4,10 +4,21 @@ Why it reads "every unpublished row" and not "rows after the last id seen": ids 
 assigned at insert but become visible at commit, and transactions commit out of order,
 so a cursor on ids skips rows. Deleting what was published keeps the scan small.
 
-Per-key order: one relay publishes a service's outbox at a time (a PostgreSQL advisory
-lock; SQLite has a single writer anyway), in id order, and aiokafka keeps the order of
-sends to one partition. A send that fails rolls the batch back: its rows are published
-again (at least once), and consumers deduplicate on the CloudEvents id.
+One relay per database: only the holder of the relay lock (`relay_lock`) publishes; a
+relay that finds it held waits on standby and takes over when the holder stops or dies.
+On PostgreSQL each batch also takes a transaction advisory lock, so even two relays that
+both believed they led could never publish the same rows twice.
+
+Per-key order: one relay publishes in id order, and aiokafka keeps the order of sends to
+one partition. A send that fails rolls the batch back: its rows are published again (at
+least once), and consumers deduplicate on the CloudEvents id.
+
+Never stalled by one event: an event the broker refuses for good (`REFUSED_FOR_GOOD`:
+larger than the broker accepts, an invalid record) is moved to the `outbox_refused` table
+with the reason, counted (`skaart_outbox_refused_total`) and logged at ERROR, and the
+events after it are published. Failures that are not the event's (no connection, no
+authorization, timeouts) stop the relay, which retries with backoff: moving events aside
+for those would empty the outbox into the refused table.
 """
 
 from __future__ import annotations
@@ -15,16 +26,41 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidMessageError,
+    InvalidTimestampError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit import metrics
+from servicekit.logging import redact_national_numbers
+from servicekit.messaging.relay_lock import RelayLock, relay_lock_for
+from servicekit.messaging.tables import refused_table
 from servicekit.waiting import wait_until_set
 
 log = logging.getLogger(__name__)
+
+REFUSED_FOR_GOOD: tuple[type[Exception], ...] = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    CorruptRecordException,
+    InvalidMessageError,
+    InvalidTimestampError,
+)
+"""Refusals of the event itself: sending it again can never succeed."""
+
+_MAX_REASON_CHARS = 2000
 
 
 class OutboxRelay:
@@ -39,17 +75,28 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         batch_size: int = 5000,
         poll_interval_s: float = 0.1,
+        standby_poll_s: float = 1.0,
+        lock: RelayLock | None = None,
     ) -> None:
         self._service = service
         self._table = table
+        self._refused = refused_table(table)
         self._sessions = sessions
         self._producer = producer
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._standby_poll_s = standby_poll_s
+        self._lock = lock or relay_lock_for(sessions.kw["bind"], service)
+        self._leading: bool | None = None
         self._wakeup = asyncio.Event()
         self._stopping = False
-        # One advisory-lock key per service database (PostgreSQL only).
+        # One advisory-lock key per service database (PostgreSQL only), for each batch.
         self._lock_key = zlib.crc32(f"outbox-relay:{service}".encode())
+
+    @property
+    def is_active(self) -> bool:
+        """Whether this relay holds the lock and publishes (False on standby)."""
+        return bool(self._leading)
 
     def wake(self) -> None:
         """Publish now instead of at the next poll (called after a commit)."""
@@ -63,20 +110,39 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until stopped; errors are logged and retried with backoff."""
         backoff = self._poll_interval_s
-        while not self._stopping:
-            try:
-                published = await self.publish_pending()
-                backoff = self._poll_interval_s
-            except Exception:
-                log.exception("outbox relay failed; retrying", extra={"service": self._service})
-                published = 0
-                backoff = min(backoff * 2, 5.0)
-            if published == 0 and not self._stopping:
-                self._wakeup.clear()
-                await wait_until_set(self._wakeup, backoff)
+        try:
+            while not self._stopping:
+                try:
+                    published = await self.publish_pending()
+                    backoff = self._poll_interval_s
+                except Exception:
+                    log.exception("outbox relay failed; retrying", extra={"service": self._service})
+                    published = 0
+                    backoff = min(backoff * 2, 5.0)
+                if published == 0 and not self._stopping:
+                    self._wakeup.clear()
+                    await wait_until_set(
+                        self._wakeup, backoff if self.is_active else self._standby_poll_s
+                    )
+        finally:
+            await self.release()
+
+    async def release(self) -> None:
+        """Give up the lead, so a standby relay takes over (called when `run` ends)."""
+        was_leading = self._leading
+        self._leading = None
+        await self._lock.release()
+        if was_leading:
+            metrics.OUTBOX_RELAY_ACTIVE.labels(self._service).set(0)
+            log.info("outbox relay stepped down", extra={"service": self._service})
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished rows; returns how many were published."""
+        """Publish one batch of unpublished rows; returns how many left the outbox.
+
+        Returns 0 without reading anything while another relay holds the lead.
+        """
+        if not await self._lead():
+            return 0
         table = self._table
         async with self._sessions() as session, session.begin():
             on_postgresql = session.get_bind().dialect.name == "postgresql"
@@ -93,21 +159,98 @@ class OutboxRelay:
             if not rows:
                 self._record_lag(0, None)
                 return 0
-            deliveries = [
-                await self._producer.send(
-                    row.topic,
-                    value=row.payload,
-                    key=row.message_key.encode(),
-                    headers=[(name, value.encode()) for name, value in row.headers],
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*deliveries)
+            refused = await self._send_all(rows)
+            if refused:
+                await self._move_aside(session, rows, refused)
             await session.execute(sa.delete(table).where(table.c.id.in_([row.id for row in rows])))
-        metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        for row in rows:
+            if (error := refused.get(row.id)) is not None:
+                self._report_refused(row, error)
+        metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(rows) - len(refused))
         if len(rows) < self._batch_size:
             self._record_lag(0, None)
         return len(rows)
+
+    async def _lead(self) -> bool:
+        leading = await self._lock.acquire()
+        if leading != self._leading:
+            self._leading = leading
+            metrics.OUTBOX_RELAY_ACTIVE.labels(self._service).set(int(leading))
+            if leading:
+                log.info("outbox relay active", extra={"service": self._service})
+            else:
+                log.info(
+                    "outbox relay on standby: another relay publishes this database's outbox",
+                    extra={"service": self._service},
+                )
+        return leading
+
+    async def _send_all(self, rows: Sequence[Any]) -> dict[int, Exception]:
+        """Send every row; returns the ones refused for good, by id. Other failures raise."""
+        refused: dict[int, Exception] = {}
+        sending: list[tuple[Any, asyncio.Future[Any]]] = []
+        try:
+            for row in rows:
+                try:
+                    delivery = await self._producer.send(
+                        row.topic,
+                        value=row.payload,
+                        key=row.message_key.encode(),
+                        headers=[(name, value.encode()) for name, value in row.headers],
+                    )
+                except REFUSED_FOR_GOOD as error:  # refused by the client, before sending
+                    refused[row.id] = error
+                    continue
+                sending.append((row, delivery))
+        finally:
+            outcomes = await asyncio.gather(
+                *(delivery for _, delivery in sending), return_exceptions=True
+            )
+        for (row, _), outcome in zip(sending, outcomes, strict=True):
+            if isinstance(outcome, REFUSED_FOR_GOOD):
+                refused[row.id] = outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+        return refused
+
+    async def _move_aside(
+        self, session: AsyncSession, rows: Sequence[Any], refused: dict[int, Exception]
+    ) -> None:
+        now = datetime.now(UTC)
+        await session.execute(
+            sa.insert(self._refused),
+            [
+                {
+                    "id": row.id,
+                    "event_id": row.event_id,
+                    "topic": row.topic,
+                    "message_key": row.message_key,
+                    "headers": row.headers,
+                    "payload": row.payload,
+                    "created_at": row.created_at,
+                    "refused_at": now,
+                    "error_type": type(refused[row.id]).__name__,
+                    "reason": _reason(refused[row.id]),
+                }
+                for row in rows
+                if row.id in refused
+            ],
+        )
+
+    def _report_refused(self, row: Any, error: Exception) -> None:
+        metrics.OUTBOX_REFUSED.labels(self._service, row.topic).inc()
+        # The alert hook: operators page on this line or on skaart_outbox_refused_total.
+        log.error(
+            "outbox event refused by the broker; moved to outbox_refused, later events go on",
+            extra={
+                "service": self._service,
+                "event_id": row.event_id,
+                "topic": row.topic,
+                "payload_bytes": len(row.payload),
+                "error_type": type(error).__name__,
+                "reason": _reason(error),
+            },
+        )
 
     async def measure_lag(self) -> int:
         """Count unpublished rows and record the lag gauges."""
@@ -129,3 +272,7 @@ class OutboxRelay:
                 oldest = oldest.replace(tzinfo=UTC)
             age = (datetime.now(UTC) - oldest).total_seconds()
             metrics.OUTBOX_OLDEST_AGE.labels(self._service).set(max(age, 0.0))
+
+
+def _reason(error: Exception) -> str:
+    return redact_national_numbers(f"{type(error).__name__}: {error}")[:_MAX_REASON_CHARS]

@@ -90,6 +90,7 @@ async def test_relay_publishes_every_row_in_insert_order_per_key_and_empties_the
         ]
         assert seconds == sorted(seconds) and len(seconds) == 10
     assert await relay.measure_lag() == 0
+    await relay.release()
 
 
 async def test_a_row_committed_after_a_later_row_is_still_published(outbox_db: OutboxDb) -> None:
@@ -112,6 +113,7 @@ async def test_a_row_committed_after_a_later_row_is_still_published(outbox_db: O
     await slow.close()
     assert await relay.publish_pending() == 1
     assert [key for _, key, _ in producer.sent] == [b"late-id", b"early-id"]
+    await relay.release()
 
 
 async def test_rows_of_a_rolled_back_transaction_are_never_published(outbox_db: OutboxDb) -> None:
@@ -128,3 +130,4 @@ async def test_rows_of_a_rolled_back_transaction_are_never_published(outbox_db: 
     )
     assert await relay.publish_pending() == 0
     assert producer.sent == []
+    await relay.release()
