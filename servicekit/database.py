@@ -107,7 +107,7 @@ def _alembic_config(migrations_package: str, connection: Connection) -> Any:
     config.set_main_option("script_location", str(resources.files(migrations_package)))
     # Two branches: the service's own history and the shared messaging tables'
     # (servicekit.messaging.migrations).
-    config.set_main_option("version_path_separator", "os")
+    config.set_main_option("path_separator", "os")
     config.set_main_option(
         "version_locations",
         os.pathsep.join(

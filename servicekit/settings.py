@@ -40,6 +40,27 @@ class PlatformSettings(BaseSettings):
     )
     http_host: str = Field(default="127.0.0.1", description="HTTP listen address.")
     http_port: int = Field(default=8000, description="HTTP listen port.")
+    public_base_url: str = Field(
+        default="",
+        description="Address people reach the platform at (scheme, host, port: the "
+        "gateway's in production). Every public address defaults from it: links in "
+        "e-mails, the login redirect URI, download links, the development identity "
+        "provider's issuer. Unset: `http://` + SKAART_HTTP_HOST + `:` + SKAART_HTTP_PORT "
+        "(127.0.0.1 when listening on every interface). A service's own "
+        "`*_PUBLIC_BASE_URL` still overrides it for that service.",
+    )
+
+    @property
+    def public_url(self) -> str:
+        """`public_base_url`, or the listening address; without a trailing slash."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        host = self.http_host
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104  (a wildcard is not an address to visit)
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.http_port}"
 
     @property
     def is_development(self) -> bool:
@@ -111,6 +132,11 @@ class KafkaSettings(BaseSettings):
                 "KAFKA_SASL_PASSWORD outside development"
             )
         return self
+
+
+def service_public_base_url(configured: str, platform: PlatformSettings) -> str:
+    """A service's own public base URL when it sets one, else the platform's."""
+    return configured.rstrip("/") if configured else platform.public_url
 
 
 def sqlite_url(data_dir: Path, service: str) -> str:

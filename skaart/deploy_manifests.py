@@ -439,7 +439,7 @@ def _default(field: FieldInfo, secret: bool) -> str:
     value = field.default
     if value is PydanticUndefined:
         return "required"
-    if value is None:
+    if value is None or value == "":
         return "unset"
     if isinstance(value, SecretStr):
         return "development value"

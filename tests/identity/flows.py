@@ -55,7 +55,7 @@ class RunningIdentity:
                 links.append(body["activation_url"])
         return links
 
-    async def outbox_drained(self, timeout_s: float = 10) -> None:
+    async def outbox_drained(self, timeout_s: float = 60) -> None:
         """Until the running relay has published every pending event."""
         import asyncio
 
@@ -141,7 +141,7 @@ async def running_identity(
             await store.close()
 
 
-async def wait_for_signing_key(component: IdentityComponent, timeout_s: float = 15) -> None:
+async def wait_for_signing_key(component: IdentityComponent, timeout_s: float = 60) -> None:
     """Until the first key is announced (published) and usable."""
     import asyncio
 

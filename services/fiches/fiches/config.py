@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.settings import PlatformSettings, service_public_base_url
+
 
 class FichesSettings(BaseSettings):
     """Where fiches keeps its data, and how it checks callers."""
@@ -43,9 +45,10 @@ class ExportSettings(BaseSettings):
         default=72 * 3600, ge=60, description="Seconds a download link stays valid."
     )
     public_base_url: str = Field(
-        default="http://127.0.0.1:8000",
+        default="",
         description="Base URL of the platform as users reach it (the gateway); download "
-        "links are built from it, never from a request's Host header.",
+        "links are built from it, never from a request's Host header. Unset: "
+        "SKAART_PUBLIC_BASE_URL.",
     )
     poll_interval_s: float = Field(
         default=5.0, gt=0, description="How often the worker looks for pending exports."
@@ -59,6 +62,12 @@ class ExportSettings(BaseSettings):
         "manages, so this bounds the work one account can cause).",
     )
 
+    def resolved(self, platform: PlatformSettings) -> ExportSettings:
+        """These settings with the public base URL filled in from the platform's."""
+        return self.model_copy(
+            update={"public_base_url": service_public_base_url(self.public_base_url, platform)}
+        )
+
     def production_problems(self) -> list[str]:
         """Why these settings must not run in production; empty when they may."""
         key = self.signing_key.get_secret_value()
@@ -68,5 +77,8 @@ class ExportSettings(BaseSettings):
         elif len(key) < 32:
             problems.append("FICHES_EXPORT_SIGNING_KEY must be at least 32 characters")
         if not self.public_base_url.startswith("https://"):
-            problems.append("FICHES_EXPORT_PUBLIC_BASE_URL must be an https:// address")
+            problems.append(
+                "FICHES_EXPORT_PUBLIC_BASE_URL (or SKAART_PUBLIC_BASE_URL) must be an "
+                "https:// address"
+            )
         return problems

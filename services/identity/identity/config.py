@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from servicekit.settings import Environment, PlatformSettings
+from servicekit.settings import Environment, PlatformSettings, service_public_base_url
 
 DEVELOPMENT_NRN_HMAC_KEY = "development-only-nrn-key-do-not-use-in-production"
 DEVELOPMENT_CLIENT_SECRET = "development-only"  # noqa: S105  (the dev provider's, documented)
@@ -15,6 +15,8 @@ DEVELOPMENT_SIGNING_KEY_SECRET = "development-only-signing-key-secret"  # noqa: 
 CALLBACK_PATH = "/api/identity/login/callback"
 #: Path of the activation page under the public base URL.
 ACTIVATION_PATH = "/api/identity/activate"
+#: Where the development OpenID provider is served, under the public base URL.
+DEVELOPMENT_ISSUER_PATH = "/dev/idp"
 
 
 class Settings(BaseSettings):
@@ -26,14 +28,16 @@ class Settings(BaseSettings):
         default=None, description="Database URL; default: an SQLite file in the data folder."
     )
     public_base_url: str = Field(
-        default="http://127.0.0.1:8000",
+        default="",
         description="Public address of the platform (scheme, host, port). Links in e-mails "
-        "and the OIDC redirect URI are built from it, never from a request's Host header.",
+        "and the OIDC redirect URI are built from it, never from a request's Host header. "
+        "Unset: SKAART_PUBLIC_BASE_URL.",
     )
     oidc_issuer: str = Field(
-        default="http://127.0.0.1:8000/dev/idp",
-        description="OpenID provider (the federal FAS in production; the development "
-        "provider of monolithic mode by default).",
+        default="",
+        description="OpenID provider (the federal FAS in production; must be set outside "
+        "development). Unset in development: the development provider this service "
+        "serves, at the public base URL + `/dev/idp`.",
     )
     oidc_client_id: str = Field(default="skaart-dev", description="OIDC client id.")
     oidc_client_secret: SecretStr = Field(
@@ -96,6 +100,16 @@ class Settings(BaseSettings):
         description="Serve the development OpenID provider under /dev/idp (development only).",
     )
 
+    def resolved(self, platform: PlatformSettings) -> Settings:
+        """These settings with every public address filled in from the platform's."""
+        base = service_public_base_url(self.public_base_url, platform)
+        return self.model_copy(
+            update={
+                "public_base_url": base,
+                "oidc_issuer": self.oidc_issuer.rstrip("/") or base + DEVELOPMENT_ISSUER_PATH,
+            }
+        )
+
     def problems(self, platform: PlatformSettings) -> list[str]:
         """Settings that must not reach production, as messages; empty when fine."""
         if platform.environment is Environment.DEVELOPMENT:
@@ -110,7 +124,12 @@ class Settings(BaseSettings):
         if self.session_cookie_secure is False:
             found.append("IDENTITY_SESSION_COOKIE_SECURE=false is allowed in development only")
         if not self.public_base_url.startswith("https://"):
-            found.append("IDENTITY_PUBLIC_BASE_URL must be https outside development")
+            found.append(
+                "IDENTITY_PUBLIC_BASE_URL (or SKAART_PUBLIC_BASE_URL) must be https "
+                "outside development"
+            )
+        if not self.oidc_issuer or self.oidc_issuer.endswith(DEVELOPMENT_ISSUER_PATH):
+            found.append("IDENTITY_OIDC_ISSUER must name the identity provider outside development")
         if self.redis_url == "memory://":
             found.append("IDENTITY_REDIS_URL=memory:// is allowed in development only")
         return found

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.settings import PlatformSettings, service_public_base_url
+
 # Only ever used in development: production refuses to start with it (see entrypoints/app.py).
 DEVELOPMENT_ADDRESS_SECRET = "development-only-invitations-address-secret-do-not-use"  # noqa: S105
 
@@ -18,9 +20,10 @@ class Settings(BaseSettings):
         default=None, description="Database URL; default: an SQLite file in the data folder."
     )
     public_base_url: str = Field(
-        default="http://127.0.0.1:8000",
+        default="",
         description="Base URL of the platform as the public reaches it (the gateway). "
-        "Invitation links are built from it, never from a request's Host header.",
+        "Invitation links are built from it, never from a request's Host header. Unset: "
+        "SKAART_PUBLIC_BASE_URL.",
     )
     token_ttl_days: float = Field(
         default=14, gt=0, description="Days an invitation link stays valid."
@@ -65,3 +68,9 @@ class Settings(BaseSettings):
     expiry_sweep_batch: int = Field(
         default=500, ge=1, description="Invitations expired per sweep transaction."
     )
+
+    def resolved(self, platform: PlatformSettings) -> Settings:
+        """These settings with the public base URL filled in from the platform's."""
+        return self.model_copy(
+            update={"public_base_url": service_public_base_url(self.public_base_url, platform)}
+        )

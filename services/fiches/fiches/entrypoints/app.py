@@ -70,7 +70,9 @@ def build_component(
     runtime.subscribe(InvitationEventHandlers(runtime.outbox).subscription())
     # Public search reads fiches' own public topics: it sees exactly the published versions.
     runtime.subscribe(SearchProjection().subscription())
-    exports = ExportWorker(runtime, export_settings or ExportSettings(), platform)
+    exports = ExportWorker(
+        runtime, (export_settings or ExportSettings()).resolved(platform), platform
+    )
     runtime.run_in_background("exports", exports.run)
     sessions_redis = redis_client(auth.redis_url) if settings.check_revoked_sessions else None
     verifier = AccessTokenVerifier(

@@ -54,18 +54,35 @@ class OidcClient:
             ) from error
         if response.status_code != 200:
             raise OidcError(f"the identity provider answered {response.status_code} on {url}")
-        body: dict[str, Any] = response.json()
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError as error:
+            raise OidcError(
+                f"the identity provider answered something not JSON on {url}"
+            ) from error
         return body
+
+    @property
+    def discovery_url(self) -> str:
+        """Where the provider's discovery document is."""
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
     async def discovery(self) -> dict[str, Any]:
         """The provider's discovery document (cached), with its issuer checked."""
         if self._discovery is None:
-            url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
-            document = await self._get_json(url)
-            if document.get("issuer") != self.issuer:
-                raise OidcError("the discovery document names another issuer")
-            self._discovery = document
+            await self.check_discovery()
+        assert self._discovery is not None
         return self._discovery
+
+    async def check_discovery(self, timeout_s: float = 10.0) -> None:
+        """Fetch the discovery document afresh; raises OidcError saying what failed."""
+        document = await self._get_json(self.discovery_url, timeout=timeout_s)
+        if document.get("issuer") != self.issuer:
+            raise OidcError(
+                f"the discovery document names another issuer ({document.get('issuer')!r}, "
+                f"expected {self.issuer!r})"
+            )
+        self._discovery = document
 
     async def authorization_url(self, *, state: str, nonce: str, code_challenge: str) -> str:
         """Where to send the browser to log in."""

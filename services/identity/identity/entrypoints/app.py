@@ -16,6 +16,7 @@ from identity.adapters.tables import TABLES
 from identity.config import Settings
 from identity.domain.nrn import NrnHasher
 from identity.entrypoints.http import identity_router
+from identity.entrypoints.provider_check import ProviderCheck
 from identity.handlers.accounts import Accounts
 from identity.handlers.registry_events import subscriptions
 from servicekit.auth import AuthSettings, redis_readiness
@@ -90,7 +91,7 @@ def build_component(
     monolithic mode reaching its own development provider in-process).
     """
     platform = platform or PlatformSettings()
-    settings = settings or Settings()
+    settings = (settings or Settings()).resolved(platform)
     problems = settings.problems(platform)
     if problems:
         raise RuntimeError("identity refuses to start: " + "; ".join(problems))
@@ -139,6 +140,9 @@ def build_component(
             await asyncio.sleep(60)
 
     runtime.run_in_background("signing-keys", keep_a_signing_key)
+    provider = ProviderCheck(accounts.oidc)
+    runtime.run_in_background("identity-provider-check", provider.check_at_start)
+    runtime.add_readiness_check("identity_provider", provider.readiness)
     redis_url = settings.redis_url or AuthSettings().redis_url
     if not development and redis_url != "memory://":
         # Sessions, revocations and rate limits live in Redis.

@@ -68,7 +68,7 @@ def build_component(
 ) -> ServiceComponent:
     """invitations as a component: its HTTP API, the managers view, the expiry sweep."""
     platform = platform or PlatformSettings()
-    settings = settings or Settings()
+    settings = (settings or Settings()).resolved(platform)
     auth = auth or AuthSettings()
     _checked_for_environment(settings, platform)
     runtime = ServiceRuntime(
