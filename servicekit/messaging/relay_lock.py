@@ -111,16 +111,15 @@ class AdvisoryRelayLock:
         return True
 
     async def release(self) -> None:
-        if self._connection is None:
-            return
-        with contextlib.suppress(Exception):
-            await self._connection.execute(sa.select(sa.func.pg_advisory_unlock(self._key)))
-            await self._connection.commit()
         await self._drop_connection()
 
     async def _drop_connection(self) -> None:
+        # Closed for good, not returned to the pool: ending the server session is what
+        # surely releases its lock (a pooled connection would keep holding it).
         connection, self._connection = self._connection, None
         if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
             with contextlib.suppress(Exception):
                 await connection.close()
 

@@ -131,3 +131,38 @@ async def test_rows_of_a_rolled_back_transaction_are_never_published(outbox_db: 
     assert await relay.publish_pending() == 0
     assert producer.sent == []
     await relay.release()
+
+
+async def test_a_second_relay_on_another_engine_waits_and_takes_over_when_the_first_stops(
+    database_url_factory: Callable[[str], Awaitable[str]],
+) -> None:
+    url = await database_url_factory("outbox")
+    engines = [create_engine(url), create_engine(url)]
+    metadata = sa.MetaData()
+    table, _ = add_messaging_tables(metadata)
+    async with engines[0].begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    first_sent, second_sent = RecordingProducer(), RecordingProducer()
+    first, second = (
+        OutboxRelay(
+            service="tests", table=table, sessions=session_factory(engine), producer=p.as_kafka()
+        )
+        for engine, p in zip(engines, (first_sent, second_sent), strict=True)
+    )
+    outbox = Outbox(table, source="/tests")
+    sessions = session_factory(engines[0])
+    try:
+        async with sessions() as session, session.begin():
+            await outbox.add_all(session, [_event("p", n) for n in range(3)])
+        assert await first.publish_pending() == 3 and first.is_active
+        async with sessions() as session, session.begin():
+            await outbox.add_all(session, [_event("p", n) for n in range(3, 5)])
+        assert await second.publish_pending() == 0 and not second.is_active
+        await first.release()  # the first stops
+        assert await second.publish_pending() == 2 and second.is_active
+    finally:
+        await first.release()
+        await second.release()
+        for engine in engines:
+            await engine.dispose()
+    assert (len(first_sent.sent), len(second_sent.sent)) == (3, 2)
