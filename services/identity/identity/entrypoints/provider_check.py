@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 RECHECK_AFTER_S = 60.0
 #: Readiness gives each check 2 s; the discovery request gets less, to report its reason.
 CHECK_TIMEOUT_S = 1.5
+#: Failures this soon after start are not reported (monolithic mode's own provider).
+QUIET_AT_START_S = 30.0
+#: While it keeps failing, the error is logged again this often.
+REPORT_EVERY_S = 60.0
 
 
 class ProviderCheck:
@@ -48,14 +52,17 @@ class ProviderCheck:
         """Log whether the provider answers; an error, with the reason, while it does not.
 
         Monolithic mode serves the development provider itself, and it answers only once
-        the HTTP server listens: a few failures right at start are expected.
+        the HTTP server listens (seconds after the services started): failures in the
+        first `QUIET_AT_START_S` are expected and not reported.
         """
-        failures = 0
+        started = time.monotonic()
+        next_report = started + QUIET_AT_START_S
         while (state := await self.readiness()) != "ok":
-            failures += 1
-            if failures == 5 or failures % 60 == 0:
+            if time.monotonic() >= next_report:
                 log.error(
-                    "the identity provider does not answer: logins fail", extra={"reason": state}
+                    "the identity provider does not answer: logins fail",
+                    extra={"reason": state, "since_s": round(time.monotonic() - started)},
                 )
+                next_report += REPORT_EVERY_S
             await asyncio.sleep(1.0)
         log.info("the identity provider answers", extra={"issuer": self._oidc.issuer})
