@@ -51,7 +51,7 @@ async def test_a_death_reported_by_the_polled_feed_depublishes_the_fiche(
             response = await client.get("/api/fiches/providers", params={"limit": 1})
             return int(response.json()["total"])
 
-        await wait_for(lambda: _equals(total(), 30), timeout_s=30)
+        await wait_for(lambda: _equals(total(), 30), timeout_s=60)
         source.stop(4, "deceased")
         # Only that it arrives: the latency is measured in bench/pipeline.py.
         await wait_for(lambda: _equals(total(), 29), timeout_s=60)

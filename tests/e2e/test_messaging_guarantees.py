@@ -180,7 +180,7 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
         async def all_applied() -> bool:
             return all([await platform.fiche_of(pid) is not None for pid in ids])
 
-        await wait_for(all_applied, timeout_s=30)
+        await wait_for(all_applied, timeout_s=60)
         await wait_for(
             lambda: _async(duplicates._value.get() >= before + first_run_count), timeout_s=60
         )
@@ -266,7 +266,7 @@ async def test_unreadable_headers_are_dead_lettered_and_the_rest_of_their_batch_
             parked = await read_topic(kafka, "deadletter.fiches.v1")
             return parked if len(parked) >= 3 else []
 
-        parked = await wait_for(three_dead_letters, timeout_s=30)
+        parked = await wait_for(three_dead_letters, timeout_s=60)
     reasons = {header(record, "ce_id"): header(record, "dlq_error_message") for record in parked}
     assert set(reasons) == set(bad_headers)
     assert "'x-origin' is not UTF-8 text" in (reasons["bad-latin1"] or "")

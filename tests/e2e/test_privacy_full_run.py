@@ -122,7 +122,7 @@ async def test_no_national_register_number_in_any_topic_table_or_log_line(
         async def all_published() -> bool:
             return await platform.published_total() == COUNT
 
-        await wait_for(all_published, timeout_s=30)
+        await wait_for(all_published, timeout_s=60)
         gone_id = await platform.professional_id_of(gone["ssin"])
         # 10% stop and one person leaves: more than the guard allows, so the operator forces.
         follow_up = await platform.import_file(second, force=True)
@@ -132,7 +132,7 @@ async def test_no_national_register_number_in_any_topic_table_or_log_line(
         async def settled() -> bool:
             return await platform.published_total() == COUNT - len(stopped) - 1
 
-        await wait_for(settled, timeout_s=30)
+        await wait_for(settled, timeout_s=60)
         assert await platform.fiche_of(gone_id) is None
         registry_events = registered.events_published + follow_up.events_published
         # Every fiche published once; the stopped and the removed depublished.
@@ -149,7 +149,7 @@ async def test_no_national_register_number_in_any_topic_table_or_log_line(
                 on_fiches[kind] == count for kind, count in provider_events.items()
             )
 
-        await wait_for(all_on_the_broker, timeout_s=30, interval_s=0.2)
+        await wait_for(all_on_the_broker, timeout_s=60, interval_s=0.2)
         registry_rows = await database_rows(platform.registry.runtime.engine)
         fiches_rows = await database_rows(platform.fiches.runtime.engine)
         logging.getLogger("registry_sync").info("haystack check %s", canary)

@@ -56,7 +56,7 @@ async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
         async def all_published() -> bool:
             return await platform.published_total() == COUNT
 
-        await wait_for(all_published, timeout_s=30)
+        await wait_for(all_published, timeout_s=60)
 
         async def providers_in_search() -> int:
             response = await platform.http.get(
@@ -70,7 +70,7 @@ async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
 
         # The search read model catches up on the first import's publications; the timed
         # part below starts from a settled platform.
-        await wait_for(search_settled, timeout_s=30, interval_s=0.05)
+        await wait_for(search_settled, timeout_s=60, interval_s=0.05)
 
         stopped_ids = {await platform.professional_id_of(r["ssin"]) for r, _ in stopped}
         kept_record = next(record for record, reason in changed if reason is None)

@@ -71,7 +71,7 @@ async def test_the_guide_on_the_broker(kafka: KafkaSettings, tmp_path: Path) -> 
         async def all_published() -> bool:
             return await platform.published_total() == len(records)
 
-        await wait_for(all_published, timeout_s=30)
+        await wait_for(all_published, timeout_s=60)
         ids = {
             name: await platform.professional_id_of(record["ssin"])
             for name, record in (("marc", marc_record), ("nele", nele_record), ("jan", jan_record))
@@ -137,7 +137,7 @@ async def test_the_guide_on_the_broker(kafka: KafkaSettings, tmp_path: Path) -> 
         async def jan_linked() -> bool:
             return ids["jan"] in (await blocks(team)).get("nurse", set())
 
-        await wait_for(jan_linked, timeout_s=30, interval_s=0.2)
+        await wait_for(jan_linked, timeout_s=60, interval_s=0.2)
         assert await blocks(team) == {
             "physician": {ids["marc"]},
             "nurse": {ids["nele"], ids["jan"]},
@@ -169,7 +169,7 @@ async def test_the_guide_on_the_broker(kafka: KafkaSettings, tmp_path: Path) -> 
         async def marc_gone() -> bool:
             return await platform.fiche_of(ids["marc"]) is None
 
-        await wait_for(marc_gone, timeout_s=30, interval_s=0.1)
+        await wait_for(marc_gone, timeout_s=60, interval_s=0.1)
         assert await blocks(team) == {"nurse": {ids["nele"], ids["jan"]}}
         assert await blocks(solo) == {}
 
@@ -186,7 +186,7 @@ async def test_the_guide_on_the_broker(kafka: KafkaSettings, tmp_path: Path) -> 
         async def topics_settled() -> bool:
             return (await on_topics())[1] == expected_offers
 
-        await wait_for(topics_settled, timeout_s=30, interval_s=0.2)
+        await wait_for(topics_settled, timeout_s=60, interval_s=0.2)
         practices, _ = await on_topics()
         # Two practices published, never depublished (no automatic depublication).
         assert practices == {prefix + "PracticeFichePublished": 2}

@@ -45,7 +45,7 @@ async def test_published_fiches_reach_search_and_export_links_reach_their_topic(
                     return list(hits)
                 return None
 
-            hits = await wait_for(found, timeout_s=30)
+            hits = await wait_for(found, timeout_s=60)
             assert [h["type"] for h in hits] == ["provider", "practice"]
             assert hits[1]["offer_blocks"][0]["providers"][0]["name"] == "Marc Creemers"
             assert await fiches.ids(q="geheim") == []
@@ -63,7 +63,7 @@ async def test_published_fiches_reach_search_and_export_links_reach_their_topic(
                 mine = [r for r in records if r.key == export_id.encode()]
                 return mine or None
 
-            record = (await wait_for(on_topic, timeout_s=30))[0]  # type: ignore[index]
+            record = (await wait_for(on_topic, timeout_s=60))[0]  # type: ignore[index]
             assert str(header(record, "ce_type")).endswith("fiches.ExportReady")
             event = json.loads(record.value)
             assert event["user_id"] == "user-marc"

@@ -73,7 +73,7 @@ async def test_managers_from_fiches_then_invite_and_accept_over_the_broker(
                 )
             return managers == [MANAGER] and key is not None
 
-        await wait_for(view_and_key_arrived, timeout_s=30)
+        await wait_for(view_and_key_arrived, timeout_s=60)
 
         invited = await svc.invite(PRACTICE, MANAGER, ADDRESSES, profession="nurse")
         assert invited.status_code == 201, invited.text

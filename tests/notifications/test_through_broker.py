@@ -72,7 +72,7 @@ async def test_an_activation_request_arrives_as_mail_in_its_language_once_and_lo
         (first_id,) = await publish_events(kafka, events["nl"])
         await publish_events(kafka, events["fr"])
         await publish_events(kafka, events["en"])
-        await wait_for(lambda: _async(len(mailbox.messages()) == 3), timeout_s=30)
+        await wait_for(lambda: _async(len(mailbox.messages()) == 3), timeout_s=60)
 
         before = duplicates._value.get()
         await publish_events(kafka, events["nl"], event_id=first_id)  # redelivered
@@ -152,10 +152,10 @@ async def test_smtp_down_for_good_fails_the_delivery_and_the_next_event_is_still
         async def failed() -> list[Any]:
             return _outcomes(await read_topic(kafka, DELIVERIES_TOPIC), "DeliveryFailed")
 
-        (failure,) = await wait_for(failed, timeout_s=30)
+        (failure,) = await wait_for(failed, timeout_s=60)
         await server.start()
         await publish_events(kafka, delivered)
-        await wait_for(lambda: _async(read_mailbox(server.folder)), timeout_s=30)
+        await wait_for(lambda: _async(read_mailbox(server.folder)), timeout_s=60)
     finally:
         await component.runtime.stop()
         await server.stop()
