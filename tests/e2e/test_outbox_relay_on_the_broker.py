@@ -25,16 +25,20 @@ from contracts.events.registry import (
     ProfessionalStatusChanged,
     StatusChangeReason,
 )
+from registry_sync.config import RegistrySyncSettings
+from registry_sync.entrypoints.app import build_component as build_registry_sync
 from servicekit import metrics
 from servicekit.database import create_engine, session_factory
 from servicekit.messaging.kafka_clients import create_producer
 from servicekit.messaging.outbox import Outbox
 from servicekit.messaging.relay import OutboxRelay
 from servicekit.messaging.tables import add_messaging_tables, refused_table
+from servicekit.runtime import AnotherRelayPublishes
 from servicekit.settings import KafkaSettings
 from servicekit.waiting import within
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_reading import header, read_topic
+from tests.support.platform import running_platform
 from tests.support.relay_process import SERVICE
 
 pytestmark = pytest.mark.e2e
@@ -237,3 +241,39 @@ async def test_a_one_shot_publisher_does_not_publish_beside_a_running_relay(
         await wait_for(database.empty)
         await one_shot.release()
     assert len(await _published_ids(kafka)) == 50
+
+
+async def test_a_one_shot_command_beside_the_running_platform_leaves_its_outbox_to_it(
+    kafka: KafkaSettings, tmp_path: Path, database_url_factory: Callable[[str], Awaitable[str]]
+) -> None:
+    urls: dict[str, str] = {}
+
+    async def same_databases(service: str) -> str:
+        if service not in urls:
+            urls[service] = await database_url_factory(service)
+        return urls[service]
+
+    async with running_platform(kafka, tmp_path, same_databases) as platform:
+        # What `skaart registry import` does with KAFKA_BOOTSTRAP_SERVERS set: a second
+        # registry-sync runtime on the same database, publishing its outbox itself.
+        command = build_registry_sync(
+            platform.platform,
+            kafka,
+            RegistrySyncSettings(database_url=await same_databases("registry-sync")),
+        )
+        await command.runtime.start(migrate=False, relay=False, background=False)
+        try:
+            async with command.runtime.sessions() as session, session.begin():
+                await command.runtime.outbox.add(session, _event("imported-by-the-command"))
+            with pytest.raises(AnotherRelayPublishes):
+                await command.runtime.publish_pending_now()
+
+            async def published_by_the_platform() -> bool:
+                records = await read_topic(kafka, PROFESSIONALS_TOPIC)
+                return any(r.key == b"imported-by-the-command" for r in records)
+
+            await wait_for(published_by_the_platform)
+        finally:
+            await command.runtime.stop()
+    keys = [r.key for r in await read_topic(kafka, PROFESSIONALS_TOPIC)]
+    assert keys.count(b"imported-by-the-command") == 1
