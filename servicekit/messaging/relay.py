@@ -86,7 +86,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._standby_poll_s = standby_poll_s
-        self._lock = lock or relay_lock_for(sessions.kw["bind"], service)
+        self._lock = lock or _lock_for_sessions(sessions, service)
         self._leading: bool | None = None
         self._wakeup = asyncio.Event()
         self._stopping = False
@@ -272,6 +272,13 @@ class OutboxRelay:
                 oldest = oldest.replace(tzinfo=UTC)
             age = (datetime.now(UTC) - oldest).total_seconds()
             metrics.OUTBOX_OLDEST_AGE.labels(self._service).set(max(age, 0.0))
+
+
+def _lock_for_sessions(sessions: async_sessionmaker[AsyncSession], service: str) -> RelayLock:
+    engine = sessions.kw.get("bind")
+    if engine is None:
+        raise ValueError("the relay's sessions must be bound to an engine, or pass `lock`")
+    return relay_lock_for(engine, service)
 
 
 def _reason(error: Exception) -> str:
