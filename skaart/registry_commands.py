@@ -85,7 +85,7 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
         console.print(summary_table(summary, title="Import", head=[], unit="lines"))
         for problem in summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")
-        await publish_or_wait(runtime, platform, kafka, wait_s)
+        await publish_or_wait(runtime, platform, kafka, wait_s, queued=summary.events_published)
         return 0
     finally:
         await runtime.engine.dispose()
@@ -99,11 +99,27 @@ async def _pending(runtime: object) -> int:
 
 
 async def publish_or_wait(
-    runtime: object, platform: PlatformSettings, kafka: KafkaSettings, wait_s: float
+    runtime: object,
+    platform: PlatformSettings,
+    kafka: KafkaSettings,
+    wait_s: float,
+    *,
+    queued: int,
 ) -> None:
+    """Publish the outbox (KAFKA_BOOTSTRAP_SERVERS set), or wait for the running platform.
+
+    `queued`: events the run just queued; with nothing pending they were either none (the
+    source and the platform agree) or already published by the running platform.
+    """
     pending = await _pending(runtime)
     if pending == 0:
-        console.print("Nothing to publish: the source and the platform already agree.")
+        if queued:
+            console.print(
+                f"All {queued:,} event(s) of this run are already published (the running "
+                "platform's relay took them)."
+            )
+        else:
+            console.print("Nothing to publish: the source and the platform already agree.")
         return
     if kafka.bootstrap_servers:
         await runtime.start(migrate=False, relay=False, background=False)  # type: ignore[attr-defined]
