@@ -8,7 +8,8 @@ import unicodedata
 import pytest
 import sqlalchemy as sa
 
-from fiches.adapters import search_tables, tables as fiches_tables
+from fiches.adapters import search_tables
+from fiches.adapters import tables as fiches_tables
 from registry_sync.adapters.snapshot_files import parse_line
 from registry_sync.domain.source_limits import (
     LANGUAGE_MAX_CHARS,
@@ -27,13 +28,13 @@ def length(column: sa.Column[object]) -> int:
 
 def test_the_name_and_language_limits_fit_fiches_columns() -> None:
     fiches = fiches_tables.provider_fiches.c
-    assert NAME_MAX_CHARS <= length(fiches.official_first_name)
-    assert NAME_MAX_CHARS <= length(fiches.official_last_name)
+    assert length(fiches.official_first_name) >= NAME_MAX_CHARS
+    assert length(fiches.official_last_name) >= NAME_MAX_CHARS
     # fiches keeps "first last", lower-cased, as one search name.
-    assert 2 * NAME_MAX_CHARS + 1 <= length(fiches.search_name)
+    assert length(fiches.search_name) >= 2 * NAME_MAX_CHARS + 1
     # ... and every word of a name as a search term "n:<word>".
     assert len("n:") + NAME_MAX_CHARS <= length(search_tables.search_terms.c.term)
-    assert LANGUAGE_MAX_CHARS <= length(fiches.language)
+    assert length(fiches.language) >= LANGUAGE_MAX_CHARS
 
 
 def record(**changes: object) -> dict[str, object]:
