@@ -21,6 +21,7 @@ from registry_sync.handlers.import_snapshot import (
     SnapshotRejected,
     import_snapshot,
 )
+from registry_sync.handlers.reannounce import reannounce_professionals
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.monolith import read_running_platform
 
@@ -119,7 +120,11 @@ async def publish_or_wait(
                 "platform's relay took them)."
             )
         else:
-            console.print("Nothing to publish: the source and the platform already agree.")
+            console.print(
+                "Nothing to publish: the source and the platform already agree. (If the "
+                "broker lost its data, `skaart registry resync` announces every professional "
+                "again.)"
+            )
         return
     if kafka.bootstrap_servers:
         await runtime.start(migrate=False, relay=False, background=False)  # type: ignore[attr-defined]
@@ -168,6 +173,43 @@ def import_command(
     except (SnapshotRejected, MassRemovalRefused) as refused:
         console.print(f"[red]Snapshot refused.[/red] {refused}")
         raise typer.Exit(2) from None
+
+
+async def _resync(wait_s: float) -> int:
+    platform = PlatformSettings()
+    settings = RegistrySyncSettings()
+    kafka = KafkaSettings()
+    # Without the feed and the folder: publishing the outbox below must not start pollers.
+    component = build_component(
+        platform, kafka, settings.model_copy(update={"feed_url": None, "watch_dir": None})
+    )
+    runtime = component.runtime
+    await runtime.migrate()
+    try:
+        with console.status("Queuing the stored state of every professional…"):
+            summary = await reannounce_professionals(
+                runtime.sessions, runtime.outbox, chunk_size=settings.import_chunk_size
+            )
+        console.print(
+            f"Re-announced {summary.professionals:,} professionals ({summary.removed:,} of them "
+            f"no longer in the source): {summary.events:,} events queued."
+        )
+        await publish_or_wait(runtime, platform, kafka, wait_s, queued=summary.events)
+        return 0
+    finally:
+        await runtime.engine.dispose()
+
+
+@registry_app.command("resync")
+def resync_command(
+    wait: float = typer.Option(60.0, help="Seconds to wait for the running platform to publish."),
+) -> None:
+    """Announce the stored state of every professional again (after the broker lost data).
+
+    Consumers apply it idempotently: what they already hold does not change, what they
+    missed is caught up (a missing fiche is created, a stop they missed depublishes).
+    """
+    raise typer.Exit(asyncio.run(_resync(wait)))
 
 
 @registry_app.command("runs")

@@ -17,7 +17,13 @@ from registry_sync.simulator.source_server import SimulatedSource, create_source
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.components import build_all
-from skaart.monolith import choose_broker, monolith_app, prepare_broker_topics, write_runtime_file
+from skaart.monolith import (
+    broker_lost_its_topics,
+    choose_broker,
+    monolith_app,
+    prepare_broker_topics,
+    write_runtime_file,
+)
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -73,6 +79,27 @@ async def _load_demo(
     return second
 
 
+async def reannounce_after_broker_loss(components: list[ServiceComponent]) -> int:
+    """Announce registry-sync's stored state again on a fresh broker; returns the count.
+
+    Events that were published but not consumed when the old broker went away are gone:
+    without this, fiches and identity would miss those professionals for good (an import
+    of the same file publishes nothing, registry-sync's own state being up to date).
+    """
+    from registry_sync.handlers.reannounce import has_professionals, reannounce_professionals
+
+    registry = next(c for c in components if c.name == "registry-sync").runtime
+    if not await has_professionals(registry.sessions):
+        return 0
+    summary = await reannounce_professionals(registry.sessions, registry.outbox)
+    log.warning(
+        "the broker is new (its topics had to be created): the stored state of every "
+        "professional was announced again so that consumers catch up",
+        extra={"professionals": summary.professionals, "events": summary.events},
+    )
+    return summary.professionals
+
+
 SOURCE_PREFIX = "/dev/source"
 
 
@@ -110,7 +137,7 @@ async def run_up(
     """Run until interrupted."""
     choice = await choose_broker(platform, kafka)
     try:
-        await prepare_broker_topics(choice.kafka)
+        fresh_broker = broker_lost_its_topics(await prepare_broker_topics(choice.kafka))
         components = build_all(platform, choice.kafka)
         base = f"http://{platform.http_host}:{platform.http_port}"
         source = _simulated_source(platform, demo, demo_count)
@@ -121,6 +148,7 @@ async def run_up(
 
         async def on_started() -> None:
             write_runtime_file(platform, choice.kafka)
+            reannounced = await reannounce_after_broker_loss(components) if fresh_broker else 0
             follow_up = await _load_demo(components, platform, demo_count) if demo else None
             broker = (
                 f"embedded broker on {choice.kafka.bootstrap_servers}"
@@ -130,6 +158,14 @@ async def run_up(
             lines = [
                 f"[bold]Sociale Kaart fiches platform[/bold] — monolithic mode, {broker}",
                 f"Data folder: {platform.data_dir.resolve()}",
+                *(
+                    [
+                        f"Fresh broker: {reannounced:,} professionals announced again from "
+                        "registry-sync's store"
+                    ]
+                    if reannounced
+                    else []
+                ),
                 "",
                 f"API docs:          {base}/docs",
                 f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
