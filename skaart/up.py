@@ -79,6 +79,19 @@ async def _load_demo(
     return second
 
 
+def _registry(components: list[ServiceComponent]) -> ServiceComponent:
+    return next(c for c in components if c.name == "registry-sync")
+
+
+async def knows_professionals(components: list[ServiceComponent]) -> bool:
+    """Whether registry-sync's store holds anyone yet (looked at before anything starts)."""
+    from registry_sync.handlers.reannounce import has_professionals
+
+    runtime = _registry(components).runtime
+    await runtime.migrate()
+    return await has_professionals(runtime.sessions)
+
+
 async def reannounce_after_broker_loss(components: list[ServiceComponent]) -> int:
     """Announce registry-sync's stored state again on a fresh broker; returns the count.
 
@@ -86,11 +99,9 @@ async def reannounce_after_broker_loss(components: list[ServiceComponent]) -> in
     without this, fiches and identity would miss those professionals for good (an import
     of the same file publishes nothing, registry-sync's own state being up to date).
     """
-    from registry_sync.handlers.reannounce import has_professionals, reannounce_professionals
+    from registry_sync.handlers.reannounce import reannounce_professionals
 
-    registry = next(c for c in components if c.name == "registry-sync").runtime
-    if not await has_professionals(registry.sessions):
-        return 0
+    registry = _registry(components).runtime
     summary = await reannounce_professionals(registry.sessions, registry.outbox)
     log.warning(
         "the broker is new (its topics had to be created): the stored state of every "
@@ -146,9 +157,13 @@ async def run_up(
             polling = _polling_registry_sync(platform, choice.kafka, base, source_app)
             components = [polling if c.name == polling.name else c for c in components]
 
+        # Decided before the components start: the delta-feed poller may register people
+        # as soon as registry-sync runs, and they need no second announcement.
+        reannounce = fresh_broker and await knows_professionals(components)
+
         async def on_started() -> None:
             write_runtime_file(platform, choice.kafka)
-            reannounced = await reannounce_after_broker_loss(components) if fresh_broker else 0
+            reannounced = await reannounce_after_broker_loss(components) if reannounce else 0
             follow_up = await _load_demo(components, platform, demo_count) if demo else None
             broker = (
                 f"embedded broker on {choice.kafka.bootstrap_servers}"
