@@ -62,8 +62,9 @@ class SigningKeys:
             kid=row["kid"],
             algorithm=row["algorithm"],
             public_jwk=row["public_jwk"],
-            not_before=row["not_before"],
-            retire_after=row["retire_after"],
+            # Rows read back from SQLite hold naive moments (UTC): announced aware.
+            not_before=as_utc(row["not_before"]),
+            retire_after=as_utc(row["retire_after"]),
             occurred_at=datetime.now(UTC),
         )
         outbox_row = self._outbox.row_for(event)
