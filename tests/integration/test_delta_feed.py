@@ -406,6 +406,10 @@ async def test_strict_refuses_a_page_with_an_invalid_change_and_lenient_skips_it
     failed = (await feed.runs())[-1]
     assert failed.status == "failed" and failed.error.startswith("PageRejected: ")
     assert ssin not in failed.error
+    assert failed.counts["rejected"] == 1
+    assert [e.split(":")[0] for e in failed.errors] == [
+        "change 3 after cursor '3', field professions.0.profession"
+    ]
 
     lenient = await feed.pull(page_size=3, lenient=True)
 

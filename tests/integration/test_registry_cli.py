@@ -98,3 +98,17 @@ def test_a_run_whose_events_were_already_published_does_not_say_nothing_to_publi
     # One error for the one bad value (not also "no professions").
     assert result.output.count("line 4,") == 1
     assert "line 4, field professions.0.visa_status" in result.output
+
+
+def test_resync_queues_the_stored_state_of_everyone_again(cli: CliRunner, tmp_path: Path) -> None:
+    snapshot = tmp_path / "snapshot.jsonl"
+    write_snapshot(snapshot, generate_professionals(12, 4))
+    assert cli.invoke(app, ["registry", "import", str(snapshot)]).exit_code == 0
+
+    result = cli.invoke(app, ["registry", "resync"])
+
+    assert result.exit_code == 0, result.output
+    # Per person: the keyed-hash pairing and the complete facts (and any standing stop).
+    assert "Re-announced 12 professionals (0 of them no longer in the source)" in result.output
+    assert "events queued" in result.output
+    assert "wait in registry-sync's outbox" in result.output
