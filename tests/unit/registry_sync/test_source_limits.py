@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 import unicodedata
 
 import pytest
 import sqlalchemy as sa
+from pydantic import TypeAdapter, ValidationError
 
 from fiches.adapters import search_tables
 from fiches.adapters import tables as fiches_tables
@@ -112,3 +114,21 @@ def test_control_characters_are_every_category_cc() -> None:
         assert unicodedata.category(chr(code)) == "Cc"
         found = errors_of(record(first_name=f"A{chr(code)}b"))
         assert found and "control character" in found[0], code
+
+
+def test_exactly_the_control_separator_and_surrogate_characters_are_refused() -> None:
+    from registry_sync.domain.source_limits import Name
+
+    name = TypeAdapter(Name)
+    refused = {"Cc", "Cs", "Zl", "Zp"}
+    wrong = []
+    for code in range(sys.maxunicode + 1):
+        character = chr(code)
+        try:
+            name.validate_python(f"A{character}b")
+            accepted = True
+        except ValidationError:
+            accepted = False
+        if accepted == (unicodedata.category(character) in refused):
+            wrong.append(f"U+{code:04X}")
+    assert wrong == []
