@@ -1,7 +1,7 @@
 """Runs the embedded broker so that it never outlives the process that started it.
 
-`python -m servicekit.broker_guard PARENT_PID BINARY [ARGS...]` starts `BINARY ARGS` and
-stops it when any of these happens:
+`python -I -S servicekit/broker_guard.py PARENT_PID BINARY [ARGS...]` (`guard_command`)
+starts `BINARY ARGS` and stops it when any of these happens:
 
 - the guard is asked to stop (SIGTERM or SIGINT): the broker gets SIGTERM, then SIGKILL
   after 10 s;
@@ -75,10 +75,19 @@ def run(parent_pid: int, command: list[str]) -> int:
     return 0
 
 
+def guard_command(parent_pid: int, command: list[str]) -> list[str]:
+    """The command line that runs `command` under a guard watching `parent_pid`.
+
+    The guard needs only the standard library: it runs as a script, isolated and without
+    site-packages, so it starts in a few milliseconds.
+    """
+    return [sys.executable, "-I", "-S", os.path.abspath(__file__), str(parent_pid), *command]
+
+
 def main() -> None:
-    """Entry point: `python -m servicekit.broker_guard PARENT_PID BINARY [ARGS...]`."""
+    """Entry point: `python servicekit/broker_guard.py PARENT_PID BINARY [ARGS...]`."""
     if len(sys.argv) < 3:
-        sys.exit("usage: python -m servicekit.broker_guard PARENT_PID BINARY [ARGS...]")
+        sys.exit("usage: python servicekit/broker_guard.py PARENT_PID BINARY [ARGS...]")
     sys.exit(run(int(sys.argv[1]), sys.argv[2:]))
 
 

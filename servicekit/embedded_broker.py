@@ -19,11 +19,11 @@ import logging
 import os
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from servicekit import broker_guard
 from servicekit.waiting import within
 
 log = logging.getLogger(__name__)
@@ -92,20 +92,19 @@ async def start_embedded_broker(
     address = f"tcp://127.0.0.1:{port}"
     output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "servicekit.broker_guard",
-            str(os.getpid()),
-            binary,
-            "broker",
-            "--listener-url",
-            address,
-            "--advertised-listener-url",
-            address,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
+        broker_guard.guard_command(
+            os.getpid(),
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                address,
+                "--advertised-listener-url",
+                address,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+        ),
         stdout=output,
         stderr=subprocess.STDOUT,
         # Out of the terminal's process group: Ctrl+C must not stop the broker before the

@@ -20,10 +20,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Li
 # A parent that starts the guard (around `sleep 600`), prints the guard's pid, and waits.
 PARENT = """
 import os, subprocess, sys, time
-guard = subprocess.Popen(
-    [sys.executable, "-m", "servicekit.broker_guard", str(os.getpid()), "sleep", "600"],
-    start_new_session=True,
-)
+from servicekit.broker_guard import guard_command
+guard = subprocess.Popen(guard_command(os.getpid(), ["sleep", "600"]), start_new_session=True)
 print(guard.pid, flush=True)
 time.sleep(600)
 """
