@@ -28,7 +28,8 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux process groups"),
 ]
 
-SKAART = str(Path(sys.executable).with_name("skaart"))
+# The `skaart` command of the interpreter running the tests, wherever it is installed.
+SKAART = [sys.executable, "-m", "skaart.cli"]
 
 
 @dataclass
@@ -84,7 +85,7 @@ def start_platform(data_dir: Path, log: Path, *options: str) -> Platform:
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [SKAART, "up", *options],
+            [*SKAART, "up", *options],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
