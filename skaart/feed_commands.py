@@ -65,7 +65,9 @@ async def _pull(
         console.print(_summary_table(result))
         for problem in result.summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")
-        await publish_or_wait(runtime, platform, kafka, wait_s)
+        await publish_or_wait(
+            runtime, platform, kafka, wait_s, queued=result.summary.events_published
+        )
         return 0
     finally:
         await runtime.engine.dispose()

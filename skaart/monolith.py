@@ -7,7 +7,6 @@ broker, exactly as in microservices mode; only the process boundary is gone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from contracts.events.registry import PROFESSIONALS_TOPIC
 from servicekit.component import ServiceComponent
 from servicekit.embedded_broker import EmbeddedBroker, start_embedded_broker
 from servicekit.http import metrics_router
@@ -56,23 +56,78 @@ async def choose_broker(platform: PlatformSettings, kafka: KafkaSettings) -> Bro
     return BrokerChoice(settings, embedded)
 
 
+class ComponentsDidNotStart(RuntimeError):
+    """One or more components failed to start; the others were stopped again."""
+
+    def __init__(self, failures: Sequence[tuple[str, BaseException]]) -> None:
+        self.failures = list(failures)
+        super().__init__(
+            "the platform did not start: "
+            + "; ".join(f"{name}: {type(error).__name__}: {error}" for name, error in failures)
+            + " (the log holds each traceback; the other components were stopped again)"
+        )
+
+
+async def start_components(components: Sequence[ServiceComponent]) -> None:
+    """Start every component at once; if any fails, stop them all and say which failed.
+
+    Migrations run first, one component after the other: Alembic keeps its running
+    context in module globals, so two migrations must not interleave. Starting (producer,
+    consumer-group joins, background loops) is what takes seconds, and runs concurrently.
+    """
+    failures: list[tuple[str, BaseException]] = []
+    for component in components:
+        try:
+            await component.runtime.migrate()
+        except Exception as error:
+            failures.append((component.name, error))
+    if not failures:
+        results = await asyncio.gather(
+            *(component.runtime.start(migrate=False) for component in components),
+            return_exceptions=True,
+        )
+        failures = [
+            (component.name, result)
+            for component, result in zip(components, results, strict=True)
+            if isinstance(result, BaseException)
+        ]
+    if failures:
+        for name, failure in failures:
+            log.error("component did not start", exc_info=failure, extra={"component": name})
+        await stop_components(components)
+        raise ComponentsDidNotStart(failures)
+
+
+async def stop_components(components: Sequence[ServiceComponent]) -> None:
+    """Stop every component at once (each stop is bounded and logs its own failures)."""
+    results = await asyncio.gather(
+        *(component.runtime.stop() for component in components), return_exceptions=True
+    )
+    for component, result in zip(components, results, strict=True):
+        if isinstance(result, Exception):
+            log.warning(
+                "component did not stop cleanly",
+                exc_info=result,
+                extra={"component": component.name},
+            )
+
+
 def monolith_app(components: Sequence[ServiceComponent], *, on_started: object = None) -> FastAPI:
-    """One FastAPI app serving every component's routes under its prefix."""
+    """One FastAPI app serving every component's routes under its prefix.
+
+    The components start together and stop together; the broker they use is stopped
+    only after them (`skaart.up`), so stopping logs no connection errors.
+    """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        started: list[ServiceComponent] = []
+        await start_components(components)
         try:
-            for component in components:
-                await component.runtime.start()
-                started.append(component)
             if callable(on_started):
                 await on_started()
             yield
         finally:
-            for component in reversed(started):
-                with contextlib.suppress(Exception):
-                    await component.runtime.stop()
+            await stop_components(components)
 
     app = FastAPI(
         title="Sociale Kaart fiches platform",
@@ -126,13 +181,26 @@ def read_running_platform(platform: PlatformSettings) -> dict[str, object] | Non
     return dict(info)
 
 
-async def prepare_broker_topics(kafka: KafkaSettings) -> None:
-    """Create the contracts' topics (retrying while a fresh broker settles)."""
+async def prepare_broker_topics(kafka: KafkaSettings) -> list[str]:
+    """Create the contracts' topics (retrying while a fresh broker settles); returns the
+    names of the topics that had to be created."""
+    created: list[str] = []
     for attempt in range(10):
         try:
-            await ensure_topics(kafka)
-            return
+            created += await ensure_topics(kafka)
+            return created
         except Exception:
             if attempt == 9:
                 raise
             await asyncio.sleep(0.5)
+    return created
+
+
+def broker_lost_its_topics(created: list[str]) -> bool:
+    """Whether the broker had to be given the registry's topics: a fresh broker.
+
+    The embedded broker keeps nothing across a restart, and a rebuilt Kafka cluster starts
+    empty; either way, events published before and not yet consumed are gone. A first
+    start of the platform looks the same, and re-announcing an empty store costs nothing.
+    """
+    return PROFESSIONALS_TOPIC in created

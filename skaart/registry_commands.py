@@ -21,6 +21,7 @@ from registry_sync.handlers.import_snapshot import (
     SnapshotRejected,
     import_snapshot,
 )
+from registry_sync.handlers.reannounce import reannounce_professionals
 from servicekit.runtime import AnotherRelayPublishes
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.monolith import read_running_platform
@@ -86,7 +87,7 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
         console.print(summary_table(summary, title="Import", head=[], unit="lines"))
         for problem in summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")
-        await publish_or_wait(runtime, platform, kafka, wait_s)
+        await publish_or_wait(runtime, platform, kafka, wait_s, queued=summary.events_published)
         return 0
     finally:
         await runtime.engine.dispose()
@@ -100,11 +101,31 @@ async def _pending(runtime: object) -> int:
 
 
 async def publish_or_wait(
-    runtime: object, platform: PlatformSettings, kafka: KafkaSettings, wait_s: float
+    runtime: object,
+    platform: PlatformSettings,
+    kafka: KafkaSettings,
+    wait_s: float,
+    *,
+    queued: int,
 ) -> None:
+    """Publish the outbox (KAFKA_BOOTSTRAP_SERVERS set), or wait for the running platform.
+
+    `queued`: events the run just queued; with nothing pending they were either none (the
+    source and the platform agree) or already published by the running platform.
+    """
     pending = await _pending(runtime)
     if pending == 0:
-        console.print("Nothing to publish: the source and the platform already agree.")
+        if queued:
+            console.print(
+                f"All {queued:,} event(s) of this run are already published (the running "
+                "platform's relay took them)."
+            )
+        else:
+            console.print(
+                "Nothing to publish: the source and the platform already agree. (If the "
+                "broker lost its data, `skaart registry resync` announces every professional "
+                "again.)"
+            )
         return
     if kafka.bootstrap_servers:
         await runtime.start(migrate=False, relay=False, background=False)  # type: ignore[attr-defined]
@@ -158,6 +179,43 @@ def import_command(
     except (SnapshotRejected, MassRemovalRefused) as refused:
         console.print(f"[red]Snapshot refused.[/red] {refused}")
         raise typer.Exit(2) from None
+
+
+async def _resync(wait_s: float) -> int:
+    platform = PlatformSettings()
+    settings = RegistrySyncSettings()
+    kafka = KafkaSettings()
+    # Without the feed and the folder: publishing the outbox below must not start pollers.
+    component = build_component(
+        platform, kafka, settings.model_copy(update={"feed_url": None, "watch_dir": None})
+    )
+    runtime = component.runtime
+    await runtime.migrate()
+    try:
+        with console.status("Queuing the stored state of every professional…"):
+            summary = await reannounce_professionals(
+                runtime.sessions, runtime.outbox, chunk_size=settings.import_chunk_size
+            )
+        console.print(
+            f"Re-announced {summary.professionals:,} professionals ({summary.removed:,} of them "
+            f"no longer in the source): {summary.events:,} events queued."
+        )
+        await publish_or_wait(runtime, platform, kafka, wait_s, queued=summary.events)
+        return 0
+    finally:
+        await runtime.engine.dispose()
+
+
+@registry_app.command("resync")
+def resync_command(
+    wait: float = typer.Option(60.0, help="Seconds to wait for the running platform to publish."),
+) -> None:
+    """Announce the stored state of every professional again (after the broker lost data).
+
+    Consumers apply it idempotently: what they already hold does not change, what they
+    missed is caught up (a missing fiche is created, a stop they missed depublishes).
+    """
+    raise typer.Exit(asyncio.run(_resync(wait)))
 
 
 @registry_app.command("runs")

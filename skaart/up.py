@@ -17,7 +17,13 @@ from registry_sync.simulator.source_server import SimulatedSource, create_source
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.components import build_all
-from skaart.monolith import choose_broker, monolith_app, prepare_broker_topics, write_runtime_file
+from skaart.monolith import (
+    broker_lost_its_topics,
+    choose_broker,
+    monolith_app,
+    prepare_broker_topics,
+    write_runtime_file,
+)
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -73,6 +79,38 @@ async def _load_demo(
     return second
 
 
+def _registry(components: list[ServiceComponent]) -> ServiceComponent:
+    return next(c for c in components if c.name == "registry-sync")
+
+
+async def knows_professionals(components: list[ServiceComponent]) -> bool:
+    """Whether registry-sync's store holds anyone yet (looked at before anything starts)."""
+    from registry_sync.handlers.reannounce import has_professionals
+
+    runtime = _registry(components).runtime
+    await runtime.migrate()
+    return await has_professionals(runtime.sessions)
+
+
+async def reannounce_after_broker_loss(components: list[ServiceComponent]) -> int:
+    """Announce registry-sync's stored state again on a fresh broker; returns the count.
+
+    Events that were published but not consumed when the old broker went away are gone:
+    without this, fiches and identity would miss those professionals for good (an import
+    of the same file publishes nothing, registry-sync's own state being up to date).
+    """
+    from registry_sync.handlers.reannounce import reannounce_professionals
+
+    registry = _registry(components).runtime
+    summary = await reannounce_professionals(registry.sessions, registry.outbox)
+    log.warning(
+        "the broker is new (its topics had to be created): the stored state of every "
+        "professional was announced again so that consumers catch up",
+        extra={"professionals": summary.professionals, "events": summary.events},
+    )
+    return summary.professionals
+
+
 SOURCE_PREFIX = "/dev/source"
 
 
@@ -110,7 +148,7 @@ async def run_up(
     """Run until interrupted."""
     choice = await choose_broker(platform, kafka)
     try:
-        await prepare_broker_topics(choice.kafka)
+        fresh_broker = broker_lost_its_topics(await prepare_broker_topics(choice.kafka))
         components = build_all(platform, choice.kafka)
         base = f"http://{platform.http_host}:{platform.http_port}"
         source = _simulated_source(platform, demo, demo_count)
@@ -119,8 +157,13 @@ async def run_up(
             polling = _polling_registry_sync(platform, choice.kafka, base, source_app)
             components = [polling if c.name == polling.name else c for c in components]
 
+        # Decided before the components start: the delta-feed poller may register people
+        # as soon as registry-sync runs, and they need no second announcement.
+        reannounce = fresh_broker and await knows_professionals(components)
+
         async def on_started() -> None:
             write_runtime_file(platform, choice.kafka)
+            reannounced = await reannounce_after_broker_loss(components) if reannounce else 0
             follow_up = await _load_demo(components, platform, demo_count) if demo else None
             broker = (
                 f"embedded broker on {choice.kafka.bootstrap_servers}"
@@ -130,6 +173,14 @@ async def run_up(
             lines = [
                 f"[bold]Sociale Kaart fiches platform[/bold] — monolithic mode, {broker}",
                 f"Data folder: {platform.data_dir.resolve()}",
+                *(
+                    [
+                        f"Fresh broker: {reannounced:,} professionals announced again from "
+                        "registry-sync's store"
+                    ]
+                    if reannounced
+                    else []
+                ),
                 "",
                 f"API docs:          {base}/docs",
                 f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from registry_sync.adapters import tables
 from registry_sync.adapters.csv_snapshot import (
@@ -82,11 +83,11 @@ def all_rows(records: Iterable[Record]) -> list[dict[str, str]]:
 
 class Registry(RegistryUnderTest):
     async def nothing_stored(self) -> bool:
-        counts = [
-            await self.count(table)
-            for table in (tables.professionals, tables.outbox, tables.sync_runs)
-        ]
-        return counts == [0, 0, 0]
+        """Nothing applied: no professional, no event; only the refused run is recorded."""
+        counts = [await self.count(table) for table in (tables.professionals, tables.outbox)]
+        async with self.runtime.sessions() as session:
+            statuses = list(await session.scalars(sa.select(tables.sync_runs.c.status)))
+        return counts == [0, 0] and statuses == ["refused"]
 
 
 @pytest.fixture

@@ -117,8 +117,17 @@ async def test_malformed_snapshot_is_rejected_whole_with_a_message_naming_every_
     for ssin in ssins:
         assert ssin not in message
     assert await registry.count(tables.professionals) == 0
-    assert await registry.count(tables.sync_runs) == 0
     assert await registry.count(tables.outbox) == 0
+    # Recorded as a refused run, with its errors, for whoever looks afterwards.
+    (run,) = await registry.rows(tables.sync_runs)
+    assert (run.status, run.source, run.counts["rejected"]) == ("refused", str(path), 4)
+    assert "line 3, field professions.0.riziv_number: not a valid RIZIV number" in "\n".join(
+        run.errors
+    )
+    assert len(run.errors) == 4
+    assert "nothing was imported" in run.error
+    for ssin in ssins:
+        assert ssin not in str(run)
 
 
 async def test_good_snapshot_writes_two_outbox_rows_per_person_and_never_an_ssin_in_clear(
@@ -170,8 +179,10 @@ async def test_a_line_repeating_a_person_is_rejected_naming_the_first_line(
     assert "nothing was imported" in message
     assert first["ssin"] not in message
     assert await registry.count(tables.professionals) == 0
-    assert await registry.count(tables.sync_runs) == 0
     assert await registry.count(tables.outbox) == 0
+    (run,) = await registry.rows(tables.sync_runs)
+    assert run.status == "refused"
+    assert run.errors == ["line 3, field ssin: same person as line 1"]
 
 
 async def test_reimporting_the_same_file_adds_no_outbox_rows(

@@ -101,11 +101,18 @@ class Registry(RegistryUnderTest):
             return [tuple(row) for row in result]
 
     async def dump(self) -> dict[str, list[tuple[Any, ...]]]:
-        """The professionals, the outbox and the sync runs, complete."""
-        return {
+        """The professionals, the outbox and the applied sync runs, complete.
+
+        A refused import adds a run record with status `refused` and nothing else.
+        """
+        dumped = {
             table.name: await self.all_rows(table)
-            for table in (tables.professionals, tables.outbox, tables.sync_runs)
+            for table in (tables.professionals, tables.outbox)
         }
+        dumped["sync_runs"] = [
+            row for row in await self.all_rows(tables.sync_runs) if row[2] != "refused"
+        ]
+        return dumped
 
     async def events(self) -> list[OutboxEvent]:
         async with self.runtime.sessions() as session:
@@ -186,6 +193,11 @@ async def test_a_snapshot_missing_10_percent_is_refused_with_counts_and_changes_
     for record in known:
         assert record["ssin"] not in message
     assert await registry.dump() == before
+    run = (await registry.runs())[-1]
+    assert run.status == "refused"
+    assert run.source == str(path)
+    assert "remove 10 and deactivate 0" in run.error
+    assert run.finished_at is not None
 
 
 async def test_the_same_snapshot_forced_marks_the_missing_removed_with_one_event_each(
@@ -210,7 +222,7 @@ async def test_the_same_snapshot_forced_marks_the_missing_removed_with_one_event
     assert {e.payload["professional_id"] for e in new_events} == missing_ids
     assert {e.key for e in new_events} == missing_ids
     runs = await registry.runs()
-    assert [run.status for run in runs] == ["succeeded", "succeeded"]
+    assert [run.status for run in runs] == ["succeeded", "refused", "succeeded"]
     assert runs[-1].counts["removed"] == 10
 
     again = await registry.import_file(path)

@@ -272,3 +272,54 @@ def test_losing_the_last_practisable_profession_from_the_record_gives_a_status_c
     assert stops, "no ProfessionalStatusChanged: the fiche would stay published"
     assert stops[-1].may_practise is False
     assert stops[-1].active_professions == ()
+
+
+# --- Announcing the stored state again (skaart registry resync) ---------------------------
+
+
+def reannounced(record: Record, *, removed: bool = False) -> list[tuple[str, Any]]:
+    from registry_sync.domain.changes import reannouncement_events
+
+    events = reannouncement_events(
+        PROFESSIONAL_ID, "ab" * 32, facts_of(record), VERSION, removed=removed
+    )
+    assert all(getattr(e, "professional_id", None) == PROFESSIONAL_ID for e in events)
+    return [
+        (type(e).__name__, e.reason if isinstance(e, ProfessionalStatusChanged) else None)
+        for e in events
+    ]
+
+
+def test_a_person_who_may_practise_is_reannounced_as_pairing_and_complete_facts() -> None:
+    assert reannounced(single_profession_with_riziv()) == [
+        ("ProfessionalIdentified", None),
+        ("ProfessionalUpdated", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("deceased", StatusChangeReason.DECEASED),
+        ("practice_ban", StatusChangeReason.PRACTICE_BAN),
+        ("visa_inactive", StatusChangeReason.VISA_INACTIVE),
+        ("riziv_stopped", StatusChangeReason.RIZIV_STOPPED),
+    ],
+)
+def test_a_stopped_person_is_reannounced_with_the_stop_that_holds(
+    reason: str, expected: StatusChangeReason
+) -> None:
+    record, applied = apply_stop_reason(single_profession_with_riziv(), reason)
+    assert applied == reason
+    assert reannounced(record) == [
+        ("ProfessionalIdentified", None),
+        ("ProfessionalUpdated", None),
+        ("ProfessionalStatusChanged", expected),
+    ]
+
+
+def test_a_removed_person_is_reannounced_as_a_removal_without_facts() -> None:
+    assert reannounced(single_profession_with_riziv(), removed=True) == [
+        ("ProfessionalIdentified", None),
+        ("ProfessionalRemoved", None),
+    ]

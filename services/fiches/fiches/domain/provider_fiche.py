@@ -88,6 +88,19 @@ class ProviderFiche:
         """New authentic facts; a published fiche publishes an update."""
         if self._is_stale(event.source_version):
             return
+        self.registry_version = event.source_version
+        if self._authentic_facts() == (
+            event.last_name,
+            event.first_name,
+            event.language,
+            tuple(event.professions),
+            event.practice_ban,
+            event.deceased,
+            event.may_practise,
+        ):
+            # The same facts again (registry-sync announcing its state anew after a broker
+            # lost its topics): nothing changed, nothing to publish.
+            return
         self.official_last_name = event.last_name
         self.official_first_name = event.first_name
         self.language = event.language
@@ -95,10 +108,20 @@ class ProviderFiche:
         self.practice_ban = event.practice_ban
         self.deceased = event.deceased
         self.may_practise = event.may_practise
-        self.registry_version = event.source_version
         if self.published:
             self.revision += 1
             self.events.append(ProviderFicheUpdated(**self._public_facts(now)))
+
+    def _authentic_facts(self) -> tuple[object, ...]:
+        return (
+            self.official_last_name,
+            self.official_first_name,
+            self.language,
+            tuple(self.professions),
+            self.practice_ban,
+            self.deceased,
+            self.may_practise,
+        )
 
     def apply_status_change(
         self, event: ProfessionalStatusChanged, *, now: datetime | None = None

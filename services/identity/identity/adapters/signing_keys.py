@@ -62,8 +62,9 @@ class SigningKeys:
             kid=row["kid"],
             algorithm=row["algorithm"],
             public_jwk=row["public_jwk"],
-            not_before=row["not_before"],
-            retire_after=row["retire_after"],
+            # Rows read back from SQLite hold naive moments (UTC): announced aware.
+            not_before=as_utc(row["not_before"]),
+            retire_after=as_utc(row["retire_after"]),
             occurred_at=datetime.now(UTC),
         )
         outbox_row = self._outbox.row_for(event)
@@ -109,6 +110,35 @@ class SigningKeys:
         # Nothing is in flight yet, so the first key needs no grace period; it is still
         # used only once its announcement has left the outbox.
         return await self.create(session, not_before=now)
+
+    async def announce_again(self, session: AsyncSession) -> list[str]:
+        """Announce every key still in use again, as stored; returns their kids.
+
+        At every start: a broker that lost its topics (the embedded one keeps nothing
+        across a restart) would leave fiches and invitations without the keys that verify
+        tokens. Verifiers replace a key by its kid, so a repeat changes nothing. The key's
+        first announcement stays the one that made it usable (`announcement_event_id`).
+        """
+        now = datetime.now(UTC)
+        rows = (
+            (
+                await session.execute(
+                    sa.select(signing_keys)
+                    .where(
+                        sa.or_(
+                            signing_keys.c.retire_after.is_(None),
+                            signing_keys.c.retire_after > now,
+                        )
+                    )
+                    .order_by(signing_keys.c.not_before)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        for row in rows:
+            await self._announce(session, row)
+        return [str(row["kid"]) for row in rows]
 
     async def rotate(self, session: AsyncSession, grace: timedelta) -> tuple[str, list[str]]:
         """Announce a new key used after `grace`; retire the current ones once every

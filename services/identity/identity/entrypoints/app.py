@@ -128,6 +128,14 @@ def build_component(
     async def keep_a_signing_key() -> None:
         # A first key on a fresh database; afterwards only `skaart identity rotate-key`
         # adds keys. Checked now and then so a wiped key table heals itself.
+        try:
+            async with runtime.sessions.begin() as session:
+                announced = await accounts.keys.announce_again(session)
+            if announced:
+                runtime.outbox.notify_committed()
+                log.info("signing keys announced again", extra={"kids": announced})
+        except Exception:
+            log.exception("could not announce the signing keys again")
         while True:
             try:
                 async with runtime.sessions.begin() as session:

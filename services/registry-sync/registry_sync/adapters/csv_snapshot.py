@@ -9,9 +9,8 @@ import refuses that as a duplicate ("same person as line N").
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterator
-from typing import IO, Any
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 PERSON_COLUMNS = (
     "ssin",
@@ -78,10 +77,14 @@ def _person(row: dict[str, str]) -> dict[str, Any]:
     return {key: value for key, value in person.items() if value is not None}
 
 
-def read_csv_records(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """Yield `(line, record, problem)` per person: a record dict, or a problem to report."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
-    reader = csv.DictReader(text)
+def read_csv_records(
+    lines: Iterable[str],
+) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Yield `(line, record, problem)` per person: a record dict, or a problem to report.
+
+    `lines` are the file's lines, decoded, with their line endings.
+    """
+    reader = csv.DictReader(lines)
     missing = REQUIRED_COLUMNS - set(reader.fieldnames or ())
     if missing:
         raise CsvFormatError(

@@ -26,6 +26,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from registry_sync.adapters.snapshot_files import LineError, parse_record
+from registry_sync.domain.source_limits import MAX_FEED_PAGE_BYTES
 from registry_sync.domain.source_record import SourceProfessional
 from servicekit.logging import redact_national_numbers
 
@@ -125,6 +126,7 @@ class DeltaFeedClient:
         max_backoff_s: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_page_bytes: int = MAX_FEED_PAGE_BYTES,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -135,6 +137,8 @@ class DeltaFeedClient:
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
+        self.max_page_bytes = max_page_bytes
+        """A page body longer than this is refused before it is parsed."""
         self._sleep = sleep
         self._client = httpx.AsyncClient(
             timeout=timeout_s,
@@ -178,7 +182,8 @@ class DeltaFeedClient:
         problem = ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                response = await self._client.get(url, params=params)
+                async with self._client.stream("GET", url, params=params) as response:
+                    body = await _bounded_body(shown, response, self.max_page_bytes)
             except httpx.TimeoutException:
                 problem = f"no answer within {self.timeout_s:g}s"
             except httpx.TransportError as error:
@@ -187,9 +192,9 @@ class DeltaFeedClient:
                 if response.status_code >= 500 or response.status_code == 429:
                     problem = f"HTTP {response.status_code} {response.reason_phrase}"
                 elif response.status_code >= 400:
-                    raise FeedRefused(_refusal(shown, response), response.status_code)
+                    raise FeedRefused(_refusal(shown, response, body), response.status_code)
                 else:
-                    return _page(shown, since, response)
+                    return _page(shown, since, response.status_code, body)
             if attempt < self.max_attempts:
                 delay = self._delay(attempt)
                 log.warning(
@@ -211,11 +216,29 @@ class DeltaFeedClient:
         )
 
 
-def _refusal(shown: str, response: httpx.Response) -> str:
+async def _bounded_body(shown: str, response: httpx.Response, max_bytes: int) -> bytes:
+    """The response body, read only up to `max_bytes`: a larger page is refused unread."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise FeedInvalid(
+                f"Delta feed {shown} answered a page of more than {max_bytes:,} bytes; it was "
+                "not read, nothing was applied and the cursor has not moved. Ask for smaller "
+                "pages (lower REGISTRY_SYNC_FEED_PAGE_SIZE); if one change alone is that "
+                "large, report it to the source's operators."
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _refusal(shown: str, response: httpx.Response, content: bytes) -> str:
     status = response.status_code
     # The body may help the operator, but it is the source's text: keep it short and
     # never let a national register number through.
-    body = redact_national_numbers(" ".join(response.text.split()))[:300]
+    text = content[:4096].decode("utf-8", errors="replace")
+    body = redact_national_numbers(" ".join(text.split()))[:300]
     if status in (401, 403):
         advice = (
             "The source does not let this platform in: check the credentials in "
@@ -251,11 +274,11 @@ def _invalid(shown: str, status: int, problem: str) -> FeedInvalid:
     )
 
 
-def _page(shown: str, since: str | None, response: httpx.Response) -> FeedPage:
+def _page(shown: str, since: str | None, status: int, content: bytes) -> FeedPage:
     try:
-        data = orjson.loads(response.content)
+        data = orjson.loads(content)
     except orjson.JSONDecodeError as error:
-        raise _invalid(shown, response.status_code, f"not JSON ({error})") from None
+        raise _invalid(shown, status, f"not JSON ({error})") from None
     try:
         body = _PageBody.model_validate(data)
     except ValidationError as error:
@@ -263,7 +286,7 @@ def _page(shown: str, since: str | None, response: httpx.Response) -> FeedPage:
             f"{'.'.join(str(part) for part in detail['loc']) or '(body)'}: {detail['msg']}"
             for detail in error.errors(include_input=False, include_url=False)
         )
-        raise _invalid(shown, response.status_code, fields) from None
+        raise _invalid(shown, status, fields) from None
     records: list[SourceProfessional] = []
     errors: list[ChangeError] = []
     invalid = 0

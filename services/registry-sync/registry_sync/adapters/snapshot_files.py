@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,21 @@ from pydantic import ValidationError
 
 from registry_sync.adapters.csv_snapshot import read_csv_records
 from registry_sync.domain.identifiers import is_valid_ssin
+from registry_sync.domain.source_limits import MAX_LINE_BYTES
 from registry_sync.domain.source_record import SourceProfessional
+
+#: What reading past a line's limit reads at a time, to skip the rest of that line.
+_SKIP_CHUNK = 64 * 1024
+
+
+class SnapshotUnreadable(Exception):
+    """The file cannot be read to its end (truncated gzip, not UTF-8 text, broken CSV)."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        """The last line read completely before the problem."""
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,7 @@ def _field_errors(line: int, error: ValidationError) -> tuple[LineError, ...]:
     found = []
     for detail in error.errors(include_input=False, include_url=False):
         field = ".".join(str(part) for part in detail["loc"]) or "(line)"
-        found.append(LineError(line, field, detail["msg"]))
+        found.append(LineError(line, field, detail["msg"].removeprefix("Value error, ")))
     return tuple(found)
 
 
@@ -59,24 +75,89 @@ def read_snapshot(path: Path, *, position: list[int] | None = None) -> Iterator[
     `csv_snapshot`), each optionally gzip-compressed. `position`, when given, is a
     one-element list updated with the bytes read so far of the underlying file
     (compressed bytes for gzip), for a progress bar.
+
+    A line longer than MAX_LINE_BYTES is yielded as an invalid line without being kept
+    in memory. Raises SnapshotUnreadable when the file cannot be read to its end.
     """
+    last_line = 0
     with path.open("rb") as raw:
         stream = _reader(raw)
-        if is_csv(path):
-            for number, record, problem in read_csv_records(stream):
+        try:
+            if is_csv(path):
+                for number, record, problem in read_csv_records(_csv_lines(stream)):
+                    last_line = number
+                    if position is not None:
+                        position[0] = raw.tell()
+                    if problem is not None or record is None:
+                        error = LineError(number, "(row)", problem or "unreadable row")
+                        yield ParsedLine(number, None, (error,), ssin=_ssin_of(record))
+                        continue
+                    yield parse_record(number, record)
+                return
+            for number, line in bounded_lines(stream):
+                last_line = number
                 if position is not None:
                     position[0] = raw.tell()
-                if problem is not None or record is None:
-                    error = LineError(number, "(row)", problem or "unreadable row")
-                    yield ParsedLine(number, None, (error,), ssin=_ssin_of(record))
-                    continue
-                yield parse_record(number, record)
-            return
-        for number, line in enumerate(stream, start=1):
-            if position is not None:
-                position[0] = raw.tell()
-            if line.strip():
-                yield parse_line(number, line)
+                if line is None:
+                    yield ParsedLine(number, None, (_too_long(number),))
+                elif line.strip():
+                    yield parse_line(number, line)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            raise SnapshotUnreadable(
+                last_line,
+                f"the gzip data is truncated or damaged after line {last_line} ({error}); "
+                "the file was probably cut off while it was copied",
+            ) from None
+        except UnicodeDecodeError as error:
+            raise SnapshotUnreadable(
+                last_line, f"not UTF-8 text after line {last_line} ({error.reason})"
+            ) from None
+        except csv.Error as error:
+            raise SnapshotUnreadable(
+                last_line, f"not readable as CSV after line {last_line} ({error})"
+            ) from None
+
+
+def _too_long(number: int) -> LineError:
+    return LineError(
+        number,
+        "(line)",
+        f"longer than {MAX_LINE_BYTES:,} bytes, the most one professional's line may hold; "
+        "it was not read. Ask the source for a corrected export",
+    )
+
+
+def bounded_lines(
+    stream: IO[bytes], max_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes | None]]:
+    """`(number, line)` for each line; `line` is None for one longer than `max_bytes`.
+
+    A line is never read whole past `max_bytes` (plus its newline): the rest of an
+    oversized line is read in small chunks and dropped.
+    """
+    number = 0
+    while line := stream.readline(max_bytes + 1):
+        number += 1
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+            continue
+        yield number, line
+
+
+class LineTooLong(csv.Error):
+    """A CSV row longer than MAX_LINE_BYTES."""
+
+
+def _csv_lines(stream: IO[bytes]) -> Iterator[str]:
+    # The csv module would read a line of any length whole: lines are bounded here, and a
+    # row longer than the limit refuses the file (the rows of one person belong together,
+    # so the reader cannot skip one and go on).
+    for number, line in bounded_lines(stream):
+        if line is None:
+            raise LineTooLong(f"line {number} is {_too_long(number).problem}")
+        yield line.decode("utf-8")
 
 
 def parse_record(number: int, data: dict[str, Any]) -> ParsedLine:

@@ -13,7 +13,9 @@ from datetime import datetime
 
 from contracts.base import Event
 from contracts.events.registry import (
+    ProfessionalIdentified,
     ProfessionalRegistered,
+    ProfessionalRemoved,
     ProfessionalStatusChanged,
     ProfessionalUpdated,
     ProfessionRecord,
@@ -152,6 +154,72 @@ def change_events(
                 professions=professions,
                 active_professions=active,
                 may_practise=bool(active),
+                source_version=version,
+            )
+        )
+    return events
+
+
+def _standing_stops(facts: ProfessionalFacts) -> list[tuple[StatusChangeReason, tuple[str, ...]]]:
+    """Why a person may not practise now, as the status changes that got them there."""
+    all_codes = tuple(p.profession for p in facts.professions)
+    if facts.may_practise():
+        return []
+    stops: list[tuple[StatusChangeReason, tuple[str, ...]]] = []
+    if facts.deceased:
+        stops.append((StatusChangeReason.DECEASED, all_codes))
+    if facts.practice_ban:
+        stops.append((StatusChangeReason.PRACTICE_BAN, all_codes))
+    if stops:
+        return stops
+    visa = tuple(
+        p.profession for p in facts.professions if p.visa_status is RegistrationStatus.INACTIVE
+    )
+    riziv = tuple(
+        p.profession
+        for p in facts.professions
+        if p.visa_status is RegistrationStatus.ACTIVE and not p.may_practise()
+    )
+    if visa:
+        stops.append((StatusChangeReason.VISA_INACTIVE, visa))
+    if riziv:
+        stops.append((StatusChangeReason.RIZIV_STOPPED, riziv))
+    return stops
+
+
+def reannouncement_events(
+    professional_id: str,
+    nrn_hash: str,
+    facts: ProfessionalFacts,
+    version: datetime,
+    *,
+    removed: bool,
+) -> list[Event]:
+    """The stored state of one person, announced again (`skaart registry resync`).
+
+    For consumers that lost events (a broker that lost its topics): the keyed-hash pairing,
+    then either the removal, or the complete facts followed by the stops that keep the
+    person from practising now. Everything carries the stored version, so a consumer that
+    already holds this state applies it without a change: nothing newer, nothing to
+    publish (fiches republishes nothing on a reactivation either).
+    """
+    events: list[Event] = [
+        ProfessionalIdentified(professional_id=professional_id, nrn_hash=nrn_hash)
+    ]
+    if removed:
+        # No facts first: a consumer that never knew the person must not create (and
+        # publish) them only to take them down again.
+        events.append(ProfessionalRemoved(professional_id=professional_id, source_version=version))
+        return events
+    events.append(ProfessionalUpdated(**_facts_payload(professional_id, facts, version)))
+    for reason, professions in _standing_stops(facts):
+        events.append(
+            ProfessionalStatusChanged(
+                professional_id=professional_id,
+                reason=reason,
+                professions=professions,
+                active_professions=(),
+                may_practise=False,
                 source_version=version,
             )
         )

@@ -6,6 +6,7 @@ professions.0.riziv_number: check digits do not match" and the operator can fix 
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import UTC, date, datetime
 from typing import Literal
 
@@ -13,6 +14,27 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.events.registry import Convention, Diploma, ProfessionRecord, RegistrationStatus
 from registry_sync.domain.identifiers import PROFESSIONS, is_valid_riziv_number, is_valid_ssin
+from registry_sync.domain.source_limits import (
+    MAX_DIPLOMAS,
+    MAX_PROFESSIONS,
+    DiplomaTitle,
+    LanguageCode,
+    Name,
+    VisaNumber,
+)
+
+
+class SourceDiploma(BaseModel):
+    """A diploma of one profession in the source."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    title: DiplomaTitle
+    date: dt.date | None = None
+
+    def to_diploma(self) -> Diploma:
+        """The diploma as events carry it."""
+        return Diploma(title=self.title, date=self.date)
 
 
 class SourceProfession(BaseModel):
@@ -22,12 +44,12 @@ class SourceProfession(BaseModel):
 
     profession: str
     visa_status: RegistrationStatus
-    visa_number: str | None = None
+    visa_number: VisaNumber | None = None
     riziv_number: str | None = None
     riziv_status: RegistrationStatus | None = None
     qualification_code: str | None = None
     convention: Convention | None = None
-    diplomas: tuple[Diploma, ...] = ()
+    diplomas: tuple[SourceDiploma, ...] = Field(default=(), max_length=MAX_DIPLOMAS)
 
     @field_validator("profession")
     @classmethod
@@ -60,7 +82,7 @@ class SourceProfession(BaseModel):
             riziv_status=self.riziv_status if self.riziv_number else None,
             qualification_code=self.qualification_code,
             convention=self.convention,
-            diplomas=self.diplomas,
+            diplomas=tuple(diploma.to_diploma() for diploma in self.diplomas),
         )
 
 
@@ -70,15 +92,17 @@ class SourceProfessional(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     ssin: str = Field(repr=False)
-    last_name: str = Field(min_length=1)
-    first_name: str = Field(min_length=1)
+    last_name: Name
+    first_name: Name
     gender: Literal["M", "F", "X"] | None = None
     birth_date: date | None = Field(default=None, repr=False)
-    language: str | None = None
+    language: LanguageCode | None = None
     practice_ban: bool = False
     deceased: bool = False
     version: datetime
-    professions: tuple[SourceProfession, ...] = Field(min_length=1)
+    # "At least one" is checked after the items (not with min_length): an invalid
+    # profession must be reported once, not also as "no professions".
+    professions: tuple[SourceProfession, ...] = Field(max_length=MAX_PROFESSIONS)
     removed: bool = False
 
     @field_validator("ssin")
@@ -87,6 +111,13 @@ class SourceProfessional(BaseModel):
         # The value itself is never echoed in the error: it is personal data.
         if not is_valid_ssin(value):
             raise ValueError("not a valid national register number (11 digits, mod-97 check)")
+        return value
+
+    @field_validator("professions")
+    @classmethod
+    def _at_least_one(cls, value: tuple[SourceProfession, ...]) -> tuple[SourceProfession, ...]:
+        if not value:
+            raise ValueError("at least one profession is required")
         return value
 
     @field_validator("version")

@@ -18,12 +18,16 @@ class SyncRunRead(BaseModel):
 
     run_id: str
     source: str = Field(description="File path or feed URL.")
-    status: str = Field(description="running, succeeded or failed.")
+    status: str = Field(
+        description="running, succeeded, failed, or refused (nothing applied: see errors)."
+    )
     started_at: datetime
     finished_at: datetime | None
     counts: dict[str, Any]
     error: str | None = Field(description="Why the run failed, if it did.")
-    errors: list[str] = Field(description="Rejected lines (lenient runs) and notes.")
+    errors: list[str] = Field(
+        description="Rejected lines (lenient runs), refused lines (refused runs) and notes."
+    )
 
 
 def runs_router(runtime: ServiceRuntime) -> APIRouter:

@@ -28,7 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from registry_sync.adapters import tables
 from registry_sync.adapters.csv_snapshot import CsvFormatError
-from registry_sync.adapters.snapshot_files import LineError, ParsedLine, read_snapshot
+from registry_sync.adapters.snapshot_files import (
+    LineError,
+    ParsedLine,
+    SnapshotUnreadable,
+    read_snapshot,
+)
 from registry_sync.domain.changes import ProfessionalFacts
 from registry_sync.domain.pseudonyms import NrnHasher
 from registry_sync.domain.source_record import SourceProfessional
@@ -38,12 +43,18 @@ from registry_sync.handlers.apply_records import (
     known_by_hash,
     remove_people,
 )
-from registry_sync.handlers.sync_runs import finish_run, start_run
+from registry_sync.handlers.sync_runs import finish_run, record_refused_run, start_run
 from registry_sync.handlers.sync_summary import ImportSummary
 from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 
-__all__ = ["ImportSummary", "MassRemovalRefused", "SnapshotRejected", "import_snapshot"]
+__all__ = [
+    "ImportSummary",
+    "MassRemovalRefused",
+    "SnapshotRejected",
+    "SnapshotUnreadableRefused",
+    "import_snapshot",
+]
 
 ProgressCallback = Callable[[str, int, int], None]
 """`(phase, bytes_done, bytes_total)`; phase is `checking` or `applying`."""
@@ -64,6 +75,21 @@ class SnapshotRejected(Exception):
             + "\nFix the lines named above (or ask the source for a corrected export) and "
             "import the file again, or import it with --lenient to skip those lines."
         )
+
+
+class SnapshotUnreadableRefused(SnapshotRejected):
+    """The file cannot be read to its end (truncated gzip, not UTF-8); nothing was applied."""
+
+    def __init__(self, path: Path, problem: SnapshotUnreadable) -> None:
+        Exception.__init__(
+            self,
+            f"{path}: cannot be read: {problem.problem}. Nothing was imported. Copy the "
+            "file again from the source (or ask the source for a new export) and import "
+            "it again.",
+        )
+        self.path = path
+        self.errors = [LineError(problem.line + 1, "(file)", problem.problem)]
+        self.invalid_lines = 1
 
 
 class MassRemovalRefused(Exception):
@@ -189,6 +215,8 @@ async def _check(
                 progress("checking", position[0], total)
     except CsvFormatError as error:
         raise SnapshotRejected(path, [LineError(1, "(header)", str(error))], 1) from error
+    except SnapshotUnreadable as error:
+        raise SnapshotUnreadableRefused(path, error) from None
     await flush_pending()
     first_line_of.clear()
     if invalid_lines and not lenient:
@@ -262,26 +290,38 @@ async def import_snapshot(
         raise FileNotFoundError(f"{path}: no such file; give the path of a snapshot file")
     summary = ImportSummary(run_id=str(uuid.uuid4()), source=str(path))
     started = datetime.now(UTC)
-    checked = await _check(
-        path,
-        sessions=sessions,
-        hasher=hasher,
-        summary=summary,
-        lenient=lenient,
-        max_errors=max_errors,
-        chunk_size=chunk_size,
-        progress=progress,
-    )
-    summary.lines = checked.records + summary.rejected
-    known = await _known_count(sessions)
-    missing = await _missing_people(sessions, checked.seen) if checked.identifiable else []
-    if not checked.identifiable:
-        summary.notes.append(
-            "removals not applied: some rejected lines name no valid person, so who left "
-            "the source cannot be told apart from who was rejected"
+    try:
+        checked = await _check(
+            path,
+            sessions=sessions,
+            hasher=hasher,
+            summary=summary,
+            lenient=lenient,
+            max_errors=max_errors,
+            chunk_size=chunk_size,
+            progress=progress,
         )
-    if known and not force and (len(missing) + checked.deactivated) / known > max_removal_share:
-        raise MassRemovalRefused(path, len(missing), checked.deactivated, known, max_removal_share)
+        summary.lines = checked.records + summary.rejected
+        known = await _known_count(sessions)
+        missing = await _missing_people(sessions, checked.seen) if checked.identifiable else []
+        if not checked.identifiable:
+            summary.notes.append(
+                "removals not applied: some rejected lines name no valid person, so who left "
+                "the source cannot be told apart from who was rejected"
+            )
+        share = (len(missing) + checked.deactivated) / known if known else 0.0
+        if not force and share > max_removal_share:
+            raise MassRemovalRefused(
+                path, len(missing), checked.deactivated, known, max_removal_share
+            )
+    except (SnapshotRejected, MassRemovalRefused) as refused:
+        # Refused before anything was written: the run record is what the operator finds
+        # afterwards (`skaart registry runs`, /api/registry-sync/runs).
+        if isinstance(refused, SnapshotRejected):
+            summary.rejected = refused.invalid_lines
+            summary.rejected_lines = list(refused.errors)
+        await record_refused_run(sessions, summary, started, refused)
+        raise
     checked.seen.clear()
     await start_run(sessions, summary, started)
     total = path.stat().st_size

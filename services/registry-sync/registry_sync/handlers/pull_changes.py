@@ -251,6 +251,9 @@ async def pull_changes(
                     "never end. Report this to the source's operators; nothing was applied."
                 )
             if page.invalid and not lenient:
+                # Recorded with the failed run, change by change, like a refused file.
+                summary.rejected += page.invalid
+                summary.rejected_lines.extend(page.errors[:max_errors])
                 raise PageRejected(feed_url, page, list(page.errors), max_errors)
             if await _apply_page(
                 page,

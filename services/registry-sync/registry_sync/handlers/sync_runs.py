@@ -29,6 +29,28 @@ async def start_run(
         )
 
 
+async def record_refused_run(
+    sessions: async_sessionmaker[AsyncSession],
+    summary: ImportSummary,
+    started: datetime,
+    refusal: BaseException,
+) -> None:
+    """Record a run refused before anything was applied, with why and its errors."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            sa.insert(tables.sync_runs).values(
+                run_id=summary.run_id,
+                source=summary.source[:500],
+                status="refused",
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                counts=summary.counts(),
+                errors=summary.errors(),
+                error=f"{type(refusal).__name__}: {refusal}"[:2000],
+            )
+        )
+
+
 async def finish_run(
     sessions: async_sessionmaker[AsyncSession],
     summary: ImportSummary,

@@ -6,7 +6,8 @@ only taken once its size has not changed between two scans. Each file is importe
 `skaart registry import`, then moved:
 
 - to `processed/` when applied,
-- to `rejected/` with `<name>.error.txt` beside it when refused (invalid lines, or the
+- to `rejected/` with `<name>.error.txt` beside it when refused (invalid or oversized
+  lines, a file that cannot be read to its end such as a truncated gzip, or the
   mass-removal guard): the operator fixes or forces it and drops it in again,
 - nowhere when the import failed for another reason (database unreachable): it is tried
   again at the next scan.
