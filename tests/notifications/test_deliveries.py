@@ -33,6 +33,7 @@ from tests.notifications.conftest import (
     decided,
     verification,
 )
+from tests.support.problems import error_locs
 
 FAILED = "be.socialekaart.notifications.DeliveryFailed"
 SUCCEEDED = "be.socialekaart.notifications.DeliverySucceeded"
@@ -282,7 +283,7 @@ async def test_the_development_mailbox_view_lists_and_shows_messages_with_links(
         assert f"/api/notifications/dev/mailbox/{message_id}" in index.text
         missing = await client.get("/api/notifications/dev/mailbox/messages/nope")
         assert missing.status_code == 404
-        assert missing.json()["detail"]["field"] == "message_id"
+        assert error_locs(missing) == [["path", "message_id"]]
         traversal = await client.get("/api/notifications/dev/mailbox/messages/..%2Fsecret")
         assert traversal.status_code == 404
     async with await client_for(Environment.PRODUCTION) as client:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Depends
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +23,8 @@ def logged_in(verifier: AccessTokenVerifier) -> CallerDependency:
     """FastAPI dependency: the logged-in (hence activated) caller, or 401."""
     optional = bearer_caller(verifier)
 
-    async def dependency(caller: Annotated[Caller | None, Depends(optional)]) -> Caller:
+    # A default, not Annotated: `optional` is local, which a postponed annotation cannot name.
+    async def dependency(caller: Caller | None = Depends(optional)) -> Caller:
         return require(caller)
 
     return dependency
