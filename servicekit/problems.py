@@ -27,17 +27,15 @@ any unexpected exception, into the same shape.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:skaart:problem:"
@@ -225,8 +223,6 @@ def http_problem(error: StarletteHTTPException) -> Problem:
 
 
 def _status_phrase(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:
@@ -248,7 +244,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(error, StarletteHTTPException)
         return http_problem(error).response()
 
-    async def on_unexpected(request: Request, error: Exception) -> Response:
+    async def on_unexpected(_: Request, error: Exception) -> Response:
         # Starlette logs the exception and re-raises it after this answer.
         return Problem(
             500,
