@@ -432,11 +432,10 @@ def _serve(url: str, port: int, workers: int = 1) -> None:
 
 
 def _app(url: str) -> Any:
-    from fastapi import FastAPI
 
     from fiches.config import FichesSettings
     from fiches.entrypoints.app import build_component
-    from servicekit.http import health_router, metrics_router
+    from servicekit.http import api_app, health_router, metrics_router
     from servicekit.settings import KafkaSettings, PlatformSettings
 
     settings = FichesSettings(database_url=url, check_revoked_sessions=False)
@@ -445,7 +444,7 @@ def _app(url: str) -> Any:
         KafkaSettings(bootstrap_servers="127.0.0.1:1"),
         settings,
     )
-    app = FastAPI()
+    app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     app.include_router(health_router(component.runtime.readiness))

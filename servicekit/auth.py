@@ -19,11 +19,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
 import sqlalchemy as sa
-from fastapi import HTTPException, Request, status
+from fastapi import Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.events.identity import SIGNING_KEYS_TOPIC, Role, SigningKeyPublished
 from servicekit.database import as_utc
 from servicekit.messaging.inbox import Subscription
+from servicekit.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -295,36 +297,56 @@ def redis_revocation_check(
     return is_revoked
 
 
-def bearer_caller(verifier: AccessTokenVerifier) -> Callable[[Request], Awaitable[Caller | None]]:
+#: Declares the bearer token in the OpenAPI of every endpoint that reads it, so the API
+#: docs (/docs, "Authorize") can send one. It checks nothing itself (`auto_error=False`):
+#: `bearer_caller` reads and verifies the header.
+BEARER_SCHEME = HTTPBearer(
+    auto_error=False,
+    scheme_name="accessToken",
+    bearerFormat="JWT",
+    description="An access token from `POST /api/identity/token` (after logging in).",
+)
+
+
+def bearer_caller(verifier: AccessTokenVerifier) -> Callable[..., Awaitable[Caller | None]]:
     """FastAPI dependency: the caller of a request with a valid bearer token, None without.
 
     A present but invalid token is a 401 (never silently anonymous).
     """
 
-    async def dependency(request: Request) -> Caller | None:
+    async def dependency(
+        request: Request,
+        _: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)],
+    ) -> Caller | None:
         header = request.headers.get("authorization")
         if not header:
             return None
-        scheme, _, token = header.partition(" ")
+        scheme, _separator, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise HTTPException(
+            raise Problem(
                 status.HTTP_401_UNAUTHORIZED,
-                detail="Authorization header must be `Bearer <access token>`.",
+                "malformed_authorization",
+                "The Authorization header must be `Bearer <access token>`.",
+                what_to_do="Send the access token from POST /api/identity/token as "
+                "`Authorization: Bearer <token>`.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         try:
             return await verifier.verify(token.strip())
         except RevocationCheckUnavailable as error:
-            raise HTTPException(
+            raise Problem(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
-                detail="Logins cannot be checked right now (session store unavailable); "
-                "try again in a moment.",
+                "session_check_unavailable",
+                "Logins cannot be checked right now (session store unavailable).",
+                what_to_do="Try again in a moment.",
                 headers={"Retry-After": "5"},
             ) from error
         except AuthenticationError as error:
-            raise HTTPException(
+            raise Problem(
                 status.HTTP_401_UNAUTHORIZED,
-                detail=f"{error}; log in again to get a new access token.",
+                "invalid_token",
+                f"{error}.",
+                what_to_do="Log in again to get a new access token.",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from error
 
@@ -334,9 +356,11 @@ def bearer_caller(verifier: AccessTokenVerifier) -> Callable[[Request], Awaitabl
 def require(caller: Caller | None) -> Caller:
     """The caller, or a 401 that says to log in."""
     if caller is None:
-        raise HTTPException(
+        raise Problem(
             status.HTTP_401_UNAUTHORIZED,
-            detail="Log in first: this needs an access token (Authorization: Bearer …).",
+            "not_logged_in",
+            "This needs an access token (Authorization: Bearer …).",
+            what_to_do="Log in first, then send the access token from POST /api/identity/token.",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return caller

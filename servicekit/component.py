@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, FastAPI
 
-from servicekit.http import health_router, metrics_router
+from servicekit.http import api_app, health_router, metrics_router
 from servicekit.runtime import ServiceRuntime
 
 
@@ -41,7 +41,7 @@ def standalone_app(component: ServiceComponent, *, migrate: bool = True) -> Fast
         finally:
             await component.runtime.stop()
 
-    app = FastAPI(title=f"Sociale Kaart {component.name}", lifespan=lifespan)
+    app = api_app(f"Sociale Kaart {component.name}", lifespan=lifespan)
     for router in component.api_routers():
         app.include_router(router)
     app.include_router(health_router(component.runtime.readiness))

@@ -1,14 +1,43 @@
-"""Health endpoints every service serves, and the Prometheus scrape endpoint."""
+"""The FastAPI app every service runs in, its health endpoints and the Prometheus
+scrape endpoint."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from servicekit.input_guard import InputGuard
+from servicekit.problems import install_problem_handlers
+
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
+
+
+def api_app(
+    title: str = "Sociale Kaart", *, description: str = "", lifespan: Lifespan | None = None
+) -> FastAPI:
+    """A FastAPI app with the platform's HTTP conventions, for both running modes (and the
+    tests): problem details for every error (servicekit.problems), text no service can
+    store refused up front (servicekit.input_guard), and API docs at /docs whose Swagger
+    UI and ReDoc files are served by the app itself (machines without internet access
+    cannot load them from a CDN)."""
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        static_url="/docs-static",
+        # Keep the token given at "Authorize" across reloads of the docs page.
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    install_problem_handlers(app)
+    app.add_middleware(InputGuard)
+    return app
 
 
 def health_router(readiness: ReadinessCheck, *, prefix: str = "") -> APIRouter:

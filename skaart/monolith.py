@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from contracts.events.registry import PROFESSIONALS_TOPIC
 from servicekit.component import ServiceComponent
 from servicekit.embedded_broker import EmbeddedBroker, start_embedded_broker
-from servicekit.http import metrics_router
+from servicekit.http import api_app, metrics_router
 from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 
@@ -129,8 +129,8 @@ def monolith_app(components: Sequence[ServiceComponent], *, on_started: object =
         finally:
             await stop_components(components)
 
-    app = FastAPI(
-        title="Sociale Kaart fiches platform",
+    app = api_app(
+        "Sociale Kaart fiches platform",
         description="Monolithic mode: every service's API under its own prefix.",
         lifespan=lifespan,
     )

@@ -21,6 +21,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,6 +154,10 @@ def test_the_lock_file_pins_runtime_dependencies_only() -> None:
         assert dev_only not in names, f"{dev_only} is a dev dependency"
     for runtime in ("faststream", "aiokafka", "fastapi", "uvicorn", "sqlalchemy", "asyncpg"):
         assert runtime in names, f"{runtime} is missing from the lock file"
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        assert name in names, f"{name} (pyproject.toml) is missing from the lock file"
 
 
 @pytest.mark.slow

@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
@@ -17,6 +16,7 @@ from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.app import build_component as build_registry_sync
 from registry_sync.simulator.source_server import SimulatedSource, create_source_app
 from servicekit.embedded_broker import free_loopback_port
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.infrastructure import wait_for
 
@@ -41,7 +41,7 @@ async def test_a_death_reported_by_the_polled_feed_depublishes_the_fiche(
     fiches = build_fiches(platform, kafka, FichesSettings())
     await registry.runtime.start()
     await fiches.runtime.start()
-    app = FastAPI()
+    app = api_app()
     for router in fiches.api_routers():
         app.include_router(router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")

@@ -16,6 +16,7 @@ from servicekit.logging import JsonFormatter
 from servicekit.settings import KafkaSettings
 from tests.support.infrastructure import wait_for
 from tests.support.platform import running_platform
+from tests.support.problems import problem_of
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +100,7 @@ async def test_status_snapshot_depublishes_exactly_the_stopped_professionals(
         assert await platform.fiche_of(kept_id) is not None
         response = await platform.http.get(f"/api/fiches/providers/{one_stopped['fiche_id']}")
         assert response.status_code == 404
-        assert "no published provider fiche" in response.json()["detail"]
+        assert "no published provider fiche" in problem_of(response)["detail"]
 
     # No national register number in any log line of the whole run, formatted or not.
     ssins = [record["ssin"] for record, _ in changed]

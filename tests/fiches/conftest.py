@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
 
 from contracts.events.identity import Role
 from contracts.events.registry import (
@@ -33,6 +32,7 @@ from fiches.entrypoints.app import build_component
 from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.auth import AuthSettings
 from servicekit.component import ServiceComponent
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.auth import TokenSigner
 
@@ -214,7 +214,7 @@ async def _fiches(url: str, tmp_path: Path) -> AsyncIterator[FichesUnderTest]:
         AuthSettings(trusted_jwks=signer.jwks()),
     )
     await component.runtime.migrate()
-    app = FastAPI()
+    app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")

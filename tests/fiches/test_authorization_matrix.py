@@ -28,6 +28,7 @@ from fiches.adapters.tables import (
 )
 from tests.fiches.conftest import FichesUnderTest, User, _fiches
 from tests.fiches.test_guide_scenarios import SOLO, WARMSTE_TEAM
+from tests.support.problems import problem_of
 
 CALLERS = ("anonymous", "citizen", "other_professional", "owner", "team")
 
@@ -277,7 +278,7 @@ async def test_each_caller_gets_exactly_their_rights(
         expected = expected_status(endpoint, caller)
         response = await call(shared, endpoint, caller)
         assert response.status_code == expected, (caller, response.text)
-        assert response.json()["detail"], "a refusal says why"
+        assert problem_of(response)["detail"], "a refusal says why"
         assert await state(shared.fiches) == before, f"{caller}'s refused call changed state"
     for caller in sorted(endpoint.allowed):
         world = await worlds()

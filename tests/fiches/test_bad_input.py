@@ -13,6 +13,7 @@ from fiches.adapters.tables import fiche_history, fiche_requests, practice_fiche
 from fiches.domain.practice_fiche import PracticeData
 from tests.fiches.conftest import FichesUnderTest
 from tests.fiches.test_guide_scenarios import WARMSTE_TEAM
+from tests.support.problems import error_locs, problem_of
 
 
 def with_change(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
@@ -95,9 +96,9 @@ async def test_bad_practice_input_is_refused_with_the_field_and_nothing_is_store
 
     created = await fiches.request("POST", "/api/fiches/practices?publish=true", marc, json=body)
     assert created.status_code == 422, created.text
-    locs = [error["loc"] for error in created.json()["detail"]]
+    locs = error_locs(created)
     assert ["body", *loc] in locs, locs
-    message = next(e["msg"] for e in created.json()["detail"] if e["loc"] == ["body", *loc])
+    message = problem_of(created)["errors"][locs.index(["body", *loc])]["message"]
     assert message
     assert await fiches.count(practice_fiches) == 0
     assert await fiches.count(fiche_history) == 0
@@ -109,7 +110,7 @@ async def test_bad_practice_input_is_refused_with_the_field_and_nothing_is_store
     history = await fiches.count(fiche_history)
     saved = await fiches.request("PUT", f"/api/fiches/practices/{practice}/edit", marc, json=body)
     assert saved.status_code == 422
-    assert ["body", *loc] in [error["loc"] for error in saved.json()["detail"]]
+    assert ["body", *loc] in error_locs(saved)
     edit = (await fiches.request("GET", f"/api/fiches/practices/{practice}/edit", marc)).json()
     assert edit["draft"] == PracticeData.model_validate(WARMSTE_TEAM).model_dump(mode="json")
     assert await fiches.count(fiche_history) == history
@@ -122,7 +123,7 @@ async def test_bad_practice_input_is_refused_with_the_field_and_nothing_is_store
         json={"changes": {field: body.get(field, value)}},
     )
     assert proposal.status_code == 422
-    assert ["body", "changes", *loc] in [error["loc"] for error in proposal.json()["detail"]]
+    assert ["body", "changes", *loc] in error_locs(proposal)
     assert await fiches.count(fiche_requests) == 0
 
 
@@ -148,10 +149,10 @@ async def test_authentic_fields_are_read_only_and_the_error_says_how_to_report(
         json={"preferred_name": "Bert Segers", field: value},
     )
     assert response.status_code == 422
-    (error,) = response.json()["detail"]
-    assert error["loc"] == ["body", field]
-    assert "authentic source" in error["msg"]
-    assert f"/api/fiches/providers/{albert.fiche_id}/source-errors" in error["msg"]
+    assert error_locs(response) == [["body", field]]
+    (error,) = problem_of(response)["errors"]
+    assert "authentic source" in error["message"]
+    assert f"/api/fiches/providers/{albert.fiche_id}/source-errors" in error["message"]
     async with fiches.component.runtime.sessions() as session:
         import sqlalchemy as sa
 
@@ -181,7 +182,7 @@ async def test_bad_provider_contact_data_is_refused(fiches: FichesUnderTest) -> 
         json={"languages": ["dutch"], "email_addresses": [{"email": "bert.segers.be"}]},
     )
     assert response.status_code == 422
-    locs = [e["loc"] for e in response.json()["detail"]]
+    locs = error_locs(response)
     assert ["body", "languages", 0] in locs
     assert ["body", "email_addresses", 0, "email"] in locs
 

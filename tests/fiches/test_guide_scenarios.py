@@ -10,6 +10,7 @@ from typing import Any
 
 from contracts.events.fiches import OFFERS_TOPIC, PRACTICES_TOPIC, REQUESTS_TOPIC
 from tests.fiches.conftest import FichesUnderTest, User
+from tests.support.problems import error_locs
 
 WARMSTE_TEAM: dict[str, Any] = {
     "names": [{"name": "Het Warmste Team", "preferred": True}, {"name": "HWT"}],
@@ -202,7 +203,7 @@ async def test_a_professional_ticks_only_their_own_offer(fiches: FichesUnderTest
         "POST", "/api/fiches/practices", marc, json={**SOLO, "offers": ["physician", "nurse"]}
     )
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "offers"]
+    assert error_locs(response)[0] == ["body", "offers"]
     citizen = fiches.citizen("secretaris")
     response = await fiches.request(
         "POST", "/api/fiches/practices", citizen, json={**SOLO, "offers": ["physician"]}

@@ -10,6 +10,7 @@ from contracts.events.invitations import InvitationAccepted
 from fiches.handlers.invitation_events import InvitationEventHandlers
 from tests.fiches.conftest import FichesUnderTest
 from tests.fiches.test_guide_scenarios import SOLO, WARMSTE_TEAM, create, public_blocks
+from tests.support.problems import problem_of
 
 
 async def test_managers_grant_and_withdraw_but_never_the_last_one(fiches: FichesUnderTest) -> None:
@@ -33,7 +34,7 @@ async def test_managers_grant_and_withdraw_but_never_the_last_one(fiches: Fiches
     assert withdrawn.json()["manager_user_ids"] == [secretary.user_id]
     last = await fiches.request("DELETE", f"{url}/{secretary.user_id}", secretary)
     assert last.status_code == 409
-    assert "last manager" in last.json()["detail"]
+    assert "last manager" in problem_of(last)["detail"]
     by_team = await fiches.request("DELETE", f"{url}/{secretary.user_id}", team)
     assert by_team.status_code == 200
     assert by_team.json()["manager_user_ids"] == []
@@ -58,8 +59,8 @@ async def test_proposals_rights_and_the_work_queue(fiches: FichesUnderTest) -> N
         "PUT", f"/api/fiches/practices/{practice}/edit", neighbour, json=WARMSTE_TEAM
     )
     assert refused.status_code == 403
-    assert "/proposals" in refused.json()["detail"]
-    assert "/rights-requests" in refused.json()["detail"]
+    assert "/proposals" in problem_of(refused)["detail"]
+    assert "/rights-requests" in problem_of(refused)["detail"]
 
     proposal = await fiches.request(
         "POST",

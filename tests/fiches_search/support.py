@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from contracts.base import Event
 from contracts.events.fiches import (
@@ -41,6 +40,7 @@ from fiches.handlers.exports import ExportSettings, ExportWorker
 from fiches.handlers.search_projection import SearchProjection
 from servicekit.auth import AuthSettings
 from servicekit.component import ServiceComponent
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.auth import TokenSigner
 
@@ -200,7 +200,7 @@ async def searchable_fiches(
     exports = component.exports
     assert exports is not None
     await component.runtime.migrate()
-    app = FastAPI()
+    app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")

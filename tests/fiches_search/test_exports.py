@@ -28,6 +28,7 @@ from fiches.handlers.exports import ExportSettings, ExportWorker
 from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.settings import Environment, PlatformSettings
 from tests.fiches_search.support import Searchable, searchable_fiches, signed_export_settings
+from tests.support.problems import error_locs, problem_of
 
 SOLO = {"names": [{"name": "Huisartsenpraktijk Creemers"}]}
 WARM = {
@@ -202,7 +203,7 @@ async def test_tampered_and_expired_links_are_refused(world: dict[str, Any]) -> 
     ):
         refused = await fiches.http.get(base, params=params)
         assert refused.status_code == 403, refused.text
-        assert "not valid" in refused.json()["detail"]
+        assert "not valid" in problem_of(refused)["detail"]
     # Marc's signature does not open somebody else's export.
     other = await fiches.http.get(
         f"/api/fiches/exports/{theirs['export_id']}/download",
@@ -211,13 +212,13 @@ async def test_tampered_and_expired_links_are_refused(world: dict[str, Any]) -> 
     assert other.status_code == 403
     missing = await fiches.http.get(base, params={"signature": signature})
     assert missing.status_code == 422
-    assert missing.json()["detail"][0]["loc"] == ["query", "expires"]
+    assert error_locs(missing)[0] == ["query", "expires"]
 
     # A correctly signed link whose time is up.
     past = datetime.now(UTC) - timedelta(seconds=1)
     expired = await fiches.http.get(path_of(fiches.exports.download_url(mine["export_id"], past)))
     assert expired.status_code == 410
-    assert "expired" in expired.json()["detail"]
+    assert "expired" in problem_of(expired)["detail"]
     # Once lapsed, the files themselves are dropped.
     async with fiches.component.runtime.sessions() as session, session.begin():
         from fiches.adapters.search_tables import fiche_exports
@@ -239,7 +240,7 @@ async def test_asking_needs_a_login_and_valid_formats(world: dict[str, Any]) -> 
         "/api/fiches/exports", headers=world["marc"], json={"formats": ["xlsx"]}
     )
     assert bad.status_code == 422
-    assert bad.json()["detail"][0]["loc"][:2] == ["body", "formats"]
+    assert error_locs(bad)[0][:2] == ["body", "formats"]
     empty = await fiches.http.post(
         "/api/fiches/exports", headers=world["marc"], json={"formats": []}
     )
@@ -285,7 +286,7 @@ async def test_a_user_past_the_daily_number_of_exports_is_told_when_to_come_back
         refused = await fiches.http.post("/api/fiches/exports", headers=marc)
 
         assert refused.status_code == 429, refused.text
-        assert "2 exports in the last 24 hours" in refused.json()["detail"]
+        assert "2 exports in the last 24 hours" in problem_of(refused)["detail"]
         assert 86_000 < int(refused.headers["Retry-After"]) <= 86_400
         async with fiches.component.runtime.sessions() as session:
             count = await session.scalar(sa.select(sa.func.count()).select_from(fiche_exports))

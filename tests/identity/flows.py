@@ -22,6 +22,7 @@ from identity.config import Settings
 from identity.devidp.people import DemoPerson
 from identity.devidp.provider import development_provider_router
 from identity.entrypoints.app import IdentityComponent, build_component
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.kafka_reading import read_topic
 
@@ -109,7 +110,7 @@ async def running_identity(
         dev_idp_enabled=False,  # mounted below, with the test's people
         **overrides,
     )
-    app = FastAPI()
+    app = api_app()
     component = build_component(
         platform,
         kafka,

@@ -9,6 +9,7 @@ from identity.devidp.people import demo_people
 from servicekit.settings import KafkaSettings
 from tests.identity.flows import login, running_identity
 from tests.identity.registry_facts import register, stop
+from tests.support.problems import problem_of
 
 
 async def test_professionals_and_citizens_log_in_and_the_ineligible_are_refused(
@@ -46,7 +47,7 @@ async def test_professionals_and_citizens_log_in_and_the_ineligible_are_refused(
             async with identity.browser() as browser:
                 refused = await login(browser, key)
                 assert refused.status_code == 403, refused.text
-                detail = refused.json()["detail"]
+                detail = problem_of(refused, 403)
                 assert detail["check"] == check
                 assert "citizen" in detail["what_to_do"]
                 assert "skaart_session" not in browser.cookies

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
 
 from identity.config import Settings
 from identity.entrypoints.app import build_component
 from servicekit.embedded_broker import free_loopback_port
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.identity.flows import REDIS_URL, wait_for_signing_key
 from tests.support.infrastructure import wait_for
@@ -41,7 +41,7 @@ async def test_a_citizen_logs_in_through_the_mounted_development_provider(
     )
     component = build_component(PlatformSettings(data_dir=tmp_path), kafka, settings)
     component.runtime.subscriptions.clear()
-    app = FastAPI()
+    app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))

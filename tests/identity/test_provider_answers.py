@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from servicekit.settings import KafkaSettings
 from tests.identity.flows import ISSUER, login, query_of, running_identity
+from tests.support.problems import code_of, problem_of
 
 CLIENT_ID = "skaart-dev"
 
@@ -95,7 +96,7 @@ async def test_an_id_token_failing_a_check_opens_no_session(
             "/api/identity/login/callback", params={"code": "c", "state": authorize["state"]}
         )
         assert answer.status_code == 401, answer.text
-        assert says in answer.json()["detail"]["message"]
+        assert says in problem_of(answer)["detail"]
         assert "skaart_session" not in browser.cookies
         assert (await browser.get("/api/identity/me")).status_code == 401
 
@@ -113,7 +114,7 @@ async def test_state_must_match_and_a_login_completes_once(
                     "/api/identity/login/callback", params={"code": "x", "state": state}
                 )
                 assert stolen.status_code == 400
-                assert stolen.json()["detail"]["code"] == "state_mismatch"
+                assert code_of(stolen) == "state_mismatch"
 
         async with identity.browser() as browser:
             answer = await login(browser, "citizen", login_as="citizen")
@@ -127,7 +128,7 @@ async def test_state_must_match_and_a_login_completes_once(
             )
             replay = await browser.get(callback)
             assert replay.status_code == 400
-            assert replay.json()["detail"]["code"] == "login_request_unknown"
+            assert code_of(replay) == "login_request_unknown"
 
 
 def _s256(verifier: str) -> str:

@@ -17,6 +17,7 @@ from servicekit.auth import AccessTokenVerifier, AuthenticationError, redis_revo
 from servicekit.settings import KafkaSettings
 from tests.identity.flows import REDIS_URL, login, query_of, running_identity
 from tests.identity.registry_facts import register
+from tests.support.problems import code_of, error_locs, problem_of
 
 
 def _person(key: str) -> Any:
@@ -36,11 +37,11 @@ async def test_activation_then_tokens_that_other_services_verify_until_logout(
             # No profile yet: no access token.
             refused = await browser.post("/api/identity/token")
             assert refused.status_code == 403
-            assert refused.json()["detail"]["code"] == "profile_not_active"
+            assert code_of(refused) == "profile_not_active"
 
             bad = await browser.put("/api/identity/me/email", json={"email": "not an address"})
             assert bad.status_code == 422
-            assert bad.json()["detail"][0]["loc"] == ["body", "email"]
+            assert error_locs(bad)[0] == ["body", "email"]
             assert await identity.activation_links() == []
 
             given = await browser.put("/api/identity/me/email", json={"email": "K.L@Example.be"})
@@ -110,7 +111,7 @@ async def test_activation_link_works_once_not_expired_not_tampered(
             tampered = first_token[:-2] + ("AA" if not first_token.endswith("AA") else "BB")
             answer = await browser.post("/api/identity/activate", data={"token": tampered})
             assert answer.status_code == 400
-            assert answer.json()["detail"][0]["code"] == "activation_link_invalid"
+            assert problem_of(answer)["errors"][0]["code"] == "activation_link_invalid"
 
             # A resend replaces the first link.
             assert (await browser.post("/api/identity/me/email/resend")).status_code == 202
@@ -118,7 +119,7 @@ async def test_activation_link_works_once_not_expired_not_tampered(
             second_token = query_of(links[-1])["token"]
             replaced = await browser.post("/api/identity/activate", data={"token": first_token})
             assert replaced.status_code == 410
-            assert replaced.json()["detail"]["code"] == "activation_link_replaced"
+            assert code_of(replaced) == "activation_link_replaced"
 
             # Expired.
             async with identity.component.runtime.sessions.begin() as session:
@@ -129,7 +130,7 @@ async def test_activation_link_works_once_not_expired_not_tampered(
                 )
             expired = await browser.post("/api/identity/activate", data={"token": second_token})
             assert expired.status_code == 410
-            assert expired.json()["detail"]["code"] == "activation_link_expired"
+            assert code_of(expired) == "activation_link_expired"
 
             # A fresh one: two concurrent uses, exactly one winner.
             assert (await browser.post("/api/identity/me/email/resend")).status_code == 202
@@ -143,7 +144,7 @@ async def test_activation_link_works_once_not_expired_not_tampered(
             assert sorted(a.status_code for a in answers) == [200, 410]
             again = await browser.post("/api/identity/activate", data={"token": third_token})
             assert again.status_code == 410
-            assert again.json()["detail"]["code"] == "activation_link_used"
+            assert code_of(again) == "activation_link_used"
             assert (await browser.post("/api/identity/token")).status_code == 200
         async with identity.component.runtime.sessions() as session:
             stored = (await session.execute(sa.select(email_verifications))).all()
@@ -185,12 +186,12 @@ async def test_bad_login_input_is_refused_with_the_field_and_stores_nothing(
     async with running_identity(kafka, tmp_path) as identity, identity.browser() as browser:
         wrong_role = await browser.get("/api/identity/login", params={"as": "admin"})
         assert wrong_role.status_code == 422
-        assert wrong_role.json()["detail"][0]["loc"] == ["query", "as"]
+        assert error_locs(wrong_role)[0] == ["query", "as"]
         elsewhere = await browser.get(
             "/api/identity/login", params={"as": "citizen", "return_to": "//evil.example/"}
         )
         assert elsewhere.status_code == 422
-        assert elsewhere.json()["detail"][0]["loc"] == ["query", "return_to"]
+        assert error_locs(elsewhere)[0] == ["query", "return_to"]
         async with identity.component.runtime.sessions() as session:
             stored = await session.scalar(sa.select(sa.func.count()).select_from(login_requests))
         assert stored == 0

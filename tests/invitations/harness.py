@@ -19,7 +19,6 @@ import httpx
 import orjson
 import redis.asyncio as redis
 import sqlalchemy as sa
-from fastapi import FastAPI
 
 from contracts.events.fiches import PracticeManagersChanged
 from contracts.events.identity import Role
@@ -32,6 +31,7 @@ from invitations.handlers.context import InvitationsContext
 from invitations.handlers.managers_view import practice_managers_changed
 from servicekit.auth import AuthSettings
 from servicekit.component import ServiceComponent
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.auth import TokenSigner
 
@@ -206,7 +206,7 @@ async def invitations_under_test(
         await component.runtime.start()
     else:
         await component.runtime.migrate()
-    app = FastAPI()
+    app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")

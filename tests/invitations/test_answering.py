@@ -12,6 +12,7 @@ from contracts.events.identity import Role
 from invitations.adapters.tables import invitations
 from invitations.handlers.expiry import expire_lapsed_invitations
 from tests.invitations.harness import InvitationsUnderTest, invitations_under_test
+from tests.support.problems import code_of, error_locs, problem_of
 
 PRACTICE = "practice-klim"
 MANAGER = "user-marc"
@@ -79,7 +80,7 @@ async def test_accepting_links_the_offer_and_tells_the_inviter_and_a_second_use_
         again = await _accept(svc, token, ["nurse"])
         assert again.status_code == 410
         assert again.headers["Cache-Control"] == "no-store"
-        assert again.json()["detail"]["reason"] == "already_used"
+        assert code_of(again) == "already_used"
         shown = await svc.http.get("/api/invitations/link", params={"token": token})
         assert shown.status_code == 410
         assert len(await svc.outbox_events("InvitationAccepted")) == 1
@@ -93,7 +94,7 @@ async def test_a_tampered_token_is_refused_and_the_invitation_stays_open(
         for tampered in (token[:-1] + ("A" if token[-1] != "A" else "B"), token[:-2], token + "x"):
             refused = await _accept(svc, tampered, ["nurse"])
             assert refused.status_code == 404
-            assert refused.json()["detail"]["reason"] == "link_not_valid"
+            assert code_of(refused) == "link_not_valid"
             assert tampered not in refused.text
         assert (
             await svc.http.get("/api/invitations/link", params={"token": "x"})
@@ -116,7 +117,7 @@ async def test_an_expired_link_is_refused_and_the_sweep_ends_it_and_tells_the_in
         svc.clock.advance(hours=1)
         refused = await _accept(svc, token, ["nurse"])
         assert refused.status_code == 410
-        assert refused.json()["detail"]["reason"] == "expired"
+        assert code_of(refused) == "expired"
 
         context = svc.context()
         assert await expire_lapsed_invitations(context) == 1
@@ -126,7 +127,7 @@ async def test_an_expired_link_is_refused_and_the_sweep_ends_it_and_tells_the_in
         assert expired["invitation_id"] == invitation_id
         (told,) = await svc.outbox_events("InviterNotificationRequested")
         assert told["outcome"] == "expired"
-        assert (await _accept(svc, token, ["nurse"])).json()["detail"]["reason"] == "expired"
+        assert code_of(await _accept(svc, token, ["nurse"])) == "expired"
 
 
 async def test_revoked_and_replaced_links_are_refused(database_url_factory, tmp_path: Path) -> None:
@@ -163,7 +164,7 @@ async def test_revoked_and_replaced_links_are_refused(database_url_factory, tmp_
         assert event["invitation_id"] == invitation_id
         refused = await _accept(svc, new_token, ["nurse"])
         assert refused.status_code == 410
-        assert refused.json()["detail"]["reason"] == "revoked"
+        assert code_of(refused) == "revoked"
         twice = await svc.http.post(
             f"/api/invitations/{invitation_id}/revoke", headers=svc.manager(MANAGER)
         )
@@ -206,7 +207,7 @@ async def test_the_team_sees_and_withdraws_any_invitation_but_sends_none(
         assert revoked.status_code == 200, revoked.text
         (event,) = await svc.outbox_events("InvitationRevoked")
         assert event["invitation_id"] == invitation_id
-        assert (await _accept(svc, token, ["nurse"])).json()["detail"]["reason"] == "revoked"
+        assert code_of(await _accept(svc, token, ["nurse"])) == "revoked"
 
 
 async def test_declining_ends_the_invitation_and_tells_the_inviter(
@@ -221,7 +222,7 @@ async def test_declining_ends_the_invitation_and_tells_the_inviter(
         assert event["topic"] == "invitations.invitations.v1"
         (told,) = await svc.outbox_events("InviterNotificationRequested")
         assert told["outcome"] == "declined"
-        assert (await _accept(svc, token, ["nurse"])).json()["detail"]["reason"] == "declined"
+        assert code_of(await _accept(svc, token, ["nurse"])) == "declined"
 
 
 async def test_a_citizen_cannot_accept_and_the_invitation_stays_open(
@@ -235,8 +236,8 @@ async def test_a_citizen_cannot_accept_and_the_invitation_stays_open(
             headers=svc.manager("user-citizen"),
         )
         assert citizen.status_code == 403
-        assert citizen.json()["detail"]["reason"] == "not_a_professional"
-        assert "Log in as professional" in citizen.json()["detail"]["message"]
+        assert code_of(citizen) == "not_a_professional"
+        assert "Log in as professional" in problem_of(citizen)["detail"]
 
         anonymous = await svc.http.post(ACCEPT, json={"token": token, "professions": ["nurse"]})
         assert anonymous.status_code == 401
@@ -258,12 +259,12 @@ async def test_a_profession_not_held_or_not_invited_is_refused_and_the_invitatio
         invitation_id, token = await _invited(svc, profession="nurse")
         not_held = await _accept(svc, token, ["physician"], holds=["nurse"])
         assert not_held.status_code == 403
-        assert not_held.json()["detail"]["reason"] == "profession_not_held"
-        assert not_held.json()["detail"]["field"] == "professions"
+        assert code_of(not_held) == "profession_not_held"
+        assert error_locs(not_held) == [["body", "professions"]]
 
         not_invited = await _accept(svc, token, ["midwife"], holds=["nurse", "midwife"])
         assert not_invited.status_code == 403
-        assert not_invited.json()["detail"]["reason"] == "profession_not_invited"
+        assert code_of(not_invited) == "profession_not_invited"
 
         wrong_person = await _accept(
             svc, token, ["nurse"], professional_id="p2", holds=["dietitian"]

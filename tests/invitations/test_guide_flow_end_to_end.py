@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
@@ -26,6 +25,7 @@ from notifications.adapters.dev_mailbox import StoredMessage
 from notifications.config import Settings as NotificationSettings
 from notifications.entrypoints.app import build_component as build_notifications
 from servicekit.auth import AuthSettings
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from servicekit.waiting import within
 from tests.identity.flows import RunningIdentity, login, query_of, running_identity
@@ -103,7 +103,7 @@ async def test_marc_invites_nele_who_follows_the_mailed_link_and_is_linked(
     )
     mailbox = notifications.mailbox
     assert mailbox is not None, "development mode without an SMTP host runs the local mailbox"
-    app = FastAPI()
+    app = api_app()
     for component in (fiches, notifications, invitations):
         for router in component.api_routers():
             app.include_router(router)

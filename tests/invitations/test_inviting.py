@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from invitations.adapters.tables import invitations
 from tests.invitations.harness import REDIS_URL, invitations_under_test
+from tests.support.problems import code_of, error_locs, problem_of
 
 PRACTICE = "practice-warmste-team"
 MANAGER = "user-marc"
@@ -73,8 +74,8 @@ async def test_a_non_manager_cannot_invite(database_url_factory, tmp_path: Path)
         await svc.practice(PRACTICE, [MANAGER])
         refused = await svc.invite(PRACTICE, "user-someone-else", ["nele@example.be"])
         assert refused.status_code == 403
-        assert refused.json()["detail"]["reason"] == "not_a_manager"
-        assert "Het Warmste Team" in refused.json()["detail"]["message"]
+        assert code_of(refused) == "not_a_manager"
+        assert "Het Warmste Team" in problem_of(refused)["detail"]
 
         anonymous = await svc.http.post(
             f"/api/invitations/practices/{PRACTICE}/invitations",
@@ -84,7 +85,7 @@ async def test_a_non_manager_cannot_invite(database_url_factory, tmp_path: Path)
 
         unknown = await svc.invite("practice-nobody-knows", MANAGER, ["nele@example.be"])
         assert unknown.status_code == 404
-        assert unknown.json()["detail"]["reason"] == "practice_unknown"
+        assert code_of(unknown) == "practice_unknown"
         assert await _invitation_count(svc) == 0
         assert await svc.outbox_events() == []
 
@@ -107,21 +108,21 @@ async def test_bad_addresses_are_refused_per_field_without_echo_and_store_nothin
         await svc.practice(PRACTICE, [MANAGER])
         invalid = await svc.invite(PRACTICE, MANAGER, ["nele@example.be", "jan.peeters@@x"])
         assert invalid.status_code == 422
-        (error,) = invalid.json()["detail"]
-        assert error["loc"] == ["body", "emails", 1]
-        assert error["msg"].startswith("Address 2 is not a valid e-mail address")
+        assert error_locs(invalid) == [["body", "emails", 1]]
+        (error,) = problem_of(invalid)["errors"]
+        assert error["message"].startswith("Address 2 is not a valid e-mail address")
         assert "jan.peeters" not in invalid.text
 
         duplicate = await svc.invite(PRACTICE, MANAGER, ["nele@example.be", "NELE@example.be"])
         assert duplicate.status_code == 422
-        assert duplicate.json()["detail"][0]["loc"] == ["body", "emails", 1]
+        assert error_locs(duplicate)[0] == ["body", "emails", 1]
 
         empty = await svc.invite(PRACTICE, MANAGER, [])
         assert empty.status_code == 422
 
         bad_profession = await svc.invite(PRACTICE, MANAGER, ["a@example.be"], "Nurse; DROP")
         assert bad_profession.status_code == 422
-        assert bad_profession.json()["detail"][0]["loc"] == ["body", "profession"]
+        assert error_locs(bad_profession)[0] == ["body", "profession"]
         assert await _invitation_count(svc) == 0
         assert await svc.outbox_events() == []
 
@@ -174,9 +175,8 @@ async def test_open_invitations_per_practice_are_capped(
         assert ok.status_code == 201
         over = await svc.invite(PRACTICE, MANAGER, ["c@example.be", "d@example.be"])
         assert over.status_code == 409
-        detail = over.json()["detail"]
-        assert detail["reason"] == "too_many_open_invitations"
-        assert "has 2 open invitations and may have at most 3" in detail["message"]
+        assert code_of(over) == "too_many_open_invitations"
+        assert "has 2 open invitations and may have at most 3" in problem_of(over)["detail"]
         assert await _invitation_count(svc) == 2
 
         # A revoked invitation no longer counts.
@@ -206,8 +206,8 @@ async def test_invitations_are_rate_limited_per_manager_and_per_practice(
         limited = await svc.invite(PRACTICE, MANAGER, ["c@x.be", "d@x.be"])
         assert limited.status_code == 429
         assert 590 <= int(limited.headers["Retry-After"]) <= 600
-        assert limited.json()["detail"]["reason"] == "rate_limited"
-        assert "you may send 3" in limited.json()["detail"]["message"]
+        assert code_of(limited) == "rate_limited"
+        assert "you may send 3" in problem_of(limited)["detail"]
         # The refused request used none of the allowance: one more still fits.
         assert (await svc.invite(PRACTICE, MANAGER, ["c@x.be"])).status_code == 201
 
@@ -215,7 +215,7 @@ async def test_invitations_are_rate_limited_per_manager_and_per_practice(
         assert (await svc.invite(PRACTICE, "user-nele", ["e@x.be"])).status_code == 201
         practice_limited = await svc.invite(PRACTICE, "user-nele", ["f@x.be"])
         assert practice_limited.status_code == 429
-        assert "this practice may send 4" in practice_limited.json()["detail"]["message"]
+        assert "this practice may send 4" in problem_of(practice_limited)["detail"]
         assert 3500 <= int(practice_limited.headers["Retry-After"]) <= 3600
         assert await _invitation_count(svc) == 4
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
 
 from contracts.events.fiches import ExportReady, RequestKind
 from contracts.events.invitations import (
@@ -25,6 +24,7 @@ from notifications.adapters.dev_mailbox import LocalSmtpServer
 from notifications.adapters.tables import address_book
 from notifications.domain.deliveries import DeliveryStatus, recipient_digest
 from notifications.handlers import sender as sender_module
+from servicekit.http import api_app
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 from tests.notifications.conftest import (
     SOON,
@@ -33,6 +33,7 @@ from tests.notifications.conftest import (
     decided,
     verification,
 )
+from tests.support.problems import error_locs
 
 FAILED = "be.socialekaart.notifications.DeliveryFailed"
 SUCCEEDED = "be.socialekaart.notifications.DeliverySucceeded"
@@ -266,7 +267,7 @@ async def test_the_development_mailbox_view_lists_and_shows_messages_with_links(
     mailbox = DevMailbox(notifications.smtp.folder)
 
     async def client_for(environment: Environment) -> httpx.AsyncClient:
-        app = FastAPI()
+        app = api_app()
         app.include_router(dev_mailbox_router(mailbox, PlatformSettings(environment=environment)))
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
@@ -282,7 +283,7 @@ async def test_the_development_mailbox_view_lists_and_shows_messages_with_links(
         assert f"/api/notifications/dev/mailbox/{message_id}" in index.text
         missing = await client.get("/api/notifications/dev/mailbox/messages/nope")
         assert missing.status_code == 404
-        assert missing.json()["detail"]["field"] == "message_id"
+        assert error_locs(missing) == [["path", "message_id"]]
         traversal = await client.get("/api/notifications/dev/mailbox/messages/..%2Fsecret")
         assert traversal.status_code == 404
     async with await client_for(Environment.PRODUCTION) as client:

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from fastapi import FastAPI
 
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
@@ -19,6 +18,7 @@ from registry_sync.entrypoints.app import build_component as build_registry_sync
 from registry_sync.entrypoints.app import nrn_hasher
 from registry_sync.handlers.import_snapshot import ImportSummary, import_snapshot
 from servicekit.component import ServiceComponent
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 
 
@@ -88,7 +88,7 @@ async def running_platform(
     )
     await registry.runtime.start()
     await fiches.runtime.start()
-    app = FastAPI()
+    app = api_app()
     for component in (registry, fiches):
         for router in component.api_routers():
             app.include_router(router)

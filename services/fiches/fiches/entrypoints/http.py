@@ -12,6 +12,7 @@ from contracts.events.fiches import PublicProfession
 from contracts.events.registry import ProfessionRecord
 from fiches.adapters.tables import provider_fiches
 from fiches.config import FichesSettings
+from servicekit.inputs import Limit, Offset
 from servicekit.runtime import ServiceRuntime
 
 
@@ -100,8 +101,8 @@ def public_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
         profession: Annotated[str | None, Query(description="Profession code, e.g. nurse")] = None,
         name: Annotated[str | None, Query(description="Part of the official name")] = None,
         professional_id: Annotated[str | None, Query(description="Registry id")] = None,
-        limit: Annotated[int, Query(ge=1)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[Limit, Query()] = 50,
+        offset: Annotated[Offset, Query()] = 0,
     ) -> ProviderFichePage:
         limit = min(limit, settings.public_page_size_max)
         table = provider_fiches

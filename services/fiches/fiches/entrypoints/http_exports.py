@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from fiches.entrypoints.http_support import CallerDependency
 from fiches.handlers.exports import ExportNotFound, ExportWorker, LinkRefused, TooManyExports
 from servicekit.auth import Caller
+from servicekit.inputs import RequestBody
 
 Format = Literal["csv", "json"]
 _MEDIA = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
@@ -24,7 +25,7 @@ def _both() -> list[Format]:
     return ["csv", "json"]
 
 
-class ExportRequest(BaseModel):
+class ExportRequest(RequestBody):
     formats: list[Format] = Field(
         default_factory=_both,
         min_length=1,

@@ -15,6 +15,7 @@ from fiches.domain.practice_fiche import PracticeData, preferred_name
 from fiches.entrypoints.http_support import CallerDependency, answer
 from fiches.handlers.practices import PracticeCommands
 from servicekit.auth import Caller
+from servicekit.inputs import RequestBody, VersionNumber
 from servicekit.runtime import ServiceRuntime
 
 Publish = Annotated[
@@ -31,11 +32,11 @@ class PracticeCreate(PracticeData):
     )
 
 
-class Professions(BaseModel):
+class Professions(RequestBody):
     professions: list[str] = Field(description="Profession codes, e.g. physician.")
 
 
-class ManagerGrant(BaseModel):
+class ManagerGrant(RequestBody):
     user_id: str = Field(min_length=1, max_length=100, description="identity user id.")
 
 
@@ -195,7 +196,7 @@ def practices_router(
         "/{practice_id}/history/{version}/restore",
         summary="Put an earlier version back into the edit version (team)",
     )
-    async def restore(practice_id: str, version: int, who: Who) -> Changed:
+    async def restore(practice_id: str, version: VersionNumber, who: Who) -> Changed:
         return Changed(changed_fields=await answer(commands.restore(who, practice_id, version)))
 
     return router

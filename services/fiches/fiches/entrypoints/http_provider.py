@@ -15,6 +15,7 @@ from fiches.entrypoints.http_practices import Changed, Publish
 from fiches.entrypoints.http_support import CallerDependency, answer, validated
 from fiches.handlers.providers import ProviderCommands
 from servicekit.auth import Caller
+from servicekit.inputs import VersionNumber
 
 
 class ProviderOwnEdit(ProviderOwnData):
@@ -95,7 +96,7 @@ def provider_router(commands: ProviderCommands, caller: CallerDependency) -> API
         "/providers/{fiche_id}/history/{version}/restore",
         summary="Put an earlier version back into the edit version (team)",
     )
-    async def restore(fiche_id: str, version: int, who: Who) -> Changed:
+    async def restore(fiche_id: str, version: VersionNumber, who: Who) -> Changed:
         return Changed(changed_fields=await answer(commands.restore(who, fiche_id, version)))
 
     return router

@@ -10,35 +10,36 @@ from fiches.domain.practice_fiche import PracticeChanges
 from fiches.entrypoints.http_support import CallerDependency, answer, validated
 from fiches.handlers.requests import RequestCommands
 from servicekit.auth import Caller
+from servicekit.inputs import RequestBody
 
 
-class LinkRequest(BaseModel):
+class LinkRequest(RequestBody):
     professions: list[str] = Field(description="Your profession codes to link.")
 
 
-class RightsRequest(BaseModel):
+class RightsRequest(RequestBody):
     motivation: str | None = Field(default=None, max_length=2000)
 
 
-class Proposal(BaseModel):
+class Proposal(RequestBody):
     changes: dict[str, Any] = Field(
         description="The fields you propose to change, with their new value (as on a save)."
     )
 
 
-class RemovalRequest(BaseModel):
+class RemovalRequest(RequestBody):
     fiche_type: Literal["provider", "practice"]
     fiche_id: str = Field(min_length=1, max_length=36)
     reason: str = Field(min_length=1, max_length=2000, description="Why it should go.")
 
 
-class SourceErrorReport(BaseModel):
+class SourceErrorReport(RequestBody):
     description: str = Field(
         min_length=1, max_length=2000, description="What the authentic source has wrong."
     )
 
 
-class Decision(BaseModel):
+class Decision(RequestBody):
     decision: RequestDecision
     comment: str | None = Field(default=None, max_length=2000)
 

@@ -25,6 +25,7 @@ from fiches.handlers.search_projection import (
     run_search,
     words,
 )
+from servicekit.inputs import Limit
 from servicekit.runtime import ServiceRuntime
 
 MAX_OFFSET = 10_000
@@ -109,7 +110,7 @@ def search_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
             Literal["provider", "practice"] | None,
             Query(description="Only providers or only practices; default both."),
         ] = None,
-        limit: Annotated[int, Query(ge=1, description="Hits per page.")] = 20,
+        limit: Annotated[Limit, Query(description="Hits per page.")] = 20,
         offset: Annotated[
             int, Query(ge=0, le=MAX_OFFSET, description="Hits to skip (at most 10,000).")
         ] = 0,

@@ -5,39 +5,39 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from fastapi import HTTPException, Request
+from fastapi import Depends
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from fiches.handlers.errors import FicheError, Invalid
 from servicekit.auth import AccessTokenVerifier, Caller, bearer_caller, require
+from servicekit.problems import FieldError, Problem, invalid_fields
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-CallerDependency = Callable[[Request], Awaitable[Caller]]
+CallerDependency = Callable[..., Awaitable[Caller]]
 
 
 def logged_in(verifier: AccessTokenVerifier) -> CallerDependency:
     """FastAPI dependency: the logged-in (hence activated) caller, or 401."""
     optional = bearer_caller(verifier)
 
-    async def dependency(request: Request) -> Caller:
-        return require(await optional(request))
+    # A default, not Annotated: `optional` is local, which a postponed annotation cannot name.
+    async def dependency(caller: Caller | None = Depends(optional)) -> Caller:
+        return require(caller)
 
     return dependency
 
 
 async def answer(awaitable: Awaitable[T]) -> T:
-    """Run a use case; a refusal becomes its HTTP status with the reason."""
+    """Run a use case; a refusal becomes a problem with its status, code and reason."""
     try:
         return await awaitable
     except Invalid as error:
-        raise HTTPException(
-            422, detail=[{"loc": list(error.loc), "msg": error.message, "type": "value_error"}]
-        ) from error
+        raise invalid_fields([FieldError.at(error.loc, error.code, error.message)]) from error
     except FicheError as error:
-        raise HTTPException(error.status, detail=error.message) from error
+        raise Problem(error.status, error.code, error.message) from error
 
 
 def validated(model: type[M], value: Any, loc: Sequence[str | int]) -> M:

@@ -9,6 +9,7 @@ from fiches.config import FichesSettings
 from fiches.entrypoints.http_support import CallerDependency, answer
 from fiches.handlers.requests import RequestCommands
 from servicekit.auth import Caller
+from servicekit.inputs import Limit, Offset
 
 
 def team_router(
@@ -26,8 +27,8 @@ def team_router(
             Query(description="Only this status (default: open); `all` for every status."),
         ] = "open",
         fiche_id: Annotated[str | None, Query(description="Only this fiche.")] = None,
-        limit: Annotated[int, Query(ge=1)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[Limit, Query()] = 50,
+        offset: Annotated[Offset, Query()] = 0,
     ) -> dict[str, Any]:
         return await answer(
             commands.work_queue(

@@ -9,9 +9,11 @@ from collections.abc import Sequence
 
 
 class FicheError(Exception):
-    """A refused write; `status` is the HTTP status it maps to."""
+    """A refused write; `status` is the HTTP status it maps to, `code` the stable code
+    clients see (servicekit.problems)."""
 
     status = 400
+    code = "refused"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -20,24 +22,28 @@ class FicheError(Exception):
 
 class NotFound(FicheError):
     status = 404
+    code = "not_found"
 
 
 class Forbidden(FicheError):
     """The caller has no right on this fiche (deny by default)."""
 
     status = 403
+    code = "forbidden"
 
 
 class Conflict(FicheError):
     """The fiche's state does not allow this now (already decided, last manager, ...)."""
 
     status = 409
+    code = "conflict"
 
 
 class Invalid(FicheError):
     """Input that cannot be accepted, with the field it concerns."""
 
     status = 422
+    code = "invalid"
 
     def __init__(self, message: str, loc: Sequence[str | int] = ("body",)) -> None:
         super().__init__(message)

@@ -8,35 +8,42 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from identity.config import ACTIVATION_PATH
 from identity.handlers.accounts import Accounts, Problem
+from servicekit.inputs import RequestBody
+from servicekit.problems import FieldError
+from servicekit.problems import Problem as ProblemDetails
 
 SESSION_COOKIE = "skaart_session"
 LOGIN_COOKIE = "skaart_login"
 PREFIX = "/api/identity"
 
 
-class EmailIn(BaseModel):
+class EmailIn(RequestBody):
     """The address for management messages and requested exports."""
 
     email: str = Field(description="Your e-mail address.", max_length=320)
 
 
-def problem_response(problem: Problem) -> JSONResponse:
+def problem_response(problem: Problem) -> Response:
+    """identity's refusal as problem details (servicekit.problems)."""
     headers = {"Retry-After": str(problem.retry_after)} if problem.retry_after else None
-    detail: dict[str, Any] | list[dict[str, Any]] = problem.detail()
-    if problem.field_name:
-        # Same shape as FastAPI's validation errors, with the advice added.
-        detail = [
-            {
-                "loc": [problem.field_location, problem.field_name],
-                "msg": problem.message,
-                **problem.detail(),
-            }
-        ]
-    return JSONResponse({"detail": detail}, status_code=problem.status, headers=headers)
+    errors = (
+        [FieldError(problem.field_location, problem.field_name, problem.code, problem.message)]
+        if problem.field_name
+        else []
+    )
+    return ProblemDetails(
+        problem.status,
+        problem.code,
+        problem.message,
+        what_to_do=problem.what_to_do or None,
+        errors=errors,
+        headers=headers,
+        extra=problem.extra,
+    ).response()
 
 
 def _ip(request: Request) -> str:

@@ -10,10 +10,10 @@ domain/. Addresses are validated here without ever being echoed back.
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from invitations.domain.invitation import Invitation, InvitationRefused, Refusal
@@ -27,6 +27,8 @@ from invitations.handlers.issue import (
 )
 from invitations.handlers.manage import practice_invitations, revoke_invitation
 from servicekit.auth import Caller
+from servicekit.inputs import RequestBody
+from servicekit.problems import FieldError, Problem, invalid_fields
 
 PROFESSION_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
 TOKEN_MAX_LENGTH = 200
@@ -46,7 +48,7 @@ _STATUS = {
 _LINK_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-class InvitationCreate(BaseModel):
+class InvitationCreate(RequestBody):
     """Invite colleagues to link their offer to the practice."""
 
     emails: list[str] = Field(min_length=1, description="Colleagues' e-mail addresses.")
@@ -102,7 +104,7 @@ class LinkRead(BaseModel):
     expires_at: datetime
 
 
-class TokenBody(BaseModel):
+class TokenBody(RequestBody):
     """The token from the invitation link."""
 
     token: str = Field(min_length=1, max_length=TOKEN_MAX_LENGTH)
@@ -132,26 +134,24 @@ class AnsweredRead(BaseModel):
     status: str
 
 
-def _refusal(error: InvitationRefused, *, link: bool = False) -> HTTPException:
-    if error.refusal is Refusal.INVALID:
-        location = ["body", *(error.field or "").split(".")] if error.field else ["body"]
-        detail: Any = [
-            {
-                "loc": [int(part) if part.isdigit() else part for part in location],
-                "msg": error.message,
-                "type": error.reason,
-            }
-        ]
-    else:
-        detail = {"reason": error.reason, "message": error.message}
-        if error.field:
-            detail["field"] = error.field
+def _refusal(error: InvitationRefused, *, link: bool = False) -> Problem:
     headers: dict[str, str] = dict(_LINK_HEADERS) if link else {}
     if error.retry_after_s is not None:
         headers["Retry-After"] = str(error.retry_after_s)
     if error.refusal is Refusal.NOT_LOGGED_IN:
         headers["WWW-Authenticate"] = "Bearer"
-    return HTTPException(_STATUS[error.refusal], detail=detail, headers=headers or None)
+    errors = (
+        [FieldError("body", error.field or "", error.reason, error.message)]
+        if error.field or error.refusal is Refusal.INVALID
+        else []
+    )
+    if error.refusal is Refusal.INVALID:
+        problem = invalid_fields(errors)
+        problem.headers.update(headers)
+        return problem
+    return Problem(
+        _STATUS[error.refusal], error.reason, error.message, errors=errors, headers=headers
+    )
 
 
 def _validated_addresses(emails: list[str], limit: int) -> tuple[str, ...]:

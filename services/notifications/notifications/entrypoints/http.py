@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import HTMLResponse
 
 from notifications.adapters.dev_mailbox import DevMailbox, StoredMessage, read_message
+from servicekit.problems import FieldError, Problem
 from servicekit.settings import Environment, PlatformSettings
 
 
@@ -39,13 +40,12 @@ def dev_mailbox_router(
     def _one(message_id: str) -> StoredMessage:
         stored = read_message(mailbox.folder, message_id)
         if stored is None:
-            raise HTTPException(
+            raise Problem(
                 404,
-                detail={
-                    "field": "message_id",
-                    "error": f"no message {message_id!r} in the development mailbox",
-                    "hint": f"list the messages at {prefix}/dev/mailbox/messages",
-                },
+                "message_not_found",
+                f"No message {message_id!r} in the development mailbox.",
+                what_to_do=f"List the messages at {prefix}/dev/mailbox/messages.",
+                errors=[FieldError("path", "message_id", "not_found", "No such message.")],
             )
         return stored
 

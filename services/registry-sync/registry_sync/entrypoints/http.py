@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from registry_sync.adapters import tables
+from servicekit.inputs import Limit
 from servicekit.runtime import ServiceRuntime
 
 
@@ -36,7 +37,7 @@ def runs_router(runtime: ServiceRuntime) -> APIRouter:
     runs = tables.sync_runs
 
     @router.get("/runs", summary="Recent sync runs, newest first")
-    async def list_runs(limit: int = 20) -> list[SyncRunRead]:
+    async def list_runs(limit: Limit = 20) -> list[SyncRunRead]:
         async with runtime.sessions() as session:
             rows = await session.execute(
                 sa.select(runs).order_by(runs.c.started_at.desc()).limit(min(limit, 200))
