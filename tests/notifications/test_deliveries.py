@@ -25,6 +25,7 @@ from notifications.adapters.dev_mailbox import LocalSmtpServer
 from notifications.adapters.tables import address_book
 from notifications.domain.deliveries import DeliveryStatus, recipient_digest
 from notifications.handlers import sender as sender_module
+from servicekit.sealing import OpeningKey, development_key_ring
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 from tests.notifications.conftest import (
     SOON,
@@ -250,7 +251,11 @@ async def test_the_address_book_keeps_the_latest_activation(
     await notifications.consume(activated(user_id, email="new@example.org", language="FR"))
     async with notifications.component.runtime.sessions() as session:
         rows = (await session.execute(sa.select(address_book))).all()
-    assert [(r.email, r.language) for r in rows] == [("new@example.org", "fr")]
+    # Kept sealed: only notifications' key opens it.
+    keys = development_key_ring()
+    opened = [(keys.open(r.email, f"email:{user_id}"), r.language) for r in rows]
+    assert opened == [("new@example.org", "fr")]
+    assert "example.org" not in rows[0].email
 
 
 async def test_the_development_mailbox_view_lists_and_shows_messages_with_links(
@@ -297,7 +302,11 @@ def test_the_development_mailbox_is_not_mounted_in_production(tmp_path) -> None:
     production = build_component(
         PlatformSettings(environment=Environment.PRODUCTION, data_dir=tmp_path),
         KafkaSettings(bootstrap_servers="127.0.0.1:1"),
-        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", embedded_smtp=True),
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}",
+            embedded_smtp=True,
+            mail_private_keys=OpeningKey.generate().text(),
+        ),
     )
     assert production.mailbox is None and production.routers == []
     development = build_component(

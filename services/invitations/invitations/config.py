@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.sealing import SealingKey, development_public_key
+
 # Only ever used in development: production refuses to start with it (see entrypoints/app.py).
 DEVELOPMENT_ADDRESS_SECRET = "development-only-invitations-address-secret-do-not-use"  # noqa: S105
 
@@ -21,6 +23,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Base URL of the platform as the public reaches it (the gateway). "
         "Invitation links are built from it, never from a request's Host header.",
+    )
+    mail_public_key: str = Field(
+        default_factory=development_public_key,
+        description="notifications' public mail key (base64url): the invitee's address "
+        "and the link in a mail request are sealed to it, so that only notifications can "
+        "read them (`skaart mail-key new`). Required outside development.",
     )
     token_ttl_days: float = Field(
         default=14, gt=0, description="Days an invitation link stays valid."
@@ -65,3 +73,7 @@ class Settings(BaseSettings):
     expiry_sweep_batch: int = Field(
         default=500, ge=1, description="Invitations expired per sweep transaction."
     )
+
+    def mail_sealing_key(self) -> SealingKey:
+        """notifications' public key, to which addresses and links are sealed."""
+        return SealingKey.from_text(self.mail_public_key)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import Event
-from contracts.events.invitations import InvitationIssued, InvitationMailRequested
+from contracts.events.invitations import InvitationIssued, InviteeMailRequested
 from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.adapters.rate_limits import Allowance
 from invitations.domain.invitation import InvitationRefused, InvitationStatus, Refusal
@@ -27,6 +27,7 @@ from invitations.handlers.context import (
 )
 from servicekit.auth import Caller
 from servicekit.database import as_utc
+from servicekit.sealing import purpose
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +258,7 @@ def _issue_events(
 ) -> list[Event]:
     """An invitation (re)issued: the public fact without token or address, and the mail
     with its link for notifications (restricted topic)."""
+    mail_key = context.settings.mail_sealing_key()
     return [
         InvitationIssued(
             invitation_id=invitation_id,
@@ -265,14 +267,18 @@ def _issue_events(
             profession=profession,
             expires_at=expires_at,
         ),
-        InvitationMailRequested(
+        # Sealed for notifications: the outbox row, the topic record and notifications'
+        # delivery row hold neither the address nor the link in clear.
+        InviteeMailRequested(
             invitation_id=invitation_id,
-            email=email,
+            sealed_email=mail_key.seal(email, purpose("email", invitation_id)),
             language=language,
             practice_name=practice.practice_name,
             inviter_name=inviter_name,
             profession=profession,
-            accept_url=context.accept_url(token),
+            sealed_accept_url=mail_key.seal(
+                context.accept_url(token), purpose("accept_url", invitation_id)
+            ),
             expires_at=expires_at,
             occurred_at=now,
         ),

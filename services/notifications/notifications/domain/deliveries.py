@@ -17,6 +17,9 @@ from datetime import timedelta
 from enum import StrEnum
 
 LANGUAGES = ("nl", "fr", "en")
+
+#: Template values that are links carrying a token: stored sealed, opened only to send.
+SECRET_CONTEXT_KEYS = ("activation_url", "accept_url", "download_url")
 DEFAULT_LANGUAGE = "nl"
 
 
