@@ -149,9 +149,7 @@ async def notifications(
     await component.runtime.migrate()
     smtp = LocalSmtpServer(tmp_path / "received", port=port)
     try:
-        yield NotificationsUnderTest(
-            component, smtp, MailRequestHandlers(keys=settings.key_ring())
-        )
+        yield NotificationsUnderTest(component, smtp, MailRequestHandlers(keys=settings.key_ring()))
     finally:
         await smtp.stop()
         await component.runtime.engine.dispose()
