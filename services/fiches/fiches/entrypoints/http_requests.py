@@ -10,6 +10,7 @@ from fiches.domain.practice_fiche import PracticeChanges
 from fiches.entrypoints.http_support import CallerDependency, answer, validated
 from fiches.handlers.requests import RequestCommands
 from servicekit.auth import Caller
+from servicekit.plain_text import MultiLineText
 
 
 class LinkRequest(BaseModel):
@@ -17,7 +18,7 @@ class LinkRequest(BaseModel):
 
 
 class RightsRequest(BaseModel):
-    motivation: str | None = Field(default=None, max_length=2000)
+    motivation: MultiLineText | None = Field(default=None, max_length=2000)
 
 
 class Proposal(BaseModel):
@@ -29,18 +30,18 @@ class Proposal(BaseModel):
 class RemovalRequest(BaseModel):
     fiche_type: Literal["provider", "practice"]
     fiche_id: str = Field(min_length=1, max_length=36)
-    reason: str = Field(min_length=1, max_length=2000, description="Why it should go.")
+    reason: MultiLineText = Field(min_length=1, max_length=2000, description="Why it should go.")
 
 
 class SourceErrorReport(BaseModel):
-    description: str = Field(
+    description: MultiLineText = Field(
         min_length=1, max_length=2000, description="What the authentic source has wrong."
     )
 
 
 class Decision(BaseModel):
     decision: RequestDecision
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: MultiLineText | None = Field(default=None, max_length=2000)
 
 
 class Submitted(BaseModel):
