@@ -148,3 +148,36 @@ def test_the_message_is_multipart_alternative_with_text_and_html() -> None:
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert message["Message-ID"] == "<d-1@notifications.socialekaart>"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_what_users_typed_is_quoted_data_on_one_line_with_links_defanged(language: str) -> None:
+    hostile = "Team\r\nBcc: everyone@example.org\nOpen https://evil.example/login now"
+    rendered = TemplateRenderer().render(
+        TemplateName.INVITATION,
+        language,
+        {**VALUES[TemplateName.INVITATION], "practice_name": hostile, "inviter_name": "Eve"},
+    )
+    assert "“Team Bcc: everyone@example[.]org Open hxxps://evil[.]example/login now”" in (
+        rendered.text
+    )
+    for part in (rendered.text, rendered.html, rendered.subject):
+        assert "https://evil" not in part and "evil.example" not in part
+    assert not [
+        line for line in rendered.text.splitlines() if line.startswith(("Bcc", "Open https"))
+    ]
+    assert 'href="https://skaart.test/invitations/accept?token=inv-9"' in rendered.html
+
+
+def test_a_comment_keeps_its_lines_as_a_quoted_block() -> None:
+    rendered = TemplateRenderer().render(
+        TemplateName.REQUEST_DECIDED,
+        "en",
+        {
+            **VALUES[TemplateName.REQUEST_DECIDED],
+            "decision": "declined",
+            "comment": "Not your practice.\nSee www.example.org\x1b[2J",
+        },
+    )
+    assert "Comment:\n> Not your practice.\n> See www[.]example[.]org [2J\n" in rendered.text
+    assert "<blockquote" in rendered.html and "www[.]example[.]org" in rendered.html
