@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -216,11 +217,33 @@ class KeyRing:
             ) from error
         return data.decode()
 
+    def address_digest(self, address: str) -> str:
+        """A keyed digest of an address under the current key: `<key id>:<hmac hex>`.
+
+        It finds an address again (the same person invited by address) without storing
+        it, and, unlike a plain hash, cannot be tested against guessed addresses without
+        the private key.
+        """
+        return _address_digest(self._keys[0], address)
+
+    def address_digests(self, address: str) -> list[str]:
+        """The digest of `address` under every held key (entries made before a rotation)."""
+        return [_address_digest(key, address) for key in self._keys]
+
     def reseal(self, sealed: str, purpose: str) -> str:
         """The value sealed to the current key (unchanged when it already is)."""
         if self.sealed_to_current(sealed):
             return sealed
         return self.current.seal(self.open(sealed, purpose), purpose)
+
+
+def _address_digest(key: OpeningKey, address: str) -> str:
+    private_raw = key.private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    mac_key = HKDF(
+        algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=None, info=b"skaart address digest v1"
+    ).derive(private_raw)
+    mac = hmac.new(mac_key, address.strip().lower().encode(), hashlib.sha256).hexdigest()
+    return f"{key.sealing_key.key_id}:{mac}"
 
 
 def _derive(shared: bytes, ephemeral_raw: bytes, recipient_raw: bytes) -> bytes:

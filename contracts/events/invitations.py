@@ -116,7 +116,15 @@ class InviteeMailRequested(Event):
         description="The invitee's address, sealed for notifications; bound to "
         "`email:<invitation_id>`."
     )
-    language: str = Field(description="Language of the message: nl, fr or en.")
+    language: str = Field(
+        description="Language of the message: nl, fr or en; the manager's own unless "
+        "`language_chosen`."
+    )
+    language_chosen: bool = Field(
+        default=False,
+        description="The manager chose `language`. Otherwise notifications writes in the "
+        "invitee's own language when it knows the address, else in `language`.",
+    )
     practice_name: str = Field(description="Name of the inviting practice.")
     inviter_name: str = Field(description="Name of the inviting manager.")
     profession: str | None = Field(default=None, description="Expected profession, if named.")

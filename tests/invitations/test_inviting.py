@@ -8,6 +8,7 @@ from pathlib import Path
 import redis.asyncio as redis
 import sqlalchemy as sa
 
+from contracts.events.identity import Role
 from invitations.adapters.tables import invitations
 from tests.invitations.harness import REDIS_URL, invitations_under_test
 
@@ -236,3 +237,33 @@ async def test_invitations_are_rate_limited_per_manager_and_per_practice(
             assert 0 < await client.ttl(f"{prefix}rate:manager:user-marc") <= 600
         finally:
             await client.aclose()
+
+
+async def test_without_a_chosen_language_the_mail_leaves_the_choice_to_the_invitees_own(
+    database_url_factory, tmp_path: Path
+) -> None:
+    async with invitations_under_test(await database_url_factory("invitations"), tmp_path) as svc:
+        await svc.practice(PRACTICE, [MANAGER])
+        french_manager = svc.signer.headers(MANAGER, roles=(Role.CITIZEN,), lang="fr")
+        path = f"/api/invitations/practices/{PRACTICE}/invitations"
+        unchosen = await svc.http.post(
+            path, json={"emails": ["nele@example.be"]}, headers=french_manager
+        )
+        chosen = await svc.http.post(
+            path, json={"emails": ["jan@example.be"], "language": "en"}, headers=french_manager
+        )
+        assert unchosen.status_code == chosen.status_code == 201
+        resent = await svc.http.post(
+            f"/api/invitations/{chosen.json()['results'][0]['invitation_id']}/resend",
+            headers=french_manager,
+        )
+        assert resent.status_code == 200, resent.text
+        mails = [
+            (m["email"], m["language"], m["language_chosen"]) for m in await svc.mail_requests()
+        ]
+        # Not chosen: the manager's language, and notifications may prefer the invitee's own.
+        assert mails == [
+            ("nele@example.be", "fr", False),
+            ("jan@example.be", "en", True),
+            ("jan@example.be", "en", True),
+        ]

@@ -143,7 +143,7 @@ async def test_a_message_for_a_user_not_yet_activated_waits_for_the_address(
     await notifications.send_until(lambda: len(notifications.mail()) == 1)
     (mail,) = notifications.mail()
     assert mail.to == "bart@example.org"
-    assert mail.subject == "Your request about Praktijk Zuid was approved"
+    assert mail.subject == "Your request about “Praktijk Zuid” was approved"
     assert "Hello Bart" in mail.part("plain")
     assert "management rights" in mail.part("plain")
 
@@ -203,11 +203,11 @@ async def test_exports_invitations_and_outcomes_reach_the_right_people(
     export_mail = by_subject["Votre export de la Carte sociale est prêt"]
     assert export_mail.to == "manager@example.org"
     assert export.download_url in export_mail.part("plain")
-    invite = by_subject["Dr. Peeters invites you to join Praktijk <Zuid> on the Sociale Kaart"]
+    invite = by_subject["“Dr. Peeters” invites you to join “Praktijk <Zuid>” on the Sociale Kaart"]
     assert invite.to == "colleague@example.org"
     assert invitation.accept_url in invite.links()
     assert "Praktijk &lt;Zuid&gt;" in invite.part("html")
-    assert by_subject["Votre invitation pour Praktijk Zuid : refusée"].to == "manager@example.org"
+    assert by_subject["Votre invitation pour “Praktijk Zuid” : refusée"].to == "manager@example.org"
 
 
 async def test_a_crash_between_smtp_and_the_database_sends_again_rather_than_never(

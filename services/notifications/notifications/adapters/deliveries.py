@@ -31,6 +31,8 @@ class Address:
     sealed_email: str
     language: str
     display_name: str
+    email_digest: str | None = None
+    """KeyRing.address_digest of the address, to find the user by an address."""
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,19 @@ async def seal_at_rest(session: AsyncSession, keys: KeyRing) -> int:
     for row in book:
         if is_sealed(row.email) and keys.sealed_to_current(row.email):
             continue
+        bound_to = purpose("email", row.user_id)
         try:
-            email = seal_value(row.email, keys, purpose("email", row.user_id), reseal=True)
+            clear = keys.open(row.email, bound_to) if is_sealed(row.email) else row.email
+            email = keys.current.seal(clear, bound_to)
         except SealingError as error:
             log.warning(
                 "address not sealed anew", extra={"user_id": row.user_id, "error": str(error)}
             )
             continue
         await session.execute(
-            sa.update(address_book).where(address_book.c.user_id == row.user_id).values(email=email)
+            sa.update(address_book)
+            .where(address_book.c.user_id == row.user_id)
+            .values(email=email, email_digest=keys.address_digest(clear))
         )
         changed += 1
     open_rows = (
@@ -157,12 +163,23 @@ async def seal_at_rest(session: AsyncSession, keys: KeyRing) -> int:
     return changed
 
 
+async def language_for_address(session: AsyncSession, digests: list[str]) -> str | None:
+    """The language of the activated user with this address (by its digests), if any."""
+    return await session.scalar(
+        sa.select(address_book.c.language)
+        .where(address_book.c.email_digest.in_(digests))
+        .order_by(address_book.c.updated_at.desc())
+        .limit(1)
+    )
+
+
 async def remember_address(
     session: AsyncSession, user_id: str, address: Address, now: datetime
 ) -> None:
     """Insert or replace one user's entry in the address book."""
     values = {
         "email": address.sealed_email,
+        "email_digest": address.email_digest,
         "language": language_of(address.language),
         "display_name": address.display_name,
         "updated_at": now,

@@ -19,6 +19,9 @@ address_book = sa.Table(
     sa.Column("email", sa.String(1024), nullable=False),
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("display_name", sa.String(200), nullable=False),
+    # Keyed digest of the address (KeyRing.address_digest): an invitation mailed to this
+    # address is written in this user's language.
+    sa.Column("email_digest", sa.String(100), nullable=True, index=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 

@@ -30,9 +30,9 @@ from notifications.adapters.deliveries import (
     seal_context,
     seal_value,
 )
-from notifications.domain.deliveries import TemplateName
+from notifications.domain.deliveries import PREFER_RECIPIENT_LANGUAGE, TemplateName
 from servicekit.messaging.inbox import EventHandler, Subscription
-from servicekit.sealing import KeyRing, purpose
+from servicekit.sealing import KeyRing, SealingError, purpose
 
 log = logging.getLogger(__name__)
 
@@ -135,15 +135,25 @@ class MailRequestHandlers:
         self, session: AsyncSession, event: identity.ProfileActivated
     ) -> None:
         """Remember the verified (sealed) address; send what waited for it."""
-        address = Address(event.sealed_email, event.language, event.display_name)
+        try:
+            # Opened in memory only, for the keyed digest that finds the user by address.
+            clear = self._keys.open(event.sealed_email, purpose("email", event.user_id))
+            digest: str | None = self._keys.address_digest(clear)
+        except SealingError as error:
+            log.warning(
+                "address of an activated user does not open",
+                extra={"user_id": event.user_id, "error": str(error)},
+            )
+            digest = None
+        address = Address(event.sealed_email, event.language, event.display_name, digest)
         await self._remember(session, event.user_id, address)
 
     async def user_activated(self, session: AsyncSession, event: identity.UserActivated) -> None:
         """The same, for an event published before identity sealed the address."""
         sealed = self._seal_email(event.email, event.user_id)
-        await self._remember(
-            session, event.user_id, Address(sealed, event.language, event.display_name)
-        )
+        digest = self._keys.address_digest(event.email)
+        address = Address(sealed, event.language, event.display_name, digest)
+        await self._remember(session, event.user_id, address)
 
     def _seal_email(self, email: str, owner_id: str) -> str:
         return seal_value(email, self._keys, purpose("email", owner_id))
@@ -197,7 +207,11 @@ class MailRequestHandlers:
     ) -> None:
         """Mail the invitation (and every resend: each has its own moment)."""
         await self._invitation(
-            session, event, sealed_email=event.sealed_email, accept_url=event.sealed_accept_url
+            session,
+            event,
+            sealed_email=event.sealed_email,
+            accept_url=event.sealed_accept_url,
+            language_chosen=event.language_chosen,
         )
 
     async def invitation_mail_requested(
@@ -209,6 +223,7 @@ class MailRequestHandlers:
             event,
             sealed_email=self._seal_email(event.email, event.invitation_id),
             accept_url=event.accept_url,
+            language_chosen=False,
         )
 
     async def _invitation(
@@ -218,6 +233,7 @@ class MailRequestHandlers:
         *,
         sealed_email: str,
         accept_url: str,
+        language_chosen: bool,
     ) -> None:
         await self._record(
             session,
@@ -235,6 +251,9 @@ class MailRequestHandlers:
                     "profession": event.profession,
                     "accept_url": accept_url,
                     "expires_at": event.expires_at.isoformat(),
+                    # Unless the manager chose, the sender writes in the invitee's own
+                    # language when the address belongs to a user it knows.
+                    PREFER_RECIPIENT_LANGUAGE: not language_chosen,
                 },
             ),
         )

@@ -28,6 +28,7 @@ from notifications.adapters.rendering import TemplateError, TemplateRenderer, bu
 from notifications.adapters.smtp import SmtpSendError, SmtpTarget, describe, send_message
 from notifications.config import Settings
 from notifications.domain.deliveries import (
+    PREFER_RECIPIENT_LANGUAGE,
     DeliveryStatus,
     recipient_digest,
     retry_delay,
@@ -133,7 +134,8 @@ class DeliverySender:
             # Opened here, in memory, for this attempt only; never written back.
             recipient = self._open_recipient(delivery)
             digest = recipient_digest(recipient)
-            message = self._compose(delivery, recipient)
+            language = await self._language(delivery, recipient)
+            message = self._compose(delivery, recipient, language)
             await send_message(message, self._target(), envelope_from=self._envelope_from)
         except (TemplateError, SealingError) as error:
             failure = scrub(str(error))[:300]
@@ -154,14 +156,27 @@ class DeliverySender:
             return delivery.sealed_email
         return self._keys.open(delivery.sealed_email, delivery.email_purpose)
 
-    def _compose(self, delivery: repository.DueDelivery, recipient: str) -> EmailMessage:
+    async def _language(self, delivery: repository.DueDelivery, recipient: str) -> str:
+        """The delivery's language, or the recipient's own when it asks for that and the
+        address belongs to a user notifications knows."""
+        if not delivery.context.get(PREFER_RECIPIENT_LANGUAGE):
+            return delivery.language
+        async with self._sessions() as session:
+            own = await repository.language_for_address(
+                session, self._keys.address_digests(recipient)
+            )
+        return own or delivery.language
+
+    def _compose(
+        self, delivery: repository.DueDelivery, recipient: str, language: str
+    ) -> EmailMessage:
         values = repository.open_context(delivery.context, self._keys, delivery.source_id)
-        rendered = self._renderer.render(delivery.template, delivery.language, values)
+        rendered = self._renderer.render(delivery.template, language, values)
         return build_message(
             rendered,
             sender=self._settings.mail_from,
             recipient=recipient,
-            language=delivery.language,
+            language=language,
             message_id=delivery.delivery_id,
         )
 

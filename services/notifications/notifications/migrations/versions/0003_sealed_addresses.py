@@ -1,5 +1,5 @@
 """notifications: room for sealed addresses (servicekit.sealing) in the address book and
-deliveries.
+deliveries, and the address book's keyed address digest.
 
 Existing clear addresses and links are sealed by notifications itself when it starts
 (`seal_at_rest`), since only the running service holds the key.
@@ -21,6 +21,9 @@ SEALED_LENGTH = 1024
 
 
 def upgrade() -> None:
+    # A keyed digest of the address, to find a user by the address a mail goes to.
+    op.add_column("address_book", sa.Column("email_digest", sa.String(100), nullable=True))
+    op.create_index("ix_address_book_email_digest", "address_book", ["email_digest"])
     # SQLite does not enforce VARCHAR lengths; PostgreSQL does.
     if op.get_bind().dialect.name == "sqlite":
         return
@@ -29,6 +32,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_address_book_email_digest", table_name="address_book")
+    op.drop_column("address_book", "email_digest")
     if op.get_bind().dialect.name == "sqlite":
         return
     op.alter_column("address_book", "email", type_=sa.String(320))
