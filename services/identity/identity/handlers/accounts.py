@@ -323,7 +323,8 @@ class Accounts:
                 )
             )
             return user_id
-        values: dict[str, Any] = {"given_name": given, "surname": surname}
+        # The provider's preferred language is current: mails and pages follow it.
+        values: dict[str, Any] = {"given_name": given, "surname": surname, "language": language}
         if professional_id is not None:
             values["professional_id"] = professional_id
         await session.execute(sa.update(users).where(users.c.user_id == row.user_id).values(values))
@@ -540,6 +541,16 @@ class Accounts:
         self.outbox.notify_committed()
         log.info("activation link issued", extra={"user_id": user_id})
         return {"status": UserStatus.PENDING_ACTIVATION, "email": address, "expires_at": expires_at}
+
+    async def activation_language(self, token: str) -> str | None:
+        """The language of the user an activation link is for (the link is not used)."""
+        async with self.sessions() as session:
+            language = await session.scalar(
+                sa.select(users.c.language)
+                .join(email_verifications, email_verifications.c.user_id == users.c.user_id)
+                .where(email_verifications.c.token_hash == token_hash(token))
+            )
+        return str(language) if language else None
 
     async def activate(self, token: str) -> dict[str, Any]:
         """Use an activation link: exactly once, before it expires."""
