@@ -19,6 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from contracts.profession_labels import profession_label
 from notifications.domain import user_text
 from notifications.domain.deliveries import LANGUAGES, TemplateName, language_of
 
@@ -87,6 +88,8 @@ class TemplateRenderer:
         """The subject, text and HTML of `template` for `values`."""
         name = TemplateName(template).value
         lang = language_of(language)
+        if values.get("profession"):  # a code on the event; people read its label
+            values = {**values, "profession": profession_label(values["profession"], lang)}
         # What users typed is shown as quoted data (notifications.domain.user_text).
         text_context = {**user_text.for_text(values), "language": lang}
         html_context = {**user_text.for_html(values), "language": lang}
