@@ -267,3 +267,19 @@ async def test_without_a_chosen_language_the_mail_leaves_the_choice_to_the_invit
             ("jan@example.be", "en", True),
             ("jan@example.be", "en", True),
         ]
+
+
+async def test_an_address_that_would_add_a_header_line_is_refused_and_nobody_is_invited(
+    database_url_factory, tmp_path: Path
+) -> None:
+    async with invitations_under_test(await database_url_factory("invitations"), tmp_path) as svc:
+        await svc.practice(PRACTICE, [MANAGER])
+        for hostile in ("nele@example.be\r\nBcc: everyone@example.org", "nele\x00@example.be"):
+            response = await svc.invite(PRACTICE, MANAGER, ["jan@example.be", hostile])
+            assert response.status_code == 422, response.text
+            (error,) = response.json()["detail"]
+            assert error["loc"] == ["body", "emails", 1]
+            assert error["type"] == "invalid_address"
+            assert "everyone@example.org" not in response.text
+        assert await _invitation_count(svc) == 0
+        assert await svc.mail_requests() == []
