@@ -69,6 +69,15 @@ def _b64decode(text: str) -> bytes:
         raise SealingError("not base64url text") from error
 
 
+def _key_bytes(text: str) -> bytes | None:
+    """The 32 bytes of a key's base64url text, or None when it is not one."""
+    try:
+        raw = _b64decode(text.strip())
+    except SealingError:
+        return None
+    return raw if len(raw) == _KEY_BYTES else None
+
+
 def _raw_public(key: X25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
@@ -101,11 +110,11 @@ class SealingKey:
     @classmethod
     def from_text(cls, text: str) -> SealingKey:
         """From the base64url form of the 32-byte public key (the setting's value)."""
-        raw = _b64decode(text.strip())
-        if len(raw) != _KEY_BYTES:
+        raw = _key_bytes(text)
+        if raw is None:
             raise SealingError(
-                f"a mail public key is 32 bytes in base64url (43 characters); got {len(raw)} "
-                "bytes. Copy it from `skaart mail-key public`."
+                "a mail public key is 32 bytes in base64url (43 characters). Copy it from "
+                "`skaart mail-key public`."
             )
         return cls(X25519PublicKey.from_public_bytes(raw))
 
@@ -140,11 +149,11 @@ class OpeningKey:
     @classmethod
     def from_text(cls, text: str) -> OpeningKey:
         """From the base64url form of the 32-byte private key."""
-        raw = _b64decode(text.strip())
-        if len(raw) != _KEY_BYTES:
+        raw = _key_bytes(text)
+        if raw is None:
             raise SealingError(
-                f"a mail private key is 32 bytes in base64url (43 characters); got {len(raw)} "
-                "bytes. Make one with `skaart mail-key new`."
+                "a mail private key is 32 bytes in base64url (43 characters). Make one with "
+                "`skaart mail-key new`."
             )
         return cls(X25519PrivateKey.from_private_bytes(raw))
 
