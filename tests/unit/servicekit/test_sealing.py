@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -86,7 +88,7 @@ def test_the_operator_command_makes_a_key_pair_and_shows_its_public_half() -> No
     assert refused.exit_code == 2
 
 
-def test_outside_development_every_service_refuses_the_development_mail_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_outside_development_every_service_refuses_the_development_mail_key(tmp_path: Path) -> None:
     from identity.config import Settings as IdentitySettings
     from invitations.config import Settings as InvitationsSettings
     from invitations.entrypoints.app import build_component as build_invitations
