@@ -55,7 +55,8 @@ class MailRequestHandlers:
     Addresses and links arrive sealed for notifications (servicekit.sealing) and are
     recorded as they came; the few that still arrive clear (events from before the
     senders sealed them, fiches' export links) are sealed here before they are stored.
-    Nothing is opened here: the sender opens them when it sends.
+    Nothing is stored opened: the sender opens addresses and links when it sends, and an
+    activated user's address is opened here only in memory, for its keyed digest.
     """
 
     def __init__(self, *, keys: KeyRing, clock: Callable[[], datetime] = _now) -> None:
