@@ -99,9 +99,15 @@ _TOPIC_LIST: tuple[TopicSpec, ...] = (
         producer="identity",
         consumers=("notifications",),
         visibility=Visibility.RESTRICTED,
-        description="E-mail verification requested (address and activation link); user "
-        "activated (address and language, notifications' address book).",
-        events=(identity.EmailVerificationRequested, identity.UserActivated),
+        description="E-mail verification requested (address and activation link, sealed for "
+        "notifications); profile activated (sealed address and language, notifications' "
+        "address book).",
+        events=(
+            identity.ActivationMailRequested,
+            identity.ProfileActivated,
+            identity.EmailVerificationRequested,
+            identity.UserActivated,
+        ),
     ),
     TopicSpec(
         name=identity.SIGNING_KEYS_TOPIC,
@@ -205,9 +211,13 @@ _TOPIC_LIST: tuple[TopicSpec, ...] = (
         producer="invitations",
         consumers=("notifications",),
         visibility=Visibility.RESTRICTED,
-        description="Invitation e-mails to send (the link with its token and the address), "
-        "and outcomes to tell the inviter.",
-        events=(invitations.InvitationMailRequested, invitations.InviterNotificationRequested),
+        description="Invitation e-mails to send (the link with its token and the address, "
+        "sealed for notifications), and outcomes to tell the inviter.",
+        events=(
+            invitations.InviteeMailRequested,
+            invitations.InviterNotificationRequested,
+            invitations.InvitationMailRequested,
+        ),
     ),
     TopicSpec(
         name=notifications.DELIVERIES_TOPIC,

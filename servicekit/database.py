@@ -50,6 +50,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten rows are zeroed on disk (main file and WAL), so a
+            # copy of the files does not hold what was erased (docs/security.md).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

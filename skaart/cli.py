@@ -27,6 +27,7 @@ def _register_subcommands() -> None:
     from skaart.deploy_commands import deploy_app
     from skaart.identity_commands import identity_app
     from skaart.mail_commands import mail_app
+    from skaart.mail_key_commands import mail_key_app
     from skaart.registry_commands import registry_app
 
     app.add_typer(registry_app, name="registry")
@@ -34,6 +35,7 @@ def _register_subcommands() -> None:
     app.add_typer(demo_app, name="demo", help="Generate demo snapshots of the source.")
     app.add_typer(deploy_app, name="deploy")
     app.add_typer(mail_app, name="mail")
+    app.add_typer(mail_key_app, name="mail-key")
 
 
 @app.callback()

@@ -1,6 +1,7 @@
 """Events identity publishes: e-mail verification and activation, and its signing keys.
 
-`identity.users.v1` is restricted (it carries e-mail addresses and activation links): only
+`identity.users.v1` is restricted (it carries e-mail addresses and activation links, sealed
+for notifications since `ActivationMailRequested` and `ProfileActivated`): only
 notifications reads it. `identity.signing-keys.v1` carries public keys only, so the other
 services can verify access tokens without calling identity.
 """
@@ -31,8 +32,9 @@ class Role(StrEnum):
 class EmailVerificationRequested(Event):
     """A user gave (or asked to resend) the address for management messages.
 
-    notifications mails `activation_url`; the token in it is single-use and identity keeps
-    only its hash.
+    Superseded by `ActivationMailRequested`, which carries the address and the link
+    sealed for notifications; identity no longer publishes this event, and notifications
+    still reads it so that events published before the upgrade are mailed.
     """
 
     event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "identity.EmailVerificationRequested"
@@ -51,11 +53,40 @@ class EmailVerificationRequested(Event):
         return self.user_id
 
 
+class ActivationMailRequested(Event):
+    """A user gave (or asked to resend) the address for management messages.
+
+    notifications mails the activation link; the token in it is single-use and identity
+    keeps only its hash. The address and the link are sealed with notifications' public
+    mail key (servicekit.sealing): only notifications can open them, when it sends.
+    """
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "identity.ActivationMailRequested"
+    topic: ClassVar[str] = USERS_TOPIC
+
+    verification_id: str = Field(description="Id of this verification request.")
+    user_id: str = Field(description="identity's opaque id of the user.")
+    sealed_email: str = Field(
+        description="The address to verify, sealed for notifications; bound to `email:<user_id>`."
+    )
+    language: str = Field(description="Language of the message: nl, fr or en.")
+    display_name: str = Field(description="Given name, to greet the user.")
+    sealed_activation_url: str = Field(
+        description="Single-use activation link (carries the token), sealed for "
+        "notifications; bound to `activation_url:<verification_id>`."
+    )
+    expires_at: datetime = Field(description="When the link stops working.")
+    occurred_at: datetime = Field(description="When identity issued the request.")
+
+    def partition_key(self) -> str:
+        return self.user_id
+
+
 class UserActivated(Event):
     """A user followed their activation link: the address is theirs and the profile active.
 
-    notifications keeps `user_id → (email, language)` from this event, so other services'
-    events name a user by id only.
+    Superseded by `ProfileActivated` (the address sealed for notifications); identity no
+    longer publishes this event, notifications still reads it.
     """
 
     event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "identity.UserActivated"
@@ -63,6 +94,32 @@ class UserActivated(Event):
 
     user_id: str = Field(description="identity's opaque id of the user.")
     email: str = Field(description="The verified address (restricted topic only).")
+    language: str = Field(description="Preferred language: nl, fr or en.")
+    display_name: str = Field(description="Given name, to greet the user.")
+    roles: tuple[Role, ...] = Field(description="Roles the user has.")
+    professional_id: str | None = Field(
+        default=None, description="registry's id of the person, for a professional."
+    )
+    occurred_at: datetime = Field(description="When the profile was activated.")
+
+    def partition_key(self) -> str:
+        return self.user_id
+
+
+class ProfileActivated(Event):
+    """A user followed their activation link: the address is theirs and the profile active.
+
+    notifications keeps `user_id → (sealed address, language, name)` from this event, so
+    other services' events name a user by id only.
+    """
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "identity.ProfileActivated"
+    topic: ClassVar[str] = USERS_TOPIC
+
+    user_id: str = Field(description="identity's opaque id of the user.")
+    sealed_email: str = Field(
+        description="The verified address, sealed for notifications; bound to `email:<user_id>`."
+    )
     language: str = Field(description="Preferred language: nl, fr or en.")
     display_name: str = Field(description="Given name, to greet the user.")
     roles: tuple[Role, ...] = Field(description="Roles the user has.")

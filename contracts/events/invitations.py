@@ -1,8 +1,8 @@
 """Events invitations publishes.
 
 `invitations.invitations.v1` is public and never carries the token or the invitee's
-address; `invitations.deliveries.v1` is restricted to notifications and carries both, so
-the e-mail can be sent.
+address; `invitations.deliveries.v1` is restricted to notifications and carries both,
+sealed for notifications, so the e-mail can be sent.
 """
 
 from __future__ import annotations
@@ -77,7 +77,12 @@ class InvitationExpired(_InvitationFacts):
 
 
 class InvitationMailRequested(Event):
-    """Send (or resend) the invitation e-mail with its single-use link."""
+    """Send (or resend) the invitation e-mail with its single-use link.
+
+    Superseded by `InviteeMailRequested`, which carries the address and the link sealed
+    for notifications; invitations no longer publishes this event, and notifications still
+    reads it so that events published before the upgrade are mailed.
+    """
 
     event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "invitations.InvitationMailRequested"
     topic: ClassVar[str] = DELIVERIES_TOPIC
@@ -89,6 +94,44 @@ class InvitationMailRequested(Event):
     inviter_name: str = Field(description="Name of the inviting manager.")
     profession: str | None = Field(default=None, description="Expected profession, if named.")
     accept_url: str = Field(description="The link, carrying the token.")
+    expires_at: datetime = Field(description="When the link stops working.")
+    occurred_at: datetime = Field(description="When it was asked.")
+
+    def partition_key(self) -> str:
+        return self.invitation_id
+
+
+class InviteeMailRequested(Event):
+    """Send (or resend) the invitation e-mail with its single-use link.
+
+    The address and the link are sealed with notifications' public mail key
+    (servicekit.sealing): only notifications can open them, when it sends.
+    """
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "invitations.InviteeMailRequested"
+    topic: ClassVar[str] = DELIVERIES_TOPIC
+
+    invitation_id: str = Field(description="Id of the invitation.")
+    sealed_email: str = Field(
+        description="The invitee's address, sealed for notifications; bound to "
+        "`email:<invitation_id>`."
+    )
+    language: str = Field(
+        description="Language of the message: nl, fr or en; the manager's own unless "
+        "`language_chosen`."
+    )
+    language_chosen: bool = Field(
+        default=False,
+        description="The manager chose `language`. Otherwise notifications writes in the "
+        "invitee's own language when it knows the address, else in `language`.",
+    )
+    practice_name: str = Field(description="Name of the inviting practice.")
+    inviter_name: str = Field(description="Name of the inviting manager.")
+    profession: str | None = Field(default=None, description="Expected profession, if named.")
+    sealed_accept_url: str = Field(
+        description="The link (carries the token), sealed for notifications; bound to "
+        "`accept_url:<invitation_id>`."
+    )
     expires_at: datetime = Field(description="When the link stops working.")
     occurred_at: datetime = Field(description="When it was asked.")
 

@@ -84,6 +84,20 @@ BAD_PRACTICES = [
         id="too-many-opening-hours",
     ),
     pytest.param(("unknown_field",), "x", ["unknown_field"], id="unknown-field"),
+    # Free text with control characters: a name that would add a header line to a mail.
+    pytest.param(
+        ("names", 0, "name"),
+        "Het Warmste Team\r\nBcc: everyone@example.org",
+        ["names", 0, "name"],
+        id="name-with-line-break",
+    ),
+    pytest.param(("target_groups", 0), "kinderen\x1b[2J", ["target_groups", 0], id="escape"),
+    pytest.param(
+        ("contact_persons", 0, "role"), "onthaal\x00", ["contact_persons", 0, "role"], id="nul"
+    ),
+    pytest.param(
+        ("names", 0, "name"), "Team \u202egnitsoh", ["names", 0, "name"], id="bidi-override"
+    ),
 ]
 
 
@@ -206,3 +220,33 @@ def test_no_postcode_outside_1000_9999_is_accepted(postcode: str) -> None:
 def test_every_belgian_postcode_is_accepted(postcode: int) -> None:
     data = PracticeData.model_validate(with_change(("addresses", 0, "postcode"), str(postcode)))
     assert data.addresses[0].postcode == str(postcode)
+
+
+async def test_free_text_with_control_characters_is_refused_naming_field_and_character(
+    fiches: FichesUnderTest,
+) -> None:
+    albert = await fiches.professional("albert", ("physician",), first="Albert", last="Segers")
+    edit = f"/api/fiches/providers/{albert.fiche_id}/edit"
+    refused = await fiches.request(
+        "PUT", edit, albert, json={"preferred_name": "Bert\nBcc: x@example.org"}
+    )
+    assert refused.status_code == 422
+    (error,) = refused.json()["detail"]
+    assert error["loc"] == ["body", "preferred_name"]
+    assert "U+000A" in error["msg"] and "position 5" in error["msg"]
+
+    # A description may span lines; other control characters are refused there too.
+    multi = await fiches.request("PUT", edit, albert, json={"description": "Line 1\nLine 2"})
+    assert multi.status_code == 200, multi.text
+    bell = await fiches.request("PUT", edit, albert, json={"description": "Ring\x07"})
+    assert bell.status_code == 422
+    assert bell.json()["detail"][0]["loc"] == ["body", "description"]
+
+    report = await fiches.request(
+        "POST",
+        f"/api/fiches/providers/{albert.fiche_id}/source-errors",
+        albert,
+        json={"description": "wrong\x1b]8;;https://evil.example\x1b\\"},
+    )
+    assert report.status_code == 422
+    assert report.json()["detail"][0]["loc"] == ["body", "description"]

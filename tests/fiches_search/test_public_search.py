@@ -93,7 +93,8 @@ async def test_hits_show_offer_blocks_and_practices(world: Searchable) -> None:
     ]
     assert [p["practice_id"] for p in hits[MARC]["practices"]] == [WARM, SOLO]
     assert hits[MARC]["practices"][1]["postcode"] == "9050"
-    assert hits[JAN]["name"] == "Jean" and hits[JAN]["practices"] == []
+    # A preferred first name keeps the surname (Jan Janssens goes by Jean).
+    assert hits[JAN]["name"] == "Jean Janssens" and hits[JAN]["practices"] == []
 
 
 async def test_an_unpublished_edit_never_appears(world: Searchable) -> None:

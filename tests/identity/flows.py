@@ -25,6 +25,7 @@ from identity.entrypoints.app import IdentityComponent, build_component
 from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.kafka_reading import read_topic
+from tests.support.sealed_mail import opened
 
 BASE = "http://127.0.0.1:8000"
 ISSUER = BASE + "/dev/idp"
@@ -52,8 +53,11 @@ class RunningIdentity:
         links: list[str] = []
         for record in await read_topic(self.kafka, USERS_TOPIC):
             body = json.loads(record.value)
-            if "activation_url" in body and body["activation_url"] not in links:
-                links.append(body["activation_url"])
+            if "sealed_activation_url" not in body:
+                continue
+            link = opened(body)["activation_url"]  # as notifications opens it to send
+            if link not in links:
+                links.append(link)
         return links
 
     async def outbox_drained(self, timeout_s: float = 60) -> None:

@@ -14,6 +14,7 @@ from identity.domain.eligibility import ProfessionalFacts, Refusal, decide
 from identity.domain.nrn import InvalidNationalNumber, NrnHasher
 from identity.entrypoints.app import build_component
 from registry_sync.domain.pseudonyms import NrnHasher as RegistryNrnHasher
+from servicekit.sealing import OpeningKey
 from servicekit.settings import Environment, PlatformSettings
 from skaart.up import DEMO_SEED
 
@@ -120,6 +121,7 @@ def test_production_refuses_development_secrets_and_mounts_no_development_provid
         nrn_hmac_key="k" * 32,
         signing_key_secret="z" * 32,
         redis_url="redis://127.0.0.1:6379/0",
+        mail_public_key=OpeningKey.generate().sealing_key.text(),
     )
     component = build_component(production, settings=settings)
     paths = {route.path for router in component.api_routers() for route in router.routes}  # type: ignore[attr-defined]

@@ -258,3 +258,42 @@ async def test_the_session_store_is_closed_when_identity_stops(
     await component.runtime.stop()
 
     assert store.closed
+
+
+async def test_the_activation_page_speaks_the_users_language(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    french = _person("professional-6")
+    assert french.language == "fr"
+    async with running_identity(kafka, tmp_path) as identity:
+        await register(identity.component, french)
+        async with identity.browser() as browser:
+            assert (await login(browser, french.key)).status_code == 303
+            given = await browser.put("/api/identity/me/email", json={"email": "nele@example.be"})
+            assert given.status_code == 202, given.text
+            (link,) = await identity.activation_links()
+            token = query_of(link)["token"]
+
+            # An English browser: still the user's own language.
+            page = await browser.get(link, headers={"Accept-Language": "en-GB,en;q=0.9"})
+            assert page.status_code == 200
+            assert "<html lang='fr'>" in page.text and "Activer" in page.text
+            assert "Activate your profile" not in page.text
+
+            # The button (a browser asks for HTML): a French page, not JSON.
+            html_accept = {"Accept": "text/html,application/xhtml+xml"}
+            done = await browser.post(
+                "/api/identity/activate", data={"token": token}, headers=html_accept
+            )
+            assert done.status_code == 200
+            assert "Votre profil est actif" in done.text
+            again = await browser.post(
+                "/api/identity/activate", data={"token": token}, headers=html_accept
+            )
+            assert again.status_code == 410 and "déjà été utilisé" in again.text
+
+        # Someone without a valid link: the browser's language.
+        unknown = await identity.browser().get(
+            "/api/identity/activate", params={"token": "x"}, headers={"Accept-Language": "fr-BE"}
+        )
+        assert "<html lang='fr'>" in unknown.text

@@ -34,6 +34,7 @@ from servicekit.component import ServiceComponent
 from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.auth import TokenSigner
+from tests.support.sealed_mail import opened_all
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -161,12 +162,14 @@ class InvitationsUnderTest:
                 events.append({"topic": row.topic, "type": kind, **orjson.loads(row.payload)})
         return events
 
+    async def mail_requests(self) -> list[dict[str, Any]]:
+        """Queued invitation mails with their sealed address and link opened."""
+        return opened_all(await self.outbox_events("InviteeMailRequested"))
+
     async def token_of(self, invitation_id: str) -> str:
         """The token of the newest mail sent for an invitation (as the invitee receives it)."""
         mails = [
-            event
-            for event in await self.outbox_events("InvitationMailRequested")
-            if event["invitation_id"] == invitation_id
+            event for event in await self.mail_requests() if event["invitation_id"] == invitation_id
         ]
         assert mails, f"no invitation mail for {invitation_id}"
         return token_from_url(mails[-1]["accept_url"])

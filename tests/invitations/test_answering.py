@@ -143,7 +143,7 @@ async def test_revoked_and_replaced_links_are_refused(database_url_factory, tmp_
         assert resent.status_code == 200, resent.text
         new_token = await svc.token_of(invitation_id)
         assert new_token != old_token
-        mails = await svc.outbox_events("InvitationMailRequested")
+        mails = await svc.mail_requests()
         assert [m["email"] for m in mails] == ["nele@example.be", "nele@example.be"]
         issued = await svc.outbox_events("InvitationIssued")
         assert [event["invitation_id"] for event in issued] == [invitation_id, invitation_id]

@@ -3,7 +3,8 @@ broker, mail through the real local SMTP server (the development mailbox).
 
 Marc (GP) creates Het Warmste Team and invites Nele (nurse) by e-mail. The mail arrives,
 Nele follows the link, logs in, ticks her nursing offer and confirms; the link shows on
-the practice fiche and in her own "am I on the map?", and Marc is told by e-mail.
+the practice fiche and in her own "am I on the map?", and Marc is told by e-mail. And
+afterwards, no database file and no topic holds a mailed link or an address in clear.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ from tests.identity.registry_facts import demo_record, register, registered
 from tests.invitations.harness import delete_prefixed_keys, invitation_settings
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_publishing import publish_events
+from tests.support.secrets_at_rest import (
+    found_in_files,
+    found_in_topics,
+    sqlite_files,
+    topic_bytes,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -68,6 +75,31 @@ async def _access_token(
         issued = await browser.post("/api/identity/token")
         assert issued.status_code == 200, issued.text
         return str(issued.json()["access_token"])
+
+
+async def _no_link_or_address_in_clear_at_rest(
+    kafka: KafkaSettings, folder: Path, mailbox: Any
+) -> None:
+    """The tokens of every mailed link, and the addresses, are in no data file and no topic.
+
+    The files are read while the services run, so `-wal` files with rows the outbox relay
+    deleted and deliveries erased after sending are searched too. identity's own database
+    is searched for tokens only: it keeps each user's address to show it back to them.
+    """
+    links = [link for stored in mailbox.stored() for link in stored.links()]
+    tokens = [query_of(link)["token"] for link in links if "token=" in link]
+    assert len(tokens) >= 3, links  # two activation links and one invitation link
+    addresses = [MARC_ADDRESS, NELE_ADDRESS]
+    files = sqlite_files(folder)
+    names = {path.name for path in files}
+    assert {"notifications.db", "invitations.db", "identity.db", "fiches.db"} <= names
+    assert any(name.endswith("-wal") for name in names), names
+    not_identity = [path for path in files if not path.name.startswith("identity.db")]
+    # The search finds what is there: identity's users table holds the addresses.
+    assert found_in_files([folder / "identity.db", folder / "identity.db-wal"], addresses)
+    assert found_in_files(files, tokens) == []
+    assert found_in_files(not_identity, addresses) == []
+    assert found_in_topics(await topic_bytes(kafka), [*tokens, *addresses]) == []
 
 
 async def test_marc_invites_nele_who_follows_the_mailed_link_and_is_linked(
@@ -193,6 +225,8 @@ async def test_marc_invites_nele_who_follows_the_mailed_link_and_is_linked(
                 headers=as_nele,
             )
             assert again.status_code == 410
+
+            await _no_link_or_address_in_clear_at_rest(kafka, tmp_path, mailbox)
     finally:
         await api.aclose()
         for component in reversed(services):

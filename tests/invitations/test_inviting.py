@@ -8,6 +8,7 @@ from pathlib import Path
 import redis.asyncio as redis
 import sqlalchemy as sa
 
+from contracts.events.identity import Role
 from invitations.adapters.tables import invitations
 from tests.invitations.harness import REDIS_URL, invitations_under_test
 from tests.support.problems import code_of, error_locs, problem_of
@@ -36,12 +37,15 @@ async def test_a_manager_invites_and_only_the_restricted_mail_carries_link_and_a
         assert "example.be" not in response.text  # the addresses are not echoed
 
         issued = await svc.outbox_events("InvitationIssued")
-        mails = await svc.outbox_events("InvitationMailRequested")
+        mails = await svc.mail_requests()
         assert {e["topic"] for e in issued} == {"invitations.invitations.v1"}
         assert {e["topic"] for e in mails} == {"invitations.deliveries.v1"}
         assert {e["invitation_id"] for e in issued} == {r["invitation_id"] for r in results}
         assert sorted(m["email"] for m in mails) == ["Jan.Peeters@example.be", "nele@example.be"]
         for mail in mails:
+            # Sealed on the way: the outbox row itself holds neither address nor link.
+            assert "example.be" not in mail["sealed_email"]
+            assert "token" not in mail["sealed_accept_url"]
             assert mail["accept_url"].startswith(
                 "https://sociale-kaart.example/api/invitations/link?token="
             )
@@ -64,7 +68,7 @@ async def test_links_use_the_configured_base_url_not_the_request_host(
             headers={**svc.manager(MANAGER), "Host": "evil.example", "X-Forwarded-Host": "evil"},
         )
         assert response.status_code == 201
-        (mail,) = await svc.outbox_events("InvitationMailRequested")
+        (mail,) = await svc.mail_requests()
         assert mail["accept_url"].startswith("https://sociale-kaart.example/")
         assert "evil" not in mail["accept_url"]
 
@@ -233,3 +237,49 @@ async def test_invitations_are_rate_limited_per_manager_and_per_practice(
             assert 0 < await client.ttl(f"{prefix}rate:manager:user-marc") <= 600
         finally:
             await client.aclose()
+
+
+async def test_without_a_chosen_language_the_mail_leaves_the_choice_to_the_invitees_own(
+    database_url_factory, tmp_path: Path
+) -> None:
+    async with invitations_under_test(await database_url_factory("invitations"), tmp_path) as svc:
+        await svc.practice(PRACTICE, [MANAGER])
+        french_manager = svc.signer.headers(MANAGER, roles=(Role.CITIZEN,), lang="fr")
+        path = f"/api/invitations/practices/{PRACTICE}/invitations"
+        unchosen = await svc.http.post(
+            path, json={"emails": ["nele@example.be"]}, headers=french_manager
+        )
+        chosen = await svc.http.post(
+            path, json={"emails": ["jan@example.be"], "language": "en"}, headers=french_manager
+        )
+        assert unchosen.status_code == chosen.status_code == 201
+        resent = await svc.http.post(
+            f"/api/invitations/{chosen.json()['results'][0]['invitation_id']}/resend",
+            headers=french_manager,
+        )
+        assert resent.status_code == 200, resent.text
+        mails = [
+            (m["email"], m["language"], m["language_chosen"]) for m in await svc.mail_requests()
+        ]
+        # Not chosen: the manager's language, and notifications may prefer the invitee's own.
+        assert mails == [
+            ("nele@example.be", "fr", False),
+            ("jan@example.be", "en", True),
+            ("jan@example.be", "en", True),
+        ]
+
+
+async def test_an_address_that_would_add_a_header_line_is_refused_and_nobody_is_invited(
+    database_url_factory, tmp_path: Path
+) -> None:
+    async with invitations_under_test(await database_url_factory("invitations"), tmp_path) as svc:
+        await svc.practice(PRACTICE, [MANAGER])
+        for hostile in ("nele@example.be\r\nBcc: everyone@example.org", "nele\x00@example.be"):
+            response = await svc.invite(PRACTICE, MANAGER, ["jan@example.be", hostile])
+            assert response.status_code == 422, response.text
+            (error,) = response.json()["detail"]
+            assert error["loc"] == ["body", "emails", 1]
+            assert error["type"] == "invalid_address"
+            assert "everyone@example.org" not in response.text
+        assert await _invitation_count(svc) == 0
+        assert await svc.mail_requests() == []

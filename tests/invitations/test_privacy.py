@@ -25,7 +25,7 @@ async def test_tables_and_logs_hold_no_token_and_no_address_in_clear(
         ids = [result["invitation_id"] for result in results]
         await svc.http.post(f"/api/invitations/{ids[1]}/resend", headers=svc.manager(MANAGER))
         tokens = [await svc.token_of(invitation_id) for invitation_id in ids]
-        mails = await svc.outbox_events("InvitationMailRequested")
+        mails = await svc.mail_requests()
         tokens += [url.rsplit("=", 1)[-1] for url in (m["accept_url"] for m in mails)]
         await svc.http.post(
             "/api/invitations/link/accept",

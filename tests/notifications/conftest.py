@@ -16,16 +16,26 @@ import sqlalchemy as sa
 
 from contracts.base import Event
 from contracts.events.fiches import RequestDecided, RequestDecision, RequestKind
-from contracts.events.identity import EmailVerificationRequested, Role, UserActivated
+from contracts.events.identity import (
+    ActivationMailRequested,
+    EmailVerificationRequested,
+    ProfileActivated,
+    Role,
+    UserActivated,
+)
+from contracts.events.invitations import InviteeMailRequested
 from notifications.adapters.dev_mailbox import LocalSmtpServer, StoredMessage, read_mailbox
 from notifications.adapters.tables import deliveries, outbox
 from notifications.config import Settings
 from notifications.entrypoints.app import NotificationsComponent, build_component
 from notifications.handlers.mail_requests import MailRequestHandlers
 from servicekit.embedded_broker import free_loopback_port
+from servicekit.sealing import development_key_ring, purpose
 from servicekit.settings import KafkaSettings, PlatformSettings
 
 SOON = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+#: What identity and invitations seal to in development (notifications' default key).
+MAIL_KEY = development_key_ring().current
 
 
 def verification(
@@ -53,6 +63,58 @@ def activated(user_id: str, *, email: str, language: str = "nl") -> UserActivate
         language=language,
         display_name="Bart",
         roles=(Role.PROFESSIONAL,),
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def profile_activated(user_id: str, *, email: str, language: str = "nl") -> ProfileActivated:
+    """identity's activation of a user, the address sealed for notifications."""
+    return ProfileActivated(
+        user_id=user_id,
+        sealed_email=MAIL_KEY.seal(email, purpose("email", user_id)),
+        language=language,
+        display_name="Bart",
+        roles=(Role.PROFESSIONAL,),
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def activation_mail(*, email: str, token: str, language: str = "nl") -> ActivationMailRequested:
+    """identity's activation mail request, address and link sealed for notifications."""
+    verification_id, user_id = str(uuid.uuid4()), str(uuid.uuid4())
+    return ActivationMailRequested(
+        verification_id=verification_id,
+        user_id=user_id,
+        sealed_email=MAIL_KEY.seal(email, purpose("email", user_id)),
+        language=language,
+        display_name="Ann",
+        sealed_activation_url=MAIL_KEY.seal(
+            f"https://skaart.test/activate?token={token}",
+            purpose("activation_url", verification_id),
+        ),
+        expires_at=SOON,
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def invitee_mail(
+    *, email: str, token: str, language: str = "nl", language_chosen: bool = False
+) -> InviteeMailRequested:
+    """invitations' mail request, address and link sealed for notifications."""
+    invitation_id = str(uuid.uuid4())
+    return InviteeMailRequested(
+        invitation_id=invitation_id,
+        sealed_email=MAIL_KEY.seal(email, purpose("email", invitation_id)),
+        language=language,
+        language_chosen=language_chosen,
+        practice_name="Praktijk Zuid",
+        inviter_name="Dr. Peeters",
+        profession="nurse",
+        sealed_accept_url=MAIL_KEY.seal(
+            f"https://skaart.test/api/invitations/link?token={token}",
+            purpose("accept_url", invitation_id),
+        ),
+        expires_at=SOON,
         occurred_at=datetime.now(UTC),
     )
 
@@ -149,7 +211,7 @@ async def notifications(
     await component.runtime.migrate()
     smtp = LocalSmtpServer(tmp_path / "received", port=port)
     try:
-        yield NotificationsUnderTest(component, smtp, MailRequestHandlers())
+        yield NotificationsUnderTest(component, smtp, MailRequestHandlers(keys=settings.key_ring()))
     finally:
         await smtp.stop()
         await component.runtime.engine.dispose()

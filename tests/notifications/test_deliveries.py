@@ -25,6 +25,7 @@ from notifications.adapters.tables import address_book
 from notifications.domain.deliveries import DeliveryStatus, recipient_digest
 from notifications.handlers import sender as sender_module
 from servicekit.http import api_app
+from servicekit.sealing import OpeningKey, development_key_ring
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 from tests.notifications.conftest import (
     SOON,
@@ -143,7 +144,7 @@ async def test_a_message_for_a_user_not_yet_activated_waits_for_the_address(
     await notifications.send_until(lambda: len(notifications.mail()) == 1)
     (mail,) = notifications.mail()
     assert mail.to == "bart@example.org"
-    assert mail.subject == "Your request about Praktijk Zuid was approved"
+    assert mail.subject == "Your request about “Praktijk Zuid” was approved"
     assert "Hello Bart" in mail.part("plain")
     assert "management rights" in mail.part("plain")
 
@@ -203,11 +204,11 @@ async def test_exports_invitations_and_outcomes_reach_the_right_people(
     export_mail = by_subject["Votre export de la Carte sociale est prêt"]
     assert export_mail.to == "manager@example.org"
     assert export.download_url in export_mail.part("plain")
-    invite = by_subject["Dr. Peeters invites you to join Praktijk <Zuid> on the Sociale Kaart"]
+    invite = by_subject["“Dr. Peeters” invites you to join “Praktijk <Zuid>” on the Sociale Kaart"]
     assert invite.to == "colleague@example.org"
     assert invitation.accept_url in invite.links()
     assert "Praktijk &lt;Zuid&gt;" in invite.part("html")
-    assert by_subject["Votre invitation pour Praktijk Zuid : refusée"].to == "manager@example.org"
+    assert by_subject["Votre invitation pour “Praktijk Zuid” : refusée"].to == "manager@example.org"
 
 
 async def test_a_crash_between_smtp_and_the_database_sends_again_rather_than_never(
@@ -251,7 +252,11 @@ async def test_the_address_book_keeps_the_latest_activation(
     await notifications.consume(activated(user_id, email="new@example.org", language="FR"))
     async with notifications.component.runtime.sessions() as session:
         rows = (await session.execute(sa.select(address_book))).all()
-    assert [(r.email, r.language) for r in rows] == [("new@example.org", "fr")]
+    # Kept sealed: only notifications' key opens it.
+    keys = development_key_ring()
+    opened = [(keys.open(r.email, f"email:{user_id}"), r.language) for r in rows]
+    assert opened == [("new@example.org", "fr")]
+    assert "example.org" not in rows[0].email
 
 
 async def test_the_development_mailbox_view_lists_and_shows_messages_with_links(
@@ -298,7 +303,11 @@ def test_the_development_mailbox_is_not_mounted_in_production(tmp_path) -> None:
     production = build_component(
         PlatformSettings(environment=Environment.PRODUCTION, data_dir=tmp_path),
         KafkaSettings(bootstrap_servers="127.0.0.1:1"),
-        Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", embedded_smtp=True),
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}",
+            embedded_smtp=True,
+            mail_private_keys=OpeningKey.generate().text(),
+        ),
     )
     assert production.mailbox is None and production.routers == []
     development = build_component(

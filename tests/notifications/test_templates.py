@@ -92,7 +92,7 @@ def test_request_decided_wording_differs_per_kind(kind: str, decision: str) -> N
     assert all(texts["en"] != text for text in others.values())
     assert ("approved" in texts["en"]) == (decision == "approved")
     assert ("afgewezen" in texts["nl"]) == (decision == "declined")
-    assert ("refusée" in texts["fr"]) == (decision == "declined")
+    assert ("refusé" in texts["fr"]) == (decision == "declined")  # refusé(e): agreement
 
 
 def test_html_escapes_what_users_typed_and_text_keeps_it_verbatim() -> None:
@@ -148,3 +148,90 @@ def test_the_message_is_multipart_alternative_with_text_and_html() -> None:
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert message["Message-ID"] == "<d-1@notifications.socialekaart>"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_what_users_typed_is_quoted_data_on_one_line_with_links_defanged(language: str) -> None:
+    hostile = "Team\r\nBcc: everyone@example.org\nOpen https://evil.example/login now"
+    rendered = TemplateRenderer().render(
+        TemplateName.INVITATION,
+        language,
+        {**VALUES[TemplateName.INVITATION], "practice_name": hostile, "inviter_name": "Eve"},
+    )
+    assert "“Team Bcc: everyone@example[.]org Open hxxps://evil[.]example/login now”" in (
+        rendered.text
+    )
+    for part in (rendered.text, rendered.html, rendered.subject):
+        assert "https://evil" not in part and "evil.example" not in part
+    assert not [
+        line for line in rendered.text.splitlines() if line.startswith(("Bcc", "Open https"))
+    ]
+    assert 'href="https://skaart.test/invitations/accept?token=inv-9"' in rendered.html
+
+
+def test_a_comment_keeps_its_lines_as_a_quoted_block() -> None:
+    rendered = TemplateRenderer().render(
+        TemplateName.REQUEST_DECIDED,
+        "en",
+        {
+            **VALUES[TemplateName.REQUEST_DECIDED],
+            "decision": "declined",
+            "comment": "Not your practice.\nSee www.example.org\x1b[2J",
+        },
+    )
+    assert "Comment:\n> Not your practice.\n> See www[.]example[.]org [2J\n" in rendered.text
+    assert "<blockquote" in rendered.html and "www[.]example[.]org" in rendered.html
+
+
+def test_french_agrees_with_the_noun_a_report_is_masculine() -> None:
+    renderer = TemplateRenderer()
+    values = {**VALUES[TemplateName.REQUEST_DECIDED], "kind": "source_error"}
+    for decision, word in (("approved", "accepté"), ("declined", "refusé")):
+        text = renderer.render("request_decided", "fr", {**values, "decision": decision}).text
+        assert f"a été {word}." in text, text
+        assert f"a été {word}e." not in text
+    request = renderer.render("request_decided", "fr", VALUES[TemplateName.REQUEST_DECIDED])
+    assert "Votre demande de lier votre offre" in request.text
+    assert "a été acceptée." in request.text
+
+
+@pytest.mark.parametrize(
+    ("language", "edit_version"),
+    [("nl", "bewerkversie"), ("fr", "version de travail"), ("en", "edit version")],
+)
+def test_an_approved_proposal_is_said_to_be_in_the_edit_version_not_on_the_map(
+    language: str, edit_version: str
+) -> None:
+    values = {**VALUES[TemplateName.REQUEST_DECIDED], "kind": "proposal", "decision": "approved"}
+    rendered = TemplateRenderer().render("request_decided", language, values)
+    assert edit_version in rendered.text and edit_version in rendered.html
+    for claim in ("now appears on the fiche", "staat nu op de fiche", "figure désormais"):
+        assert claim not in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("language", "phrase"),
+    [
+        ("nl", "je aanbod als verpleegkundige"),
+        ("fr", "votre offre (profession : infirmier)"),
+        ("en", "your offer as nurse"),
+    ],
+)
+def test_the_invitation_names_the_profession_in_the_mails_language(
+    language: str, phrase: str
+) -> None:
+    values = {**VALUES[TemplateName.INVITATION], "profession": "nurse"}
+    rendered = TemplateRenderer().render(TemplateName.INVITATION, language, values)
+    assert phrase in rendered.text
+    assert phrase.replace("(", "").split(" ")[-1] in rendered.html
+
+
+def test_every_profession_has_a_label_in_every_language() -> None:
+    from contracts.profession_labels import PROFESSION_LABELS, profession_label
+    from registry_sync.domain.identifiers import PROFESSION_LABELS_NL, PROFESSIONS
+
+    for language in LANGUAGES:
+        assert set(PROFESSION_LABELS[language]) == set(PROFESSIONS)
+    assert PROFESSION_LABELS["nl"] == PROFESSION_LABELS_NL
+    assert profession_label("dietitian", "fr") == "diététicien"
+    assert profession_label("music_therapist", "en") == "music therapist"

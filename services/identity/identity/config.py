@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.sealing import SealingKey, development_public_key, is_development_key
 from servicekit.settings import Environment, PlatformSettings, service_public_base_url
 
 DEVELOPMENT_NRN_HMAC_KEY = "development-only-nrn-key-do-not-use-in-production"
@@ -13,10 +14,13 @@ DEVELOPMENT_SIGNING_KEY_SECRET = "development-only-signing-key-secret"  # noqa: 
 
 #: Path of the login callback under the public base URL (register it at the provider).
 CALLBACK_PATH = "/api/identity/login/callback"
-#: Path of the activation page under the public base URL.
+#: Path of the activation page under the public base URL (the route identity serves).
 ACTIVATION_PATH = "/api/identity/activate"
 #: Where the development OpenID provider is served, under the public base URL.
 DEVELOPMENT_ISSUER_PATH = "/dev/idp"
+#: Where the activation link in the e-mail leads, under the public base URL: the one
+#: place to change when the link should open another page (a web portal's).
+ACTIVATION_LINK_PATH = ACTIVATION_PATH
 
 
 class Settings(BaseSettings):
@@ -32,6 +36,12 @@ class Settings(BaseSettings):
         description="Public address of the platform (scheme, host, port). Links in e-mails "
         "and the OIDC redirect URI are built from it, never from a request's Host header. "
         "Unset: SKAART_PUBLIC_BASE_URL.",
+    )
+    mail_public_key: str = Field(
+        default_factory=development_public_key,
+        description="notifications' public mail key (base64url): the address and the "
+        "activation link in a mail request are sealed to it, so that only notifications "
+        "can read them (`skaart mail-key new`). Required outside development.",
     )
     oidc_issuer: str = Field(
         default="",
@@ -132,7 +142,13 @@ class Settings(BaseSettings):
             found.append("IDENTITY_OIDC_ISSUER must name the identity provider outside development")
         if self.redis_url == "memory://":
             found.append("IDENTITY_REDIS_URL=memory:// is allowed in development only")
+        if is_development_key(self.mail_public_key):
+            found.append("IDENTITY_MAIL_PUBLIC_KEY is the development key")
         return found
+
+    def mail_sealing_key(self) -> SealingKey:
+        """notifications' public key, to which addresses and links are sealed."""
+        return SealingKey.from_text(self.mail_public_key)
 
     def cookie_secure(self, platform: PlatformSettings) -> bool:
         """Whether cookies get the Secure flag."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.sealing import SealingKey, development_public_key
 from servicekit.settings import PlatformSettings, service_public_base_url
 
 # Only ever used in development: production refuses to start with it (see entrypoints/app.py).
@@ -24,6 +25,12 @@ class Settings(BaseSettings):
         description="Base URL of the platform as the public reaches it (the gateway). "
         "Invitation links are built from it, never from a request's Host header. Unset: "
         "SKAART_PUBLIC_BASE_URL.",
+    )
+    mail_public_key: str = Field(
+        default_factory=development_public_key,
+        description="notifications' public mail key (base64url): the invitee's address "
+        "and the link in a mail request are sealed to it, so that only notifications can "
+        "read them (`skaart mail-key new`). Required outside development.",
     )
     token_ttl_days: float = Field(
         default=14, gt=0, description="Days an invitation link stays valid."
@@ -74,3 +81,7 @@ class Settings(BaseSettings):
         return self.model_copy(
             update={"public_base_url": service_public_base_url(self.public_base_url, platform)}
         )
+
+    def mail_sealing_key(self) -> SealingKey:
+        """notifications' public key, to which addresses and links are sealed."""
+        return SealingKey.from_text(self.mail_public_key)

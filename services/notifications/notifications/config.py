@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.sealing import DEVELOPMENT_PRIVATE_KEY, KeyRing, is_development_key
 from servicekit.settings import Environment, PlatformSettings
 
 
@@ -60,11 +61,34 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the sender looks for due messages when nothing woke it.",
     )
+    mail_private_keys: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_PRIVATE_KEY),
+        description="notifications' private mail keys (X25519, base64url), comma-separated, "
+        "the current one first: identity and invitations seal addresses and links to its "
+        "public key, and only notifications can open them. Keep a previous key listed "
+        "after a rotation until what was sealed to it is sent (docs/security.md). Make "
+        "one with `skaart mail-key new`. Required outside development.",
+    )
     embedded_smtp: bool | None = Field(
         default=None,
         description="Run the local development SMTP server and send to it. Default: on in "
         "development when no SMTP host is set; never in production.",
     )
+
+    def key_ring(self) -> KeyRing:
+        """The private mail keys, the current one first."""
+        return KeyRing.from_text(self.mail_private_keys.get_secret_value())
+
+    def problems(self, platform: PlatformSettings) -> list[str]:
+        """Settings that must not reach production, as messages; empty when fine."""
+        if platform.environment is Environment.DEVELOPMENT:
+            return []
+        if is_development_key(self.mail_private_keys.get_secret_value()):
+            return [
+                "NOTIFICATIONS_MAIL_PRIVATE_KEYS holds the development key, whose private "
+                "half is public: make a key with `skaart mail-key new`"
+            ]
+        return []
 
     def uses_embedded_smtp(self, platform: PlatformSettings) -> bool:
         """Whether this process runs the development mailbox and sends there."""

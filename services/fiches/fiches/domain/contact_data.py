@@ -19,7 +19,9 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+from servicekit.plain_text import SingleLineText
+
+Text200 = Annotated[SingleLineText, Field(min_length=1, max_length=200)]
 ShortList = Annotated[list[Text200], Field(max_length=50)]
 
 
@@ -41,8 +43,8 @@ class Address(Preferable):
     """A Belgian address."""
 
     street: Text200
-    number: Annotated[str, Field(min_length=1, max_length=20)]
-    box: Annotated[str, Field(max_length=20)] | None = None
+    number: Annotated[SingleLineText, Field(min_length=1, max_length=20)]
+    box: Annotated[SingleLineText, Field(max_length=20)] | None = None
     postcode: str = Field(description="Belgian postcode, 1000 to 9999.")
     municipality: Text200
 
@@ -98,7 +100,7 @@ class EmailAddress(Preferable):
 class Website(Preferable):
     """A web address (http or https)."""
 
-    url: Annotated[str, Field(max_length=500)]
+    url: Annotated[SingleLineText, Field(max_length=500)]
 
     @field_validator("url")
     @classmethod
@@ -116,7 +118,7 @@ class ContactPerson(_Value):
     """A person to ask for at the practice."""
 
     name: Text200
-    role: Annotated[str, Field(max_length=200)] | None = None
+    role: Annotated[SingleLineText, Field(max_length=200)] | None = None
     phone: str | None = Field(default=None, description="Belgian phone number.")
 
     @field_validator("phone")
@@ -154,7 +156,7 @@ class OpeningHours(_Value):
     day: Weekday
     opens: str = Field(pattern=_CLOCK, description="HH:MM")
     closes: str = Field(pattern=_CLOCK, description="HH:MM")
-    note: Annotated[str, Field(max_length=200)] | None = None
+    note: Annotated[SingleLineText, Field(max_length=200)] | None = None
 
     @model_validator(mode="after")
     def _closes_after_opening(self) -> OpeningHours:

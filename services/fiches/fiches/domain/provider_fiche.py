@@ -39,6 +39,21 @@ class PublicationRefused(Exception):
     """A publication the rules do not allow now (the message says why)."""
 
 
+def display_name(preferred_name: str | None, official_first: str, official_last: str) -> str:
+    """The name a provider goes by on the map (DOMAIN.md: Albert Segers goes by Bert Segers).
+
+    The preferred name is the whole name when it has several words ("Bert Segers"); a
+    single word is the first name they go by, so the surname is kept ("Bert" → "Bert
+    Segers"). Without one, the official name.
+    """
+    preferred = " ".join((preferred_name or "").split())
+    if not preferred:
+        return f"{official_first} {official_last}"
+    if len(preferred.split(" ")) == 1:
+        return f"{preferred} {official_last}"
+    return preferred
+
+
 @dataclass
 class ProviderFiche:
     """A provider fiche and the authentic facts it shows."""

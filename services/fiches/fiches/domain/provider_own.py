@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from fiches.domain.contact_data import EmailAddresses, PhoneNumbers, Websites
+from servicekit.plain_text import MultiLineText, SingleLineText
 
 #: Fields of a provider fiche that only the authentic source changes.
 AUTHENTIC_FIELDS = frozenset(
@@ -42,11 +43,11 @@ class ProviderOwnData(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    preferred_name: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+    preferred_name: Annotated[SingleLineText, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="The name you go by, e.g. Bert Segers for Albert Segers."
     )
     languages: list[Language] = Field(default_factory=list, max_length=20)
-    description: Annotated[str, Field(max_length=4000)] | None = None
+    description: Annotated[MultiLineText, Field(max_length=4000)] | None = None
     phone_numbers: PhoneNumbers = Field(default_factory=list)
     email_addresses: EmailAddresses = Field(default_factory=list)
     websites: Websites = Field(default_factory=list)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from fiches.adapters.tables import practice_fiches, practice_offers, provider_fiches
 from fiches.domain.practice_fiche import PracticeData, preferred_name
+from fiches.domain.provider_fiche import display_name
 from fiches.entrypoints.http_support import CallerDependency, answer
 from fiches.handlers.practices import PracticeCommands
 from servicekit.auth import Caller
@@ -76,7 +77,7 @@ class PublicPractice(BaseModel):
 
 def _provider_name(row: Any) -> str:
     own = row.own_published or {}
-    return str(own.get("preferred_name") or f"{row.official_first_name} {row.official_last_name}")
+    return display_name(own.get("preferred_name"), row.official_first_name, row.official_last_name)
 
 
 def practices_router(

@@ -11,6 +11,7 @@ from fiches.entrypoints.http_support import CallerDependency, answer, validated
 from fiches.handlers.requests import RequestCommands
 from servicekit.auth import Caller
 from servicekit.inputs import RequestBody
+from servicekit.plain_text import MultiLineText
 
 
 class LinkRequest(RequestBody):
@@ -18,7 +19,7 @@ class LinkRequest(RequestBody):
 
 
 class RightsRequest(RequestBody):
-    motivation: str | None = Field(default=None, max_length=2000)
+    motivation: MultiLineText | None = Field(default=None, max_length=2000)
 
 
 class Proposal(RequestBody):
@@ -30,18 +31,18 @@ class Proposal(RequestBody):
 class RemovalRequest(RequestBody):
     fiche_type: Literal["provider", "practice"]
     fiche_id: str = Field(min_length=1, max_length=36)
-    reason: str = Field(min_length=1, max_length=2000, description="Why it should go.")
+    reason: MultiLineText = Field(min_length=1, max_length=2000, description="Why it should go.")
 
 
 class SourceErrorReport(RequestBody):
-    description: str = Field(
+    description: MultiLineText = Field(
         min_length=1, max_length=2000, description="What the authentic source has wrong."
     )
 
 
 class Decision(RequestBody):
     decision: RequestDecision
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: MultiLineText | None = Field(default=None, max_length=2000)
 
 
 class Submitted(BaseModel):

@@ -39,6 +39,7 @@ from fiches.adapters.tables import (
     provider_fiches,
 )
 from fiches.config import ExportSettings
+from fiches.domain.provider_fiche import display_name
 from servicekit.database import as_utc, is_sqlite
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, PlatformSettings
@@ -343,8 +344,11 @@ async def managed_fiches(
                 {
                     "fiche_type": "provider",
                     "fiche_id": provider.fiche_id,
-                    "name": own.get("preferred_name")
-                    or f"{provider.official_first_name} {provider.official_last_name}",
+                    "name": display_name(
+                        own.get("preferred_name"),
+                        provider.official_first_name,
+                        provider.official_last_name,
+                    ),
                     "published": bool(provider.published),
                     "revision": provider.revision,
                     "official_first_name": provider.official_first_name,

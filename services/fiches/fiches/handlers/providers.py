@@ -239,7 +239,8 @@ class ProviderCommands:
                     practice_managers.c.user_id == caller.user_id
                 )
             )
-            ids |= {r.practice_id for r in managed}
+            managed_ids = {r.practice_id for r in managed}
+            ids |= managed_ids
             pending = await session.execute(
                 sa.select(fiche_requests.c.fiche_id).where(
                     fiche_requests.c.kind == "link",
@@ -284,11 +285,12 @@ class ProviderCommands:
                         o.profession for o in mine if o.in_draft != o.in_published
                     ),
                     "link_request_open": practice.practice_id in pending_ids,
-                    "next_step": (
-                        None
-                        if live
-                        else "ask to link your offer: POST "
-                        f"/api/fiches/practices/{practice.practice_id}/link-requests"
+                    "next_step": _next_step(
+                        practice.practice_id,
+                        live=bool(live),
+                        manages=practice.practice_id in managed_ids,
+                        unpublished_links=any(o.in_draft and not o.in_published for o in mine),
+                        request_open=practice.practice_id in pending_ids,
                     ),
                 }
         checked = [
@@ -315,3 +317,23 @@ class ProviderCommands:
             "to_create": checked,
             "create_practice": "POST /api/fiches/practices" if not practices else None,
         }
+
+
+def _next_step(
+    practice_id: str, *, live: bool, manages: bool, unpublished_links: bool, request_open: bool
+) -> str | None:
+    """What to do so that my offer shows on the practice, or None when it does."""
+    path = f"/api/fiches/practices/{practice_id}"
+    if live:
+        return None
+    if manages and unpublished_links:
+        return f"your offer is linked in the edit version: publish it: POST {path}/publish"
+    if manages:
+        # A manager links directly; a link request would only wait for themselves.
+        return f"you manage this practice: link your offer yourself: POST {path}/offers"
+    if request_open:
+        return (
+            "your link request is waiting for the practice's managers or the team; you "
+            "get an e-mail when it is decided"
+        )
+    return f"ask to link your offer: POST {path}/link-requests"

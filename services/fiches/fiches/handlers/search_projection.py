@@ -43,6 +43,7 @@ from fiches.adapters.search_tables import (
     search_providers,
     search_terms,
 )
+from fiches.domain.provider_fiche import display_name
 from servicekit.messaging.inbox import Subscription
 
 PROVIDER = "provider"
@@ -133,9 +134,10 @@ class Built:
 
 def provider_display_name(provider: dict[str, Any]) -> str:
     """The name the provider goes by, else their official name."""
-    return str(
-        provider.get("preferred_name")
-        or f"{provider['official_first_name']} {provider['official_last_name']}"
+    return display_name(
+        provider.get("preferred_name"),
+        provider["official_first_name"],
+        provider["official_last_name"],
     )
 
 

@@ -3,7 +3,6 @@ access tokens, logout, and the public keys."""
 
 from __future__ import annotations
 
-import html
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Cookie, Form, Query, Request, Response
@@ -11,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import Field
 
 from identity.config import ACTIVATION_PATH
+from identity.entrypoints.activation_page import activation_form, activation_result, page_language
 from identity.handlers.accounts import Accounts, Problem
 from servicekit.inputs import RequestBody
 from servicekit.problems import FieldError
@@ -152,21 +152,37 @@ def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
         return JSONResponse(_jsonable(result), status_code=202)
 
     @router.get(ACTIVATION_PATH.removeprefix(PREFIX), summary="The activation link's page")
-    async def activation_page(token: str = "") -> HTMLResponse:
+    async def activation_page(request: Request, token: str = "") -> HTMLResponse:
         # A GET only shows a button: mail scanners that prefetch links must not use them.
-        return HTMLResponse(
-            "<!doctype html><html><head><meta charset='utf-8'><title>Activate</title></head>"
-            "<body><h1>Activate your profile</h1>"
-            f"<form method='post'><input type='hidden' name='token' value='{html.escape(token)}'>"
-            "<button>Activate</button></form></body></html>"
+        language = page_language(
+            await accounts.activation_language(token) if token else None,
+            request.headers.get("accept-language"),
         )
+        return HTMLResponse(activation_form(language, token))
 
     @router.post(ACTIVATION_PATH.removeprefix(PREFIX), summary="Use an activation link")
-    async def activate(token: Annotated[str, Form(max_length=200)]) -> Response:
+    async def activate(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
+        # The page's button (a browser, asking for HTML) gets a page in the user's
+        # language; API clients get JSON.
+        browser = "text/html" in request.headers.get("accept", "")
+        language = (
+            page_language(
+                await accounts.activation_language(token),
+                request.headers.get("accept-language"),
+            )
+            if browser
+            else "nl"
+        )
         try:
-            return JSONResponse(await accounts.activate(token))
+            outcome = await accounts.activate(token)
         except Problem as problem:
+            if browser:
+                page = activation_result(language, None, problem.code, problem.what_to_do)
+                return HTMLResponse(page, status_code=problem.status)
             return problem_response(problem)
+        if browser:
+            return HTMLResponse(activation_result(language, outcome))
+        return JSONResponse(outcome)
 
     @router.post("/token", summary="An access token for the API (active profiles)")
     async def token(

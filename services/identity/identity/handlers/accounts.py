@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from contracts.events.identity import EmailVerificationRequested, Role, UserActivated
+from contracts.events.identity import ActivationMailRequested, ProfileActivated, Role
 from identity.adapters.kv import KeyValueStore
 from identity.adapters.oidc import OidcClient, OidcError
 from identity.adapters.signing_keys import NoSigningKey, SigningKeys
@@ -30,7 +30,7 @@ from identity.adapters.tables import (
     sessions,
     users,
 )
-from identity.config import ACTIVATION_PATH, Settings
+from identity.config import ACTIVATION_LINK_PATH, Settings
 from identity.domain.eligibility import decide
 from identity.domain.nrn import InvalidNationalNumber, NrnHasher
 from identity.domain.secrets import new_token, pkce_challenge, token_hash
@@ -38,6 +38,7 @@ from identity.handlers.registry_events import facts_for
 from servicekit.auth import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER
 from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
+from servicekit.sealing import purpose
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +323,8 @@ class Accounts:
                 )
             )
             return user_id
-        values: dict[str, Any] = {"given_name": given, "surname": surname}
+        # The provider's preferred language is current: mails and pages follow it.
+        values: dict[str, Any] = {"given_name": given, "surname": surname, "language": language}
         if professional_id is not None:
             values["professional_id"] = professional_id
         await session.execute(sa.update(users).where(users.c.user_id == row.user_id).values(values))
@@ -488,10 +490,13 @@ class Accounts:
         expires_at = now + timedelta(hours=self.settings.activation_link_ttl_hours)
         url = (
             self.settings.public_base_url.rstrip("/")
-            + ACTIVATION_PATH
+            + ACTIVATION_LINK_PATH
             + "?"
             + urlencode({"token": token})
         )
+        # Sealed for notifications: the outbox row, the topic record and notifications'
+        # delivery row hold neither the address nor the link in clear.
+        mail_key = self.settings.mail_sealing_key()
         async with self.sessions.begin() as session:
             user = (await session.execute(sa.select(users).where(users.c.user_id == user_id))).one()
             await session.execute(
@@ -520,13 +525,15 @@ class Accounts:
             )
             await self.outbox.add(
                 session,
-                EmailVerificationRequested(
+                ActivationMailRequested(
                     verification_id=verification_id,
                     user_id=user_id,
-                    email=address,
+                    sealed_email=mail_key.seal(address, purpose("email", user_id)),
                     language=user.language,
                     display_name=user.given_name,
-                    activation_url=url,
+                    sealed_activation_url=mail_key.seal(
+                        url, purpose("activation_url", verification_id)
+                    ),
                     expires_at=expires_at,
                     occurred_at=now,
                 ),
@@ -534,6 +541,16 @@ class Accounts:
         self.outbox.notify_committed()
         log.info("activation link issued", extra={"user_id": user_id})
         return {"status": UserStatus.PENDING_ACTIVATION, "email": address, "expires_at": expires_at}
+
+    async def activation_language(self, token: str) -> str | None:
+        """The language of the user an activation link is for (the link is not used)."""
+        async with self.sessions() as session:
+            language = await session.scalar(
+                sa.select(users.c.language)
+                .join(email_verifications, email_verifications.c.user_id == users.c.user_id)
+                .where(email_verifications.c.token_hash == token_hash(token))
+            )
+        return str(language) if language else None
 
     async def activate(self, token: str) -> dict[str, Any]:
         """Use an activation link: exactly once, before it expires."""
@@ -573,9 +590,11 @@ class Accounts:
                 roles.append(Role.TEAM)
             await self.outbox.add(
                 session,
-                UserActivated(
+                ProfileActivated(
                     user_id=user.user_id,
-                    email=verification.email,
+                    sealed_email=self.settings.mail_sealing_key().seal(
+                        verification.email, purpose("email", user.user_id)
+                    ),
                     language=user.language,
                     display_name=user.given_name,
                     roles=tuple(roles),

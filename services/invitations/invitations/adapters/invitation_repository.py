@@ -31,6 +31,7 @@ def _invitation(row: Any) -> Invitation:
         inviter_name=row.inviter_name,
         profession=row.profession,
         language=row.language,
+        language_chosen=bool(row.language_chosen),
         status=InvitationStatus(row.status),
         created_at=as_utc(row.created_at),
         expires_at=as_utc(row.expires_at),

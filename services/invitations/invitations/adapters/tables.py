@@ -31,6 +31,9 @@ invitations = sa.Table(
     sa.Column("inviter_name", sa.String(300), nullable=False),
     sa.Column("profession", sa.String(60), nullable=True),
     sa.Column("language", sa.String(5), nullable=False),
+    # The manager chose `language`; otherwise it is theirs, and notifications writes in
+    # the invitee's own language when it knows them.
+    sa.Column("language_chosen", sa.Boolean(), nullable=False, server_default=sa.false()),
     # SHA-256 of the link token; the token itself is never stored.
     sa.Column("token_digest", sa.String(64), nullable=False, unique=True),
     # Keyed hash of the invitee's address (recognises a second invitation to them).

@@ -65,6 +65,8 @@ class Invitation:
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None = None
+    language_chosen: bool = False
+    """The manager chose `language`; otherwise it is the manager's own."""
 
     def is_open_at(self, now: datetime) -> bool:
         """Open and not lapsed (the sweep may not have marked it expired yet)."""

@@ -27,6 +27,7 @@ from servicekit.auth import (
 )
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
+from servicekit.sealing import is_development_key
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
 
 SERVICE = "invitations"
@@ -44,6 +45,11 @@ def _checked_for_environment(settings: Settings, platform: PlatformSettings) -> 
         raise RuntimeError(
             "INVITATIONS_ADDRESS_SECRET is not set: outside development a secret of at least "
             "32 characters is required"
+        )
+    if is_development_key(settings.mail_public_key):
+        raise RuntimeError(
+            "INVITATIONS_MAIL_PUBLIC_KEY is not set: outside development give notifications' "
+            "public mail key (`skaart mail-key new`)"
         )
     if settings.redis_url is None:
         raise RuntimeError(

@@ -26,7 +26,8 @@ from servicekit.auth import Caller
 from servicekit.messaging.outbox import Outbox
 
 LINK_PATH = "/api/invitations/link"
-"""Where an invitation link leads (GET shows the invitation)."""
+"""Where an invitation link leads, under the public base URL: the one place to change
+when the link should open another page (a web portal's). The API route is its own."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import Event
-from contracts.events.invitations import InvitationIssued, InvitationMailRequested
+from contracts.events.invitations import InvitationIssued, InviteeMailRequested
 from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.adapters.rate_limits import Allowance
 from invitations.domain.invitation import InvitationRefused, InvitationStatus, Refusal
@@ -27,6 +27,7 @@ from invitations.handlers.context import (
 )
 from servicekit.auth import Caller
 from servicekit.database import as_utc
+from servicekit.sealing import purpose
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ async def _invite(
             "inviter_name": inviter_name,
             "profession": command.profession,
             "language": language,
+            "language_chosen": command.language is not None,
             "token_digest": token_digest(token),
             "address_fingerprint": fingerprint,
             "sealed_address": context.addresses.seal(address, invitation_id),
@@ -229,6 +231,7 @@ async def _invite(
             profession=command.profession,
             email=address,
             language=language,
+            language_chosen=command.language is not None,
             inviter_name=inviter_name,
             token=token,
             expires_at=expires_at,
@@ -250,6 +253,7 @@ def _issue_events(
     profession: str | None,
     email: str,
     language: str,
+    language_chosen: bool,
     inviter_name: str,
     token: str,
     expires_at: datetime,
@@ -257,6 +261,7 @@ def _issue_events(
 ) -> list[Event]:
     """An invitation (re)issued: the public fact without token or address, and the mail
     with its link for notifications (restricted topic)."""
+    mail_key = context.settings.mail_sealing_key()
     return [
         InvitationIssued(
             invitation_id=invitation_id,
@@ -265,14 +270,19 @@ def _issue_events(
             profession=profession,
             expires_at=expires_at,
         ),
-        InvitationMailRequested(
+        # Sealed for notifications: the outbox row, the topic record and notifications'
+        # delivery row hold neither the address nor the link in clear.
+        InviteeMailRequested(
             invitation_id=invitation_id,
-            email=email,
+            sealed_email=mail_key.seal(email, purpose("email", invitation_id)),
             language=language,
+            language_chosen=language_chosen,
             practice_name=practice.practice_name,
             inviter_name=inviter_name,
             profession=profession,
-            accept_url=context.accept_url(token),
+            sealed_accept_url=mail_key.seal(
+                context.accept_url(token), purpose("accept_url", invitation_id)
+            ),
             expires_at=expires_at,
             occurred_at=now,
         ),
@@ -331,6 +341,7 @@ async def resend_invitation(
                 profession=invitation.profession,
                 email=context.addresses.unseal(sealed, invitation_id),
                 language=invitation.language,
+                language_chosen=invitation.language_chosen,
                 inviter_name=invitation.inviter_name,
                 token=token,
                 expires_at=expires_at,

@@ -3,7 +3,8 @@
 Each template is a folder under `notifications/templates/` with, per language, a
 `<lang>.txt` (blocks `subject` and `text`) and a `<lang>.html` (extends `layout.html`,
 block `content`). The HTML environment escapes every value; the text environment does
-not (the text part is `text/plain`, never interpreted).
+not (the text part is `text/plain`, never interpreted). In both, names and comments
+people typed are first made quoted data (`notifications.domain.user_text`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from contracts.profession_labels import profession_label
+from notifications.domain import user_text
 from notifications.domain.deliveries import LANGUAGES, TemplateName, language_of
 
 try:
@@ -85,12 +88,16 @@ class TemplateRenderer:
         """The subject, text and HTML of `template` for `values`."""
         name = TemplateName(template).value
         lang = language_of(language)
-        context = {**values, "language": lang}
+        if values.get("profession"):  # a code on the event; people read its label
+            values = {**values, "profession": profession_label(values["profession"], lang)}
+        # What users typed is shown as quoted data (notifications.domain.user_text).
+        text_context = {**user_text.for_text(values), "language": lang}
+        html_context = {**user_text.for_html(values), "language": lang}
         try:
             text_template = self._text.get_template(f"{name}/{lang}.txt")
-            subject = _render_block(text_template, "subject", context)
-            text = _render_block(text_template, "text", context)
-            html = self._html.get_template(f"{name}/{lang}.html").render(context)
+            subject = _render_block(text_template, "subject", text_context)
+            text = _render_block(text_template, "text", text_context)
+            html = self._html.get_template(f"{name}/{lang}.html").render(html_context)
         except jinja2.TemplateError as error:
             raise TemplateError(f"template {name}/{lang}: {error}") from error
         # A header is one line: a newline in a value must not start a new header.

@@ -13,11 +13,15 @@ metadata = sa.MetaData()
 address_book = sa.Table(
     "address_book",
     metadata,
-    # user id → verified address, from identity's UserActivated.
+    # user id → verified address, from identity's ProfileActivated. The address is
+    # sealed (servicekit.sealing): a copy of the database opens none.
     sa.Column("user_id", sa.String(64), primary_key=True),
-    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email", sa.String(1024), nullable=False),
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("display_name", sa.String(200), nullable=False),
+    # Keyed digest of the address (KeyRing.address_digest): an invitation mailed to this
+    # address is written in this user's language.
+    sa.Column("email_digest", sa.String(100), nullable=True, index=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -35,8 +39,9 @@ deliveries = sa.Table(
     sa.Column("language", sa.String(8), nullable=True),
     sa.Column("recipient_user_id", sa.String(64), nullable=True, index=True),
     # The address and the template's values (links with tokens) are kept only while
-    # the message may still be sent; they are erased when it is sent or failed.
-    sa.Column("recipient_email", sa.String(320), nullable=True),
+    # the message may still be sent; they are erased when it is sent or failed. The
+    # address and every link are sealed (servicekit.sealing), opened only to send.
+    sa.Column("recipient_email", sa.String(1024), nullable=True),
     sa.Column("recipient_digest", sa.String(64), nullable=True, index=True),
     sa.Column("context", sa.JSON(), nullable=True),
     sa.Column("status", sa.String(20), nullable=False),

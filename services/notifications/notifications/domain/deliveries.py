@@ -17,6 +17,12 @@ from datetime import timedelta
 from enum import StrEnum
 
 LANGUAGES = ("nl", "fr", "en")
+
+#: Context flag: write in the recipient's own language when the address is a known user's.
+PREFER_RECIPIENT_LANGUAGE = "prefer_recipient_language"
+
+#: Template values that are links carrying a token: stored sealed, opened only to send.
+SECRET_CONTEXT_KEYS = ("activation_url", "accept_url", "download_url")
 DEFAULT_LANGUAGE = "nl"
 
 

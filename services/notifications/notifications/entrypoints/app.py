@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from notifications.adapters.deliveries import seal_at_rest
 from notifications.adapters.dev_mailbox import DevMailbox
 from notifications.adapters.smtp import NoSmtpRelay, SmtpTarget
 from notifications.adapters.tables import TABLES
@@ -16,6 +17,7 @@ from notifications.handlers.mail_requests import MailRequestHandlers
 from notifications.handlers.sender import DeliverySender
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
+from servicekit.sealing import KeyRing
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
 
 SERVICE = "notifications"
@@ -53,6 +55,18 @@ def smtp_target(settings: Settings, mailbox: DevMailbox | None) -> SmtpTarget:
     )
 
 
+async def _seal_at_rest(runtime: ServiceRuntime, keys: KeyRing) -> None:
+    """Seal what older versions stored clear, or sealed to a key since rotated."""
+    try:
+        async with runtime.sessions() as session, session.begin():
+            changed = await seal_at_rest(session, keys)
+    except Exception as error:  # the database may be away; the next start tries again
+        log.warning("sealing stored addresses failed", extra={"error": type(error).__name__})
+        return
+    if changed:
+        log.info("stored addresses and links sealed to the current key", extra={"count": changed})
+
+
 def build_component(
     platform: PlatformSettings | None = None,
     kafka: KafkaSettings | None = None,
@@ -61,6 +75,10 @@ def build_component(
     """notifications as a component: records mail requests, sends them, reports outcomes."""
     platform = platform or PlatformSettings()
     settings = settings or Settings()
+    problems = settings.problems(platform)
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    keys = settings.key_ring()
     runtime = ServiceRuntime(
         name=SERVICE,
         database_url=service_database_url(SERVICE, settings.database_url, platform),
@@ -68,7 +86,7 @@ def build_component(
         tables=TABLES,
         migrations_package="notifications.migrations",
     )
-    runtime.subscribe(MailRequestHandlers().subscription())
+    runtime.subscribe(MailRequestHandlers(keys=keys).subscription())
     mailbox = (
         DevMailbox(platform.data_dir / MAILBOX_DIRNAME)
         if settings.uses_embedded_smtp(platform)
@@ -78,6 +96,7 @@ def build_component(
         sessions=runtime.sessions,
         outbox=runtime.outbox,
         settings=settings,
+        keys=keys,
         target=lambda: smtp_target(settings, mailbox),
     )
     # The inbox tells the outbox after each committed batch; the sender listens too.
@@ -88,6 +107,7 @@ def build_component(
         routers.append(dev_mailbox_router(mailbox, platform))
 
     async def send_loop() -> None:
+        await _seal_at_rest(runtime, keys)
         if mailbox is not None:
             # The first round must find the mailbox listening, not back off for 30 s.
             await mailbox.ready.wait()

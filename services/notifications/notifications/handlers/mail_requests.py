@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +27,12 @@ from notifications.adapters.deliveries import (
     record_delivery,
     release_waiting,
     remember_address,
+    seal_context,
+    seal_value,
 )
-from notifications.domain.deliveries import TemplateName
+from notifications.domain.deliveries import PREFER_RECIPIENT_LANGUAGE, TemplateName
 from servicekit.messaging.inbox import EventHandler, Subscription
+from servicekit.sealing import KeyRing, SealingError, purpose
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +50,29 @@ def _now() -> datetime:
 
 
 class MailRequestHandlers:
-    """Records one delivery per event that should reach a person."""
+    """Records one delivery per event that should reach a person.
 
-    def __init__(self, *, clock: Callable[[], datetime] = _now) -> None:
+    Addresses and links arrive sealed for notifications (servicekit.sealing) and are
+    recorded as they came; the few that still arrive clear (events from before the
+    senders sealed them, fiches' export links) are sealed here before they are stored.
+    Nothing is stored opened: the sender opens addresses and links when it sends, and an
+    activated user's address is opened here only in memory, for its keyed digest.
+    """
+
+    def __init__(self, *, keys: KeyRing, clock: Callable[[], datetime] = _now) -> None:
+        self._keys = keys
         self._clock = clock
 
     def subscription(self) -> Subscription:
         """One consumer group over every topic that asks notifications for an e-mail."""
         handlers: dict[type[Event], EventHandler] = {
+            identity.ActivationMailRequested: self.activation_mail_requested,
+            identity.ProfileActivated: self.profile_activated,
             identity.EmailVerificationRequested: self.email_verification_requested,
             identity.UserActivated: self.user_activated,
             fiches.RequestDecided: self.request_decided,
             fiches.ExportReady: self.export_ready,
+            invitations.InviteeMailRequested: self.invitee_mail_requested,
             invitations.InvitationMailRequested: self.invitation_mail_requested,
             invitations.InviterNotificationRequested: self.inviter_notification_requested,
         }
@@ -68,10 +83,36 @@ class MailRequestHandlers:
             description="E-mails to send and the address book (user id → verified address).",
         )
 
+    async def activation_mail_requested(
+        self, session: AsyncSession, event: identity.ActivationMailRequested
+    ) -> None:
+        """Mail the activation link to the address being verified."""
+        await self._verification(
+            session,
+            event,
+            sealed_email=event.sealed_email,
+            activation_url=event.sealed_activation_url,
+        )
+
     async def email_verification_requested(
         self, session: AsyncSession, event: identity.EmailVerificationRequested
     ) -> None:
-        """Mail the activation link to the address being verified."""
+        """The same, for an event published before identity sealed what it carries."""
+        await self._verification(
+            session,
+            event,
+            sealed_email=self._seal_email(event.email, event.user_id),
+            activation_url=event.activation_url,
+        )
+
+    async def _verification(
+        self,
+        session: AsyncSession,
+        event: identity.ActivationMailRequested | identity.EmailVerificationRequested,
+        *,
+        sealed_email: str,
+        activation_url: str,
+    ) -> None:
         await self._record(
             session,
             event,
@@ -81,22 +122,47 @@ class MailRequestHandlers:
                 source_id=event.verification_id,
                 template=TemplateName.EMAIL_VERIFICATION,
                 recipient_user_id=event.user_id,
-                email=event.email,
+                sealed_email=sealed_email,
                 language=event.language,
                 context={
                     "display_name": event.display_name,
-                    "activation_url": event.activation_url,
+                    "activation_url": activation_url,
                     "expires_at": event.expires_at.isoformat(),
                 },
             ),
         )
 
+    async def profile_activated(
+        self, session: AsyncSession, event: identity.ProfileActivated
+    ) -> None:
+        """Remember the verified (sealed) address; send what waited for it."""
+        try:
+            # Opened in memory only, for the keyed digest that finds the user by address.
+            clear = self._keys.open(event.sealed_email, purpose("email", event.user_id))
+            digest: str | None = self._keys.address_digest(clear)
+        except SealingError as error:
+            log.warning(
+                "address of an activated user does not open",
+                extra={"user_id": event.user_id, "error": str(error)},
+            )
+            digest = None
+        address = Address(event.sealed_email, event.language, event.display_name, digest)
+        await self._remember(session, event.user_id, address)
+
     async def user_activated(self, session: AsyncSession, event: identity.UserActivated) -> None:
-        """Remember the verified address; send what waited for it."""
-        address = Address(event.email, event.language, event.display_name)
+        """The same, for an event published before identity sealed the address."""
+        sealed = self._seal_email(event.email, event.user_id)
+        digest = self._keys.address_digest(event.email)
+        address = Address(sealed, event.language, event.display_name, digest)
+        await self._remember(session, event.user_id, address)
+
+    def _seal_email(self, email: str, owner_id: str) -> str:
+        return seal_value(email, self._keys, purpose("email", owner_id))
+
+    async def _remember(self, session: AsyncSession, user_id: str, address: Address) -> None:
         now = self._clock()
-        await remember_address(session, event.user_id, address, now)
-        released = await release_waiting(session, event.user_id, address, now)
+        await remember_address(session, user_id, address, now)
+        released = await release_waiting(session, user_id, address, now)
         if released:
             log.info(
                 "deliveries addressed after activation",
@@ -137,10 +203,39 @@ class MailRequestHandlers:
             },
         )
 
+    async def invitee_mail_requested(
+        self, session: AsyncSession, event: invitations.InviteeMailRequested
+    ) -> None:
+        """Mail the invitation (and every resend: each has its own moment)."""
+        await self._invitation(
+            session,
+            event,
+            sealed_email=event.sealed_email,
+            accept_url=event.sealed_accept_url,
+            language_chosen=event.language_chosen,
+        )
+
     async def invitation_mail_requested(
         self, session: AsyncSession, event: invitations.InvitationMailRequested
     ) -> None:
-        """Mail the invitation (and every resend: each has its own moment)."""
+        """The same, for an event published before invitations sealed what it carries."""
+        await self._invitation(
+            session,
+            event,
+            sealed_email=self._seal_email(event.email, event.invitation_id),
+            accept_url=event.accept_url,
+            language_chosen=False,
+        )
+
+    async def _invitation(
+        self,
+        session: AsyncSession,
+        event: invitations.InviteeMailRequested | invitations.InvitationMailRequested,
+        *,
+        sealed_email: str,
+        accept_url: str,
+        language_chosen: bool,
+    ) -> None:
         await self._record(
             session,
             event,
@@ -149,14 +244,17 @@ class MailRequestHandlers:
                 source_event_type=event.event_type,
                 source_id=event.invitation_id,
                 template=TemplateName.INVITATION,
-                email=event.email,
+                sealed_email=sealed_email,
                 language=event.language,
                 context={
                     "practice_name": event.practice_name,
                     "inviter_name": event.inviter_name,
                     "profession": event.profession,
-                    "accept_url": event.accept_url,
+                    "accept_url": accept_url,
                     "expires_at": event.expires_at.isoformat(),
+                    # Unless the manager chose, the sender writes in the invitee's own
+                    # language when the address belongs to a user it knows.
+                    PREFER_RECIPIENT_LANGUAGE: not language_chosen,
                 },
             ),
         )
@@ -198,14 +296,16 @@ class MailRequestHandlers:
                 source_id=source_id,
                 template=template,
                 recipient_user_id=user_id,
-                email=address.email if address else None,
+                sealed_email=address.sealed_email if address else None,
                 language=address.language if address else None,
                 context={**context, "display_name": address.display_name if address else ""},
             ),
         )
 
     async def _record(self, session: AsyncSession, event: Event, new: NewDelivery) -> None:
-        recorded = await record_delivery(session, new, self._clock())
+        # Links still clear (older events, export links) are sealed before they are stored.
+        sealed = replace(new, context=seal_context(new.context, self._keys, new.source_id))
+        recorded = await record_delivery(session, sealed, self._clock())
         if recorded is None:
             log.info(
                 "delivery already recorded; nothing more to send",

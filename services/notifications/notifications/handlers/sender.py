@@ -27,8 +27,15 @@ from notifications.adapters import deliveries as repository
 from notifications.adapters.rendering import TemplateError, TemplateRenderer, build_message
 from notifications.adapters.smtp import SmtpSendError, SmtpTarget, describe, send_message
 from notifications.config import Settings
-from notifications.domain.deliveries import DeliveryStatus, retry_delay, scrub
+from notifications.domain.deliveries import (
+    PREFER_RECIPIENT_LANGUAGE,
+    DeliveryStatus,
+    recipient_digest,
+    retry_delay,
+    scrub,
+)
 from servicekit.messaging.outbox import Outbox
+from servicekit.sealing import KeyRing, SealingError, is_sealed
 from servicekit.waiting import wait_until_set
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,7 @@ class DeliverySender:
         outbox: Outbox,
         settings: Settings,
         target: Callable[[], SmtpTarget],
+        keys: KeyRing,
         renderer: TemplateRenderer | None = None,
         clock: Callable[[], datetime] = _now,
         batch_size: int = 20,
@@ -58,6 +66,7 @@ class DeliverySender:
         self._outbox = outbox
         self._settings = settings
         self._target = target
+        self._keys = keys
         self._renderer = renderer or TemplateRenderer()
         # `Name <a@b>` → `a@b`: the SMTP envelope sender.
         self._envelope_from = parseaddr(settings.mail_from)[1] or settings.mail_from
@@ -120,29 +129,54 @@ class DeliverySender:
             ):
                 return False
         attempts = delivery.attempts + 1
+        digest: str | None = None
         try:
-            message = self._compose(delivery)
+            # Opened here, in memory, for this attempt only; never written back.
+            recipient = self._open_recipient(delivery)
+            digest = recipient_digest(recipient)
+            language = await self._language(delivery, recipient)
+            message = self._compose(delivery, recipient, language)
             await send_message(message, self._target(), envelope_from=self._envelope_from)
-        except TemplateError as error:
-            await self._finish(delivery, attempts, DeliveryStatus.FAILED, scrub(str(error))[:300])
+        except (TemplateError, SealingError) as error:
+            failure = scrub(str(error))[:300]
+            await self._finish(delivery, attempts, DeliveryStatus.FAILED, failure, digest)
         except Exception as error:  # SMTP refused or unreachable, no relay configured, a bug
             smtp = error if isinstance(error, SmtpSendError) else None
             description = smtp.description if smtp else describe(error)
             if (smtp and smtp.permanent) or attempts >= self._settings.send_attempts:
-                await self._finish(delivery, attempts, DeliveryStatus.FAILED, description)
+                await self._finish(delivery, attempts, DeliveryStatus.FAILED, description, digest)
             else:
                 await self._retry_later(delivery, attempts, description)
         else:
-            await self._finish(delivery, attempts, DeliveryStatus.SENT, None)
+            await self._finish(delivery, attempts, DeliveryStatus.SENT, None, digest)
         return True
 
-    def _compose(self, delivery: repository.DueDelivery) -> EmailMessage:
-        rendered = self._renderer.render(delivery.template, delivery.language, delivery.context)
+    def _open_recipient(self, delivery: repository.DueDelivery) -> str:
+        if not is_sealed(delivery.sealed_email):  # stored before sealing, not yet sealed anew
+            return delivery.sealed_email
+        return self._keys.open(delivery.sealed_email, delivery.email_purpose)
+
+    async def _language(self, delivery: repository.DueDelivery, recipient: str) -> str:
+        """The delivery's language, or the recipient's own when it asks for that and the
+        address belongs to a user notifications knows."""
+        if not delivery.context.get(PREFER_RECIPIENT_LANGUAGE):
+            return delivery.language
+        async with self._sessions() as session:
+            own = await repository.language_for_address(
+                session, self._keys.address_digests(recipient)
+            )
+        return own or delivery.language
+
+    def _compose(
+        self, delivery: repository.DueDelivery, recipient: str, language: str
+    ) -> EmailMessage:
+        values = repository.open_context(delivery.context, self._keys, delivery.source_id)
+        rendered = self._renderer.render(delivery.template, language, values)
         return build_message(
             rendered,
             sender=self._settings.mail_from,
-            recipient=delivery.recipient_email,
-            language=delivery.language,
+            recipient=recipient,
+            language=language,
             message_id=delivery.delivery_id,
         )
 
@@ -177,9 +211,12 @@ class DeliverySender:
         attempts: int,
         status: DeliveryStatus,
         error: str | None,
+        digest: str | None = None,
     ) -> None:
         async with self._sessions() as session, session.begin():
-            await self._record_outcome(session, delivery, attempts, status, error, self._clock())
+            await self._record_outcome(
+                session, delivery, attempts, status, error, self._clock(), digest
+            )
         self._outbox.notify_committed()
         _log_outcome(delivery, attempts, status, error)
 
@@ -191,10 +228,17 @@ class DeliverySender:
         status: DeliveryStatus,
         error: str | None,
         now: datetime,
+        digest: str | None = None,
     ) -> None:
         """Sent or failed, in the caller's transaction: the row and its outcome event."""
         await repository.mark_finished(
-            session, delivery.delivery_id, status=status, attempts=attempts, error=error, now=now
+            session,
+            delivery.delivery_id,
+            status=status,
+            attempts=attempts,
+            error=error,
+            now=now,
+            digest=digest,
         )
         facts = {
             "delivery_id": delivery.delivery_id,
