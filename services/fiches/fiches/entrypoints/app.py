@@ -83,6 +83,7 @@ def build_component(
         ),
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,
+        max_lifetime_s=auth.access_token_max_lifetime_s,
     )
     if sessions_redis is not None:
         runtime.close_on_stop("redis", sessions_redis.aclose)
