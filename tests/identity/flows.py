@@ -179,3 +179,22 @@ async def login(
 
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+async def activate(identity: RunningIdentity, browser: httpx.AsyncClient, email: str) -> None:
+    """A logged-in browser gives its address and follows the activation link."""
+    before = set(await identity.activation_links())
+    given = await browser.put("/api/identity/me/email", json={"email": email})
+    assert given.status_code == 202, given.text
+    (link,) = [link for link in await identity.activation_links() if link not in before]
+    activated = await browser.post(
+        "/api/identity/activate", data={"token": query_of(link)["token"]}
+    )
+    assert activated.status_code == 200, activated.text
+
+
+async def access_token(browser: httpx.AsyncClient) -> str:
+    """A fresh access token for the browser's session."""
+    issued = await browser.post("/api/identity/token")
+    assert issued.status_code == 200, issued.text
+    return str(issued.json()["access_token"])

@@ -101,8 +101,6 @@ def build_component(
         tables=TABLES,
         migrations_package="identity.migrations",
     )
-    for subscription in subscriptions():
-        runtime.subscribe(subscription)
     routers = []
     development = platform.environment is Environment.DEVELOPMENT
     if development and settings.dev_idp_enabled:
@@ -120,6 +118,8 @@ def build_component(
     accounts = build_accounts(
         runtime, settings, platform, store=store, oidc_transport=oidc_transport
     )
+    for subscription in subscriptions(accounts.rights.after_registry_batch):
+        runtime.subscribe(subscription)
     routers.insert(0, identity_router(accounts, cookie_secure=settings.cookie_secure(platform)))
     # The component owns its store (given or configured): its connections close on stop.
     runtime.close_on_stop("session-store", accounts.store.close)

@@ -35,7 +35,8 @@ from identity.domain.eligibility import decide
 from identity.domain.nrn import InvalidNationalNumber, NrnHasher
 from identity.domain.secrets import new_token, pkce_challenge, token_hash
 from identity.handlers.registry_events import facts_for
-from servicekit.auth import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER
+from identity.handlers.session_rights import REVOCATION_MARGIN_S, SessionRights
+from servicekit.auth import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, SessionEnded
 from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 
@@ -43,8 +44,6 @@ log = logging.getLogger(__name__)
 
 LOGIN_AS = ("professional", "citizen")
 LANGUAGES = ("nl", "fr", "en")
-#: Seconds a revoked-session mark outlives the access tokens (verifiers' clock leeway).
-REVOCATION_MARGIN_S = 60
 
 
 class UserStatus:
@@ -124,6 +123,11 @@ class Accounts:
     oidc: OidcClient
     keys: SigningKeys
     hasher: NrnHasher
+
+    @property
+    def rights(self) -> SessionRights:
+        """Ends professional sessions the register no longer backs."""
+        return SessionRights(self.store, self.settings.access_token_ttl_s)
 
     # --- rate limits ----------------------------------------------------------------------
 
@@ -342,6 +346,10 @@ class Accounts:
                 .where(sessions.c.token_hash == token_hash(token))
             )
         ).first()
+        if row is not None and row.revoked_at is not None:
+            ended = await self.store.session_ended(row.session_id)
+            if ended is not None and ended.code != "logged_out":
+                raise self._rights_ended(ended)
         if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= _now():
             raise Problem(
                 401,
@@ -349,6 +357,34 @@ class Accounts:
                 "Your session has ended (logged out or expired).",
                 "Log in again at /api/identity/login.",
             )
+        return row
+
+    @staticmethod
+    def _rights_ended(ended: SessionEnded) -> Problem:
+        return Problem(
+            401,
+            "professional_rights_ended",
+            ended.message[:1].upper() + ended.message[1:] + ".",
+            "Log in again: as a professional if the register still allows you to practise "
+            "(/api/identity/login?as=professional), otherwise as a citizen "
+            "(/api/identity/login?as=citizen).",
+            extra={"check": ended.code},
+        )
+
+    async def _live_session(self, token: str | None) -> Any:
+        """The session, after checking that the register still backs a professional one.
+
+        A session the register no longer backs is ended here (and everywhere its tokens
+        are verified) before the refusal says why.
+        """
+        async with self.sessions.begin() as db:
+            row = await self._session(db, token)
+            ended: dict[str, SessionEnded] = {}
+            if row.login_as == "professional" and row.professional_id:
+                ended = await self.rights.review(db, [row.professional_id])
+        # Raised after the commit: the session stays ended.
+        if row.session_id in ended:
+            raise self._rights_ended(ended[row.session_id])
         return row
 
     def _roles(self, row: Any) -> list[Role]:
@@ -359,8 +395,7 @@ class Accounts:
 
     async def me(self, token: str | None) -> dict[str, Any]:
         """The logged-in user's own profile (their own address included)."""
-        async with self.sessions() as session:
-            row = await self._session(session, token)
+        row = await self._live_session(token)
         next_step = {
             UserStatus.NEEDS_EMAIL: "Give your e-mail address: PUT /api/identity/me/email.",
             UserStatus.PENDING_ACTIVATION: "Follow the activation link we e-mailed you "
@@ -382,8 +417,8 @@ class Accounts:
 
     async def access_token(self, token: str | None) -> dict[str, Any]:
         """A short-lived signed access token for the session's user (active users only)."""
+        row = await self._live_session(token)
         async with self.sessions() as session:
-            row = await self._session(session, token)
             if row.status != UserStatus.ACTIVE:
                 raise Problem(
                     403,
