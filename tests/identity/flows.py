@@ -22,6 +22,7 @@ from identity.config import Settings
 from identity.devidp.people import DemoPerson
 from identity.devidp.provider import development_provider_router
 from identity.entrypoints.app import IdentityComponent, build_component
+from servicekit.client_address import ProxySettings
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.kafka_reading import read_topic
 
@@ -39,9 +40,11 @@ class RunningIdentity:
     settings: Settings
     kafka: KafkaSettings
 
-    def browser(self) -> httpx.AsyncClient:
-        """A new browser (its own cookies)."""
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE)
+    def browser(self, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+        """A new browser (its own cookies; the peer address is 127.0.0.1)."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url=BASE, headers=headers
+        )
 
     async def activation_links(self) -> list[str]:
         """Every activation URL published on identity.users.v1 so far."""
@@ -92,6 +95,7 @@ async def running_identity(
     people: Sequence[DemoPerson] | None = None,
     consume: bool = False,
     oidc_transport: httpx.AsyncBaseTransport | None = None,
+    trusted_proxies: str = "",
     **overrides: Any,
 ) -> AsyncIterator[RunningIdentity]:
     """Start identity (and its development provider) in-process.
@@ -115,6 +119,7 @@ async def running_identity(
         kafka,
         settings,
         oidc_transport=oidc_transport or httpx.ASGITransport(app=app),
+        proxies=ProxySettings(trusted_proxies=trusted_proxies),
     )
     if not consume:
         component.runtime.subscriptions.clear()

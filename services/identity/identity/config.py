@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -59,9 +61,12 @@ class Settings(BaseSettings):
         "(the one the token verifiers read). `memory://` keeps them in the process "
         "(development only: other services then do not see logouts).",
     )
-    redis_key_prefix: str = Field(
-        default="skaart:identity:",
-        description="Prefix of identity's own Redis keys (rate limits).",
+    redis_key_prefix: str | None = Field(
+        default=None,
+        description="Prefix of identity's own Redis keys (rate limits). Default: "
+        "`skaart:identity:`, shared by identity's replicas; in development "
+        "`skaart:identity:<instance>:`, one per data folder, so platforms sharing a Redis "
+        "on one machine do not share their login counters.",
     )
     access_token_ttl_s: int = Field(
         default=300, ge=30, le=3600, description="Lifetime of an access token."
@@ -82,13 +87,15 @@ class Settings(BaseSettings):
         description="After a rotation, how long a new key is announced before it is used.",
     )
     login_attempts_per_ip: int = Field(
-        default=30, description="Logins (start and callback) per IP address per window."
+        default=30,
+        description="Logins (start and callback) per client address per window (the "
+        "address behind SKAART_TRUSTED_PROXIES).",
     )
     email_requests_per_address: int = Field(
         default=3, description="Activation mails per e-mail address per window."
     )
-    email_requests_per_ip: int = Field(
-        default=20, description="Activation mail requests per IP address per window."
+    email_requests_per_session: int = Field(
+        default=10, description="Activation mail requests per login session per window."
     )
     rate_limit_window_s: int = Field(default=3600, description="Window of the rate limits.")
     dev_idp_enabled: bool = Field(
@@ -114,6 +121,15 @@ class Settings(BaseSettings):
         if self.redis_url == "memory://":
             found.append("IDENTITY_REDIS_URL=memory:// is allowed in development only")
         return found
+
+    def key_prefix(self, platform: PlatformSettings) -> str:
+        """The prefix of identity's own Redis keys (see `redis_key_prefix`)."""
+        if self.redis_key_prefix is not None:
+            return self.redis_key_prefix
+        if platform.environment is not Environment.DEVELOPMENT:
+            return "skaart:identity:"
+        folder = str(platform.data_dir.resolve())
+        return f"skaart:identity:{hashlib.sha256(folder.encode()).hexdigest()[:12]}:"
 
     def cookie_secure(self, platform: PlatformSettings) -> bool:
         """Whether cookies get the Secure flag."""

@@ -19,6 +19,7 @@ from identity.entrypoints.http import identity_router
 from identity.handlers.accounts import Accounts
 from identity.handlers.registry_events import subscriptions
 from servicekit.auth import AuthSettings, redis_readiness
+from servicekit.client_address import ProxySettings
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
@@ -37,11 +38,11 @@ def open_configured_store(settings: Settings, platform: PlatformSettings) -> Key
     """IDENTITY_REDIS_URL, else AUTH_REDIS_URL; in development an unset one falls back to
     the in-process stand-in when Redis does not answer."""
     if settings.redis_url:
-        return open_store(settings.redis_url, settings.redis_key_prefix)
+        return open_store(settings.redis_url, settings.key_prefix(platform))
     url = AuthSettings().redis_url
     if platform.environment is Environment.DEVELOPMENT and "AUTH_REDIS_URL" not in os.environ:
-        return RedisOrMemoryStore(url, settings.redis_key_prefix)
-    return open_store(url, settings.redis_key_prefix)
+        return RedisOrMemoryStore(url, settings.key_prefix(platform))
+    return open_store(url, settings.key_prefix(platform))
 
 
 def build_accounts(
@@ -83,6 +84,7 @@ def build_component(
     *,
     store: KeyValueStore | None = None,
     oidc_transport: httpx.AsyncBaseTransport | None = None,
+    proxies: ProxySettings | None = None,
 ) -> IdentityComponent:
     """identity: logins, first-login activation, sessions and access tokens.
 
@@ -120,7 +122,14 @@ def build_component(
     )
     for subscription in subscriptions(accounts.rights.after_registry_batch):
         runtime.subscribe(subscription)
-    routers.insert(0, identity_router(accounts, cookie_secure=settings.cookie_secure(platform)))
+    routers.insert(
+        0,
+        identity_router(
+            accounts,
+            cookie_secure=settings.cookie_secure(platform),
+            client_address=(proxies or ProxySettings()).resolver(),
+        ),
+    )
     # The component owns its store (given or configured): its connections close on stop.
     runtime.close_on_stop("session-store", accounts.store.close)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from identity.config import ACTIVATION_PATH
 from identity.handlers.accounts import Accounts, Problem
+from servicekit.client_address import ClientAddress
 
 SESSION_COOKIE = "skaart_session"
 LOGIN_COOKIE = "skaart_login"
@@ -39,13 +40,19 @@ def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=problem.status, headers=headers)
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def identity_router(
+    accounts: Accounts, *, cookie_secure: bool, client_address: ClientAddress | None = None
+) -> APIRouter:
+    """identity's routes under /api/identity.
 
-
-def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
-    """identity's routes under /api/identity."""
+    `client_address` finds the client behind the trusted proxies (for the login limit).
+    """
     router = APIRouter(prefix=PREFIX, tags=["identity"])
+    resolver = client_address or ClientAddress()
+
+    def _ip(request: Request) -> str:
+        return resolver.of(request)
+
     session_max_age = int(accounts.settings.session_ttl_hours * 3600)
 
     def session_cookie(response: Response, value: str) -> None:
@@ -128,7 +135,7 @@ def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
         session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
     ) -> Response:
         try:
-            result = await accounts.set_email(session, body.email, _ip(request))
+            result = await accounts.set_email(session, body.email)
         except Problem as problem:
             return problem_response(problem)
         return JSONResponse(_jsonable(result), status_code=202)
@@ -139,7 +146,7 @@ def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
         session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
     ) -> Response:
         try:
-            result = await accounts.resend(session, _ip(request))
+            result = await accounts.resend(session)
         except Problem as problem:
             return problem_response(problem)
         return JSONResponse(_jsonable(result), status_code=202)

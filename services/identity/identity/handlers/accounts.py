@@ -143,12 +143,16 @@ class Accounts:
             )
 
     async def limit_login(self, ip: str) -> None:
-        """Login attempts per IP address."""
+        """Login attempts per client address: nobody is known yet at a login."""
         await self._limit(f"login:ip:{ip}", self.settings.login_attempts_per_ip, "login")
 
-    async def _limit_email(self, email: str, ip: str) -> None:
+    async def _limit_email(self, email: str, session_id: str) -> None:
+        """Activation mails per person: per login session and per address, never per
+        client address (people behind one proxy or NAT must not share a limit)."""
         await self._limit(
-            f"email:ip:{ip}", self.settings.email_requests_per_ip, "activation e-mail"
+            f"email:session:{session_id}",
+            self.settings.email_requests_per_session,
+            "activation e-mail",
         )
         await self._limit(
             f"email:address:{_digest(email.lower())}",
@@ -478,7 +482,7 @@ class Accounts:
 
     # --- e-mail and activation ------------------------------------------------------------
 
-    async def set_email(self, token: str | None, email: str, ip: str) -> dict[str, Any]:
+    async def set_email(self, token: str | None, email: str) -> dict[str, Any]:
         """Record the user's address (once) and mail an activation link."""
         try:
             address = validate_email(email, check_deliverability=False).normalized
@@ -499,10 +503,10 @@ class Accounts:
                 "Your e-mail address is already verified.",
                 "Nothing to do: your profile is active.",
             )
-        await self._limit_email(address, ip)
+        await self._limit_email(address, row.session_id)
         return await self._send_link(row.user_id, address)
 
-    async def resend(self, token: str | None, ip: str) -> dict[str, Any]:
+    async def resend(self, token: str | None) -> dict[str, Any]:
         """A new activation link to the address given (the older links stop working)."""
         async with self.sessions() as session:
             row = await self._session(session, token)
@@ -515,7 +519,7 @@ class Accounts:
                 if row.status == UserStatus.NEEDS_EMAIL
                 else "Nothing to do: your profile is active.",
             )
-        await self._limit_email(row.email, ip)
+        await self._limit_email(row.email, row.session_id)
         return await self._send_link(row.user_id, row.email)
 
     async def _send_link(self, user_id: str, address: str) -> dict[str, Any]:
