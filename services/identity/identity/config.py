@@ -7,6 +7,7 @@ import hashlib
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.email_lookup import DEVELOPMENT_EMAIL_LOOKUP_KEY
 from servicekit.settings import Environment, PlatformSettings
 
 DEVELOPMENT_NRN_HMAC_KEY = "development-only-nrn-key-do-not-use-in-production"
@@ -81,6 +82,11 @@ class Settings(BaseSettings):
         default=SecretStr(DEVELOPMENT_SIGNING_KEY_SECRET),
         description="Encrypts the private signing keys in identity's database.",
     )
+    email_lookup_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_EMAIL_LOOKUP_KEY),
+        description="Keys the hash of each activated user's address on identity.profiles.v1; "
+        "the same secret as FICHES_EMAIL_LOOKUP_KEY.",
+    )
     signing_key_grace_s: int = Field(
         default=300,
         ge=0,
@@ -114,6 +120,8 @@ class Settings(BaseSettings):
             found.append("IDENTITY_OIDC_CLIENT_SECRET is the development secret")
         if self.signing_key_secret.get_secret_value() == DEVELOPMENT_SIGNING_KEY_SECRET:
             found.append("IDENTITY_SIGNING_KEY_SECRET is the development secret")
+        if self.email_lookup_key.get_secret_value() == DEVELOPMENT_EMAIL_LOOKUP_KEY:
+            found.append("IDENTITY_EMAIL_LOOKUP_KEY is the development key")
         if self.session_cookie_secure is False:
             found.append("IDENTITY_SESSION_COOKIE_SECURE=false is allowed in development only")
         if not self.public_base_url.startswith("https://"):

@@ -37,7 +37,10 @@ async def answer(awaitable: Awaitable[T]) -> T:
             422, detail=[{"loc": list(error.loc), "msg": error.message, "type": "value_error"}]
         ) from error
     except FicheError as error:
-        raise HTTPException(error.status, detail=error.message) from error
+        detail: Any = error.message
+        if error.details:
+            detail = {"message": error.message, **error.details}
+        raise HTTPException(error.status, detail=detail) from error
 
 
 def validated(model: type[M], value: Any, loc: Sequence[str | int]) -> M:

@@ -6,12 +6,15 @@ Every message says what was refused, why, and what the caller can do instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class FicheError(Exception):
     """A refused write; `status` is the HTTP status it maps to."""
 
     status = 400
+    #: More for the caller than the message (a code, choices, what to do); None: none.
+    details: dict[str, Any] | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -148,6 +148,19 @@ def build_component(
             await asyncio.sleep(60)
 
     runtime.run_in_background("signing-keys", keep_a_signing_key)
+
+    async def announce_missing_profiles() -> None:
+        # Users activated before profiles were announced, or whose announcement a failed
+        # transaction lost: announced now and then until none is left.
+        while True:
+            try:
+                while await accounts.profiles.announce_missing(runtime.sessions):
+                    pass
+            except Exception:
+                log.exception("could not announce user profiles")
+            await asyncio.sleep(60)
+
+    runtime.run_in_background("user-profiles", announce_missing_profiles)
     redis_url = settings.redis_url or AuthSettings().redis_url
     if not development and redis_url != "memory://":
         # Sessions, revocations and rate limits live in Redis.

@@ -34,6 +34,7 @@ from identity.config import ACTIVATION_PATH, Settings
 from identity.domain.eligibility import decide
 from identity.domain.nrn import InvalidNationalNumber, NrnHasher
 from identity.domain.secrets import new_token, pkce_challenge, token_hash
+from identity.handlers.profiles import Profiles
 from identity.handlers.registry_events import facts_for
 from identity.handlers.session_rights import REVOCATION_MARGIN_S, SessionRights
 from servicekit.auth import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, SessionEnded
@@ -123,6 +124,11 @@ class Accounts:
     oidc: OidcClient
     keys: SigningKeys
     hasher: NrnHasher
+
+    @property
+    def profiles(self) -> Profiles:
+        """Announces activated users' names (and address hashes) to fiches."""
+        return Profiles(self.outbox, self.settings.email_lookup_key.get_secret_value())
 
     @property
     def rights(self) -> SessionRights:
@@ -334,6 +340,13 @@ class Accounts:
         if professional_id is not None:
             values["professional_id"] = professional_id
         await session.execute(sa.update(users).where(users.c.user_id == row.user_id).values(values))
+        if (row.given_name, row.surname, row.professional_id) != (
+            given,
+            surname,
+            professional_id or row.professional_id,
+        ):
+            # The name others see changed: announce it (an active user only).
+            await self.profiles.announce(session, str(row.user_id))
         return str(row.user_id)
 
     # --- sessions -------------------------------------------------------------------------
@@ -622,6 +635,7 @@ class Accounts:
                     occurred_at=now,
                 ),
             )
+            await self.profiles.announce(session, user.user_id)
         self.outbox.notify_committed()
         log.info("profile activated", extra={"user_id": user.user_id})
         return {"status": UserStatus.ACTIVE, "user_id": user.user_id}
