@@ -65,6 +65,7 @@ class Invitation:
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None = None
+    ended_by_name: str | None = None
 
     def is_open_at(self, now: datetime) -> bool:
         """Open and not lapsed (the sweep may not have marked it expired yet)."""
