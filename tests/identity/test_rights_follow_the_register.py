@@ -1,11 +1,11 @@
 """A professional's open sessions follow the register: a ban ends her rights within seconds.
 
-identity (its real login, activation and token exchange) signs the tokens; fiches verifies
-them with its real verifier, trusting identity's keys and reading revoked sessions in
-Redis. The register's status change reaches identity as its consumer applies it (the
-handler, then the batch hook). From then on: the tokens already issued are refused by fiches
-with the reason, the session mints no token and says why, and a new professional login is
-refused; logging in as a citizen gives no professional rights.
+identity (its real login, activation and token exchange) signs the tokens; fiches and
+invitations verify them with their real verifiers, trusting identity's keys and reading
+revoked sessions in Redis. The register's status change reaches identity as its consumer
+applies it (the handler, then the batch hook). From then on: the tokens already issued are
+refused with the reason, the session mints no token and says why, and a new professional
+login is refused; logging in as a citizen gives no professional rights.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from tests.identity.flows import (
     running_identity,
 )
 from tests.identity.registry_facts import demo_record, register, registered, stop
+from tests.invitations.harness import invitations_under_test
 
 
 def _person(key: str) -> DemoPerson:
@@ -226,3 +227,39 @@ async def test_a_session_the_register_still_backs_goes_on(
                 identity.component, banned_id, StatusChangeReason.PRACTICE_BAN, "physiotherapist"
             )
             assert (await browser.post("/api/identity/token")).status_code == 200
+
+
+async def test_invitations_refuses_the_tokens_of_an_ended_session_with_the_reason(
+    kafka: KafkaSettings, tmp_path: Path, database_url_factory: Any
+) -> None:
+    """She accepted one invitation with her token; after the ban the same token cannot
+    accept the next one, and invitations says why."""
+    person = _person("professional-6")  # a nurse
+    async with running_identity(kafka, tmp_path) as identity:
+        professional_id = await register(identity.component, person)
+        async with identity.browser() as browser:
+            jwks = (await browser.get("/api/identity/jwks")).json()["keys"]
+        async with invitations_under_test(
+            await database_url_factory("invitations"), tmp_path, extra_trusted_keys=jwks
+        ) as svc:
+            await svc.practice("practice-1", ["user-marc"])
+            sent = await svc.invite("practice-1", "user-marc", ["a@example.be", "b@example.be"])
+            first, second = (r["invitation_id"] for r in sent.json()["results"])
+            browser = identity.browser()
+            assert (await login(browser, person.key)).status_code == 303
+            await activate(identity, browser, f"{uuid.uuid4().hex}@example.be")
+            token = await access_token(browser)
+
+            async def accept(invitation_id: str) -> httpx.Response:
+                return await svc.http.post(
+                    "/api/invitations/link/accept",
+                    json={"token": await svc.token_of(invitation_id), "professions": ["nurse"]},
+                    headers=_bearer(token),
+                )
+
+            assert (await accept(first)).status_code == 200
+            await stop(identity.component, professional_id, StatusChangeReason.PRACTICE_BAN)
+            refused = await accept(second)
+            assert refused.status_code == 401, refused.text
+            assert "practice ban" in refused.text
+            await browser.aclose()
