@@ -45,15 +45,14 @@ def ending_reason(carried: Sequence[str], decision: Decision) -> SessionEnded | 
         return SessionEnded(
             decision.refusal.value,
             "your professional session was ended because the register changed: "
-            f"{decision.message} {decision.what_to_do}",
+            + decision.message.rstrip("."),
         )
     withdrawn = sorted(set(carried) - set(decision.professions))
     if withdrawn:
         return SessionEnded(
             PROFESSIONS_CHANGED,
             "your professional session was ended because the register no longer allows "
-            f"you to practise as {', '.join(withdrawn)}; log in again as a professional "
-            "to continue with the professions you may practise",
+            f"you to practise as {', '.join(withdrawn)}",
         )
     return None
 
