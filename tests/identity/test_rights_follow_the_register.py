@@ -263,3 +263,33 @@ async def test_invitations_refuses_the_tokens_of_an_ended_session_with_the_reaso
             assert refused.status_code == 401, refused.text
             assert "practice ban" in refused.text
             await browser.aclose()
+
+
+async def test_an_unreachable_session_store_is_a_transient_failure_for_the_consumer(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    """Redis down while a ban is applied: the batch fails as infrastructure does (and is
+    delivered again), never as a bad message that would be dead-lettered."""
+    import redis.exceptions
+
+    from servicekit.messaging.inbox import TRANSIENT_ERRORS
+
+    person = _person("professional-6")
+    async with running_identity(kafka, tmp_path) as identity:
+        professional_id = await register(identity.component, person)
+        async with identity.browser() as browser:
+            assert (await login(browser, person.key)).status_code == 303
+            store = identity.component.accounts.store
+
+            async def down(*_: Any, **__: Any) -> None:
+                raise redis.exceptions.ConnectionError("connection refused")
+
+            original = store.revoke_session
+            store.revoke_session = down  # type: ignore[method-assign]
+            try:
+                with pytest.raises(TRANSIENT_ERRORS):
+                    await stop(identity.component, professional_id, StatusChangeReason.DECEASED)
+            finally:
+                store.revoke_session = original  # type: ignore[method-assign]
+            await stop(identity.component, professional_id, StatusChangeReason.DECEASED)
+            assert (await browser.get("/api/identity/me")).json()["detail"]["check"] == "deceased"

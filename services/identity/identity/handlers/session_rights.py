@@ -107,13 +107,23 @@ class SessionRights:
             # any later request, not only within the access tokens' lifetime.
             remaining = int((as_utc(row.expires_at) - now).total_seconds())
             ttl = max(remaining, self.access_token_ttl_s) + REVOCATION_MARGIN_S
-            await self.store.revoke_session(row.session_id, ttl, reason)
+            await self._mark(row.session_id, ttl, reason)
             ended[row.session_id] = reason
             log.info(
                 "professional session ended by a register change",
                 extra={"session_id": row.session_id, "check": reason.code},
             )
         return ended
+
+    async def _mark(self, session_id: str, ttl_s: int, reason: SessionEnded) -> None:
+        import redis.exceptions
+
+        try:
+            await self.store.revoke_session(session_id, ttl_s, reason)
+        except (redis.exceptions.RedisError, OSError) as error:
+            # A transient failure for the consumer: the batch is delivered again once
+            # Redis answers, rather than its registry events being dead-lettered.
+            raise ConnectionError(f"the session store does not answer: {error}") from error
 
     async def after_registry_batch(self, db: AsyncSession, events: Sequence[Event]) -> None:
         """Batch hook of the registry consumer: review everyone the batch was about."""
