@@ -51,3 +51,11 @@ async def test_the_work_queue_names_requesters_and_deciders(fiches: FichesUnderT
     assert mine.json()[0]["decided_by_name"] == "Lotte Team"
     for answer in (queue, on_practice, decided, everything, mine):
         assert "example.be" not in answer.text
+
+
+async def test_the_edit_view_names_the_managers(fiches: FichesUnderTest) -> None:
+    marc = await fiches.professional("marc", ("physician",), first="Marc", last="Creemers")
+    practice = await create(fiches, marc, WARMSTE_TEAM, ["physician"])
+    edit = await fiches.request("GET", f"/api/fiches/practices/{practice}/edit", marc)
+    assert edit.json()["managers"] == [marc.user_id]
+    assert edit.json()["manager_names"] == {marc.user_id: "Marc Creemers"}

@@ -27,6 +27,7 @@ from contracts.events.fiches import (
     PracticeManagersChanged,
 )
 from contracts.events.registry import ProfessionRecord
+from fiches.adapters import known_users
 from fiches.adapters import practice_store as store
 from fiches.adapters.tables import practice_fiches, practice_managers
 from fiches.domain.contact_data import changed_fields
@@ -325,6 +326,8 @@ class PracticeCommands:
             row = await load_practice(session, practice_id, lock=False)
             await require_manager(session, row, caller)
             offers = await store.offers(session, practice_id)
+            manager_ids = await store.manager_ids(session, practice_id)
+            names = await known_users.names(session, manager_ids)
             return {
                 "practice_id": practice_id,
                 "draft": row.draft,
@@ -335,7 +338,9 @@ class PracticeCommands:
                     row.published_data != row.draft
                     or any(o.in_draft != o.in_published for o in offers)
                 ),
-                "managers": await store.manager_ids(session, practice_id),
+                "managers": manager_ids,
+                # Names (never addresses) of the managers; null for a user fiches does not know.
+                "manager_names": {user_id: names.get(user_id) for user_id in manager_ids},
                 "offers": [
                     {
                         "professional_id": o.professional_id,
