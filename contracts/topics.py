@@ -110,6 +110,18 @@ _TOPIC_LIST: tuple[TopicSpec, ...] = (
         ),
     ),
     TopicSpec(
+        name=identity.PROFILES_TOPIC,
+        key="user_id",
+        producer="identity",
+        consumers=("fiches",),
+        visibility=Visibility.RESTRICTED,
+        description="Activated users' names and a keyed hash of their address (never the "
+        "address): fiches names managers and finds whom a manager grants rights to.",
+        events=(identity.UserProfilePublished,),
+        cleanup_policy="compact",
+        retention_ms=-1,
+    ),
+    TopicSpec(
         name=identity.SIGNING_KEYS_TOPIC,
         key="kid",
         producer="identity",

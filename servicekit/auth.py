@@ -9,6 +9,15 @@ until its `retire_after`.
 
 Logout revokes a session: identity writes `revoked_session_key(sid)` in Redis for as long
 as a token of that session can live, and the verifier refuses tokens of a revoked session.
+identity also ends a professional's sessions when the register withdraws her right to
+practise; that mark carries the reason (`SessionEnded`), which the verifier's 401 repeats,
+so the person learns why at her next request instead of keeping her rights until the
+token expires.
+
+A token must also be short-lived: one whose `exp` lies further than
+`AUTH_ACCESS_TOKEN_MAX_LIFETIME_S` after its `iat`, or whose `iat` lies in the future, is
+refused even when its signature is valid (a leaked signing key must not mint tokens that
+outlive its rotation).
 """
 
 from __future__ import annotations
@@ -46,8 +55,40 @@ _RELOAD_INTERVAL_S = 1.0
 
 
 def revoked_session_key(session_id: str) -> str:
-    """Redis key identity sets when a session is logged out."""
+    """Redis key identity sets when a session is logged out or ended."""
     return f"skaart:identity:revoked-session:{session_id}"
+
+
+#: The value of a revoked-session key set by a plain logout.
+LOGGED_OUT_MARK = b"1"
+_LOGGED_OUT_MESSAGE = "the session of this access token was logged out"
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    """Why identity ended a session, as kept in its revoked-session key.
+
+    `code` is stable (e.g. `practice_ban`), `message` is a sentence for the person.
+    """
+
+    code: str
+    message: str
+
+    def mark(self) -> bytes:
+        """The revoked-session key's value."""
+        return json.dumps({"code": self.code, "message": self.message}).encode()
+
+    @classmethod
+    def from_mark(cls, value: bytes | str | None) -> SessionEnded | None:
+        """The reason a revoked-session value holds; None when the key is absent."""
+        if value is None:
+            return None
+        raw = value.decode() if isinstance(value, bytes) else value
+        try:
+            body = json.loads(raw)
+            return cls(str(body["code"]), str(body["message"]))
+        except (ValueError, KeyError, TypeError):
+            return cls("logged_out", _LOGGED_OUT_MESSAGE)
 
 
 class AuthSettings(BaseSettings):
@@ -65,6 +106,12 @@ class AuthSettings(BaseSettings):
         description="Redis holding revoked sessions (shared with identity).",
     )
     clock_leeway_s: int = Field(default=10, description="Allowed clock skew in seconds.")
+    access_token_max_lifetime_s: int = Field(
+        default=3600,
+        ge=30,
+        description="Longest lifetime (exp - iat) of an access token the verifiers accept; "
+        "at least identity's IDENTITY_ACCESS_TOKEN_TTL_S.",
+    )
 
 
 @dataclass(frozen=True)
@@ -143,7 +190,8 @@ class _TrustedKey:
     retire_after: datetime | None
 
 
-RevocationCheck = Callable[[str], Awaitable[bool]]
+#: Whether a session was revoked: False/None when not, True (logged out) or the reason.
+RevocationCheck = Callable[[str], Awaitable["bool | SessionEnded | None"]]
 
 
 @dataclass
@@ -155,6 +203,8 @@ class AccessTokenVerifier:
     is_revoked: RevocationCheck | None = None
     static_jwks: str | None = None
     leeway_s: int = 10
+    #: Longest `exp - iat` accepted, whatever the signature says.
+    max_lifetime_s: int = 3600
     #: Seconds a read of the key table is trusted: a key's retirement date (announced
     #: again at a rotation) takes effect on every replica within this time, not only when
     #: the replica first meets a token signed by the new key.
@@ -218,9 +268,27 @@ class AccessTokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise AuthenticationError(f"the access token is not valid: {error}") from error
-        if self.is_revoked is not None and await self.is_revoked(str(claims["sid"])):
-            raise AuthenticationError("the session of this access token was logged out")
+        self._check_lifetime(claims)
+        if self.is_revoked is not None:
+            revoked = await self.is_revoked(str(claims["sid"]))
+            if isinstance(revoked, SessionEnded):
+                raise AuthenticationError(revoked.message)
+            if revoked:
+                raise AuthenticationError(_LOGGED_OUT_MESSAGE)
         return caller_from_claims(claims)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """Short-lived means short-lived: a validly signed long-lived token is refused."""
+        try:
+            issued_at, expires_at = float(claims["iat"]), float(claims["exp"])
+        except (TypeError, ValueError) as error:
+            raise AuthenticationError("the access token's iat or exp is not a time") from error
+        if issued_at > time.time() + self.leeway_s:
+            raise AuthenticationError("the access token is issued in the future")
+        if expires_at - issued_at > self.max_lifetime_s:
+            raise AuthenticationError(
+                f"the access token lives longer than the {self.max_lifetime_s} s allowed"
+            )
 
 
 def caller_from_claims(claims: dict[str, Any]) -> Caller:
@@ -268,7 +336,7 @@ def redis_revocation_check(
     redis_or_url: str | Any, *, development: bool = False
 ) -> RevocationCheck:
     """A revocation check reading identity's revoked-session keys in Redis (a URL, or a
-    client of `redis_client`).
+    client of `redis_client`): None when the session is not revoked, else why it ended.
 
     In production an unreachable Redis fails closed (503: a logged-out token must not pass).
     In development (a laptop without Redis, where identity keeps sessions in-process) it
@@ -279,10 +347,10 @@ def redis_revocation_check(
     client = redis_client(redis_or_url) if isinstance(redis_or_url, str) else redis_or_url
     warned = False
 
-    async def is_revoked(session_id: str) -> bool:
+    async def is_revoked(session_id: str) -> SessionEnded | None:
         nonlocal warned
         try:
-            return bool(await client.exists(revoked_session_key(session_id)))
+            return SessionEnded.from_mark(await client.get(revoked_session_key(session_id)))
         except (redis.asyncio.ConnectionError, redis.asyncio.TimeoutError, OSError) as error:
             if not development:
                 raise RevocationCheckUnavailable(str(error)) from error
@@ -292,7 +360,7 @@ def redis_revocation_check(
                     "Redis does not answer: logged-out sessions are not checked "
                     "(development only; tokens still expire after minutes)"
                 )
-            return False
+            return None
 
     return is_revoked
 

@@ -64,6 +64,7 @@ def serve(
     """Run one service (microservices mode): its API, health and metrics on SKAART_HTTP_PORT."""
     import uvicorn
 
+    from servicekit.client_address import uvicorn_config
     from servicekit.component import standalone_app
     from skaart.components import BUILDERS
 
@@ -75,9 +76,9 @@ def serve(
     platform = PlatformSettings()
     kafka = KafkaSettings()
     component = BUILDERS[service](platform, kafka)
-    uvicorn.run(
-        standalone_app(component), host=platform.http_host, port=platform.http_port, log_config=None
-    )
+    uvicorn.Server(
+        uvicorn_config(standalone_app(component), platform.http_host, platform.http_port)
+    ).run()
 
 
 @app.command("migrate")

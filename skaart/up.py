@@ -14,6 +14,7 @@ from rich.panel import Panel
 
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.simulator.source_server import SimulatedSource, create_source_app
+from servicekit.client_address import uvicorn_config
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.components import build_all
@@ -213,9 +214,7 @@ async def run_up(
         app = monolith_app(components, on_started=on_started)
         if source_app is not None:
             app.mount(SOURCE_PREFIX, source_app)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=platform.http_host, port=platform.http_port, log_config=None)
-        )
+        server = uvicorn.Server(uvicorn_config(app, platform.http_host, platform.http_port))
         await server.serve()
     finally:
         if choice.embedded:

@@ -1,9 +1,11 @@
-"""Events identity publishes: e-mail verification and activation, and its signing keys.
+"""Events identity publishes: e-mail verification and activation, profiles, signing keys.
 
 `identity.users.v1` is restricted (it carries e-mail addresses and activation links, sealed
 for notifications since `ActivationMailRequested` and `ProfileActivated`): only
-notifications reads it. `identity.signing-keys.v1` carries public keys only, so the other
-services can verify access tokens without calling identity.
+notifications reads it. `identity.profiles.v1` is restricted too, but carries no address:
+an activated user's name and a keyed hash of their address, so fiches can name managers
+and find the person a manager grants rights to. `identity.signing-keys.v1` carries public
+keys only, so the other services can verify access tokens without calling identity.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import Field
 from contracts.base import EVENT_TYPE_PREFIX, Event
 
 USERS_TOPIC = "identity.users.v1"
+PROFILES_TOPIC = "identity.profiles.v1"
 SIGNING_KEYS_TOPIC = "identity.signing-keys.v1"
 
 
@@ -127,6 +130,30 @@ class ProfileActivated(Event):
         default=None, description="registry's id of the person, for a professional."
     )
     occurred_at: datetime = Field(description="When the profile was activated.")
+
+
+class UserProfilePublished(Event):
+    """An activated user as other platform services may name and find them.
+
+    Published at activation and whenever the name changes (a later login), and once for
+    every activated user who has none yet. Never the address itself: `email_lookup` is a
+    keyed hash of it, which only a service holding the lookup key can compare with an
+    address someone types.
+    """
+
+    event_type: ClassVar[str] = EVENT_TYPE_PREFIX + "identity.UserProfilePublished"
+    topic: ClassVar[str] = PROFILES_TOPIC
+
+    user_id: str = Field(description="identity's opaque id of the user.")
+    display_name: str = Field(description="Given name and surname, as the login gave them.")
+    email_lookup: str = Field(
+        description="HMAC-SHA256 (hex) of the verified address, lower-cased, with the "
+        "lookup key identity shares with fiches (servicekit.email_lookup)."
+    )
+    professional_id: str | None = Field(
+        default=None, description="registry's id of the person, for a professional."
+    )
+    occurred_at: datetime = Field(description="When identity published the profile.")
 
     def partition_key(self) -> str:
         return self.user_id

@@ -157,6 +157,11 @@ class InviterNotificationRequested(Event):
     inviter_user_id: str = Field(description="identity user id of the inviter.")
     practice_name: str = Field(description="Name of the inviting practice.")
     outcome: InvitationOutcome = Field(description="How the invitation ended.")
+    colleague_name: str | None = Field(
+        default=None,
+        description="Name of the colleague who accepted (as their login gave it); none when "
+        "they answered without logging in.",
+    )
     occurred_at: datetime = Field(description="When it ended.")
 
     def partition_key(self) -> str:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from contracts.events.identity import Role
+from contracts.events.identity import Role, UserProfilePublished
 from contracts.events.registry import (
     ProfessionalRegistered,
     ProfessionalStatusChanged,
@@ -26,12 +26,14 @@ from contracts.events.registry import (
     RegistrationStatus,
     StatusChangeReason,
 )
+from fiches.adapters.known_users import remember
 from fiches.adapters.tables import outbox
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component
 from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.auth import AuthSettings
 from servicekit.component import ServiceComponent
+from servicekit.email_lookup import DEVELOPMENT_EMAIL_LOOKUP_KEY, email_lookup
 from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.auth import TokenSigner
@@ -61,6 +63,12 @@ class User:
     professional_id: str | None = None
     professions: tuple[str, ...] = ()
     fiche_id: str | None = None
+    display_name: str = ""
+
+    @property
+    def email(self) -> str:
+        """The address the user activated their profile with."""
+        return f"{self.name}@example.be"
 
 
 @dataclass
@@ -70,6 +78,20 @@ class FichesUnderTest:
     signer: TokenSigner
     users: dict[str, User] = field(default_factory=dict)
     _version: datetime = SOURCE_VERSION
+    #: Users identity has not announced to fiches yet (see `request`).
+    _unannounced: list[User] = field(default_factory=list)
+
+    async def announce(self, user: User, *, display_name: str | None = None) -> None:
+        """identity's profile announcement of an activated user, applied by fiches."""
+        event = UserProfilePublished(
+            user_id=user.user_id,
+            display_name=display_name or user.display_name or user.name.title(),
+            email_lookup=email_lookup(user.email, DEVELOPMENT_EMAIL_LOOKUP_KEY),
+            professional_id=user.professional_id,
+            occurred_at=datetime.now(UTC),
+        )
+        async with self.component.runtime.sessions() as session, session.begin():
+            await remember(session, event)
 
     def headers(self, who: User | str | None) -> dict[str, str]:
         if who is None:
@@ -85,6 +107,10 @@ class FichesUnderTest:
     async def request(
         self, method: str, url: str, who: User | str | None = None, **kwargs: Any
     ) -> httpx.Response:
+        # Every user a test makes is an activated user of the platform: identity has
+        # announced their profile before they call fiches.
+        while self._unannounced:
+            await self.announce(self._unannounced.pop(0))
         return await self.http.request(method, url, headers=self.headers(who), **kwargs)
 
     def _next_version(self) -> datetime:
@@ -125,18 +151,22 @@ class FichesUnderTest:
             professional_id=professional_id,
             professions=professions,
             fiche_id=fiche.json()["items"][0]["fiche_id"],
+            display_name=f"{event.first_name} {event.last_name}",
         )
         self.users[name] = user
+        self._unannounced.append(user)
         return user
 
     def citizen(self, name: str) -> User:
         user = User(name=name, user_id=str(uuid.uuid4()), roles=(Role.CITIZEN,))
         self.users[name] = user
+        self._unannounced.append(user)
         return user
 
     def team(self, name: str = "team") -> User:
         user = User(name=name, user_id=str(uuid.uuid4()), roles=(Role.TEAM,))
         self.users[name] = user
+        self._unannounced.append(user)
         return user
 
     async def visa_ends(self, user: User) -> None:

@@ -65,9 +65,11 @@ async def build_world(fiches: FichesUnderTest) -> World:
         json={**WARMSTE_TEAM, "offers": ["physician"]},
     )
     practice = created.json()["practice_id"]
-    await fiches.request(
-        "POST", f"/api/fiches/practices/{practice}/managers", marc, json={"user_id": co.user_id}
+    granted = await fiches.request(
+        "POST", f"/api/fiches/practices/{practice}/managers", marc, json={"email": co.email}
     )
+    assert granted.status_code == 200, granted.text
+    fiches.citizen("grantee")  # a known user the endpoint below grants rights to
     await fiches.request(
         "PUT", f"/api/fiches/providers/{marc.fiche_id}/edit", marc, json={"languages": ["nl"]}
     )
@@ -82,7 +84,6 @@ async def build_world(fiches: FichesUnderTest) -> World:
         "M": str(marc.fiche_id),
         "marc_pid": str(marc.professional_id),
         "co": co.user_id,
-        "new_manager": "user-to-grant",
         "R_link": await submit(
             f"/api/fiches/practices/{practice}/link-requests",
             {"professions": ["physiotherapist"]},
@@ -143,7 +144,7 @@ ENDPOINTS = [
     ep("POST", "/api/fiches/practices/{P}/offers", "owner", link_body),
     ep("DELETE", "/api/fiches/practices/{P}/offers/{marc_pid}/physician", OWNER_TEAM),
     ep("GET", "/api/fiches/practices/{P}/managers", OWNER_TEAM),
-    ep("POST", "/api/fiches/practices/{P}/managers", OWNER_TEAM, {"user_id": "user-to-grant"}),
+    ep("POST", "/api/fiches/practices/{P}/managers", OWNER_TEAM, {"email": "grantee@example.be"}),
     ep("DELETE", "/api/fiches/practices/{P}/managers/{co}", OWNER_TEAM),
     ep("GET", "/api/fiches/practices/{P}/history", OWNER_TEAM),
     ep("POST", "/api/fiches/practices/{P}/history/1/restore", "team"),

@@ -214,4 +214,7 @@ async def test_a_professional_ticks_only_their_own_offer(fiches: FichesUnderTest
     assert response.status_code == 201
     practice_id = response.json()["practice_id"]
     managers = await fiches.request("GET", f"/api/fiches/practices/{practice_id}/managers", citizen)
-    assert managers.json() == {"manager_user_ids": [citizen.user_id]}
+    assert managers.json() == {
+        "manager_user_ids": [citizen.user_id],
+        "managers": [{"user_id": citizen.user_id, "name": "Secretaris"}],
+    }

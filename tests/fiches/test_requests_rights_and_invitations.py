@@ -20,8 +20,9 @@ async def test_managers_grant_and_withdraw_but_never_the_last_one(fiches: Fiches
     practice = await create(fiches, marc, WARMSTE_TEAM, ["physician"])
     url = f"/api/fiches/practices/{practice}/managers"
 
-    granted = await fiches.request("POST", url, marc, json={"user_id": secretary.user_id})
+    granted = await fiches.request("POST", url, marc, json={"email": secretary.email})
     assert granted.json()["manager_user_ids"] == [marc.user_id, secretary.user_id]
+    assert [m["name"] for m in granted.json()["managers"]] == ["Marc Marc", "Secretaris"]
     # The secretary now manages it: she edits directly.
     saved = await fiches.request(
         "PUT",

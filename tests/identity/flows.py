@@ -22,6 +22,7 @@ from identity.config import Settings
 from identity.devidp.people import DemoPerson
 from identity.devidp.provider import development_provider_router
 from identity.entrypoints.app import IdentityComponent, build_component
+from servicekit.client_address import ProxySettings
 from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.kafka_reading import read_topic
@@ -41,9 +42,11 @@ class RunningIdentity:
     settings: Settings
     kafka: KafkaSettings
 
-    def browser(self) -> httpx.AsyncClient:
-        """A new browser (its own cookies)."""
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE)
+    def browser(self, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+        """A new browser (its own cookies; the peer address is 127.0.0.1)."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url=BASE, headers=headers
+        )
 
     async def activation_links(self) -> list[str]:
         """Every activation URL published on identity.users.v1 so far."""
@@ -97,6 +100,7 @@ async def running_identity(
     people: Sequence[DemoPerson] | None = None,
     consume: bool = False,
     oidc_transport: httpx.AsyncBaseTransport | None = None,
+    trusted_proxies: str = "",
     **overrides: Any,
 ) -> AsyncIterator[RunningIdentity]:
     """Start identity (and its development provider) in-process.
@@ -120,6 +124,7 @@ async def running_identity(
         kafka,
         settings,
         oidc_transport=oidc_transport or httpx.ASGITransport(app=app),
+        proxies=ProxySettings(trusted_proxies=trusted_proxies),
     )
     if not consume:
         component.runtime.subscriptions.clear()
@@ -184,3 +189,22 @@ async def login(
 
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+async def activate(identity: RunningIdentity, browser: httpx.AsyncClient, email: str) -> None:
+    """A logged-in browser gives its address and follows the activation link."""
+    before = set(await identity.activation_links())
+    given = await browser.put("/api/identity/me/email", json={"email": email})
+    assert given.status_code == 202, given.text
+    (link,) = [link for link in await identity.activation_links() if link not in before]
+    activated = await browser.post(
+        "/api/identity/activate", data={"token": query_of(link)["token"]}
+    )
+    assert activated.status_code == 200, activated.text
+
+
+async def access_token(browser: httpx.AsyncClient) -> str:
+    """A fresh access token for the browser's session."""
+    issued = await browser.post("/api/identity/token")
+    assert issued.status_code == 200, issued.text
+    return str(issued.json()["access_token"])

@@ -60,18 +60,24 @@ async def register(component: IdentityComponent, person: DemoPerson) -> str:
 
 
 async def stop(
-    component: IdentityComponent, professional_id: str, reason: StatusChangeReason, *codes: str
+    component: IdentityComponent,
+    professional_id: str,
+    reason: StatusChangeReason,
+    *codes: str,
+    after_batch: bool = True,
 ) -> None:
-    """A status change as registry-sync publishes it."""
+    """A status change as registry-sync publishes it, applied as identity's consumer does:
+    the handler, then the batch hook that ends the sessions it no longer backs
+    (`after_batch=False` leaves the hook out, as if it had not run yet)."""
+    event = ProfessionalStatusChanged(
+        professional_id=professional_id,
+        reason=reason,
+        professions=codes,
+        active_professions=(),
+        may_practise=False,
+        source_version=datetime(2026, 11, 28, 6, tzinfo=UTC),
+    )
     async with component.runtime.sessions.begin() as session:
-        await registry_events.professional_status_changed(
-            session,
-            ProfessionalStatusChanged(
-                professional_id=professional_id,
-                reason=reason,
-                professions=codes,
-                active_professions=(),
-                may_practise=False,
-                source_version=datetime(2026, 11, 28, 6, tzinfo=UTC),
-            ),
-        )
+        await registry_events.professional_status_changed(session, event)
+        if after_batch:
+            await component.accounts.rights.after_registry_batch(session, [event])

@@ -120,6 +120,7 @@ def test_production_refuses_development_secrets_and_mounts_no_development_provid
         oidc_client_secret="s" * 32,
         nrn_hmac_key="k" * 32,
         signing_key_secret="z" * 32,
+        email_lookup_key="e" * 32,
         redis_url="redis://127.0.0.1:6379/0",
         mail_public_key=OpeningKey.generate().sealing_key.text(),
     )

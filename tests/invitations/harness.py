@@ -188,11 +188,13 @@ async def invitations_under_test(
     kafka: KafkaSettings | None = None,
     start: bool = False,
     trust_signer: bool = True,
+    extra_trusted_keys: Sequence[dict[str, Any]] = (),
     **setting_overrides: Any,
 ) -> AsyncIterator[InvitationsUnderTest]:
     """Migrate a fresh invitations database and serve its routes in-process.
 
     `start=True` also starts the runtime on `kafka` (relay, subscribers, the sweep).
+    `extra_trusted_keys` are public JWKs trusted besides the test signer's (identity's).
     """
     prefix = f"test:invitations:{uuid.uuid4().hex}:"
     signer = TokenSigner()
@@ -202,7 +204,14 @@ async def invitations_under_test(
         PlatformSettings(data_dir=tmp_path / "data"),
         kafka or KafkaSettings(bootstrap_servers="127.0.0.1:1"),
         settings,
-        AuthSettings(trusted_jwks=signer.jwks() if trust_signer else None),
+        AuthSettings(
+            trusted_jwks=orjson.dumps(
+                {"keys": [*([signer.public_jwk()] if trust_signer else []), *extra_trusted_keys]}
+            ).decode()
+            if trust_signer or extra_trusted_keys
+            else None,
+            redis_url=REDIS_URL,
+        ),
         clock=clock,
     )
     if start:

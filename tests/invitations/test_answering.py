@@ -299,3 +299,52 @@ async def test_two_concurrent_accepts_have_exactly_one_winner(
             assert accepted[0]["professional_id"] == winner
             svc.clock.advance(seconds=1)
             await svc.practice(PRACTICE, [MANAGER], name="KLIM", linked=[])
+
+
+async def test_the_managers_list_names_who_invited_and_who_accepted(
+    database_url_factory, tmp_path: Path
+) -> None:
+    """Names, never addresses: who sent each invitation and who accepted or revoked it,
+    and the inviter's mail request names the colleague who accepted."""
+    async with invitations_under_test(await database_url_factory("invitations"), tmp_path) as svc:
+        await svc.practice(PRACTICE, [MANAGER], name="KLIM")
+        inviter = svc.signer.headers(MANAGER, roles=(Role.CITIZEN,), name="Marc Creemers")
+        sent = await svc.http.post(
+            f"/api/invitations/practices/{PRACTICE}/invitations",
+            json={"emails": ["nele@example.be", "jan@example.be"]},
+            headers=inviter,
+        )
+        assert sent.status_code == 201, sent.text
+        nele_id, jan_id = (r["invitation_id"] for r in sent.json()["results"])
+        nele = svc.signer.headers(
+            "user-nele",
+            roles=(Role.PROFESSIONAL,),
+            professional_id="prof-nele",
+            professions=["nurse"],
+            name="Nele Van Schelvergem",
+        )
+        accepted = await svc.http.post(
+            ACCEPT,
+            json={"token": await svc.token_of(nele_id), "professions": ["nurse"]},
+            headers=nele,
+        )
+        assert accepted.status_code == 200, accepted.text
+        revoked = await svc.http.post(f"/api/invitations/{jan_id}/revoke", headers=inviter)
+        assert revoked.status_code == 200, revoked.text
+
+        listed = await svc.http.get(
+            f"/api/invitations/practices/{PRACTICE}/invitations", headers=inviter
+        )
+        assert listed.status_code == 200, listed.text
+        by_id = {item["invitation_id"]: item for item in listed.json()["items"]}
+        assert by_id[nele_id]["invited_by_name"] == "Marc Creemers"
+        assert by_id[nele_id]["ended_by_name"] == "Nele Van Schelvergem"
+        assert by_id[jan_id]["ended_by_name"] == "Marc Creemers"
+        assert "example.be" not in listed.text
+
+        (outcome,) = [
+            e
+            for e in await svc.outbox_events("InviterNotificationRequested")
+            if e["invitation_id"] == nele_id
+        ]
+        assert outcome["colleague_name"] == "Nele Van Schelvergem"

@@ -283,3 +283,18 @@ async def test_an_address_that_would_add_a_header_line_is_refused_and_nobody_is_
             assert "everyone@example.org" not in response.text
         assert await _invitation_count(svc) == 0
         assert await svc.mail_requests() == []
+
+
+async def test_a_validly_signed_ten_year_token_is_refused(
+    database_url_factory, tmp_path: Path
+) -> None:
+    async with invitations_under_test(await database_url_factory("invitations"), tmp_path) as svc:
+        await svc.practice(PRACTICE, [MANAGER])
+        url = f"/api/invitations/practices/{PRACTICE}/invitations"
+        normal = svc.signer.headers(MANAGER)
+        forged = svc.signer.headers(MANAGER, lifetime=timedelta(days=3650))
+
+        assert (await svc.http.get(url, headers=normal)).status_code == 200
+        refused = await svc.http.get(url, headers=forged)
+        assert refused.status_code == 401, refused.text
+        assert "lives longer than" in refused.text

@@ -323,3 +323,24 @@ def test_the_development_mailbox_is_not_mounted_in_production(tmp_path) -> None:
         Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", smtp_host="relay"),
     )
     assert relay.mailbox is None
+
+
+async def test_the_colleague_accepted_mail_names_the_colleague(
+    notifications: NotificationsUnderTest,
+) -> None:
+    await notifications.smtp.start()
+    manager = str(uuid.uuid4())
+    await notifications.consume(activated(manager, email="marc@example.org", language="nl"))
+    accepted = InviterNotificationRequested(
+        invitation_id=str(uuid.uuid4()),
+        inviter_user_id=manager,
+        practice_name="Het Warmste Team",
+        outcome=InvitationOutcome.ACCEPTED,
+        colleague_name="Nele Van Schelvergem",
+        occurred_at=datetime.now(UTC),
+    )
+    await notifications.consume(accepted)
+    await notifications.send_until(lambda: len(notifications.mail()) == 1)
+    (mail,) = notifications.mail()
+    assert "Je collega Nele Van Schelvergem aanvaardde" in mail.part("plain")
+    assert "Nele Van Schelvergem" in mail.part("html")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.email_lookup import DEVELOPMENT_EMAIL_LOOKUP_KEY
 from servicekit.settings import PlatformSettings, service_public_base_url
 
 
@@ -25,6 +26,18 @@ class FichesSettings(BaseSettings):
     work_queue_page_size_max: int = Field(
         default=200, description="Largest page of the team's work queue."
     )
+    email_lookup_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_EMAIL_LOOKUP_KEY),
+        description="Keys the hash that finds a user by the e-mail address a manager "
+        "grants rights to; the same secret as IDENTITY_EMAIL_LOOKUP_KEY (required outside "
+        "development).",
+    )
+
+    def production_problems(self) -> list[str]:
+        """Why these settings must not run in production; empty when they may."""
+        if self.email_lookup_key.get_secret_value() == DEVELOPMENT_EMAIL_LOOKUP_KEY:
+            return ["FICHES_EMAIL_LOOKUP_KEY is the development key; set identity's secret"]
+        return []
 
 
 # Only ever used in development: production refuses to start with it.

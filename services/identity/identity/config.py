@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.email_lookup import DEVELOPMENT_EMAIL_LOOKUP_KEY
 from servicekit.sealing import SealingKey, development_public_key, is_development_key
 from servicekit.settings import Environment, PlatformSettings, service_public_base_url
 
@@ -73,9 +76,12 @@ class Settings(BaseSettings):
         "(the one the token verifiers read). `memory://` keeps them in the process "
         "(development only: other services then do not see logouts).",
     )
-    redis_key_prefix: str = Field(
-        default="skaart:identity:",
-        description="Prefix of identity's own Redis keys (rate limits).",
+    redis_key_prefix: str | None = Field(
+        default=None,
+        description="Prefix of identity's own Redis keys (rate limits). Default: "
+        "`skaart:identity:`, shared by identity's replicas; in development "
+        "`skaart:identity:<instance>:`, one per data folder, so platforms sharing a Redis "
+        "on one machine do not share their login counters.",
     )
     access_token_ttl_s: int = Field(
         default=300, ge=30, le=3600, description="Lifetime of an access token."
@@ -90,19 +96,26 @@ class Settings(BaseSettings):
         default=SecretStr(DEVELOPMENT_SIGNING_KEY_SECRET),
         description="Encrypts the private signing keys in identity's database.",
     )
+    email_lookup_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_EMAIL_LOOKUP_KEY),
+        description="Keys the hash of each activated user's address on identity.profiles.v1; "
+        "the same secret as FICHES_EMAIL_LOOKUP_KEY.",
+    )
     signing_key_grace_s: int = Field(
         default=300,
         ge=0,
         description="After a rotation, how long a new key is announced before it is used.",
     )
     login_attempts_per_ip: int = Field(
-        default=30, description="Logins (start and callback) per IP address per window."
+        default=30,
+        description="Logins (start and callback) per client address per window (the "
+        "address behind SKAART_TRUSTED_PROXIES).",
     )
     email_requests_per_address: int = Field(
         default=3, description="Activation mails per e-mail address per window."
     )
-    email_requests_per_ip: int = Field(
-        default=20, description="Activation mail requests per IP address per window."
+    email_requests_per_session: int = Field(
+        default=10, description="Activation mail requests per login session per window."
     )
     rate_limit_window_s: int = Field(default=3600, description="Window of the rate limits.")
     dev_idp_enabled: bool = Field(
@@ -131,6 +144,8 @@ class Settings(BaseSettings):
             found.append("IDENTITY_OIDC_CLIENT_SECRET is the development secret")
         if self.signing_key_secret.get_secret_value() == DEVELOPMENT_SIGNING_KEY_SECRET:
             found.append("IDENTITY_SIGNING_KEY_SECRET is the development secret")
+        if self.email_lookup_key.get_secret_value() == DEVELOPMENT_EMAIL_LOOKUP_KEY:
+            found.append("IDENTITY_EMAIL_LOOKUP_KEY is the development key")
         if self.session_cookie_secure is False:
             found.append("IDENTITY_SESSION_COOKIE_SECURE=false is allowed in development only")
         if not self.public_base_url.startswith("https://"):
@@ -149,6 +164,15 @@ class Settings(BaseSettings):
     def mail_sealing_key(self) -> SealingKey:
         """notifications' public key, to which addresses and links are sealed."""
         return SealingKey.from_text(self.mail_public_key)
+
+    def key_prefix(self, platform: PlatformSettings) -> str:
+        """The prefix of identity's own Redis keys (see `redis_key_prefix`)."""
+        if self.redis_key_prefix is not None:
+            return self.redis_key_prefix
+        if platform.environment is not Environment.DEVELOPMENT:
+            return "skaart:identity:"
+        folder = str(platform.data_dir.resolve())
+        return f"skaart:identity:{hashlib.sha256(folder.encode()).hexdigest()[:12]}:"
 
     def cookie_secure(self, platform: PlatformSettings) -> bool:
         """Whether cookies get the Secure flag."""

@@ -12,9 +12,11 @@ import sqlalchemy as sa
 
 from contracts.events.identity import Role
 from servicekit.auth import (
+    LOGGED_OUT_MARK,
     AccessTokenVerifier,
     AuthenticationError,
     RevocationCheckUnavailable,
+    SessionEnded,
     add_signing_keys_table,
     redis_revocation_check,
 )
@@ -92,7 +94,7 @@ async def test_an_unreachable_session_store_fails_closed_outside_development() -
     nowhere = f"redis://127.0.0.1:{free_loopback_port()}/0"
     with pytest.raises(RevocationCheckUnavailable):
         await redis_revocation_check(nowhere)("session-1")
-    assert await redis_revocation_check(nowhere, development=True)("session-1") is False
+    assert await redis_revocation_check(nowhere, development=True)("session-1") is None
 
 
 async def test_a_retirement_announced_later_takes_effect_without_a_new_key(
@@ -129,3 +131,49 @@ async def test_a_retirement_announced_later_takes_effect_without_a_new_key(
     with pytest.raises(AuthenticationError, match="retired key"):
         await verifier.verify(signer.token("user-1"))
     await engine.dispose()
+
+
+async def test_a_validly_signed_long_lived_token_is_refused() -> None:
+    """A token signed with a trusted key for ten years (a leaked key, a forged claim set)
+    is refused: the verifier enforces the maximum lifetime, not only the signature."""
+    signer = TokenSigner()
+    ten_years = signer.token("user-1", lifetime=timedelta(days=3650))
+    with pytest.raises(AuthenticationError, match="lives longer than the 3600 s allowed"):
+        await verifier_trusting(signer).verify(ten_years)
+    # The longest lifetime identity may be configured with still passes.
+    one_hour = signer.token("user-1", lifetime=timedelta(seconds=3600))
+    assert (await verifier_trusting(signer).verify(one_hour)).user_id == "user-1"
+
+
+async def test_a_token_issued_in_the_future_is_refused() -> None:
+    """An `iat` in the future would stretch a lifetime check; it is refused outright."""
+    signer = TokenSigner()
+    later = datetime.now(UTC) + timedelta(days=365)
+    token = signer.token("user-1", iat=later, exp=later + timedelta(minutes=5))
+    with pytest.raises(AuthenticationError, match=r"(?i)not yet valid|issued in the future"):
+        await verifier_trusting(signer).verify(token)
+
+
+async def test_the_reason_a_session_was_ended_reaches_the_caller() -> None:
+    signer = TokenSigner()
+    ended = SessionEnded("practice_ban", "The register reports a practice ban.")
+
+    async def is_revoked(session_id: str) -> SessionEnded | None:
+        return ended if session_id == "session-9" else None
+
+    jwks = json.dumps({"keys": [signer.public_jwk()]})
+    verifier = AccessTokenVerifier(
+        sessions=None, table=None, static_jwks=jwks, is_revoked=is_revoked
+    )
+    with pytest.raises(AuthenticationError, match="practice ban"):
+        await verifier.verify(signer.token("user-1", sid="session-9"))
+    assert (await verifier.verify(signer.token("user-1", sid="other"))).user_id == "user-1"
+
+
+def test_a_revoked_session_mark_reads_back_as_its_reason() -> None:
+    ended = SessionEnded("deceased", "Listed as deceased.")
+    assert SessionEnded.from_mark(ended.mark()) == ended
+    assert SessionEnded.from_mark(LOGGED_OUT_MARK) == SessionEnded(
+        "logged_out", "the session of this access token was logged out"
+    )
+    assert SessionEnded.from_mark(None) is None

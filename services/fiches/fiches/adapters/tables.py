@@ -119,6 +119,22 @@ fiche_requests = sa.Table(
     sa.Column("comment", sa.String(2000), nullable=True),
 )
 
+# The platform's activated users, from identity.profiles.v1: to name managers and
+# requesters, and to find the person a manager grants rights to (by a keyed hash of their
+# address, never the address, or by name).
+known_users = sa.Table(
+    "known_users",
+    metadata,
+    sa.Column("user_id", sa.String(100), primary_key=True),
+    sa.Column("display_name", sa.String(400), nullable=False),
+    # Lower-cased, accents and extra spaces removed: what a name grant is matched on.
+    sa.Column("match_name", sa.String(400), nullable=False, index=True),
+    sa.Column("email_lookup", sa.String(64), nullable=False, index=True),
+    sa.Column("professional_id", sa.String(36), nullable=True),
+    # occurred_at of the announcement the row reflects: an older one changes nothing.
+    sa.Column("announced_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 trusted_signing_keys = add_signing_keys_table(metadata)
 
 outbox, inbox = add_messaging_tables(metadata)

@@ -17,7 +17,9 @@ from fiches.entrypoints.http_search import search_router
 from fiches.entrypoints.http_support import logged_in
 from fiches.entrypoints.http_team import team_router
 from fiches.handlers.exports import ExportWorker
+from fiches.handlers.identity_events import profiles_subscription
 from fiches.handlers.invitation_events import InvitationEventHandlers
+from fiches.handlers.managers import ManagerCommands
 from fiches.handlers.practices import PracticeCommands
 from fiches.handlers.providers import ProviderCommands
 from fiches.handlers.registry_events import RegistryEventHandlers
@@ -58,6 +60,8 @@ def build_component(
     platform = platform or PlatformSettings()
     settings = settings or FichesSettings()
     auth = auth or AuthSettings()
+    if not platform.is_development and settings.production_problems():
+        raise RuntimeError("fiches refuses to start: " + "; ".join(settings.production_problems()))
     runtime = ServiceRuntime(
         name=SERVICE,
         database_url=service_database_url(SERVICE, settings.database_url, platform),
@@ -68,6 +72,7 @@ def build_component(
     runtime.subscribe(RegistryEventHandlers(runtime.outbox).subscription())
     runtime.subscribe(signing_key_subscription(SERVICE, trusted_signing_keys))
     runtime.subscribe(InvitationEventHandlers(runtime.outbox).subscription())
+    runtime.subscribe(profiles_subscription())
     # Public search reads fiches' own public topics: it sees exactly the published versions.
     runtime.subscribe(SearchProjection().subscription())
     exports = ExportWorker(
@@ -85,6 +90,7 @@ def build_component(
         ),
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,
+        max_lifetime_s=auth.access_token_max_lifetime_s,
     )
     if sessions_redis is not None:
         runtime.close_on_stop("redis", sessions_redis.aclose)
@@ -103,7 +109,12 @@ def build_component(
         routers=[
             public_router(runtime, settings),
             provider_router(providers, caller),
-            practices_router(runtime, practices, caller),
+            practices_router(
+                runtime,
+                practices,
+                caller,
+                ManagerCommands(uow, practices, settings.email_lookup_key.get_secret_value()),
+            ),
             requests_router(requests, caller),
             team_router(requests, caller, settings),
             search_router(runtime, settings),

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from fiches.adapters.tables import practice_fiches, practice_offers, provider_fiches
 from fiches.domain.practice_fiche import PracticeData, preferred_name
 from fiches.domain.provider_fiche import display_name
 from fiches.entrypoints.http_support import CallerDependency, answer
+from fiches.handlers.managers import Grantee, ManagerCommands
 from fiches.handlers.practices import PracticeCommands
 from servicekit.auth import Caller
 from servicekit.inputs import RequestBody, VersionNumber
@@ -38,7 +39,46 @@ class Professions(RequestBody):
 
 
 class ManagerGrant(RequestBody):
-    user_id: str = Field(min_length=1, max_length=100, description="identity user id.")
+    """Whom to give management rights: exactly one of the e-mail address the person uses
+    on the platform, or their name (first name and surname). Never an internal id."""
+
+    email: str | None = Field(
+        default=None,
+        max_length=320,
+        description="The e-mail address the person activated their profile with.",
+    )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=400,
+        description="First name and surname (case and accents do not matter). A name "
+        "several users share is refused (409) with how to tell them apart.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ManagerGrant":
+        if (self.email is None) == (self.name is None):
+            raise ValueError("give exactly one of `email` or `name` of the person")
+        return self
+
+
+class Manager(BaseModel):
+    user_id: str = Field(description="Use it to withdraw the rights again.")
+    name: str | None = Field(description="The person's name; null if fiches does not know it.")
+
+
+class Managers(BaseModel):
+    """Who manages the practice (names, never e-mail addresses)."""
+
+    managers: list[Manager]
+    manager_user_ids: list[str]
+
+
+def _managers(found: list[dict[str, Any]]) -> Managers:
+    return Managers(
+        managers=[Manager(**manager) for manager in found],
+        manager_user_ids=[manager["user_id"] for manager in found],
+    )
 
 
 class Created(BaseModel):
@@ -81,7 +121,10 @@ def _provider_name(row: Any) -> str:
 
 
 def practices_router(
-    runtime: ServiceRuntime, commands: PracticeCommands, caller: CallerDependency
+    runtime: ServiceRuntime,
+    commands: PracticeCommands,
+    caller: CallerDependency,
+    manager_commands: ManagerCommands,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/fiches/practices", tags=["practice fiches"])
     Who = Annotated[Caller, Depends(caller)]
@@ -175,19 +218,24 @@ def practices_router(
         await answer(commands.remove_offer(who, practice_id, professional_id, profession, publish))
 
     @router.get("/{practice_id}/managers", summary="Who manages it (managers, team)")
-    async def managers(practice_id: str, who: Who) -> dict[str, list[str]]:
-        return {"manager_user_ids": await answer(commands.managers(who, practice_id))}
+    async def managers(practice_id: str, who: Who) -> Managers:
+        return _managers(await answer(manager_commands.managers(who, practice_id)))
 
-    @router.post("/{practice_id}/managers", summary="Grant management rights (managers, team)")
-    async def grant(practice_id: str, body: ManagerGrant, who: Who) -> dict[str, list[str]]:
-        return {"manager_user_ids": await answer(commands.grant(who, practice_id, body.user_id))}
+    @router.post(
+        "/{practice_id}/managers",
+        summary="Grant management rights to a known user, by e-mail address or name "
+        "(managers, team)",
+    )
+    async def grant(practice_id: str, body: ManagerGrant, who: Who) -> Managers:
+        grantee = Grantee(email=body.email, name=body.name)
+        return _managers(await answer(manager_commands.grant(who, practice_id, grantee)))
 
     @router.delete(
         "/{practice_id}/managers/{user_id}",
         summary="Withdraw management rights (managers; the last one only by the team)",
     )
-    async def withdraw(practice_id: str, user_id: str, who: Who) -> dict[str, list[str]]:
-        return {"manager_user_ids": await answer(commands.withdraw(who, practice_id, user_id))}
+    async def withdraw(practice_id: str, user_id: str, who: Who) -> Managers:
+        return _managers(await answer(manager_commands.withdraw(who, practice_id, user_id)))
 
     @router.get("/{practice_id}/history", summary="Every version: who, when, what (managers, team)")
     async def history(practice_id: str, who: Who) -> list[dict[str, Any]]:

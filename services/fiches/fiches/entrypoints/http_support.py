@@ -37,7 +37,12 @@ async def answer(awaitable: Awaitable[T]) -> T:
     except Invalid as error:
         raise invalid_fields([FieldError.at(error.loc, error.code, error.message)]) from error
     except FicheError as error:
-        raise Problem(error.status, error.code, error.message) from error
+        details = dict(error.details or {})
+        code = str(details.pop("code", error.code))
+        what_to_do = details.pop("what_to_do", None)
+        raise Problem(
+            error.status, code, error.message, what_to_do=what_to_do, extra=details
+        ) from error
 
 
 def validated(model: type[M], value: Any, loc: Sequence[str | int]) -> M:

@@ -6,6 +6,7 @@ Every message says what was refused, why, and what the caller can do instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class FicheError(Exception):
@@ -14,6 +15,8 @@ class FicheError(Exception):
 
     status = 400
     code = "refused"
+    #: More for the caller than the message (a code, choices, what to do); None: none.
+    details: dict[str, Any] | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -1,5 +1,7 @@
 """Use cases on practice fiches: create, save, publish, offers, managers, history.
 
+Granting and withdrawing rights by managers lives in `fiches.handlers.managers`.
+
 Every change lands in the edit version and is recorded in the history (who, when, which
 fields). Publishing copies the edit version to the published version and tells agencies
 (`PracticeFichePublished`/`Updated`, `OfferLinked`/`Unlinked`); until then nothing of an
@@ -25,6 +27,7 @@ from contracts.events.fiches import (
     PracticeManagersChanged,
 )
 from contracts.events.registry import ProfessionRecord
+from fiches.adapters import known_users
 from fiches.adapters import practice_store as store
 from fiches.adapters.tables import practice_fiches, practice_managers
 from fiches.domain.contact_data import changed_fields
@@ -323,6 +326,8 @@ class PracticeCommands:
             row = await load_practice(session, practice_id, lock=False)
             await require_manager(session, row, caller)
             offers = await store.offers(session, practice_id)
+            manager_ids = await store.manager_ids(session, practice_id)
+            names = await known_users.names(session, manager_ids)
             return {
                 "practice_id": practice_id,
                 "draft": row.draft,
@@ -333,7 +338,9 @@ class PracticeCommands:
                     row.published_data != row.draft
                     or any(o.in_draft != o.in_published for o in offers)
                 ),
-                "managers": await store.manager_ids(session, practice_id),
+                "managers": manager_ids,
+                # Names (never addresses) of the managers; null for a user fiches does not know.
+                "manager_names": {user_id: names.get(user_id) for user_id in manager_ids},
                 "offers": [
                     {
                         "professional_id": o.professional_id,
@@ -504,20 +511,6 @@ class PracticeCommands:
 
     # --- managers --------------------------------------------------------------------
 
-    async def managers(self, caller: Caller, practice_id: str) -> list[str]:
-        async with self._uow.read() as session:
-            row = await load_practice(session, practice_id, lock=False)
-            await require_manager(session, row, caller)
-            return await store.manager_ids(session, practice_id)
-
-    async def grant(self, caller: Caller, practice_id: str, user_id: str) -> list[str]:
-        now = store.utcnow()
-        async with self._uow.write() as session:
-            row = await load_practice(session, practice_id)
-            await require_manager(session, row, caller)
-            await self.add_manager(session, row, user_id, caller.user_id, now)
-            return await store.manager_ids(session, practice_id)
-
     async def add_manager(
         self, session: AsyncSession, row: Any, user_id: str, granted_by: str, now: datetime
     ) -> None:
@@ -539,36 +532,28 @@ class PracticeCommands:
         )
         await self._outbox.add(session, await managers_changed(session, row.practice_id, now))
 
-    async def withdraw(self, caller: Caller, practice_id: str, user_id: str) -> list[str]:
-        now = store.utcnow()
-        async with self._uow.write() as session:
-            row = await load_practice(session, practice_id)
-            await require_manager(session, row, caller)
-            current = await store.manager_ids(session, practice_id)
-            if user_id not in current:
-                raise NotFound(f"user {user_id} does not manage this practice fiche")
-            if current == [user_id] and not caller.is_team:
-                raise Conflict(
-                    "the last manager of a practice fiche cannot be removed: grant rights to "
-                    "someone else first, or ask the editorial team"
-                )
-            await session.execute(
-                sa.delete(practice_managers).where(
-                    practice_managers.c.practice_id == practice_id,
-                    practice_managers.c.user_id == user_id,
-                )
+    async def remove_manager(
+        self, session: AsyncSession, row: Any, user_id: str, removed_by: str
+    ) -> None:
+        """Withdraw one user's rights (the caller checked who may)."""
+        await session.execute(
+            sa.delete(practice_managers).where(
+                practice_managers.c.practice_id == row.practice_id,
+                practice_managers.c.user_id == user_id,
             )
-            await store.add_history(
-                session,
-                fiche_type=PRACTICE,
-                fiche_id=practice_id,
-                action="withdraw_rights",
-                user_id=caller.user_id,
-                changed=["managers"],
-                snapshot=row.draft,
-            )
-            await self._outbox.add(session, await managers_changed(session, practice_id, now))
-            return await store.manager_ids(session, practice_id)
+        )
+        await store.add_history(
+            session,
+            fiche_type=PRACTICE,
+            fiche_id=row.practice_id,
+            action="withdraw_rights",
+            user_id=removed_by,
+            changed=["managers"],
+            snapshot=row.draft,
+        )
+        await self._outbox.add(
+            session, await managers_changed(session, row.practice_id, store.utcnow())
+        )
 
     # --- history ---------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from contracts.events.fiches import (
     RequestKind,
     RequestSubmitted,
 )
+from fiches.adapters import known_users
 from fiches.adapters import practice_store as store
 from fiches.adapters.provider_repository import ProviderFicheRepository
 from fiches.adapters.tables import fiche_requests, practice_fiches, practice_offers
@@ -57,6 +58,24 @@ from servicekit.database import as_utc
 OPEN = "open"
 #: Kinds that the practice's managers may decide (the team may decide every kind).
 MANAGER_DECIDES = frozenset({RequestKind.LINK, RequestKind.PROPOSAL})
+
+
+async def request_views(session: AsyncSession, rows: Any) -> list[dict[str, Any]]:
+    """Requests as listed, with the names of who asked and who decided (from fiches'
+    directory of known users; None for a user it does not know). Never an address."""
+    found = list(rows)
+    names = await known_users.names(
+        session,
+        [r.requester_user_id for r in found] + [r.decided_by for r in found if r.decided_by],
+    )
+    return [
+        {
+            **request_view(r),
+            "requester_name": names.get(r.requester_user_id),
+            "decided_by_name": names.get(r.decided_by) if r.decided_by else None,
+        }
+        for r in found
+    ]
 
 
 def request_view(row: Any) -> dict[str, Any]:
@@ -274,7 +293,7 @@ class RequestCommands:
                 .limit(limit)
                 .offset(offset)
             )
-            items = [request_view(r) for r in rows]
+            items = await request_views(session, rows)
         return {"items": items, "total": total or 0, "limit": limit, "offset": offset}
 
     async def of_practice(self, caller: Caller, practice_id: str) -> list[dict[str, Any]]:
@@ -291,7 +310,7 @@ class RequestCommands:
                 )
                 .order_by(fiche_requests.c.created_at)
             )
-            return [request_view(r) for r in rows]
+            return await request_views(session, rows)
 
     async def mine(self, caller: Caller) -> list[dict[str, Any]]:
         async with self._uow.read() as session:
@@ -300,7 +319,7 @@ class RequestCommands:
                 .where(fiche_requests.c.requester_user_id == caller.user_id)
                 .order_by(fiche_requests.c.created_at)
             )
-            return [request_view(r) for r in rows]
+            return await request_views(session, rows)
 
     # --- deciding ----------------------------------------------------------------------
 
@@ -361,7 +380,8 @@ class RequestCommands:
                     sa.select(fiche_requests).where(fiche_requests.c.request_id == request_id)
                 )
             ).one()
-            return request_view(updated)
+            (view,) = await request_views(session, [updated])
+            return view
 
     async def _apply(
         self, session: AsyncSession, caller: Caller, row: Any, kind: RequestKind, now: Any

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-from servicekit.auth import revoked_session_key
+from servicekit.auth import LOGGED_OUT_MARK, SessionEnded, revoked_session_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -16,11 +16,17 @@ T = TypeVar("T")
 class KeyValueStore(Protocol):
     """The few Redis operations identity needs."""
 
-    async def revoke_session(self, session_id: str, ttl_s: int) -> None:
-        """Mark a session logged out for `ttl_s` seconds (the verifiers' key)."""
+    async def revoke_session(
+        self, session_id: str, ttl_s: int, reason: SessionEnded | None = None
+    ) -> None:
+        """Mark a session logged out (or ended for `reason`) for `ttl_s` seconds (the
+        verifiers' key)."""
 
     async def is_session_revoked(self, session_id: str) -> bool:
-        """Whether the session was logged out."""
+        """Whether the session was logged out or ended."""
+
+    async def session_ended(self, session_id: str) -> SessionEnded | None:
+        """Why the session was revoked (a logout reads as `logged_out`); None if it was not."""
 
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
         """Count one attempt in a fixed window: (attempts so far, seconds left)."""
@@ -39,11 +45,17 @@ class RedisStore:
         self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._prefix = prefix
 
-    async def revoke_session(self, session_id: str, ttl_s: int) -> None:
-        await self._client.set(revoked_session_key(session_id), b"1", ex=ttl_s)
+    async def revoke_session(
+        self, session_id: str, ttl_s: int, reason: SessionEnded | None = None
+    ) -> None:
+        mark = reason.mark() if reason else LOGGED_OUT_MARK
+        await self._client.set(revoked_session_key(session_id), mark, ex=ttl_s)
 
     async def is_session_revoked(self, session_id: str) -> bool:
         return bool(await self._client.exists(revoked_session_key(session_id)))
+
+    async def session_ended(self, session_id: str) -> SessionEnded | None:
+        return SessionEnded.from_mark(await self._client.get(revoked_session_key(session_id)))
 
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
         full = self._prefix + key
@@ -64,20 +76,30 @@ class MemoryStore:
     def __init__(self) -> None:
         self._expiry: dict[str, float] = {}
         self._counts: dict[str, int] = {}
+        self._marks: dict[str, bytes] = {}
 
     def _alive(self, key: str) -> bool:
         expires = self._expiry.get(key)
         if expires is None or expires <= time.monotonic():
             self._expiry.pop(key, None)
             self._counts.pop(key, None)
+            self._marks.pop(key, None)
             return False
         return True
 
-    async def revoke_session(self, session_id: str, ttl_s: int) -> None:
-        self._expiry[revoked_session_key(session_id)] = time.monotonic() + ttl_s
+    async def revoke_session(
+        self, session_id: str, ttl_s: int, reason: SessionEnded | None = None
+    ) -> None:
+        key = revoked_session_key(session_id)
+        self._expiry[key] = time.monotonic() + ttl_s
+        self._marks[key] = reason.mark() if reason else LOGGED_OUT_MARK
 
     async def is_session_revoked(self, session_id: str) -> bool:
         return self._alive(revoked_session_key(session_id))
+
+    async def session_ended(self, session_id: str) -> SessionEnded | None:
+        key = revoked_session_key(session_id)
+        return SessionEnded.from_mark(self._marks.get(key)) if self._alive(key) else None
 
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
         if not self._alive(key):
@@ -118,11 +140,16 @@ class RedisOrMemoryStore:
                 await redis_store.close()
         return await operation(self._memory)
 
-    async def revoke_session(self, session_id: str, ttl_s: int) -> None:
-        await self._run(lambda store: store.revoke_session(session_id, ttl_s))
+    async def revoke_session(
+        self, session_id: str, ttl_s: int, reason: SessionEnded | None = None
+    ) -> None:
+        await self._run(lambda store: store.revoke_session(session_id, ttl_s, reason))
 
     async def is_session_revoked(self, session_id: str) -> bool:
         return await self._run(lambda store: store.is_session_revoked(session_id))
+
+    async def session_ended(self, session_id: str) -> SessionEnded | None:
+        return await self._run(lambda store: store.session_ended(session_id))
 
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
         return await self._run(lambda store: store.hit(key, window_s))

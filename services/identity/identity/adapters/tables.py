@@ -51,6 +51,8 @@ users = sa.Table(
     sa.Column("professional_id", sa.String(64), nullable=True),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("activated_at", _TS, nullable=True),
+    # When the current name was last announced on identity.profiles.v1 (None: not yet).
+    sa.Column("profile_announced_at", _TS, nullable=True),
 )
 
 email_verifications = sa.Table(

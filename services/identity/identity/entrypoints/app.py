@@ -20,6 +20,7 @@ from identity.entrypoints.provider_check import ProviderCheck
 from identity.handlers.accounts import Accounts
 from identity.handlers.registry_events import subscriptions
 from servicekit.auth import AuthSettings, redis_readiness
+from servicekit.client_address import ProxySettings
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
@@ -38,11 +39,11 @@ def open_configured_store(settings: Settings, platform: PlatformSettings) -> Key
     """IDENTITY_REDIS_URL, else AUTH_REDIS_URL; in development an unset one falls back to
     the in-process stand-in when Redis does not answer."""
     if settings.redis_url:
-        return open_store(settings.redis_url, settings.redis_key_prefix)
+        return open_store(settings.redis_url, settings.key_prefix(platform))
     url = AuthSettings().redis_url
     if platform.environment is Environment.DEVELOPMENT and "AUTH_REDIS_URL" not in os.environ:
-        return RedisOrMemoryStore(url, settings.redis_key_prefix)
-    return open_store(url, settings.redis_key_prefix)
+        return RedisOrMemoryStore(url, settings.key_prefix(platform))
+    return open_store(url, settings.key_prefix(platform))
 
 
 def build_accounts(
@@ -84,6 +85,7 @@ def build_component(
     *,
     store: KeyValueStore | None = None,
     oidc_transport: httpx.AsyncBaseTransport | None = None,
+    proxies: ProxySettings | None = None,
 ) -> IdentityComponent:
     """identity: logins, first-login activation, sessions and access tokens.
 
@@ -102,8 +104,6 @@ def build_component(
         tables=TABLES,
         migrations_package="identity.migrations",
     )
-    for subscription in subscriptions():
-        runtime.subscribe(subscription)
     routers = []
     development = platform.environment is Environment.DEVELOPMENT
     if development and settings.dev_idp_enabled:
@@ -121,7 +121,16 @@ def build_component(
     accounts = build_accounts(
         runtime, settings, platform, store=store, oidc_transport=oidc_transport
     )
-    routers.insert(0, identity_router(accounts, cookie_secure=settings.cookie_secure(platform)))
+    for subscription in subscriptions(accounts.rights.after_registry_batch):
+        runtime.subscribe(subscription)
+    routers.insert(
+        0,
+        identity_router(
+            accounts,
+            cookie_secure=settings.cookie_secure(platform),
+            client_address=(proxies or ProxySettings()).resolver(),
+        ),
+    )
     # The component owns its store (given or configured): its connections close on stop.
     runtime.close_on_stop("session-store", accounts.store.close)
 
@@ -151,6 +160,19 @@ def build_component(
     provider = ProviderCheck(accounts.oidc)
     runtime.run_in_background("identity-provider-check", provider.check_at_start)
     runtime.add_readiness_check("identity_provider", provider.readiness)
+
+    async def announce_missing_profiles() -> None:
+        # Users activated before profiles were announced, or whose announcement a failed
+        # transaction lost: announced now and then until none is left.
+        while True:
+            try:
+                while await accounts.profiles.announce_missing(runtime.sessions):
+                    pass
+            except Exception:
+                log.exception("could not announce user profiles")
+            await asyncio.sleep(60)
+
+    runtime.run_in_background("user-profiles", announce_missing_profiles)
     redis_url = settings.redis_url or AuthSettings().redis_url
     if not development and redis_url != "memory://":
         # Sessions, revocations and rate limits live in Redis.

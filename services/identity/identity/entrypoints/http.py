@@ -12,6 +12,7 @@ from pydantic import Field
 from identity.config import ACTIVATION_PATH
 from identity.entrypoints.activation_page import activation_form, activation_result, page_language
 from identity.handlers.accounts import Accounts, Problem
+from servicekit.client_address import ClientAddress
 from servicekit.inputs import RequestBody
 from servicekit.problems import FieldError
 from servicekit.problems import Problem as ProblemDetails
@@ -46,13 +47,19 @@ def problem_response(problem: Problem) -> Response:
     ).response()
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def identity_router(
+    accounts: Accounts, *, cookie_secure: bool, client_address: ClientAddress | None = None
+) -> APIRouter:
+    """identity's routes under /api/identity.
 
-
-def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
-    """identity's routes under /api/identity."""
+    `client_address` finds the client behind the trusted proxies (for the login limit).
+    """
     router = APIRouter(prefix=PREFIX, tags=["identity"])
+    resolver = client_address or ClientAddress()
+
+    def _ip(request: Request) -> str:
+        return resolver.of(request)
+
     session_max_age = int(accounts.settings.session_ttl_hours * 3600)
 
     def session_cookie(response: Response, value: str) -> None:
@@ -135,7 +142,7 @@ def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
         session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
     ) -> Response:
         try:
-            result = await accounts.set_email(session, body.email, _ip(request))
+            result = await accounts.set_email(session, body.email)
         except Problem as problem:
             return problem_response(problem)
         return JSONResponse(_jsonable(result), status_code=202)
@@ -146,7 +153,7 @@ def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
         session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
     ) -> Response:
         try:
-            result = await accounts.resend(session, _ip(request))
+            result = await accounts.resend(session)
         except Problem as problem:
             return problem_response(problem)
         return JSONResponse(_jsonable(result), status_code=202)

@@ -34,8 +34,10 @@ from identity.config import ACTIVATION_LINK_PATH, Settings
 from identity.domain.eligibility import decide
 from identity.domain.nrn import InvalidNationalNumber, NrnHasher
 from identity.domain.secrets import new_token, pkce_challenge, token_hash
+from identity.handlers.profiles import Profiles
 from identity.handlers.registry_events import facts_for
-from servicekit.auth import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER
+from identity.handlers.session_rights import REVOCATION_MARGIN_S, SessionRights
+from servicekit.auth import ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, SessionEnded
 from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 from servicekit.sealing import purpose
@@ -44,8 +46,6 @@ log = logging.getLogger(__name__)
 
 LOGIN_AS = ("professional", "citizen")
 LANGUAGES = ("nl", "fr", "en")
-#: Seconds a revoked-session mark outlives the access tokens (verifiers' clock leeway).
-REVOCATION_MARGIN_S = 60
 
 
 class UserStatus:
@@ -126,6 +126,16 @@ class Accounts:
     keys: SigningKeys
     hasher: NrnHasher
 
+    @property
+    def profiles(self) -> Profiles:
+        """Announces activated users' names (and address hashes) to fiches."""
+        return Profiles(self.outbox, self.settings.email_lookup_key.get_secret_value())
+
+    @property
+    def rights(self) -> SessionRights:
+        """Ends professional sessions the register no longer backs."""
+        return SessionRights(self.store, self.settings.access_token_ttl_s)
+
     # --- rate limits ----------------------------------------------------------------------
 
     async def _limit(self, key: str, limit: int, what: str) -> None:
@@ -140,12 +150,16 @@ class Accounts:
             )
 
     async def limit_login(self, ip: str) -> None:
-        """Login attempts per IP address."""
+        """Login attempts per client address: nobody is known yet at a login."""
         await self._limit(f"login:ip:{ip}", self.settings.login_attempts_per_ip, "login")
 
-    async def _limit_email(self, email: str, ip: str) -> None:
+    async def _limit_email(self, email: str, session_id: str) -> None:
+        """Activation mails per person: per login session and per address, never per
+        client address (people behind one proxy or NAT must not share a limit)."""
         await self._limit(
-            f"email:ip:{ip}", self.settings.email_requests_per_ip, "activation e-mail"
+            f"email:session:{session_id}",
+            self.settings.email_requests_per_session,
+            "activation e-mail",
         )
         await self._limit(
             f"email:address:{_digest(email.lower())}",
@@ -328,6 +342,13 @@ class Accounts:
         if professional_id is not None:
             values["professional_id"] = professional_id
         await session.execute(sa.update(users).where(users.c.user_id == row.user_id).values(values))
+        if (row.given_name, row.surname, row.professional_id) != (
+            given,
+            surname,
+            professional_id or row.professional_id,
+        ):
+            # The name others see changed: announce it (an active user only).
+            await self.profiles.announce(session, str(row.user_id))
         return str(row.user_id)
 
     # --- sessions -------------------------------------------------------------------------
@@ -344,6 +365,10 @@ class Accounts:
                 .where(sessions.c.token_hash == token_hash(token))
             )
         ).first()
+        if row is not None and row.revoked_at is not None:
+            ended = await self.store.session_ended(row.session_id)
+            if ended is not None and ended.code != "logged_out":
+                raise self._rights_ended(ended)
         if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= _now():
             raise Problem(
                 401,
@@ -351,6 +376,34 @@ class Accounts:
                 "Your session has ended (logged out or expired).",
                 "Log in again at /api/identity/login.",
             )
+        return row
+
+    @staticmethod
+    def _rights_ended(ended: SessionEnded) -> Problem:
+        return Problem(
+            401,
+            "professional_rights_ended",
+            ended.message[:1].upper() + ended.message[1:] + ".",
+            "Log in again: as a professional if the register still allows you to practise "
+            "(/api/identity/login?as=professional), otherwise as a citizen "
+            "(/api/identity/login?as=citizen).",
+            extra={"check": ended.code},
+        )
+
+    async def _live_session(self, token: str | None) -> Any:
+        """The session, after checking that the register still backs a professional one.
+
+        A session the register no longer backs is ended here (and everywhere its tokens
+        are verified) before the refusal says why.
+        """
+        async with self.sessions.begin() as db:
+            row = await self._session(db, token)
+            ended: dict[str, SessionEnded] = {}
+            if row.login_as == "professional" and row.professional_id:
+                ended = await self.rights.review(db, [row.professional_id])
+        # Raised after the commit: the session stays ended.
+        if row.session_id in ended:
+            raise self._rights_ended(ended[row.session_id])
         return row
 
     def _roles(self, row: Any) -> list[Role]:
@@ -361,8 +414,7 @@ class Accounts:
 
     async def me(self, token: str | None) -> dict[str, Any]:
         """The logged-in user's own profile (their own address included)."""
-        async with self.sessions() as session:
-            row = await self._session(session, token)
+        row = await self._live_session(token)
         next_step = {
             UserStatus.NEEDS_EMAIL: "Give your e-mail address: PUT /api/identity/me/email.",
             UserStatus.PENDING_ACTIVATION: "Follow the activation link we e-mailed you "
@@ -384,8 +436,8 @@ class Accounts:
 
     async def access_token(self, token: str | None) -> dict[str, Any]:
         """A short-lived signed access token for the session's user (active users only)."""
+        row = await self._live_session(token)
         async with self.sessions() as session:
-            row = await self._session(session, token)
             if row.status != UserStatus.ACTIVE:
                 raise Problem(
                     403,
@@ -445,7 +497,7 @@ class Accounts:
 
     # --- e-mail and activation ------------------------------------------------------------
 
-    async def set_email(self, token: str | None, email: str, ip: str) -> dict[str, Any]:
+    async def set_email(self, token: str | None, email: str) -> dict[str, Any]:
         """Record the user's address (once) and mail an activation link."""
         try:
             address = validate_email(email, check_deliverability=False).normalized
@@ -466,10 +518,10 @@ class Accounts:
                 "Your e-mail address is already verified.",
                 "Nothing to do: your profile is active.",
             )
-        await self._limit_email(address, ip)
+        await self._limit_email(address, row.session_id)
         return await self._send_link(row.user_id, address)
 
-    async def resend(self, token: str | None, ip: str) -> dict[str, Any]:
+    async def resend(self, token: str | None) -> dict[str, Any]:
         """A new activation link to the address given (the older links stop working)."""
         async with self.sessions() as session:
             row = await self._session(session, token)
@@ -482,7 +534,7 @@ class Accounts:
                 if row.status == UserStatus.NEEDS_EMAIL
                 else "Nothing to do: your profile is active.",
             )
-        await self._limit_email(row.email, ip)
+        await self._limit_email(row.email, row.session_id)
         return await self._send_link(row.user_id, row.email)
 
     async def _send_link(self, user_id: str, address: str) -> dict[str, Any]:
@@ -602,6 +654,7 @@ class Accounts:
                     occurred_at=now,
                 ),
             )
+            await self.profiles.announce(session, user.user_id)
         self.outbox.notify_committed()
         log.info("profile activated", extra={"user_id": user.user_id})
         return {"status": UserStatus.ACTIVE, "user_id": user.user_id}

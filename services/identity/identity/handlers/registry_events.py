@@ -28,7 +28,7 @@ from contracts.events.registry import (
 from identity.adapters.tables import registry_identities, registry_professionals
 from identity.domain.eligibility import ProfessionalFacts
 from servicekit.database import as_utc
-from servicekit.messaging.inbox import Subscription
+from servicekit.messaging.inbox import BatchHook, Subscription
 
 _table = registry_professionals
 
@@ -162,6 +162,15 @@ async def facts_for(session: AsyncSession, nrn_hash: str) -> ProfessionalFacts |
             .where(registry_identities.c.nrn_hash == nrn_hash)
         )
     ).first()
+    return _facts(row)
+
+
+async def facts_of(session: AsyncSession, professional_id: str) -> ProfessionalFacts | None:
+    """What the view knows of the person with this `professional_id`; None when unknown."""
+    return _facts(await _current(session, professional_id))
+
+
+def _facts(row: Any) -> ProfessionalFacts | None:
     if row is None:
         return None
     return ProfessionalFacts(
@@ -173,8 +182,12 @@ async def facts_for(session: AsyncSession, nrn_hash: str) -> ProfessionalFacts |
     )
 
 
-def subscriptions() -> list[Subscription]:
-    """The consumer groups that keep the eligibility view."""
+def subscriptions(after_professionals_batch: BatchHook | None = None) -> list[Subscription]:
+    """The consumer groups that keep the eligibility view.
+
+    `after_professionals_batch` runs after each batch of `registry.professionals.v1`, in
+    its transaction: identity ends the sessions the batch's changes no longer back.
+    """
     return [
         Subscription(
             name="registry-identities",
@@ -191,6 +204,8 @@ def subscriptions() -> list[Subscription]:
                 ProfessionalStatusChanged: professional_status_changed,
                 ProfessionalRemoved: professional_removed,
             },
-            description="Who may practise what: the professional login check.",
+            description="Who may practise what: the professional login check, and the "
+            "open professional sessions it ends.",
+            after_batch=after_professionals_batch,
         ),
     ]

@@ -36,6 +36,7 @@ def _invitation(row: Any) -> Invitation:
         created_at=as_utc(row.created_at),
         expires_at=as_utc(row.expires_at),
         ended_at=as_utc(row.ended_at) if row.ended_at is not None else None,
+        ended_by_name=row.ended_by_name,
     )
 
 

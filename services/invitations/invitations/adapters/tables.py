@@ -46,6 +46,8 @@ invitations = sa.Table(
     sa.Column("mails_sent", sa.Integer(), nullable=False),
     sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("ended_by_user_id", sa.String(64), nullable=True),
+    # The name (never the address) of who accepted or revoked it, as their login gave it.
+    sa.Column("ended_by_name", sa.String(300), nullable=True),
     sa.Column("accepted_professional_id", sa.String(64), nullable=True),
     sa.Column("accepted_professions", sa.JSON(), nullable=True),
 )

@@ -67,6 +67,7 @@ class Invitation:
     ended_at: datetime | None = None
     language_chosen: bool = False
     """The manager chose `language`; otherwise it is the manager's own."""
+    ended_by_name: str | None = None
 
     def is_open_at(self, now: datetime) -> bool:
         """Open and not lapsed (the sweep may not have marked it expired yet)."""

@@ -94,6 +94,7 @@ def build_component(
         is_revoked=redis_revocation_check(sessions_redis, development=platform.is_development),
         static_jwks=auth.trusted_jwks,
         leeway_s=auth.clock_leeway_s,
+        max_lifetime_s=auth.access_token_max_lifetime_s,
     )
     if not platform.is_development:
         # Rate limits and logged-out sessions live in Redis (development has stand-ins).

@@ -87,6 +87,10 @@ class InvitationRead(BaseModel):
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None
+    invited_by_name: str = Field(description="Name of the manager who sent it.")
+    ended_by_name: str | None = Field(
+        description="Name of who accepted or revoked it (never an address); null otherwise."
+    )
 
 
 class InvitationPage(BaseModel):
@@ -197,6 +201,8 @@ def _invitation_read(invitation: Invitation, now: datetime) -> InvitationRead:
         created_at=invitation.created_at,
         expires_at=invitation.expires_at,
         ended_at=invitation.ended_at,
+        invited_by_name=invitation.inviter_name,
+        ended_by_name=invitation.ended_by_name,
     )
 
 

@@ -71,6 +71,7 @@ async def accept_invitation(
             now,
             token_digest=digest,
             ended_by_user_id=caller.user_id,
+            ended_by_name=caller.display_name[:300] or None,
             accepted_professional_id=acceptance.professional_id,
             accepted_professions=list(acceptance.professions),
         )
@@ -86,7 +87,12 @@ async def accept_invitation(
                     professional_id=acceptance.professional_id,
                     professions=acceptance.professions,
                 ),
-                inviter_notification(invitation, InvitationOutcome.ACCEPTED, now),
+                inviter_notification(
+                    invitation,
+                    InvitationOutcome.ACCEPTED,
+                    now,
+                    colleague_name=caller.display_name or None,
+                ),
             ],
         )
     context.committed()

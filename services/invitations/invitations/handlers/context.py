@@ -119,14 +119,20 @@ def status_word(status: InvitationStatus, now: datetime, expires_at: datetime) -
 
 
 def inviter_notification(
-    invitation: Invitation, outcome: InvitationOutcome, now: datetime
+    invitation: Invitation,
+    outcome: InvitationOutcome,
+    now: datetime,
+    *,
+    colleague_name: str | None = None,
 ) -> InviterNotificationRequested:
-    """The event asking notifications to tell the inviter how their invitation ended."""
+    """The event asking notifications to tell the inviter how their invitation ended
+    (with the colleague's name when they logged in to answer)."""
     return InviterNotificationRequested(
         invitation_id=invitation.invitation_id,
         inviter_user_id=invitation.inviter_user_id,
         practice_name=invitation.practice_name,
         outcome=outcome,
+        colleague_name=colleague_name,
         occurred_at=now,
     )
 

@@ -52,6 +52,7 @@ async def revoke_invitation(
             InvitationStatus.REVOKED,
             now,
             ended_by_user_id=caller.user_id,
+            ended_by_name=caller.display_name[:300] or None,
         )
         if not revoked:
             status = status_word(invitation.status, now, invitation.expires_at)

@@ -270,7 +270,11 @@ class MailRequestHandlers:
             dedup_key=f"invitation_outcome:{event.invitation_id}:{event.outcome.value}",
             source_id=event.invitation_id,
             template=TemplateName.INVITATION_OUTCOME,
-            context={"practice_name": event.practice_name, "outcome": event.outcome.value},
+            context={
+                "practice_name": event.practice_name,
+                "outcome": event.outcome.value,
+                "colleague_name": event.colleague_name,
+            },
         )
 
     async def _record_for_user(
