@@ -1,7 +1,7 @@
 """invitations: the name of who accepted or revoked an invitation, for the managers' list.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-29
 """
 
