@@ -231,16 +231,16 @@ async def test_free_text_with_control_characters_is_refused_naming_field_and_cha
         "PUT", edit, albert, json={"preferred_name": "Bert\nBcc: x@example.org"}
     )
     assert refused.status_code == 422
-    (error,) = refused.json()["detail"]
-    assert error["loc"] == ["body", "preferred_name"]
-    assert "U+000A" in error["msg"] and "position 5" in error["msg"]
+    assert error_locs(refused) == [["body", "preferred_name"]]
+    (error,) = problem_of(refused)["errors"]
+    assert "U+000A" in error["message"] and "position 5" in error["message"]
 
     # A description may span lines; other control characters are refused there too.
     multi = await fiches.request("PUT", edit, albert, json={"description": "Line 1\nLine 2"})
     assert multi.status_code == 200, multi.text
     bell = await fiches.request("PUT", edit, albert, json={"description": "Ring\x07"})
     assert bell.status_code == 422
-    assert bell.json()["detail"][0]["loc"] == ["body", "description"]
+    assert error_locs(bell) == [["body", "description"]]
 
     report = await fiches.request(
         "POST",
@@ -249,4 +249,4 @@ async def test_free_text_with_control_characters_is_refused_naming_field_and_cha
         json={"description": "wrong\x1b]8;;https://evil.example\x1b\\"},
     )
     assert report.status_code == 422
-    assert report.json()["detail"][0]["loc"] == ["body", "description"]
+    assert error_locs(report) == [["body", "description"]]

@@ -16,6 +16,7 @@ from fiches.adapters.tables import known_users, practice_managers
 from servicekit.email_lookup import DEVELOPMENT_EMAIL_LOOKUP_KEY, email_lookup
 from tests.fiches.conftest import FichesUnderTest
 from tests.fiches.test_guide_scenarios import SOLO, WARMSTE_TEAM, create
+from tests.support.problems import error_locs, problem_of
 
 
 async def _managers(fiches: FichesUnderTest, practice: str) -> list[str]:
@@ -39,18 +40,18 @@ async def test_rights_go_only_to_a_known_user_by_address_or_name(fiches: FichesU
     # Nobody on the platform uses this address: nothing changes.
     unknown = await fiches.request("POST", url, marc, json={"email": "ghost@example.be"})
     assert unknown.status_code == 404, unknown.text
-    assert "no activated user" in unknown.json()["detail"]
+    assert "no activated user" in problem_of(unknown)["detail"]
     # An internal id is not a way to name someone.
     by_id = await fiches.request("POST", url, marc, json={"user_id": secretary.user_id})
     assert by_id.status_code == 422
-    assert by_id.json()["detail"][0]["loc"] == ["body", "user_id"]
+    assert ["body", "user_id"] in error_locs(by_id)
     for body in ({}, {"email": secretary.email, "name": "Sofie Van Damme"}):
         refused = await fiches.request("POST", url, marc, json=body)
         assert refused.status_code == 422, refused.text
         assert "exactly one of `email` or `name`" in refused.text
     not_an_address = await fiches.request("POST", url, marc, json={"email": "sofie at home"})
     assert not_an_address.status_code == 422
-    assert not_an_address.json()["detail"][0]["loc"] == ["body", "email"]
+    assert error_locs(not_an_address) == [["body", "email"]]
     nobody = await fiches.request("POST", url, marc, json={"name": "Nobody Known"})
     assert nobody.status_code == 404
     assert await _managers(fiches, practice) == [marc.user_id]
@@ -80,9 +81,9 @@ async def test_a_name_several_users_share_is_refused_with_how_to_tell_them_apart
 
     ambiguous = await fiches.request("POST", url, marc, json={"name": "Jan Peeters"})
     assert ambiguous.status_code == 409, ambiguous.text
-    detail = ambiguous.json()["detail"]
+    detail = problem_of(ambiguous)
     assert detail["code"] == "ambiguous_name"
-    assert "2 users of the platform are called 'Jan Peeters'" in detail["message"]
+    assert "2 users of the platform are called 'Jan Peeters'" in detail["detail"]
     assert sorted(detail["candidates"], key=lambda c: c["kind"]) == [
         {"kind": "citizen"},
         {"kind": "professional", "professions": ["nurse"]},
@@ -121,7 +122,7 @@ async def test_the_last_real_manager_stays_even_beside_a_manager_nobody_knows(
 
     leaving = await fiches.request("DELETE", f"{url}/{marc.user_id}", marc)
     assert leaving.status_code == 409, leaving.text
-    assert "last manager" in leaving.json()["detail"]
+    assert "last manager" in problem_of(leaving)["detail"]
     # Removing the unknown one is fine; the team may still remove anybody.
     cleaned = await fiches.request("DELETE", f"{url}/no-such-user", marc)
     assert cleaned.json()["manager_user_ids"] == [marc.user_id]

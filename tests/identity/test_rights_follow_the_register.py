@@ -40,6 +40,7 @@ from tests.identity.flows import (
 )
 from tests.identity.registry_facts import demo_record, register, registered, stop
 from tests.invitations.harness import invitations_under_test
+from tests.support.problems import problem_of
 
 
 def _person(key: str) -> DemoPerson:
@@ -139,7 +140,7 @@ async def test_a_status_change_ends_professional_rights_of_open_sessions(
             await browser.get("/api/identity/me"),
         ):
             assert answer.status_code == 401, answer.text
-            detail = answer.json()["detail"]
+            detail = problem_of(answer)
             assert detail["code"] == "professional_rights_ended"
             assert detail["check"] == check
             assert "as=citizen" in detail["what_to_do"]
@@ -148,7 +149,7 @@ async def test_a_status_change_ends_professional_rights_of_open_sessions(
         async with identity.browser() as again:
             relogin = await login(again, person.key)
             assert relogin.status_code == 403
-            assert relogin.json()["detail"]["check"] == check
+            assert problem_of(relogin)["check"] == check
             assert (await login(again, person.key, login_as="citizen")).status_code == 303
             citizen_token = await access_token(again)
         claims = jwt.decode(citizen_token, options={"verify_signature": False})
@@ -184,7 +185,7 @@ async def test_a_token_is_never_minted_from_facts_the_session_no_longer_has(
             )
             refused = await browser.post("/api/identity/token")
             assert refused.status_code == 401, refused.text
-            assert refused.json()["detail"]["check"] == "practice_ban"
+            assert problem_of(refused)["check"] == "practice_ban"
 
 
 async def test_losing_one_of_two_professions_ends_the_session_that_carries_it(
@@ -203,8 +204,8 @@ async def test_losing_one_of_two_professions_ends_the_session_that_carries_it(
             )
             refused = await browser.post("/api/identity/token")
             assert refused.status_code == 401, refused.text
-            assert refused.json()["detail"]["check"] == "professions_changed"
-            assert "dietitian" in refused.json()["detail"]["message"]
+            assert problem_of(refused)["check"] == "professions_changed"
+            assert "dietitian" in problem_of(refused)["detail"]
         async with identity.browser() as again:
             assert (await login(again, person.key)).status_code == 303
             claims = jwt.decode(await access_token(again), options={"verify_signature": False})
@@ -292,4 +293,4 @@ async def test_an_unreachable_session_store_is_a_transient_failure_for_the_consu
             finally:
                 store.revoke_session = original  # type: ignore[method-assign]
             await stop(identity.component, professional_id, StatusChangeReason.DECEASED)
-            assert (await browser.get("/api/identity/me")).json()["detail"]["check"] == "deceased"
+            assert problem_of(await browser.get("/api/identity/me"))["check"] == "deceased"

@@ -277,9 +277,9 @@ async def test_an_address_that_would_add_a_header_line_is_refused_and_nobody_is_
         for hostile in ("nele@example.be\r\nBcc: everyone@example.org", "nele\x00@example.be"):
             response = await svc.invite(PRACTICE, MANAGER, ["jan@example.be", hostile])
             assert response.status_code == 422, response.text
-            (error,) = response.json()["detail"]
-            assert error["loc"] == ["body", "emails", 1]
-            assert error["type"] == "invalid_address"
+            assert error_locs(response) == [["body", "emails", 1]]
+            (error,) = problem_of(response)["errors"]
+            assert error["code"] == "invalid_address"
             assert "everyone@example.org" not in response.text
         assert await _invitation_count(svc) == 0
         assert await svc.mail_requests() == []
