@@ -46,11 +46,14 @@ async def test_activation_then_tokens_that_other_services_verify_until_logout(
             given = await browser.put("/api/identity/me/email", json={"email": "K.L@Example.be"})
             assert given.status_code == 202, given.text
             (link,) = await identity.activation_links()
-            assert link.startswith("http://127.0.0.1:8000/api/identity/activate?token=")
+            # The mail links to the portal's page, in the user's language.
+            assert link.startswith("http://127.0.0.1:8000/activeren?token=")
             token = query_of(link)["token"]
+            assert query_of(link)["lang"] in {"nl", "fr", "en"}
             assert (await browser.post("/api/identity/token")).status_code == 403
 
-            page = await browser.get(link)  # a GET only shows the button
+            # a GET only shows the button
+            page = await browser.get("/api/identity/activate", params={"token": token})
             assert page.status_code == 200 and "form" in page.text
             assert (await browser.get("/api/identity/me")).json()["status"] == (
                 "pending_activation"

@@ -60,7 +60,7 @@ async def _access_token(
         given = await browser.put("/api/identity/me/email", json={"email": address})
         assert given.status_code == 202, given.text
         mail = await wait_for(_mail_to(mailbox, address), timeout_s=60)
-        (link,) = [url for url in mail.links() if "/api/identity/activate" in url]
+        (link,) = [url for url in mail.links() if "/activeren?token=" in url]
         activated = await browser.post(
             "/api/identity/activate", data={"token": query_of(link)["token"]}
         )

@@ -30,7 +30,7 @@ from identity.adapters.tables import (
     sessions,
     users,
 )
-from identity.config import ACTIVATION_PATH, Settings
+from identity.config import ACTIVATION_LINK_PATH, HANDOFF_TTL_S, Settings
 from identity.domain.eligibility import decide
 from identity.domain.nrn import InvalidNationalNumber, NrnHasher
 from identity.domain.secrets import new_token, pkce_challenge, token_hash
@@ -328,6 +328,38 @@ class Accounts:
         await session.execute(sa.update(users).where(users.c.user_id == row.user_id).values(values))
         return str(row.user_id)
 
+    # --- the portal's server-side hand-over ------------------------------------------------
+
+    async def hand_over(self, new: NewSession) -> str:
+        """A one-time code the portal exchanges, server-side, for this session."""
+        code = new_token()
+        await self.store.put("handoff:" + token_hash(code), new.session_id, HANDOFF_TTL_S)
+        return code
+
+    async def take_hand_over(self, code: str) -> dict[str, Any]:
+        """The session behind a hand-over code, under a fresh token (the code works once)."""
+        session_id = await self.store.take("handoff:" + token_hash(code)) if code else None
+        if session_id is None:
+            raise Problem(
+                400,
+                "handoff_invalid",
+                "This login hand-over code is unknown, used or expired.",
+                "Log in again.",
+            )
+        token = new_token()
+        async with self.sessions.begin() as session:
+            row = (
+                await session.execute(
+                    sa.update(sessions)
+                    .where(sessions.c.session_id == session_id, sessions.c.revoked_at.is_(None))
+                    .values(token_hash=token_hash(token))
+                    .returning(sessions.c.expires_at)
+                )
+            ).first()
+        if row is None:
+            raise Problem(401, "session_ended", "The session has ended.", "Log in again.")
+        return {"session": token, "expires_at": as_utc(row.expires_at).isoformat()}
+
     # --- sessions -------------------------------------------------------------------------
 
     async def _session(self, session: AsyncSession, token: str | None) -> Any:
@@ -457,13 +489,15 @@ class Accounts:
             ) from error
         async with self.sessions() as session:
             row = await self._session(session, token)
-        if row.status == UserStatus.ACTIVE:
+        if row.status == UserStatus.ACTIVE and row.email == address:
             raise Problem(
                 409,
                 "email_already_verified",
-                "Your e-mail address is already verified.",
-                "Nothing to do: your profile is active.",
+                "This e-mail address is already your verified address.",
+                "Nothing to do: your profile is active with it.",
             )
+        # An active user changing their address stays active with the old one until the
+        # new one is activated from its own link.
         await self._limit_email(address, ip)
         return await self._send_link(row.user_id, address)
 
@@ -486,14 +520,15 @@ class Accounts:
     async def _send_link(self, user_id: str, address: str) -> dict[str, Any]:
         token, verification_id, now = new_token(), str(uuid.uuid4()), _now()
         expires_at = now + timedelta(hours=self.settings.activation_link_ttl_hours)
-        url = (
-            self.settings.public_base_url.rstrip("/")
-            + ACTIVATION_PATH
-            + "?"
-            + urlencode({"token": token})
-        )
         async with self.sessions.begin() as session:
             user = (await session.execute(sa.select(users).where(users.c.user_id == user_id))).one()
+            # The portal's page, in the user's language (the mail may be opened logged out).
+            url = (
+                self.settings.public_base_url.rstrip("/")
+                + ACTIVATION_LINK_PATH
+                + "?"
+                + urlencode({"token": token, "lang": user.language})
+            )
             await session.execute(
                 sa.update(email_verifications)
                 .where(
@@ -513,11 +548,12 @@ class Accounts:
                     expires_at=expires_at,
                 )
             )
-            await session.execute(
-                sa.update(users)
-                .where(users.c.user_id == user_id)
-                .values(email=address, status=UserStatus.PENDING_ACTIVATION)
-            )
+            if user.status != UserStatus.ACTIVE:
+                await session.execute(
+                    sa.update(users)
+                    .where(users.c.user_id == user_id)
+                    .values(email=address, status=UserStatus.PENDING_ACTIVATION)
+                )
             await self.outbox.add(
                 session,
                 EmailVerificationRequested(
