@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -56,8 +57,15 @@ async def choose_broker(platform: PlatformSettings, kafka: KafkaSettings) -> Bro
     return BrokerChoice(settings, embedded)
 
 
-def monolith_app(components: Sequence[ServiceComponent], *, on_started: object = None) -> FastAPI:
-    """One FastAPI app serving every component's routes under its prefix."""
+def monolith_app(
+    components: Sequence[ServiceComponent],
+    *,
+    on_started: object = None,
+    front_end: Any = None,
+    mounts: dict[str, Any] | None = None,
+) -> FastAPI:
+    """One FastAPI app serving every component's routes under its prefix, and the front
+    end (the portal, a `PortalComponent`) at `/`, calling the services in-process."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -66,10 +74,15 @@ def monolith_app(components: Sequence[ServiceComponent], *, on_started: object =
             for component in components:
                 await component.runtime.start()
                 started.append(component)
+            if front_end is not None:
+                await front_end.runtime.start()
             if callable(on_started):
                 await on_started()
             yield
         finally:
+            if front_end is not None:
+                with contextlib.suppress(Exception):
+                    await front_end.runtime.stop()
             for component in reversed(started):
                 with contextlib.suppress(Exception):
                     await component.runtime.stop()
@@ -90,6 +103,8 @@ def monolith_app(components: Sequence[ServiceComponent], *, on_started: object =
     @app.get("/readyz", tags=["operations"], summary="Readiness of every component")
     async def readyz() -> JSONResponse:
         checks = {c.name: await c.runtime.readiness() for c in components}
+        if front_end is not None:
+            checks[front_end.name] = await front_end.runtime.readiness()
         ready = all(v == "ok" for c in checks.values() for v in c.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "components": checks},
@@ -97,6 +112,12 @@ def monolith_app(components: Sequence[ServiceComponent], *, on_started: object =
         )
 
     app.include_router(metrics_router())
+    for path, mounted in (mounts or {}).items():
+        app.mount(path, mounted)
+    if front_end is not None:
+        # Last, so that every API, /docs and the health endpoints are matched first.
+        app.mount("/", front_end.app)
+        front_end.bind_in_process(app)
     return app
 
 

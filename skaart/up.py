@@ -16,7 +16,7 @@ from registry_sync.config import RegistrySyncSettings
 from registry_sync.simulator.source_server import SimulatedSource, create_source_app
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
-from skaart.components import build_all
+from skaart.components import build_all, build_portal
 from skaart.monolith import choose_broker, monolith_app, prepare_broker_topics, write_runtime_file
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ async def run_up(
                 f"[bold]Sociale Kaart fiches platform[/bold] — monolithic mode, {broker}",
                 f"Data folder: {platform.data_dir.resolve()}",
                 "",
+                f"Portal (start here): {base}/",
                 f"API docs:          {base}/docs",
                 f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
                 f"Readiness:         {base}/readyz      Metrics: {base}/metrics",
@@ -159,9 +160,12 @@ async def run_up(
                 ]
             console.print(Panel("\n".join(lines), expand=False))
 
-        app = monolith_app(components, on_started=on_started)
-        if source_app is not None:
-            app.mount(SOURCE_PREFIX, source_app)
+        app = monolith_app(
+            components,
+            on_started=on_started,
+            front_end=build_portal(platform, choice.kafka),
+            mounts={SOURCE_PREFIX: source_app} if source_app is not None else None,
+        )
         server = uvicorn.Server(
             uvicorn.Config(app, host=platform.http_host, port=platform.http_port, log_config=None)
         )

@@ -65,7 +65,9 @@ class RedisStore:
 
     async def take(self, key: str) -> str | None:
         value = await self._client.getdel(self._prefix + key)
-        return value.decode() if value is not None else None
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
 
     async def close(self) -> None:
         await self._client.aclose()

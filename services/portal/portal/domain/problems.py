@@ -1,0 +1,82 @@
+"""What a service's error answer says, read from either shape it may have.
+
+The services answer errors as RFC 9457 problem details (`title`, `detail`, `what_to_do`,
+`errors: [{field, message}]`) or in the older FastAPI shape (`{"detail": "text"}`,
+`{"detail": {"code", "message", "what_to_do"}}` or `{"detail": [{"loc", "msg"}]}`). The
+pages need the same three things from both: a sentence, what to do, and per-field errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An error answer, reduced to what a page shows."""
+
+    status: int
+    code: str | None = None
+    message: str = ""
+    what_to_do: str = ""
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+
+def _field_of(loc: Any) -> str | None:
+    if isinstance(loc, list | tuple) and loc:
+        return str(loc[-1])
+    return str(loc) if loc else None
+
+
+def _from_items(items: list[Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        name = item.get("field") or _field_of(item.get("loc"))
+        text = item.get("message") or item.get("msg") or ""
+        if name and name not in errors:
+            errors[str(name)] = str(text)
+    return errors
+
+
+def read_problem(status: int, body: Any) -> Problem:
+    """A Problem from a decoded JSON error body (anything else gives a bare Problem)."""
+    if not isinstance(body, dict):
+        return Problem(status)
+    if "title" in body or "errors" in body:
+        errors = body.get("errors")
+        return Problem(
+            status,
+            code=body.get("code") or _last_segment(body.get("type")),
+            message=str(body.get("detail") or body.get("title") or ""),
+            what_to_do=str(body.get("what_to_do") or ""),
+            field_errors=_from_items(errors) if isinstance(errors, list) else {},
+        )
+    detail = body.get("detail")
+    if isinstance(detail, str):
+        return Problem(status, message=detail)
+    if isinstance(detail, dict):
+        return Problem(
+            status,
+            code=detail.get("code"),
+            message=str(detail.get("message") or ""),
+            what_to_do=str(detail.get("what_to_do") or ""),
+        )
+    if isinstance(detail, list):
+        first = detail[0] if detail and isinstance(detail[0], dict) else {}
+        return Problem(
+            status,
+            code=first.get("code") or first.get("type"),
+            message=str(first.get("msg") or first.get("message") or ""),
+            what_to_do=str(first.get("what_to_do") or ""),
+            field_errors=_from_items(detail),
+        )
+    return Problem(status)
+
+
+def _last_segment(value: Any) -> str | None:
+    if not isinstance(value, str) or value in ("", "about:blank"):
+        return None
+    return value.rstrip("/").rsplit("/", 1)[-1]
