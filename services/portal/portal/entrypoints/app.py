@@ -16,6 +16,7 @@ from portal.config import CALLED_SERVICES, PortalSettings
 from portal.entrypoints.errors import install_error_pages
 from portal.entrypoints.pages_account import account_router
 from portal.entrypoints.pages_practice import practice_router
+from portal.entrypoints.pages_provider_offers import provider_offers_router
 from portal.entrypoints.pages_public import public_router
 from portal.entrypoints.web import SessionMiddleware, Site
 from servicekit.auth import AuthSettings
@@ -109,4 +110,5 @@ def create_web_app(
     app.include_router(public_router(clients))
     app.include_router(account_router(clients))
     app.include_router(practice_router(clients))
+    app.include_router(provider_offers_router(clients))
     return app
