@@ -49,7 +49,11 @@ class ServiceClients:
         transport = httpx.ASGITransport(app=app)
         for service in CALLED_SERVICES:
             if service not in self._clients:
-                self._clients[service] = self._client(IN_PROCESS_BASE, transport)
+                self.bind(service, transport)
+
+    def bind(self, service: str, transport: httpx.AsyncBaseTransport) -> None:
+        """Call `service` through `transport` (in-process app, or a test's stand-in)."""
+        self._clients[service] = self._client(IN_PROCESS_BASE, transport)
 
     async def call(
         self,

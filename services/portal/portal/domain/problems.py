@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal.domain.messages import N_
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -80,3 +82,24 @@ def _last_segment(value: Any) -> str | None:
     if not isinstance(value, str) or value in ("", "about:blank"):
         return None
     return value.rstrip("/").rsplit("/", 1)[-1]
+
+
+#: The portal's own words (Dutch, translated on the page) for errors it knows by code;
+#: any other error shows the service's message.
+KNOWN_MESSAGES: dict[str, str] = {
+    "invalid_email": N_("Dit is geen bruikbaar e-mailadres. Schrijf het zoals naam@voorbeeld.be."),
+    "string_too_long": N_("Dit is te lang."),
+    "missing": N_("Vul dit in."),
+    "rate_limited": N_("Je vroeg te veel activatielinks aan. Wacht even en probeer opnieuw."),
+    "email_already_verified": N_("Dit is al je bevestigde e-mailadres."),
+}
+
+
+def errors_by_field(problem: Problem, field_name: str) -> dict[str, str]:
+    """Per-field messages for a refused form; an error without a field goes on `field_name`."""
+    known = KNOWN_MESSAGES.get(problem.code or "")
+    if problem.field_errors:
+        if known and len(problem.field_errors) == 1:
+            return {name: known for name in problem.field_errors}
+        return dict(problem.field_errors)
+    return {field_name: known or problem.message}

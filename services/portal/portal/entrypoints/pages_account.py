@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import FormData
 
 from portal.adapters.services import ServiceClients
-from portal.entrypoints.web import checked_form, logged_in_user, render, session_of
+from portal.domain.problems import errors_by_field
+from portal.entrypoints.web import CheckedForm, logged_in_user, render, session_of
 from portal.handlers import account
 from portal.handlers.account import ServiceRefused
 
@@ -30,7 +30,6 @@ def next_page(status: str | None) -> str:
 
 def account_router(clients: ServiceClients) -> APIRouter:
     router = APIRouter()
-    Form = Annotated[FormData, Depends(checked_form)]
 
     @router.get("/aanmelden")
     async def login_choice(request: Request) -> Response:
@@ -57,7 +56,7 @@ def account_router(clients: ServiceClients) -> APIRouter:
         return RedirectResponse(next_page(user.get("status")), status_code=303)
 
     @router.post("/afmelden")
-    async def logout(request: Request, form: Form) -> Response:
+    async def logout(request: Request, form: CheckedForm) -> Response:
         await account.logout(clients, session_of(request))
         return RedirectResponse("/", status_code=303)
 
@@ -67,7 +66,7 @@ def account_router(clients: ServiceClients) -> APIRouter:
         return render(request, "email.html", values={"email": user.get("email") or ""})
 
     @router.post("/e-mailadres")
-    async def give_email(request: Request, form: Form) -> Response:
+    async def give_email(request: Request, form: CheckedForm) -> Response:
         logged_in_user(request)
         session = session_of(request)
         email = str(form.get("email", "")).strip()
@@ -76,14 +75,12 @@ def account_router(clients: ServiceClients) -> APIRouter:
         )
         if response.status_code != 202:
             problem = account.refused(response).problem
-            errors = problem.field_errors or {"email": problem.message}
             return render(
                 request,
                 "email.html",
                 status=422 if response.status_code == 422 else 409,
                 values={"email": email},
-                errors=errors,
-                problem=problem,
+                errors=errors_by_field(problem, "email"),
             )
         session.set("pending_email", response.json().get("email"))
         await account.refresh_profile(clients, session)
@@ -103,7 +100,7 @@ def account_router(clients: ServiceClients) -> APIRouter:
         return render(request, "activate.html", token=token)
 
     @router.post("/activeren")
-    async def activate(request: Request, form: Form) -> Response:
+    async def activate(request: Request, form: CheckedForm) -> Response:
         token = str(form.get("token", ""))
         response = await clients.call(
             "identity", "POST", "/api/identity/activate", data={"token": token}

@@ -48,11 +48,9 @@ def public_router(clients: ServiceClients) -> APIRouter:
     ) -> Response:
         form = SearchForm(naam, beroep, plaats, doelgroep, taal, offset)
         outcome = None if form.empty else await search(clients, form)
-        # htmx asks for the results only (the form stays as the visitor is typing in it).
-        template = "search_results.html" if request.headers.get("HX-Request") else "search.html"
         return render(
             request,
-            template,
+            "search.html",
             form=form,
             outcome=outcome,
             errors=outcome.errors if outcome else {},

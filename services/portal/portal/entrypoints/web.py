@@ -6,10 +6,10 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.middleware.base import BaseHTTPMiddleware
@@ -139,6 +139,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             "session": session,
             "site": request.app.state.site,
             "profession": lambda code: profession_label(code, language),
+            "professions": lambda codes: ", ".join(profession_label(c, language) for c in codes),
             "errors": {},
             "values": {},
             **context,
@@ -160,6 +161,10 @@ async def checked_form(request: Request) -> FormData:
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
         raise CsrfRejected()
     return form
+
+
+#: A route parameter for a posted form whose CSRF token was checked.
+CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 
 class LoginRequired(Exception):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.adapters.services import ServiceClients
+from portal.domain.messages import N_
 from portal.domain.professions import profession_code
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3}$")
@@ -45,7 +46,7 @@ def search_params(form: SearchForm) -> tuple[dict[str, Any], dict[str, str]]:
     if form.beroep.strip():
         code = profession_code(form.beroep)
         if code is None:
-            errors["beroep"] = "Dit beroep kennen we niet. Kies een beroep uit de lijst."
+            errors["beroep"] = N_("Dit beroep kennen we niet. Kies een beroep uit de lijst.")
         else:
             params["profession"] = code
     # "9000 Gent", "9000" or "Gent": a postcode and/or a municipality.
@@ -56,7 +57,7 @@ def search_params(form: SearchForm) -> tuple[dict[str, Any], dict[str, str]]:
     if place:
         params["municipality"] = place
     elif form.plaats.strip() and "postcode" not in params:
-        errors["plaats"] = "Geef een postcode (vier cijfers) of een gemeente."
+        errors["plaats"] = N_("Geef een postcode (vier cijfers) of een gemeente.")
     if form.doelgroep.strip():
         params["target_group"] = form.doelgroep.strip()
     if form.taal.strip():
@@ -70,7 +71,7 @@ async def search(clients: ServiceClients, form: SearchForm) -> SearchOutcome:
         return SearchOutcome(errors=errors)
     response = await clients.call("fiches", "GET", "/api/fiches/search", params=params)
     if response.status_code == 422:
-        return SearchOutcome(errors={"naam": "Deze zoekopdracht kunnen we niet uitvoeren."})
+        return SearchOutcome(errors={"naam": N_("Deze zoekopdracht kunnen we niet uitvoeren.")})
     response.raise_for_status()
     page = response.json()
     return SearchOutcome(hits=list(page.get("items", [])), next_offset=page.get("next_offset"))
