@@ -17,24 +17,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal.domain.messages import N_
+
 #: Weekdays in the order a week is read, as fiches names them.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_LABELS = {
-    "monday": "maandag",
-    "tuesday": "dinsdag",
-    "wednesday": "woensdag",
-    "thursday": "donderdag",
-    "friday": "vrijdag",
-    "saturday": "zaterdag",
-    "sunday": "zondag",
+    "monday": N_("maandag"),
+    "tuesday": N_("dinsdag"),
+    "wednesday": N_("woensdag"),
+    "thursday": N_("donderdag"),
+    "friday": N_("vrijdag"),
+    "saturday": N_("zaterdag"),
+    "sunday": N_("zondag"),
 }
 #: Priority age categories, as fiches names them, with their Dutch label.
 AGE_CATEGORIES = {
-    "baby": "baby's",
-    "child": "kinderen",
-    "adolescent": "jongeren",
-    "adult": "volwassenen",
-    "senior": "ouderen",
+    "baby": N_("baby's"),
+    "child": N_("kinderen"),
+    "adolescent": N_("jongeren"),
+    "adult": N_("volwassenen"),
+    "senior": N_("ouderen"),
 }
 #: The most rows one list takes from a form (fiches allows at most 20 per list).
 MAX_ROWS = 50
@@ -83,31 +85,31 @@ AGES_FIELD = "leeftijd"
 OPTIONAL = frozenset({"box", "role", "phone", "note"})
 OFFER_FIELD = "aanbod"
 
-PHONE_HINT = "Geef een Belgisch telefoonnummer, bijvoorbeeld 09 265 81 11 of 0470 12 34 56."
+PHONE_HINT = N_("Geef een Belgisch telefoonnummer, bijvoorbeeld 09 265 81 11 of 0470 12 34 56.")
 #: What to write instead, per fiches field (Dutch; the pages translate them).
 HINTS = {
-    "name": "Geef een naam van hoogstens 200 tekens.",
-    "street": "Vul de straat in.",
-    "number": "Vul het huisnummer in (hoogstens 20 tekens).",
-    "box": "Het busnummer telt hoogstens 20 tekens.",
-    "postcode": "Geef een Belgische postcode: vier cijfers van 1000 tot 9999.",
-    "municipality": "Vul de gemeente in.",
+    "name": N_("Geef een naam van hoogstens 200 tekens."),
+    "street": N_("Vul de straat in."),
+    "number": N_("Vul het huisnummer in (hoogstens 20 tekens)."),
+    "box": N_("Het busnummer telt hoogstens 20 tekens."),
+    "postcode": N_("Geef een Belgische postcode: vier cijfers van 1000 tot 9999."),
+    "municipality": N_("Vul de gemeente in."),
     "phone_numbers": PHONE_HINT,
     "phone": PHONE_HINT,
-    "email": "Geef een e-mailadres zoals info@praktijk.be.",
-    "url": "Geef een webadres zoals https://www.praktijk.be.",
-    "day": "Kies een dag.",
-    "opens": "Geef het openingsuur als UU:MM, bijvoorbeeld 08:30.",
-    "closes": "Geef het sluitingsuur als UU:MM; het valt na het openingsuur.",
-    "opening_hours": "Het sluitingsuur valt na het openingsuur.",
-    "note": "De opmerking telt hoogstens 200 tekens.",
-    "role": "De rol telt hoogstens 200 tekens.",
-    "lines": "Elke regel telt hoogstens 200 tekens (hoogstens 50 regels).",
-    "preferred": "Duid precies één voorkeur aan.",
-    "names": "Geef minstens één naam van de praktijk.",
-    "age_categories": "Kies een leeftijdscategorie uit de lijst.",
+    "email": N_("Geef een e-mailadres zoals info@praktijk.be."),
+    "url": N_("Geef een webadres zoals https://www.praktijk.be."),
+    "day": N_("Kies een dag."),
+    "opens": N_("Geef het openingsuur als UU:MM, bijvoorbeeld 08:30."),
+    "closes": N_("Geef het sluitingsuur als UU:MM; het valt na het openingsuur."),
+    "opening_hours": N_("Het sluitingsuur valt na het openingsuur."),
+    "note": N_("De opmerking telt hoogstens 200 tekens."),
+    "role": N_("De rol telt hoogstens 200 tekens."),
+    "lines": N_("Elke regel telt hoogstens 200 tekens (hoogstens 50 regels)."),
+    "preferred": N_("Duid precies één voorkeur aan."),
+    "names": N_("Geef minstens één naam van de praktijk."),
+    "age_categories": N_("Kies een leeftijdscategorie uit de lijst."),
 }
-FALLBACK_HINT = "Deze waarde klopt niet. Pas ze aan en probeer opnieuw."
+FALLBACK_HINT = N_("Deze waarde klopt niet. Pas ze aan en probeer opnieuw.")
 
 
 @dataclass

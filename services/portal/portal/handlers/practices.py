@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.adapters.services import ServiceClients
+from portal.domain.messages import N_
 from portal.domain.practice_form import PracticeForm, changed_data, field_errors
 from portal.entrypoints.web import WebSession
 from portal.handlers.calls import as_user, body_of, expect
@@ -32,7 +33,7 @@ class Outcome:
 
 def _refused_fields(response: Any, form: PracticeForm) -> dict[str, str]:
     errors = field_errors(body_of(response), form.rows)
-    return errors or {"algemeen": "Deze gegevens kunnen we niet bewaren. Kijk ze na."}
+    return errors or {"algemeen": N_("Deze gegevens kunnen we niet bewaren. Kijk ze na.")}
 
 
 async def create(
@@ -145,7 +146,7 @@ async def invite(
     """ "Uitnodigen": one invitation per address; errors name the address's position."""
     emails = addresses_typed(text)
     if not emails:
-        return Outcome(practice_id, errors={"uitnodigen": "Geef minstens één e-mailadres."})
+        return Outcome(practice_id, errors={"uitnodigen": N_("Geef minstens één e-mailadres.")})
     response = await as_user(
         clients,
         session,
@@ -169,15 +170,15 @@ async def invite(
 def _invitation_refusal(response: Any) -> tuple[str, str | None]:
     """The message, and the position of the refused address (never the address itself)."""
     if response.status_code == 429:
-        return "Je hebt te veel uitnodigingen verstuurd. Probeer het later opnieuw.", None
+        return N_("Je hebt te veel uitnodigingen verstuurd. Probeer het later opnieuw."), None
     if response.status_code == 404:
-        return (
+        return N_(
             "Deze praktijk is nog niet gekend voor uitnodigingen. "
             "Probeer het over een minuut opnieuw."
         ), None
     if response.status_code == 409:
         return (
-            "Deze praktijk heeft te veel openstaande uitnodigingen. Trek er eerst enkele in.",
+            N_("Deze praktijk heeft te veel openstaande uitnodigingen. Trek er eerst enkele in."),
             None,
         )
     body = body_of(response)
@@ -187,10 +188,10 @@ def _invitation_refusal(response: Any) -> tuple[str, str | None]:
         position = next((p for p in reversed(where) if str(p).isdigit()), None)
         if position is not None:
             return (
-                "E-mailadres {number} klopt niet. Schrijf het als naam@praktijk.be.",
+                N_("E-mailadres {number} klopt niet. Schrijf het als naam@praktijk.be."),
                 str(int(position) + 1),
             )
-    return "Geef een of meer geldige e-mailadressen, één per regel.", None
+    return N_("Geef een of meer geldige e-mailadressen, één per regel."), None
 
 
 async def invitations_of(
@@ -217,7 +218,7 @@ async def grant(
     """Give management rights to a user named by e-mail address or name."""
     who = who.strip()
     if not who:
-        return Outcome(practice_id, errors={"beheerder": "Geef een e-mailadres of een naam."})
+        return Outcome(practice_id, errors={"beheerder": N_("Geef een e-mailadres of een naam.")})
     response = await as_user(
         clients,
         session,
@@ -230,8 +231,10 @@ async def grant(
         return Outcome(
             practice_id,
             errors={
-                "beheerder": "We vinden niemand met dit e-mailadres of deze naam die zich al "
-                "aanmeldde. Vraag de persoon eerst in te loggen, en probeer dan opnieuw."
+                "beheerder": N_(
+                    "We vinden niemand met dit e-mailadres of deze naam die zich al "
+                    "aanmeldde. Vraag de persoon eerst in te loggen, en probeer dan opnieuw."
+                )
             },
         )
     expect(response, 200, 201)
@@ -254,8 +257,10 @@ async def withdraw(
         return Outcome(
             practice_id,
             errors={
-                "intrekken": "De laatste beheerder kan je niet verwijderen. Geef eerst iemand "
-                "anders beheerrechten."
+                "intrekken": N_(
+                    "De laatste beheerder kan je niet verwijderen. Geef eerst iemand "
+                    "anders beheerrechten."
+                )
             },
         )
     expect(response, 200, 204)
@@ -281,7 +286,7 @@ async def propose(
     """ "Wijziging voorstellen": the changed fields go to the managers or the team."""
     changes = changed_data(form.data, current)
     if not changes:
-        return Outcome(practice_id, errors={"algemeen": "Je hebt nog niets gewijzigd."})
+        return Outcome(practice_id, errors={"algemeen": N_("Je hebt nog niets gewijzigd.")})
     response = await as_user(
         clients,
         session,
@@ -310,7 +315,7 @@ async def ask_rights(
     )
     if response.status_code == 422:
         return Outcome(
-            practice_id, errors={"motivatie": "Je toelichting telt hoogstens 2000 tekens."}
+            practice_id, errors={"motivatie": N_("Je toelichting telt hoogstens 2000 tekens.")}
         )
     expect(response, 201)
     return Outcome(practice_id, done=[str(response.json()["request_id"])])
@@ -321,7 +326,7 @@ async def ask_link(
 ) -> Outcome:
     """ "Aanbod koppelen": the managers or the team approve the link."""
     if not professions:
-        return Outcome(practice_id, errors={"aanbod": "Vink minstens één aanbod aan."})
+        return Outcome(practice_id, errors={"aanbod": N_("Vink minstens één aanbod aan.")})
     response = await as_user(
         clients,
         session,
