@@ -42,7 +42,7 @@ async def test_a_manager_invites_and_only_the_restricted_mail_carries_link_and_a
         assert sorted(m["email"] for m in mails) == ["Jan.Peeters@example.be", "nele@example.be"]
         for mail in mails:
             assert mail["accept_url"].startswith(
-                "https://sociale-kaart.example/api/invitations/link?token="
+                "https://sociale-kaart.example/uitnodiging?token="
             )
             assert mail["practice_name"] == "Het Warmste Team"
             assert mail["profession"] == "nurse"

@@ -25,8 +25,9 @@ from invitations.domain.practices import PracticeView
 from servicekit.auth import Caller
 from servicekit.messaging.outbox import Outbox
 
-LINK_PATH = "/api/invitations/link"
-"""Where an invitation link leads (GET shows the invitation)."""
+LINK_PATH = "/uitnodiging"
+"""Where an invitation link leads: the portal's invitation page (never an API URL), which
+shows the invitation and lets the invitee log in, choose their offer and confirm."""
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,15 @@ from fastapi.responses import RedirectResponse
 
 from portal.adapters.services import ServiceClients
 from portal.domain.problems import errors_by_field
+from portal.entrypoints.pages_public import safe_next
 from portal.entrypoints.web import CheckedForm, logged_in_user, render, session_of
 from portal.handlers import account
 from portal.handlers.account import ServiceRefused
 
 #: identity hands a portal login back here (identity's PORTAL_LOGIN_PATH).
 LOGIN_DONE_PATH = "/aanmelden/klaar"
+#: The session key of the page to return to after logging in.
+RETURN_KEY = "return_to"
 LOGIN_AS = {"professional": "professional", "burger": "citizen", "citizen": "citizen"}
 
 
@@ -32,13 +35,20 @@ def account_router(clients: ServiceClients) -> APIRouter:
     router = APIRouter()
 
     @router.get("/aanmelden")
-    async def login_choice(request: Request) -> Response:
-        return render(request, "login_choice.html")
+    async def login_choice(
+        request: Request, terug: Annotated[str, Query(max_length=2000)] = ""
+    ) -> Response:
+        back = safe_next(terug)
+        return render(request, "login_choice.html", terug="" if back == "/" else back)
 
     @router.get("/aanmelden/start")
     async def start_login(
+        request: Request,
         als: Annotated[str, Query(max_length=20)] = "professional",
+        terug: Annotated[str, Query(max_length=2000)] = "",
     ) -> Response:
+        # The page that sent the visitor to log in (an invitation link): back there after.
+        session_of(request).set(RETURN_KEY, safe_next(terug) if terug else None)
         login_as = LOGIN_AS.get(als, "professional")
         query = urlencode({"as": login_as, "return_to": LOGIN_DONE_PATH})
         return RedirectResponse(f"/api/identity/login?{query}", status_code=303)
@@ -48,11 +58,14 @@ def account_router(clients: ServiceClients) -> APIRouter:
         request: Request, code: Annotated[str, Query(max_length=200)] = ""
     ) -> Response:
         session = session_of(request)
+        back = session.get(RETURN_KEY)
         try:
             await account.complete_login(clients, session, code)
         except ServiceRefused as refusal:
             return render(request, "problem.html", problem=refusal.problem, status=400)
         user = session.user or {}
+        if back and user.get("status") == "active":
+            return RedirectResponse(safe_next(back), status_code=303)
         return RedirectResponse(next_page(user.get("status")), status_code=303)
 
     @router.post("/afmelden")
