@@ -19,6 +19,8 @@ from portal.entrypoints.pages_invitations import invitations_router
 from portal.entrypoints.pages_practice import practice_router
 from portal.entrypoints.pages_provider_offers import provider_offers_router
 from portal.entrypoints.pages_public import public_router
+from portal.entrypoints.pages_requests import requests_router
+from portal.entrypoints.pages_team import team_router
 from portal.entrypoints.web import SessionMiddleware, Site
 from servicekit.auth import AuthSettings
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
@@ -113,4 +115,6 @@ def create_web_app(
     app.include_router(practice_router(clients))
     app.include_router(provider_offers_router(clients))
     app.include_router(invitations_router(clients))
+    app.include_router(requests_router(clients))
+    app.include_router(team_router(clients))
     return app
