@@ -15,6 +15,7 @@ from portal.adapters.session_store import SessionStore, open_store
 from portal.config import CALLED_SERVICES, PortalSettings
 from portal.entrypoints.errors import install_error_pages
 from portal.entrypoints.pages_account import account_router
+from portal.entrypoints.pages_exports import exports_router
 from portal.entrypoints.pages_invitations import invitations_router
 from portal.entrypoints.pages_practice import practice_router
 from portal.entrypoints.pages_provider_offers import provider_offers_router
@@ -117,4 +118,5 @@ def create_web_app(
     app.include_router(invitations_router(clients))
     app.include_router(requests_router(clients))
     app.include_router(team_router(clients))
+    app.include_router(exports_router(clients))
     return app
