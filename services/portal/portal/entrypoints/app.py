@@ -15,6 +15,7 @@ from portal.adapters.session_store import SessionStore, open_store
 from portal.config import CALLED_SERVICES, PortalSettings
 from portal.entrypoints.errors import install_error_pages
 from portal.entrypoints.pages_account import account_router
+from portal.entrypoints.pages_fiches import fiches_router
 from portal.entrypoints.pages_public import public_router
 from portal.entrypoints.web import SessionMiddleware, Site
 from servicekit.auth import AuthSettings
@@ -107,4 +108,5 @@ def create_web_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(public_router(clients))
     app.include_router(account_router(clients))
+    app.include_router(fiches_router(clients))
     return app
