@@ -131,7 +131,7 @@ async def run_up(
                 f"[bold]Sociale Kaart fiches platform[/bold] — monolithic mode, {broker}",
                 f"Data folder: {platform.data_dir.resolve()}",
                 "",
-                f"Portal (start here): {base}/",
+                f"Portal:            {base}/   (start here)",
                 f"API docs:          {base}/docs",
                 f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
                 f"Readiness:         {base}/readyz      Metrics: {base}/metrics",

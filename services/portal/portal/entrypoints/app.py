@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from portal.config import CALLED_SERVICES, PortalSettings
 from portal.entrypoints.errors import install_error_pages
 from portal.entrypoints.pages_account import account_router
 from portal.entrypoints.pages_exports import exports_router
+from portal.entrypoints.pages_fiches import fiches_router
 from portal.entrypoints.pages_invitations import invitations_router
 from portal.entrypoints.pages_practice import practice_router
 from portal.entrypoints.pages_provider_offers import provider_offers_router
@@ -24,6 +27,7 @@ from portal.entrypoints.pages_requests import requests_router
 from portal.entrypoints.pages_team import team_router
 from portal.entrypoints.web import SessionMiddleware, Site
 from servicekit.auth import AuthSettings
+from servicekit.http import health_router, metrics_router
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 
 SERVICE = "portal"
@@ -119,4 +123,28 @@ def create_web_app(
     app.include_router(requests_router(clients))
     app.include_router(team_router(clients))
     app.include_router(exports_router(clients))
+    app.include_router(fiches_router(clients))
     return app
+
+
+def standalone_app(component: PortalComponent) -> FastAPI:
+    """Microservices mode: the pages at `/`, with the process's health and metrics."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await component.runtime.start()
+        try:
+            yield
+        finally:
+            await component.runtime.stop()
+
+    app = FastAPI(title="Sociale Kaart portal", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.include_router(health_router(component.runtime.readiness))
+    app.include_router(metrics_router())
+    app.mount("/", component.app)
+    return app
+
+
+def create_app() -> FastAPI:
+    """ASGI factory for microservices mode (`skaart serve portal`)."""
+    return standalone_app(build_component())
