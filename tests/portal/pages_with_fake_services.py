@@ -7,17 +7,18 @@ stories run the real platform.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import httpx
+from fastapi.testclient import TestClient
 
 from portal.adapters.services import ServiceClients
-from portal.adapters.session_store import MemoryStore
 from portal.config import PortalSettings
 from portal.entrypoints.app import create_web_app
 from portal.entrypoints.web import COOKIE
@@ -105,30 +106,53 @@ def professional(**extra: Any) -> dict[str, Any]:
     }
 
 
-@asynccontextmanager
-async def portal_pages(
+class Sessions:
+    """The session store, in a dict that a test fills before the first page."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, dict[str, Any]] = {}
+
+    async def load(self, session_id: str) -> dict[str, Any] | None:
+        found = self.data.get(session_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    async def save(self, session_id: str, data: dict[str, Any], ttl_s: int) -> None:
+        self.data[session_id] = copy.deepcopy(data)
+
+    async def delete(self, session_id: str) -> None:
+        self.data.pop(session_id, None)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+@contextmanager
+def portal_pages(
     services: FakeServices, user: dict[str, Any] | None = None, language: str = "nl"
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A browser on the portal; logged in as `user` (with an access token) when given."""
-    store = MemoryStore()
+) -> Iterator[TestClient]:
+    """A browser on the portal; logged in as `user` (with an access token) when given.
+
+    Synchronous (TestClient), like the browser tests in this folder: Playwright's sync API
+    keeps an event loop running for the session, where an async test could not run.
+    """
+    store = Sessions()
     app = create_web_app(
         PortalSettings(), PlatformSettings(), store, cast(ServiceClients, services)
     )
     cookies = {}
     if user is not None:
-        await store.save(
-            "test-session",
-            {
-                "lang": language,
-                "csrf": CSRF,
-                "identity": "identity-session",
-                "user": user,
-                "token": {"value": "access-token", "until": time.time() + 3600},
-            },
-            3600,
-        )
+        store.data["test-session"] = {
+            "lang": language,
+            "csrf": CSRF,
+            "identity": "identity-session",
+            "user": user,
+            "token": {"value": "access-token", "until": time.time() + 3600},
+        }
         cookies[COOKIE] = "test-session"
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://portal.test", cookies=cookies
+    with TestClient(
+        app, base_url="http://portal.test", cookies=cookies, follow_redirects=False
     ) as browser:
         yield browser

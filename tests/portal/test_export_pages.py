@@ -15,43 +15,41 @@ STATE = {
 }
 
 
-async def test_an_export_is_asked_for_and_its_state_shown() -> None:
+def test_an_export_is_asked_for_and_its_state_shown() -> None:
     services = FakeServices()
     services.on("POST", "/api/fiches/exports", 202, {**STATE, "status": "pending"})
     services.on("GET", "/api/fiches/exports/exp-1", body=STATE)
-    async with portal_pages(services, professional()) as browser:
-        empty = await browser.get("/exports")
+    with portal_pages(services, professional()) as browser:
+        empty = browser.get("/exports")
         assert "Je vroeg in deze sessie nog geen export aan." in empty.text
-        none_chosen = await browser.post("/exports", data={"csrf_token": CSRF})
+        none_chosen = browser.post("/exports", data={"csrf_token": CSRF})
         assert none_chosen.status_code == 422 and "Kies minstens één formaat" in none_chosen.text
-        asked = await browser.post("/exports", data={"csrf_token": CSRF, "formaat": ["csv"]})
+        asked = browser.post("/exports", data={"csrf_token": CSRF, "formaat": ["csv"]})
         assert asked.status_code == 303
-        page = await browser.get(asked.headers["location"])
+        page = browser.get(asked.headers["location"])
     assert "Klaar" in page.text and "2026-12-06" in page.text
     (call,) = services.made("POST", "/api/fiches/exports")
     assert call.json == {"formats": ["csv"]}
 
 
-async def test_the_mailed_link_opens_a_page_whose_buttons_download_through_fiches() -> None:
+def test_the_mailed_link_opens_a_page_whose_buttons_download_through_fiches() -> None:
     services = FakeServices()
     services.on("GET", "/api/fiches/exports/exp-1/download", body={"fiches": []})
-    async with portal_pages(services) as browser:  # no login: the signature is the permission
-        page = await browser.get("/exports/exp-1/downloaden?expires=1800000000&signature=s1g")
+    with portal_pages(services) as browser:  # no login: the signature is the permission
+        page = browser.get("/exports/exp-1/downloaden?expires=1800000000&signature=s1g")
         assert page.status_code == 200
         assert page.headers["referrer-policy"] == "no-referrer"
         assert "JSON downloaden" in page.text and "CSV downloaden" in page.text
-        file = await browser.get(
-            "/exports/exp-1/bestand?formaat=json&expires=1800000000&signature=s1g"
-        )
+        file = browser.get("/exports/exp-1/bestand?formaat=json&expires=1800000000&signature=s1g")
     assert file.status_code == 200 and file.json() == {"fiches": []}
     (call,) = services.made("GET", "/api/fiches/exports/exp-1/download")
     assert call.params == {"expires": 1800000000, "signature": "s1g", "format": "json"}
 
 
-async def test_an_expired_link_gets_a_page_that_says_what_to_do() -> None:
+def test_an_expired_link_gets_a_page_that_says_what_to_do() -> None:
     services = FakeServices()
     services.on("GET", "/api/fiches/exports/exp-1/download", 410, {"detail": "expired"})
-    async with portal_pages(services) as browser:
-        page = await browser.get("/exports/exp-1/bestand?formaat=csv&expires=1&signature=s1g")
+    with portal_pages(services) as browser:
+        page = browser.get("/exports/exp-1/bestand?formaat=csv&expires=1&signature=s1g")
     assert page.status_code == 410
     assert "De link is verlopen" in page.text and "vraag een nieuwe export aan" in page.text

@@ -22,7 +22,7 @@ def open_invitation(services: FakeServices) -> None:
     services.on("GET", "/api/invitations/link", body=INVITATION)
 
 
-async def test_the_link_shows_the_practice_and_offer_and_asks_to_log_in_then_comes_back() -> None:
+def test_the_link_shows_the_practice_and_offer_and_asks_to_log_in_then_comes_back() -> None:
     services = FakeServices()
     open_invitation(services)
     services.on("POST", "/api/identity/session/handoff", body={"session": "identity-session"})
@@ -39,8 +39,8 @@ async def test_the_link_shows_the_practice_and_offer_and_asks_to_log_in_then_com
             "language": "nl",
         },
     )
-    async with portal_pages(services) as browser:
-        page = await browser.get("/uitnodiging", params={"token": TOKEN})
+    with portal_pages(services) as browser:
+        page = browser.get("/uitnodiging", params={"token": TOKEN})
         assert page.status_code == 200
         assert "Het Warmste Team" in page.text and "verpleegkundige" in page.text
         assert page.headers["cache-control"] == "no-store"
@@ -53,9 +53,9 @@ async def test_the_link_shows_the_practice_and_offer_and_asks_to_log_in_then_com
             and "Aanmelden als professioneel" in line
             and "terug" in line
         ]
-        started = await browser.get(login)
+        started = browser.get(login)
         assert started.status_code == 303 and "/api/identity/login" in started.headers["location"]
-        done = await browser.get("/aanmelden/klaar", params={"code": "one-time"})
+        done = browser.get("/aanmelden/klaar", params={"code": "one-time"})
         assert done.status_code == 303
         back = urlsplit(done.headers["location"])
         assert back.path == "/uitnodiging" and parse_qs(back.query) == {"token": [TOKEN]}
@@ -64,7 +64,7 @@ async def test_the_link_shows_the_practice_and_offer_and_asks_to_log_in_then_com
     assert shown.params == {"token": TOKEN}
 
 
-async def test_a_professional_ticks_the_offer_and_confirms_the_link() -> None:
+def test_a_professional_ticks_the_offer_and_confirms_the_link() -> None:
     services = FakeServices()
     open_invitation(services)
     services.on(
@@ -77,12 +77,12 @@ async def test_a_professional_ticks_the_offer_and_confirms_the_link() -> None:
             "professions": ["nurse"],
         },
     )
-    async with portal_pages(services, professional(professions=["nurse", "dietitian"])) as browser:
-        page = await browser.get("/uitnodiging", params={"token": TOKEN})
+    with portal_pages(services, professional(professions=["nurse", "dietitian"])) as browser:
+        page = browser.get("/uitnodiging", params={"token": TOKEN})
         # Only the profession the practice named can be chosen.
         assert 'value="nurse"' in page.text and 'value="dietitian"' not in page.text
         assert ">Koppeling bevestigen</button>" in page.text
-        done = await browser.post(
+        done = browser.post(
             "/uitnodiging/bevestigen", data={"csrf_token": CSRF, "token": TOKEN, "aanbod": "nurse"}
         )
     assert done.status_code == 200
@@ -92,41 +92,37 @@ async def test_a_professional_ticks_the_offer_and_confirms_the_link() -> None:
     assert accepted.access_token == "access-token"
 
 
-async def test_confirming_without_a_ticked_offer_asks_for_one_and_sends_nothing() -> None:
+def test_confirming_without_a_ticked_offer_asks_for_one_and_sends_nothing() -> None:
     services = FakeServices()
     open_invitation(services)
-    async with portal_pages(services, professional()) as browser:
-        refused = await browser.post(
-            "/uitnodiging/bevestigen", data={"csrf_token": CSRF, "token": TOKEN}
-        )
+    with portal_pages(services, professional()) as browser:
+        refused = browser.post("/uitnodiging/bevestigen", data={"csrf_token": CSRF, "token": TOKEN})
     assert refused.status_code == 422
     assert "Vink het aanbod aan" in refused.text
     assert not services.made("POST", "/api/invitations/link/accept")
 
 
-async def test_a_citizen_is_told_to_log_in_as_a_professional() -> None:
+def test_a_citizen_is_told_to_log_in_as_a_professional() -> None:
     services = FakeServices()
     open_invitation(services)
     citizen = professional(roles=["citizen"], professional_id=None, professions=[])
-    async with portal_pages(services, citizen) as browser:
-        page = await browser.get("/uitnodiging", params={"token": TOKEN})
+    with portal_pages(services, citizen) as browser:
+        page = browser.get("/uitnodiging", params={"token": TOKEN})
     assert "Je bent aangemeld als burger" in page.text
     assert "Koppeling bevestigen" not in page.text
 
 
-async def test_declining_needs_no_account() -> None:
+def test_declining_needs_no_account() -> None:
     services = FakeServices()
     open_invitation(services)
     services.on(
         "POST", "/api/invitations/link/decline", body={"invitation_id": "i", "status": "declined"}
     )
-    async with portal_pages(services) as browser:
+    with portal_pages(services) as browser:
         # An anonymous visitor: the page's form gets a fresh session's CSRF token.
-        page = await browser.get("/uitnodiging", params={"token": TOKEN})
+        page = browser.get("/uitnodiging", params={"token": TOKEN})
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-        declined = await browser.post(
-            "/uitnodiging/weigeren", data={"csrf_token": token, "token": TOKEN}
-        )
+        declined = browser.post("/uitnodiging/weigeren", data={"csrf_token": token, "token": TOKEN})
     assert declined.status_code == 200
     assert "Uitnodiging geweigerd" in declined.text
     (call,) = services.made("POST", "/api/invitations/link/decline")
@@ -142,7 +138,7 @@ async def test_declining_needs_no_account() -> None:
         (404, "link_not_valid", "Deze link kennen we niet"),
     ],
 )
-async def test_a_link_that_no_longer_works_gets_a_page_that_says_why(
+def test_a_link_that_no_longer_works_gets_a_page_that_says_why(
     status: int, reason: str, says: str
 ) -> None:
     services = FakeServices()
@@ -152,14 +148,14 @@ async def test_a_link_that_no_longer_works_gets_a_page_that_says_why(
         status,
         {"detail": {"reason": reason, "message": "the service's words"}},
     )
-    async with portal_pages(services, professional()) as browser:
-        page = await browser.get("/uitnodiging", params={"token": TOKEN})
+    with portal_pages(services, professional()) as browser:
+        page = browser.get("/uitnodiging", params={"token": TOKEN})
     assert page.status_code == status
     assert "Deze link werkt niet meer" in page.text and says in page.text
     assert "the service's words" not in page.text  # the portal's own words, translated
 
 
-async def test_a_link_used_meanwhile_gets_the_same_clear_page_on_confirming() -> None:
+def test_a_link_used_meanwhile_gets_the_same_clear_page_on_confirming() -> None:
     services = FakeServices()
     open_invitation(services)
     services.on(
@@ -168,8 +164,8 @@ async def test_a_link_used_meanwhile_gets_the_same_clear_page_on_confirming() ->
         410,
         {"detail": {"reason": "already_used", "message": "used"}},
     )
-    async with portal_pages(services, professional()) as browser:
-        page = await browser.post(
+    with portal_pages(services, professional()) as browser:
+        page = browser.post(
             "/uitnodiging/bevestigen", data={"csrf_token": CSRF, "token": TOKEN, "aanbod": "nurse"}
         )
     assert page.status_code == 410

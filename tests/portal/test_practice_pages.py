@@ -66,20 +66,18 @@ def published_practice(services: FakeServices) -> None:
     )
 
 
-async def test_creating_a_practice_sends_its_data_and_own_offer_and_opens_the_edit_version() -> (
-    None
-):
+def test_creating_a_practice_sends_its_data_and_own_offer_and_opens_the_edit_version() -> None:
     services = FakeServices()
     services.on("POST", "/api/fiches/practices", 201, {"practice_id": PRACTICE, "published": True})
     managed_practice(services)
-    async with portal_pages(services, professional()) as browser:
-        page = await browser.get("/praktijkfiche-aanmaken")
+    with portal_pages(services, professional()) as browser:
+        page = browser.get("/praktijkfiche-aanmaken")
         assert page.status_code == 200
         assert "Praktijkfiche aanmaken" in page.text
         assert 'name="aanbod" value="nurse"' in page.text
         assert "Opslaan en publiceren" in page.text
 
-        created = await browser.post(
+        created = browser.post(
             "/praktijkfiche-aanmaken",
             data={
                 "csrf_token": CSRF,
@@ -103,12 +101,12 @@ async def test_creating_a_practice_sends_its_data_and_own_offer_and_opens_the_ed
         assert call.json["offers"] == ["nurse"]
         assert call.json["age_categories"] == ["adult", "senior"]
 
-        edit = await browser.get(created.headers["location"])
+        edit = browser.get(created.headers["location"])
         assert edit.status_code == 200
         assert "De praktijkfiche is aangemaakt" in edit.text
 
 
-async def test_a_refused_save_shows_the_error_next_to_the_row_and_keeps_what_was_typed() -> None:
+def test_a_refused_save_shows_the_error_next_to_the_row_and_keeps_what_was_typed() -> None:
     services = FakeServices()
     managed_practice(services)
     services.on(
@@ -124,8 +122,8 @@ async def test_a_refused_save_shows_the_error_next_to_the_row_and_keeps_what_was
             ]
         },
     )
-    async with portal_pages(services, professional()) as browser:
-        refused = await browser.post(
+    with portal_pages(services, professional()) as browser:
+        refused = browser.post(
             f"/praktijken/{PRACTICE}/bewerken",
             data={
                 "csrf_token": CSRF,
@@ -146,7 +144,7 @@ async def test_a_refused_save_shows_the_error_next_to_the_row_and_keeps_what_was
     assert 'role="alert"' in refused.text
 
 
-async def test_a_refused_save_speaks_the_users_language() -> None:
+def test_a_refused_save_speaks_the_users_language() -> None:
     services = FakeServices()
     managed_practice(services)
     services.on(
@@ -155,8 +153,8 @@ async def test_a_refused_save_speaks_the_users_language() -> None:
         422,
         {"detail": [{"loc": ["body", "addresses", 0, "postcode"], "msg": "no"}]},
     )
-    async with portal_pages(services, professional(), language="fr") as browser:
-        refused = await browser.post(
+    with portal_pages(services, professional(), language="fr") as browser:
+        refused = browser.post(
             f"/praktijken/{PRACTICE}/bewerken",
             data={"csrf_token": CSRF, "naam-0": "X", "adres-0-postcode": "12", "actie": "opslaan"},
         )
@@ -165,21 +163,21 @@ async def test_a_refused_save_speaks_the_users_language() -> None:
     assert "Enregistrer et publier" in refused.text
 
 
-async def test_the_edit_version_shows_the_preferred_entries_and_saves_and_publishes() -> None:
+def test_the_edit_version_shows_the_preferred_entries_and_saves_and_publishes() -> None:
     services = FakeServices()
     managed_practice(services)
     services.on(
         "PUT", f"/api/fiches/practices/{PRACTICE}/edit", 200, {"changed_fields": ["wijken"]}
     )
-    async with portal_pages(services, professional()) as browser:
-        page = await browser.get(f"/praktijken/{PRACTICE}/bewerken")
+    with portal_pages(services, professional()) as browser:
+        page = browser.get(f"/praktijken/{PRACTICE}/bewerken")
         assert page.status_code == 200
         assert 'value="+32470123456"' in page.text
         assert 'name="telefoon-voorkeur" value="1"\n    checked' in page.text
         assert "Nele Van Schelvergem" in page.text and "user-nele</" not in page.text
         assert "E-mailadres of naam" in page.text
 
-        saved = await browser.post(
+        saved = browser.post(
             f"/praktijken/{PRACTICE}/bewerken",
             data={"csrf_token": CSRF, "naam-0": "Het Warmste Team", "actie": "publiceren"},
         )
@@ -189,7 +187,7 @@ async def test_the_edit_version_shows_the_preferred_entries_and_saves_and_publis
     assert call.params == {"publish": "true"}
 
 
-async def test_the_offer_checkboxes_link_and_unlink_only_the_users_own_professions() -> None:
+def test_the_offer_checkboxes_link_and_unlink_only_the_users_own_professions() -> None:
     services = FakeServices()
     managed_practice(
         services,
@@ -201,8 +199,8 @@ async def test_the_offer_checkboxes_link_and_unlink_only_the_users_own_professio
     services.on("POST", f"/api/fiches/practices/{PRACTICE}/offers", 200, {"linked": ["dietitian"]})
     services.on("DELETE", f"/api/fiches/practices/{PRACTICE}/offers/.*", 204)
     nele = professional(professions=["nurse", "dietitian"])
-    async with portal_pages(services, nele) as browser:
-        done = await browser.post(
+    with portal_pages(services, nele) as browser:
+        done = browser.post(
             f"/praktijken/{PRACTICE}/aanbod", data={"csrf_token": CSRF, "aanbod": "dietitian"}
         )
     assert done.status_code == 303
@@ -212,7 +210,7 @@ async def test_the_offer_checkboxes_link_and_unlink_only_the_users_own_professio
     assert unlinked.path.endswith("/offers/prof-nele/nurse")
 
 
-async def test_inviting_colleagues_sends_each_address_once_in_the_users_language() -> None:
+def test_inviting_colleagues_sends_each_address_once_in_the_users_language() -> None:
     services = FakeServices()
     managed_practice(services)
     services.on(
@@ -221,8 +219,8 @@ async def test_inviting_colleagues_sends_each_address_once_in_the_users_language
         201,
         {"results": [{"index": 0, "outcome": "invited"}, {"index": 1, "outcome": "invited"}]},
     )
-    async with portal_pages(services, professional(), language="en") as browser:
-        sent = await browser.post(
+    with portal_pages(services, professional(), language="en") as browser:
+        sent = browser.post(
             f"/praktijken/{PRACTICE}/uitnodigen",
             data={"csrf_token": CSRF, "uitnodigen": "marc@example.be\nines@example.be, "},
         )
@@ -231,7 +229,7 @@ async def test_inviting_colleagues_sends_each_address_once_in_the_users_language
     assert call.json == {"emails": ["marc@example.be", "ines@example.be"], "language": "en"}
 
 
-async def test_a_refused_invitation_names_the_address_by_position_and_keeps_the_text() -> None:
+def test_a_refused_invitation_names_the_address_by_position_and_keeps_the_text() -> None:
     services = FakeServices()
     managed_practice(services)
     services.on(
@@ -240,8 +238,8 @@ async def test_a_refused_invitation_names_the_address_by_position_and_keeps_the_
         422,
         {"detail": [{"loc": ["body", "emails", 1], "msg": "invalid_address"}]},
     )
-    async with portal_pages(services, professional()) as browser:
-        refused = await browser.post(
+    with portal_pages(services, professional()) as browser:
+        refused = browser.post(
             f"/praktijken/{PRACTICE}/uitnodigen",
             data={"csrf_token": CSRF, "uitnodigen": "marc@example.be\nnot-an-address"},
         )
@@ -250,18 +248,18 @@ async def test_a_refused_invitation_names_the_address_by_position_and_keeps_the_
     assert "not-an-address</textarea>" in refused.text
 
 
-async def test_rights_are_granted_by_email_address_or_name_and_withdrawn_by_name() -> None:
+def test_rights_are_granted_by_email_address_or_name_and_withdrawn_by_name() -> None:
     services = FakeServices()
     managed_practice(services)
     services.on("POST", f"/api/fiches/practices/{PRACTICE}/managers", 200, {})
     services.on("DELETE", f"/api/fiches/practices/{PRACTICE}/managers/.*", 200, {})
-    async with portal_pages(services, professional()) as browser:
+    with portal_pages(services, professional()) as browser:
         for typed in ("secretariaat@warmsteteam.be", "Ines Peeters"):
-            granted = await browser.post(
+            granted = browser.post(
                 f"/praktijken/{PRACTICE}/beheerders", data={"csrf_token": CSRF, "beheerder": typed}
             )
             assert granted.status_code == 303
-        withdrawn = await browser.post(
+        withdrawn = browser.post(
             f"/praktijken/{PRACTICE}/beheerders/intrekken",
             data={"csrf_token": CSRF, "beheerder": "user-nele"},
         )
@@ -274,12 +272,12 @@ async def test_rights_are_granted_by_email_address_or_name_and_withdrawn_by_name
     assert services.made("DELETE", f"/api/fiches/practices/{PRACTICE}/managers/user-nele")
 
 
-async def test_an_unknown_person_is_refused_next_to_the_field() -> None:
+def test_an_unknown_person_is_refused_next_to_the_field() -> None:
     services = FakeServices()
     managed_practice(services)
     services.on("POST", f"/api/fiches/practices/{PRACTICE}/managers", 404, {"detail": "unknown"})
-    async with portal_pages(services, professional()) as browser:
-        refused = await browser.post(
+    with portal_pages(services, professional()) as browser:
+        refused = browser.post(
             f"/praktijken/{PRACTICE}/beheerders",
             data={"csrf_token": CSRF, "beheerder": "nobody@example.be"},
         )
@@ -288,7 +286,7 @@ async def test_an_unknown_person_is_refused_next_to_the_field() -> None:
     assert 'value="nobody@example.be"' in refused.text
 
 
-async def test_without_rights_the_edit_link_leads_to_propose_rights_and_link_actions() -> None:
+def test_without_rights_the_edit_link_leads_to_propose_rights_and_link_actions() -> None:
     services = FakeServices()
     published_practice(services)
     services.on("GET", f"/api/fiches/practices/{PRACTICE}/edit", 403, {"detail": "not a manager"})
@@ -299,15 +297,15 @@ async def test_without_rights_the_edit_link_leads_to_propose_rights_and_link_act
     services.on(
         "POST", f"/api/fiches/practices/{PRACTICE}/link-requests", 201, {"request_id": "r3"}
     )
-    async with portal_pages(services, professional()) as browser:
-        edit = await browser.get(f"/praktijken/{PRACTICE}/bewerken")
+    with portal_pages(services, professional()) as browser:
+        edit = browser.get(f"/praktijken/{PRACTICE}/bewerken")
         assert edit.status_code == 303
         assert edit.headers["location"] == f"/praktijken/{PRACTICE}/voorstellen"
-        page = await browser.get(edit.headers["location"])
+        page = browser.get(edit.headers["location"])
         for action in ("Wijziging voorstellen", "Beheerrechten aanvragen", "Aanbod koppelen"):
             assert f">{action}</button>" in page.text
 
-        proposed = await browser.post(
+        proposed = browser.post(
             f"/praktijken/{PRACTICE}/voorstellen",
             data={
                 "csrf_token": CSRF,
@@ -319,16 +317,16 @@ async def test_without_rights_the_edit_link_leads_to_propose_rights_and_link_act
             },
         )
         assert proposed.status_code == 303
-        rights = await browser.post(
+        rights = browser.post(
             f"/praktijken/{PRACTICE}/beheerrechten-aanvragen",
             data={"csrf_token": CSRF, "motivatie": "Ik werk op het secretariaat."},
         )
         assert rights.status_code == 303
-        linked = await browser.post(
+        linked = browser.post(
             f"/praktijken/{PRACTICE}/aanbod-koppelen", data={"csrf_token": CSRF, "aanbod": "nurse"}
         )
         assert linked.status_code == 303
-        done = await browser.get(linked.headers["location"])
+        done = browser.get(linked.headers["location"])
         assert "Je vraag om je aanbod te koppelen is verstuurd" in done.text
 
     (proposal,) = services.made("POST", f"/api/fiches/practices/{PRACTICE}/proposals")
@@ -340,17 +338,17 @@ async def test_without_rights_the_edit_link_leads_to_propose_rights_and_link_act
     assert link.json == {"professions": ["nurse"]}
 
 
-async def test_the_public_practice_page_shows_its_data_and_the_actions_to_logged_in_users() -> None:
+def test_the_public_practice_page_shows_its_data_and_the_actions_to_logged_in_users() -> None:
     services = FakeServices()
     published_practice(services)
-    async with portal_pages(services) as anonymous:
-        public = await anonymous.get(f"/praktijken/{PRACTICE}")
+    with portal_pages(services) as anonymous:
+        public = anonymous.get(f"/praktijken/{PRACTICE}")
     assert public.status_code == 200
     assert "Brugse Poort" in public.text
     assert "Wijziging voorstellen" not in public.text
 
-    async with portal_pages(services, professional()) as browser:
-        page = await browser.get(f"/praktijken/{PRACTICE}")
+    with portal_pages(services, professional()) as browser:
+        page = browser.get(f"/praktijken/{PRACTICE}")
     for action in (
         "Bewerken",
         "Wijziging voorstellen",
@@ -361,18 +359,18 @@ async def test_the_public_practice_page_shows_its_data_and_the_actions_to_logged
         assert f">{action}</a>" in page.text
 
 
-async def test_a_form_without_the_sessions_csrf_token_changes_nothing() -> None:
+def test_a_form_without_the_sessions_csrf_token_changes_nothing() -> None:
     services = FakeServices()
-    async with portal_pages(services, professional()) as browser:
-        forged = await browser.post(
+    with portal_pages(services, professional()) as browser:
+        forged = browser.post(
             "/praktijkfiche-aanmaken", data={"csrf_token": "forged", "naam-0": "X"}
         )
     assert forged.status_code == 400
     assert not services.calls
 
 
-async def test_the_practice_pages_ask_an_anonymous_visitor_to_log_in() -> None:
-    async with portal_pages(FakeServices()) as browser:
-        page = await browser.get("/praktijkfiche-aanmaken")
+def test_the_practice_pages_ask_an_anonymous_visitor_to_log_in() -> None:
+    with portal_pages(FakeServices()) as browser:
+        page = browser.get("/praktijkfiche-aanmaken")
     assert page.status_code == 303
     assert page.headers["location"].startswith("/aanmelden?")

@@ -24,7 +24,7 @@ LINK_REQUEST: dict[str, Any] = {
 TEAM = professional(name="Team Sociale Kaart", roles=["team"], professional_id=None, professions=[])
 
 
-async def test_my_requests_show_kind_fiche_and_state_with_the_reason() -> None:
+def test_my_requests_show_kind_fiche_and_state_with_the_reason() -> None:
     services = FakeServices()
     services.on(
         "GET",
@@ -41,15 +41,15 @@ async def test_my_requests_show_kind_fiche_and_state_with_the_reason() -> None:
             },
         ],
     )
-    async with portal_pages(services, professional()) as browser:
-        page = await browser.get("/mijn-aanvragen")
+    with portal_pages(services, professional()) as browser:
+        page = browser.get("/mijn-aanvragen")
     assert page.status_code == 200
     assert "Aanbod koppelen" in page.text and "Het Warmste Team" in page.text
     assert "verpleegkundige" in page.text and ">Open<" in page.text
     assert "Geweigerd" in page.text and "Vraag het aan de praktijk." in page.text
 
 
-async def test_a_manager_approves_a_link_request_on_their_practice() -> None:
+def test_a_manager_approves_a_link_request_on_their_practice() -> None:
     services = FakeServices()
     services.on("GET", "/api/fiches/practices/team/requests", body=[LINK_REQUEST])
     services.on(
@@ -59,10 +59,10 @@ async def test_a_manager_approves_a_link_request_on_their_practice() -> None:
     )
     services.on("GET", "/api/fiches/practices/team/edit", body={"draft": {}, "offers": []})
     services.on("POST", "/api/fiches/requests/req-1/decision", body={"status": "approved"})
-    async with portal_pages(services, professional(name="Marc Creemers")) as browser:
-        page = await browser.get("/praktijken/team/aanvragen")
+    with portal_pages(services, professional(name="Marc Creemers")) as browser:
+        page = browser.get("/praktijken/team/aanvragen")
         assert "Nele Van Schelvergem" in page.text and "user-nele" not in page.text
-        decided = await browser.post(
+        decided = browser.post(
             "/praktijken/team/aanvragen/req-1/beslissing",
             data={"csrf_token": CSRF, "beslissing": "approved", "reden": ""},
         )
@@ -71,7 +71,7 @@ async def test_a_manager_approves_a_link_request_on_their_practice() -> None:
     assert call.json == {"decision": "approved", "comment": None}
 
 
-async def test_the_team_refuses_only_with_a_reason() -> None:
+def test_the_team_refuses_only_with_a_reason() -> None:
     services = FakeServices()
     services.on(
         "GET",
@@ -79,13 +79,13 @@ async def test_the_team_refuses_only_with_a_reason() -> None:
         body={"items": [LINK_REQUEST], "total": 1, "limit": 25, "offset": 0},
     )
     services.on("POST", "/api/fiches/requests/req-1/decision", body={"status": "declined"})
-    async with portal_pages(services, TEAM) as browser:
-        queue = await browser.get("/team/werklijst")
+    with portal_pages(services, TEAM) as browser:
+        queue = browser.get("/team/werklijst")
         assert queue.status_code == 200
         assert "Nele Van Schelvergem" in queue.text and "Het Warmste Team" in queue.text
         assert ">Werklijst</a>" in queue.text  # the team's menu entry
 
-        refused = await browser.post(
+        refused = browser.post(
             "/team/aanvragen/req-1/beslissing",
             data={"csrf_token": CSRF, "beslissing": "declined", "reden": "  "},
         )
@@ -93,7 +93,7 @@ async def test_the_team_refuses_only_with_a_reason() -> None:
         assert 'id="fout-reden-req-1"' in refused.text and "Geef een reden" in refused.text
         assert not services.made("POST", "/api/fiches/requests/req-1/decision")
 
-        decided = await browser.post(
+        decided = browser.post(
             "/team/aanvragen/req-1/beslissing",
             data={"csrf_token": CSRF, "beslissing": "declined", "reden": "Geen zorgverlener."},
         )
@@ -104,7 +104,7 @@ async def test_the_team_refuses_only_with_a_reason() -> None:
     assert listed.params["status"] == "open"
 
 
-async def test_the_team_restores_an_earlier_version_of_a_fiche() -> None:
+def test_the_team_restores_an_earlier_version_of_a_fiche() -> None:
     services = FakeServices()
     services.on(
         "GET",
@@ -129,28 +129,26 @@ async def test_the_team_restores_an_earlier_version_of_a_fiche() -> None:
     services.on(
         "POST", "/api/fiches/practices/team/history/1/restore", body={"changed_fields": ["wijken"]}
     )
-    async with portal_pages(services, TEAM) as browser:
-        page = await browser.get("/team/geschiedenis/practice/team")
+    with portal_pages(services, TEAM) as browser:
+        page = browser.get("/team/geschiedenis/practice/team")
         assert page.status_code == 200 and "Wijken" in page.text
-        restored = await browser.post(
-            "/team/geschiedenis/practice/team/1", data={"csrf_token": CSRF}
-        )
+        restored = browser.post("/team/geschiedenis/practice/team/1", data={"csrf_token": CSRF})
     assert restored.status_code == 303
     assert services.made("POST", "/api/fiches/practices/team/history/1/restore")
 
 
-async def test_removal_is_asked_from_a_fiche_page_with_a_reason() -> None:
+def test_removal_is_asked_from_a_fiche_page_with_a_reason() -> None:
     services = FakeServices()
     services.on("POST", "/api/fiches/removal-requests", 201, {"request_id": "req-9"})
-    async with portal_pages(services, professional()) as browser:
-        form = await browser.get("/verwijderen-aanvragen?soort=practice&fiche=team")
+    with portal_pages(services, professional()) as browser:
+        form = browser.get("/verwijderen-aanvragen?soort=practice&fiche=team")
         assert form.status_code == 200 and "Waarom mag de fiche weg?" in form.text
-        empty = await browser.post(
+        empty = browser.post(
             "/verwijderen-aanvragen",
             data={"csrf_token": CSRF, "soort": "practice", "fiche": "team", "reden": ""},
         )
         assert empty.status_code == 422 and 'id="fout-reden"' in empty.text
-        asked = await browser.post(
+        asked = browser.post(
             "/verwijderen-aanvragen",
             data={"csrf_token": CSRF, "soort": "practice", "fiche": "team", "reden": "Gesloten."},
         )

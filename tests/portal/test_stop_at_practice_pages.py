@@ -30,33 +30,33 @@ def marc_in_two_practices(services: FakeServices) -> None:
     services.on("DELETE", f"/api/fiches/providers/{FICHE}/offers/.*", 204)
 
 
-async def test_nothing_is_removed_until_confirmed_and_saved_then_it_is_published() -> None:
+def test_nothing_is_removed_until_confirmed_and_saved_then_it_is_published() -> None:
     services = FakeServices()
     marc_in_two_practices(services)
     marc = professional(name="Marc Creemers", professions=["physician"])
-    async with portal_pages(services, marc) as browser:
-        page = await browser.get(PAGE)
+    with portal_pages(services, marc) as browser:
+        page = browser.get(PAGE)
         assert page.status_code == 200
         assert "Praktijk Creemers" in page.text and "Het Warmste Team" in page.text
         assert ">Opslaan en publiceren</button>" not in page.text  # nothing to save yet
 
-        question = await browser.get(f"{PAGE}/team/physician")
+        question = browser.get(f"{PAGE}/team/physician")
         assert question.status_code == 200
         assert "Het Warmste Team" in question.text and ">Bevestigen</button>" in question.text
         assert not services.made("DELETE", ".*")
 
-        confirmed = await browser.post(f"{PAGE}/team/physician", data={"csrf_token": CSRF})
+        confirmed = browser.post(f"{PAGE}/team/physician", data={"csrf_token": CSRF})
         assert confirmed.status_code == 303
-        waiting = await browser.get(PAGE)
+        waiting = browser.get(PAGE)
         assert "Wordt verwijderd" in waiting.text
         assert ">Opslaan en publiceren</button>" in waiting.text
         assert not services.made("DELETE", ".*"), "a confirmed deletion waits for the save"
 
-        saved = await browser.post(PAGE, data={"csrf_token": CSRF, "actie": "publiceren"})
+        saved = browser.post(PAGE, data={"csrf_token": CSRF, "actie": "publiceren"})
         assert saved.status_code == 303
         assert saved.headers["location"].endswith("gelukt=gepubliceerd")
 
-        again = await browser.post(PAGE, data={"csrf_token": CSRF, "actie": "publiceren"})
+        again = browser.post(PAGE, data={"csrf_token": CSRF, "actie": "publiceren"})
         assert again.status_code == 303
 
     (removal,) = services.made("DELETE", ".*")
@@ -64,13 +64,13 @@ async def test_nothing_is_removed_until_confirmed_and_saved_then_it_is_published
     assert removal.params == {"confirm": "true", "publish": "true"}
 
 
-async def test_cancelling_forgets_the_confirmed_deletion() -> None:
+def test_cancelling_forgets_the_confirmed_deletion() -> None:
     services = FakeServices()
     marc_in_two_practices(services)
-    async with portal_pages(services, professional(professions=["physician"])) as browser:
-        await browser.post(f"{PAGE}/solo/physician", data={"csrf_token": CSRF})
-        await browser.post(PAGE, data={"csrf_token": CSRF, "actie": "annuleren"})
-        await browser.post(PAGE, data={"csrf_token": CSRF, "actie": "opslaan"})
-        page = await browser.get(PAGE)
+    with portal_pages(services, professional(professions=["physician"])) as browser:
+        browser.post(f"{PAGE}/solo/physician", data={"csrf_token": CSRF})
+        browser.post(PAGE, data={"csrf_token": CSRF, "actie": "annuleren"})
+        browser.post(PAGE, data={"csrf_token": CSRF, "actie": "opslaan"})
+        page = browser.get(PAGE)
     assert not services.made("DELETE", ".*")
     assert "Wordt verwijderd" not in page.text
