@@ -71,14 +71,14 @@ def test_creating_a_practice_sends_its_data_and_own_offer_and_opens_the_edit_ver
     services.on("POST", "/api/fiches/practices", 201, {"practice_id": PRACTICE, "published": True})
     managed_practice(services)
     with portal_pages(services, professional()) as browser:
-        page = browser.get("/praktijkfiche-aanmaken")
+        page = browser.get("/praktijken/nieuw")
         assert page.status_code == 200
         assert "Praktijkfiche aanmaken" in page.text
         assert 'name="aanbod" value="nurse"' in page.text
         assert "Opslaan en publiceren" in page.text
 
         created = browser.post(
-            "/praktijkfiche-aanmaken",
+            "/praktijken/nieuw",
             data={
                 "csrf_token": CSRF,
                 "naam-0": "Het Warmste Team",
@@ -363,7 +363,7 @@ def test_a_form_without_the_sessions_csrf_token_changes_nothing() -> None:
     services = FakeServices()
     with portal_pages(services, professional()) as browser:
         forged = browser.post(
-            "/praktijkfiche-aanmaken", data={"csrf_token": "forged", "naam-0": "X"}
+            "/praktijken/nieuw", data={"csrf_token": "forged", "naam-0": "X"}
         )
     assert forged.status_code == 400
     assert not services.calls
@@ -371,6 +371,6 @@ def test_a_form_without_the_sessions_csrf_token_changes_nothing() -> None:
 
 def test_the_practice_pages_ask_an_anonymous_visitor_to_log_in() -> None:
     with portal_pages(FakeServices()) as browser:
-        page = browser.get("/praktijkfiche-aanmaken")
+        page = browser.get("/praktijken/nieuw")
     assert page.status_code == 303
     assert page.headers["location"].startswith("/aanmelden?")

@@ -115,9 +115,10 @@ def create_web_app(
     )
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The practice pages first: /praktijken/nieuw before the public /praktijken/{id}.
+    app.include_router(practice_router(clients))
     app.include_router(public_router(clients))
     app.include_router(account_router(clients))
-    app.include_router(practice_router(clients))
     app.include_router(provider_offers_router(clients))
     app.include_router(invitations_router(clients))
     app.include_router(requests_router(clients))

@@ -41,8 +41,9 @@ TEMPLATES.env.globals["age_label"] = lambda code: AGE_CATEGORIES.get(str(code), 
 #: strings, resolved in this module's namespace).
 Form = Annotated[FormData, Depends(checked_form)]
 
-#: Where "Mijn fiches" and the practice pages send a user to create a practice.
-CREATE_PATH = "/praktijkfiche-aanmaken"
+#: Where "Mijn fiches" sends a user to create a practice ("Praktijkfiche aanmaken"). The
+#: app includes this router before the public one, whose /praktijken/{id} would take it.
+CREATE_PATH = "/praktijken/nieuw"
 
 
 def _form_context(values: dict[str, Any], form: FormData | None = None) -> dict[str, Any]:
