@@ -73,6 +73,9 @@ def running_monolith(folder: Path) -> Iterator[RunningMonolith]:
         "SKAART_DATA_DIR": str(folder / "data"),
         "IDENTITY_PUBLIC_BASE_URL": base_url,
         "IDENTITY_OIDC_ISSUER": base_url + "/dev/idp",
+        # Mailed invitation and export links open this monolith's portal pages.
+        "INVITATIONS_PUBLIC_BASE_URL": base_url,
+        "FICHES_EXPORT_PUBLIC_BASE_URL": base_url,
         # Own key spaces in the shared Redis: runs do not see each other's sessions.
         "PORTAL_REDIS_KEY_PREFIX": f"test:{uuid.uuid4().hex}:portal:",
         "IDENTITY_REDIS_KEY_PREFIX": f"test:{uuid.uuid4().hex}:identity:",

@@ -155,3 +155,26 @@ def test_removal_is_asked_from_a_fiche_page_with_a_reason() -> None:
     assert asked.status_code == 303
     (call,) = services.made("POST", "/api/fiches/removal-requests")
     assert call.json == {"fiche_type": "practice", "fiche_id": "team", "reason": "Gesloten."}
+
+
+def test_a_link_request_without_a_requester_name_is_named_by_its_provider_fiche() -> None:
+    services = FakeServices()
+    unnamed = {
+        **LINK_REQUEST,
+        "requester_name": None,
+        "payload": {"professions": ["nurse"], "provider_fiche_id": "fiche-nele"},
+    }
+    services.on(
+        "GET",
+        "/api/fiches/team/requests",
+        body={"items": [unnamed], "total": 1, "limit": 25, "offset": 0},
+    )
+    services.on(
+        "GET",
+        "/api/fiches/providers/fiche-nele",
+        body={"official_first_name": "Nele", "official_last_name": "Van Schelvergem"},
+    )
+    with portal_pages(services, TEAM) as browser:
+        queue = browser.get("/team/werklijst")
+    assert "Gevraagd door Nele Van Schelvergem" in queue.text
+    assert "user-nele" not in queue.text

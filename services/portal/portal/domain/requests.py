@@ -28,7 +28,32 @@ FIELD_LABELS = {
     "contact_persons": N_("Contactpersonen"),
     "opening_hours": N_("Openingsuren"),
     "extra_offer": N_("Extra aanbod"),
+    "managers": N_("Beheerders"),
+    "offers": N_("Aanbod"),
+    "preferred_name": N_("Naam"),
+    "languages": N_("Talen"),
+    "description": N_("Beschrijving"),
 }
+#: What a history version records, by the first part of its action (`restore:3`).
+ACTIONS = {
+    "create": N_("aangemaakt"),
+    "save": N_("opgeslagen"),
+    "publish": N_("gepubliceerd"),
+    "grant_rights": N_("beheerrechten gegeven"),
+    "withdraw_rights": N_("beheerrechten ingetrokken"),
+    "link_own_offer": N_("eigen aanbod gekoppeld"),
+    "remove_offer": N_("aanbod verwijderd"),
+    "proposal": N_("voorstel goedgekeurd"),
+    "link_request": N_("koppeling goedgekeurd"),
+    "invitation": N_("uitnodiging aanvaard"),
+    "restore": N_("eerdere versie teruggezet"),
+    "removal": N_("verwijderd op vraag"),
+}
+
+
+def action_label(action: str) -> str:
+    """The Dutch words for a history action (unknown actions as they are)."""
+    return ACTIONS.get(str(action).split(":", 1)[0], str(action))
 
 
 def fiche_path(item: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from portal.adapters.services import ServiceClients
 from portal.domain import requests as words
 from portal.entrypoints.pages_requests import FICHE_TYPES, request_words
 from portal.entrypoints.web import CheckedForm, logged_in_user, render, session_of
-from portal.handlers import requests
+from portal.handlers import practices, requests
 
 QUEUE = "/team/werklijst"
 STATUSES = ("open", "approved", "declined", "all")
@@ -87,6 +87,9 @@ def team_router(clients: ServiceClients) -> APIRouter:
         if fiche_type not in FICHE_TYPES:
             return render(request, "not_found.html", status=404)
         versions = await requests.history(clients, session_of(request), fiche_type, fiche_id)
+        practice = (
+            await practices.public_practice(clients, fiche_id) if fiche_type == "practice" else None
+        )
         return render(
             request,
             "team_history.html",
@@ -94,6 +97,8 @@ def team_router(clients: ServiceClients) -> APIRouter:
             fiche_id=fiche_id,
             versions=list(reversed(versions)),
             field_labels=words.FIELD_LABELS,
+            action_label=words.action_label,
+            fiche_name=(practice or {}).get("name", ""),
             notice=request.query_params.get("gelukt"),
             **request_words(),
         )

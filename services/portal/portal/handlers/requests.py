@@ -33,7 +33,36 @@ async def of_practice(
         clients, session, "fiches", "GET", f"{API}/practices/{practice_id}/requests"
     )
     items: list[dict[str, Any]] = expect(response, 200).json()
+    return await with_names(clients, items)
+
+
+async def with_names(clients: ServiceClients, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each request with its requester's name where fiches does not give it: a link request
+    names the requester's provider fiche, whose public name is theirs; an error report in
+    the authentic source comes from the provider of the fiche. Never an internal id."""
+    names: dict[str, str | None] = {}
+    for item in items:
+        if item.get("requester_name"):
+            continue
+        if item.get("kind") == "source_error":
+            item["requester_name"] = item.get("fiche_name")
+            continue
+        fiche_id = (item.get("payload") or {}).get("provider_fiche_id")
+        if not fiche_id:
+            continue
+        if fiche_id not in names:
+            names[fiche_id] = await _provider_name(clients, str(fiche_id))
+        item["requester_name"] = names[fiche_id]
     return items
+
+
+async def _provider_name(clients: ServiceClients, fiche_id: str) -> str | None:
+    response = await clients.call("fiches", "GET", f"{API}/providers/{fiche_id}")
+    if response.status_code != 200:
+        return None
+    fiche = response.json()
+    official = f"{fiche.get('official_first_name', '')} {fiche.get('official_last_name', '')}"
+    return str(fiche.get("preferred_name") or official.strip()) or None
 
 
 async def work_queue(
@@ -46,6 +75,7 @@ async def work_queue(
         clients, session, "fiches", "GET", f"{API}/team/requests", params=params
     )
     page: dict[str, Any] = expect(response, 200).json()
+    page["items"] = await with_names(clients, list(page.get("items") or []))
     return page
 
 
