@@ -98,3 +98,10 @@ def test_a_refused_field_is_named_by_the_form_row_it_was_typed_in() -> None:
 
     problem_shape = {"errors": [{"field": "changes.email_addresses.0.email", "message": "bad"}]}
     assert list(field_errors(problem_shape, {"email_addresses": [0]})) == ["email-0"]
+
+
+def test_a_refused_form_shows_the_rows_typed_in_plus_one_empty_row() -> None:
+    typed = {"naam-0": "X", "naam-1": "", "telefoon-0": "", "telefoon-1": "", "telefoon-2": "12"}
+    rows = rows_of(typed, typed)
+    assert rows["naam"] == 2  # the empty second row is not shown twice
+    assert rows["telefoon"] == 4  # the refused third number stays, plus one empty row

@@ -139,6 +139,18 @@ def _row_count(form: Mapping[str, Any], prefix: str) -> int:
     return min(rows + 1, MAX_ROWS)
 
 
+def _filled_rows(form: Mapping[str, Any], prefix: str) -> int:
+    """Rows up to the last one with something typed in it (a weekday alone is a default)."""
+    filled = 0
+    for key, value in form.items():
+        if not (isinstance(key, str) and key.startswith(prefix + "-")):
+            continue
+        head, _, part = key[len(prefix) + 1 :].partition("-")
+        if head.isdigit() and isinstance(value, str) and value.strip() and part != "dag":
+            filled = max(filled, min(int(head) + 1, MAX_ROWS))
+    return filled
+
+
 def _input_name(spec: RepeatedList, row: int, part: str) -> str:
     form_part = spec.parts.get(part, "")
     return f"{spec.form}-{row}-{form_part}" if form_part else f"{spec.form}-{row}"
@@ -202,7 +214,7 @@ def rows_of(values: Mapping[str, Any], form: Mapping[str, Any] | None = None) ->
     """Rows to show per list: its entries plus one empty row to add another."""
     shown: dict[str, int] = {}
     for spec in REPEATED:
-        typed = _row_count(form, spec.form) if form is not None else 0
+        typed = _filled_rows(form, spec.form) if form is not None else 0
         stored = int(values.get(f"{spec.form}-rijen") or 0)
         shown[spec.form] = max(typed, stored) + 1
     return shown
