@@ -362,9 +362,7 @@ def test_the_public_practice_page_shows_its_data_and_the_actions_to_logged_in_us
 def test_a_form_without_the_sessions_csrf_token_changes_nothing() -> None:
     services = FakeServices()
     with portal_pages(services, professional()) as browser:
-        forged = browser.post(
-            "/praktijken/nieuw", data={"csrf_token": "forged", "naam-0": "X"}
-        )
+        forged = browser.post("/praktijken/nieuw", data={"csrf_token": "forged", "naam-0": "X"})
     assert forged.status_code == 400
     assert not services.calls
 
