@@ -8,7 +8,11 @@ other, lets USERS concurrent clients request for SECONDS each:
 * the public search page `/zoeken?beroep=huisarts` (portal → fiches' search API),
 * a provider fiche page `/zorgverleners/{id}` (portal → fiches, twice: the fiche and the
   practices where the provider works),
+* the two APIs behind them, called directly (the portal's own cost is the difference),
 * the bare liveness endpoint `/healthz` of the same server (the ceiling of the process).
+
+The load comes from wrk when it is installed (C: it costs the server's cores far less than
+a Python client, so the figures are the server's), else from httpx in this process.
 
 Prints one Markdown row per target: requests/s, p50, p95, p99 and errors, and the pages'
 throughput as a share of the bare endpoint's.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
@@ -28,6 +33,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fiches_search import drive_wrk
 from tests.portal.platform_process import running_monolith
 
 
@@ -73,11 +79,20 @@ def main(users: int, seconds: float) -> None:
         targets = [
             ("search page `/zoeken?beroep=huisarts`", "/zoeken?beroep=huisarts"),
             ("fiche page `/zorgverleners/{id}`", f"/zorgverleners/{hit['fiche_id']}"),
+            # The APIs behind the pages, to tell the portal's own cost from the services'.
+            ("search API `/api/fiches/search`", "/api/fiches/search?profession=physician"),
+            ("fiche API `/api/fiches/providers/{id}`", f"/api/fiches/providers/{hit['fiche_id']}"),
             ("bare `/healthz`", "/healthz"),
         ]
-        results = {name: asyncio.run(_load(base, path, users, seconds)) for name, path in targets}
+        if shutil.which("wrk"):
+            results = {name: drive_wrk(base, users, seconds, [path]) for name, path in targets}
+        else:
+            results = {
+                name: asyncio.run(_load(base, path, users, seconds)) for name, path in targets
+            }
     bare = results["bare `/healthz`"]["rps"]
-    print(f"\n{users} concurrent users, {seconds:.0f} s per target\n")
+    driver = "wrk" if shutil.which("wrk") else "httpx"
+    print(f"\n{users} concurrent users ({driver}), {seconds:.0f} s per target\n")
     print("| target | requests/s | p50 ms | p95 ms | p99 ms | errors | share of bare |")
     print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
