@@ -39,3 +39,15 @@ def follow_activation_link(page: Page) -> None:
     """On an opened mail: its portal activation link."""
     page.locator("a[href*='/activeren?token=']").first.click()
     expect(page).to_have_url(re.compile(r"/activeren\?token="))
+
+
+def first_login(page: Page, base: str, person: str, email: str) -> None:
+    """Log in for the first time, give `email` and activate it from the mailbox (Dutch)."""
+    log_in(page, base, person)
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_role("button", name="Activatielink versturen").click()
+    expect(page.get_by_role("heading", name="Bekijk je mailbox")).to_be_visible()
+    open_mail_to(page, base, email)
+    follow_activation_link(page)
+    page.get_by_role("button", name="Activeren").click()
+    expect(page.get_by_role("status")).to_have_text("Je gebruikersprofiel is klaar voor gebruik")

@@ -4,13 +4,20 @@ recovers by itself once the service answers again (no restart, no stuck state)."
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from fastapi.testclient import TestClient
 
 from portal.config import PortalSettings
-from portal.entrypoints.app import build_component
+from portal.entrypoints.app import PortalComponent, build_component
 from servicekit.settings import PlatformSettings
+
+
+def _readiness(portal: PortalComponent) -> dict[str, str]:
+    # In a thread of its own: Playwright's sync API keeps a loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, portal.runtime.readiness()).result()
 
 
 def test_search_while_fiches_is_down_then_back() -> None:
@@ -38,10 +45,10 @@ def test_search_while_fiches_is_down_then_back() -> None:
     assert "even niet beschikbaar" in down.text and "Probeer het over een minuutje" in down.text
     assert "Traceback" not in down.text and "{" not in down.text.split("<body")[1][:200]
 
-    readiness = asyncio.run(portal.runtime.readiness())
+    readiness = _readiness(portal)
     assert readiness["fiches"] == "not ready" and readiness["identity"] == "ok"
 
     fiches_up = True
     back = browser.get("/zoeken", params={"beroep": "huisarts"})
     assert back.status_code == 200 and "Geen fiches gevonden" in back.text
-    assert asyncio.run(portal.runtime.readiness())["fiches"] == "ok"
+    assert _readiness(portal)["fiches"] == "ok"

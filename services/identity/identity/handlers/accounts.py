@@ -520,15 +520,16 @@ class Accounts:
     async def _send_link(self, user_id: str, address: str) -> dict[str, Any]:
         token, verification_id, now = new_token(), str(uuid.uuid4()), _now()
         expires_at = now + timedelta(hours=self.settings.activation_link_ttl_hours)
+        # The portal's page (people open pages, not APIs); it learns the user's language
+        # from the activation's answer, as the mail may be opened logged out.
+        url = (
+            self.settings.public_base_url.rstrip("/")
+            + ACTIVATION_LINK_PATH
+            + "?"
+            + urlencode({"token": token})
+        )
         async with self.sessions.begin() as session:
             user = (await session.execute(sa.select(users).where(users.c.user_id == user_id))).one()
-            # The portal's page, in the user's language (the mail may be opened logged out).
-            url = (
-                self.settings.public_base_url.rstrip("/")
-                + ACTIVATION_LINK_PATH
-                + "?"
-                + urlencode({"token": token, "lang": user.language})
-            )
             await session.execute(
                 sa.update(email_verifications)
                 .where(
@@ -621,7 +622,7 @@ class Accounts:
             )
         self.outbox.notify_committed()
         log.info("profile activated", extra={"user_id": user.user_id})
-        return {"status": UserStatus.ACTIVE, "user_id": user.user_id}
+        return {"status": UserStatus.ACTIVE, "user_id": user.user_id, "language": user.language}
 
     @staticmethod
     def _activation_problem(verification: Any) -> Problem:

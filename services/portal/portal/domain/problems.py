@@ -26,8 +26,13 @@ class Problem:
 
 
 def _field_of(loc: Any) -> str | None:
+    """The top-level field a location names (`["body", "phone_numbers", 0, "number"]` →
+    `phone_numbers`): the form shows the error next to that field."""
     if isinstance(loc, list | tuple) and loc:
-        return str(loc[-1])
+        names = [str(part) for part in loc if isinstance(part, str)]
+        if len(names) > 1 and names[0] in ("body", "query", "path", "header", "cookie"):
+            return names[1]
+        return names[-1] if names else None
     return str(loc) if loc else None
 
 
@@ -37,9 +42,11 @@ def _from_items(items: list[Any]) -> dict[str, str]:
         if not isinstance(item, dict):
             continue
         name = item.get("field") or _field_of(item.get("loc"))
-        text = item.get("message") or item.get("msg") or ""
+        text = str(item.get("message") or item.get("msg") or "")
+        # pydantic prefixes a validator's own message; the person needs only the message.
+        text = text.removeprefix("Value error, ")
         if name and name not in errors:
-            errors[str(name)] = str(text)
+            errors[str(name)] = text
     return errors
 
 
@@ -93,6 +100,24 @@ KNOWN_MESSAGES: dict[str, str] = {
     "rate_limited": N_("Je vroeg te veel activatielinks aan. Wacht even en probeer opnieuw."),
     "email_already_verified": N_("Dit is al je bevestigde e-mailadres."),
 }
+
+
+#: The portal's own words for a refused value of a field the services validate (by the
+#: API's field name), so the message is in the page's language.
+FIELD_MESSAGES: dict[str, str] = {
+    "phone_numbers": N_(
+        "Dit is geen geldig Belgisch telefoonnummer. Schrijf het zoals 09 265 81 11 of "
+        "0470 12 34 56."
+    ),
+    "email_addresses": KNOWN_MESSAGES["invalid_email"],
+    "websites": N_("Dit is geen webadres. Schrijf het zoals https://www.voorbeeld.be."),
+    "languages": N_("Kies talen uit de lijst."),
+}
+
+
+def in_own_words(field_errors: dict[str, str]) -> dict[str, str]:
+    """Per-field errors, in the portal's words where it has them (API field names kept)."""
+    return {name: FIELD_MESSAGES.get(name, message) for name, message in field_errors.items()}
 
 
 def errors_by_field(problem: Problem, field_name: str) -> dict[str, str]:

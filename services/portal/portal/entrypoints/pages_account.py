@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from portal.adapters.services import ServiceClients
+from portal.domain.languages import supported
 from portal.domain.problems import errors_by_field
 from portal.entrypoints.pages_public import safe_next
 from portal.entrypoints.web import CheckedForm, logged_in_user, render, session_of
@@ -122,6 +123,10 @@ def account_router(clients: ServiceClients) -> APIRouter:
             problem = account.refused(response).problem
             return render(request, "activation_failed.html", problem=problem, status=410)
         session = session_of(request)
+        # The page in the user's language, unless the visitor picked one.
+        language = supported(response.json().get("language"))
+        if language and not session.get("lang_chosen"):
+            session.set("lang", language)
         if session.user:
             await account.refresh_profile(clients, session)
             session.set("pending_email", None)

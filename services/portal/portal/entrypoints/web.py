@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,8 +10,8 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import FormData
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import FormData, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.profession_labels import profession_label
 from portal.adapters.session_store import SessionStore
@@ -23,6 +22,8 @@ from portal.domain.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES,
 COOKIE = "skaart_portal"
 CSRF_FIELD = "csrf_token"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+# The templates ship with the package: no need to stat every file at every render.
+TEMPLATES.env.auto_reload = False
 
 
 class WebSession:
@@ -61,40 +62,52 @@ class WebSession:
         return user if isinstance(user, dict) else None
 
 
-class SessionMiddleware(BaseHTTPMiddleware):
-    """Loads the session from its cookie before a page, saves it (and sets the cookie) after."""
+class SessionMiddleware:
+    """Loads the session from its cookie before a page, saves it (and sets the cookie) when
+    the page changed it. Plain ASGI: no per-request task, unlike BaseHTTPMiddleware."""
 
     def __init__(
-        self, app: Any, *, store: SessionStore, settings: PortalSettings, secure: bool
+        self, app: ASGIApp, *, store: SessionStore, settings: PortalSettings, secure: bool
     ) -> None:
-        super().__init__(app)
+        self._app = app
         self._store = store
         self._ttl_s = int(settings.session_ttl_hours * 3600)
         self._secure = secure
 
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        cookie = request.cookies.get(COOKIE)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        cookie = Request(scope).cookies.get(COOKIE)
         data = await self._store.load(cookie) if cookie else None
         session = WebSession(cookie if data is not None else None, data)
-        request.state.session = session
-        response = await call_next(request)
-        if session.changed:
-            if cookie and session.id != cookie:
-                await self._store.delete(cookie)
-            session.id = session.id or secrets.token_urlsafe(32)
-            await self._store.save(session.id, session.data, self._ttl_s)
-            response.set_cookie(
-                COOKIE,
-                session.id,
-                max_age=self._ttl_s,
-                path="/",
-                httponly=True,
-                secure=self._secure,
-                samesite="lax",
-            )
-        return response
+        scope.setdefault("state", {})["session"] = session
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and session.changed:
+                headers = MutableHeaders(scope=message)
+                headers.append("set-cookie", await self._saved(session, cookie))
+            await send(message)
+
+        await self._app(scope, receive, send_with_cookie)
+
+    async def _saved(self, session: WebSession, cookie: str | None) -> str:
+        """Store the session; the Set-Cookie header value that names it."""
+        if cookie and session.id != cookie:
+            await self._store.delete(cookie)
+        session.id = session.id or secrets.token_urlsafe(32)
+        await self._store.save(session.id, session.data, self._ttl_s)
+        carrier = Response()
+        carrier.set_cookie(
+            COOKIE,
+            session.id,
+            max_age=self._ttl_s,
+            path="/",
+            httponly=True,
+            secure=self._secure,
+            samesite="lax",
+        )
+        return carrier.headers["set-cookie"]
 
 
 def session_of(request: Request) -> WebSession:
