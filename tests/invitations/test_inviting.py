@@ -41,9 +41,7 @@ async def test_a_manager_invites_and_only_the_restricted_mail_carries_link_and_a
         assert {e["invitation_id"] for e in issued} == {r["invitation_id"] for r in results}
         assert sorted(m["email"] for m in mails) == ["Jan.Peeters@example.be", "nele@example.be"]
         for mail in mails:
-            assert mail["accept_url"].startswith(
-                "https://sociale-kaart.example/uitnodiging?token="
-            )
+            assert mail["accept_url"].startswith("https://sociale-kaart.example/uitnodiging?token=")
             assert mail["practice_name"] == "Het Warmste Team"
             assert mail["profession"] == "nurse"
             assert mail["inviter_name"] == "Test"
