@@ -73,6 +73,10 @@ def running_monolith(folder: Path) -> Iterator[RunningMonolith]:
         "SKAART_DATA_DIR": str(folder / "data"),
         "IDENTITY_PUBLIC_BASE_URL": base_url,
         "IDENTITY_OIDC_ISSUER": base_url + "/dev/idp",
+        # Every browser and API client of the tests is 127.0.0.1: the per-address limits
+        # would stop the suite's logins and activation mails, not an attacker.
+        "IDENTITY_LOGIN_ATTEMPTS_PER_IP": "10000",
+        "IDENTITY_EMAIL_REQUESTS_PER_IP": "10000",
         # Mailed invitation and export links open this monolith's portal pages.
         "INVITATIONS_PUBLIC_BASE_URL": base_url,
         "FICHES_EXPORT_PUBLIC_BASE_URL": base_url,
