@@ -62,3 +62,21 @@ async def test_an_active_user_changes_address_and_stays_active_until_the_new_one
         ).status_code == 200
         me = (await browser.get("/api/identity/me")).json()
         assert me["status"] == "active" and me["email"] == "new@example.be"
+
+
+async def test_a_refused_portal_login_goes_back_to_the_portal_with_the_reason_not_json(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    citizen = next(person for person in demo_people() if person.key == "citizen")
+    async with running_identity(kafka, tmp_path) as identity, identity.browser() as browser:
+        # Not in the register, logging in as a professional.
+        back = await login(browser, citizen.key, return_to=PORTAL_LOGIN_PATH)
+        assert back.status_code == 303
+        assert back.headers["location"] == (
+            PORTAL_LOGIN_PATH + "?code=not_eligible&check=unknown_to_registry"
+        )
+        assert "skaart_session" not in browser.cookies
+        # Without the portal, the same refusal stays the API's answer.
+        direct = await login(browser, citizen.key)
+        assert direct.status_code == 403
+        assert direct.json()["detail"]["check"] == "unknown_to_registry"

@@ -88,3 +88,15 @@ def test_an_unknown_fiche_gives_a_page_with_what_to_do(page: Page, base: str) ->
     page.goto(base + "/zorgverleners/no-such-fiche")
     expect(page.get_by_role("heading", name="Deze pagina bestaat niet (meer)")).to_be_visible()
     check_page(page, "not-found")
+
+
+def test_a_refused_professional_login_explains_why_and_offers_the_citizen_login(
+    page: Page, base: str
+) -> None:
+    page.goto(base + "/aanmelden")
+    page.get_by_role("link", name="Aanmelden als professioneel zorgverlener").click()
+    page.get_by_role("button", name="Lotte Burger").click()  # not in the register
+    expect(page.get_by_role("heading", name="Aanmelden lukte niet")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("register van gezondheidszorgbeoefenaars")
+    expect(page.get_by_role("link", name="Aanmelden als burger")).to_be_visible()
+    check_page(page, "login-refused")

@@ -113,6 +113,12 @@ def identity_router(accounts: Accounts, *, cookie_secure: bool) -> APIRouter:
             new = await accounts.finish_login(state=state, cookie_state=login_cookie, code=code)
         except Problem as problem:
             response: Response = problem_response(problem)
+            if problem.return_to and problem.return_to.split("?", 1)[0] == PORTAL_LOGIN_PATH:
+                # A portal login: the portal explains the refusal on a page of its own.
+                reason = {"code": problem.code, **{"check": problem.extra.get("check", "")}}
+                response = RedirectResponse(
+                    f"{PORTAL_LOGIN_PATH}?{urlencode(reason)}", status_code=303
+                )
         else:
             if new.return_to.split("?", 1)[0] == PORTAL_LOGIN_PATH:
                 # The portal keeps the session server-side: the browser carries only a

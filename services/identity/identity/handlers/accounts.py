@@ -67,6 +67,8 @@ class Problem(Exception):
     field_location: str = "body"
     retry_after: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The `return_to` of the login this refusal ends (never part of the answer's body).
+    return_to: str | None = None
 
     def detail(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -237,6 +239,16 @@ class Accounts:
                     )
                 )
             ).one()
+        try:
+            return await self._open_session(request, code, now)
+        except Problem as problem:
+            # Where the login was to end: the portal shows a refusal as a page.
+            problem.return_to = request.return_to
+            raise
+
+    async def _open_session(self, request: Any, code: str, now: datetime) -> NewSession:
+        """The provider's answer checked, the person checked, the session opened."""
+        again = "Start again at /api/identity/login."
         try:
             claims = await self.oidc.login(code, request.code_verifier, request.nonce)
         except OidcError as error:

@@ -21,6 +21,16 @@ LOGIN_DONE_PATH = "/aanmelden/klaar"
 #: The session key of the page to return to after logging in.
 RETURN_KEY = "return_to"
 LOGIN_AS = {"professional": "professional", "burger": "citizen", "citizen": "citizen"}
+#: Refusals identity sends back to LOGIN_DONE_PATH instead of a hand-over code.
+LOGIN_REFUSALS = frozenset(
+    {
+        "not_eligible",
+        "login_cancelled",
+        "identity_provider_answer_rejected",
+        "no_national_number",
+        "rate_limited",
+    }
+)
 
 
 def next_page(status: str | None) -> str:
@@ -56,8 +66,13 @@ def account_router(clients: ServiceClients) -> APIRouter:
 
     @router.get(LOGIN_DONE_PATH)
     async def login_done(
-        request: Request, code: Annotated[str, Query(max_length=200)] = ""
+        request: Request,
+        code: Annotated[str, Query(max_length=200)] = "",
+        check: Annotated[str, Query(max_length=60)] = "",
     ) -> Response:
+        if code in LOGIN_REFUSALS:
+            # identity refused the login (e.g. not allowed to practise): say why, and what next.
+            return render(request, "login_refused.html", reason=code, check=check, status=403)
         session = session_of(request)
         back = session.get(RETURN_KEY)
         try:
