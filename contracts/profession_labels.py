@@ -50,6 +50,25 @@ PROFESSION_LABELS: Final[dict[str, dict[str, str]]] = {
     },
 }
 
+#: Offers a practice may list that are not professions of the register.
+EXTRA_OFFER_LABELS: Final[dict[str, dict[str, str]]] = {
+    "nl": {
+        "osteopath": "osteopaat",
+        "clinical_sexologist": "klinisch seksuoloog",
+        "tobacco_specialist": "tabakoloog",
+    },
+    "fr": {
+        "osteopath": "ostéopathe",
+        "clinical_sexologist": "sexologue clinicien",
+        "tobacco_specialist": "tabacologue",
+    },
+    "en": {
+        "osteopath": "osteopath",
+        "clinical_sexologist": "clinical sexologist",
+        "tobacco_specialist": "tobacco specialist",
+    },
+}
+
 
 def profession_label(code: str, language: str) -> str:
     """The label of `code` in nl, fr or en (Dutch for another language).
@@ -58,4 +77,5 @@ def profession_label(code: str, language: str) -> str:
     itself with spaces: `music_therapist` → "music therapist".
     """
     labels = PROFESSION_LABELS.get(language, PROFESSION_LABELS["nl"])
-    return labels.get(code, code.replace("_", " "))
+    extras = EXTRA_OFFER_LABELS.get(language, EXTRA_OFFER_LABELS["nl"])
+    return labels.get(code) or extras.get(code) or code.replace("_", " ")

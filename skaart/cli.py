@@ -58,7 +58,7 @@ def up(
 @app.command()
 def serve(
     service: str = typer.Argument(
-        ..., help="identity, fiches, invitations, registry-sync or notifications"
+        ..., help="identity, fiches, invitations, registry-sync, notifications or portal"
     ),
 ) -> None:
     """Run one service (microservices mode): its API, health and metrics on SKAART_HTTP_PORT."""
@@ -68,12 +68,18 @@ def serve(
     from servicekit.component import standalone_app
     from skaart.components import BUILDERS
 
+    platform = PlatformSettings()
+    if service == "portal":
+        from portal.entrypoints.app import create_app
+
+        app = create_app()
+        uvicorn.run(app, host=platform.http_host, port=platform.http_port, log_config=None)
+        return
     if service not in BUILDERS:
         console.print(
             f"[red]unknown service {service!r}[/red]; choose one of {', '.join(BUILDERS)}"
         )
         raise typer.Exit(2)
-    platform = PlatformSettings()
     kafka = KafkaSettings()
     component = BUILDERS[service](platform, kafka)
     uvicorn.Server(

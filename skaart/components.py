@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
@@ -47,6 +48,13 @@ BUILDERS: dict[str, ComponentBuilder] = {
     "invitations": _invitations,
     "notifications": _notifications,
 }
+
+
+def build_portal(platform: PlatformSettings, kafka: KafkaSettings) -> Any:
+    """The portal (the web pages): not a message-driven service, mounted at `/`."""
+    from portal.entrypoints.app import build_component
+
+    return build_component(platform, kafka)
 
 
 def build_all(platform: PlatformSettings, kafka: KafkaSettings) -> list[ServiceComponent]:

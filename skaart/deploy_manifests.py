@@ -57,6 +57,10 @@ SINGLETON_SERVICES = frozenset({"registry-sync"})
 """Run as exactly one replica: registry-sync polls the source's delta feed and watches a
 folder, and two pollers would fetch every page twice. It consumes nothing either."""
 AGENCY_EXAMPLE_USER = "agency-example"
+FRONT_ENDS = ("portal",)
+"""Deployed like the services, but without Kafka or a database: the web pages."""
+PORTAL_CALLS = ("identity", "fiches", "invitations")
+"""The services the portal calls over HTTP (portal.config.CALLED_SERVICES)."""
 
 LABEL_STAGE = "socialekaart.be/stage"
 """Rollout stage of a resource: kafka, then migrate, then app (see deploy/README.md)."""
@@ -402,7 +406,7 @@ def settings_classes() -> list[tuple[str, type[BaseSettings]]]:
         for cls in _classes_in(importlib.import_module(name)):
             if cls not in (PlatformSettings, KafkaSettings):
                 found.append(("all", cls))
-    for service in SERVICES:
+    for service in (*SERVICES, *FRONT_ENDS):
         module = importlib.import_module(f"{service_package(service)}.config")
         found.extend((service, cls) for cls in _classes_in(module))
     return found
@@ -506,7 +510,7 @@ def settings_table_markdown() -> str:
     rows.append("")
     rows.append("| Secret | Keys |")
     rows.append("|---|---|")
-    for service in SERVICES:
+    for service in (*SERVICES, *FRONT_ENDS):
         keys = [doc.env for doc in service_secret_settings(service)]
         rows.append(f"| `{service_secret_name(service)}` | {', '.join(f'`{k}`' for k in keys)} |")
     return "\n".join(rows) + "\n"
@@ -582,6 +586,12 @@ def network_policy(service: str) -> dict[str, Any]:
                 "ports": [_port(25), _port(465), _port(587)],
             }
         )
+    callers = ["portal"] if service in PORTAL_CALLS else []
+    return _policy(service, egress, callers)
+
+
+def _policy(service: str, egress: list[dict[str, Any]], callers: list[str]) -> dict[str, Any]:
+    """Ingress from the gateway, Prometheus and the pods of `callers`, on the HTTP port."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -601,6 +611,10 @@ def network_policy(service: str) -> dict[str, Any]:
                                 "matchLabels": {"app.kubernetes.io/name": "prometheus"}
                             },
                         },
+                        *(
+                            {"podSelector": {"matchLabels": {"app.kubernetes.io/name": caller}}}
+                            for caller in callers
+                        ),
                     ],
                     "ports": [_port(HTTP_PORT)],
                 }
@@ -608,6 +622,35 @@ def network_policy(service: str) -> dict[str, Any]:
             "egress": egress,
         },
     }
+
+
+def portal_network_policy() -> dict[str, Any]:
+    """The portal: no Kafka, no database; DNS, Redis (sessions) and the services it calls."""
+    egress: list[dict[str, Any]] = [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                    },
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }
+            ],
+            "ports": [_port(53, "UDP"), _port(53, "TCP")],
+        },
+        {
+            "to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}}}],
+            "ports": [_port(6379)],
+        },
+        {
+            "to": [
+                {"podSelector": {"matchLabels": {"app.kubernetes.io/name": called}}}
+                for called in PORTAL_CALLS
+            ],
+            "ports": [_port(HTTP_PORT)],
+        },
+    ]
+    return _policy("portal", egress, [])
 
 
 # --------------------------------------------------------------------------------------
@@ -713,6 +756,12 @@ def generated_files() -> list[GeneratedFile]:
                     ),
                 )
             )
+    files.append(
+        GeneratedFile(
+            "deploy/base/portal/networkpolicy.yaml",
+            to_yaml([portal_network_policy()], source="the services the portal calls"),
+        )
+    )
     files.append(GeneratedFile("docs/settings.md", settings_table_markdown(), region="settings"))
     files.append(
         GeneratedFile("docs/agencies.md", public_topics_markdown(), region="public-topics")

@@ -7,6 +7,7 @@ broker, exactly as in microservices mode; only the process boundary is gone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -112,21 +114,34 @@ async def stop_components(components: Sequence[ServiceComponent]) -> None:
             )
 
 
-def monolith_app(components: Sequence[ServiceComponent], *, on_started: object = None) -> FastAPI:
-    """One FastAPI app serving every component's routes under its prefix.
+def monolith_app(
+    components: Sequence[ServiceComponent],
+    *,
+    on_started: object = None,
+    front_end: Any = None,
+    mounts: dict[str, Any] | None = None,
+) -> FastAPI:
+    """One FastAPI app serving every component's routes under its prefix, and the front
+    end (the portal, a `PortalComponent`) at `/`, calling the services in-process.
 
     The components start together and stop together; the broker they use is stopped
-    only after them (`skaart.up`), so stopping logs no connection errors.
+    only after them (`skaart.up`), so stopping logs no connection errors. The front end
+    starts after the services it calls and stops before them.
     """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await start_components(components)
         try:
+            if front_end is not None:
+                await front_end.runtime.start()
             if callable(on_started):
                 await on_started()
             yield
         finally:
+            if front_end is not None:
+                with contextlib.suppress(Exception):
+                    await front_end.runtime.stop()
             await stop_components(components)
 
     app = api_app(
@@ -145,6 +160,8 @@ def monolith_app(components: Sequence[ServiceComponent], *, on_started: object =
     @app.get("/readyz", tags=["operations"], summary="Readiness of every component")
     async def readyz() -> JSONResponse:
         checks = {c.name: await c.runtime.readiness() for c in components}
+        if front_end is not None:
+            checks[front_end.name] = await front_end.runtime.readiness()
         ready = all(v == "ok" for c in checks.values() for v in c.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "components": checks},
@@ -152,6 +169,12 @@ def monolith_app(components: Sequence[ServiceComponent], *, on_started: object =
         )
 
     app.include_router(metrics_router())
+    for path, mounted in (mounts or {}).items():
+        app.mount(path, mounted)
+    if front_end is not None:
+        # Last, so that every API, /docs and the health endpoints are matched first.
+        app.mount("/", front_end.app)
+        front_end.bind_in_process(app)
     return app
 
 

@@ -17,7 +17,7 @@ from registry_sync.simulator.source_server import SimulatedSource, create_source
 from servicekit.client_address import uvicorn_config
 from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
-from skaart.components import build_all
+from skaart.components import build_all, build_portal
 from skaart.monolith import (
     broker_lost_its_topics,
     choose_broker,
@@ -183,6 +183,7 @@ async def run_up(
                     else []
                 ),
                 "",
+                f"Portal:            {base}/   (start here)",
                 f"API docs:          {base}/docs",
                 f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
                 f"Readiness:         {base}/readyz      Metrics: {base}/metrics",
@@ -211,9 +212,12 @@ async def run_up(
                 ]
             console.print(Panel("\n".join(lines), expand=False))
 
-        app = monolith_app(components, on_started=on_started)
-        if source_app is not None:
-            app.mount(SOURCE_PREFIX, source_app)
+        app = monolith_app(
+            components,
+            on_started=on_started,
+            front_end=build_portal(platform, choice.kafka),
+            mounts={SOURCE_PREFIX: source_app} if source_app is not None else None,
+        )
         server = uvicorn.Server(uvicorn_config(app, platform.http_host, platform.http_port))
         await server.serve()
     finally:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from contracts.topics import SERVICES
-from skaart.deploy_manifests import service_package
+from skaart.deploy_manifests import FRONT_ENDS, service_package
 from tests.deploy.support import REPO
 
 DOCKERFILE = REPO / "Dockerfile"
@@ -246,7 +246,7 @@ def test_the_dockerfile_install_and_start_commands_work_in_a_fresh_venv(tmp_path
         "    app = module.create_app()\n"
         "    print(package, type(app).__name__)\n"
     )
-    packages = [service_package(service) for service in SERVICES]
+    packages = [service_package(service) for service in (*SERVICES, *FRONT_ENDS)]
     built = subprocess.run(
         [str(venv / "bin/python"), "-c", script, *packages],
         env=development,
@@ -255,4 +255,4 @@ def test_the_dockerfile_install_and_start_commands_work_in_a_fresh_venv(tmp_path
         text=True,
     )
     assert built.returncode == 0, built.stderr
-    assert built.stdout.count("FastAPI") == len(SERVICES), built.stdout
+    assert built.stdout.count("FastAPI") == len(packages), built.stdout

@@ -15,7 +15,13 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from skaart.deploy_manifests import LABEL_STAGE, SERVICES, kafka_user_name, service_secret_name
+from skaart.deploy_manifests import (
+    FRONT_ENDS,
+    LABEL_STAGE,
+    SERVICES,
+    kafka_user_name,
+    service_secret_name,
+)
 from tests.deploy.support import (
     KUBERNETES_VERSION,
     KUSTOMIZE_ROOTS,
@@ -106,6 +112,10 @@ def test_every_service_has_its_resources(
             f"KafkaUser/{kafka_user_name(service)}",
         ):
             assert expected in names, f"{overlay} lacks {expected}"
+    for front_end in FRONT_ENDS:
+        for kind_name in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"):
+            assert f"{kind_name}/{front_end}" in names, f"{overlay} lacks {kind_name}/{front_end}"
+        assert f"NetworkPolicy/{front_end}" in names
     for account in kind(resources, "ServiceAccount"):
         assert account.get("automountServiceAccountToken") is False, _name(account)
 
@@ -123,7 +133,11 @@ def test_references_point_at_existing_resources(
     trigger_auths = {t["metadata"]["name"]: t for t in kind(resources, "TriggerAuthentication")}
     # Secrets made outside these manifests: the platform team's per service, Strimzi's per
     # KafkaUser, and Strimzi's cluster CA.
-    secrets = {service_secret_name(s) for s in SERVICES} | users | {"skaart-cluster-ca-cert"}
+    secrets = (
+        {service_secret_name(s) for s in (*SERVICES, *FRONT_ENDS)}
+        | users
+        | {"skaart-cluster-ca-cert"}
+    )
 
     def service_port(name: str, port: int | str) -> None:
         assert name in services, f"backend {name} is not a Service"

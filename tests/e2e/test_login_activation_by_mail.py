@@ -56,14 +56,15 @@ async def test_a_citizen_activates_their_profile_from_the_mail_and_gets_an_acces
 
             (mail,) = await wait_for(delivered, timeout_s=60)
             assert mail.to == "an.citizen@example.be"
-            links = [link for link in mail.links() if "/api/identity/activate" in link]
+            links = [link for link in mail.links() if "/activeren?token=" in link]
             assert links, "the activation mail carries the link"
             link = links[0]
             assert link in mail.part("plain") and link in mail.part("html")
 
-            # Follow it as the browser would: the link's path on identity.
+            # The link opens the portal's page, which posts its token to identity.
+            assert urlsplit(link).path == "/activeren"
             activated = await browser.post(
-                urlsplit(link).path, data={"token": query_of(link)["token"]}
+                "/api/identity/activate", data={"token": query_of(link)["token"]}
             )
             assert activated.status_code == 200, activated.text
             issued = await browser.post("/api/identity/token")
@@ -71,7 +72,9 @@ async def test_a_citizen_activates_their_profile_from_the_mail_and_gets_an_acces
             assert issued.json()["access_token"]
 
             # The link was single-use: the second click is refused.
-            again = await browser.post(urlsplit(link).path, data={"token": query_of(link)["token"]})
+            again = await browser.post(
+                "/api/identity/activate", data={"token": query_of(link)["token"]}
+            )
             assert again.status_code == 410
     finally:
         await notifications.runtime.stop()

@@ -192,6 +192,7 @@ ENDPOINTS = [
     ep("GET", "/api/fiches/providers/{M}/history", OWNER_TEAM),
     ep("POST", "/api/fiches/providers/{M}/history/1/restore", "team"),
     ep("GET", "/api/fiches/me/map-status", "other_professional owner"),
+    ep("GET", "/api/fiches/me/managed-practices", EVERYONE),
     ep("POST", "/api/fiches/exports", EVERYONE, {"formats": ["csv", "json"]}),
     ep("GET", "/api/fiches/exports/{E}", "owner", refused=404),
 ]

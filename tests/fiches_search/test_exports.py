@@ -97,8 +97,10 @@ async def ready_events(fiches: Searchable) -> list[dict[str, Any]]:
 
 
 def path_of(url: str) -> str:
+    """The API download behind a mailed link (the portal's page fetches exactly this)."""
     parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
+    export_id = parts.path.removeprefix("/exports/").removesuffix("/downloaden")
+    return f"/api/fiches/exports/{export_id}/download?{parts.query}"
 
 
 @pytest.fixture
@@ -149,7 +151,7 @@ async def test_an_export_holds_only_the_callers_fiches_behind_a_signed_link(
     assert mine["user_id"] == "user-marc" and mine["formats"] == ["csv", "json"]
     # Built from the configured public URL, not from the request's host (http://test).
     assert mine["download_url"].startswith(
-        f"https://sociale-kaart.example/api/fiches/exports/{export_id}/download?"
+        f"https://sociale-kaart.example/exports/{export_id}/downloaden?"
     )
     link = path_of(mine["download_url"])
 

@@ -69,7 +69,12 @@ async def test_published_fiches_reach_search_and_export_links_reach_their_topic(
             assert event["user_id"] == "user-marc"
             link = urlsplit(event["download_url"])
             assert link.netloc == "sociale-kaart.example"
-            download = await fiches.http.get(f"{link.path}?{link.query}&format=json")
+            # The mail opens the portal's page, which downloads from the API.
+            export_id = link.path.removeprefix("/exports/").removesuffix("/downloaden")
+            assert link.path == f"/exports/{export_id}/downloaden"
+            download = await fiches.http.get(
+                f"/api/fiches/exports/{export_id}/download?{link.query}&format=json"
+            )
             assert download.status_code == 200
             assert {f["fiche_type"] for f in download.json()["fiches"]} == {"provider", "practice"}
         finally:

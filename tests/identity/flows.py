@@ -172,10 +172,14 @@ _HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 
 
 async def login(
-    browser: httpx.AsyncClient, person: str, login_as: str = "professional"
+    browser: httpx.AsyncClient,
+    person: str,
+    login_as: str = "professional",
+    return_to: str | None = None,
 ) -> httpx.Response:
     """The whole redirect dance: identity → provider page → pick `person` → callback."""
-    start = await browser.get("/api/identity/login", params={"as": login_as})
+    params = {"as": login_as} | ({"return_to": return_to} if return_to else {})
+    start = await browser.get("/api/identity/login", params=params)
     assert start.status_code == 303, start.text
     authorize = start.headers["location"]
     assert authorize.startswith(ISSUER + "/authorize?")

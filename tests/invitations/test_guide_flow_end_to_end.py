@@ -67,7 +67,7 @@ async def _access_token(
         given = await browser.put("/api/identity/me/email", json={"email": address})
         assert given.status_code == 202, given.text
         mail = await wait_for(_mail_to(mailbox, address), timeout_s=60)
-        (link,) = [url for url in mail.links() if "/api/identity/activate" in url]
+        (link,) = [url for url in mail.links() if "/activeren?token=" in url]
         activated = await browser.post(
             "/api/identity/activate", data={"token": query_of(link)["token"]}
         )
@@ -186,9 +186,11 @@ async def test_marc_invites_nele_who_follows_the_mailed_link_and_is_linked(
             assert invitation["outcome"] == "invited"
 
             mail = await wait_for(_mail_to(mailbox, NELE_ADDRESS, "Het Warmste Team"), timeout_s=60)
-            (link,) = [url for url in mail.links() if "/api/invitations/link" in url]
-            assert link.startswith(PUBLIC_BASE + "/api/invitations/link?token=")
-            followed = await api.get(urlsplit(link).path, params=query_of(link))
+            (link,) = [url for url in mail.links() if "/uitnodiging" in url]
+            # The mail opens the portal's invitation page, which reads the invitation here.
+            assert link.startswith(PUBLIC_BASE + "/uitnodiging?token=")
+            assert urlsplit(link).path == "/uitnodiging"
+            followed = await api.get("/api/invitations/link", params=query_of(link))
             assert followed.status_code == 200, followed.text
             assert followed.json()["practice_name"] == "Het Warmste Team"
             assert followed.json()["profession"] == "nurse"

@@ -46,9 +46,7 @@ async def test_a_manager_invites_and_only_the_restricted_mail_carries_link_and_a
             # Sealed on the way: the outbox row itself holds neither address nor link.
             assert "example.be" not in mail["sealed_email"]
             assert "token" not in mail["sealed_accept_url"]
-            assert mail["accept_url"].startswith(
-                "https://sociale-kaart.example/api/invitations/link?token="
-            )
+            assert mail["accept_url"].startswith("https://sociale-kaart.example/uitnodiging?token=")
             assert mail["practice_name"] == "Het Warmste Team"
             assert mail["profession"] == "nurse"
             assert mail["inviter_name"] == "Test"

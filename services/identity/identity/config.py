@@ -17,13 +17,18 @@ DEVELOPMENT_SIGNING_KEY_SECRET = "development-only-signing-key-secret"  # noqa: 
 
 #: Path of the login callback under the public base URL (register it at the provider).
 CALLBACK_PATH = "/api/identity/login/callback"
-#: Path of the activation page under the public base URL (the route identity serves).
+#: Path of the activation API (the portal's page posts the link's token there).
 ACTIVATION_PATH = "/api/identity/activate"
 #: Where the development OpenID provider is served, under the public base URL.
 DEVELOPMENT_ISSUER_PATH = "/dev/idp"
-#: Where the activation link in the e-mail leads, under the public base URL: the one
-#: place to change when the link should open another page (a web portal's).
-ACTIVATION_LINK_PATH = ACTIVATION_PATH
+#: Path of the portal page that activation mails link to (people open pages, not APIs):
+#: the one place to change when the link should open another page.
+ACTIVATION_LINK_PATH = "/activeren"
+#: A login whose `return_to` is this portal path hands its session to the portal
+#: server-side (a one-time code in the redirect) instead of setting a browser cookie.
+PORTAL_LOGIN_PATH = "/aanmelden/klaar"
+#: How long the one-time hand-over code of a portal login works.
+HANDOFF_TTL_S = 60
 
 
 class Settings(BaseSettings):

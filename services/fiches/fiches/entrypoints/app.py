@@ -10,7 +10,7 @@ from fiches.adapters.tables import TABLES, trusted_signing_keys
 from fiches.config import ExportSettings, FichesSettings
 from fiches.entrypoints.http import public_router
 from fiches.entrypoints.http_exports import exports_router
-from fiches.entrypoints.http_practices import practices_router
+from fiches.entrypoints.http_practices import my_practices_router, practices_router
 from fiches.entrypoints.http_provider import provider_router
 from fiches.entrypoints.http_requests import requests_router
 from fiches.entrypoints.http_search import search_router
@@ -115,6 +115,7 @@ def build_component(
                 caller,
                 ManagerCommands(uow, practices, settings.email_lookup_key.get_secret_value()),
             ),
+            my_practices_router(practices, caller),
             requests_router(requests, caller),
             team_router(requests, caller, settings),
             search_router(runtime, settings),

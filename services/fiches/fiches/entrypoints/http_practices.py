@@ -120,6 +120,21 @@ def _provider_name(row: Any) -> str:
     return display_name(own.get("preferred_name"), row.official_first_name, row.official_last_name)
 
 
+def my_practices_router(commands: PracticeCommands, caller: CallerDependency) -> APIRouter:
+    """What the logged-in user manages (the portal's "Mijn fiches")."""
+    router = APIRouter(prefix="/api/fiches/me", tags=["practice fiches"])
+    Who = Annotated[Caller, Depends(caller)]
+
+    @router.get(
+        "/managed-practices",
+        summary="The practice fiches you manage (any logged-in user), by name",
+    )
+    async def managed(who: Who) -> dict[str, list[dict[str, Any]]]:
+        return {"practices": await answer(commands.managed_by(who))}
+
+    return router
+
+
 def practices_router(
     runtime: ServiceRuntime,
     commands: PracticeCommands,

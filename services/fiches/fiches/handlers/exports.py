@@ -48,6 +48,11 @@ from servicekit.waiting import wait_until_set
 log = logging.getLogger(__name__)
 
 
+#: The mailed link opens the portal's download page (a page, never an API address); the
+#: page fetches the files from `/api/fiches/exports/{id}/download` with the same expiry and
+#: signature.
+DOWNLOAD_PAGE_PATH = "/exports/{export_id}/downloaden"
+
 FORMATS = ("csv", "json")
 
 CSV_COLUMNS = (
@@ -282,10 +287,8 @@ class ExportWorker:
     def download_url(self, export_id: str, expires_at: datetime) -> str:
         expires = int(expires_at.timestamp())
         base = self._settings.public_base_url.rstrip("/")
-        return (
-            f"{base}/api/fiches/exports/{export_id}/download"
-            f"?expires={expires}&signature={self.signature(export_id, expires)}"
-        )
+        page = DOWNLOAD_PAGE_PATH.format(export_id=export_id)
+        return f"{base}{page}?expires={expires}&signature={self.signature(export_id, expires)}"
 
     async def open_link(
         self, export_id: str, expires: int, signature: str, fmt: str | None

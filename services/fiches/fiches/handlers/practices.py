@@ -511,6 +511,33 @@ class PracticeCommands:
 
     # --- managers --------------------------------------------------------------------
 
+    async def managed_by(self, caller: Caller) -> list[dict[str, Any]]:
+        """The practice fiches the caller manages (any logged-in user: practice staff
+        log in as citizens), by name, with whether each is online and has unsaved work."""
+        async with self._uow.read() as session:
+            rows = await session.execute(
+                sa.select(practice_fiches)
+                .join(
+                    practice_managers,
+                    practice_managers.c.practice_id == practice_fiches.c.practice_id,
+                )
+                .where(
+                    practice_managers.c.user_id == caller.user_id,
+                    practice_fiches.c.removed.is_(False),
+                )
+                .order_by(practice_fiches.c.search_name, practice_fiches.c.practice_id)
+            )
+            return [
+                {
+                    "practice_id": row.practice_id,
+                    "name": row.name,
+                    "published": row.published,
+                    "unpublished_changes": row.draft != row.published_data,
+                    "revision": row.revision,
+                }
+                for row in rows
+            ]
+
     async def add_manager(
         self, session: AsyncSession, row: Any, user_id: str, granted_by: str, now: datetime
     ) -> None:

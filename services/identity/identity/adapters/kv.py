@@ -31,6 +31,12 @@ class KeyValueStore(Protocol):
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
         """Count one attempt in a fixed window: (attempts so far, seconds left)."""
 
+    async def put(self, key: str, value: str, ttl_s: int) -> None:
+        """Keep a value for `ttl_s` seconds (one-time login hand-over codes)."""
+
+    async def take(self, key: str) -> str | None:
+        """The value, removed in the same step (so it is taken at most once)."""
+
     async def close(self) -> None:
         """Release connections."""
 
@@ -66,6 +72,15 @@ class RedisStore:
             count, _, ttl = await pipe.execute()
         return int(count), max(int(ttl), 1)
 
+    async def put(self, key: str, value: str, ttl_s: int) -> None:
+        await self._client.set(self._prefix + key, value.encode(), ex=ttl_s)
+
+    async def take(self, key: str) -> str | None:
+        value = await self._client.getdel(self._prefix + key)
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
     async def close(self) -> None:
         await self._client.aclose()
 
@@ -77,6 +92,7 @@ class MemoryStore:
         self._expiry: dict[str, float] = {}
         self._counts: dict[str, int] = {}
         self._marks: dict[str, bytes] = {}
+        self._values: dict[str, str] = {}
 
     def _alive(self, key: str) -> bool:
         expires = self._expiry.get(key)
@@ -84,6 +100,7 @@ class MemoryStore:
             self._expiry.pop(key, None)
             self._counts.pop(key, None)
             self._marks.pop(key, None)
+            self._values.pop(key, None)
             return False
         return True
 
@@ -107,6 +124,16 @@ class MemoryStore:
             self._counts[key] = 0
         self._counts[key] += 1
         return self._counts[key], max(int(self._expiry[key] - time.monotonic()), 1)
+
+    async def put(self, key: str, value: str, ttl_s: int) -> None:
+        self._expiry[key] = time.monotonic() + ttl_s
+        self._values[key] = value
+
+    async def take(self, key: str) -> str | None:
+        if not self._alive(key):
+            return None
+        self._expiry.pop(key, None)
+        return self._values.pop(key, None)
 
     async def close(self) -> None:
         return None
@@ -153,6 +180,12 @@ class RedisOrMemoryStore:
 
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
         return await self._run(lambda store: store.hit(key, window_s))
+
+    async def put(self, key: str, value: str, ttl_s: int) -> None:
+        await self._run(lambda store: store.put(key, value, ttl_s))
+
+    async def take(self, key: str) -> str | None:
+        return await self._run(lambda store: store.take(key))
 
     async def close(self) -> None:
         if self._redis is not None:

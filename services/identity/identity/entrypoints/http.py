@@ -4,12 +4,13 @@ access tokens, logout, and the public keys."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Cookie, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import Field
 
-from identity.config import ACTIVATION_PATH
+from identity.config import ACTIVATION_PATH, PORTAL_LOGIN_PATH
 from identity.entrypoints.activation_page import activation_form, activation_result, page_language
 from identity.handlers.accounts import Accounts, Problem
 from servicekit.client_address import ClientAddress
@@ -20,6 +21,12 @@ from servicekit.problems import Problem as ProblemDetails
 SESSION_COOKIE = "skaart_session"
 LOGIN_COOKIE = "skaart_login"
 PREFIX = "/api/identity"
+
+
+class HandoffIn(RequestBody):
+    """The one-time code a portal login came back with."""
+
+    code: str = Field(max_length=200)
 
 
 class EmailIn(RequestBody):
@@ -120,11 +127,36 @@ def identity_router(
             new = await accounts.finish_login(state=state, cookie_state=login_cookie, code=code)
         except Problem as problem:
             response: Response = problem_response(problem)
+            if problem.return_to and problem.return_to.split("?", 1)[0] == PORTAL_LOGIN_PATH:
+                # A portal login: the portal explains the refusal on a page of its own.
+                reason = {"code": problem.code, **{"check": problem.extra.get("check", "")}}
+                response = RedirectResponse(
+                    f"{PORTAL_LOGIN_PATH}?{urlencode(reason)}", status_code=303
+                )
         else:
-            response = RedirectResponse(new.return_to, status_code=303)
-            session_cookie(response, new.token)
+            if new.return_to.split("?", 1)[0] == PORTAL_LOGIN_PATH:
+                # The portal keeps the session server-side: the browser carries only a
+                # one-time code, never the session itself.
+                code = await accounts.hand_over(new)
+                response = RedirectResponse(
+                    f"{PORTAL_LOGIN_PATH}?{urlencode({'code': code})}", status_code=303
+                )
+            else:
+                response = RedirectResponse(new.return_to, status_code=303)
+                session_cookie(response, new.token)
         response.delete_cookie(LOGIN_COOKIE, path=PREFIX + "/login")
         return response
+
+    @router.post(
+        "/session/handoff",
+        summary="Exchange a portal login's one-time code for its session (the portal, server-side)",
+    )
+    async def handoff(body: HandoffIn) -> Response:
+        try:
+            taken = await accounts.take_hand_over(body.code)
+        except Problem as problem:
+            return problem_response(problem)
+        return JSONResponse(taken, headers={"Cache-Control": "no-store"})
 
     @router.get("/me", summary="Your profile and what to do next")
     async def me(

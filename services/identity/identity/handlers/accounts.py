@@ -30,7 +30,7 @@ from identity.adapters.tables import (
     sessions,
     users,
 )
-from identity.config import ACTIVATION_LINK_PATH, Settings
+from identity.config import ACTIVATION_LINK_PATH, HANDOFF_TTL_S, Settings
 from identity.domain.eligibility import decide
 from identity.domain.nrn import InvalidNationalNumber, NrnHasher
 from identity.domain.secrets import new_token, pkce_challenge, token_hash
@@ -68,6 +68,8 @@ class Problem(Exception):
     field_location: str = "body"
     retry_after: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The `return_to` of the login this refusal ends (never part of the answer's body).
+    return_to: str | None = None
 
     def detail(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -253,6 +255,16 @@ class Accounts:
                 )
             ).one()
         try:
+            return await self._open_session(request, code, now)
+        except Problem as problem:
+            # Where the login was to end: the portal shows a refusal as a page.
+            problem.return_to = request.return_to
+            raise
+
+    async def _open_session(self, request: Any, code: str, now: datetime) -> NewSession:
+        """The provider's answer checked, the person checked, the session opened."""
+        again = "Start again at /api/identity/login."
+        try:
             claims = await self.oidc.login(code, request.code_verifier, request.nonce)
         except OidcError as error:
             log.warning(
@@ -350,6 +362,38 @@ class Accounts:
             # The name others see changed: announce it (an active user only).
             await self.profiles.announce(session, str(row.user_id))
         return str(row.user_id)
+
+    # --- the portal's server-side hand-over ------------------------------------------------
+
+    async def hand_over(self, new: NewSession) -> str:
+        """A one-time code the portal exchanges, server-side, for this session."""
+        code = new_token()
+        await self.store.put("handoff:" + token_hash(code), new.session_id, HANDOFF_TTL_S)
+        return code
+
+    async def take_hand_over(self, code: str) -> dict[str, Any]:
+        """The session behind a hand-over code, under a fresh token (the code works once)."""
+        session_id = await self.store.take("handoff:" + token_hash(code)) if code else None
+        if session_id is None:
+            raise Problem(
+                400,
+                "handoff_invalid",
+                "This login hand-over code is unknown, used or expired.",
+                "Log in again.",
+            )
+        token = new_token()
+        async with self.sessions.begin() as session:
+            row = (
+                await session.execute(
+                    sa.update(sessions)
+                    .where(sessions.c.session_id == session_id, sessions.c.revoked_at.is_(None))
+                    .values(token_hash=token_hash(token))
+                    .returning(sessions.c.expires_at)
+                )
+            ).first()
+        if row is None:
+            raise Problem(401, "session_ended", "The session has ended.", "Log in again.")
+        return {"session": token, "expires_at": as_utc(row.expires_at).isoformat()}
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -511,13 +555,15 @@ class Accounts:
             ) from error
         async with self.sessions() as session:
             row = await self._session(session, token)
-        if row.status == UserStatus.ACTIVE:
+        if row.status == UserStatus.ACTIVE and row.email == address:
             raise Problem(
                 409,
                 "email_already_verified",
-                "Your e-mail address is already verified.",
-                "Nothing to do: your profile is active.",
+                "This e-mail address is already your verified address.",
+                "Nothing to do: your profile is active with it.",
             )
+        # An active user changing their address stays active with the old one until the
+        # new one is activated from its own link.
         await self._limit_email(address, row.session_id)
         return await self._send_link(row.user_id, address)
 
@@ -540,6 +586,8 @@ class Accounts:
     async def _send_link(self, user_id: str, address: str) -> dict[str, Any]:
         token, verification_id, now = new_token(), str(uuid.uuid4()), _now()
         expires_at = now + timedelta(hours=self.settings.activation_link_ttl_hours)
+        # The portal's page (people open pages, not APIs); it learns the user's language
+        # from the activation's answer, as the mail may be opened logged out.
         url = (
             self.settings.public_base_url.rstrip("/")
             + ACTIVATION_LINK_PATH
@@ -570,11 +618,12 @@ class Accounts:
                     expires_at=expires_at,
                 )
             )
-            await session.execute(
-                sa.update(users)
-                .where(users.c.user_id == user_id)
-                .values(email=address, status=UserStatus.PENDING_ACTIVATION)
-            )
+            if user.status != UserStatus.ACTIVE:
+                await session.execute(
+                    sa.update(users)
+                    .where(users.c.user_id == user_id)
+                    .values(email=address, status=UserStatus.PENDING_ACTIVATION)
+                )
             await self.outbox.add(
                 session,
                 ActivationMailRequested(
@@ -657,7 +706,7 @@ class Accounts:
             await self.profiles.announce(session, user.user_id)
         self.outbox.notify_committed()
         log.info("profile activated", extra={"user_id": user.user_id})
-        return {"status": UserStatus.ACTIVE, "user_id": user.user_id}
+        return {"status": UserStatus.ACTIVE, "user_id": user.user_id, "language": user.language}
 
     @staticmethod
     def _activation_problem(verification: Any) -> Problem:

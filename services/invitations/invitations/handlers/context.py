@@ -25,9 +25,10 @@ from invitations.domain.practices import PracticeView
 from servicekit.auth import Caller
 from servicekit.messaging.outbox import Outbox
 
-LINK_PATH = "/api/invitations/link"
-"""Where an invitation link leads, under the public base URL: the one place to change
-when the link should open another page (a web portal's). The API route is its own."""
+LINK_PATH = "/uitnodiging"
+"""Where an invitation link leads, under the public base URL: the portal's invitation page
+(never an API URL), which shows the invitation and lets the invitee log in, choose their
+offer and confirm. The one place to change when the link should open another page."""
 
 
 @dataclass(frozen=True)

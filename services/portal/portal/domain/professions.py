@@ -1,0 +1,53 @@
+"""From what a citizen types in the profession field to the code the search API takes."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from contracts.profession_labels import EXTRA_OFFER_LABELS, PROFESSION_LABELS
+
+#: Everyday words for a profession, beyond its table label. A GP is a physician to the
+#: search API (it has no qualification filter).
+SYNONYMS: dict[str, str] = {
+    "huisarts": "physician",
+    "dokter": "physician",
+    "médecin généraliste": "physician",
+    "generaliste": "physician",
+    "general practitioner": "physician",
+    "gp": "physician",
+    "doctor": "physician",
+    "kine": "physiotherapist",
+    "kiné": "physiotherapist",
+    "thuisverpleegkundige": "nurse",
+    "psycholoog": "psychologist",
+    "psychologue": "psychologist",
+    "psychologist": "psychologist",
+    "infirmière": "nurse",
+    "diététicienne": "dietitian",
+}
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+_LOOKUP: dict[str, str] = {
+    **{
+        _plain(label): code
+        for table in (PROFESSION_LABELS, EXTRA_OFFER_LABELS)
+        for labels in table.values()
+        for code, label in labels.items()
+    },
+    **{
+        _plain(code): code
+        for table in (PROFESSION_LABELS, EXTRA_OFFER_LABELS)
+        for code in table["nl"]
+    },
+    **{_plain(word): code for word, code in SYNONYMS.items()},
+}
+
+
+def profession_code(typed: str) -> str | None:
+    """The code of a typed profession name in any of the three languages, or None."""
+    return _LOOKUP.get(_plain(typed)) if typed.strip() else None

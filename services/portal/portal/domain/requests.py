@@ -1,0 +1,75 @@
+"""Requests as people read them: the kind and state in the guide's words, and what was asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.domain.messages import N_
+
+KINDS = {
+    "link": N_("Aanbod koppelen"),
+    "rights": N_("Beheerrechten"),
+    "proposal": N_("Wijziging voorstellen"),
+    "removal": N_("Verwijderen"),
+    "source_error": N_("Fout in de authentieke bron"),
+}
+STATES = {"open": N_("Open"), "approved": N_("Goedgekeurd"), "declined": N_("Geweigerd")}
+FICHE_TYPES = {"practice": N_("Praktijkfiche"), "provider": N_("Zorgverlenerfiche")}
+#: Field names of a proposed change, in the words of the practice form.
+FIELD_LABELS = {
+    "names": N_("Namen van de praktijk"),
+    "addresses": N_("Adressen"),
+    "phone_numbers": N_("Telefoonnummers"),
+    "email_addresses": N_("E-mailadressen"),
+    "websites": N_("Websites"),
+    "target_groups": N_("Doelgroep"),
+    "age_categories": N_("Prioritaire leeftijdscategorie"),
+    "wijken": N_("Wijken"),
+    "contact_persons": N_("Contactpersonen"),
+    "opening_hours": N_("Openingsuren"),
+    "extra_offer": N_("Extra aanbod"),
+    "managers": N_("Beheerders"),
+    "offers": N_("Aanbod"),
+    "preferred_name": N_("Naam"),
+    "languages": N_("Talen"),
+    "description": N_("Beschrijving"),
+}
+#: What a history version records, by the first part of its action (`restore:3`).
+ACTIONS = {
+    "create": N_("aangemaakt"),
+    "save": N_("opgeslagen"),
+    "publish": N_("gepubliceerd"),
+    "grant_rights": N_("beheerrechten gegeven"),
+    "withdraw_rights": N_("beheerrechten ingetrokken"),
+    "link_own_offer": N_("eigen aanbod gekoppeld"),
+    "remove_offer": N_("aanbod verwijderd"),
+    "proposal": N_("voorstel goedgekeurd"),
+    "link_request": N_("koppeling goedgekeurd"),
+    "invitation": N_("uitnodiging aanvaard"),
+    "restore": N_("eerdere versie teruggezet"),
+    "removal": N_("verwijderd op vraag"),
+}
+
+
+def action_label(action: str) -> str:
+    """The Dutch words for a history action (unknown actions as they are)."""
+    return ACTIONS.get(str(action).split(":", 1)[0], str(action))
+
+
+def fiche_path(item: dict[str, Any]) -> str:
+    """The public page of the fiche a request is about."""
+    kind = "praktijken" if item.get("fiche_type") == "practice" else "zorgverleners"
+    return f"/{kind}/{item.get('fiche_id')}"
+
+
+def asked(item: dict[str, Any]) -> dict[str, Any]:
+    """What the requester asked, by kind: professions, changed fields, or their words."""
+    payload = item.get("payload") or {}
+    kind = item.get("kind")
+    if kind == "link":
+        return {"professions": list(payload.get("professions") or [])}
+    if kind == "proposal":
+        changes = payload.get("changes") or {}
+        return {"fields": [FIELD_LABELS.get(name, name) for name in changes], "changes": changes}
+    text = payload.get("reason") or payload.get("motivation") or payload.get("description")
+    return {"text": str(text) if text else ""}

@@ -1,0 +1,192 @@
+"""What every page shares: the browser session, CSRF, language, rendering, error pages."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contracts.profession_labels import profession_label
+from portal.adapters.session_store import SessionStore
+from portal.adapters.translations import translator
+from portal.config import PortalSettings
+from portal.domain.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, supported
+
+COOKIE = "skaart_portal"
+CSRF_FIELD = "csrf_token"
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+# The templates ship with the package: no need to stat every file at every render.
+TEMPLATES.env.auto_reload = False
+
+
+class WebSession:
+    """One browser's session: created on first need, saved when changed."""
+
+    def __init__(self, session_id: str | None, data: dict[str, Any] | None) -> None:
+        self.id = session_id
+        self.data: dict[str, Any] = data or {}
+        self.changed = False
+        self.ended = False
+
+    def get(self, key: str) -> Any:
+        return self.data.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        if self.data.get(key) != value:
+            self.data[key] = value
+            self.changed = True
+
+    @property
+    def csrf(self) -> str:
+        """This session's CSRF token (creates the session when a form needs one)."""
+        if not self.data.get("csrf"):
+            self.set("csrf", secrets.token_urlsafe(32))
+        return str(self.data["csrf"])
+
+    def renew(self) -> None:
+        """A new id and CSRF token, keeping the language: at login and logout (no fixation)."""
+        self.data = {"lang": self.data["lang"]} if self.data.get("lang") else {}
+        self.id = None
+        self.changed = True
+
+    @property
+    def user(self) -> dict[str, Any] | None:
+        user = self.data.get("user")
+        return user if isinstance(user, dict) else None
+
+
+class SessionMiddleware:
+    """Loads the session from its cookie before a page, saves it (and sets the cookie) when
+    the page changed it. Plain ASGI: no per-request task, unlike BaseHTTPMiddleware."""
+
+    def __init__(
+        self, app: ASGIApp, *, store: SessionStore, settings: PortalSettings, secure: bool
+    ) -> None:
+        self._app = app
+        self._store = store
+        self._ttl_s = int(settings.session_ttl_hours * 3600)
+        self._secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        cookie = Request(scope).cookies.get(COOKIE)
+        data = await self._store.load(cookie) if cookie else None
+        session = WebSession(cookie if data is not None else None, data)
+        scope.setdefault("state", {})["session"] = session
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and session.changed:
+                headers = MutableHeaders(scope=message)
+                headers.append("set-cookie", await self._saved(session, cookie))
+            await send(message)
+
+        await self._app(scope, receive, send_with_cookie)
+
+    async def _saved(self, session: WebSession, cookie: str | None) -> str:
+        """Store the session; the Set-Cookie header value that names it."""
+        if cookie and session.id != cookie:
+            await self._store.delete(cookie)
+        session.id = session.id or secrets.token_urlsafe(32)
+        await self._store.save(session.id, session.data, self._ttl_s)
+        carrier = Response()
+        carrier.set_cookie(
+            COOKIE,
+            session.id,
+            max_age=self._ttl_s,
+            path="/",
+            httponly=True,
+            secure=self._secure,
+            samesite="lax",
+        )
+        return carrier.headers["set-cookie"]
+
+
+def session_of(request: Request) -> WebSession:
+    session = getattr(request.state, "session", None)
+    if session is None:  # an error page rendered outside the session middleware
+        session = request.state.session = WebSession(None, None)
+    assert isinstance(session, WebSession)
+    return session
+
+
+def language_of(request: Request) -> str:
+    """The session's language, else a `lang` in the address (mailed links), else Dutch."""
+    return (
+        supported(session_of(request).get("lang"))
+        or supported(request.query_params.get("lang"))
+        or DEFAULT_LANGUAGE
+    )
+
+
+@dataclass(frozen=True)
+class Site:
+    """Settings the layout shows on every page."""
+
+    help_email: str
+    help_url: str
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    """A page in the visitor's language."""
+    language = language_of(request)
+    session = session_of(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "_": translator(language),
+            "lang": language,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            "here": quote(here, safe="/?=&"),
+            "user": session.user,
+            "session": session,
+            "site": request.app.state.site,
+            "profession": lambda code: profession_label(code, language),
+            "professions": lambda codes: ", ".join(profession_label(c, language) for c in codes),
+            "errors": {},
+            "values": {},
+            **context,
+        },
+        status_code=status,
+        headers={"Cache-Control": "no-store"} if session.user else None,
+    )
+
+
+class CsrfRejected(Exception):
+    """A form without this session's CSRF token."""
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the session's."""
+    form = await request.form()
+    expected = session_of(request).get("csrf")
+    sent = form.get(CSRF_FIELD)
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise CsrfRejected()
+    return form
+
+
+#: A route parameter for a posted form whose CSRF token was checked.
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+class LoginRequired(Exception):
+    """The page is for logged-in users."""
+
+
+def logged_in_user(request: Request) -> dict[str, Any]:
+    """The session's user, or LoginRequired (the page sends the visitor to log in)."""
+    user = session_of(request).user
+    if user is None:
+        raise LoginRequired()
+    return user

@@ -1,0 +1,53 @@
+"""GET /api/fiches/me/managed-practices: what a user manages, for the portal's "Mijn fiches"
+(practice staff log in as citizens and have no map status of their own)."""
+
+from __future__ import annotations
+
+from tests.fiches.conftest import FichesUnderTest
+from tests.fiches.test_guide_scenarios import SOLO, WARMSTE_TEAM, create
+
+
+async def test_a_secretary_sees_the_practices_she_manages_and_nothing_else(
+    fiches: FichesUnderTest,
+) -> None:
+    marc = await fiches.professional("marc", ("physician",), first="Marc", last="Creemers")
+    team = await create(fiches, marc, WARMSTE_TEAM, ["physician"])
+    solo = await create(fiches, marc, SOLO, ["physician"])
+    secretary = fiches.citizen("secretaris")
+    other = fiches.citizen("buur")
+
+    empty = await fiches.request("GET", "/api/fiches/me/managed-practices", secretary)
+    assert empty.status_code == 200 and empty.json() == {"practices": []}
+
+    granted = await fiches.request(
+        "POST",
+        f"/api/fiches/practices/{team}/managers",
+        marc,
+        json={"user_id": secretary.user_id},
+    )
+    assert granted.status_code == 200, granted.text
+    saved = await fiches.request(
+        "PUT",
+        f"/api/fiches/practices/{team}/edit",
+        secretary,
+        json={**WARMSTE_TEAM, "wijken": ["Brugse Poort"]},
+    )
+    assert saved.status_code == 200, saved.text
+
+    (practice,) = (
+        await fiches.request("GET", "/api/fiches/me/managed-practices", secretary)
+    ).json()["practices"]
+    assert practice["practice_id"] == team
+    assert practice["name"] == "Het Warmste Team"
+    assert practice["published"] is True
+    assert practice["unpublished_changes"] is True, "her saved edit is not published yet"
+
+    mine = (await fiches.request("GET", "/api/fiches/me/managed-practices", marc)).json()
+    assert {p["practice_id"] for p in mine["practices"]} == {team, solo}
+    assert all(
+        p["unpublished_changes"] is False for p in mine["practices"] if p["practice_id"] == solo
+    )
+    assert (await fiches.request("GET", "/api/fiches/me/managed-practices", other)).json() == {
+        "practices": []
+    }
+    assert (await fiches.request("GET", "/api/fiches/me/managed-practices")).status_code == 401

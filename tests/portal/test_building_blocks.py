@@ -1,0 +1,98 @@
+"""The portal's small parts, without a browser: error shapes, profession names, catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
+from contracts.profession_labels import profession_label
+from portal.adapters.translations import catalog, translator
+from portal.domain.problems import errors_by_field, read_problem
+from portal.domain.professions import profession_code
+
+PORTAL = Path(__file__).resolve().parents[2] / "services" / "portal"
+
+
+def test_problem_details_and_the_older_error_shapes_read_alike() -> None:
+    new = read_problem(
+        422,
+        {
+            "title": "Invalid input",
+            "detail": "The e-mail address is not valid.",
+            "what_to_do": "Correct it.",
+            "errors": [{"field": "email", "message": "not an address"}],
+        },
+    )
+    assert new.message == "The e-mail address is not valid."
+    assert new.what_to_do == "Correct it."
+    assert new.field_errors == {"email": "not an address"}
+
+    validation = read_problem(
+        422, {"detail": [{"loc": ["body", "email"], "msg": "bad", "code": "invalid_email"}]}
+    )
+    assert validation.field_errors == {"email": "bad"} and validation.code == "invalid_email"
+    coded = read_problem(409, {"detail": {"code": "x", "message": "m", "what_to_do": "w"}})
+    assert (coded.code, coded.message, coded.what_to_do) == ("x", "m", "w")
+    assert read_problem(404, {"detail": "no such fiche"}).message == "no such fiche"
+    assert read_problem(500, "not json").message == ""
+
+
+def test_a_known_error_gets_the_portal_s_own_words_on_its_field() -> None:
+    problem = read_problem(
+        422, {"detail": [{"loc": ["body", "email"], "msg": "bad", "code": "invalid_email"}]}
+    )
+    assert errors_by_field(problem, "email")["email"].startswith("Dit is geen bruikbaar")
+    fieldless = read_problem(429, {"detail": {"code": "rate_limited", "message": "Too many"}})
+    assert errors_by_field(fieldless, "email") == {
+        "email": "Je vroeg te veel activatielinks aan. Wacht even en probeer opnieuw."
+    }
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("huisarts", "physician"),
+        ("Kinesitherapeut", "physiotherapist"),
+        ("kinésithérapeute", "physiotherapist"),
+        ("verpleegkundige", "nurse"),
+        ("infirmier", "nurse"),
+        ("general practitioner", "physician"),
+        ("diëtist", "dietitian"),
+        ("dietist", "dietitian"),
+        ("nurse", "nurse"),
+        ("bakker", None),
+        ("", None),
+    ],
+)
+def test_professions_are_found_by_their_name_in_any_of_the_three_languages(
+    typed: str, code: str | None
+) -> None:
+    assert profession_code(typed) == code
+
+
+def test_profession_labels_in_three_languages() -> None:
+    assert profession_label("physiotherapist", "nl") == "kinesitherapeut"
+    assert profession_label("physiotherapist", "fr") == "kinésithérapeute"
+    assert profession_label("nurse", "en") == "nurse"
+    assert profession_label("nurse", "de") == "verpleegkundige"
+    assert profession_label("bov_coach", "nl") == "bov coach"
+
+
+def test_every_text_of_the_pages_has_a_french_and_an_english_translation() -> None:
+    keywords = {"_": None, "N_": None}
+    found = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            PORTAL,
+            method_map=[("portal/**.py", "python"), ("portal/templates/**.html", "jinja2")],
+            keywords=keywords,
+        )
+    }
+    assert len(found) > 50
+    for language in ("fr", "en"):
+        missing = sorted(str(m) for m in found if str(m) not in catalog(language))
+        assert not missing, f"{language}.po lacks: {missing}"
+    assert translator("fr")("Zoeken") == "Rechercher"
+    assert translator("nl")("Zoeken") == "Zoeken"

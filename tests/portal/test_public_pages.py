@@ -1,0 +1,102 @@
+"""The pages for everybody, in a real browser: home, language switch, search, public fiches."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.portal.pages import check_page
+
+
+def test_home_offers_both_logins_and_the_search_in_three_languages(page: Page, base: str) -> None:
+    page.goto(base + "/")
+    expect(
+        page.get_by_role("link", name="Aanmelden als professioneel zorgverlener")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Aanmelden als burger")).to_be_visible()
+    expect(page.get_by_role("search")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.get_by_role("link", name="desocialekaart@vlaanderen.be")).to_be_visible()
+    check_page(page, "home-nl")
+
+    page.get_by_role("link", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("link", name="Se connecter en tant que citoyen")).to_be_visible()
+    check_page(page, "home-fr")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("link", name="Log in as a citizen")).to_be_visible()
+    page.get_by_role("link", name="Nederlands").click()
+    expect(page.get_by_role("link", name="Aanmelden als burger")).to_be_visible()
+
+
+def test_the_skip_link_and_focus_work_with_the_keyboard(page: Page, base: str) -> None:
+    page.goto(base + "/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Naar de inhoud")
+    expect(skip).to_be_focused()
+    outline = skip.evaluate("element => getComputedStyle(element).outlineStyle")
+    assert outline != "none", "focus is visible"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#inhoud$"))
+
+
+def test_a_citizen_searches_a_profession_by_its_dutch_name_and_opens_a_provider(
+    page: Page, base: str
+) -> None:
+    page.goto(base + "/")
+    page.get_by_label("Beroep").fill("huisarts")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page).to_have_url(re.compile(r"/zoeken\?"))
+    results = page.get_by_role("list", name="Resultaten").get_by_role("listitem")
+    expect(results.first).to_be_visible()
+    expect(results.first).to_contain_text("arts")
+    check_page(page, "search-huisarts")
+
+    results.first.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/zorgverleners/"))
+    expect(
+        page.get_by_role("heading", name="Waar biedt deze zorgverlener zorg aan?")
+    ).to_be_visible()
+    check_page(page, "provider-public")
+
+
+def test_an_unknown_profession_is_shown_next_to_its_field_and_what_was_typed_stays(
+    page: Page, base: str
+) -> None:
+    page.goto(base + "/zoeken")
+    page.get_by_label("Naam", exact=True).fill("Peeters")
+    page.get_by_label("Beroep").fill("bakker")
+    page.get_by_role("button", name="Zoeken").click()
+    field = page.get_by_label("Beroep")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_value("bakker")
+    expect(page.get_by_label("Naam", exact=True)).to_have_value("Peeters")
+    expect(page.get_by_role("alert")).to_contain_text("Dit beroep kennen we niet")
+    check_page(page, "search-error")
+
+
+def test_a_form_without_the_session_csrf_token_is_refused_with_a_page(base: str) -> None:
+    answer = httpx.post(base + "/activeren", data={"token": "x"})
+    assert answer.status_code == 400
+    assert "Dit formulier is verlopen" in answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_an_unknown_fiche_gives_a_page_with_what_to_do(page: Page, base: str) -> None:
+    page.goto(base + "/zorgverleners/no-such-fiche")
+    expect(page.get_by_role("heading", name="Deze pagina bestaat niet (meer)")).to_be_visible()
+    check_page(page, "not-found")
+
+
+def test_a_refused_professional_login_explains_why_and_offers_the_citizen_login(
+    page: Page, base: str
+) -> None:
+    page.goto(base + "/aanmelden")
+    page.get_by_role("link", name="Aanmelden als professioneel zorgverlener").click()
+    page.get_by_role("button", name="Lotte Burger").click()  # not in the register
+    expect(page.get_by_role("heading", name="Aanmelden lukte niet")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("register van gezondheidszorgbeoefenaars")
+    expect(page.get_by_role("link", name="Aanmelden als burger")).to_be_visible()
+    check_page(page, "login-refused")

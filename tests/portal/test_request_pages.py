@@ -1,0 +1,180 @@
+"""Requests: mine and their state, managers deciding on their practice, the team's work
+queue (people and fiches by name, refusal with a reason), history restore, removal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.portal.pages_with_fake_services import CSRF, FakeServices, portal_pages, professional
+
+LINK_REQUEST: dict[str, Any] = {
+    "request_id": "req-1",
+    "kind": "link",
+    "status": "open",
+    "fiche_type": "practice",
+    "fiche_id": "team",
+    "fiche_name": "Het Warmste Team",
+    "requester_user_id": "user-nele",
+    "requester_name": "Nele Van Schelvergem",
+    "payload": {"professions": ["nurse"]},
+    "created_at": "2026-11-20T09:00:00Z",
+    "decided_at": None,
+    "comment": None,
+}
+TEAM = professional(name="Team Sociale Kaart", roles=["team"], professional_id=None, professions=[])
+
+
+def test_my_requests_show_kind_fiche_and_state_with_the_reason() -> None:
+    services = FakeServices()
+    services.on(
+        "GET",
+        "/api/fiches/me/requests",
+        body=[
+            LINK_REQUEST,
+            {
+                **LINK_REQUEST,
+                "request_id": "req-2",
+                "kind": "rights",
+                "status": "declined",
+                "comment": "Vraag het aan de praktijk.",
+                "payload": {"motivation": None},
+            },
+        ],
+    )
+    with portal_pages(services, professional()) as browser:
+        page = browser.get("/mijn-aanvragen")
+    assert page.status_code == 200
+    assert "Aanbod koppelen" in page.text and "Het Warmste Team" in page.text
+    assert "verpleegkundige" in page.text and ">Open<" in page.text
+    assert "Geweigerd" in page.text and "Vraag het aan de praktijk." in page.text
+
+
+def test_a_manager_approves_a_link_request_on_their_practice() -> None:
+    services = FakeServices()
+    services.on("GET", "/api/fiches/practices/team/requests", body=[LINK_REQUEST])
+    services.on(
+        "GET",
+        "/api/fiches/practices/team",
+        body={"practice_id": "team", "name": "Het Warmste Team", "data": {}, "offer_blocks": []},
+    )
+    services.on("GET", "/api/fiches/practices/team/edit", body={"draft": {}, "offers": []})
+    services.on("POST", "/api/fiches/requests/req-1/decision", body={"status": "approved"})
+    with portal_pages(services, professional(name="Marc Creemers")) as browser:
+        page = browser.get("/praktijken/team/aanvragen")
+        assert "Nele Van Schelvergem" in page.text and "user-nele" not in page.text
+        decided = browser.post(
+            "/praktijken/team/aanvragen/req-1/beslissing",
+            data={"csrf_token": CSRF, "beslissing": "approved", "reden": ""},
+        )
+    assert decided.status_code == 303
+    (call,) = services.made("POST", "/api/fiches/requests/req-1/decision")
+    assert call.json == {"decision": "approved", "comment": None}
+
+
+def test_the_team_refuses_only_with_a_reason() -> None:
+    services = FakeServices()
+    services.on(
+        "GET",
+        "/api/fiches/team/requests",
+        body={"items": [LINK_REQUEST], "total": 1, "limit": 25, "offset": 0},
+    )
+    services.on("POST", "/api/fiches/requests/req-1/decision", body={"status": "declined"})
+    with portal_pages(services, TEAM) as browser:
+        queue = browser.get("/team/werklijst")
+        assert queue.status_code == 200
+        assert "Nele Van Schelvergem" in queue.text and "Het Warmste Team" in queue.text
+        assert ">Werklijst</a>" in queue.text  # the team's menu entry
+
+        refused = browser.post(
+            "/team/aanvragen/req-1/beslissing",
+            data={"csrf_token": CSRF, "beslissing": "declined", "reden": "  "},
+        )
+        assert refused.status_code == 422
+        assert 'id="fout-reden-req-1"' in refused.text and "Geef een reden" in refused.text
+        assert not services.made("POST", "/api/fiches/requests/req-1/decision")
+
+        decided = browser.post(
+            "/team/aanvragen/req-1/beslissing",
+            data={"csrf_token": CSRF, "beslissing": "declined", "reden": "Geen zorgverlener."},
+        )
+    assert decided.status_code == 303
+    (call,) = services.made("POST", "/api/fiches/requests/req-1/decision")
+    assert call.json == {"decision": "declined", "comment": "Geen zorgverlener."}
+    (listed, *_) = services.made("GET", "/api/fiches/team/requests")
+    assert listed.params["status"] == "open"
+
+
+def test_the_team_restores_an_earlier_version_of_a_fiche() -> None:
+    services = FakeServices()
+    services.on(
+        "GET",
+        "/api/fiches/practices/team/history",
+        body=[
+            {
+                "version": 1,
+                "action": "create",
+                "at": "2026-11-01T10:00:00Z",
+                "changed_fields": ["names"],
+                "snapshot": {"names": []},
+            },
+            {
+                "version": 2,
+                "action": "save",
+                "at": "2026-11-02T10:00:00Z",
+                "changed_fields": ["wijken"],
+                "snapshot": {"names": []},
+            },
+        ],
+    )
+    services.on(
+        "POST", "/api/fiches/practices/team/history/1/restore", body={"changed_fields": ["wijken"]}
+    )
+    with portal_pages(services, TEAM) as browser:
+        page = browser.get("/team/geschiedenis/practice/team")
+        assert page.status_code == 200 and "Wijken" in page.text
+        restored = browser.post("/team/geschiedenis/practice/team/1", data={"csrf_token": CSRF})
+    assert restored.status_code == 303
+    assert services.made("POST", "/api/fiches/practices/team/history/1/restore")
+
+
+def test_removal_is_asked_from_a_fiche_page_with_a_reason() -> None:
+    services = FakeServices()
+    services.on("POST", "/api/fiches/removal-requests", 201, {"request_id": "req-9"})
+    with portal_pages(services, professional()) as browser:
+        form = browser.get("/verwijderen-aanvragen?soort=practice&fiche=team")
+        assert form.status_code == 200 and "Waarom mag de fiche weg?" in form.text
+        empty = browser.post(
+            "/verwijderen-aanvragen",
+            data={"csrf_token": CSRF, "soort": "practice", "fiche": "team", "reden": ""},
+        )
+        assert empty.status_code == 422 and 'id="fout-reden"' in empty.text
+        asked = browser.post(
+            "/verwijderen-aanvragen",
+            data={"csrf_token": CSRF, "soort": "practice", "fiche": "team", "reden": "Gesloten."},
+        )
+    assert asked.status_code == 303
+    (call,) = services.made("POST", "/api/fiches/removal-requests")
+    assert call.json == {"fiche_type": "practice", "fiche_id": "team", "reason": "Gesloten."}
+
+
+def test_a_link_request_without_a_requester_name_is_named_by_its_provider_fiche() -> None:
+    services = FakeServices()
+    unnamed = {
+        **LINK_REQUEST,
+        "requester_name": None,
+        "payload": {"professions": ["nurse"], "provider_fiche_id": "fiche-nele"},
+    }
+    services.on(
+        "GET",
+        "/api/fiches/team/requests",
+        body={"items": [unnamed], "total": 1, "limit": 25, "offset": 0},
+    )
+    services.on(
+        "GET",
+        "/api/fiches/providers/fiche-nele",
+        body={"official_first_name": "Nele", "official_last_name": "Van Schelvergem"},
+    )
+    with portal_pages(services, TEAM) as browser:
+        queue = browser.get("/team/werklijst")
+    assert "Gevraagd door Nele Van Schelvergem" in queue.text
+    assert "user-nele" not in queue.text
