@@ -3,11 +3,12 @@ work here) against a monolith started once per test session."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 
 from tests.portal.platform_process import RunningMonolith, running_monolith
 
@@ -22,7 +23,46 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": ["--no-sandbox"]}
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API keeps an event loop running in the main thread while it is
+# started, and pytest-playwright starts it for the whole session: every asyncio test
+# collected after this package would then fail ("cannot be called from a running event
+# loop"). These overrides start it for this package only, and stop it at its end.
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="package")
+def browser_context_args() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    return getattr(playwright, browser_name or "chromium")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="package")
+def launch_browser(
+    browser_type_launch_args: dict[str, Any], browser_type: BrowserType
+) -> Callable[..., Browser]:
+    def launch(**options: Any) -> Browser:
+        return browser_type.launch(**{**browser_type_launch_args, **options})
+
+    return launch
+
+
+@pytest.fixture(scope="package")
+def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
+    started = launch_browser()
+    yield started
+    started.close()
+
+
+@pytest.fixture(scope="package")
 def monolith(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMonolith]:
     with running_monolith(tmp_path_factory.mktemp("monolith")) as running:
         yield running
