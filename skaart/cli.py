@@ -56,7 +56,7 @@ def up(
 @app.command()
 def serve(
     service: str = typer.Argument(
-        ..., help="identity, fiches, invitations, registry-sync or notifications"
+        ..., help="identity, fiches, invitations, registry-sync, notifications or directory"
     ),
 ) -> None:
     """Run one service (microservices mode): its API, health and metrics on SKAART_HTTP_PORT."""

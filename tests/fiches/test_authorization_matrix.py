@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from fiches.adapters.search_tables import fiche_exports
+from fiches.adapters.export_tables import fiche_exports
 from fiches.adapters.tables import (
     fiche_history,
     fiche_requests,

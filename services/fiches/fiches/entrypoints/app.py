@@ -13,7 +13,6 @@ from fiches.entrypoints.http_exports import exports_router
 from fiches.entrypoints.http_practices import practices_router
 from fiches.entrypoints.http_provider import provider_router
 from fiches.entrypoints.http_requests import requests_router
-from fiches.entrypoints.http_search import search_router
 from fiches.entrypoints.http_support import logged_in
 from fiches.entrypoints.http_team import team_router
 from fiches.handlers.exports import ExportWorker
@@ -22,7 +21,6 @@ from fiches.handlers.practices import PracticeCommands
 from fiches.handlers.providers import ProviderCommands
 from fiches.handlers.registry_events import RegistryEventHandlers
 from fiches.handlers.requests import RequestCommands
-from fiches.handlers.search_projection import SearchProjection
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import (
     AccessTokenVerifier,
@@ -68,8 +66,6 @@ def build_component(
     runtime.subscribe(RegistryEventHandlers(runtime.outbox).subscription())
     runtime.subscribe(signing_key_subscription(SERVICE, trusted_signing_keys))
     runtime.subscribe(InvitationEventHandlers(runtime.outbox).subscription())
-    # Public search reads fiches' own public topics: it sees exactly the published versions.
-    runtime.subscribe(SearchProjection().subscription())
     exports = ExportWorker(runtime, export_settings or ExportSettings(), platform)
     runtime.run_in_background("exports", exports.run)
     sessions_redis = redis_client(auth.redis_url) if settings.check_revoked_sessions else None
@@ -104,7 +100,6 @@ def build_component(
             practices_router(runtime, practices, caller),
             requests_router(requests, caller),
             team_router(requests, caller, settings),
-            search_router(runtime, settings),
             exports_router(exports, caller),
         ],
     )

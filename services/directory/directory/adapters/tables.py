@@ -1,18 +1,17 @@
-"""Tables of the public search read model and of users' exports.
+"""directory's tables (its own database): the public facts and the search index.
 
-They live in fiches' own database, on the same metadata as its other tables; importing
-this module registers them (the composition root imports it through the search and
-export handlers). Migration 0003 creates them.
-
-The search read model is fed only by fiches' own public events, so it holds exactly the
-published versions: an edit version never reaches it.
+Everything here comes from the public topics, so it holds exactly the published versions:
+an edit version, an e-mail address or a national register number never reaches it.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from fiches.adapters.tables import metadata
+from servicekit.messaging.tables import add_messaging_tables
+from servicekit.runtime import ServiceTables
+
+metadata = sa.MetaData()
 
 # Terms are compared by byte order (prefix ranges on a btree): PostgreSQL's "C"
 # collation gives that whatever the database's default; SQLite compares bytes anyway.
@@ -60,6 +59,21 @@ search_offers = sa.Table(
     sa.Index("ix_search_offers_provider", "provider_fiche_id"),
 )
 
+# Where each address of a published practice is, as the geocoder placed it. Rebuilt with
+# the practice's facts; only published practices have rows.
+practice_places = sa.Table(
+    "practice_places",
+    metadata,
+    sa.Column("practice_id", sa.String(36), primary_key=True),
+    sa.Column("position", sa.Integer(), primary_key=True),
+    sa.Column("latitude", sa.Float(), nullable=False),
+    sa.Column("longitude", sa.Float(), nullable=False),
+    # How precise the point is: `address`, `postcode` or `municipality` (a centroid).
+    sa.Column("precision", sa.String(20), nullable=False),
+    # A bounding-box pre-filter on latitude keeps a near search off the whole table.
+    sa.Index("ix_practice_places_latitude", "latitude", "longitude"),
+)
+
 # --- What the search endpoint reads ----------------------------------------------------
 
 # One row per published fiche: its public search hit, as JSON text ready to send.
@@ -91,24 +105,6 @@ search_terms = sa.Table(
     sa.Index("ix_search_terms_fiche", "kind", "fiche_id", "term"),
 )
 
-# --- Exports ---------------------------------------------------------------------------
+outbox, inbox = add_messaging_tables(metadata)
 
-fiche_exports = sa.Table(
-    "fiche_exports",
-    metadata,
-    sa.Column("export_id", sa.String(36), primary_key=True),
-    sa.Column("user_id", sa.String(100), nullable=False, index=True),
-    sa.Column("professional_id", sa.String(36), nullable=True),
-    sa.Column("formats", sa.JSON(), nullable=False),
-    # pending -> ready (files stored, link sent) | failed; expired once the link lapsed.
-    sa.Column("status", sa.String(20), nullable=False, index=True),
-    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("ready_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("csv_content", sa.Text(), nullable=True),
-    sa.Column("json_content", sa.Text(), nullable=True),
-    sa.Column("fiche_count", sa.Integer(), nullable=True),
-    sa.Column("error", sa.String(500), nullable=True),
-)
-
-SEARCH_TABLES = (search_providers, search_practices, search_offers, search_documents, search_terms)
+TABLES = ServiceTables(metadata=metadata, outbox=outbox, inbox=inbox)
