@@ -34,6 +34,9 @@ search_providers = sa.Table(
     sa.Column("professions", sa.JSON(), nullable=False),
     sa.Column("languages", sa.JSON(), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The published professions with their RIZIV number where the topic carries one
+    # ([{profession, riziv_number}]): FHIR shows them; search does not.
+    sa.Column("public_professions", sa.JSON(), nullable=False),
 )
 
 search_practices = sa.Table(
@@ -103,6 +106,42 @@ search_terms = sa.Table(
     sa.Index("ix_search_terms_order", "term", "sort_key", "kind", "fiche_id"),
     # Does this fiche have that term (or a term with that prefix)? Index-only probes.
     sa.Index("ix_search_terms_fiche", "kind", "fiche_id", "term"),
+)
+
+# --- What the standards' endpoints read (FHIR R4 and HSDS 3.0) ----------------------------
+
+# One row per resource as a standard shows it, ready to send. Rows are never deleted: a
+# resource that leaves the map stays with active = false (FHIR shows it so, history
+# included; HSDS and search leave it out), so an agency polling for changes sees it go.
+standard_resources = sa.Table(
+    "standard_resources",
+    metadata,
+    sa.Column("standard", sa.String(10), primary_key=True),  # fhir | hsds
+    sa.Column("type", sa.String(40), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    # The provider or practice fiche the resource is built from (rebuilt together).
+    sa.Column("owner", sa.String(36), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("last_updated", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("latitude", sa.Float(), nullable=True),
+    sa.Column("longitude", sa.Float(), nullable=True),
+    sa.Column("content", sa.Text(), nullable=False),
+    sa.Index("ix_standard_resources_owner", "standard", "owner"),
+    sa.Index("ix_standard_resources_updated", "standard", "type", "last_updated"),
+)
+
+# What a resource is found by: `n:<name word>`, `pc:<postcode>`, `city:<municipality>`,
+# `organization:<id>`, `practitioner:<id>`, `location:<id>`, `service:<id>`,
+# `specialty:<profession>`, `taxonomy:<term id>`.
+standard_terms = sa.Table(
+    "standard_terms",
+    metadata,
+    sa.Column("standard", sa.String(10), primary_key=True),
+    sa.Column("type", sa.String(40), primary_key=True),
+    sa.Column("term", TERM_TYPE, primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Index("ix_standard_terms_resource", "standard", "type", "id", "term"),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

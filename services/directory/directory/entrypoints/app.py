@@ -8,6 +8,7 @@ from directory.adapters.reference_geocoder import ReferenceGeocoder
 from directory.adapters.tables import TABLES
 from directory.config import DirectorySettings
 from directory.domain.geo import Geocoder
+from directory.entrypoints.http_fhir import fhir_router
 from directory.entrypoints.http_search import search_router
 from directory.entrypoints.kafka import projection_subscription
 from directory.handlers.projection import DirectoryProjection
@@ -27,7 +28,8 @@ def build_component(
     settings: DirectorySettings | None = None,
     geocoder: Geocoder | None = None,
 ) -> ServiceComponent:
-    """directory as a component: consumes the three public topics, serves the search."""
+    """directory as a component: consumes the three public topics, serves the search,
+    FHIR and HSDS."""
     platform = platform or PlatformSettings()
     settings = settings or DirectorySettings()
     geocoder = geocoder or ReferenceGeocoder()
@@ -45,6 +47,7 @@ def build_component(
         routers=[
             search_router(runtime, settings, geocoder, prefix=f"/api/{SERVICE}"),
             search_router(runtime, settings, geocoder, prefix=OLD_SEARCH_PREFIX),
+            fhir_router(runtime, settings),
         ],
     )
 

@@ -45,6 +45,7 @@ from directory.domain.documents import (
     build_provider,
 )
 from directory.domain.geo import Geocoder, NoGeocoder
+from directory.handlers.standards import rebuild_standards
 
 _CHUNK = 500
 
@@ -104,6 +105,10 @@ class DirectoryProjection:
                 professions=[p.profession for p in event.professions],
                 languages=[language.lower() for language in event.languages],
                 updated_at=event.occurred_at,
+                public_professions=[
+                    {"profession": p.profession, "riziv_number": p.riziv_number}
+                    for p in event.professions
+                ],
             )
         )
 
@@ -241,7 +246,9 @@ class DirectoryProjection:
     async def rebuild(
         self, session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
     ) -> None:
-        """Replace the hits and terms of these fiches with what their facts say now."""
+        """Replace the hits, terms and standard resources of these fiches with what their
+        facts say now."""
+        providers, practices = set(providers), set(practices)
         built: list[Built] = []
         for chunk in _chunks(providers):
             await self._forget(session, PROVIDER, chunk)
@@ -254,6 +261,7 @@ class DirectoryProjection:
             terms = [row for b in built for row in b.term_rows()]
             if terms:
                 await session.execute(sa.insert(search_terms), terms)
+        await rebuild_standards(session, providers=providers, practices=practices)
 
     async def _forget(self, session: AsyncSession, kind: str, ids: list[str]) -> None:
         for table in (search_documents, search_terms):

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("professions", sa.JSON(), nullable=False),
         sa.Column("languages", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("public_professions", sa.JSON(), nullable=False),
     )
     op.create_table(
         "search_practices",
@@ -82,9 +83,38 @@ def upgrade() -> None:
         "ix_search_terms_order", "search_terms", ["term", "sort_key", "kind", "fiche_id"]
     )
     op.create_index("ix_search_terms_fiche", "search_terms", ["kind", "fiche_id", "term"])
+    op.create_table(
+        "standard_resources",
+        sa.Column("standard", sa.String(10), primary_key=True),
+        sa.Column("type", sa.String(40), primary_key=True),
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("owner", sa.String(36), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("last_updated", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("latitude", sa.Float(), nullable=True),
+        sa.Column("longitude", sa.Float(), nullable=True),
+        sa.Column("content", sa.Text(), nullable=False),
+    )
+    op.create_index("ix_standard_resources_owner", "standard_resources", ["standard", "owner"])
+    op.create_index(
+        "ix_standard_resources_updated", "standard_resources", ["standard", "type", "last_updated"]
+    )
+    op.create_table(
+        "standard_terms",
+        sa.Column("standard", sa.String(10), primary_key=True),
+        sa.Column("type", sa.String(40), primary_key=True),
+        sa.Column("term", _TERM, primary_key=True),
+        sa.Column("id", sa.String(64), primary_key=True),
+    )
+    op.create_index(
+        "ix_standard_terms_resource", "standard_terms", ["standard", "type", "id", "term"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("standard_terms")
+    op.drop_table("standard_resources")
     op.drop_table("search_terms")
     op.drop_table("search_documents")
     op.drop_table("practice_places")

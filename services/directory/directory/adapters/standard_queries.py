@@ -1,0 +1,172 @@
+"""Finding FHIR and HSDS resources: by id, terms, name prefixes, time, activity and place.
+
+Every filter on what a resource is found by is a probe of `standard_terms`, whose primary
+key (standard, type, term, id) hands out a term's resources in id order; pages are in id
+order (or by distance near a place) and read with limit/offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from directory.adapters.tables import standard_resources, standard_terms
+from directory.domain.geo import Point, bounding_box, distance_km
+from directory.domain.text import prefix_range
+
+_COMPARE = {
+    "eq": "__eq__",
+    "ge": "__ge__",
+    "gt": "__gt__",
+    "le": "__le__",
+    "lt": "__lt__",
+}
+
+
+@dataclass(frozen=True)
+class Circle:
+    centre: Point
+    radius_km: float
+
+
+@dataclass(frozen=True)
+class ResourceQuery:
+    """A validated search over one type of one standard."""
+
+    standard: str
+    type: str
+    ids: tuple[str, ...] = ()
+    any_terms: tuple[tuple[str, ...], ...] = ()
+    """Each group: the resource has at least one of these terms; groups combine with AND."""
+    name_prefixes: tuple[str, ...] = ()
+    """Each a word the resource's name has a word starting with."""
+    active: bool | None = None
+    updated: tuple[tuple[str, datetime], ...] = ()
+    """(`eq`|`ge`|`gt`|`le`|`lt`, instant) on the last update."""
+    near: Circle | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    id: str
+    version: int
+    last_updated: datetime
+    active: bool
+    content: str
+    distance_km: float | None = None
+
+
+def _where(query: ResourceQuery) -> list[sa.ColumnElement[bool]]:
+    table = standard_resources
+    found: list[sa.ColumnElement[bool]] = [
+        table.c.standard == query.standard,
+        table.c.type == query.type,
+    ]
+    if query.ids:
+        found.append(table.c.id.in_(query.ids))
+    if query.active is not None:
+        found.append(table.c.active == query.active)
+    for operator, instant in query.updated:
+        found.append(getattr(table.c.last_updated, _COMPARE[operator])(instant))
+    probes: list[tuple[str, ...] | tuple[str, str, str]] = []
+    probes += [("in", *group) for group in query.any_terms]
+    probes += [("range", *prefix_range(f"n:{word}")) for word in query.name_prefixes]
+    for number, probe in enumerate(probes):
+        terms = standard_terms.alias(f"t{number}")
+        matches = (
+            terms.c.term.in_(probe[1:])
+            if probe[0] == "in"
+            else sa.and_(terms.c.term >= probe[1], terms.c.term < probe[2])
+        )
+        found.append(
+            sa.exists().where(
+                terms.c.standard == table.c.standard,
+                terms.c.type == table.c.type,
+                terms.c.id == table.c.id,
+                matches,
+            )
+        )
+    if query.near is not None:
+        box = bounding_box(query.near.centre, query.near.radius_km)
+        found.append(table.c.latitude.between(box.min_latitude, box.max_latitude))
+        found.append(table.c.longitude.between(box.min_longitude, box.max_longitude))
+    return found
+
+
+def _columns() -> list[Any]:
+    table = standard_resources
+    return [
+        table.c.id,
+        table.c.version,
+        table.c.last_updated,
+        table.c.active,
+        table.c.content,
+        table.c.latitude,
+        table.c.longitude,
+    ]
+
+
+async def find(
+    connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
+) -> list[Found]:
+    """One page of matching resources, in id order (nearest first with `near`)."""
+    statement = sa.select(*_columns()).where(*_where(query))
+    if query.near is None:
+        rows = await connection.execute(
+            statement.order_by(standard_resources.c.id).limit(limit).offset(offset)
+        )
+        return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
+    circle = query.near
+    within = []
+    for r in await connection.execute(statement):
+        distance = distance_km(circle.centre, Point(r.latitude, r.longitude))
+        if distance <= circle.radius_km:
+            within.append(Found(r.id, r.version, r.last_updated, r.active, r.content, distance))
+    within.sort(key=lambda f: (round(f.distance_km or 0.0, 3), f.id))
+    return within[offset : offset + limit]
+
+
+async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
+    """How many resources match (HSDS pages say so)."""
+    if query.near is not None:
+        return len(await find(connection, query, limit=10**9, offset=0))
+    statement = sa.select(sa.func.count()).select_from(standard_resources).where(*_where(query))
+    return int((await connection.execute(statement)).scalar_one())
+
+
+async def by_ids(
+    connection: AsyncConnection, standard: str, type_: str, ids: list[str]
+) -> list[Found]:
+    """Resources of one type by id (reads and _include), in id order."""
+    if not ids:
+        return []
+    return await find(
+        connection,
+        ResourceQuery(standard, type_, ids=tuple(sorted(set(ids)))),
+        limit=len(ids),
+        offset=0,
+    )
+
+
+async def changed_since(
+    connection: AsyncConnection,
+    standard: str,
+    type_: str,
+    since: datetime | None,
+    *,
+    limit: int,
+    offset: int,
+) -> list[Found]:
+    """Resources changed after `since` (all without), oldest change first."""
+    table = standard_resources
+    statement = sa.select(*_columns()).where(table.c.standard == standard, table.c.type == type_)
+    if since is not None:
+        statement = statement.where(table.c.last_updated > since)
+    rows = await connection.execute(
+        statement.order_by(table.c.last_updated, table.c.id).limit(limit).offset(offset)
+    )
+    return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
