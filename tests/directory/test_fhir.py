@@ -212,7 +212,7 @@ async def test_refused_searches_say_why(
     assert response.status_code == 400, response.text
     body = valid(response.json())
     assert body["resourceType"] == "OperationOutcome"
-    assert list(params)[0] in body["issue"][0]["diagnostics"]
+    assert next(iter(params)) in body["issue"][0]["diagnostics"]
 
 
 async def test_nothing_the_public_topics_never_carried(world: Searchable) -> None:
