@@ -9,6 +9,7 @@ from directory.adapters.tables import TABLES
 from directory.config import DirectorySettings
 from directory.domain.geo import Geocoder
 from directory.entrypoints.http_fhir import fhir_router
+from directory.entrypoints.http_hsds import hsds_router
 from directory.entrypoints.http_search import search_router
 from directory.entrypoints.kafka import projection_subscription
 from directory.handlers.projection import DirectoryProjection
@@ -48,6 +49,7 @@ def build_component(
             search_router(runtime, settings, geocoder, prefix=f"/api/{SERVICE}"),
             search_router(runtime, settings, geocoder, prefix=OLD_SEARCH_PREFIX),
             fhir_router(runtime, settings),
+            hsds_router(runtime, settings),
         ],
     )
 
