@@ -260,6 +260,9 @@ async def load(url: str, providers: int, practices: int) -> tuple[float, dict[st
                     orjson.dumps(p["professions"]).decode(),
                     orjson.dumps(p["languages"]).decode(),
                     now,
+                    orjson.dumps(
+                        [{"profession": code, "riziv_number": None} for code in p["professions"]]
+                    ).decode(),
                 )
                 for p in provider_rows
             ],
@@ -273,6 +276,7 @@ async def load(url: str, providers: int, practices: int) -> tuple[float, dict[st
                 "professions",
                 "languages",
                 "updated_at",
+                "public_professions",
             ],
         )
         await connection.copy_records_to_table(
