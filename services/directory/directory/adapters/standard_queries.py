@@ -60,7 +60,21 @@ class Found:
     distance_km: float | None = None
 
 
-def _where(query: ResourceQuery) -> list[sa.ColumnElement[bool]]:
+def _probes(query: ResourceQuery) -> list[tuple[str, ...]]:
+    """The term conditions: ("in", term, ...) or ("range", low, high)."""
+    found: list[tuple[str, ...]] = [("in", *group) for group in query.any_terms]
+    found += [("range", *prefix_range(f"n:{word}")) for word in query.name_prefixes]
+    return found
+
+
+def _matches(terms: Any, probe: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    if probe[0] == "in":
+        return terms.c.term.in_(probe[1:])
+    return sa.and_(terms.c.term >= probe[1], terms.c.term < probe[2])
+
+
+def _where(query: ResourceQuery, probes: list[tuple[str, ...]]) -> list[sa.ColumnElement[bool]]:
+    """Conditions on the resource table; `probes` are checked per resource (exists)."""
     table = standard_resources
     found: list[sa.ColumnElement[bool]] = [
         table.c.standard == query.standard,
@@ -72,22 +86,14 @@ def _where(query: ResourceQuery) -> list[sa.ColumnElement[bool]]:
         found.append(table.c.active == query.active)
     for operator, instant in query.updated:
         found.append(getattr(table.c.last_updated, _COMPARE[operator])(instant))
-    probes: list[tuple[str, ...] | tuple[str, str, str]] = []
-    probes += [("in", *group) for group in query.any_terms]
-    probes += [("range", *prefix_range(f"n:{word}")) for word in query.name_prefixes]
     for number, probe in enumerate(probes):
         terms = standard_terms.alias(f"t{number}")
-        matches = (
-            terms.c.term.in_(probe[1:])
-            if probe[0] == "in"
-            else sa.and_(terms.c.term >= probe[1], terms.c.term < probe[2])
-        )
         found.append(
             sa.exists().where(
                 terms.c.standard == table.c.standard,
                 terms.c.type == table.c.type,
                 terms.c.id == table.c.id,
-                matches,
+                _matches(terms, probe),
             )
         )
     if query.near is not None:
@@ -95,6 +101,35 @@ def _where(query: ResourceQuery) -> list[sa.ColumnElement[bool]]:
         found.append(table.c.latitude.between(box.min_latitude, box.max_latitude))
         found.append(table.c.longitude.between(box.min_longitude, box.max_longitude))
     return found
+
+
+def _statement(query: ResourceQuery, columns: list[Any]) -> sa.Select[Any]:
+    """Matching resources. With a term condition, the search starts from the term index
+    (its entries come in id order: a page reads little more than a page) and checks the
+    rest per resource; without one, it walks the resources."""
+    probes = _probes(query)
+    if not probes:
+        return sa.select(*columns).where(*_where(query, []))
+    start = standard_terms.alias("start")
+    table = standard_resources
+    first = probes[0]
+    ids = sa.select(start.c.id).where(
+        start.c.standard == query.standard, start.c.type == query.type, _matches(start, first)
+    )
+    if first[0] == "range" or len(first) > 2:
+        ids = ids.distinct()  # one resource can have several of these terms
+    driver = ids.subquery("driver")
+    return (
+        sa.select(*columns)
+        .select_from(driver)
+        .join(
+            table,
+            (table.c.standard == query.standard)
+            & (table.c.type == query.type)
+            & (table.c.id == driver.c.id),
+        )
+        .where(*_where(query, probes[1:]))
+    )
 
 
 def _columns() -> list[Any]:
@@ -114,7 +149,7 @@ async def find(
     connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
 ) -> list[Found]:
     """One page of matching resources, in id order (nearest first with `near`)."""
-    statement = sa.select(*_columns()).where(*_where(query))
+    statement = _statement(query, _columns())
     if query.near is None:
         rows = await connection.execute(
             statement.order_by(standard_resources.c.id).limit(limit).offset(offset)
@@ -134,7 +169,8 @@ async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
     """How many resources match (HSDS pages say so)."""
     if query.near is not None:
         return len(await find(connection, query, limit=10**9, offset=0))
-    statement = sa.select(sa.func.count()).select_from(standard_resources).where(*_where(query))
+    matching = _statement(query, [standard_resources.c.id]).subquery()
+    statement = sa.select(sa.func.count()).select_from(matching)
     return int((await connection.execute(statement)).scalar_one())
 
 

@@ -29,7 +29,6 @@ from contracts.events.fiches import (
     ProviderFicheUpdated,
 )
 from directory.adapters.tables import (
-    practice_places,
     search_documents,
     search_offers,
     search_practices,
@@ -38,13 +37,13 @@ from directory.adapters.tables import (
 )
 from directory.domain.documents import (
     PRACTICE,
-    PRACTICE_FACTS,
     PROVIDER,
     Built,
     build_practice,
     build_provider,
 )
 from directory.domain.geo import Geocoder, NoGeocoder
+from directory.handlers.facts import record_facts
 from directory.handlers.standards import rebuild_standards
 
 _CHUNK = 500
@@ -63,17 +62,24 @@ class DirectoryProjection:
         self.geocoder = geocoder or NoGeocoder()
 
     def handlers(self) -> dict[type[Event], Any]:
-        """The handler of each public event the directory reads."""
+        """The public events the directory reads. Each is recorded with the rest of its
+        batch, in bulk, when the batch ends (`after_batch`)."""
         return {
-            ProviderFichePublished: self.provider_published,
-            ProviderFicheUpdated: self.provider_published,
-            ProviderFicheDepublished: self.provider_depublished,
-            PracticeFichePublished: self.practice_published,
-            PracticeFicheUpdated: self.practice_published,
-            PracticeFicheDepublished: self.practice_depublished,
-            OfferLinked: self.offer_linked,
-            OfferUnlinked: self.offer_unlinked,
+            event_type: self._recorded_with_the_batch
+            for event_type in (
+                ProviderFichePublished,
+                ProviderFicheUpdated,
+                ProviderFicheDepublished,
+                PracticeFichePublished,
+                PracticeFicheUpdated,
+                PracticeFicheDepublished,
+                OfferLinked,
+                OfferUnlinked,
+            )
         }
+
+    async def _recorded_with_the_batch(self, session: AsyncSession, event: Event) -> None:
+        return None
 
     async def apply(self, session: AsyncSession, events: Sequence[Event]) -> None:
         """Apply events as one consumed batch would (tools and tests)."""
@@ -82,133 +88,12 @@ class DirectoryProjection:
             await handlers[type(event)](session, event)
         await self.after_batch(session, events)
 
-    # Facts ---------------------------------------------------------------------------
-
-    async def provider_published(
-        self, session: AsyncSession, event: ProviderFichePublished | ProviderFicheUpdated
-    ) -> None:
-        table = search_providers
-        known = await session.scalar(
-            sa.select(table.c.revision).where(table.c.fiche_id == event.fiche_id)
-        )
-        if known is not None and known > event.revision:
-            return  # an older version than the one shown
-        await session.execute(sa.delete(table).where(table.c.fiche_id == event.fiche_id))
-        await session.execute(
-            sa.insert(table).values(
-                fiche_id=event.fiche_id,
-                published=True,
-                revision=event.revision,
-                official_first_name=event.official_first_name,
-                official_last_name=event.official_last_name,
-                preferred_name=event.preferred_name,
-                professions=[p.profession for p in event.professions],
-                languages=[language.lower() for language in event.languages],
-                updated_at=event.occurred_at,
-                public_professions=[
-                    {"profession": p.profession, "riziv_number": p.riziv_number}
-                    for p in event.professions
-                ],
-            )
-        )
-
-    async def provider_depublished(
-        self, session: AsyncSession, event: ProviderFicheDepublished
-    ) -> None:
-        await session.execute(
-            sa.update(search_providers)
-            .where(search_providers.c.fiche_id == event.fiche_id)
-            .values(published=False, updated_at=event.occurred_at)
-        )
-
-    async def practice_published(
-        self, session: AsyncSession, event: PracticeFichePublished | PracticeFicheUpdated
-    ) -> None:
-        table = search_practices
-        known = await session.scalar(
-            sa.select(table.c.revision).where(table.c.practice_id == event.practice_id)
-        )
-        if known is not None and known > event.revision:
-            return
-        await session.execute(sa.delete(table).where(table.c.practice_id == event.practice_id))
-        await session.execute(
-            sa.insert(table).values(
-                practice_id=event.practice_id,
-                published=True,
-                revision=event.revision,
-                name=event.name,
-                facts=event.model_dump(mode="json", include=set(PRACTICE_FACTS)),
-                updated_at=event.occurred_at,
-            )
-        )
-        await self._place(session, event)
-
-    async def practice_depublished(
-        self, session: AsyncSession, event: PracticeFicheDepublished
-    ) -> None:
-        await session.execute(
-            sa.update(search_practices)
-            .where(search_practices.c.practice_id == event.practice_id)
-            .values(published=False, updated_at=event.occurred_at)
-        )
-        await session.execute(
-            sa.delete(practice_places).where(practice_places.c.practice_id == event.practice_id)
-        )
-
-    async def _place(
-        self, session: AsyncSession, event: PracticeFichePublished | PracticeFicheUpdated
-    ) -> None:
-        """Put every address of the published version on the map (those the geocoder knows)."""
-        await session.execute(
-            sa.delete(practice_places).where(practice_places.c.practice_id == event.practice_id)
-        )
-        rows = []
-        for position, address in enumerate(event.addresses):
-            placed = await self.geocoder.locate(
-                address.postcode, address.municipality, address.street
-            )
-            if placed is not None:
-                rows.append(
-                    {
-                        "practice_id": event.practice_id,
-                        "position": position,
-                        "latitude": placed.point.latitude,
-                        "longitude": placed.point.longitude,
-                        "precision": placed.precision,
-                    }
-                )
-        if rows:
-            await session.execute(sa.insert(practice_places), rows)
-
-    async def offer_linked(self, session: AsyncSession, event: OfferLinked) -> None:
-        key = (
-            (search_offers.c.practice_id == event.practice_id)
-            & (search_offers.c.provider_fiche_id == event.provider_fiche_id)
-            & (search_offers.c.profession == event.profession)
-        )
-        if await session.scalar(sa.select(sa.func.count()).where(key)):
-            return
-        await session.execute(
-            sa.insert(search_offers).values(
-                practice_id=event.practice_id,
-                provider_fiche_id=event.provider_fiche_id,
-                profession=event.profession,
-            )
-        )
-
-    async def offer_unlinked(self, session: AsyncSession, event: OfferUnlinked) -> None:
-        await session.execute(
-            sa.delete(search_offers).where(
-                search_offers.c.practice_id == event.practice_id,
-                search_offers.c.provider_fiche_id == event.provider_fiche_id,
-                search_offers.c.profession == event.profession,
-            )
-        )
-
     # Hits ----------------------------------------------------------------------------
 
     async def after_batch(self, session: AsyncSession, events: Sequence[Event]) -> None:
-        """Rebuild the hits of every fiche the batch touched, and of the fiches linked to it."""
+        """Record the batch's facts, then rebuild the hits and standard resources of every
+        fiche the batch touched, and of the fiches linked to it."""
+        await record_facts(session, events, self.geocoder)
         providers: set[str] = set()
         practices: set[str] = set()
         changed_providers: set[str] = set()

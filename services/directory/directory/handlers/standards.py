@@ -137,15 +137,17 @@ async def _store(session: AsyncSession, owners: list[str], built: list[Resource]
         )
     if not writes:
         return
+    replaced: dict[tuple[str, str], list[str]] = {}
     for resource, _, _ in writes:
-        for each in (table, standard_terms):
-            await session.execute(
-                sa.delete(each).where(
-                    each.c.standard == resource.standard,
-                    each.c.type == resource.type,
-                    each.c.id == resource.id,
+        replaced.setdefault((resource.standard, resource.type), []).append(resource.id)
+    for (standard, type_), ids in replaced.items():
+        for chunk in _chunks(ids):
+            for each in (table, standard_terms):
+                await session.execute(
+                    sa.delete(each).where(
+                        each.c.standard == standard, each.c.type == type_, each.c.id.in_(chunk)
+                    )
                 )
-            )
     await session.execute(
         sa.insert(table),
         [
