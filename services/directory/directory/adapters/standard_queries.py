@@ -103,13 +103,14 @@ def _where(query: ResourceQuery, probes: list[tuple[str, ...]]) -> list[sa.Colum
     return found
 
 
-def _statement(query: ResourceQuery, columns: list[Any]) -> sa.Select[Any]:
+def _statement(query: ResourceQuery, columns: list[Any]) -> tuple[sa.Select[Any], Any]:
     """Matching resources. With a term condition, the search starts from the term index
     (its entries come in id order: a page reads little more than a page) and checks the
-    rest per resource; without one, it walks the resources."""
+    rest per resource; without one, it walks the resources. Returns the statement and the
+    id column pages are ordered by."""
     probes = _probes(query)
     if not probes:
-        return sa.select(*columns).where(*_where(query, []))
+        return sa.select(*columns).where(*_where(query, [])), standard_resources.c.id
     start = standard_terms.alias("start")
     table = standard_resources
     first = probes[0]
@@ -119,7 +120,7 @@ def _statement(query: ResourceQuery, columns: list[Any]) -> sa.Select[Any]:
     if first[0] == "range" or len(first) > 2:
         ids = ids.distinct()  # one resource can have several of these terms
     driver = ids.subquery("driver")
-    return (
+    statement = (
         sa.select(*columns)
         .select_from(driver)
         .join(
@@ -130,6 +131,8 @@ def _statement(query: ResourceQuery, columns: list[Any]) -> sa.Select[Any]:
         )
         .where(*_where(query, probes[1:]))
     )
+    # Pages follow the driver's order (the term index), so reading stops after a page.
+    return statement, driver.c.id
 
 
 def _columns() -> list[Any]:
@@ -149,11 +152,9 @@ async def find(
     connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
 ) -> list[Found]:
     """One page of matching resources, in id order (nearest first with `near`)."""
-    statement = _statement(query, _columns())
+    statement, order = _statement(query, _columns())
     if query.near is None:
-        rows = await connection.execute(
-            statement.order_by(standard_resources.c.id).limit(limit).offset(offset)
-        )
+        rows = await connection.execute(statement.order_by(order).limit(limit).offset(offset))
         return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
     circle = query.near
     within = []
@@ -169,7 +170,7 @@ async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
     """How many resources match (HSDS pages say so)."""
     if query.near is not None:
         return len(await find(connection, query, limit=10**9, offset=0))
-    matching = _statement(query, [standard_resources.c.id]).subquery()
+    matching = _statement(query, [standard_resources.c.id])[0].subquery()
     statement = sa.select(sa.func.count()).select_from(matching)
     return int((await connection.execute(statement)).scalar_one())
 

@@ -129,6 +129,8 @@ standard_resources = sa.Table(
     sa.Column("content", sa.Text(), nullable=False),
     sa.Index("ix_standard_resources_owner", "standard", "owner"),
     sa.Index("ix_standard_resources_updated", "standard", "type", "last_updated"),
+    # A near search's bounding box, per type.
+    sa.Index("ix_standard_resources_place", "standard", "type", "latitude", "longitude"),
 )
 
 # What a resource is found by: `n:<name word>`, `pc:<postcode>`, `city:<municipality>`,

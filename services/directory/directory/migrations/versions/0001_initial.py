@@ -100,6 +100,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_standard_resources_updated", "standard_resources", ["standard", "type", "last_updated"]
     )
+    op.create_index(
+        "ix_standard_resources_place",
+        "standard_resources",
+        ["standard", "type", "latitude", "longitude"],
+    )
     op.create_table(
         "standard_terms",
         sa.Column("standard", sa.String(10), primary_key=True),
