@@ -7,9 +7,9 @@
    PROVIDERS published provider fiches and PRACTICES published practice fiches into the
    search read model (facts, hits and terms built by the projection's own functions,
    written with COPY; the load time is printed but is not the measured figure).
-2. Serves the fiches app with uvicorn in a subprocess on a free port (`--workers`, 1).
+2. Serves the directory app with uvicorn in a subprocess on a free port (`--workers`, 1).
 3. With CLIENTS concurrent connections (wrk when installed, else httpx), SECONDS each: the
-   server's bare liveness endpoint (/api/fiches/healthz), then GET /api/fiches/search with
+   server's bare liveness endpoint (/api/directory/healthz), then GET /api/fiches/search with
    a mix of queries (name fragments, profession + postcode, municipality + target group,
    language). Latency percentiles per query kind, and throughput.
 4. EXPLAIN ANALYZE of the slowest query of each kind.
@@ -225,7 +225,7 @@ def generate(
 
 
 async def load(url: str, providers: int, practices: int) -> tuple[float, dict[str, Any]]:
-    from fiches.handlers.search_projection import build_practice, build_provider
+    from directory.domain.documents import build_practice, build_provider
 
     started = time.perf_counter()
     provider_rows, practice_rows, offers = generate(providers, practices)
@@ -260,6 +260,9 @@ async def load(url: str, providers: int, practices: int) -> tuple[float, dict[st
                     orjson.dumps(p["professions"]).decode(),
                     orjson.dumps(p["languages"]).decode(),
                     now,
+                    orjson.dumps(
+                        [{"profession": code, "riziv_number": None} for code in p["professions"]]
+                    ).decode(),
                 )
                 for p in provider_rows
             ],
@@ -273,6 +276,7 @@ async def load(url: str, providers: int, practices: int) -> tuple[float, dict[st
                 "professions",
                 "languages",
                 "updated_at",
+                "public_professions",
             ],
         )
         await connection.copy_records_to_table(
@@ -403,12 +407,12 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench_app() -> Any:
-    """uvicorn factory (one per worker process): the fiches app on SKAART_BENCH_SEARCH_URL."""
+    """uvicorn factory (one per worker process): the directory app on SKAART_BENCH_SEARCH_URL."""
     return _app(os.environ["SKAART_BENCH_SEARCH_URL"])
 
 
 def _serve(url: str, port: int, workers: int = 1) -> None:
-    """Subprocess entry: the fiches app (search wired in) on 127.0.0.1:port."""
+    """Subprocess entry: the directory app (search wired in) on 127.0.0.1:port."""
     import uvicorn
 
     common: dict[str, Any] = {
@@ -433,12 +437,12 @@ def _serve(url: str, port: int, workers: int = 1) -> None:
 
 def _app(url: str) -> Any:
 
-    from fiches.config import FichesSettings
-    from fiches.entrypoints.app import build_component
+    from directory.config import DirectorySettings
+    from directory.entrypoints.app import build_component
     from servicekit.http import api_app, health_router, metrics_router
     from servicekit.settings import KafkaSettings, PlatformSettings
 
-    settings = FichesSettings(database_url=url, check_revoked_sessions=False)
+    settings = DirectorySettings(database_url=url)
     component = build_component(
         PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-search-"))),
         KafkaSettings(bootstrap_servers="127.0.0.1:1"),
@@ -507,15 +511,10 @@ async def explain(url: str, slowest: list[tuple[float, str, str]]) -> list[str]:
 
     from sqlalchemy.dialects import postgresql
 
-    from fiches.handlers.search_projection import (
-        SearchFilters,
-        choose_driver,
-        count_statement,
-        needs_counts,
-        normalized,
-        search_statement,
-    )
-    from fiches.handlers.search_projection import words as name_words
+    from directory.adapters.search_queries import count_statement, search_statement
+    from directory.domain.ranking import SearchFilters, choose_driver, needs_counts
+    from directory.domain.text import normalized
+    from directory.domain.text import words as name_words
 
     seen: set[str] = set()
     plans = []
@@ -565,8 +564,8 @@ async def explain(url: str, slowest: list[tuple[float, str, str]]) -> list[str]:
 
 
 async def main(args: argparse.Namespace) -> str:
-    from fiches.config import FichesSettings
-    from fiches.entrypoints.app import build_component
+    from directory.config import DirectorySettings
+    from directory.entrypoints.app import build_component
     from servicekit.embedded_broker import free_loopback_port
     from servicekit.settings import KafkaSettings, PlatformSettings
 
@@ -583,7 +582,7 @@ async def main(args: argparse.Namespace) -> str:
         component = build_component(
             PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-search-"))),
             KafkaSettings(bootstrap_servers="127.0.0.1:1"),
-            FichesSettings(database_url=url),
+            DirectorySettings(database_url=url),
         )
         await component.runtime.migrate()
         await component.runtime.engine.dispose()
@@ -609,7 +608,7 @@ async def main(args: argparse.Namespace) -> str:
         for _ in range(200):
             try:
                 async with httpx.AsyncClient() as probe:
-                    if (await probe.get(f"{base_url}/api/fiches/healthz")).status_code == 200:
+                    if (await probe.get(f"{base_url}/api/directory/healthz")).status_code == 200:
                         break
             except httpx.HTTPError:
                 pass
@@ -617,7 +616,7 @@ async def main(args: argparse.Namespace) -> str:
 
         def health() -> Iterator[tuple[str, str]]:
             while True:
-                yield "health", "/api/fiches/healthz"
+                yield "health", "/api/directory/healthz"
 
         def search() -> Iterator[tuple[str, str]]:
             for kind, params in queries(sample):
@@ -628,7 +627,7 @@ async def main(args: argparse.Namespace) -> str:
             search_paths = [next(generated)[1] for _ in range(20_000)]
             # Warm-up: connections, caches, the planner's statistics.
             drive_wrk(base_url, args.clients, 5, search_paths)
-            bare = drive_wrk(base_url, args.clients, args.seconds, ["/api/fiches/healthz"])
+            bare = drive_wrk(base_url, args.clients, args.seconds, ["/api/directory/healthz"])
             found = drive_wrk(base_url, args.clients, args.seconds, search_paths)
             alone = drive_wrk(base_url, 1, min(args.seconds, 10), search_paths)
             return _wrk_table(args, sample, load_s, bare, found, alone)
@@ -666,7 +665,7 @@ async def main(args: argparse.Namespace) -> str:
         "",
         "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| bare /api/fiches/healthz | {len(health_lat['health'])} | {health_err} | "
+        f"| bare /api/directory/healthz | {len(health_lat['health'])} | {health_err} | "
         f"{health_rps:.0f} | {_pct(health_lat['health'], 0.5):.1f} | "
         f"{_pct(health_lat['health'], 0.95):.1f} | {_pct(health_lat['health'], 0.99):.1f} |",
         f"| **search, all kinds** | {len(everything)} | {search_err} | {search_rps:.0f} | "
@@ -727,7 +726,7 @@ def _wrk_table(
             "",
             "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-            row("bare /api/fiches/healthz", bare),
+            row("bare /api/directory/healthz", bare),
             row(f"**search, {args.clients} connections**", found),
             row("search, 1 connection (no queueing)", alone),
             "",

@@ -25,7 +25,7 @@ class Visibility(StrEnum):
     """Personal data: only the consumers named in the registry may read it."""
 
 
-SERVICES = ("identity", "fiches", "invitations", "registry-sync", "notifications")
+SERVICES = ("identity", "fiches", "invitations", "registry-sync", "notifications", "directory")
 
 _WEEK_MS = 7 * 24 * 3600 * 1000
 
@@ -137,7 +137,7 @@ _TOPIC_LIST: tuple[TopicSpec, ...] = (
         name=fiches.PROVIDERS_TOPIC,
         key="provider fiche id",
         producer="fiches",
-        consumers=("fiches",),
+        consumers=("directory",),
         visibility=Visibility.PUBLIC,
         external_readers=True,
         description="Provider fiches published, updated and depublished.",
@@ -151,7 +151,7 @@ _TOPIC_LIST: tuple[TopicSpec, ...] = (
         name=fiches.PRACTICES_TOPIC,
         key="practice fiche id",
         producer="fiches",
-        consumers=("fiches",),
+        consumers=("directory",),
         visibility=Visibility.PUBLIC,
         external_readers=True,
         description="Practice fiches published, updated and depublished (published versions).",
@@ -165,7 +165,7 @@ _TOPIC_LIST: tuple[TopicSpec, ...] = (
         name=fiches.OFFERS_TOPIC,
         key="practice fiche id",
         producer="fiches",
-        consumers=("fiches",),
+        consumers=("directory",),
         visibility=Visibility.PUBLIC,
         external_readers=True,
         description="Offers linked to and unlinked from practices' published offer blocks.",

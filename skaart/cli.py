@@ -58,7 +58,7 @@ def up(
 @app.command()
 def serve(
     service: str = typer.Argument(
-        ..., help="identity, fiches, invitations, registry-sync, notifications or portal"
+        ..., help="identity, fiches, invitations, registry-sync, notifications, directory or portal"
     ),
 ) -> None:
     """Run one service (microservices mode): its API, health and metrics on SKAART_HTTP_PORT."""

@@ -1,4 +1,4 @@
-"""The five services, by name, as components built from the environment's settings."""
+"""The six services, by name, as components built from the environment's settings."""
 
 from __future__ import annotations
 
@@ -41,12 +41,19 @@ def _notifications(platform: PlatformSettings, kafka: KafkaSettings) -> ServiceC
     return build_component(platform, kafka)
 
 
+def _directory(platform: PlatformSettings, kafka: KafkaSettings) -> ServiceComponent:
+    from directory.entrypoints.app import build_component
+
+    return build_component(platform, kafka)
+
+
 BUILDERS: dict[str, ComponentBuilder] = {
     "registry-sync": _registry_sync,
     "fiches": _fiches,
     "identity": _identity,
     "invitations": _invitations,
     "notifications": _notifications,
+    "directory": _directory,
 }
 
 

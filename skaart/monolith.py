@@ -1,4 +1,4 @@
-"""Monolithic mode: five components, one process, one HTTP port, one embedded broker.
+"""Monolithic mode: six components, one process, one HTTP port, one embedded broker.
 
 The components keep their own databases and consumer groups and talk only over the
 broker, exactly as in microservices mode; only the process boundary is gone.

@@ -186,6 +186,8 @@ async def run_up(
                 f"Portal:            {base}/   (start here)",
                 f"API docs:          {base}/docs",
                 f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
+                f"Public map:        {base}/api/directory/search?near=9000&radius_km=20",
+                f"                   {base}/fhir/metadata   {base}/hsds/services",
                 f"Readiness:         {base}/readyz      Metrics: {base}/metrics",
                 f"Sync runs:         {base}/api/registry-sync/runs",
                 "",

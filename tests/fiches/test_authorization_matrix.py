@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from fiches.adapters.search_tables import fiche_exports
+from fiches.adapters.export_tables import fiche_exports
 from fiches.adapters.tables import (
     fiche_history,
     fiche_requests,
@@ -307,7 +307,7 @@ def test_the_matrix_covers_every_authenticated_route(tmp_path: Path) -> None:
     )
     public = {"/api/fiches/providers", "/api/fiches/providers/{fiche_id}"}
     public |= {"/api/fiches/practices/{practice_id}", "/api/fiches/search"}
-    # Opened by its signed, expiring link (tests/fiches_search/test_exports.py), not a login.
+    # Opened by its signed, expiring link (tests/fiches_exports/test_exports.py), not a login.
     public |= {"/api/fiches/exports/{export_id}/download"}
     ids = {key: f"x-{key}" for key in ("P", "M", "marc_pid", "co", "R_link", "R_rights", "E")}
     ids["R_removal"] = "x-R_removal"

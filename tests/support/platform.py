@@ -1,4 +1,5 @@
-"""registry-sync and fiches running in-process against a real broker, for end-to-end tests."""
+"""registry-sync, fiches and directory running in-process against a real broker, for
+end-to-end tests."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from directory.config import DirectorySettings
+from directory.entrypoints.app import build_component as build_directory
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
 from registry_sync.config import RegistrySyncSettings
@@ -78,7 +81,7 @@ async def running_platform(
     fiches_factory: Callable[[PlatformSettings, KafkaSettings, FichesSettings], ServiceComponent]
     | None = None,
 ) -> AsyncIterator[RunningPlatform]:
-    """Start registry-sync and fiches; stop both afterwards."""
+    """Start registry-sync, fiches and directory (the public search); stop them afterwards."""
     platform = PlatformSettings(data_dir=tmp_path / "data")
     registry_url = await database_url("registry-sync") if database_url else None
     fiches_url = await database_url("fiches") if database_url else None
@@ -86,10 +89,13 @@ async def running_platform(
     fiches = (fiches_factory or build_fiches)(
         platform, kafka, FichesSettings(database_url=fiches_url)
     )
+    directory_url = await database_url("directory") if database_url else None
+    directory = build_directory(platform, kafka, DirectorySettings(database_url=directory_url))
     await registry.runtime.start()
     await fiches.runtime.start()
+    await directory.runtime.start()
     app = api_app()
-    for component in (registry, fiches):
+    for component in (registry, fiches, directory):
         for router in component.api_routers():
             app.include_router(router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
@@ -97,5 +103,6 @@ async def running_platform(
         yield RunningPlatform(platform, registry, fiches, client)
     finally:
         await client.aclose()
+        await directory.runtime.stop()
         await fiches.runtime.stop()
         await registry.runtime.stop()

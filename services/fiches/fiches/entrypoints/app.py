@@ -13,7 +13,6 @@ from fiches.entrypoints.http_exports import exports_router
 from fiches.entrypoints.http_practices import my_practices_router, practices_router
 from fiches.entrypoints.http_provider import provider_router
 from fiches.entrypoints.http_requests import requests_router
-from fiches.entrypoints.http_search import search_router
 from fiches.entrypoints.http_support import logged_in
 from fiches.entrypoints.http_team import team_router
 from fiches.handlers.exports import ExportWorker
@@ -24,7 +23,6 @@ from fiches.handlers.practices import PracticeCommands
 from fiches.handlers.providers import ProviderCommands
 from fiches.handlers.registry_events import RegistryEventHandlers
 from fiches.handlers.requests import RequestCommands
-from fiches.handlers.search_projection import SearchProjection
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import (
     AccessTokenVerifier,
@@ -73,8 +71,6 @@ def build_component(
     runtime.subscribe(signing_key_subscription(SERVICE, trusted_signing_keys))
     runtime.subscribe(InvitationEventHandlers(runtime.outbox).subscription())
     runtime.subscribe(profiles_subscription())
-    # Public search reads fiches' own public topics: it sees exactly the published versions.
-    runtime.subscribe(SearchProjection().subscription())
     exports = ExportWorker(
         runtime, (export_settings or ExportSettings()).resolved(platform), platform
     )
@@ -118,7 +114,6 @@ def build_component(
             my_practices_router(practices, caller),
             requests_router(requests, caller),
             team_router(requests, caller, settings),
-            search_router(runtime, settings),
             exports_router(exports, caller),
         ],
     )

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.fiches import ExportReady
-from fiches.adapters.search_tables import fiche_exports
+from fiches.adapters.export_tables import fiche_exports
 from fiches.adapters.tables import (
     practice_fiches,
     practice_managers,

@@ -1,18 +1,17 @@
-"""Tables of the public search read model and of users' exports.
+"""directory's tables (its own database): the public facts and the search index.
 
-They live in fiches' own database, on the same metadata as its other tables; importing
-this module registers them (the composition root imports it through the search and
-export handlers). Migration 0003 creates them.
-
-The search read model is fed only by fiches' own public events, so it holds exactly the
-published versions: an edit version never reaches it.
+Everything here comes from the public topics, so it holds exactly the published versions:
+an edit version, an e-mail address or a national register number never reaches it.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from fiches.adapters.tables import metadata
+from servicekit.messaging.tables import add_messaging_tables
+from servicekit.runtime import ServiceTables
+
+metadata = sa.MetaData()
 
 # Terms are compared by byte order (prefix ranges on a btree): PostgreSQL's "C"
 # collation gives that whatever the database's default; SQLite compares bytes anyway.
@@ -35,6 +34,9 @@ search_providers = sa.Table(
     sa.Column("professions", sa.JSON(), nullable=False),
     sa.Column("languages", sa.JSON(), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The published professions with their RIZIV number where the topic carries one
+    # ([{profession, riziv_number}]): FHIR shows them; search does not.
+    sa.Column("public_professions", sa.JSON(), nullable=False),
 )
 
 search_practices = sa.Table(
@@ -58,6 +60,21 @@ search_offers = sa.Table(
     sa.Column("provider_fiche_id", sa.String(36), primary_key=True),
     sa.Column("profession", sa.String(60), primary_key=True),
     sa.Index("ix_search_offers_provider", "provider_fiche_id"),
+)
+
+# Where each address of a published practice is, as the geocoder placed it. Rebuilt with
+# the practice's facts; only published practices have rows.
+practice_places = sa.Table(
+    "practice_places",
+    metadata,
+    sa.Column("practice_id", sa.String(36), primary_key=True),
+    sa.Column("position", sa.Integer(), primary_key=True),
+    sa.Column("latitude", sa.Float(), nullable=False),
+    sa.Column("longitude", sa.Float(), nullable=False),
+    # How precise the point is: `address`, `postcode` or `municipality` (a centroid).
+    sa.Column("precision", sa.String(20), nullable=False),
+    # A bounding-box pre-filter on latitude keeps a near search off the whole table.
+    sa.Index("ix_practice_places_latitude", "latitude", "longitude"),
 )
 
 # --- What the search endpoint reads ----------------------------------------------------
@@ -91,24 +108,44 @@ search_terms = sa.Table(
     sa.Index("ix_search_terms_fiche", "kind", "fiche_id", "term"),
 )
 
-# --- Exports ---------------------------------------------------------------------------
+# --- What the standards' endpoints read (FHIR R4 and HSDS 3.0) ----------------------------
 
-fiche_exports = sa.Table(
-    "fiche_exports",
+# One row per resource as a standard shows it, ready to send. Rows are never deleted: a
+# resource that leaves the map stays with active = false (FHIR shows it so, history
+# included; HSDS and search leave it out), so an agency polling for changes sees it go.
+standard_resources = sa.Table(
+    "standard_resources",
     metadata,
-    sa.Column("export_id", sa.String(36), primary_key=True),
-    sa.Column("user_id", sa.String(100), nullable=False, index=True),
-    sa.Column("professional_id", sa.String(36), nullable=True),
-    sa.Column("formats", sa.JSON(), nullable=False),
-    # pending -> ready (files stored, link sent) | failed; expired once the link lapsed.
-    sa.Column("status", sa.String(20), nullable=False, index=True),
-    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("ready_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("csv_content", sa.Text(), nullable=True),
-    sa.Column("json_content", sa.Text(), nullable=True),
-    sa.Column("fiche_count", sa.Integer(), nullable=True),
-    sa.Column("error", sa.String(500), nullable=True),
+    sa.Column("standard", sa.String(10), primary_key=True),  # fhir | hsds
+    sa.Column("type", sa.String(40), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    # The provider or practice fiche the resource is built from (rebuilt together).
+    sa.Column("owner", sa.String(36), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("last_updated", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("latitude", sa.Float(), nullable=True),
+    sa.Column("longitude", sa.Float(), nullable=True),
+    sa.Column("content", sa.Text(), nullable=False),
+    sa.Index("ix_standard_resources_owner", "standard", "owner"),
+    sa.Index("ix_standard_resources_updated", "standard", "type", "last_updated"),
+    # A near search's bounding box, per type.
+    sa.Index("ix_standard_resources_place", "standard", "type", "latitude", "longitude"),
 )
 
-SEARCH_TABLES = (search_providers, search_practices, search_offers, search_documents, search_terms)
+# What a resource is found by: `n:<name word>`, `pc:<postcode>`, `city:<municipality>`,
+# `organization:<id>`, `practitioner:<id>`, `location:<id>`, `service:<id>`,
+# `specialty:<profession>`, `taxonomy:<term id>`.
+standard_terms = sa.Table(
+    "standard_terms",
+    metadata,
+    sa.Column("standard", sa.String(10), primary_key=True),
+    sa.Column("type", sa.String(40), primary_key=True),
+    sa.Column("term", TERM_TYPE, primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Index("ix_standard_terms_resource", "standard", "type", "id", "term"),
+)
+
+outbox, inbox = add_messaging_tables(metadata)
+
+TABLES = ServiceTables(metadata=metadata, outbox=outbox, inbox=inbox)

@@ -1,5 +1,4 @@
-"""Search and exports with the real broker: fiches' own events feed its search model, and
-ExportReady reaches the restricted topic (one broker test: each costs a group join)."""
+"""Exports with the real broker: ExportReady reaches the restricted topic."""
 
 from __future__ import annotations
 
@@ -9,47 +8,25 @@ from urllib.parse import urlsplit
 
 from contracts.events.identity import Role
 from servicekit.settings import KafkaSettings
-from tests.fiches_search.support import searchable_fiches, signed_export_settings
-from tests.fiches_search.test_exports import create_practice, marc_headers, register
+from tests.fiches_exports.support import fiches_app, signed_export_settings
+from tests.fiches_exports.test_exports import create_practice, marc_headers, register
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_reading import header, read_topic
 
 
-async def test_published_fiches_reach_search_and_export_links_reach_their_topic(
-    kafka: KafkaSettings, tmp_path: Path
-) -> None:
+async def test_export_links_reach_their_topic(kafka: KafkaSettings, tmp_path: Path) -> None:
     settings = signed_export_settings(poll_interval_s=0.2)
     url = f"sqlite+aiosqlite:///{tmp_path / 'fiches.db'}"
-    async with searchable_fiches(url, tmp_path, kafka=kafka, export_settings=settings) as fiches:
+    async with fiches_app(url, tmp_path, kafka=kafka, export_settings=settings) as fiches:
         runtime = fiches.component.runtime
         await runtime.start()
         try:
             marc_id = await register(fiches, "Marc", "Creemers")
             runtime.outbox.notify_committed()
             marc = marc_headers(fiches, "user-marc", marc_id)
-            practice_id = await create_practice(
+            await create_practice(
                 fiches, marc, {"names": [{"name": "Praktijk Creemers"}]}, ["physician"]
             )
-            # An edit saved but not published must never reach search.
-            draft = await fiches.http.put(
-                f"/api/fiches/practices/{practice_id}/edit",
-                headers=marc,
-                json={"names": [{"name": "Praktijk Geheim"}]},
-            )
-            assert draft.status_code == 200, draft.text
-
-            async def found() -> list[dict[str, object]] | None:
-                hits = (await fiches.search(q="creemers")).json()["items"]
-                practice = [h for h in hits if h["type"] == "practice"]
-                if len(hits) == 2 and practice and practice[0]["offer_blocks"]:
-                    return list(hits)
-                return None
-
-            hits = await wait_for(found, timeout_s=60)
-            assert [h["type"] for h in hits] == ["provider", "practice"]
-            assert hits[1]["offer_blocks"][0]["providers"][0]["name"] == "Marc Creemers"
-            assert await fiches.ids(q="geheim") == []
-
             citizen = fiches.signer.headers("user-citizen", roles=(Role.CITIZEN,))
             assert (
                 await fiches.http.post("/api/fiches/exports", headers=citizen)

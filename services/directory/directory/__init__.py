@@ -1,0 +1,1 @@
+"""directory: the public read side of the social map (search, FHIR, HSDS)."""

@@ -1,0 +1,49 @@
+"""A resource as a standard (FHIR, HSDS) shows it, with the terms it is found by."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from directory.domain.text import normalized, words
+
+FHIR = "fhir"
+HSDS = "hsds"
+
+# Ids derived from the fiches' ids, stable across rebuilds (a UUID, as HSDS asks).
+_NAMESPACE = uuid.UUID("6f1c6c3e-0d55-4c36-9f0e-2f3b7f1e6a10")
+
+
+def derived_id(*parts: str) -> str:
+    """A stable UUID for a resource that has no fiche id of its own (a role, a service)."""
+    return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource of one standard, as stored and served."""
+
+    standard: str
+    type: str
+    id: str
+    owner: str
+    active: bool
+    content: dict[str, Any]
+    terms: frozenset[str] = field(default_factory=frozenset)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def name_terms(*texts: str | None) -> set[str]:
+    return {f"n:{word}" for text in texts for word in words(text)}
+
+
+def place_terms(addresses: Iterable[dict[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for address in addresses:
+        found.add(f"pc:{address['postcode']}")
+        if normalized(address.get("municipality")):
+            found.add(f"city:{normalized(address['municipality'])}")
+    return found

@@ -1,0 +1,200 @@
+"""Open Referral HSDS 3.0 at /hsds: services, organizations, locations, services at locations.
+
+Pages as the HSDS API reference says (`page` from 1, `per_page`; the body says
+`total_items`, `total_pages`, `page_number`, `size`, `first_page`, `last_page`, `empty`,
+`contents`); `format=ndjson` streams every match, one record a line, without pages.
+Filters: `search` (name words, by prefix), `postcode`, `taxonomy_term_id` (a profession's
+term id or code), `modified_after`, `organization_id`. Only what is on the map is served:
+what left it (a depublished practice, an offer block without published providers) is gone
+from every list and answers 404. An unknown parameter is refused with 422.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+
+from directory.adapters.standard_queries import Found, ResourceQuery, by_ids, count, find
+from directory.config import DirectorySettings
+from directory.domain.resources import HSDS
+from directory.domain.text import words
+from directory.entrypoints.query_parameters import only_parameters
+from servicekit.runtime import ServiceRuntime
+
+HSDS_VERSION = "3.0"
+NDJSON = "application/x-ndjson"
+_STREAM_PAGE = 1_000
+
+# Per path: the record type and the filters its list takes.
+LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "services": (
+        "service",
+        ("search", "postcode", "taxonomy_term_id", "modified_after", "organization_id"),
+    ),
+    "service_at_locations": (
+        "service_at_location",
+        ("search", "postcode", "taxonomy_term_id", "modified_after", "organization_id"),
+    ),
+    "organizations": ("organization", ("search", "postcode", "modified_after")),
+    "locations": ("location", ("search", "postcode", "modified_after", "organization_id")),
+}
+_PAGING = ("page", "per_page", "format")
+
+
+def _record(type_: str, found: Found) -> dict[str, Any]:
+    record: dict[str, Any] = orjson.loads(found.content)
+    if type_ == "service":
+        moment = found.last_updated
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        record["last_modified"] = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return _without_nulls(record)
+
+
+def _without_nulls(value: Any) -> Any:
+    """HSDS leaves an unknown field out rather than null (its schemas type them strictly)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _invalid(param: str, message: str, value: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("query", param), "msg": message, "type": "value_error", "input": value}]
+    )
+
+
+def _query(
+    type_: str,
+    search: str | None,
+    postcode: str | None,
+    taxonomy_term_id: str | None,
+    modified_after: datetime | None,
+    organization_id: str | None,
+) -> ResourceQuery:
+    groups: list[tuple[str, ...]] = []
+    if postcode is not None:
+        groups.append((f"pc:{postcode}",))
+    if taxonomy_term_id is not None:
+        groups.append((f"taxonomy:{taxonomy_term_id}",))
+    if organization_id is not None:
+        groups.append((f"organization:{organization_id}",))
+    prefixes: tuple[str, ...] = ()
+    if search is not None:
+        prefixes = tuple(dict.fromkeys(words(search)))
+        if not prefixes:
+            raise _invalid("search", "search must contain letters or digits", search)
+    after: tuple[tuple[str, datetime], ...] = ()
+    if modified_after is not None:
+        moment = modified_after if modified_after.tzinfo else modified_after.replace(tzinfo=UTC)
+        after = (("ge", moment),)
+    return ResourceQuery(
+        standard=HSDS,
+        type=type_,
+        any_terms=tuple(groups),
+        name_prefixes=prefixes,
+        active=True,
+        updated=after,
+    )
+
+
+def hsds_router(runtime: ServiceRuntime, settings: DirectorySettings) -> APIRouter:
+    router = APIRouter(prefix="/hsds", tags=["public: Open Referral HSDS 3.0"])
+
+    @router.get("/", summary="HSDS version of this API")
+    async def root(request: Request) -> dict[str, str]:
+        return {
+            "version": HSDS_VERSION,
+            "profile": "https://docs.openreferral.org/en/3.0/",
+            "openapi_url": str(request.base_url).rstrip("/") + "/openapi.json",
+        }
+
+    def list_endpoint(path: str, type_: str, filters: tuple[str, ...]) -> Callable[..., Any]:
+        async def listing(
+            search: Annotated[str | None, Query(max_length=100)] = None,
+            postcode: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{3}$")] = None,
+            taxonomy_term_id: Annotated[str | None, Query(max_length=64)] = None,
+            modified_after: Annotated[datetime | None, Query()] = None,
+            organization_id: Annotated[str | None, Query(max_length=64)] = None,
+            page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+            per_page: Annotated[int, Query(ge=1)] = 50,
+            format: Annotated[str, Query(pattern="^(json|ndjson)$")] = "json",
+        ) -> Response:
+            if per_page > settings.public_page_size_max:
+                raise _invalid(
+                    "per_page",
+                    f"per_page must be at most {settings.public_page_size_max}",
+                    str(per_page),
+                )
+            query = _query(
+                type_, search, postcode, taxonomy_term_id, modified_after, organization_id
+            )
+            if format == "ndjson":
+                return StreamingResponse(_stream(type_, query), media_type=NDJSON)
+            async with runtime.engine.connect() as connection:
+                total = await count(connection, query)
+                found = await find(connection, query, limit=per_page, offset=(page - 1) * per_page)
+            pages = math.ceil(total / per_page) if total else 0
+            body = {
+                "total_items": total,
+                "total_pages": pages,
+                "page_number": page,
+                "size": len(found),
+                "first_page": page == 1,
+                "last_page": page >= pages,
+                "empty": not found,
+                "contents": [_record(type_, f) for f in found],
+            }
+            return Response(orjson.dumps(body), media_type="application/json")
+
+        listing.__name__ = f"list_{path}"
+        return listing
+
+    async def _stream(type_: str, query: ResourceQuery) -> AsyncIterator[bytes]:
+        offset = 0
+        while True:
+            async with runtime.engine.connect() as connection:
+                found = await find(connection, query, limit=_STREAM_PAGE, offset=offset)
+            for record in found:
+                yield orjson.dumps(_record(type_, record)) + b"\n"
+            if len(found) < _STREAM_PAGE:
+                return
+            offset += _STREAM_PAGE
+
+    def read_endpoint(type_: str) -> Callable[..., Any]:
+        async def read(record_id: str) -> Response:
+            async with runtime.engine.connect() as connection:
+                found = [f for f in await by_ids(connection, HSDS, type_, [record_id]) if f.active]
+            if not found:
+                raise HTTPException(404, f"no {type_} with id {record_id!r} on the map")
+            return Response(orjson.dumps(_record(type_, found[0])), media_type="application/json")
+
+        read.__name__ = f"read_{type_}"
+        return read
+
+    for path, (type_, filters) in LISTS.items():
+        router.add_api_route(
+            f"/{path}",
+            list_endpoint(path, type_, filters),
+            methods=["GET"],
+            summary=f"List {path} (paged, or format=ndjson)",
+            response_class=Response,
+            dependencies=[Depends(only_parameters((*filters, *_PAGING)))],
+        )
+        router.add_api_route(
+            f"/{path}/{{record_id}}",
+            read_endpoint(type_),
+            methods=["GET"],
+            summary=f"One {type_}",
+            response_class=Response,
+            dependencies=[Depends(only_parameters(()))],
+        )
+    return router

@@ -1,0 +1,186 @@
+"""Keeping the FHIR and HSDS resources of the fiches a batch touched.
+
+Every touched provider's Practitioner and every touched practice's Organization,
+Locations, HealthcareServices, PractitionerRoles (FHIR) and organization, locations,
+services, services at locations (HSDS) are built again from the facts. A resource whose
+content did not change keeps its version and time, so `_history?_since=` and
+`modified_after` return real changes only. A resource the facts no longer produce (an
+unlinked offer, a removed address) is kept, inactive, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory.adapters.tables import (
+    practice_places,
+    search_offers,
+    search_practices,
+    search_providers,
+    standard_resources,
+    standard_terms,
+)
+from directory.domain import fhir, hsds
+from directory.domain.resources import FHIR, Resource
+
+_CHUNK = 500
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    items = sorted(set(values))
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _inactive(standard: str, content: dict[str, Any]) -> dict[str, Any]:
+    if standard == FHIR:
+        return fhir.inactive(content)
+    return {**content, "status": "inactive"} if "status" in content else content
+
+
+async def _providers(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = await session.execute(
+        sa.select(search_providers).where(search_providers.c.fiche_id.in_(ids))
+    )
+    return {row.fiche_id: dict(row._mapping) for row in rows}
+
+
+async def _practice_resources(session: AsyncSession, ids: list[str]) -> list[Resource]:
+    practices = [
+        dict(row._mapping)
+        for row in await session.execute(
+            sa.select(search_practices).where(search_practices.c.practice_id.in_(ids))
+        )
+    ]
+    if not practices:
+        return []
+    places: dict[str, dict[int, tuple[float, float]]] = {}
+    for row in await session.execute(
+        sa.select(practice_places).where(practice_places.c.practice_id.in_(ids))
+    ):
+        places.setdefault(row.practice_id, {})[row.position] = (row.latitude, row.longitude)
+    links = list(
+        await session.execute(
+            sa.select(
+                search_offers.c.practice_id,
+                search_offers.c.provider_fiche_id,
+                search_offers.c.profession,
+            ).where(search_offers.c.practice_id.in_(ids))
+        )
+    )
+    providers = await _providers(session, [link.provider_fiche_id for link in links])
+    offers: dict[str, list[fhir.Offer]] = {}
+    for link in links:
+        offers.setdefault(link.practice_id, []).append(
+            fhir.Offer(
+                link.provider_fiche_id, link.profession, providers.get(link.provider_fiche_id)
+            )
+        )
+    built: list[Resource] = []
+    for practice in practices:
+        here = places.get(practice["practice_id"], {})
+        linked = offers.get(practice["practice_id"], [])
+        built += fhir.practice_resources(practice, here, linked)
+        built += hsds.practice_records(practice, here, linked)
+    return built
+
+
+async def _store(session: AsyncSession, owners: list[str], built: list[Resource]) -> None:
+    """Write what changed among these owners' resources; keep what is gone, inactive."""
+    table = standard_resources
+    existing = {
+        (row.standard, row.type, row.id): row
+        for row in await session.execute(
+            sa.select(
+                table.c.standard,
+                table.c.type,
+                table.c.id,
+                table.c.active,
+                table.c.version,
+                table.c.content,
+            ).where(table.c.owner.in_(owners))
+        )
+    }
+    # Milliseconds, as served in meta.lastUpdated: a client's `_since` of a time it was
+    # shown must not find that same change again.
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    writes: list[tuple[Resource, str, int]] = []
+    produced = set()
+    for resource in built:
+        key = (resource.standard, resource.type, resource.id)
+        produced.add(key)
+        text = orjson.dumps(resource.content).decode()
+        old = existing.get(key)
+        if old is not None and old.content == text and old.active == resource.active:
+            continue
+        writes.append((resource, text, (old.version + 1) if old is not None else 1))
+    for key, old in existing.items():
+        if key in produced or not old.active:
+            continue
+        gone = _inactive(old.standard, orjson.loads(old.content))
+        await session.execute(
+            sa.update(table)
+            .where(table.c.standard == key[0], table.c.type == key[1], table.c.id == key[2])
+            .values(
+                active=False,
+                version=old.version + 1,
+                last_updated=now,
+                content=orjson.dumps(gone).decode(),
+            )
+        )
+    if not writes:
+        return
+    replaced: dict[tuple[str, str], list[str]] = {}
+    for resource, _, _ in writes:
+        replaced.setdefault((resource.standard, resource.type), []).append(resource.id)
+    for (standard, type_), ids in replaced.items():
+        for chunk in _chunks(ids):
+            for each in (table, standard_terms):
+                await session.execute(
+                    sa.delete(each).where(
+                        each.c.standard == standard, each.c.type == type_, each.c.id.in_(chunk)
+                    )
+                )
+    await session.execute(
+        sa.insert(table),
+        [
+            {
+                "standard": r.standard,
+                "type": r.type,
+                "id": r.id,
+                "owner": r.owner,
+                "active": r.active,
+                "version": version,
+                "last_updated": now,
+                "latitude": r.latitude,
+                "longitude": r.longitude,
+                "content": text,
+            }
+            for r, text, version in writes
+        ],
+    )
+    terms = [
+        {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
+        for r, _, _ in writes
+        for term in sorted(r.terms)
+    ]
+    if terms:
+        await session.execute(sa.insert(standard_terms), terms)
+
+
+async def rebuild_standards(
+    session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
+) -> None:
+    """Rebuild the FHIR and HSDS resources of these providers and practices."""
+    for chunk in _chunks(providers):
+        found = await _providers(session, chunk)
+        await _store(session, chunk, [fhir.practitioner(p) for p in found.values()])
+    for chunk in _chunks(practices):
+        await _store(session, chunk, await _practice_resources(session, chunk))

@@ -1,0 +1,183 @@
+"""Open Referral HSDS 3.0 at /hsds: every response validates against the HSDS 3.0 schemas
+(tests/directory/hsds_schema, see its SOURCE.md), pages and filters as the API reference
+says, and what leaves the map leaves HSDS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from directory.domain.hsds import taxonomy_term_id
+from tests.directory.support import Searchable, searchable_directory
+from tests.support.problems import error_locs
+
+SCHEMAS = Path(__file__).parent / "hsds_schema"
+MARC, NELE = "0b0c1b2e-0000-4000-8000-00000000000a", "0b0c1b2e-0000-4000-8000-00000000000b"
+WARM, SOLO = "0b0c1b2e-0000-4000-8000-0000000000a1", "0b0c1b2e-0000-4000-8000-0000000000a2"
+
+
+def _registry() -> Registry:
+    resources = []
+    for path in SCHEMAS.glob("*.json"):
+        contents = json.loads(path.read_text())
+        resources.append((path.name, Resource.from_contents(contents, DRAFT202012)))
+    return Registry().with_resources(resources)
+
+
+REGISTRY = _registry()
+
+
+def validator(name: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMAS / name).read_text())
+    return Draft202012Validator(schema, registry=REGISTRY)
+
+
+ITEM_SCHEMA = {
+    "services": "compiled_service_list.json",
+    "organizations": "compiled_organization_list.json",
+    "service_at_locations": "compiled_service_at_location_list.json",
+    "locations": "location.json",
+}
+PAGE_KEYS = {
+    "total_items",
+    "total_pages",
+    "page_number",
+    "size",
+    "first_page",
+    "last_page",
+    "empty",
+    "contents",
+}
+
+
+@pytest.fixture
+async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
+    async with searchable_directory(await database_url_factory("directory"), tmp_path) as directory:
+        await directory.apply(
+            directory.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
+            directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
+            directory.practice_event(WARM, "Het Warmste Team"),
+            directory.practice_event(
+                SOLO, "Praktijk Creemers", postcode="9160", municipality="Lokeren"
+            ),
+            directory.link(WARM, MARC),
+            directory.link(WARM, NELE, "nurse"),
+            directory.link(SOLO, MARC),
+        )
+        yield directory
+
+
+async def listing(world: Searchable, path: str, **params: Any) -> dict[str, Any]:
+    response = await world.http.get(f"/hsds/{path}", params=params)
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert set(page) == PAGE_KEYS
+    check = validator(ITEM_SCHEMA[path])
+    for item in page["contents"]:
+        errors = sorted(check.iter_errors(item), key=str)
+        assert not errors, [e.message for e in errors]
+    return page
+
+
+async def test_every_list_and_record_validates(world: Searchable) -> None:
+    services = await listing(world, "services")
+    assert services["total_items"] == 3  # Warm: nurse and physician; Solo: physician
+    assert {s["name"] for s in services["contents"]} == {
+        "Het Warmste Team: verpleegkundige",
+        "Het Warmste Team: arts",
+        "Praktijk Creemers: arts",
+    }
+    for service in services["contents"]:
+        full = (await world.http.get(f"/hsds/services/{service['id']}")).json()
+        errors = list(validator("compiled_service.json").iter_errors(full))
+        assert not errors, [e.message for e in errors]
+        assert full["status"] == "active"
+    organizations = await listing(world, "organizations")
+    assert {o["id"] for o in organizations["contents"]} == {WARM, SOLO}
+    locations = await listing(world, "locations")
+    assert {loc["addresses"][0]["postal_code"] for loc in locations["contents"]} == {"9000", "9160"}
+    at = await listing(world, "service_at_locations")
+    assert at["total_items"] == 3
+    root = (await world.http.get("/hsds/")).json()
+    assert root["version"] == "3.0"
+
+
+async def test_filters_and_pages(world: Searchable) -> None:
+    assert (await listing(world, "services", postcode="9160"))["total_items"] == 1
+    nurses = await listing(world, "services", taxonomy_term_id=taxonomy_term_id("nurse"))
+    assert [s["name"] for s in nurses["contents"]] == ["Het Warmste Team: verpleegkundige"]
+    assert (await listing(world, "services", taxonomy_term_id="physician"))["total_items"] == 2
+    assert (await listing(world, "services", search="warmste arts"))["total_items"] == 1
+    assert (await listing(world, "organizations", search="creem"))["total_items"] == 1
+    later = datetime.now(UTC).isoformat()
+    assert (await listing(world, "services", modified_after=later))["total_items"] == 0
+    first = await listing(world, "services", per_page=2)
+    assert (first["total_pages"], first["size"], first["first_page"], first["last_page"]) == (
+        2,
+        2,
+        True,
+        False,
+    )
+    second = await listing(world, "services", per_page=2, page=2)
+    assert (second["size"], second["last_page"], second["empty"]) == (1, True, False)
+    ids = {s["id"] for s in first["contents"]} | {s["id"] for s in second["contents"]}
+    assert len(ids) == 3
+    beyond = await listing(world, "services", per_page=2, page=3)
+    assert beyond["empty"] is True
+
+
+async def test_ndjson_streams_every_record(world: Searchable) -> None:
+    response = await world.http.get("/hsds/services", params={"format": "ndjson"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert len(lines) == 3
+    check = validator("compiled_service_list.json")
+    assert all(not list(check.iter_errors(line)) for line in lines)
+
+
+async def test_what_leaves_the_map_leaves_hsds(world: Searchable) -> None:
+    nurse_service = (await listing(world, "services", taxonomy_term_id="nurse"))["contents"][0][
+        "id"
+    ]
+    await world.apply(world.provider_gone(NELE))
+    assert (await listing(world, "services", taxonomy_term_id="nurse"))["total_items"] == 0
+    assert (await world.http.get(f"/hsds/services/{nurse_service}")).status_code == 404
+    await world.apply(world.practice_gone(SOLO))
+    assert {o["id"] for o in (await listing(world, "organizations"))["contents"]} == {WARM}
+    assert (await listing(world, "locations", postcode="9160"))["total_items"] == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "param"),
+    [
+        ("services", {"q": "x"}, "q"),
+        ("services", {"per_page": "1000"}, "per_page"),
+        ("services", {"page": "0"}, "page"),
+        ("services", {"format": "xml"}, "format"),
+        ("services", {"postcode": "12"}, "postcode"),
+        ("organizations", {"taxonomy_term_id": "nurse"}, "taxonomy_term_id"),
+        ("services", {"modified_after": "soon"}, "modified_after"),
+        ("services", {"search": "!!"}, "search"),
+    ],
+)
+async def test_bad_and_unknown_parameters_are_refused(
+    world: Searchable, path: str, params: dict[str, str], param: str
+) -> None:
+    response = await world.http.get(f"/hsds/{path}", params=params)
+    assert response.status_code == 422, response.text
+    assert error_locs(response) == [["query", param]]
+
+
+async def test_no_email_or_person_ids(world: Searchable) -> None:
+    for path in ("services", "organizations", "locations", "service_at_locations"):
+        body = (await world.http.get(f"/hsds/{path}", params={"format": "ndjson"})).text
+        assert "@" not in body and "prof-" not in body and "riziv" not in body.lower()
