@@ -131,6 +131,9 @@ class ProfileActivated(Event):
     )
     occurred_at: datetime = Field(description="When the profile was activated.")
 
+    def partition_key(self) -> str:
+        return self.user_id
+
 
 class UserProfilePublished(Event):
     """An activated user as other platform services may name and find them.

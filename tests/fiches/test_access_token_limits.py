@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.fiches.conftest import FichesUnderTest
+from tests.support.problems import problem_of
 
 TEN_YEARS = timedelta(days=3650)
 
@@ -21,6 +22,7 @@ async def test_fiches_refuses_a_ten_year_token(fiches: FichesUnderTest) -> None:
 
     assert (await fiches.http.get("/api/fiches/me/requests", headers=normal)).status_code == 200
     refused = await fiches.http.get("/api/fiches/me/requests", headers=forged)
-    assert refused.status_code == 401, refused.text
-    assert "lives longer than" in refused.text
-    assert "log in again" in refused.text
+    problem = problem_of(refused, 401)
+    assert problem["code"] == "invalid_token"
+    assert "lives longer than" in problem["detail"]
+    assert "log in again" in problem["what_to_do"].lower()
