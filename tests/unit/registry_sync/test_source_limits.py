@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
 
-from fiches.adapters import search_tables
+from directory.adapters import tables as directory_tables
 from fiches.adapters import tables as fiches_tables
 from registry_sync.adapters.snapshot_files import parse_line
 from registry_sync.domain.source_limits import (
@@ -34,8 +34,8 @@ def test_the_name_and_language_limits_fit_fiches_columns() -> None:
     assert length(fiches.official_last_name) >= NAME_MAX_CHARS
     # fiches keeps "first last", lower-cased, as one search name.
     assert length(fiches.search_name) >= 2 * NAME_MAX_CHARS + 1
-    # ... and every word of a name as a search term "n:<word>".
-    assert len("n:") + NAME_MAX_CHARS <= length(search_tables.search_terms.c.term)
+    # ... and the public directory every word of a name as a search term "n:<word>".
+    assert len("n:") + NAME_MAX_CHARS <= length(directory_tables.search_terms.c.term)
     assert length(fiches.language) >= LANGUAGE_MAX_CHARS
 
 
