@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from contracts.profession_labels import PROFESSION_LABELS
+
 SSIN_LENGTH: Final = 11
 RIZIV_LENGTH: Final = 11
 
@@ -36,21 +38,11 @@ PROFESSIONS: Final[tuple[str, ...]] = (
     "occupational_therapist",
 )
 
-#: Dutch label of every profession code, as the directory shows it. `physician` reads
-#: "arts": whether someone is a GP (`huisarts`) or a specialist is their qualification,
-#: not their profession.
-PROFESSION_LABELS_NL: Final[dict[str, str]] = {
-    "physician": "arts",
-    "pharmacist": "apotheker",
-    "nurse": "verpleegkundige",
-    "midwife": "vroedvrouw",
-    "physiotherapist": "kinesitherapeut",
-    "dentist": "tandarts",
-    "dietitian": "diëtist",
-    "psychologist": "klinisch psycholoog",
-    "speech_therapist": "logopedist",
-    "occupational_therapist": "ergotherapeut",
-}
+#: Dutch label of every profession code, as the directory shows it: the platform's one
+#: table of profession labels (contracts.profession_labels). `physician` reads "arts":
+#: whether someone is a GP (`huisarts`) or a specialist is their qualification, not
+#: their profession.
+PROFESSION_LABELS_NL: Final[dict[str, str]] = PROFESSION_LABELS["nl"]
 
 #: Professions for which the authentic source is expected to carry a RIZIV number.
 #:
