@@ -23,7 +23,7 @@ async def test_a_secretary_sees_the_practices_she_manages_and_nothing_else(
         "POST",
         f"/api/fiches/practices/{team}/managers",
         marc,
-        json={"user_id": secretary.user_id},
+        json={"email": secretary.email},
     )
     assert granted.status_code == 200, granted.text
     saved = await fiches.request(

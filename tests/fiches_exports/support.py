@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component
 from fiches.handlers.exports import ExportSettings, ExportWorker
 from servicekit.auth import AuthSettings
 from servicekit.component import ServiceComponent
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.auth import TokenSigner
 
@@ -65,7 +65,7 @@ async def fiches_app(
     exports = component.exports
     assert exports is not None
     await component.runtime.migrate()
-    app = FastAPI()
+    app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
