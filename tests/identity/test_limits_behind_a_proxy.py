@@ -17,12 +17,12 @@ from pathlib import Path
 import httpx
 import redis.asyncio as redis
 import uvicorn
-from fastapi import FastAPI
 
 from identity.config import Settings
 from identity.entrypoints.app import build_component, open_configured_store
 from servicekit.client_address import uvicorn_config
 from servicekit.embedded_broker import free_loopback_port
+from servicekit.http import api_app
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 from tests.identity.flows import REDIS_URL, login, running_identity
 from tests.support.infrastructure import wait_for
@@ -45,7 +45,7 @@ async def test_a_rotated_forwarded_for_does_not_bypass_the_login_limit(
     )
     component = build_component(PlatformSettings(data_dir=tmp_path), kafka, settings)
     component.runtime.subscriptions.clear()
-    app = FastAPI()
+    app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))

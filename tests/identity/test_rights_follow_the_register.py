@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from fastapi import FastAPI
 
 from contracts.events.registry import StatusChangeReason
 from fiches.config import FichesSettings
@@ -28,6 +27,7 @@ from fiches.entrypoints.app import build_component as build_fiches
 from fiches.handlers.registry_events import RegistryEventHandlers
 from identity.devidp.people import DemoPerson, demo_people
 from servicekit.auth import AuthSettings
+from servicekit.http import api_app
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.fiches.test_guide_scenarios import SOLO, WARMSTE_TEAM
 from tests.identity.flows import (
@@ -62,7 +62,7 @@ async def fiches_trusting(identity: RunningIdentity, tmp_path: Path) -> AsyncIte
         AuthSettings(trusted_jwks=json.dumps(jwks), redis_url=REDIS_URL),
     )
     await component.runtime.migrate()
-    app = FastAPI()
+    app = api_app()
     for router in component.api_routers():
         app.include_router(router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")

@@ -28,6 +28,15 @@ def test_problem_details_and_the_older_error_shapes_read_alike() -> None:
     assert new.message == "The e-mail address is not valid."
     assert new.what_to_do == "Correct it."
     assert new.field_errors == {"email": "not an address"}
+    nested = read_problem(
+        422,
+        {
+            "title": "Some fields are invalid",
+            "detail": "Correct the phone number.",
+            "errors": [{"location": "body", "field": "phone_numbers.0.number", "message": "no"}],
+        },
+    )
+    assert nested.field_errors == {"phone_numbers": "no"}, "shown next to the top-level field"
 
     validation = read_problem(
         422, {"detail": [{"loc": ["body", "email"], "msg": "bad", "code": "invalid_email"}]}

@@ -41,7 +41,10 @@ def _from_items(items: list[Any]) -> dict[str, str]:
     for item in items:
         if not isinstance(item, dict):
             continue
-        name = item.get("field") or _field_of(item.get("loc"))
+        # Problem details name a field by its dotted path (`phone_numbers.0.number`); the
+        # form shows the error next to the top-level field it belongs to.
+        path = item.get("field")
+        name = str(path).split(".")[0] if path else _field_of(item.get("loc"))
         text = str(item.get("message") or item.get("msg") or "")
         # pydantic prefixes a validator's own message; the person needs only the message.
         text = text.removeprefix("Value error, ")
