@@ -69,7 +69,9 @@ class Searchable:
         languages: Sequence[str] = ("nl",),
         preferred_name: str | None = None,
         update: bool = False,
+        qualification_code: str | None = None,
     ) -> ProviderFichePublished | ProviderFicheUpdated:
+        """`qualification_code`, if given, is published with every profession."""
         cls = ProviderFicheUpdated if update else ProviderFichePublished
         return cls(
             fiche_id=fiche_id,
@@ -77,7 +79,10 @@ class Searchable:
             official_first_name=first,
             official_last_name=last,
             professions=tuple(
-                PublicProfession(profession=p, riziv_number="11234508003") for p in professions
+                PublicProfession(
+                    profession=p, riziv_number="11234508003", qualification_code=qualification_code
+                )
+                for p in professions
             ),
             revision=self._revision(fiche_id),
             occurred_at=datetime.now(UTC),

@@ -264,3 +264,49 @@ async def test_search_answers_right_after_the_database_dropped_every_connection(
 
     assert answered.status_code == 200, answered.text
     assert [hit["id"] for hit in answered.json()["items"]] == [MARC]
+
+
+async def test_general_practitioners_are_physicians_with_a_gp_qualification(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """`qualification=general_practitioner` finds a GP (accredited or in training) and the
+    practices where one works as a physician; a specialist is a physician but no GP."""
+    async with searchable_directory(await database_url_factory("directory"), tmp_path) as fiches:
+        gp, trainee, specialist, kine = "prov-gp", "prov-trainee", "prov-spec", "prov-kine"
+        await fiches.apply(
+            fiches.provider_event(gp, "Griet", "Huys", qualification_code="004"),
+            fiches.provider_event(trainee, "Tom", "Opleiding", qualification_code="005"),
+            fiches.provider_event(specialist, "Sara", "Cardio", qualification_code="580"),
+            # A GP code on another profession does not make a GP.
+            fiches.provider_event(
+                kine, "Kim", "Kine", ("physiotherapist",), qualification_code="004"
+            ),
+            fiches.practice_event("prac-gp", "Huisartsenpraktijk"),
+            fiches.practice_event("prac-spec", "Hartcentrum"),
+            fiches.practice_event("prac-kine", "Kinepraktijk"),
+            fiches.link("prac-gp", gp),
+            fiches.link("prac-spec", specialist),
+            fiches.link("prac-kine", kine, "physiotherapist"),
+        )
+        ids = fiches.ids
+        assert await ids(profession="physician", qualification="general_practitioner") == [
+            "prac-gp",  # Huisartsenpraktijk, then Huys and Opleiding
+            gp,
+            trainee,
+        ]
+        assert await ids(qualification="general_practitioner", type="provider") == [gp, trainee]
+        near = await ids(qualification="general_practitioner", near="9000")
+        assert sorted(near) == sorted(["prac-gp", gp])  # the trainee works nowhere yet
+        # Every physician is still found by the profession alone.
+        assert set(await ids(profession="physician")) == {
+            gp,
+            trainee,
+            specialist,
+            "prac-gp",
+            "prac-spec",
+        }
+        assert await ids(profession="physiotherapist") == [kine, "prac-kine"]
+        refused = await fiches.search(qualification="specialist")
+        assert refused.status_code == 422, refused.text
+        assert error_locs(refused) == [["query", "qualification"]]
+        assert "general_practitioner" in refused.text

@@ -10,7 +10,8 @@ from babel.messages.extract import extract_from_dir
 from contracts.profession_labels import profession_label
 from portal.adapters.translations import catalog, translator
 from portal.domain.problems import errors_by_field, read_problem
-from portal.domain.professions import profession_code
+from portal.domain.professions import profession_code, profession_filter
+from portal.handlers.search import SearchForm, search_params
 
 PORTAL = Path(__file__).resolve().parents[2] / "services" / "portal"
 
@@ -79,6 +80,45 @@ def test_professions_are_found_by_their_name_in_any_of_the_three_languages(
     typed: str, code: str | None
 ) -> None:
     assert profession_code(typed) == code
+
+
+GP = {"profession": "physician", "qualification": "general_practitioner"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "wanted"),
+    [
+        ("huisarts", GP),
+        ("Huisarts ", GP),
+        ("médecin généraliste", GP),
+        ("medecin  generaliste", GP),
+        ("general practitioner", GP),
+        ("GP", GP),
+        ("arts", {"profession": "physician"}),
+        ("dokter", {"profession": "physician"}),
+        ("doctor", {"profession": "physician"}),
+        ("kinesitherapeut", {"profession": "physiotherapist"}),
+        ("kiné", {"profession": "physiotherapist"}),
+        ("bakker", None),
+    ],
+)
+def test_a_gp_word_asks_for_physicians_with_a_gp_qualification(
+    typed: str, wanted: dict[str, str] | None
+) -> None:
+    """A huisarts is a physician with a GP qualification, not every physician."""
+    assert profession_filter(typed) == wanted
+
+
+def test_the_search_form_sends_the_gp_filter_to_the_search_api() -> None:
+    params, errors = search_params(SearchForm(beroep="huisarts", plaats="9000 Gent"))
+    assert errors == {}
+    assert params["profession"] == "physician"
+    assert params["qualification"] == "general_practitioner"
+    assert params["postcode"] == "9000" and params["municipality"] == "Gent"
+    params, _ = search_params(SearchForm(beroep="arts"))
+    assert params["profession"] == "physician" and "qualification" not in params
+    params, _ = search_params(SearchForm(beroep="kinesitherapeut"))
+    assert params["profession"] == "physiotherapist" and "qualification" not in params
 
 
 def test_profession_labels_in_three_languages() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from directory.domain.qualifications import groups_of
 from directory.domain.text import normalized, words
 
 PROVIDER = "provider"
@@ -127,6 +128,7 @@ def build_provider(
         ],
     )
     terms |= _terms("p", professions) | _terms("l", languages)
+    terms |= _terms("q", groups_of(provider.get("public_professions") or []))
     for _, _, facts in practices:
         terms |= _location_terms(facts)
     return Built(
@@ -180,6 +182,19 @@ def build_practice(
     terms |= _terms("n", words(name))
     terms |= _terms("p", [*blocks, *(facts.get("extra_offer") or [])])
     terms |= _terms("l", languages) | _location_terms(facts)
+    # Found by a provider's qualification only through the block of that profession.
+    terms |= _terms(
+        "q",
+        {
+            group
+            for profession, provider in offers
+            for group in groups_of(
+                p
+                for p in provider.get("public_professions") or []
+                if p.get("profession") == profession
+            )
+        },
+    )
     return Built(
         kind=PRACTICE,
         fiche_id=practice_id,

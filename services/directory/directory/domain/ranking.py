@@ -15,6 +15,7 @@ class SearchFilters:
 
     name_words: tuple[str, ...] = ()
     profession: str | None = None
+    qualification: str | None = None
     postcode: str | None = None
     municipality: str | None = None
     target_group: str | None = None
@@ -25,6 +26,7 @@ class SearchFilters:
     def __post_init__(self) -> None:
         pairs = (
             ("p", self.profession),
+            ("q", self.qualification),
             ("pc", self.postcode),
             ("m", self.municipality),
             ("t", self.target_group),

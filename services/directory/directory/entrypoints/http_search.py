@@ -26,6 +26,7 @@ from directory.adapters.near_queries import Near, run_near_search
 from directory.adapters.search_queries import run_search
 from directory.config import DirectorySettings
 from directory.domain.geo import Geocoder, Point
+from directory.domain.qualifications import QUALIFICATION_GROUPS
 from directory.domain.ranking import SearchFilters, SelectivityCache
 from directory.domain.text import normalized, words
 from directory.entrypoints.query_parameters import only_parameters
@@ -70,11 +71,25 @@ def _term(param: str, value: str | None) -> str | None:
     return term
 
 
+def _qualification(value: str | None) -> str | None:
+    if value is None:
+        return None
+    group = QUALIFICATION_GROUPS.get(value.strip().lower())
+    if group is None:
+        raise _invalid(
+            "qualification",
+            f"qualification must be one of {', '.join(sorted(QUALIFICATION_GROUPS))}",
+            value,
+        )
+    return normalized(group.name)
+
+
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 
 SEARCH_PARAMETERS = (
     "q",
     "profession",
+    "qualification",
     "postcode",
     "municipality",
     "target_group",
@@ -137,6 +152,16 @@ def search_router(
                 "(`osteopath`). Practices match through their offer blocks.",
             ),
         ] = None,
+        qualification: Annotated[
+            str | None,
+            Query(
+                max_length=60,
+                description="A group of qualifications within a profession: "
+                "`general_practitioner` (a physician with a GP qualification, accredited or "
+                "in training). Practices match through a provider of that profession in "
+                "their offer block.",
+            ),
+        ] = None,
         postcode: Annotated[
             str | None,
             Query(pattern=r"^[1-9][0-9]{3}$", description="Belgian postcode, 1000-9999."),
@@ -190,6 +215,7 @@ def search_router(
         filters = SearchFilters(
             name_words=name_words,
             profession=_term("profession", profession),
+            qualification=_qualification(qualification),
             postcode=postcode,
             municipality=_term("municipality", municipality),
             target_group=_term("target_group", target_group),

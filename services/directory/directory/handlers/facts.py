@@ -75,7 +75,12 @@ def _provider_row(event: ProviderFichePublished | ProviderFicheUpdated) -> dict[
         "languages": [language.lower() for language in event.languages],
         "updated_at": event.occurred_at,
         "public_professions": [
-            {"profession": p.profession, "riziv_number": p.riziv_number} for p in event.professions
+            {
+                "profession": p.profession,
+                "riziv_number": p.riziv_number,
+                "qualification_code": p.qualification_code,
+            }
+            for p in event.professions
         ],
     }
 

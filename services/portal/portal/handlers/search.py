@@ -8,7 +8,7 @@ from typing import Any
 
 from portal.adapters.services import ServiceClients
 from portal.domain.messages import N_
-from portal.domain.professions import profession_code
+from portal.domain.professions import profession_filter
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3}$")
 PAGE_SIZE = 20
@@ -44,11 +44,11 @@ def search_params(form: SearchForm) -> tuple[dict[str, Any], dict[str, str]]:
     if form.naam.strip():
         params["q"] = form.naam.strip()
     if form.beroep.strip():
-        code = profession_code(form.beroep)
-        if code is None:
+        wanted = profession_filter(form.beroep)
+        if wanted is None:
             errors["beroep"] = N_("Dit beroep kennen we niet. Kies een beroep uit de lijst.")
         else:
-            params["profession"] = code
+            params.update(wanted)
     # "9000 Gent", "9000" or "Gent": a postcode and/or a municipality.
     for word in form.plaats.replace(",", " ").split():
         if POSTCODE.match(word):
