@@ -235,3 +235,25 @@ def test_every_profession_has_a_label_in_every_language() -> None:
     assert PROFESSION_LABELS["nl"] == PROFESSION_LABELS_NL
     assert profession_label("dietitian", "fr") == "diététicien"
     assert profession_label("music_therapist", "en") == "music therapist"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_mail_links_to_a_portal_page_never_to_an_api(language: str) -> None:
+    """Mails without a link of their own (decisions, invitation outcomes) point to the
+    portal page where the person follows up; no mail sends anyone to an API address."""
+    renderer = TemplateRenderer(portal_url="https://kaart.test/")
+    for template, values in VALUES.items():
+        rendered = renderer.render(template, language, values)
+        for part in (rendered.text, rendered.html):
+            assert "/api/" not in part, (template, language)
+            assert "https://" in part, (template, language, "the mail links nowhere")
+    decided = renderer.render(
+        TemplateName.REQUEST_DECIDED, language, VALUES[TemplateName.REQUEST_DECIDED]
+    )
+    assert "https://kaart.test/mijn-aanvragen" in decided.text
+    assert 'href="https://kaart.test/mijn-aanvragen"' in decided.html
+    outcome = renderer.render(
+        TemplateName.INVITATION_OUTCOME, language, VALUES[TemplateName.INVITATION_OUTCOME]
+    )
+    assert "https://kaart.test/mijn-fiches" in outcome.text
+    assert 'href="https://kaart.test/mijn-fiches"' in outcome.html

@@ -78,9 +78,12 @@ def _environment(*, html: bool) -> jinja2.Environment:
 class TemplateRenderer:
     """Renders a template in nl, fr or en (Dutch when the language is unknown)."""
 
-    def __init__(self) -> None:
+    def __init__(self, portal_url: str = "") -> None:
         self._text = _environment(html=False)
         self._html = _environment(html=True)
+        # The public address of the web portal: mails link to its pages (never to an API),
+        # e.g. `{{ portal_url }}/mijn-aanvragen`. Empty: the templates leave the link out.
+        self._portal_url = portal_url.rstrip("/")
 
     def render(
         self, template: str | TemplateName, language: str | None, values: Mapping[str, Any]
@@ -91,8 +94,9 @@ class TemplateRenderer:
         if values.get("profession"):  # a code on the event; people read its label
             values = {**values, "profession": profession_label(values["profession"], lang)}
         # What users typed is shown as quoted data (notifications.domain.user_text).
-        text_context = {**user_text.for_text(values), "language": lang}
-        html_context = {**user_text.for_html(values), "language": lang}
+        links = {"language": lang, "portal_url": self._portal_url}
+        text_context = {**user_text.for_text(values), **links}
+        html_context = {**user_text.for_html(values), **links}
         try:
             text_template = self._text.get_template(f"{name}/{lang}.txt")
             subject = _render_block(text_template, "subject", text_context)

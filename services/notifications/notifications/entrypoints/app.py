@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from notifications.adapters.deliveries import seal_at_rest
 from notifications.adapters.dev_mailbox import DevMailbox
+from notifications.adapters.rendering import TemplateRenderer
 from notifications.adapters.smtp import NoSmtpRelay, SmtpTarget
 from notifications.adapters.tables import TABLES
 from notifications.config import Settings
@@ -98,6 +99,7 @@ def build_component(
         settings=settings,
         keys=keys,
         target=lambda: smtp_target(settings, mailbox),
+        renderer=TemplateRenderer(portal_url=platform.public_url),
     )
     # The inbox tells the outbox after each committed batch; the sender listens too.
     runtime.outbox.on_commit(sender.wake)
