@@ -203,6 +203,9 @@ async def test_a_depublished_provider_is_inactive_and_in_the_history(world: Sear
         ("Organization", {"_lastUpdated": "yesterday"}),
         ("PractitionerRole", {"specialty": "http://snomed.info/sct|123"}),
         ("Practitioner/_history", {"_since": "soon"}),
+        # Before year 1 in UTC: once a server error on PostgreSQL.
+        ("Practitioner/_history", {"_since": "0001-01-01T00:00:00+14:00"}),
+        ("Organization", {"_lastUpdated": "ge0001-01-01T00:00:00+14:00"}),
     ],
 )
 async def test_refused_searches_say_why(

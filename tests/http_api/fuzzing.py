@@ -41,6 +41,13 @@ CASES_PER_OPERATION = 8
 #: says (RFC 6749 §5.2: `error`, `error_description`), which its clients expect.
 OAUTH_PATHS = ("/dev/idp/token",)
 
+#: FHIR answers errors as an OperationOutcome (`application/fhir+json`), as FHIR clients
+#: expect (FHIR R4 http.html); still never a server error.
+FHIR_PATHS = ("/fhir",)
+
+#: Paths whose error answers follow their own standard rather than problem details.
+OWN_ERROR_SHAPE_PATHS = OAUTH_PATHS + FHIR_PATHS
+
 HOSTILE_TEXT = ("x\x00y", "x\x1by", "\ud800")
 HOSTILE_NUMBERS = (2**63, -(2**63) - 1, 10**19)
 
@@ -72,7 +79,9 @@ class Target:
             self.client.request(**request), self.loop
         ).result()
         self.findings.requests += 1
-        complaint = _complaint(response, shape=not case.operation.path.startswith(OAUTH_PATHS))
+        complaint = _complaint(
+            response, shape=not case.operation.path.startswith(OWN_ERROR_SHAPE_PATHS)
+        )
         if complaint:
             self.findings.problems.append(
                 f"{case.operation.label} -> {response.status_code} {complaint}\n"

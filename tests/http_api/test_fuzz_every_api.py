@@ -129,12 +129,28 @@ async def _notifications(url: str, tmp_path: Path) -> AsyncIterator[Served]:
         await component.runtime.engine.dispose()
 
 
+@asynccontextmanager
+async def _directory(url: str, tmp_path: Path) -> AsyncIterator[Served]:
+    """A practice with a physician on the map, so searches and reads find something."""
+    from tests.directory.support import searchable_directory
+
+    async with searchable_directory(url, tmp_path, kafka=NO_BROKER) as directory:
+        fiche_id, practice_id = str(uuid.uuid4()), str(uuid.uuid4())
+        await directory.apply(
+            directory.provider_event(fiche_id, "Marc", "Creemers", languages=("nl", "fr")),
+            directory.practice_event(practice_id, "Het Warmste Team"),
+            directory.link(practice_id, fiche_id),
+        )
+        yield _app(directory.component), {}
+
+
 SERVICES: dict[str, Callable[[str, Path], Any]] = {
     "identity": _identity,
     "fiches": _fiches,
     "invitations": _invitations,
     "registry-sync": _registry_sync,
     "notifications": _notifications,
+    "directory": _directory,
 }
 
 

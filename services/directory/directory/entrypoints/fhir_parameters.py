@@ -112,7 +112,13 @@ def _instant(parameter: str, value: str) -> datetime:
         raise BadRequest(
             f"{parameter}: {value!r} is not a date or dateTime (e.g. 2026-11-29T08:00:00Z)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        # In UTC, as the database compares it; 0001-01-01T00:00+14:00 has no UTC moment.
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise BadRequest(
+            f"{parameter}: {value!r} is outside the years 1 to 9999 in UTC; give a later date"
+        ) from None
 
 
 def parse_instant(parameter: str, value: str) -> datetime:

@@ -95,6 +95,15 @@ def _query(
     after: tuple[tuple[str, datetime], ...] = ()
     if modified_after is not None:
         moment = modified_after if modified_after.tzinfo else modified_after.replace(tzinfo=UTC)
+        try:
+            # In UTC, as the database compares it; 0001-01-01T00:00+14:00 has no UTC moment.
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise _invalid(
+                "modified_after",
+                "modified_after must lie within the years 1 to 9999 in UTC; give a later date",
+                modified_after.isoformat(),
+            ) from None
         after = (("ge", moment),)
     return ResourceQuery(
         standard=HSDS,
