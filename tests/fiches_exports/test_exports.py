@@ -250,6 +250,31 @@ async def test_asking_needs_a_login_and_valid_formats(world: dict[str, Any]) -> 
     assert await fiches.exports.produce_pending() == 0  # nothing was stored
 
 
+async def test_each_user_lists_only_their_own_exports_newest_first_without_links(
+    world: dict[str, Any],
+) -> None:
+    fiches: FichesApp = world["fiches"]
+    assert (await fiches.http.get("/api/fiches/exports")).status_code == 401
+    empty = await fiches.http.get("/api/fiches/exports", headers=world["marc"])
+    assert empty.status_code == 200 and empty.json() == {"exports": []}
+    first = (await fiches.http.post("/api/fiches/exports", headers=world["marc"])).json()
+    theirs = (await fiches.http.post("/api/fiches/exports", headers=world["other"])).json()
+    second = (
+        await fiches.http.post(
+            "/api/fiches/exports", headers=world["marc"], json={"formats": ["json"]}
+        )
+    ).json()
+    await fiches.exports.produce_pending()
+
+    listed = await fiches.http.get("/api/fiches/exports", headers=world["marc"])
+    assert listed.status_code == 200, listed.text
+    exports = listed.json()["exports"]
+    assert [e["export_id"] for e in exports] == [second["export_id"], first["export_id"]]
+    assert {e["status"] for e in exports} == {"ready"}
+    assert theirs["export_id"] not in listed.text
+    assert "signature" not in listed.text and "download" not in listed.text
+
+
 async def test_production_refuses_the_development_signing_key(world: dict[str, Any]) -> None:
     fiches: FichesApp = world["fiches"]
     production = PlatformSettings(environment=Environment.PRODUCTION)

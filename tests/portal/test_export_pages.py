@@ -17,11 +17,13 @@ STATE = {
 
 def test_an_export_is_asked_for_and_its_state_shown() -> None:
     services = FakeServices()
+    services.on("GET", "/api/fiches/exports", body={"exports": []})
     services.on("POST", "/api/fiches/exports", 202, {**STATE, "status": "pending"})
-    services.on("GET", "/api/fiches/exports/exp-1", body=STATE)
     with portal_pages(services, professional()) as browser:
         empty = browser.get("/exports")
-        assert "Je vroeg in deze sessie nog geen export aan." in empty.text
+        assert "Je vroeg nog geen export aan." in empty.text
+        # fiches lists the user's exports: the same in every browser and session.
+        services.on("GET", "/api/fiches/exports", body={"exports": [STATE]})
         none_chosen = browser.post("/exports", data={"csrf_token": CSRF})
         assert none_chosen.status_code == 422 and "Kies minstens één formaat" in none_chosen.text
         asked = browser.post("/exports", data={"csrf_token": CSRF, "formaat": ["csv"]})

@@ -44,6 +44,10 @@ class ExportState(BaseModel):
     fiche_count: int | None = Field(default=None, description="Fiches in the export.")
 
 
+class MyExports(BaseModel):
+    exports: list[ExportState] = Field(description="Newest first; links go by e-mail only.")
+
+
 def exports_router(exports: ExportWorker, caller: CallerDependency) -> APIRouter:
     router = APIRouter(prefix="/api/fiches/exports", tags=["exports"])
     Who = Annotated[Caller, Depends(caller)]
@@ -67,6 +71,12 @@ def exports_router(exports: ExportWorker, caller: CallerDependency) -> APIRouter
                 429, str(error), headers={"Retry-After": str(max(1, math.ceil(wait_s)))}
             ) from error
         return ExportState(**state, formats=list(dict.fromkeys(formats)))
+
+    @router.get("", summary="Your exports, newest first (at most 20)")
+    async def my_exports(who: Who) -> MyExports:
+        return MyExports(
+            exports=[ExportState(**state) for state in await exports.mine(user_id=who.user_id)]
+        )
 
     @router.get("/{export_id}", summary="The state of one of your exports")
     async def export_state(export_id: str, who: Who) -> ExportState:

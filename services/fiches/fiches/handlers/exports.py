@@ -79,6 +79,18 @@ CSV_COLUMNS = (
 )
 
 
+#: What a user may see of their own export: its state, never its link.
+_STATE_COLUMNS = (
+    fiche_exports.c.export_id,
+    fiche_exports.c.status,
+    fiche_exports.c.formats,
+    fiche_exports.c.requested_at,
+    fiche_exports.c.ready_at,
+    fiche_exports.c.expires_at,
+    fiche_exports.c.fiche_count,
+)
+
+
 class LinkRefused(Exception):
     """A download link that does not open: `status` 403 (tampered) or 410 (expired)."""
 
@@ -167,20 +179,23 @@ class ExportWorker:
         if len(recent) >= limit:
             raise TooManyExports(limit, as_utc(min(recent)) + timedelta(days=1))
 
+    async def mine(self, *, user_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The caller's own exports, newest first (never their links: those go by e-mail)."""
+        async with self._runtime.sessions() as session:
+            rows = await session.execute(
+                sa.select(*_STATE_COLUMNS)
+                .where(fiche_exports.c.user_id == user_id)
+                .order_by(fiche_exports.c.requested_at.desc(), fiche_exports.c.export_id)
+                .limit(limit)
+            )
+            return [dict(row._mapping) for row in rows]
+
     async def status(self, *, user_id: str, export_id: str) -> dict[str, Any]:
         """The caller's own export (never the link: that goes by e-mail only)."""
         async with self._runtime.sessions() as session:
             row = (
                 await session.execute(
-                    sa.select(
-                        fiche_exports.c.export_id,
-                        fiche_exports.c.status,
-                        fiche_exports.c.formats,
-                        fiche_exports.c.requested_at,
-                        fiche_exports.c.ready_at,
-                        fiche_exports.c.expires_at,
-                        fiche_exports.c.fiche_count,
-                    ).where(
+                    sa.select(*_STATE_COLUMNS).where(
                         fiche_exports.c.export_id == export_id,
                         fiche_exports.c.user_id == user_id,
                     )

@@ -1,7 +1,7 @@
 """Exports of the fiches a user manages: ask for one, follow its state, download it.
 
-fiches has no list of a user's exports, so the portal remembers the ids asked for in this
-browser session. The download needs no login: the signed link from the e-mail is the
+The list comes from fiches (`GET /api/fiches/exports`: the user's own, newest first), so
+it is the same in every browser. The download needs no login: the signed link from the e-mail is the
 permission; the portal passes it on to fiches unchanged and never logs it.
 """
 
@@ -19,9 +19,6 @@ from portal.handlers.calls import as_user, expect
 
 API = "/api/fiches/exports"
 FORMATS = ("csv", "json")
-SESSION_KEY = "exports"
-#: The most exports a session remembers (fiches allows 10 a day).
-REMEMBERED = 20
 
 
 @dataclass
@@ -44,20 +41,13 @@ async def ask(clients: ServiceClients, session: WebSession, formats: list[str]) 
                 )
             }
         )
-    export_id = str(expect(response, 202).json()["export_id"])
-    remembered = [export_id, *[e for e in session.get(SESSION_KEY) or [] if e != export_id]]
-    session.set(SESSION_KEY, remembered[:REMEMBERED])
-    return Asked(export_id=export_id)
+    return Asked(export_id=str(expect(response, 202).json()["export_id"]))
 
 
 async def states(clients: ServiceClients, session: WebSession) -> list[dict[str, Any]]:
-    """The state of every export asked for in this session, newest first."""
-    found = []
-    for export_id in session.get(SESSION_KEY) or []:
-        response = await as_user(clients, session, "fiches", "GET", f"{API}/{export_id}")
-        if response.status_code == 200:
-            found.append(response.json())
-    return found
+    """The state of the user's exports, newest first."""
+    response = await as_user(clients, session, "fiches", "GET", API)
+    return list(expect(response, 200).json()["exports"])
 
 
 async def download(
