@@ -194,6 +194,7 @@ ENDPOINTS = [
     ep("GET", "/api/fiches/me/map-status", "other_professional owner"),
     ep("GET", "/api/fiches/me/managed-practices", EVERYONE),
     ep("POST", "/api/fiches/exports", EVERYONE, {"formats": ["csv", "json"]}),
+    ep("GET", "/api/fiches/exports", EVERYONE),  # each sees only their own (test_exports.py)
     ep("GET", "/api/fiches/exports/{E}", "owner", refused=404),
 ]
 
