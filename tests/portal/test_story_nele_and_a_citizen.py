@@ -4,9 +4,8 @@ Before it starts (through the APIs, as other people did it): a physician created
 fiche "Het Warmste Team" in 9000 Gent with her offer. Then Nele, a nurse, logs in as a
 professional, gives her e-mail address, activates it from the development mailbox, finds
 her provider fiche online and the practice BIJNA KLAAR in "Mijn fiches", and asks to link
-her offer. A citizen searches "arts" in 9000 Gent and opens the practice (the demo
-physician who logs in is a specialist, qualification 340: "huisarts" rightly does not
-find her, it finds physicians with a GP qualification only).
+her offer. A citizen searches "huisarts" in 9000 Gent and opens the practice ("huisarts"
+finds physicians with a GP qualification only: the practice's physician is a GP).
 Every page: a screenshot in tests/portal/artifacts/ and axe.
 """
 
@@ -22,7 +21,7 @@ from tests.portal.journeys import follow_activation_link, log_in, open_mail_to
 from tests.portal.pages import check_page
 
 NELE = "Katrien Willems"  # the demo register's nurse (and midwife) who speaks Dutch
-GP = "professional-4"  # Kathleen Lambrechts, physician (a specialist: not found as huisarts)
+GP = "professional-7"  # Albert Vandewalle, physician with a GP qualification (004)
 WARMSTE_TEAM = {
     "names": [{"name": "Het Warmste Team", "preferred": True}],
     "addresses": [{"street": "Kouter", "number": "12", "postcode": "9000", "municipality": "Gent"}],
@@ -33,7 +32,7 @@ SEARCH_DEADLINE_S = 60
 
 
 def test_nele_gets_on_the_map_and_a_citizen_finds_a_gp_in_gent(page: Page, base: str) -> None:
-    gp = activated_api_client(base, GP, "kathleen@warmsteteam.example.be")
+    gp = activated_api_client(base, GP, "albert@warmsteteam.example.be")
     try:
         practice_id = create_practice(gp, WARMSTE_TEAM, ["physician"])
     finally:
@@ -85,9 +84,9 @@ def test_nele_gets_on_the_map_and_a_citizen_finds_a_gp_in_gent(page: Page, base:
     check_page(page, "story-9-provider-public")
     page.get_by_role("button", name=re.compile("Afmelden")).click()
 
-    # A citizen (not logged in) searches a physician in 9000 Gent.
+    # A citizen (not logged in) searches a GP (huisarts) in 9000 Gent.
     page.goto(base + "/")
-    page.get_by_label("Beroep").fill("arts")
+    page.get_by_label("Beroep").fill("huisarts")
     page.get_by_label("Postcode of gemeente").fill("9000 Gent")
     deadline = time.monotonic() + SEARCH_DEADLINE_S
     while True:  # the search projection follows the practice's publication
@@ -98,12 +97,12 @@ def test_nele_gets_on_the_map_and_a_citizen_finds_a_gp_in_gent(page: Page, base:
         assert time.monotonic() < deadline, "the practice never appeared in the search"
         page.wait_for_timeout(1000)
         page.goto(base + "/")
-        page.get_by_label("Beroep").fill("arts")
+        page.get_by_label("Beroep").fill("huisarts")
         page.get_by_label("Postcode of gemeente").fill("9000 Gent")
-    expect(results.get_by_role("link", name="Kathleen Lambrechts")).to_be_visible()
+    expect(results.get_by_role("link", name="Albert Vandewalle")).to_be_visible()
     check_page(page, "story-10-search-huisarts-gent")
 
     results.get_by_role("link", name="Het Warmste Team").click()
     expect(page).to_have_url(re.compile(f"/praktijken/{practice_id}$"))
-    expect(page.get_by_role("region", name="arts")).to_contain_text("Kathleen Lambrechts")
+    expect(page.get_by_role("region", name="arts")).to_contain_text("Albert Vandewalle")
     check_page(page, "story-11-practice-public")

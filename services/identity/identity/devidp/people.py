@@ -16,6 +16,8 @@ DEMO_COUNT = 300
 #: A number no demo professional has: a well-formed national register number
 #: (1 January 1990, sequence 998) for the demo citizen.
 _CITIZEN_FIRST9 = "900101998"
+#: RIZIV qualification codes of a general practitioner (accredited, or in training).
+GP_QUALIFICATIONS = ("003", "004", "005")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,23 @@ def demo_people(count: int = DEMO_COUNT, seed: int = DEMO_SEED) -> tuple[DemoPer
             continue
         seen.add(label)
         people.append(_person(index, record, f"{label} (demo person {index}), may practise"))
+    # A general practitioner (huisarts: a physician with a GP qualification), whom the
+    # guide's stories and a citizen's "huisarts" search need beside any other physician.
+    gp = next(
+        index
+        for index, record in enumerate(records)
+        if index != banned
+        and not any(p.index == index for p in people)
+        and any(
+            p["profession"] == "physician" and p.get("qualification_code") in GP_QUALIFICATIONS
+            for p in record["professions"]  # type: ignore[attr-defined]
+        )
+    )
+    people.append(
+        _person(
+            gp, records[gp], f"physician, general practitioner (demo person {gp}), may practise"
+        )
+    )
     people.append(
         _person(
             banned,
