@@ -84,7 +84,7 @@ def demo_people(count: int = DEMO_COUNT, seed: int = DEMO_SEED) -> tuple[DemoPer
         and not any(p.index == index for p in people)
         and any(
             p["profession"] == "physician" and p.get("qualification_code") in GP_QUALIFICATIONS
-            for p in record["professions"]  # type: ignore[attr-defined]
+            for p in record["professions"]
         )
     )
     people.append(
