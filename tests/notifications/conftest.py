@@ -28,6 +28,7 @@ from notifications.adapters.dev_mailbox import LocalSmtpServer, StoredMessage, r
 from notifications.adapters.tables import deliveries, outbox
 from notifications.config import Settings
 from notifications.entrypoints.app import NotificationsComponent, build_component
+from notifications.entrypoints.kafka import mail_requests
 from notifications.handlers.mail_requests import MailRequestHandlers
 from servicekit.embedded_broker import free_loopback_port
 from servicekit.sealing import development_key_ring, purpose
@@ -147,7 +148,7 @@ class NotificationsUnderTest:
     async def consume(self, *events: Event) -> None:
         """Apply events the way the inbox does: in one transaction."""
         handler_for: dict[type[Event], Callable[..., Any]] = dict(
-            self.handlers.subscription().handlers
+            mail_requests(self.handlers).handlers
         )
         async with self.component.runtime.sessions() as session, session.begin():
             for event in events:

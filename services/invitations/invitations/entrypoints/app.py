@@ -13,9 +13,9 @@ from invitations.adapters.tables import TABLES, signing_keys
 from invitations.config import DEVELOPMENT_ADDRESS_SECRET, Settings
 from invitations.domain.addresses import AddressProtector
 from invitations.entrypoints.http import invitations_router
+from invitations.entrypoints.kafka import subscriptions
 from invitations.handlers.context import InvitationsContext
 from invitations.handlers.expiry import sweep_forever
-from invitations.handlers.managers_view import managers_subscription
 from servicekit.auth import (
     AccessTokenVerifier,
     AuthSettings,
@@ -23,7 +23,6 @@ from servicekit.auth import (
     redis_client,
     redis_readiness,
     redis_revocation_check,
-    signing_key_subscription,
 )
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
@@ -84,8 +83,8 @@ def build_component(
         tables=TABLES,
         migrations_package="invitations.migrations",
     )
-    runtime.subscribe(managers_subscription())
-    runtime.subscribe(signing_key_subscription(SERVICE, signing_keys))
+    for subscription in subscriptions(SERVICE):
+        runtime.subscribe(subscription)
     sessions_redis = redis_client(auth.redis_url)
     runtime.close_on_stop("redis", sessions_redis.aclose)
     verifier = AccessTokenVerifier(

@@ -8,7 +8,8 @@ domain/. Addresses are validated here without ever being echoed back.
 # caller dependency is declared inside `invitations_router`.
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -209,9 +210,27 @@ def _invitation_read(invitation: Invitation, now: datetime) -> InvitationRead:
 CallerDependency = Callable[..., Awaitable[Caller | None]]
 
 
+@contextmanager
+def _refusals_answered(*, link: bool = False) -> Iterator[None]:
+    """A use case's refusal becomes the problem answer (with the link's headers)."""
+    try:
+        yield
+    except InvitationRefused as error:
+        raise _refusal(error, link=link) from None
+
+
 def invitations_router(context: InvitationsContext, caller: CallerDependency) -> APIRouter:
     """Every route of invitations, under /api/invitations."""
     router = APIRouter(prefix="/api/invitations", tags=["invitations"])
+    _manager_routes(router, context, caller)
+    _link_routes(router, context, caller)
+    return router
+
+
+def _manager_routes(
+    router: APIRouter, context: InvitationsContext, caller: CallerDependency
+) -> None:
+    """What a practice's managers do: invite, list, revoke, resend."""
     OptionalCaller = Annotated[Caller | None, Depends(caller)]
 
     @router.post(
@@ -223,21 +242,15 @@ def invitations_router(context: InvitationsContext, caller: CallerDependency) ->
     async def invite(
         practice_id: str, body: InvitationCreate, response: Response, who: OptionalCaller
     ) -> InvitationBatchRead:
-        try:
-            results = await issue_invitations(
-                context,
-                who,
-                InviteColleagues(
-                    practice_id=practice_id,
-                    addresses=_validated_addresses(
-                        body.emails, context.settings.max_addresses_per_request
-                    ),
-                    profession=body.profession,
-                    language=body.language,
-                ),
+        limit = context.settings.max_addresses_per_request
+        with _refusals_answered():
+            asked = InviteColleagues(
+                practice_id=practice_id,
+                addresses=_validated_addresses(body.emails, limit),
+                profession=body.profession,
+                language=body.language,
             )
-        except InvitationRefused as error:
-            raise _refusal(error) from None
+            results = await issue_invitations(context, who, asked)
         if not any(result.outcome is AddressOutcome.INVITED for result in results):
             response.status_code = 200
         return InvitationBatchRead(
@@ -249,19 +262,15 @@ def invitations_router(context: InvitationsContext, caller: CallerDependency) ->
         summary="The practice's invitations (managers of the practice)",
     )
     async def list_invitations(practice_id: str, who: OptionalCaller) -> InvitationPage:
-        try:
+        with _refusals_answered():
             found = await practice_invitations(context, who, practice_id)
-        except InvitationRefused as error:
-            raise _refusal(error) from None
         now = context.clock()
         return InvitationPage(items=[_invitation_read(item, now) for item in found])
 
     @router.post("/{invitation_id}/revoke", summary="Withdraw an open invitation (managers)")
     async def revoke(invitation_id: str, who: OptionalCaller) -> AnsweredRead:
-        try:
+        with _refusals_answered():
             invitation = await revoke_invitation(context, who, invitation_id)
-        except InvitationRefused as error:
-            raise _refusal(error) from None
         return AnsweredRead(invitation_id=invitation.invitation_id, status="revoked")
 
     @router.post(
@@ -269,11 +278,14 @@ def invitations_router(context: InvitationsContext, caller: CallerDependency) ->
         summary="Send an open invitation again with a new link (managers)",
     )
     async def resend(invitation_id: str, who: OptionalCaller) -> AddressResultRead:
-        try:
+        with _refusals_answered():
             result = await resend_invitation(context, who, invitation_id)
-        except InvitationRefused as error:
-            raise _refusal(error) from None
         return AddressResultRead(**vars(result))
+
+
+def _link_routes(router: APIRouter, context: InvitationsContext, caller: CallerDependency) -> None:
+    """What the invitation link does: show what it invites to, accept, decline."""
+    OptionalCaller = Annotated[Caller | None, Depends(caller)]
 
     @router.get("/link", summary="What an invitation link invites to")
     async def show_link(
@@ -281,10 +293,8 @@ def invitations_router(context: InvitationsContext, caller: CallerDependency) ->
         token: Annotated[str, Query(min_length=1, max_length=TOKEN_MAX_LENGTH)],
     ) -> LinkRead:
         response.headers.update(_LINK_HEADERS)
-        try:
+        with _refusals_answered(link=True):
             invitation = await show_invitation(context, token)
-        except InvitationRefused as error:
-            raise _refusal(error, link=True) from None
         return LinkRead(
             practice_id=invitation.practice_id,
             practice_name=invitation.practice_name,
@@ -298,10 +308,8 @@ def invitations_router(context: InvitationsContext, caller: CallerDependency) ->
     )
     async def accept(body: AcceptBody, response: Response, who: OptionalCaller) -> AcceptedRead:
         response.headers.update(_LINK_HEADERS)
-        try:
+        with _refusals_answered(link=True):
             invitation, chosen = await accept_invitation(context, who, body.token, body.professions)
-        except InvitationRefused as error:
-            raise _refusal(error, link=True) from None
         return AcceptedRead(
             invitation_id=invitation.invitation_id,
             practice_id=invitation.practice_id,
@@ -312,10 +320,6 @@ def invitations_router(context: InvitationsContext, caller: CallerDependency) ->
     @router.post("/link/decline", summary="Decline an invitation")
     async def decline(body: TokenBody, response: Response) -> AnsweredRead:
         response.headers.update(_LINK_HEADERS)
-        try:
+        with _refusals_answered(link=True):
             invitation = await decline_invitation(context, body.token)
-        except InvitationRefused as error:
-            raise _refusal(error, link=True) from None
         return AnsweredRead(invitation_id=invitation.invitation_id, status="declined")
-
-    return router

@@ -15,7 +15,12 @@ from contracts.base import Event
 from contracts.events.invitations import InvitationIssued, InviteeMailRequested
 from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.adapters.rate_limits import Allowance
-from invitations.domain.invitation import InvitationRefused, InvitationStatus, Refusal
+from invitations.domain.invitation import (
+    Invitation,
+    InvitationRefused,
+    InvitationStatus,
+    Refusal,
+)
 from invitations.domain.link_tokens import new_token, token_digest
 from invitations.domain.practices import PracticeView
 from invitations.handlers.context import (
@@ -115,16 +120,7 @@ async def issue_invitations(
     """
     caller = logged_in(caller, "invite colleagues")
     now = context.clock()
-    fingerprints = [context.addresses.fingerprint(address) for address in command.addresses]
-    for index, fingerprint in enumerate(fingerprints):
-        if fingerprint in fingerprints[:index]:
-            raise InvitationRefused(
-                Refusal.INVALID,
-                "duplicate_address",
-                f"Address {index + 1} is the same as an earlier one in this request; "
-                "name each colleague once.",
-                field=f"emails.{index}",
-            )
+    fingerprints = _distinct_fingerprints(context, command.addresses)
     results: list[AddressResult] = []
     async with context.sessions() as session, session.begin():
         repository = InvitationRepository(session)
@@ -135,39 +131,13 @@ async def issue_invitations(
         )
         to_invite: list[int] = []
         for index, fingerprint in enumerate(fingerprints):
-            earlier = await repository.for_address(practice.practice_id, fingerprint)
-            open_one = next(
-                (
-                    row
-                    for row in earlier
-                    if row.status == InvitationStatus.OPEN.value and as_utc(row.expires_at) > now
-                ),
-                None,
-            )
-            if any(_already_linked(row, practice) for row in earlier):
-                results.append(AddressResult(index, AddressOutcome.ALREADY_LINKED, None, None))
-            elif open_one is not None:
-                results.append(
-                    AddressResult(
-                        index,
-                        AddressOutcome.ALREADY_INVITED,
-                        open_one.invitation_id,
-                        as_utc(open_one.expires_at),
-                    )
-                )
-            else:
+            earlier = await _earlier_outcome(repository, practice, index, fingerprint, now)
+            if earlier is None:
                 to_invite.append(index)
+            else:
+                results.append(earlier)
         if to_invite:
-            cap = context.settings.max_open_per_practice
-            open_now = await repository.count_open(practice.practice_id, now)
-            if open_now + len(to_invite) > cap:
-                raise InvitationRefused(
-                    Refusal.CONFLICT,
-                    "too_many_open_invitations",
-                    f"'{practice.practice_name}' has {open_now} open invitations and may have "
-                    f"at most {cap}; this request would add {len(to_invite)}. Revoke "
-                    "invitations that are no longer needed, or wait until some are answered.",
-                )
+            await _check_open_cap(context, repository, practice, len(to_invite), now)
             await _consume_allowance(context, caller, practice, len(to_invite))
             for index in to_invite:
                 results.append(
@@ -185,6 +155,70 @@ async def issue_invitations(
                 )
     context.committed()
     return sorted(results, key=lambda result: result.index)
+
+
+def _distinct_fingerprints(context: InvitationsContext, addresses: tuple[str, ...]) -> list[str]:
+    """The addresses' fingerprints; an address named twice refuses the request."""
+    fingerprints = [context.addresses.fingerprint(address) for address in addresses]
+    for index, fingerprint in enumerate(fingerprints):
+        if fingerprint in fingerprints[:index]:
+            raise InvitationRefused(
+                Refusal.INVALID,
+                "duplicate_address",
+                f"Address {index + 1} is the same as an earlier one in this request; "
+                "name each colleague once.",
+                field=f"emails.{index}",
+            )
+    return fingerprints
+
+
+async def _earlier_outcome(
+    repository: InvitationRepository,
+    practice: PracticeView,
+    index: int,
+    fingerprint: str,
+    now: datetime,
+) -> AddressResult | None:
+    """Linked or invited already (no new e-mail), or None: to invite."""
+    earlier = await repository.for_address(practice.practice_id, fingerprint)
+    if any(_already_linked(row, practice) for row in earlier):
+        return AddressResult(index, AddressOutcome.ALREADY_LINKED, None, None)
+    open_one = next(
+        (
+            row
+            for row in earlier
+            if row.status == InvitationStatus.OPEN.value and as_utc(row.expires_at) > now
+        ),
+        None,
+    )
+    if open_one is None:
+        return None
+    return AddressResult(
+        index,
+        AddressOutcome.ALREADY_INVITED,
+        open_one.invitation_id,
+        as_utc(open_one.expires_at),
+    )
+
+
+async def _check_open_cap(
+    context: InvitationsContext,
+    repository: InvitationRepository,
+    practice: PracticeView,
+    adding: int,
+    now: datetime,
+) -> None:
+    """Refuse a request that would take the practice's open invitations over its cap."""
+    cap = context.settings.max_open_per_practice
+    open_now = await repository.count_open(practice.practice_id, now)
+    if open_now + adding > cap:
+        raise InvitationRefused(
+            Refusal.CONFLICT,
+            "too_many_open_invitations",
+            f"'{practice.practice_name}' has {open_now} open invitations and may have "
+            f"at most {cap}; this request would add {adding}. Revoke "
+            "invitations that are no longer needed, or wait until some are answered.",
+        )
 
 
 async def _invite(
@@ -297,29 +331,7 @@ async def resend_invitation(
     now = context.clock()
     async with context.sessions() as session, session.begin():
         repository = InvitationRepository(session)
-        invitation = await repository.by_id(invitation_id)
-        if invitation is None:
-            raise unknown_invitation(invitation_id)
-        practice = managed_practice(
-            await repository.practice(invitation.practice_id, lock=True),
-            invitation.practice_id,
-            caller,
-        )
-        if not invitation.is_open_at(now):
-            raise InvitationRefused(
-                Refusal.CONFLICT,
-                "not_open",
-                f"This invitation is {status_word(invitation.status, now, invitation.expires_at)}"
-                ", so it cannot be sent again. Invite the colleague anew instead.",
-            )
-        sealed = await repository.sealed_address(invitation_id)
-        if sealed is None:  # pragma: no cover - an open invitation always keeps its address
-            raise InvitationRefused(
-                Refusal.CONFLICT,
-                "no_address",
-                "This invitation has no address left to send to. Invite the colleague anew "
-                "instead.",
-            )
+        invitation, practice, sealed = await _resendable(repository, caller, invitation_id, now)
         await _consume_allowance(context, caller, practice, 1)
         token = new_token()
         expires_at = now + context.link_lifetime
@@ -351,3 +363,32 @@ async def resend_invitation(
     context.committed()
     log.info("invitation sent again", extra={"invitation_id": invitation_id})
     return AddressResult(0, AddressOutcome.INVITED, invitation_id, expires_at)
+
+
+async def _resendable(
+    repository: InvitationRepository, caller: Caller, invitation_id: str, now: datetime
+) -> tuple[Invitation, PracticeView, str]:
+    """The open invitation, its practice (which the caller manages) and its sealed address."""
+    invitation = await repository.by_id(invitation_id)
+    if invitation is None:
+        raise unknown_invitation(invitation_id)
+    practice = managed_practice(
+        await repository.practice(invitation.practice_id, lock=True),
+        invitation.practice_id,
+        caller,
+    )
+    if not invitation.is_open_at(now):
+        raise InvitationRefused(
+            Refusal.CONFLICT,
+            "not_open",
+            f"This invitation is {status_word(invitation.status, now, invitation.expires_at)}"
+            ", so it cannot be sent again. Invite the colleague anew instead.",
+        )
+    sealed = await repository.sealed_address(invitation_id)
+    if sealed is None:  # pragma: no cover - an open invitation always keeps its address
+        raise InvitationRefused(
+            Refusal.CONFLICT,
+            "no_address",
+            "This invitation has no address left to send to. Invite the colleague anew instead.",
+        )
+    return invitation, practice, sealed

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.events.fiches import MANAGERS_TOPIC, PracticeManagersChanged
+from contracts.events.fiches import PracticeManagersChanged
 from invitations.adapters.invitation_repository import InvitationRepository
 from invitations.domain.practices import PracticeView
-from servicekit.messaging.inbox import Subscription
 
 
 async def practice_managers_changed(session: AsyncSession, event: PracticeManagersChanged) -> None:
@@ -25,14 +24,4 @@ async def practice_managers_changed(session: AsyncSession, event: PracticeManage
             changed_at=event.occurred_at,
         ),
         exists=current is not None,
-    )
-
-
-def managers_subscription() -> Subscription:
-    """The consumer group reading fiches.managers.v1."""
-    return Subscription(
-        name="practice-managers",
-        topics=(MANAGERS_TOPIC,),
-        handlers={PracticeManagersChanged: practice_managers_changed},
-        description="Who manages each practice fiche, and whose offers it links.",
     )

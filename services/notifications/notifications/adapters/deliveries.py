@@ -101,6 +101,11 @@ async def seal_at_rest(session: AsyncSession, keys: KeyRing) -> int:
     Run once at start: rows written before sealing existed, and rows sealed to a key
     that was since rotated, so that the old key can be dropped. Returns rows changed.
     """
+    return await _seal_address_book(session, keys) + await _seal_open_deliveries(session, keys)
+
+
+async def _seal_address_book(session: AsyncSession, keys: KeyRing) -> int:
+    """The address book's addresses sealed to the current key; returns rows changed."""
     changed = 0
     book = (await session.execute(sa.select(address_book.c.user_id, address_book.c.email))).all()
     for row in book:
@@ -121,6 +126,12 @@ async def seal_at_rest(session: AsyncSession, keys: KeyRing) -> int:
             .values(email=email, email_digest=keys.address_digest(clear))
         )
         changed += 1
+    return changed
+
+
+async def _seal_open_deliveries(session: AsyncSession, keys: KeyRing) -> int:
+    """The addresses and links of deliveries still to send, sealed to the current key."""
+    changed = 0
     open_rows = (
         await session.execute(
             sa.select(

@@ -14,6 +14,7 @@ from notifications.adapters.smtp import NoSmtpRelay, SmtpTarget
 from notifications.adapters.tables import TABLES
 from notifications.config import Settings
 from notifications.entrypoints.http import dev_mailbox_router
+from notifications.entrypoints.kafka import subscriptions
 from notifications.handlers.mail_requests import MailRequestHandlers
 from notifications.handlers.sender import DeliverySender
 from servicekit.component import ServiceComponent, standalone_app
@@ -87,7 +88,8 @@ def build_component(
         tables=TABLES,
         migrations_package="notifications.migrations",
     )
-    runtime.subscribe(MailRequestHandlers(keys=keys).subscription())
+    for subscription in subscriptions(MailRequestHandlers(keys=keys)):
+        runtime.subscribe(subscription)
     mailbox = (
         DevMailbox(platform.data_dir / MAILBOX_DIRNAME)
         if settings.uses_embedded_smtp(platform)

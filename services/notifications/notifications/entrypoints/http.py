@@ -69,40 +69,49 @@ def dev_mailbox_router(
     @router.get("", response_class=HTMLResponse, summary="The mailbox as a web page")
     async def mailbox_page() -> HTMLResponse:
         _refuse_outside_development()
-        rows = "".join(
-            f"<tr><td>{escape(str(s.message['Date'] or ''))}</td><td>{escape(s.to)}</td>"
-            f'<td><a href="{prefix}/dev/mailbox/{escape(s.id)}">{escape(s.subject)}</a></td></tr>'
-            for s in reversed(mailbox.stored())
-        )
-        body = (
-            f"<table><tr><th>date</th><th>to</th><th>subject</th></tr>{rows}</table>"
-            if rows
-            else "<p>No messages yet.</p>"
-        )
-        return HTMLResponse(_page("Development mailbox", body))
+        return HTMLResponse(_mailbox_html(mailbox.stored(), prefix))
 
     @router.get("/{message_id}", response_class=HTMLResponse, summary="One message as a page")
     async def message_page(message_id: str) -> HTMLResponse:
         _refuse_outside_development()
-        stored = _one(message_id)
-        links = "".join(
-            f'<li><a href="{escape(link)}">{escape(link)}</a></li>' for link in stored.links()
-        )
-        body = (
-            f'<p><a href="{prefix}/dev/mailbox">← all messages</a></p>'
-            f"<h2>{escape(stored.subject)}</h2>"
-            f"<p>From: {escape(str(stored.message['From'] or ''))}<br>"
-            f"To: {escape(stored.to)}<br>Date: {escape(str(stored.message['Date'] or ''))}</p>"
-            f"<h3>Links</h3><ul>{links or '<li>none</li>'}</ul>"
-            "<h3>HTML part</h3>"
-            f'<iframe sandbox="allow-popups allow-top-navigation-by-user-activation" '
-            f'style="width:100%;height:480px;border:1px solid #ccc" '
-            f'srcdoc="{escape(stored.part("html"))}"></iframe>'
-            f"<h3>Text part</h3><pre>{escape(stored.part('plain'))}</pre>"
-        )
-        return HTMLResponse(_page(stored.subject, body))
+        return HTMLResponse(_message_html(_one(message_id), prefix))
 
     return router
+
+
+def _mailbox_html(stored: list[StoredMessage], prefix: str) -> str:
+    """Every message, newest first, each linking to its own page."""
+    rows = "".join(
+        f"<tr><td>{escape(str(s.message['Date'] or ''))}</td><td>{escape(s.to)}</td>"
+        f'<td><a href="{prefix}/dev/mailbox/{escape(s.id)}">{escape(s.subject)}</a></td></tr>'
+        for s in reversed(stored)
+    )
+    body = (
+        f"<table><tr><th>date</th><th>to</th><th>subject</th></tr>{rows}</table>"
+        if rows
+        else "<p>No messages yet.</p>"
+    )
+    return _page("Development mailbox", body)
+
+
+def _message_html(stored: StoredMessage, prefix: str) -> str:
+    """One message: its headers, links, HTML part (sandboxed) and text part."""
+    links = "".join(
+        f'<li><a href="{escape(link)}">{escape(link)}</a></li>' for link in stored.links()
+    )
+    body = (
+        f'<p><a href="{prefix}/dev/mailbox">← all messages</a></p>'
+        f"<h2>{escape(stored.subject)}</h2>"
+        f"<p>From: {escape(str(stored.message['From'] or ''))}<br>"
+        f"To: {escape(stored.to)}<br>Date: {escape(str(stored.message['Date'] or ''))}</p>"
+        f"<h3>Links</h3><ul>{links or '<li>none</li>'}</ul>"
+        "<h3>HTML part</h3>"
+        f'<iframe sandbox="allow-popups allow-top-navigation-by-user-activation" '
+        f'style="width:100%;height:480px;border:1px solid #ccc" '
+        f'srcdoc="{escape(stored.part("html"))}"></iframe>'
+        f"<h3>Text part</h3><pre>{escape(stored.part('plain'))}</pre>"
+    )
+    return _page(stored.subject, body)
 
 
 def _page(title: str, body: str) -> str:

@@ -5,7 +5,7 @@ the sender loop (`notifications.handlers.sender`) sends pending deliveries with 
 retries, so an SMTP outage never holds the Kafka consumer.
 
 To add a message: a template folder, a `TemplateName`, a handler here that records a
-`NewDelivery`, and one line in `subscription()`.
+`NewDelivery`, and one line in `entrypoints/kafka.py`.
 """
 
 from __future__ import annotations
@@ -31,18 +31,9 @@ from notifications.adapters.deliveries import (
     seal_value,
 )
 from notifications.domain.deliveries import PREFER_RECIPIENT_LANGUAGE, TemplateName
-from servicekit.messaging.inbox import EventHandler, Subscription
 from servicekit.sealing import KeyRing, SealingError, purpose
 
 log = logging.getLogger(__name__)
-
-SUBSCRIPTION = "mail-requests"
-TOPICS = (
-    identity.USERS_TOPIC,
-    fiches.REQUESTS_TOPIC,
-    fiches.EXPORTS_TOPIC,
-    invitations.DELIVERIES_TOPIC,
-)
 
 
 def _now() -> datetime:
@@ -62,26 +53,6 @@ class MailRequestHandlers:
     def __init__(self, *, keys: KeyRing, clock: Callable[[], datetime] = _now) -> None:
         self._keys = keys
         self._clock = clock
-
-    def subscription(self) -> Subscription:
-        """One consumer group over every topic that asks notifications for an e-mail."""
-        handlers: dict[type[Event], EventHandler] = {
-            identity.ActivationMailRequested: self.activation_mail_requested,
-            identity.ProfileActivated: self.profile_activated,
-            identity.EmailVerificationRequested: self.email_verification_requested,
-            identity.UserActivated: self.user_activated,
-            fiches.RequestDecided: self.request_decided,
-            fiches.ExportReady: self.export_ready,
-            invitations.InviteeMailRequested: self.invitee_mail_requested,
-            invitations.InvitationMailRequested: self.invitation_mail_requested,
-            invitations.InviterNotificationRequested: self.inviter_notification_requested,
-        }
-        return Subscription(
-            name=SUBSCRIPTION,
-            topics=TOPICS,
-            handlers=handlers,
-            description="E-mails to send and the address book (user id → verified address).",
-        )
 
     async def activation_mail_requested(
         self, session: AsyncSession, event: identity.ActivationMailRequested
