@@ -15,16 +15,18 @@ from fastapi.staticfiles import StaticFiles
 from portal.adapters.services import ServiceClients
 from portal.adapters.session_store import SessionStore, open_store
 from portal.config import CALLED_SERVICES, PortalSettings
+from portal.entrypoints import (
+    pages_account,
+    pages_exports,
+    pages_fiches,
+    pages_invitations,
+    pages_practice,
+    pages_provider_offers,
+    pages_public,
+    pages_requests,
+    pages_team,
+)
 from portal.entrypoints.errors import install_error_pages
-from portal.entrypoints.pages_account import account_router
-from portal.entrypoints.pages_exports import exports_router
-from portal.entrypoints.pages_fiches import fiches_router
-from portal.entrypoints.pages_invitations import invitations_router
-from portal.entrypoints.pages_practice import practice_router
-from portal.entrypoints.pages_provider_offers import provider_offers_router
-from portal.entrypoints.pages_public import public_router
-from portal.entrypoints.pages_requests import requests_router
-from portal.entrypoints.pages_team import team_router
 from portal.entrypoints.web import SessionMiddleware, Site
 from servicekit.auth import AuthSettings
 from servicekit.http import health_router, metrics_router
@@ -115,16 +117,21 @@ def create_web_app(
     )
     install_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The pages' routes take the clients from here (`web.Clients`).
+    app.state.clients = clients
     # The practice pages first: /praktijken/nieuw before the public /praktijken/{id}.
-    app.include_router(practice_router(clients))
-    app.include_router(public_router(clients))
-    app.include_router(account_router(clients))
-    app.include_router(provider_offers_router(clients))
-    app.include_router(invitations_router(clients))
-    app.include_router(requests_router(clients))
-    app.include_router(team_router(clients))
-    app.include_router(exports_router(clients))
-    app.include_router(fiches_router(clients))
+    for pages in (
+        pages_practice,
+        pages_public,
+        pages_account,
+        pages_provider_offers,
+        pages_invitations,
+        pages_requests,
+        pages_team,
+        pages_exports,
+        pages_fiches,
+    ):
+        app.include_router(pages.router)
     return app
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 
 from portal.adapters.services import ServiceClients
-from portal.entrypoints.web import CheckedForm, render, session_of
+from portal.entrypoints.web import CheckedForm, Clients, render, session_of
 from portal.handlers import invitations
 from portal.handlers.invitations import ENDED, WRONG_PERSON
 
@@ -25,68 +25,73 @@ def _private(response: Response) -> Response:
     return response
 
 
-def invitations_router(clients: ServiceClients) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    def ended(request: Request, reason: str) -> Response:
-        status = 404 if reason == "link_not_valid" else 410
-        return _private(render(request, "invitation_ended.html", reason=reason, status=status))
 
-    async def invitation_page(
-        request: Request, token: str, *, refusal: str | None = None, status: int = 200
-    ) -> Response:
-        answer = await invitations.show(clients, token)
-        if answer.found is None:
-            return ended(request, answer.reason or "link_not_valid")
-        invitation = answer.found
-        user = session_of(request).user
-        own = list((user or {}).get("professions") or [])
-        invited = invitation.get("profession")
-        choices = [p for p in own if not invited or p == invited]
-        return _private(
-            render(
-                request,
-                "invitation.html",
-                status=status,
-                token=token,
-                invitation=invitation,
-                choices=choices,
-                refusal=refusal,
-                login_url="/aanmelden/start?"
-                + urlencode(
-                    {"als": "professional", "terug": f"{PAGE}?{urlencode({'token': token})}"}
-                ),
-            )
+def ended(request: Request, reason: str) -> Response:
+    status = 404 if reason == "link_not_valid" else 410
+    return _private(render(request, "invitation_ended.html", reason=reason, status=status))
+
+
+async def invitation_page(
+    request: Request,
+    clients: ServiceClients,
+    token: str,
+    *,
+    refusal: str | None = None,
+    status: int = 200,
+) -> Response:
+    answer = await invitations.show(clients, token)
+    if answer.found is None:
+        return ended(request, answer.reason or "link_not_valid")
+    invitation = answer.found
+    user = session_of(request).user
+    own = list((user or {}).get("professions") or [])
+    invited = invitation.get("profession")
+    choices = [p for p in own if not invited or p == invited]
+    return _private(
+        render(
+            request,
+            "invitation.html",
+            status=status,
+            token=token,
+            invitation=invitation,
+            choices=choices,
+            refusal=refusal,
+            login_url="/aanmelden/start?"
+            + urlencode({"als": "professional", "terug": f"{PAGE}?{urlencode({'token': token})}"}),
         )
+    )
 
-    @router.get(PAGE)
-    async def show(request: Request, token: TOKEN = "") -> Response:
-        if not token:
-            return ended(request, "link_not_valid")
-        return await invitation_page(request, token)
 
-    @router.post(PAGE + "/bevestigen")
-    async def accept(request: Request, form: CheckedForm) -> Response:
-        token = str(form.get("token", ""))
-        if session_of(request).user is None:
-            return await invitation_page(request, token)
-        chosen = [str(p) for p in form.getlist("aanbod")]
-        if not chosen:
-            return await invitation_page(request, token, refusal="no_offer_chosen", status=422)
-        answer = await invitations.accept(clients, session_of(request), token, chosen)
-        if answer.found is not None:
-            return _private(render(request, "invitation_accepted.html", accepted=answer.found))
-        reason = answer.reason or "unknown"
-        if reason in ENDED:
-            return ended(request, reason)
-        status = 403 if reason in WRONG_PERSON else 422
-        return await invitation_page(request, token, refusal=reason, status=status)
+@router.get(PAGE)
+async def show(request: Request, clients: Clients, token: TOKEN = "") -> Response:
+    if not token:
+        return ended(request, "link_not_valid")
+    return await invitation_page(request, clients, token)
 
-    @router.post(PAGE + "/weigeren")
-    async def decline(request: Request, form: CheckedForm) -> Response:
-        answer = await invitations.decline(clients, str(form.get("token", "")))
-        if answer.found is None:
-            return ended(request, answer.reason or "link_not_valid")
-        return _private(render(request, "invitation_declined.html"))
 
-    return router
+@router.post(PAGE + "/bevestigen")
+async def accept(request: Request, clients: Clients, form: CheckedForm) -> Response:
+    token = str(form.get("token", ""))
+    if session_of(request).user is None:
+        return await invitation_page(request, clients, token)
+    chosen = [str(p) for p in form.getlist("aanbod")]
+    if not chosen:
+        return await invitation_page(request, clients, token, refusal="no_offer_chosen", status=422)
+    answer = await invitations.accept(clients, session_of(request), token, chosen)
+    if answer.found is not None:
+        return _private(render(request, "invitation_accepted.html", accepted=answer.found))
+    reason = answer.reason or "unknown"
+    if reason in ENDED:
+        return ended(request, reason)
+    status = 403 if reason in WRONG_PERSON else 422
+    return await invitation_page(request, clients, token, refusal=reason, status=status)
+
+
+@router.post(PAGE + "/weigeren")
+async def decline(request: Request, clients: Clients, form: CheckedForm) -> Response:
+    answer = await invitations.decline(clients, str(form.get("token", "")))
+    if answer.found is None:
+        return ended(request, answer.reason or "link_not_valid")
+    return _private(render(request, "invitation_declined.html"))

@@ -6,11 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from portal.adapters.services import ServiceClients
-from portal.entrypoints.web import checked_form, logged_in_user, render, session_of
+from portal.entrypoints.web import (
+    Clients,
+    checked_form,
+    logged_in_user,
+    render,
+    see_other,
+    session_of,
+)
 from portal.handlers import provider_offers
 
 Form = Annotated[FormData, Depends(checked_form)]
@@ -20,54 +25,55 @@ def offers_path(fiche_id: str) -> str:
     return f"/zorgverleners/{fiche_id}/bewerken/praktijken"
 
 
-def provider_offers_router(clients: ServiceClients) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    @router.get("/zorgverleners/{fiche_id}/bewerken/praktijken")
-    async def offers(request: Request, fiche_id: str) -> Response:
-        logged_in_user(request)
-        found = await provider_offers.offers_by_practice(clients, session_of(request), fiche_id)
-        return render(
-            request,
-            "provider_offers.html",
-            fiche_id=fiche_id,
-            offers=found,
-            waiting=any(o["to_delete"] for o in found),
-            notice=request.query_params.get("gelukt"),
-        )
 
-    @router.get("/zorgverleners/{fiche_id}/bewerken/praktijken/{practice_id}/{profession}")
-    async def confirm_page(
-        request: Request, fiche_id: str, practice_id: str, profession: str
-    ) -> Response:
-        logged_in_user(request)
-        found = await provider_offers.offers_by_practice(clients, session_of(request), fiche_id)
-        offer = next(
-            (o for o in found if (o["practice_id"], o["profession"]) == (practice_id, profession)),
-            None,
-        )
-        if offer is None:
-            return render(request, "not_found.html", status=404)
-        return render(request, "provider_offer_confirm.html", fiche_id=fiche_id, offer=offer)
+@router.get("/zorgverleners/{fiche_id}/bewerken/praktijken")
+async def offers(request: Request, clients: Clients, fiche_id: str) -> Response:
+    logged_in_user(request)
+    found = await provider_offers.offers_by_practice(clients, session_of(request), fiche_id)
+    return render(
+        request,
+        "provider_offers.html",
+        fiche_id=fiche_id,
+        offers=found,
+        waiting=any(o["to_delete"] for o in found),
+        notice=request.query_params.get("gelukt"),
+    )
 
-    @router.post("/zorgverleners/{fiche_id}/bewerken/praktijken/{practice_id}/{profession}")
-    async def confirm(
-        request: Request, fiche_id: str, practice_id: str, profession: str, form: Form
-    ) -> Response:
-        logged_in_user(request)
-        provider_offers.mark(session_of(request), fiche_id, practice_id, profession)
-        return RedirectResponse(offers_path(fiche_id), status_code=303)
 
-    @router.post("/zorgverleners/{fiche_id}/bewerken/praktijken")
-    async def save(request: Request, fiche_id: str, form: Form) -> Response:
-        logged_in_user(request)
-        session = session_of(request)
-        if form.get("actie") == "annuleren":
-            provider_offers.forget(session, fiche_id)
-            return RedirectResponse(offers_path(fiche_id), status_code=303)
-        publish = form.get("actie") == "publiceren"
-        await provider_offers.save(clients, session, fiche_id, publish)
-        done = "gepubliceerd" if publish else "opgeslagen"
-        return RedirectResponse(f"{offers_path(fiche_id)}?gelukt={done}", status_code=303)
+@router.get("/zorgverleners/{fiche_id}/bewerken/praktijken/{practice_id}/{profession}")
+async def confirm_page(
+    request: Request, clients: Clients, fiche_id: str, practice_id: str, profession: str
+) -> Response:
+    logged_in_user(request)
+    found = await provider_offers.offers_by_practice(clients, session_of(request), fiche_id)
+    offer = next(
+        (o for o in found if (o["practice_id"], o["profession"]) == (practice_id, profession)),
+        None,
+    )
+    if offer is None:
+        return render(request, "not_found.html", status=404)
+    return render(request, "provider_offer_confirm.html", fiche_id=fiche_id, offer=offer)
 
-    return router
+
+@router.post("/zorgverleners/{fiche_id}/bewerken/praktijken/{practice_id}/{profession}")
+async def confirm(
+    request: Request, fiche_id: str, practice_id: str, profession: str, form: Form
+) -> Response:
+    logged_in_user(request)
+    provider_offers.mark(session_of(request), fiche_id, practice_id, profession)
+    return see_other(offers_path(fiche_id))
+
+
+@router.post("/zorgverleners/{fiche_id}/bewerken/praktijken")
+async def save(request: Request, clients: Clients, fiche_id: str, form: Form) -> Response:
+    logged_in_user(request)
+    session = session_of(request)
+    if form.get("actie") == "annuleren":
+        provider_offers.forget(session, fiche_id)
+        return see_other(offers_path(fiche_id))
+    publish = form.get("actie") == "publiceren"
+    await provider_offers.save(clients, session, fiche_id, publish)
+    done = "gepubliceerd" if publish else "opgeslagen"
+    return see_other(f"{offers_path(fiche_id)}?gelukt={done}")

@@ -6,11 +6,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
 
 from portal.adapters.services import ServiceClients
 from portal.domain import requests as words
-from portal.entrypoints.web import CheckedForm, logged_in_user, render, session_of
+from portal.entrypoints.web import (
+    CheckedForm,
+    Clients,
+    logged_in_user,
+    render,
+    see_other,
+    session_of,
+)
 from portal.handlers import practices, requests
 
 FICHE_TYPES = ("practice", "provider")
@@ -27,104 +33,105 @@ def request_words() -> dict[str, Any]:
     }
 
 
-def requests_router(clients: ServiceClients) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    @router.get("/mijn-aanvragen")
-    async def my_requests(request: Request) -> Response:
-        logged_in_user(request)
-        items = await requests.mine(clients, session_of(request))
-        return render(request, "my_requests.html", items=items, **request_words())
 
-    async def practice_requests_page(
-        request: Request,
-        practice_id: str,
-        *,
-        errors: dict[str, str] | None = None,
-        values: dict[str, str] | None = None,
-        status: int = 200,
-    ) -> Response:
-        session = session_of(request)
-        items = await requests.of_practice(clients, session, practice_id)
-        practice = await practices.public_practice(clients, practice_id)
-        view = await practices.edit_view(clients, session, practice_id)
-        name = (practice or {}).get("name") or _draft_name(view)
+@router.get("/mijn-aanvragen")
+async def my_requests(request: Request, clients: Clients) -> Response:
+    logged_in_user(request)
+    items = await requests.mine(clients, session_of(request))
+    return render(request, "my_requests.html", items=items, **request_words())
+
+
+async def practice_requests_page(
+    request: Request,
+    clients: ServiceClients,
+    practice_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    session = session_of(request)
+    items = await requests.of_practice(clients, session, practice_id)
+    practice = await practices.public_practice(clients, practice_id)
+    view = await practices.edit_view(clients, session, practice_id)
+    name = (practice or {}).get("name") or _draft_name(view)
+    return render(
+        request,
+        "practice_requests.html",
+        status=status,
+        practice_id=practice_id,
+        practice_name=name,
+        items=items,
+        errors=errors or {},
+        values=values or {},
+        notice=request.query_params.get("gelukt"),
+        **request_words(),
+    )
+
+
+@router.get("/praktijken/{practice_id}/aanvragen")
+async def practice_requests(request: Request, practice_id: str, clients: Clients) -> Response:
+    logged_in_user(request)
+    return await practice_requests_page(request, clients, practice_id)
+
+
+@router.post("/praktijken/{practice_id}/aanvragen/{request_id}/beslissing")
+async def decide(
+    request: Request, clients: Clients, practice_id: str, request_id: str, form: CheckedForm
+) -> Response:
+    logged_in_user(request)
+    comment = str(form.get("reden", ""))
+    outcome = await requests.decide(
+        clients, session_of(request), request_id, str(form.get("beslissing", "")), comment
+    )
+    if outcome.errors:
+        return await practice_requests_page(
+            request,
+            clients,
+            practice_id,
+            errors={f"reden-{request_id}": outcome.errors["reden"]},
+            values={f"reden-{request_id}": comment},
+            status=422,
+        )
+    return see_other(f"/praktijken/{practice_id}/aanvragen?gelukt=beslist")
+
+
+@router.get("/verwijderen-aanvragen")
+async def removal_form(
+    request: Request,
+    soort: Annotated[str, Query(max_length=20)] = "",
+    fiche: Annotated[str, Query(max_length=36)] = "",
+) -> Response:
+    logged_in_user(request)
+    if soort not in FICHE_TYPES or not fiche:
+        return render(request, "not_found.html", status=404)
+    return render(
+        request, "removal_request.html", fiche_type=soort, fiche_id=fiche, **request_words()
+    )
+
+
+@router.post("/verwijderen-aanvragen")
+async def ask_removal(request: Request, clients: Clients, form: CheckedForm) -> Response:
+    logged_in_user(request)
+    fiche_type, fiche_id = str(form.get("soort", "")), str(form.get("fiche", ""))[:36]
+    if fiche_type not in FICHE_TYPES or not fiche_id:
+        return render(request, "not_found.html", status=404)
+    reason = str(form.get("reden", ""))
+    outcome = await requests.ask_removal(clients, session_of(request), fiche_type, fiche_id, reason)
+    if outcome.errors:
         return render(
             request,
-            "practice_requests.html",
-            status=status,
-            practice_id=practice_id,
-            practice_name=name,
-            items=items,
-            errors=errors or {},
-            values=values or {},
-            notice=request.query_params.get("gelukt"),
+            "removal_request.html",
+            status=422,
+            fiche_type=fiche_type,
+            fiche_id=fiche_id,
+            errors=outcome.errors,
+            values={"reden": reason},
             **request_words(),
         )
-
-    @router.get("/praktijken/{practice_id}/aanvragen")
-    async def practice_requests(request: Request, practice_id: str) -> Response:
-        logged_in_user(request)
-        return await practice_requests_page(request, practice_id)
-
-    @router.post("/praktijken/{practice_id}/aanvragen/{request_id}/beslissing")
-    async def decide(
-        request: Request, practice_id: str, request_id: str, form: CheckedForm
-    ) -> Response:
-        logged_in_user(request)
-        comment = str(form.get("reden", ""))
-        outcome = await requests.decide(
-            clients, session_of(request), request_id, str(form.get("beslissing", "")), comment
-        )
-        if outcome.errors:
-            return await practice_requests_page(
-                request,
-                practice_id,
-                errors={f"reden-{request_id}": outcome.errors["reden"]},
-                values={f"reden-{request_id}": comment},
-                status=422,
-            )
-        return RedirectResponse(
-            f"/praktijken/{practice_id}/aanvragen?gelukt=beslist", status_code=303
-        )
-
-    @router.get("/verwijderen-aanvragen")
-    async def removal_form(
-        request: Request,
-        soort: Annotated[str, Query(max_length=20)] = "",
-        fiche: Annotated[str, Query(max_length=36)] = "",
-    ) -> Response:
-        logged_in_user(request)
-        if soort not in FICHE_TYPES or not fiche:
-            return render(request, "not_found.html", status=404)
-        return render(
-            request, "removal_request.html", fiche_type=soort, fiche_id=fiche, **request_words()
-        )
-
-    @router.post("/verwijderen-aanvragen")
-    async def ask_removal(request: Request, form: CheckedForm) -> Response:
-        logged_in_user(request)
-        fiche_type, fiche_id = str(form.get("soort", "")), str(form.get("fiche", ""))[:36]
-        if fiche_type not in FICHE_TYPES or not fiche_id:
-            return render(request, "not_found.html", status=404)
-        reason = str(form.get("reden", ""))
-        outcome = await requests.ask_removal(
-            clients, session_of(request), fiche_type, fiche_id, reason
-        )
-        if outcome.errors:
-            return render(
-                request,
-                "removal_request.html",
-                status=422,
-                fiche_type=fiche_type,
-                fiche_id=fiche_id,
-                errors=outcome.errors,
-                values={"reden": reason},
-                **request_words(),
-            )
-        return RedirectResponse("/mijn-aanvragen?gelukt=verwijderen", status_code=303)
-
-    return router
+    return see_other("/mijn-aanvragen?gelukt=verwijderen")
 
 
 def _draft_name(view: dict[str, Any] | None) -> str:

@@ -6,113 +6,129 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
 
 from portal.adapters.services import ServiceClients
 from portal.domain import requests as words
 from portal.entrypoints.pages_requests import FICHE_TYPES, request_words
-from portal.entrypoints.web import CheckedForm, logged_in_user, render, session_of
+from portal.entrypoints.web import (
+    CheckedForm,
+    Clients,
+    logged_in_user,
+    render,
+    see_other,
+    session_of,
+)
 from portal.handlers import practices, requests
 
 QUEUE = "/team/werklijst"
 STATUSES = ("open", "approved", "declined", "all")
 
 
-def team_router(clients: ServiceClients) -> APIRouter:
-    router = APIRouter()
+router = APIRouter()
 
-    async def queue_page(
-        request: Request,
-        kind: str,
-        status: str,
-        offset: int,
-        *,
-        errors: dict[str, str] | None = None,
-        values: dict[str, str] | None = None,
-        code: int = 200,
-    ) -> Response:
-        kind = kind if kind in words.KINDS else ""
-        status = status if status in STATUSES else "open"
-        page = await requests.work_queue(clients, session_of(request), kind, status, offset)
-        total = int(page.get("total", 0))
-        following = offset + requests.QUEUE_PAGE
-        return render(
+
+async def queue_page(
+    request: Request,
+    clients: ServiceClients,
+    kind: str,
+    status: str,
+    offset: int,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    code: int = 200,
+) -> Response:
+    kind = kind if kind in words.KINDS else ""
+    status = status if status in STATUSES else "open"
+    page = await requests.work_queue(clients, session_of(request), kind, status, offset)
+    total = int(page.get("total", 0))
+    following = offset + requests.QUEUE_PAGE
+    return render(
+        request,
+        "team_queue.html",
+        status=code,
+        page=page,
+        kind=kind,
+        chosen_status=status,
+        next_offset=following if following < total else None,
+        errors=errors or {},
+        values=values or {},
+        notice=request.query_params.get("gelukt"),
+        **request_words(),
+    )
+
+
+@router.get(QUEUE)
+async def queue(
+    request: Request,
+    clients: Clients,
+    soort: Annotated[str, Query(max_length=20)] = "",
+    status: Annotated[str, Query(max_length=20)] = "open",
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> Response:
+    logged_in_user(request)
+    return await queue_page(request, clients, soort, status, offset)
+
+
+@router.post("/team/aanvragen/{request_id}/beslissing")
+async def decide(
+    request: Request, clients: Clients, request_id: str, form: CheckedForm
+) -> Response:
+    logged_in_user(request)
+    comment = str(form.get("reden", ""))
+    outcome = await requests.decide(
+        clients, session_of(request), request_id, str(form.get("beslissing", "")), comment
+    )
+    kind = str(form.get("soort", ""))
+    if outcome.errors:
+        return await queue_page(
             request,
-            "team_queue.html",
-            status=code,
-            page=page,
-            kind=kind,
-            chosen_status=status,
-            next_offset=following if following < total else None,
-            errors=errors or {},
-            values=values or {},
-            notice=request.query_params.get("gelukt"),
-            **request_words(),
+            clients,
+            kind,
+            "open",
+            0,
+            errors={f"reden-{request_id}": outcome.errors["reden"]},
+            values={f"reden-{request_id}": comment},
+            code=422,
         )
+    suffix = f"&soort={kind}" if kind in words.KINDS else ""
+    return see_other(f"{QUEUE}?gelukt=beslist{suffix}")
 
-    @router.get(QUEUE)
-    async def queue(
-        request: Request,
-        soort: Annotated[str, Query(max_length=20)] = "",
-        status: Annotated[str, Query(max_length=20)] = "open",
-        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-    ) -> Response:
-        logged_in_user(request)
-        return await queue_page(request, soort, status, offset)
 
-    @router.post("/team/aanvragen/{request_id}/beslissing")
-    async def decide(request: Request, request_id: str, form: CheckedForm) -> Response:
-        logged_in_user(request)
-        comment = str(form.get("reden", ""))
-        outcome = await requests.decide(
-            clients, session_of(request), request_id, str(form.get("beslissing", "")), comment
-        )
-        kind = str(form.get("soort", ""))
-        if outcome.errors:
-            return await queue_page(
-                request,
-                kind,
-                "open",
-                0,
-                errors={f"reden-{request_id}": outcome.errors["reden"]},
-                values={f"reden-{request_id}": comment},
-                code=422,
-            )
-        suffix = f"&soort={kind}" if kind in words.KINDS else ""
-        return RedirectResponse(f"{QUEUE}?gelukt=beslist{suffix}", status_code=303)
+@router.get("/team/geschiedenis/{fiche_type}/{fiche_id}")
+async def history(request: Request, clients: Clients, fiche_type: str, fiche_id: str) -> Response:
+    logged_in_user(request)
+    if fiche_type not in FICHE_TYPES:
+        return render(request, "not_found.html", status=404)
+    versions = await requests.history(clients, session_of(request), fiche_type, fiche_id)
+    practice = (
+        await practices.public_practice(clients, fiche_id) if fiche_type == "practice" else None
+    )
+    return render(
+        request,
+        "team_history.html",
+        fiche_type=fiche_type,
+        fiche_id=fiche_id,
+        versions=list(reversed(versions)),
+        field_labels=words.FIELD_LABELS,
+        action_label=words.action_label,
+        fiche_name=(practice or {}).get("name", ""),
+        notice=request.query_params.get("gelukt"),
+        **request_words(),
+    )
 
-    @router.get("/team/geschiedenis/{fiche_type}/{fiche_id}")
-    async def history(request: Request, fiche_type: str, fiche_id: str) -> Response:
-        logged_in_user(request)
-        if fiche_type not in FICHE_TYPES:
-            return render(request, "not_found.html", status=404)
-        versions = await requests.history(clients, session_of(request), fiche_type, fiche_id)
-        practice = (
-            await practices.public_practice(clients, fiche_id) if fiche_type == "practice" else None
-        )
-        return render(
-            request,
-            "team_history.html",
-            fiche_type=fiche_type,
-            fiche_id=fiche_id,
-            versions=list(reversed(versions)),
-            field_labels=words.FIELD_LABELS,
-            action_label=words.action_label,
-            fiche_name=(practice or {}).get("name", ""),
-            notice=request.query_params.get("gelukt"),
-            **request_words(),
-        )
 
-    @router.post("/team/geschiedenis/{fiche_type}/{fiche_id}/{version}")
-    async def restore(
-        request: Request, fiche_type: str, fiche_id: str, version: int, form: CheckedForm
-    ) -> Response:
-        logged_in_user(request)
-        if fiche_type not in FICHE_TYPES:
-            return render(request, "not_found.html", status=404)
-        await requests.restore(clients, session_of(request), fiche_type, fiche_id, version)
-        return RedirectResponse(
-            f"/team/geschiedenis/{fiche_type}/{fiche_id}?gelukt=teruggezet", status_code=303
-        )
-
-    return router
+@router.post("/team/geschiedenis/{fiche_type}/{fiche_id}/{version}")
+async def restore(
+    request: Request,
+    clients: Clients,
+    fiche_type: str,
+    fiche_id: str,
+    version: int,
+    form: CheckedForm,
+) -> Response:
+    logged_in_user(request)
+    if fiche_type not in FICHE_TYPES:
+        return render(request, "not_found.html", status=404)
+    await requests.restore(clients, session_of(request), fiche_type, fiche_id, version)
+    return see_other(f"/team/geschiedenis/{fiche_type}/{fiche_id}?gelukt=teruggezet")

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
+from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.profession_labels import profession_label
+from portal.adapters.services import ServiceClients
 from portal.adapters.session_store import SessionStore
 from portal.adapters.translations import translator
 from portal.config import PortalSettings
@@ -190,3 +192,18 @@ def logged_in_user(request: Request) -> dict[str, Any]:
     if user is None:
         raise LoginRequired()
     return user
+
+
+def clients_of(request: Request) -> ServiceClients:
+    """The clients of the services the portal calls (set on the app when it is built)."""
+    clients: ServiceClients = request.app.state.clients
+    return clients
+
+
+#: A route parameter: the clients of identity, fiches and invitations.
+Clients = Annotated[ServiceClients, Depends(clients_of)]
+
+
+def see_other(path: str) -> Response:
+    """After a form: the next page, fetched with GET (303), so a reload does not post again."""
+    return RedirectResponse(path, status_code=303)

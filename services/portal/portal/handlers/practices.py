@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from portal.adapters.services import ServiceClients
 from portal.domain.messages import N_
 from portal.domain.practice_form import PracticeForm, changed_data, field_errors
@@ -36,35 +38,57 @@ def _refused_fields(response: Any, form: PracticeForm) -> dict[str, str]:
     return errors or {"algemeen": N_("Deze gegevens kunnen we niet bewaren. Kijk ze na.")}
 
 
+def _refused(practice_id: str | None, field_name: str, message: str) -> Outcome:
+    """A write refused before or by the service, with the message for one field."""
+    return Outcome(practice_id, errors={field_name: message})
+
+
+async def _fiches(
+    clients: ServiceClients, session: WebSession, method: str, path: str = "", **kwargs: Any
+) -> httpx.Response:
+    """A call to fiches' practice API as the user (`path` after the practices' address)."""
+    return await as_user(clients, session, "fiches", method, f"{FICHES}{path}", **kwargs)
+
+
+def _found(response: httpx.Response, missing: int) -> dict[str, Any] | None:
+    """The answer's body, or None when fiches answers `missing` (not found, not allowed)."""
+    if response.status_code == missing:
+        return None
+    body: dict[str, Any] = expect(response, 200).json()
+    return body
+
+
+def _form_refused(
+    response: httpx.Response, form: PracticeForm, practice_id: str | None = None
+) -> Outcome | None:
+    """The errors per row of the form when fiches refuses its data (422), else None."""
+    if response.status_code != 422:
+        return None
+    return Outcome(practice_id, errors=_refused_fields(response, form))
+
+
+def _requested(response: httpx.Response, practice_id: str) -> Outcome:
+    """A request fiches recorded (201) for the managers or the team to decide."""
+    return Outcome(practice_id, done=[str(expect(response, 201).json()["request_id"])])
+
+
 async def create(
     clients: ServiceClients, session: WebSession, form: PracticeForm, publish: bool
 ) -> Outcome:
     """A new practice fiche; the user manages it from now on."""
-    response = await as_user(
-        clients,
-        session,
-        "fiches",
-        "POST",
-        FICHES,
-        params={"publish": str(publish).lower()},
-        json={**form.data, "offers": form.offers},
+    publishing = {"publish": str(publish).lower()}
+    body = {**form.data, "offers": form.offers}
+    response = await _fiches(clients, session, "POST", params=publishing, json=body)
+    return _form_refused(response, form) or Outcome(
+        practice_id=str(expect(response, 201).json()["practice_id"])
     )
-    if response.status_code == 422:
-        return Outcome(errors=_refused_fields(response, form))
-    expect(response, 201)
-    return Outcome(practice_id=str(response.json()["practice_id"]))
 
 
 async def edit_view(
     clients: ServiceClients, session: WebSession, practice_id: str
 ) -> dict[str, Any] | None:
     """The edit version, or None when the user does not manage the practice."""
-    response = await as_user(clients, session, "fiches", "GET", f"{FICHES}/{practice_id}/edit")
-    if response.status_code == 403:
-        return None
-    expect(response, 200)
-    view: dict[str, Any] = response.json()
-    return view
+    return _found(await _fiches(clients, session, "GET", f"/{practice_id}/edit"), missing=403)
 
 
 async def save(
@@ -75,19 +99,23 @@ async def save(
     publish: bool,
 ) -> Outcome:
     """Save the edit version ("Opslaan"), and publish it ("Opslaan en publiceren")."""
-    response = await as_user(
-        clients,
-        session,
-        "fiches",
-        "PUT",
-        f"{FICHES}/{practice_id}/edit",
-        params={"publish": str(publish).lower()},
-        json=form.data,
+    publishing = {"publish": str(publish).lower()}
+    response = await _fiches(
+        clients, session, "PUT", f"/{practice_id}/edit", params=publishing, json=form.data
     )
-    if response.status_code == 422:
-        return Outcome(practice_id, errors=_refused_fields(response, form))
-    expect(response, 200)
-    return Outcome(practice_id, done=list(response.json().get("changed_fields", [])))
+    return _form_refused(response, form, practice_id) or Outcome(
+        practice_id, done=list(expect(response, 200).json().get("changed_fields", []))
+    )
+
+
+def own_linked(user: dict[str, Any], view: dict[str, Any]) -> list[str]:
+    """The user's own professions whose offer the edit version links."""
+    mine = user.get("professional_id")
+    return [
+        str(o["profession"])
+        for o in view.get("offers", [])
+        if o.get("professional_id") == mine and o.get("in_edit_version")
+    ]
 
 
 async def set_own_offers(
@@ -101,38 +129,38 @@ async def set_own_offers(
     user = session.user or {}
     mine = str(user.get("professional_id") or "")
     own = [str(p) for p in user.get("professions") or []]
-    linked = {
-        str(o["profession"])
-        for o in view.get("offers", [])
-        if o.get("professional_id") == mine and o.get("in_edit_version")
-    }
+    linked = set(own_linked({**user, "professional_id": mine}, view))
     to_link = [p for p in own if p in wanted and p not in linked]
     to_unlink = [p for p in own if p not in wanted and p in linked]
     if to_link:
-        response = await as_user(
-            clients,
-            session,
-            "fiches",
-            "POST",
-            f"{FICHES}/{practice_id}/offers",
-            json={"professions": to_link},
+        response = await _fiches(
+            clients, session, "POST", f"/{practice_id}/offers", json={"professions": to_link}
         )
         expect(response, 200)
     for profession in to_unlink:
-        response = await as_user(
-            clients,
-            session,
-            "fiches",
-            "DELETE",
-            f"{FICHES}/{practice_id}/offers/{mine}/{profession}",
+        response = await _fiches(
+            clients, session, "DELETE", f"/{practice_id}/offers/{mine}/{profession}"
         )
         expect(response, 204)
     return Outcome(practice_id, done=to_link + to_unlink)
 
 
 async def publish(clients: ServiceClients, session: WebSession, practice_id: str) -> None:
-    response = await as_user(clients, session, "fiches", "POST", f"{FICHES}/{practice_id}/publish")
-    expect(response, 200)
+    expect(await _fiches(clients, session, "POST", f"/{practice_id}/publish"), 200)
+
+
+async def managers_of(
+    clients: ServiceClients, session: WebSession, practice_id: str
+) -> list[dict[str, Any]]:
+    """The practice's managers with the names fiches gives (none when it cannot say)."""
+    response = await _fiches(clients, session, "GET", f"/{practice_id}/managers")
+    if response.status_code != 200:
+        return []
+    body = response.json()
+    named = body.get("managers")
+    if isinstance(named, list):
+        return [m for m in named if isinstance(m, dict)]
+    return [{"user_id": uid, "name": None} for uid in body.get("manager_user_ids", [])]
 
 
 def addresses_typed(text: str) -> list[str]:
@@ -146,7 +174,7 @@ async def invite(
     """ "Uitnodigen": one invitation per address; errors name the address's position."""
     emails = addresses_typed(text)
     if not emails:
-        return Outcome(practice_id, errors={"uitnodigen": N_("Geef minstens één e-mailadres.")})
+        return _refused(practice_id, "uitnodigen", N_("Geef minstens één e-mailadres."))
     response = await as_user(
         clients,
         session,
@@ -218,24 +246,18 @@ async def grant(
     """Give management rights to a user named by e-mail address or name."""
     who = who.strip()
     if not who:
-        return Outcome(practice_id, errors={"beheerder": N_("Geef een e-mailadres of een naam.")})
-    response = await as_user(
-        clients,
-        session,
-        "fiches",
-        "POST",
-        f"{FICHES}/{practice_id}/managers",
-        json=manager_body(who),
+        return _refused(practice_id, "beheerder", N_("Geef een e-mailadres of een naam."))
+    response = await _fiches(
+        clients, session, "POST", f"/{practice_id}/managers", json=manager_body(who)
     )
     if response.status_code in (404, 409, 422):
-        return Outcome(
+        return _refused(
             practice_id,
-            errors={
-                "beheerder": N_(
-                    "We vinden niemand met dit e-mailadres of deze naam die zich al "
-                    "aanmeldde. Vraag de persoon eerst in te loggen, en probeer dan opnieuw."
-                )
-            },
+            "beheerder",
+            N_(
+                "We vinden niemand met dit e-mailadres of deze naam die zich al "
+                "aanmeldde. Vraag de persoon eerst in te loggen, en probeer dan opnieuw."
+            ),
         )
     expect(response, 200, 201)
     return Outcome(practice_id, done=[who])
@@ -250,30 +272,23 @@ async def withdraw(
     clients: ServiceClients, session: WebSession, practice_id: str, manager: str
 ) -> Outcome:
     """Withdraw a manager's rights (the manager as the edit view lists them)."""
-    response = await as_user(
-        clients, session, "fiches", "DELETE", f"{FICHES}/{practice_id}/managers/{manager}"
-    )
+    response = await _fiches(clients, session, "DELETE", f"/{practice_id}/managers/{manager}")
     if response.status_code == 409:
-        return Outcome(
+        return _refused(
             practice_id,
-            errors={
-                "intrekken": N_(
-                    "De laatste beheerder kan je niet verwijderen. Geef eerst iemand "
-                    "anders beheerrechten."
-                )
-            },
+            "intrekken",
+            N_(
+                "De laatste beheerder kan je niet verwijderen. Geef eerst iemand "
+                "anders beheerrechten."
+            ),
         )
     expect(response, 200, 204)
     return Outcome(practice_id, done=[manager])
 
 
 async def public_practice(clients: ServiceClients, practice_id: str) -> dict[str, Any] | None:
-    response = await clients.call("fiches", "GET", f"{FICHES}/{practice_id}")
-    if response.status_code == 404:
-        return None
-    expect(response, 200)
-    practice: dict[str, Any] = response.json()
-    return practice
+    """The published practice fiche (anyone may read it), or None when there is none."""
+    return _found(await clients.call("fiches", "GET", f"{FICHES}/{practice_id}"), missing=404)
 
 
 async def propose(
@@ -286,39 +301,24 @@ async def propose(
     """ "Wijziging voorstellen": the changed fields go to the managers or the team."""
     changes = changed_data(form.data, current)
     if not changes:
-        return Outcome(practice_id, errors={"algemeen": N_("Je hebt nog niets gewijzigd.")})
-    response = await as_user(
-        clients,
-        session,
-        "fiches",
-        "POST",
-        f"{FICHES}/{practice_id}/proposals",
-        json={"changes": changes},
+        return _refused(practice_id, "algemeen", N_("Je hebt nog niets gewijzigd."))
+    response = await _fiches(
+        clients, session, "POST", f"/{practice_id}/proposals", json={"changes": changes}
     )
-    if response.status_code == 422:
-        return Outcome(practice_id, errors=_refused_fields(response, form))
-    expect(response, 201)
-    return Outcome(practice_id, done=[str(response.json()["request_id"])])
+    return _form_refused(response, form, practice_id) or _requested(response, practice_id)
 
 
 async def ask_rights(
     clients: ServiceClients, session: WebSession, practice_id: str, motivation: str
 ) -> Outcome:
     """ "Beheerrechten aanvragen": the team decides."""
-    response = await as_user(
-        clients,
-        session,
-        "fiches",
-        "POST",
-        f"{FICHES}/{practice_id}/rights-requests",
-        json={"motivation": motivation.strip() or None},
+    asked = {"motivation": motivation.strip() or None}
+    response = await _fiches(
+        clients, session, "POST", f"/{practice_id}/rights-requests", json=asked
     )
     if response.status_code == 422:
-        return Outcome(
-            practice_id, errors={"motivatie": N_("Je toelichting telt hoogstens 2000 tekens.")}
-        )
-    expect(response, 201)
-    return Outcome(practice_id, done=[str(response.json()["request_id"])])
+        return _refused(practice_id, "motivatie", N_("Je toelichting telt hoogstens 2000 tekens."))
+    return _requested(response, practice_id)
 
 
 async def ask_link(
@@ -326,14 +326,8 @@ async def ask_link(
 ) -> Outcome:
     """ "Aanbod koppelen": the managers or the team approve the link."""
     if not professions:
-        return Outcome(practice_id, errors={"aanbod": N_("Vink minstens één aanbod aan.")})
-    response = await as_user(
-        clients,
-        session,
-        "fiches",
-        "POST",
-        f"{FICHES}/{practice_id}/link-requests",
-        json={"professions": professions},
+        return _refused(practice_id, "aanbod", N_("Vink minstens één aanbod aan."))
+    response = await _fiches(
+        clients, session, "POST", f"/{practice_id}/link-requests", json={"professions": professions}
     )
-    expect(response, 201)
-    return Outcome(practice_id, done=[str(response.json()["request_id"])])
+    return _requested(response, practice_id)
