@@ -108,24 +108,35 @@ async def _edit_page(
     )
 
 
-async def _refused_on_edit_page(
+async def _after_edit_action(
     request: Request,
     clients: ServiceClients,
     practice_id: str,
-    errors: dict[str, str],
+    outcome: practices.Outcome,
+    done: str,
     *,
     status: int = 422,
     typed: dict[str, str] | None = None,
     form: FormData | None = None,
 ) -> Response:
-    """The edit version again with the errors: the whole form as typed (`form`), or the
-    stored edit version with what was typed in one action's field (`typed`)."""
+    """Back to the edit version saying what was done; when refused, the edit version again
+    with the errors: the whole form as typed (`form`), or the stored edit version with
+    what was typed in the action's own field (`typed`)."""
+    if not outcome.errors:
+        return _edited(practice_id, done)
     view = await practices.edit_view(clients, session_of(request), practice_id) or {}
     values = _typed(form) if form is not None else None
     if typed:
         values = {**form_values(view.get("draft") or {}), **typed}
     return await _edit_page(
-        request, clients, practice_id, view, values=values, form=form, errors=errors, status=status
+        request,
+        clients,
+        practice_id,
+        view,
+        values=values,
+        form=form,
+        errors=outcome.errors,
+        status=status,
     )
 
 
@@ -190,9 +201,8 @@ async def save(request: Request, practice_id: str, form: CheckedForm, clients: C
     typed = read_form(form, form.getlist)
     publish = _publish_asked(form)
     outcome = await practices.save(clients, session_of(request), practice_id, typed, publish)
-    if outcome.errors:
-        return await _refused_on_edit_page(request, clients, practice_id, outcome.errors, form=form)
-    return _edited(practice_id, "gepubliceerd" if publish else "opgeslagen")
+    done = "gepubliceerd" if publish else "opgeslagen"
+    return await _after_edit_action(request, clients, practice_id, outcome, done, form=form)
 
 
 @router.post("/praktijken/{practice_id}/aanbod")
@@ -226,13 +236,13 @@ async def invite(
     text = str(form.get("uitnodigen", ""))
     language = language_of(request)
     outcome = await practices.invite(clients, session_of(request), practice_id, text, language)
-    if outcome.errors:
-        # Translated here: the message names the refused address's position.
-        say = translator(language)
-        errors = {k: say(v, **outcome.error_values) for k, v in outcome.errors.items()}
-        typed = {"uitnodigen": text}
-        return await _refused_on_edit_page(request, clients, practice_id, errors, typed=typed)
-    return _edited(practice_id, "uitgenodigd")
+    # Translated here: the message names the refused address's position.
+    say = translator(language)
+    outcome.errors = {k: say(v, **outcome.error_values) for k, v in outcome.errors.items()}
+    typed = {"uitnodigen": text}
+    return await _after_edit_action(
+        request, clients, practice_id, outcome, "uitgenodigd", typed=typed
+    )
 
 
 @router.post("/praktijken/{practice_id}/beheerders")
@@ -242,12 +252,10 @@ async def grant(
     logged_in_user(request)
     who = str(form.get("beheerder", ""))
     outcome = await practices.grant(clients, session_of(request), practice_id, who)
-    if outcome.errors:
-        typed = {"beheerder": who}
-        return await _refused_on_edit_page(
-            request, clients, practice_id, outcome.errors, typed=typed
-        )
-    return _edited(practice_id, "beheerder")
+    typed = {"beheerder": who}
+    return await _after_edit_action(
+        request, clients, practice_id, outcome, "beheerder", typed=typed
+    )
 
 
 @router.post("/praktijken/{practice_id}/beheerders/intrekken")
@@ -257,11 +265,9 @@ async def withdraw(
     logged_in_user(request)
     manager = str(form.get("beheerder", ""))
     outcome = await practices.withdraw(clients, session_of(request), practice_id, manager)
-    if outcome.errors:
-        return await _refused_on_edit_page(
-            request, clients, practice_id, outcome.errors, status=409
-        )
-    return _edited(practice_id, "ingetrokken")
+    return await _after_edit_action(
+        request, clients, practice_id, outcome, "ingetrokken", status=409
+    )
 
 
 # --- without management rights ------------------------------------------------------------

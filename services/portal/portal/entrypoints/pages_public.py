@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -62,11 +62,9 @@ async def search_page(
 
 @router.get("/zorgverleners/{fiche_id}")
 async def provider_page(request: Request, clients: Clients, fiche_id: str) -> Response:
-    response = await clients.call("fiches", "GET", f"/api/fiches/providers/{fiche_id}")
-    if response.status_code == 404:
+    fiche = await _published(clients, f"/api/fiches/providers/{fiche_id}")
+    if fiche is None:
         return render(request, "not_found.html", status=404)
-    response.raise_for_status()
-    fiche = response.json()
     return render(
         request, "provider.html", fiche=fiche, practices=await _practices_of(clients, fiche)
     )
@@ -90,8 +88,17 @@ async def _practices_of(
 
 @router.get("/praktijken/{practice_id}")
 async def practice_page(request: Request, clients: Clients, practice_id: str) -> Response:
-    response = await clients.call("fiches", "GET", f"/api/fiches/practices/{practice_id}")
-    if response.status_code == 404:
+    practice = await _published(clients, f"/api/fiches/practices/{practice_id}")
+    if practice is None:
         return render(request, "not_found.html", status=404)
+    return render(request, "practice.html", practice=practice)
+
+
+async def _published(clients: ServiceClients, path: str) -> dict[str, Any] | None:
+    """A published fiche as fiches gives it to anyone, or None when there is none."""
+    response = await clients.call("fiches", "GET", path)
+    if response.status_code == 404:
+        return None
     response.raise_for_status()
-    return render(request, "practice.html", practice=response.json())
+    fiche: dict[str, Any] = response.json()
+    return fiche
