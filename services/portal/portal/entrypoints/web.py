@@ -1,4 +1,7 @@
-"""What every page shares: the browser session, CSRF, language, rendering, error pages."""
+"""What every page shares: the browser session, CSRF, language, rendering, error pages.
+
+`WebSession` and `LoginRequired` live in domain/session.py (the handlers use them too)
+and are imported from here by the pages."""
 
 from __future__ import annotations
 
@@ -20,48 +23,13 @@ from portal.adapters.session_store import SessionStore
 from portal.adapters.translations import translator
 from portal.config import PortalSettings
 from portal.domain.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, supported
+from portal.domain.session import LoginRequired, WebSession
 
 COOKIE = "skaart_portal"
 CSRF_FIELD = "csrf_token"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 # The templates ship with the package: no need to stat every file at every render.
 TEMPLATES.env.auto_reload = False
-
-
-class WebSession:
-    """One browser's session: created on first need, saved when changed."""
-
-    def __init__(self, session_id: str | None, data: dict[str, Any] | None) -> None:
-        self.id = session_id
-        self.data: dict[str, Any] = data or {}
-        self.changed = False
-        self.ended = False
-
-    def get(self, key: str) -> Any:
-        return self.data.get(key)
-
-    def set(self, key: str, value: Any) -> None:
-        if self.data.get(key) != value:
-            self.data[key] = value
-            self.changed = True
-
-    @property
-    def csrf(self) -> str:
-        """This session's CSRF token (creates the session when a form needs one)."""
-        if not self.data.get("csrf"):
-            self.set("csrf", secrets.token_urlsafe(32))
-        return str(self.data["csrf"])
-
-    def renew(self) -> None:
-        """A new id and CSRF token, keeping the language: at login and logout (no fixation)."""
-        self.data = {"lang": self.data["lang"]} if self.data.get("lang") else {}
-        self.id = None
-        self.changed = True
-
-    @property
-    def user(self) -> dict[str, Any] | None:
-        user = self.data.get("user")
-        return user if isinstance(user, dict) else None
 
 
 class SessionMiddleware:
@@ -180,10 +148,6 @@ async def checked_form(request: Request) -> FormData:
 
 #: A route parameter for a posted form whose CSRF token was checked.
 CheckedForm = Annotated[FormData, Depends(checked_form)]
-
-
-class LoginRequired(Exception):
-    """The page is for logged-in users."""
 
 
 def logged_in_user(request: Request) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from portal.adapters.services import ServiceClients, ServiceUnavailable
 from portal.domain.languages import supported
 from portal.domain.problems import Problem, read_problem
-from portal.entrypoints.web import LoginRequired, WebSession
+from portal.domain.session import LoginRequired, WebSession
 
 #: Renew an access token this long before it expires (calls take a moment).
 TOKEN_MARGIN_S = 30

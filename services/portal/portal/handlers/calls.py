@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from portal.adapters.services import ServiceClients
-from portal.entrypoints.web import LoginRequired, WebSession
+from portal.domain.session import LoginRequired, WebSession
 from portal.handlers import account
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portal.adapters.services import ServiceClients
-from portal.entrypoints.web import WebSession
+from portal.domain.session import WebSession
 from portal.handlers.calls import as_user, body_of, expect
 
 LINK = "/api/invitations/link"

@@ -7,7 +7,7 @@ from typing import Any
 
 from portal.adapters.services import ServiceClients
 from portal.domain.messages import N_
-from portal.entrypoints.web import WebSession
+from portal.domain.session import WebSession
 from portal.handlers import account
 
 #: Why a provider fiche is offline, in the portal's words (translated on the page).

@@ -16,7 +16,7 @@ import httpx
 from portal.adapters.services import ServiceClients
 from portal.domain.messages import N_
 from portal.domain.practice_form import PracticeForm, changed_data, field_errors
-from portal.entrypoints.web import WebSession
+from portal.domain.session import WebSession
 from portal.handlers.calls import as_user, body_of, expect
 
 FICHES = "/api/fiches/practices"

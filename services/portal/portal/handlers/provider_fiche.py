@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from portal.adapters.services import ServiceClients
 from portal.domain.problems import Problem, in_own_words
-from portal.entrypoints.web import WebSession
+from portal.domain.session import WebSession
 from portal.handlers import account
 
 #: API field → form field.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.adapters.services import ServiceClients
-from portal.entrypoints.web import WebSession
+from portal.domain.session import WebSession
 from portal.handlers.calls import as_user, expect
 
 PENDING = "stop_at"

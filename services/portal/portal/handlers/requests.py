@@ -8,7 +8,7 @@ from typing import Any
 
 from portal.adapters.services import ServiceClients
 from portal.domain.messages import N_
-from portal.entrypoints.web import WebSession
+from portal.domain.session import WebSession
 from portal.handlers.calls import as_user, expect
 
 API = "/api/fiches"
