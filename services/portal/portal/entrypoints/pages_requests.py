@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.datastructures import FormData
 
 from portal.adapters.services import ServiceClients
 from portal.domain import requests as words
@@ -33,6 +34,41 @@ def request_words() -> dict[str, Any]:
     }
 
 
+def render_requests(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    """A page of requests to decide, with its notice and, when refused, the errors."""
+    return render(
+        request,
+        template,
+        status=status,
+        errors=errors or {},
+        values=values or {},
+        notice=request.query_params.get("gelukt"),
+        **request_words(),
+        **context,
+    )
+
+
+async def refused_decision(
+    request: Request, clients: ServiceClients, request_id: str, form: FormData
+) -> dict[str, dict[str, str]] | None:
+    """Decide a request as its form says; when refused, the errors and what was typed."""
+    comment = str(form.get("reden", ""))
+    decision = str(form.get("beslissing", ""))
+    outcome = await requests.decide(clients, session_of(request), request_id, decision, comment)
+    if not outcome.errors:
+        return None
+    field_name = f"reden-{request_id}"
+    return {"errors": {field_name: outcome.errors["reden"]}, "values": {field_name: comment}}
+
+
 router = APIRouter()
 
 
@@ -48,26 +84,24 @@ async def practice_requests_page(
     clients: ServiceClients,
     practice_id: str,
     *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
     status: int = 200,
+    **refused: dict[str, str],
 ) -> Response:
+    """The requests on a practice its managers decide; `refused`: a refused decision's
+    errors and what was typed."""
     session = session_of(request)
     items = await requests.of_practice(clients, session, practice_id)
     practice = await practices.public_practice(clients, practice_id)
     view = await practices.edit_view(clients, session, practice_id)
     name = (practice or {}).get("name") or _draft_name(view)
-    return render(
+    return render_requests(
         request,
         "practice_requests.html",
         status=status,
         practice_id=practice_id,
         practice_name=name,
         items=items,
-        errors=errors or {},
-        values=values or {},
-        notice=request.query_params.get("gelukt"),
-        **request_words(),
+        **refused,
     )
 
 
@@ -82,19 +116,9 @@ async def decide(
     request: Request, clients: Clients, practice_id: str, request_id: str, form: CheckedForm
 ) -> Response:
     logged_in_user(request)
-    comment = str(form.get("reden", ""))
-    outcome = await requests.decide(
-        clients, session_of(request), request_id, str(form.get("beslissing", "")), comment
-    )
-    if outcome.errors:
-        return await practice_requests_page(
-            request,
-            clients,
-            practice_id,
-            errors={f"reden-{request_id}": outcome.errors["reden"]},
-            values={f"reden-{request_id}": comment},
-            status=422,
-        )
+    refused = await refused_decision(request, clients, request_id, form)
+    if refused:
+        return await practice_requests_page(request, clients, practice_id, status=422, **refused)
     return see_other(f"/praktijken/{practice_id}/aanvragen?gelukt=beslist")
 
 

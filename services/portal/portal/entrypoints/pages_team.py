@@ -9,7 +9,12 @@ from fastapi import APIRouter, Query, Request, Response
 
 from portal.adapters.services import ServiceClients
 from portal.domain import requests as words
-from portal.entrypoints.pages_requests import FICHE_TYPES, request_words
+from portal.entrypoints.pages_requests import (
+    FICHE_TYPES,
+    refused_decision,
+    render_requests,
+    request_words,
+)
 from portal.entrypoints.web import (
     CheckedForm,
     Clients,
@@ -34,16 +39,16 @@ async def queue_page(
     status: str,
     offset: int,
     *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
     code: int = 200,
+    **refused: dict[str, str],
 ) -> Response:
+    """The team's work queue; `refused`: a refused decision's errors and what was typed."""
     kind = kind if kind in words.KINDS else ""
     status = status if status in STATUSES else "open"
     page = await requests.work_queue(clients, session_of(request), kind, status, offset)
     total = int(page.get("total", 0))
     following = offset + requests.QUEUE_PAGE
-    return render(
+    return render_requests(
         request,
         "team_queue.html",
         status=code,
@@ -51,10 +56,7 @@ async def queue_page(
         kind=kind,
         chosen_status=status,
         next_offset=following if following < total else None,
-        errors=errors or {},
-        values=values or {},
-        notice=request.query_params.get("gelukt"),
-        **request_words(),
+        **refused,
     )
 
 
@@ -75,22 +77,10 @@ async def decide(
     request: Request, clients: Clients, request_id: str, form: CheckedForm
 ) -> Response:
     logged_in_user(request)
-    comment = str(form.get("reden", ""))
-    outcome = await requests.decide(
-        clients, session_of(request), request_id, str(form.get("beslissing", "")), comment
-    )
+    refused = await refused_decision(request, clients, request_id, form)
     kind = str(form.get("soort", ""))
-    if outcome.errors:
-        return await queue_page(
-            request,
-            clients,
-            kind,
-            "open",
-            0,
-            errors={f"reden-{request_id}": outcome.errors["reden"]},
-            values={f"reden-{request_id}": comment},
-            code=422,
-        )
+    if refused:
+        return await queue_page(request, clients, kind, "open", 0, code=422, **refused)
     suffix = f"&soort={kind}" if kind in words.KINDS else ""
     return see_other(f"{QUEUE}?gelukt=beslist{suffix}")
 
