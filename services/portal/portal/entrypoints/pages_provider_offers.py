@@ -3,22 +3,17 @@ with a delete action, a confirmation step, then "Opslaan" / "Opslaan en publicer
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request, Response
-from starlette.datastructures import FormData
+from fastapi import APIRouter, Request, Response
 
 from portal.entrypoints.web import (
+    CheckedForm,
     Clients,
-    checked_form,
     logged_in_user,
     render,
     see_other,
     session_of,
 )
 from portal.handlers import provider_offers
-
-Form = Annotated[FormData, Depends(checked_form)]
 
 
 def offers_path(fiche_id: str) -> str:
@@ -59,7 +54,7 @@ async def confirm_page(
 
 @router.post("/zorgverleners/{fiche_id}/bewerken/praktijken/{practice_id}/{profession}")
 async def confirm(
-    request: Request, fiche_id: str, practice_id: str, profession: str, form: Form
+    request: Request, fiche_id: str, practice_id: str, profession: str, form: CheckedForm
 ) -> Response:
     logged_in_user(request)
     provider_offers.mark(session_of(request), fiche_id, practice_id, profession)
@@ -67,7 +62,7 @@ async def confirm(
 
 
 @router.post("/zorgverleners/{fiche_id}/bewerken/praktijken")
-async def save(request: Request, clients: Clients, fiche_id: str, form: Form) -> Response:
+async def save(request: Request, clients: Clients, fiche_id: str, form: CheckedForm) -> Response:
     logged_in_user(request)
     session = session_of(request)
     if form.get("actie") == "annuleren":
