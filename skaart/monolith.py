@@ -11,8 +11,8 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +128,29 @@ def monolith_app(
     only after them (`skaart.up`), so stopping logs no connection errors. The front end
     starts after the services it calls and stops before them.
     """
+    app = api_app(
+        "Sociale Kaart fiches platform",
+        description="Monolithic mode: every service's API under its own prefix.",
+        lifespan=_lifespan(components, front_end, on_started),
+    )
+    for component in components:
+        for router in component.api_routers():
+            app.include_router(router)
+    _add_health_routes(app, components, front_end)
+    app.include_router(metrics_router())
+    for path, mounted in (mounts or {}).items():
+        app.mount(path, mounted)
+    if front_end is not None:
+        # Last, so that every API, /docs and the health endpoints are matched first.
+        app.mount("/", front_end.app)
+        front_end.bind_in_process(app)
+    return app
+
+
+def _lifespan(
+    components: Sequence[ServiceComponent], front_end: Any, on_started: object
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the components, then the front end, then `on_started`; stop in reverse."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -144,14 +167,13 @@ def monolith_app(
                     await front_end.runtime.stop()
             await stop_components(components)
 
-    app = api_app(
-        "Sociale Kaart fiches platform",
-        description="Monolithic mode: every service's API under its own prefix.",
-        lifespan=lifespan,
-    )
-    for component in components:
-        for router in component.api_routers():
-            app.include_router(router)
+    return lifespan
+
+
+def _add_health_routes(
+    app: FastAPI, components: Sequence[ServiceComponent], front_end: Any
+) -> None:
+    """`/healthz` (the process answers) and `/readyz` (every component, by name)."""
 
     @app.get("/healthz", tags=["operations"], summary="Liveness of the process")
     async def healthz() -> dict[str, str]:
@@ -167,15 +189,6 @@ def monolith_app(
             {"status": "ready" if ready else "not ready", "components": checks},
             status_code=200 if ready else 503,
         )
-
-    app.include_router(metrics_router())
-    for path, mounted in (mounts or {}).items():
-        app.mount(path, mounted)
-    if front_end is not None:
-        # Last, so that every API, /docs and the health endpoints are matched first.
-        app.mount("/", front_end.app)
-        front_end.bind_in_process(app)
-    return app
 
 
 def write_runtime_file(platform: PlatformSettings, kafka: KafkaSettings) -> Path:
