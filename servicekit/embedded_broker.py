@@ -13,15 +13,21 @@ the platform is gone, even after `kill -9`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    RetryError,
+    retry_if_exception,
+    stop_after_delay,
+)
 
 from servicekit import broker_guard
 from servicekit.extras import ExtraMissing, import_from_extra
@@ -124,36 +130,48 @@ async def start_embedded_broker(
 
 
 async def _wait_until_answering(broker: EmbeddedBroker, timeout_s: float) -> None:
+    retrying = AsyncRetrying(
+        stop=stop_after_delay(timeout_s),
+        # A refused connection is retried sooner than a broker that accepts but does not
+        # answer Kafka requests yet.
+        wait=lambda state: 0.05 if isinstance(_error_of(state), OSError) else 0.1,
+        # Not a cancellation (tenacity sees BaseException too), not a broker that exited.
+        retry=retry_if_exception(
+            lambda error: (
+                isinstance(error, Exception) and not isinstance(error, EmbeddedBrokerUnavailable)
+            )
+        ),
+    )
+    try:
+        await retrying(_answers_once, broker)
+    except RetryError as gave_up:
+        raise EmbeddedBrokerUnavailable(
+            f"the embedded broker did not answer on {broker.bootstrap_servers} within "
+            f"{timeout_s:.0f}s ({gave_up.last_attempt.exception()!r})"
+        ) from None
+
+
+def _error_of(state: RetryCallState) -> BaseException | None:
+    return state.outcome.exception() if state.outcome else None
+
+
+async def _answers_once(broker: EmbeddedBroker) -> None:
+    """One probe: returns once the broker answers Kafka requests, raises while it does not
+    (EmbeddedBrokerUnavailable when its process has exited: no use waiting)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    deadline = time.monotonic() + timeout_s
-    last_error: BaseException | None = None
-    while time.monotonic() < deadline:
-        if broker.process.poll() is not None:
-            raise EmbeddedBrokerUnavailable(
-                f"the embedded broker exited with code {broker.process.returncode}"
-                + (f"; see {broker.log_path}" if broker.log_path else "")
-            )
-        try:
-            # A plain TCP probe first: the Kafka client logs an error per refused connect.
-            with socket.create_connection(("127.0.0.1", broker.port), timeout=0.5):
-                pass
-        except OSError as error:
-            last_error = error
-            await asyncio.sleep(0.05)
-            continue
-        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
-        try:
-            await within(admin.start(), 2.0)
-            await within(admin.list_topics(), 2.0)
-            return
-        except Exception as error:
-            last_error = error
-            await asyncio.sleep(0.1)
-        finally:
-            with contextlib.suppress(Exception):
-                await admin.close()
-    raise EmbeddedBrokerUnavailable(
-        f"the embedded broker did not answer on {broker.bootstrap_servers} within "
-        f"{timeout_s:.0f}s ({last_error!r})"
-    )
+    if broker.process.poll() is not None:
+        raise EmbeddedBrokerUnavailable(
+            f"the embedded broker exited with code {broker.process.returncode}"
+            + (f"; see {broker.log_path}" if broker.log_path else "")
+        )
+    # A plain TCP probe first: the Kafka client logs an error per refused connect.
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=0.5):
+        pass
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
+    try:
+        await within(admin.start(), 2.0)
+        await within(admin.list_topics(), 2.0)
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()

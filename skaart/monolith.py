@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from tenacity import AsyncRetrying, stop_after_attempt, wait_fixed
 
 from contracts.events.registry import PROFESSIONALS_TOPIC
 from servicekit.component import ServiceComponent
@@ -220,16 +221,8 @@ def read_running_platform(platform: PlatformSettings) -> dict[str, object] | Non
 async def prepare_broker_topics(kafka: KafkaSettings) -> list[str]:
     """Create the contracts' topics (retrying while a fresh broker settles); returns the
     names of the topics that had to be created."""
-    created: list[str] = []
-    for attempt in range(10):
-        try:
-            created += await ensure_topics(kafka)
-            return created
-        except Exception:
-            if attempt == 9:
-                raise
-            await asyncio.sleep(0.5)
-    return created
+    retrying = AsyncRetrying(stop=stop_after_attempt(10), wait=wait_fixed(0.5), reraise=True)
+    return await retrying(ensure_topics, kafka)
 
 
 def broker_lost_its_topics(created: list[str]) -> bool:
