@@ -2,7 +2,8 @@
 # One image for the whole platform: the command chooses the service, e.g.
 #   skaart serve fiches      skaart migrate fiches
 # Runtime dependencies come pinned from deploy/requirements.lock; secrets never go in
-# here (they come from Kubernetes Secrets at run time, see deploy/README.md).
+# here (they come from Kubernetes Secrets at run time, see deploy/README.md). No extras:
+# the `demo` extra (embedded broker, development mailbox) and `dev` stay out of the image.
 ARG PYTHON_IMAGE=python:3.11.7-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build

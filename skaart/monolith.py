@@ -11,14 +11,15 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from tenacity import AsyncRetrying, stop_after_attempt, wait_fixed
 
 from contracts.events.registry import PROFESSIONALS_TOPIC
 from servicekit.component import ServiceComponent
@@ -128,6 +129,29 @@ def monolith_app(
     only after them (`skaart.up`), so stopping logs no connection errors. The front end
     starts after the services it calls and stops before them.
     """
+    app = api_app(
+        "Sociale Kaart fiches platform",
+        description="Monolithic mode: every service's API under its own prefix.",
+        lifespan=_lifespan(components, front_end, on_started),
+    )
+    for component in components:
+        for router in component.api_routers():
+            app.include_router(router)
+    _add_health_routes(app, components, front_end)
+    app.include_router(metrics_router())
+    for path, mounted in (mounts or {}).items():
+        app.mount(path, mounted)
+    if front_end is not None:
+        # Last, so that every API, /docs and the health endpoints are matched first.
+        app.mount("/", front_end.app)
+        front_end.bind_in_process(app)
+    return app
+
+
+def _lifespan(
+    components: Sequence[ServiceComponent], front_end: Any, on_started: object
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the components, then the front end, then `on_started`; stop in reverse."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -144,14 +168,13 @@ def monolith_app(
                     await front_end.runtime.stop()
             await stop_components(components)
 
-    app = api_app(
-        "Sociale Kaart fiches platform",
-        description="Monolithic mode: every service's API under its own prefix.",
-        lifespan=lifespan,
-    )
-    for component in components:
-        for router in component.api_routers():
-            app.include_router(router)
+    return lifespan
+
+
+def _add_health_routes(
+    app: FastAPI, components: Sequence[ServiceComponent], front_end: Any
+) -> None:
+    """`/healthz` (the process answers) and `/readyz` (every component, by name)."""
 
     @app.get("/healthz", tags=["operations"], summary="Liveness of the process")
     async def healthz() -> dict[str, str]:
@@ -167,15 +190,6 @@ def monolith_app(
             {"status": "ready" if ready else "not ready", "components": checks},
             status_code=200 if ready else 503,
         )
-
-    app.include_router(metrics_router())
-    for path, mounted in (mounts or {}).items():
-        app.mount(path, mounted)
-    if front_end is not None:
-        # Last, so that every API, /docs and the health endpoints are matched first.
-        app.mount("/", front_end.app)
-        front_end.bind_in_process(app)
-    return app
 
 
 def write_runtime_file(platform: PlatformSettings, kafka: KafkaSettings) -> Path:
@@ -207,16 +221,8 @@ def read_running_platform(platform: PlatformSettings) -> dict[str, object] | Non
 async def prepare_broker_topics(kafka: KafkaSettings) -> list[str]:
     """Create the contracts' topics (retrying while a fresh broker settles); returns the
     names of the topics that had to be created."""
-    created: list[str] = []
-    for attempt in range(10):
-        try:
-            created += await ensure_topics(kafka)
-            return created
-        except Exception:
-            if attempt == 9:
-                raise
-            await asyncio.sleep(0.5)
-    return created
+    retrying = AsyncRetrying(stop=stop_after_attempt(10), wait=wait_fixed(0.5), reraise=True)
+    return await retrying(ensure_topics, kafka)
 
 
 def broker_lost_its_topics(created: list[str]) -> bool:

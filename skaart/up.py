@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from servicekit.component import ServiceComponent
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.components import build_all, build_portal
 from skaart.monolith import (
+    BrokerChoice,
     broker_lost_its_topics,
     choose_broker,
     monolith_app,
@@ -143,6 +145,94 @@ def _shown(path: Path) -> Path:
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
+def _broker_line(choice: BrokerChoice) -> str:
+    if choice.embedded:
+        return f"embedded broker on {choice.kafka.bootstrap_servers}"
+    return f"Kafka at {choice.kafka.bootstrap_servers}"
+
+
+def _where_to_look(base: str) -> list[str]:
+    return [
+        f"Portal:            {base}/   (start here)",
+        f"API docs:          {base}/docs",
+        f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
+        f"Public map:        {base}/api/directory/search?near=9000&radius_km=20",
+        f"                   {base}/fhir/metadata   {base}/hsds/services",
+        f"Readiness:         {base}/readyz      Metrics: {base}/metrics",
+        f"Sync runs:         {base}/api/registry-sync/runs",
+        "",
+        f"Log in:            {base}/api/identity/login?as=professional  (or as=citizen)",
+        "                   (the development identity provider: pick a demo person)",
+        f"Mail sent:         {base}/api/notifications/dev/mailbox",
+        "                   (or: .venv/bin/skaart mail list)",
+    ]
+
+
+def _things_to_try(base: str, follow_up: Path | None, simulated_source: bool) -> list[str]:
+    lines: list[str] = []
+    if follow_up:
+        lines += [
+            "",
+            "Try, from a second terminal in this folder:",
+            f"  .venv/bin/skaart registry import {_shown(follow_up)}",
+            "  (5% of the demo professionals lost their visa or RIZIV number, got a",
+            "   practice ban or were reported deceased: their fiches are depublished)",
+        ]
+    if simulated_source:
+        lines += [
+            "",
+            "Simulated source (its delta feed is polled every second):",
+            f"  {base}{SOURCE_PREFIX}/docs",
+            f"  curl -X POST '{base}{SOURCE_PREFIX}/simulate/stop/7?reason=deceased'",
+            "  (person 7 of the demo data dies in the source; their fiche goes offline)",
+        ]
+    return lines
+
+
+def start_panel(
+    platform: PlatformSettings,
+    choice: BrokerChoice,
+    *,
+    reannounced: int,
+    follow_up: Path | None,
+    simulated_source: bool,
+) -> Panel:
+    """What `skaart up` shows once the platform runs: where to look, what to try."""
+    base = f"http://{platform.http_host}:{platform.http_port}"
+    lines = [
+        f"[bold]Sociale Kaart fiches platform[/bold] — monolithic mode, {_broker_line(choice)}",
+        f"Data folder: {platform.data_dir.resolve()}",
+    ]
+    if reannounced:
+        lines.append(
+            f"Fresh broker: {reannounced:,} professionals announced again from "
+            "registry-sync's store"
+        )
+    lines += ["", *_where_to_look(base), *_things_to_try(base, follow_up, simulated_source)]
+    return Panel("\n".join(lines), expand=False)
+
+
+@dataclass
+class _Platform:
+    """The components `skaart up` runs, and the simulated source when there is one."""
+
+    components: list[ServiceComponent]
+    source_app: FastAPI | None
+
+
+def _build_platform(
+    platform: PlatformSettings, kafka: KafkaSettings, *, demo: bool, demo_count: int
+) -> _Platform:
+    components = build_all(platform, kafka)
+    source = _simulated_source(platform, demo, demo_count)
+    source_app = create_source_app(source) if source is not None else None
+    if source_app is not None:
+        base = f"http://{platform.http_host}:{platform.http_port}"
+        polling = _polling_registry_sync(platform, kafka, base, source_app)
+        components = [polling if c.name == polling.name else c for c in components]
+    return _Platform(components, source_app)
+
+
 async def run_up(
     platform: PlatformSettings, kafka: KafkaSettings, *, demo: bool, demo_count: int
 ) -> None:
@@ -150,13 +240,8 @@ async def run_up(
     choice = await choose_broker(platform, kafka)
     try:
         fresh_broker = broker_lost_its_topics(await prepare_broker_topics(choice.kafka))
-        components = build_all(platform, choice.kafka)
-        base = f"http://{platform.http_host}:{platform.http_port}"
-        source = _simulated_source(platform, demo, demo_count)
-        source_app = create_source_app(source) if source is not None else None
-        if source_app is not None:
-            polling = _polling_registry_sync(platform, choice.kafka, base, source_app)
-            components = [polling if c.name == polling.name else c for c in components]
+        built = _build_platform(platform, choice.kafka, demo=demo, demo_count=demo_count)
+        components = built.components
 
         # Decided before the components start: the delta-feed poller may register people
         # as soon as registry-sync runs, and they need no second announcement.
@@ -166,59 +251,21 @@ async def run_up(
             write_runtime_file(platform, choice.kafka)
             reannounced = await reannounce_after_broker_loss(components) if reannounce else 0
             follow_up = await _load_demo(components, platform, demo_count) if demo else None
-            broker = (
-                f"embedded broker on {choice.kafka.bootstrap_servers}"
-                if choice.embedded
-                else f"Kafka at {choice.kafka.bootstrap_servers}"
+            console.print(
+                start_panel(
+                    platform,
+                    choice,
+                    reannounced=reannounced,
+                    follow_up=follow_up,
+                    simulated_source=built.source_app is not None,
+                )
             )
-            lines = [
-                f"[bold]Sociale Kaart fiches platform[/bold] — monolithic mode, {broker}",
-                f"Data folder: {platform.data_dir.resolve()}",
-                *(
-                    [
-                        f"Fresh broker: {reannounced:,} professionals announced again from "
-                        "registry-sync's store"
-                    ]
-                    if reannounced
-                    else []
-                ),
-                "",
-                f"Portal:            {base}/   (start here)",
-                f"API docs:          {base}/docs",
-                f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
-                f"Public map:        {base}/api/directory/search?near=9000&radius_km=20",
-                f"                   {base}/fhir/metadata   {base}/hsds/services",
-                f"Readiness:         {base}/readyz      Metrics: {base}/metrics",
-                f"Sync runs:         {base}/api/registry-sync/runs",
-                "",
-                f"Log in:            {base}/api/identity/login?as=professional  (or as=citizen)",
-                "                   (the development identity provider: pick a demo person)",
-                f"Mail sent:         {base}/api/notifications/dev/mailbox",
-                "                   (or: .venv/bin/skaart mail list)",
-            ]
-            if follow_up:
-                lines += [
-                    "",
-                    "Try, from a second terminal in this folder:",
-                    f"  .venv/bin/skaart registry import {_shown(follow_up)}",
-                    "  (5% of the demo professionals lost their visa or RIZIV number, got a",
-                    "   practice ban or were reported deceased: their fiches are depublished)",
-                ]
-            if source is not None:
-                lines += [
-                    "",
-                    "Simulated source (its delta feed is polled every second):",
-                    f"  {base}{SOURCE_PREFIX}/docs",
-                    f"  curl -X POST '{base}{SOURCE_PREFIX}/simulate/stop/7?reason=deceased'",
-                    "  (person 7 of the demo data dies in the source; their fiche goes offline)",
-                ]
-            console.print(Panel("\n".join(lines), expand=False))
 
         app = monolith_app(
             components,
             on_started=on_started,
             front_end=build_portal(platform, choice.kafka),
-            mounts={SOURCE_PREFIX: source_app} if source_app is not None else None,
+            mounts={SOURCE_PREFIX: built.source_app} if built.source_app is not None else None,
         )
         server = uvicorn.Server(uvicorn_config(app, platform.http_host, platform.http_port))
         await server.serve()

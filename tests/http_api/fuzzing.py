@@ -30,6 +30,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.core.result import Err
 
 from servicekit.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_PREFIX
 
@@ -103,6 +104,9 @@ def fuzz(
     schema = schemathesis.openapi.from_dict(dict(openapi))
     target = Target(client, loop, dict(auth_headers), Findings())
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            # An operation schemathesis cannot read is a broken OpenAPI: fail, don't skip it.
+            raise result.err()
         operation = result.ok()
         if "operations" in (operation.tags or ()):
             continue  # /healthz and /readyz: no input, and "not ready" is a 503 by design
@@ -210,7 +214,9 @@ def _random(operation: Any, mode: GenerationMode, target: Target, cases: int) ->
 
 def _httpx_request(kwargs: dict[str, Any]) -> dict[str, Any]:
     """schemathesis' transport arguments (requests-style) for httpx."""
-    request = {k: kwargs[k] for k in ("method", "url", "headers", "params") if k in kwargs}
+    request: dict[str, Any] = {
+        k: kwargs[k] for k in ("method", "url", "headers", "params") if k in kwargs
+    }
     # httpx refuses raw control characters in a URL; a client sends them percent-encoded.
     request["url"] = re.sub(r"[\x00-\x20\x7f]", lambda m: f"%{ord(m.group()):02X}", request["url"])
     if kwargs.get("cookies"):

@@ -3,7 +3,8 @@
 Each accepted message is written as one `.eml` file into a folder under the platform's
 data folder (`.skaart/mailbox/`), so `skaart mail list|show` in another terminal, the
 development HTTP view and the tests all read the same messages. Development only: it
-accepts mail for any address and relays nothing.
+accepts mail for any address and relays nothing. aiosmtpd comes with the `demo` extra
+and is imported when the server starts; reading the mailbox needs only the standard library.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from servicekit.extras import import_from_extra
+
+if TYPE_CHECKING:
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +137,19 @@ class LocalSmtpServer:
 
     async def start(self) -> None:
         """Listen (on a free port unless one was given)."""
+        # Imported here: aiosmtpd comes with the `demo` extra, which production lacks.
+        smtp = import_from_extra(
+            "aiosmtpd.smtp",
+            extra="demo",
+            needed_for="the development mailbox",
+            otherwise="set NOTIFICATIONS_SMTP_HOST to an SMTP relay",
+        )
         # aiosmtpd logs every SMTP command line at debug level, addresses included.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.folder.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self._handler, hostname="mailbox.skaart.local", loop=loop),
+            lambda: smtp.SMTP(self._handler, hostname="mailbox.skaart.local", loop=loop),
             host=self.host,
             port=self._requested_port,
         )

@@ -24,6 +24,13 @@ from typing import Any
 import httpx
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from registry_sync.adapters.snapshot_files import LineError, parse_record
 from registry_sync.domain.source_limits import MAX_FEED_PAGE_BYTES
@@ -167,9 +174,6 @@ class DeltaFeedClient:
         """Whether aclose() has run."""
         return self._client.is_closed
 
-    def _delay(self, attempt: int) -> float:
-        return float(min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s))
-
     async def fetch_page(self, since: str | None, limit: int) -> FeedPage:
         """Fetch and validate the page after `since` (None: from the start of the feed).
 
@@ -179,41 +183,60 @@ class DeltaFeedClient:
         params = {"limit": str(limit)} if since is None else {"since": since, "limit": str(limit)}
         url = f"{self.base_url}/changes"
         shown = display_url(httpx.URL(url, params=params))
-        problem = ""
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                async with self._client.stream("GET", url, params=params) as response:
-                    body = await _bounded_body(shown, response, self.max_page_bytes)
-            except httpx.TimeoutException:
-                problem = f"no answer within {self.timeout_s:g}s"
-            except httpx.TransportError as error:
-                problem = f"{type(error).__name__}: {error}"
-            else:
-                if response.status_code >= 500 or response.status_code == 429:
-                    problem = f"HTTP {response.status_code} {response.reason_phrase}"
-                elif response.status_code >= 400:
-                    raise FeedRefused(_refusal(shown, response, body), response.status_code)
-                else:
-                    return _page(shown, since, response.status_code, body)
-            if attempt < self.max_attempts:
-                delay = self._delay(attempt)
-                log.warning(
-                    "delta feed %s: attempt %d of %d failed (%s); retrying in %.1fs",
-                    shown,
-                    attempt,
-                    self.max_attempts,
-                    problem,
-                    delay,
-                )
-                await self._sleep(delay)
-        raise FeedUnavailable(
-            f"Delta feed {shown}: no usable answer after {self.max_attempts} attempt(s); "
-            f"the last one failed with: {problem}. Nothing of this page was applied and the "
-            "cursor has not moved, so the next pull asks for the same page. Check that the "
-            "source is up and reachable from this host; if it is only slow, raise "
-            f"REGISTRY_SYNC_FEED_TIMEOUT_S (now {self.timeout_s:g}) or "
-            f"REGISTRY_SYNC_FEED_MAX_ATTEMPTS (now {self.max_attempts})."
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            # backoff_s, doubling per attempt, at most max_backoff_s; no jitter: one
+            # client per source, and a test can name the delays.
+            wait=wait_exponential(multiplier=self.backoff_s, max=self.max_backoff_s),
+            retry=retry_if_exception_type(_MayPass),
+            sleep=self._sleep,
+            before_sleep=lambda state: self._log_retry(shown, state),
+            reraise=True,
         )
+        try:
+            return await retrying(self._fetch_once, url, params, shown, since)
+        except _MayPass as last:
+            raise FeedUnavailable(
+                f"Delta feed {shown}: no usable answer after {self.max_attempts} attempt(s); "
+                f"the last one failed with: {last}. Nothing of this page was applied and the "
+                "cursor has not moved, so the next pull asks for the same page. Check that the "
+                "source is up and reachable from this host; if it is only slow, raise "
+                f"REGISTRY_SYNC_FEED_TIMEOUT_S (now {self.timeout_s:g}) or "
+                f"REGISTRY_SYNC_FEED_MAX_ATTEMPTS (now {self.max_attempts})."
+            ) from None
+
+    async def _fetch_once(
+        self, url: str, params: dict[str, str], shown: str, since: str | None
+    ) -> FeedPage:
+        """One attempt: the page, or _MayPass for a failure that may pass by itself."""
+        try:
+            async with self._client.stream("GET", url, params=params) as response:
+                body = await _bounded_body(shown, response, self.max_page_bytes)
+        except httpx.TimeoutException:
+            raise _MayPass(f"no answer within {self.timeout_s:g}s") from None
+        except httpx.TransportError as error:
+            raise _MayPass(f"{type(error).__name__}: {error}") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise _MayPass(f"HTTP {response.status_code} {response.reason_phrase}")
+        if response.status_code >= 400:
+            raise FeedRefused(_refusal(shown, response, body), response.status_code)
+        return _page(shown, since, response.status_code, body)
+
+    def _log_retry(self, shown: str, state: RetryCallState) -> None:
+        problem = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "delta feed %s: attempt %d of %d failed (%s); retrying in %.1fs",
+            shown,
+            state.attempt_number,
+            self.max_attempts,
+            problem,
+            delay,
+        )
+
+
+class _MayPass(Exception):
+    """An attempt failed in a way that may pass by itself: retried (message: what failed)."""
 
 
 async def _bounded_body(shown: str, response: httpx.Response, max_bytes: int) -> bytes:

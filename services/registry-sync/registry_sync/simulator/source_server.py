@@ -18,13 +18,13 @@ Everything it serves is fiction (see `demo_data`).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import copy
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import typer
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
 
@@ -235,24 +235,26 @@ def _summary(line: Record) -> Record:
     return {key: value for key, value in line.items() if key not in {"ssin", "birth_date"}}
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Run the simulator on its own, for a demo or manual tests of the delta feed."""
-    parser = argparse.ArgumentParser(
-        prog="python -m registry_sync.simulator.source_server",
-        description="Serve a simulated delta feed of demo professionals.",
-    )
-    parser.add_argument("--count", type=int, default=300, help="demo professionals to seed")
-    parser.add_argument("--seed", type=int, default=7, help="seed of the demo population")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
-    parser.add_argument("--port", type=int, default=8090, help="port to listen on")
-    arguments = parser.parse_args(argv)
-
+def serve(
+    count: int = typer.Option(300, help="demo professionals to seed"),
+    seed: int = typer.Option(7, help="seed of the demo population"),
+    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+    port: int = typer.Option(8090, help="port to listen on"),
+) -> None:
+    """Serve a simulated delta feed of demo professionals."""
     import uvicorn
 
-    app = create_source_app(SimulatedSource(arguments.count, arguments.seed))
+    app = create_source_app(SimulatedSource(count, seed))
     # A command-line tool: tell its user where to point registry-sync.
-    print(f"delta feed: REGISTRY_SYNC_FEED_URL=http://{arguments.host}:{arguments.port}")
-    uvicorn.run(app, host=arguments.host, port=arguments.port, log_level="info")
+    print(f"delta feed: REGISTRY_SYNC_FEED_URL=http://{host}:{port}")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the simulator on its own, for a demo or manual tests of the delta feed."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(serve)
+    app(args=argv, prog_name="python -m registry_sync.simulator.source_server")
 
 
 if __name__ == "__main__":
