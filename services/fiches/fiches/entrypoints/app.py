@@ -15,13 +15,11 @@ from fiches.entrypoints.http_provider import provider_router
 from fiches.entrypoints.http_requests import requests_router
 from fiches.entrypoints.http_support import logged_in
 from fiches.entrypoints.http_team import team_router
+from fiches.entrypoints.kafka import SERVICE, subscriptions
 from fiches.handlers.exports import ExportWorker
-from fiches.handlers.identity_events import profiles_subscription
-from fiches.handlers.invitation_events import InvitationEventHandlers
 from fiches.handlers.managers import ManagerCommands
 from fiches.handlers.practices import PracticeCommands
 from fiches.handlers.providers import ProviderCommands
-from fiches.handlers.registry_events import RegistryEventHandlers
 from fiches.handlers.requests import RequestCommands
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import (
@@ -30,13 +28,10 @@ from servicekit.auth import (
     redis_client,
     redis_readiness,
     redis_revocation_check,
-    signing_key_subscription,
 )
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
-
-SERVICE = "fiches"
 
 
 @dataclass
@@ -67,10 +62,8 @@ def build_component(
         tables=TABLES,
         migrations_package="fiches.migrations",
     )
-    runtime.subscribe(RegistryEventHandlers(runtime.outbox).subscription())
-    runtime.subscribe(signing_key_subscription(SERVICE, trusted_signing_keys))
-    runtime.subscribe(InvitationEventHandlers(runtime.outbox).subscription())
-    runtime.subscribe(profiles_subscription())
+    for subscription in subscriptions(runtime.outbox):
+        runtime.subscribe(subscription)
     exports = ExportWorker(
         runtime, (export_settings or ExportSettings()).resolved(platform), platform
     )
@@ -97,7 +90,7 @@ def build_component(
     uow = UnitOfWork(runtime.sessions, runtime.outbox)
     practices = PracticeCommands(uow)
     providers = ProviderCommands(uow, practices)
-    requests = RequestCommands(uow, practices)
+    requests = RequestCommands(uow)
     return FichesComponent(
         name=SERVICE,
         runtime=runtime,
@@ -106,10 +99,9 @@ def build_component(
             public_router(runtime, settings),
             provider_router(providers, caller),
             practices_router(
-                runtime,
                 practices,
                 caller,
-                ManagerCommands(uow, practices, settings.email_lookup_key.get_secret_value()),
+                ManagerCommands(uow, settings.email_lookup_key.get_secret_value()),
             ),
             my_practices_router(practices, caller),
             requests_router(requests, caller),
