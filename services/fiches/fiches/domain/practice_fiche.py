@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from contracts.base import Event
 from contracts.events.fiches import (
@@ -37,10 +37,10 @@ from fiches.domain.practice_data import (
     public_event,
     stored,
 )
-from fiches.domain.refusals import Conflict, Forbidden, Invalid, NotFound
+from fiches.domain.practice_rights import Actor, check_own_offers, may_restore, require_manager
+from fiches.domain.refusals import Conflict, NotFound
 
 __all__ = [
-    "Actor",
     "HistoryEntry",
     "LinkedProvider",
     "Manager",
@@ -48,63 +48,12 @@ __all__ = [
     "PracticeChanges",
     "PracticeData",
     "PracticeFiche",
-    "may_offer",
-    "may_restore",
     "preferred_name",
     "public_event",
-    "require_manager",
     "stored",
 ]
 
 PRACTICE = "practice"
-
-
-class Actor(Protocol):
-    """Who acts, as far as the rules care (the logged-in caller fits it)."""
-
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def is_team(self) -> bool: ...
-    @property
-    def is_professional(self) -> bool: ...
-    @property
-    def professions(self) -> tuple[str, ...]: ...
-
-
-def may_offer(actor: Actor, professions: Sequence[str], loc: str = "offers") -> None:
-    """A professional may tick only offers of professions they may practise."""
-    if not professions:
-        return
-    if not actor.is_professional:
-        raise Forbidden(
-            "only a healthcare professional logged in as such can link their own offer; "
-            "log in as professional (zorgverlener)"
-        )
-    foreign = sorted(set(professions) - set(actor.professions))
-    if foreign:
-        raise Invalid(
-            f"you can only link offers of professions you may practise "
-            f"({', '.join(actor.professions) or 'none'}); not {', '.join(foreign)}",
-            ("body", loc),
-        )
-
-
-def require_manager(actor: Actor, practice_id: str, manager_ids: Iterable[str]) -> None:
-    """Deny by default: the practice's managers and the editorial team, nobody else."""
-    if actor.is_team or actor.user_id in set(manager_ids):
-        return
-    raise Forbidden(
-        "you do not manage this practice fiche. Propose a change (POST "
-        f"/api/fiches/practices/{practice_id}/proposals) or ask for management rights (POST "
-        f"/api/fiches/practices/{practice_id}/rights-requests)"
-    )
-
-
-def may_restore(actor: Actor) -> None:
-    """Earlier versions are put back by the editorial team only."""
-    if not actor.is_team:
-        raise Forbidden("only the editorial team restores earlier versions")
 
 
 @dataclass(frozen=True)
@@ -238,15 +187,7 @@ class PracticeFiche:
 
     def check_own_offers(self, actor: Actor, professions: Sequence[str]) -> None:
         """A manager who is a professional may tick their own offers, and only those."""
-        if not self.manages(actor.user_id):
-            raise Forbidden(
-                "you do not manage this practice fiche: ask to link your offer (POST "
-                f"/api/fiches/practices/{self.practice_id}/link-requests); its managers or "
-                "the editorial team decide"
-            )
-        if not professions:
-            raise Invalid("name at least one profession to link", ("body", "professions"))
-        may_offer(actor, professions, "professions")
+        check_own_offers(actor, self.practice_id, self.manager_ids, professions)
 
     # --- the edit version and publishing ----------------------------------------------
 

@@ -68,25 +68,7 @@ def build_component(
         runtime, (export_settings or ExportSettings()).resolved(platform), platform
     )
     runtime.run_in_background("exports", exports.run)
-    sessions_redis = redis_client(auth.redis_url) if settings.check_revoked_sessions else None
-    verifier = AccessTokenVerifier(
-        sessions=runtime.sessions,
-        table=trusted_signing_keys,
-        is_revoked=(
-            redis_revocation_check(sessions_redis, development=platform.is_development)
-            if sessions_redis is not None
-            else None
-        ),
-        static_jwks=auth.trusted_jwks,
-        leeway_s=auth.clock_leeway_s,
-        max_lifetime_s=auth.access_token_max_lifetime_s,
-    )
-    if sessions_redis is not None:
-        runtime.close_on_stop("redis", sessions_redis.aclose)
-        if not platform.is_development:
-            # Logged-out sessions live in Redis: without it no logged-in call can be checked.
-            runtime.add_readiness_check("redis", redis_readiness(sessions_redis))
-    caller = logged_in(verifier)
+    caller = logged_in(_access_token_verifier(runtime, settings, auth, platform))
     uow = UnitOfWork(runtime.sessions, runtime.outbox)
     practices = PracticeCommands(uow)
     providers = ProviderCommands(uow, practices)
@@ -109,6 +91,35 @@ def build_component(
             exports_router(exports, caller),
         ],
     )
+
+
+def _access_token_verifier(
+    runtime: ServiceRuntime,
+    settings: FichesSettings,
+    auth: AuthSettings,
+    platform: PlatformSettings,
+) -> AccessTokenVerifier:
+    """Checks access tokens with the keys identity announced (and logged-out sessions in
+    Redis, unless switched off)."""
+    sessions_redis = redis_client(auth.redis_url) if settings.check_revoked_sessions else None
+    verifier = AccessTokenVerifier(
+        sessions=runtime.sessions,
+        table=trusted_signing_keys,
+        is_revoked=(
+            redis_revocation_check(sessions_redis, development=platform.is_development)
+            if sessions_redis is not None
+            else None
+        ),
+        static_jwks=auth.trusted_jwks,
+        leeway_s=auth.clock_leeway_s,
+        max_lifetime_s=auth.access_token_max_lifetime_s,
+    )
+    if sessions_redis is not None:
+        runtime.close_on_stop("redis", sessions_redis.aclose)
+        if not platform.is_development:
+            # Logged-out sessions live in Redis: without it no logged-in call can be checked.
+            runtime.add_readiness_check("redis", redis_readiness(sessions_redis))
+    return verifier
 
 
 def create_app() -> FastAPI:

@@ -19,15 +19,8 @@ from contracts.events.registry import ProfessionRecord
 from fiches.adapters import practice_store as store
 from fiches.adapters.practice_queries import PracticeQueries, history_entry
 from fiches.adapters.practice_repository import PracticeFicheRepository
-from fiches.domain.practice_fiche import (
-    PRACTICE,
-    LinkedProvider,
-    PracticeData,
-    PracticeFiche,
-    may_offer,
-    may_restore,
-    require_manager,
-)
+from fiches.domain.practice_fiche import PRACTICE, LinkedProvider, PracticeData, PracticeFiche
+from fiches.domain.practice_rights import may_offer, may_restore, require_manager
 from fiches.handlers.errors import Conflict, NotFound
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import Caller
