@@ -68,11 +68,18 @@ class RequestCommands:
         kind: RequestKind,
         fiche: tuple[str, str, str],
         payload: dict[str, Any],
+        *,
+        one_open: bool = True,
     ) -> str:
-        """Store an open request on (fiche type, id, name) and announce it."""
+        """Store an open request on (fiche type, id, name) and announce it; with
+        `one_open`, refuse it while the caller has one of this kind open on the fiche."""
         fiche_type, fiche_id, fiche_name = fiche
         requests = RequestStore(session)
-        found = await requests.open_request_of(kind.value, fiche_id, caller.user_id)
+        found = (
+            await requests.open_request_of(kind.value, fiche_id, caller.user_id)
+            if one_open
+            else None
+        )
         if found:
             raise Conflict(
                 f"you already have an open {kind.value} request on this fiche: {found}; "
@@ -152,6 +159,7 @@ class RequestCommands:
                 RequestKind.PROPOSAL,
                 (PRACTICE, practice_id, fiche.name),
                 {"changes": changes},
+                one_open=False,  # several proposals on one fiche may wait side by side
             )
 
     async def ask_removal(self, caller: Caller, fiche_type: str, fiche_id: str, reason: str) -> str:
@@ -184,6 +192,7 @@ class RequestCommands:
                 RequestKind.SOURCE_ERROR,
                 (PROVIDER, fiche_id, name),
                 {"description": description},
+                one_open=False,
             )
 
     # --- reading -----------------------------------------------------------------------
