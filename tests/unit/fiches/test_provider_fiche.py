@@ -21,7 +21,6 @@ from contracts.events.registry import (
     RegistrationStatus,
     StatusChangeReason,
 )
-from fiches.domain.practice_fiche import PracticeFiche
 from fiches.domain.provider_fiche import ProviderFiche
 
 ACTIVE = RegistrationStatus.ACTIVE
@@ -299,26 +298,3 @@ def test_update_of_an_unpublished_fiche_stores_the_facts_without_event() -> None
     assert fiche.official_last_name == "Creemers"
     assert fiche.revision == 0
     assert fiche.events == []
-
-
-def test_visa_end_depublishes_provider_but_not_practice() -> None:
-    provider = published_fiche(physician())
-    colleague = published_fiche(nurse())
-    practice = PracticeFiche(
-        fiche_id="practice-1",
-        name="Het Warmste Team",
-        linked_provider_fiche_ids={provider.fiche_id, colleague.fiche_id},
-    )
-
-    provider.apply_status_change(
-        status_changed(StatusChangeReason.VISA_INACTIVE, ("physician",), ()), now=NOW
-    )
-    for event in provider.events:
-        if isinstance(event, ProviderFicheDepublished):
-            practice.on_provider_depublished(event.fiche_id)
-
-    assert not provider.published
-    assert practice.published
-    assert practice.linked_provider_fiche_ids == {provider.fiche_id, colleague.fiche_id}
-    published_ids = {f.fiche_id for f in (provider, colleague) if f.published}
-    assert practice.visible_providers(published_ids) == {colleague.fiche_id}

@@ -1,8 +1,8 @@
-"""Reads and writes of practice fiches, offers, managers, history and requests.
+"""What the use cases on provider and practice fiches share: provider lookups, the
+history of provider fiches, the write lock of SQLite and the clock.
 
 Plain functions on the caller's session: they never commit (the use case's unit of work
-does), and the reads a write depends on lock the practice row on PostgreSQL, so two
-managers saving at once are applied one after the other.
+does). Practice fiches are loaded and saved by `practice_repository`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fiches.adapters.tables import (
-    fiche_history,
-    fiche_requests,
-    practice_fiches,
-    practice_managers,
-    practice_offers,
-    provider_fiches,
-)
+from fiches.adapters.tables import fiche_history, fiche_requests, practice_offers, provider_fiches
 
 
 def utcnow() -> datetime:
@@ -39,41 +32,6 @@ async def take_write_lock(session: AsyncSession) -> None:
         await session.execute(
             sa.update(fiche_requests).where(sa.false()).values(status=fiche_requests.c.status)
         )
-
-
-async def practice(session: AsyncSession, practice_id: str, *, lock: bool = False) -> Any | None:
-    query = sa.select(practice_fiches).where(practice_fiches.c.practice_id == practice_id)
-    if lock:
-        query = query.with_for_update()
-    return (await session.execute(query)).first()
-
-
-async def manager_ids(session: AsyncSession, practice_id: str) -> list[str]:
-    rows = await session.execute(
-        sa.select(practice_managers.c.user_id)
-        .where(practice_managers.c.practice_id == practice_id)
-        .order_by(practice_managers.c.granted_at, practice_managers.c.user_id)
-    )
-    return [row.user_id for row in rows]
-
-
-async def is_manager(session: AsyncSession, practice_id: str, user_id: str) -> bool:
-    found = await session.scalar(
-        sa.select(sa.func.count()).where(
-            practice_managers.c.practice_id == practice_id,
-            practice_managers.c.user_id == user_id,
-        )
-    )
-    return bool(found)
-
-
-async def offers(session: AsyncSession, practice_id: str) -> list[Any]:
-    rows = await session.execute(
-        sa.select(practice_offers)
-        .where(practice_offers.c.practice_id == practice_id)
-        .order_by(practice_offers.c.profession, practice_offers.c.professional_id)
-    )
-    return list(rows)
 
 
 async def offers_of_professional(session: AsyncSession, professional_id: str) -> list[Any]:
@@ -96,72 +54,6 @@ async def provider(session: AsyncSession, fiche_id: str, *, lock: bool = False) 
     if lock:
         query = query.with_for_update()
     return (await session.execute(query)).first()
-
-
-async def set_offer(
-    session: AsyncSession,
-    *,
-    practice_id: str,
-    professional_id: str,
-    provider_fiche_id: str,
-    profession: str,
-    in_draft: bool,
-    user_id: str,
-) -> bool:
-    """Link or unlink an offer in the edit version; whether anything changed."""
-    existing = (
-        await session.execute(
-            sa.select(practice_offers).where(
-                practice_offers.c.practice_id == practice_id,
-                practice_offers.c.professional_id == professional_id,
-                practice_offers.c.profession == profession,
-            )
-        )
-    ).first()
-    if existing is None:
-        if not in_draft:
-            return False
-        await session.execute(
-            sa.insert(practice_offers).values(
-                practice_id=practice_id,
-                professional_id=professional_id,
-                profession=profession,
-                provider_fiche_id=provider_fiche_id,
-                in_draft=True,
-                in_published=False,
-                changed_by=user_id,
-                updated_at=utcnow(),
-            )
-        )
-        return True
-    if existing.in_draft == in_draft:
-        return False
-    await session.execute(
-        sa.update(practice_offers)
-        .where(
-            practice_offers.c.practice_id == practice_id,
-            practice_offers.c.professional_id == professional_id,
-            practice_offers.c.profession == profession,
-        )
-        .values(in_draft=in_draft, changed_by=user_id, updated_at=utcnow())
-    )
-    return True
-
-
-async def mark_offers_published(session: AsyncSession, rows: Sequence[Any]) -> None:
-    """The published offer block takes the edit version's state for these rows."""
-    for row in rows:
-        where = (
-            practice_offers.c.practice_id == row.practice_id,
-            practice_offers.c.professional_id == row.professional_id,
-            practice_offers.c.profession == row.profession,
-        )
-        if row.in_draft:
-            await session.execute(
-                sa.update(practice_offers).where(*where).values(in_published=True)
-            )
-        else:
-            await session.execute(sa.delete(practice_offers).where(*where))
 
 
 async def next_history_version(session: AsyncSession, fiche_type: str, fiche_id: str) -> int:

@@ -15,13 +15,11 @@ from fiches.entrypoints.http_provider import provider_router
 from fiches.entrypoints.http_requests import requests_router
 from fiches.entrypoints.http_support import logged_in
 from fiches.entrypoints.http_team import team_router
+from fiches.entrypoints.kafka import SERVICE, subscriptions
 from fiches.handlers.exports import ExportWorker
-from fiches.handlers.identity_events import profiles_subscription
-from fiches.handlers.invitation_events import InvitationEventHandlers
 from fiches.handlers.managers import ManagerCommands
 from fiches.handlers.practices import PracticeCommands
 from fiches.handlers.providers import ProviderCommands
-from fiches.handlers.registry_events import RegistryEventHandlers
 from fiches.handlers.requests import RequestCommands
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import (
@@ -30,13 +28,10 @@ from servicekit.auth import (
     redis_client,
     redis_readiness,
     redis_revocation_check,
-    signing_key_subscription,
 )
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
-
-SERVICE = "fiches"
 
 
 @dataclass
@@ -67,14 +62,45 @@ def build_component(
         tables=TABLES,
         migrations_package="fiches.migrations",
     )
-    runtime.subscribe(RegistryEventHandlers(runtime.outbox).subscription())
-    runtime.subscribe(signing_key_subscription(SERVICE, trusted_signing_keys))
-    runtime.subscribe(InvitationEventHandlers(runtime.outbox).subscription())
-    runtime.subscribe(profiles_subscription())
+    for subscription in subscriptions(runtime.outbox):
+        runtime.subscribe(subscription)
     exports = ExportWorker(
         runtime, (export_settings or ExportSettings()).resolved(platform), platform
     )
     runtime.run_in_background("exports", exports.run)
+    caller = logged_in(_access_token_verifier(runtime, settings, auth, platform))
+    uow = UnitOfWork(runtime.sessions, runtime.outbox)
+    practices = PracticeCommands(uow)
+    providers = ProviderCommands(uow, practices)
+    requests = RequestCommands(uow)
+    return FichesComponent(
+        name=SERVICE,
+        runtime=runtime,
+        exports=exports,
+        routers=[
+            public_router(runtime, settings),
+            provider_router(providers, caller),
+            practices_router(
+                practices,
+                caller,
+                ManagerCommands(uow, settings.email_lookup_key.get_secret_value()),
+            ),
+            my_practices_router(practices, caller),
+            requests_router(requests, caller),
+            team_router(requests, caller, settings),
+            exports_router(exports, caller),
+        ],
+    )
+
+
+def _access_token_verifier(
+    runtime: ServiceRuntime,
+    settings: FichesSettings,
+    auth: AuthSettings,
+    platform: PlatformSettings,
+) -> AccessTokenVerifier:
+    """Checks access tokens with the keys identity announced (and logged-out sessions in
+    Redis, unless switched off)."""
     sessions_redis = redis_client(auth.redis_url) if settings.check_revoked_sessions else None
     verifier = AccessTokenVerifier(
         sessions=runtime.sessions,
@@ -93,30 +119,7 @@ def build_component(
         if not platform.is_development:
             # Logged-out sessions live in Redis: without it no logged-in call can be checked.
             runtime.add_readiness_check("redis", redis_readiness(sessions_redis))
-    caller = logged_in(verifier)
-    uow = UnitOfWork(runtime.sessions, runtime.outbox)
-    practices = PracticeCommands(uow)
-    providers = ProviderCommands(uow, practices)
-    requests = RequestCommands(uow, practices)
-    return FichesComponent(
-        name=SERVICE,
-        runtime=runtime,
-        exports=exports,
-        routers=[
-            public_router(runtime, settings),
-            provider_router(providers, caller),
-            practices_router(
-                runtime,
-                practices,
-                caller,
-                ManagerCommands(uow, practices, settings.email_lookup_key.get_secret_value()),
-            ),
-            my_practices_router(practices, caller),
-            requests_router(requests, caller),
-            team_router(requests, caller, settings),
-            exports_router(exports, caller),
-        ],
-    )
+    return verifier
 
 
 def create_app() -> FastAPI:

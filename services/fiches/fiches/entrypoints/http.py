@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from contracts.events.fiches import PublicProfession
 from contracts.events.registry import ProfessionRecord
-from fiches.adapters.tables import provider_fiches
+from fiches.adapters.provider_queries import ProviderQueries
 from fiches.config import FichesSettings
 from servicekit.inputs import Limit, Offset
 from servicekit.runtime import ServiceRuntime
@@ -81,13 +80,7 @@ def public_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
     @router.get("/providers/{fiche_id}", summary="A published provider fiche")
     async def get_provider(fiche_id: str) -> ProviderFicheRead:
         async with runtime.sessions() as session:
-            row = (
-                await session.execute(
-                    sa.select(provider_fiches).where(
-                        provider_fiches.c.fiche_id == fiche_id, provider_fiches.c.published
-                    )
-                )
-            ).first()
+            row = await ProviderQueries(session).published(fiche_id)
         if row is None:
             raise HTTPException(
                 404,
@@ -105,25 +98,15 @@ def public_router(runtime: ServiceRuntime, settings: FichesSettings) -> APIRoute
         offset: Annotated[Offset, Query()] = 0,
     ) -> ProviderFichePage:
         limit = min(limit, settings.public_page_size_max)
-        table = provider_fiches
-        conditions: list[Any] = [table.c.published]
-        if profession:
-            conditions.append((" " + table.c.profession_codes + " ").contains(f" {profession} "))
-        if name:
-            for part in name.lower().split():
-                conditions.append(table.c.search_name.contains(part, autoescape=True))
-        if professional_id:
-            conditions.append(table.c.professional_id == professional_id)
         async with runtime.sessions() as session:
-            total = await session.scalar(sa.select(sa.func.count()).where(*conditions))
-            rows = await session.execute(
-                sa.select(table)
-                .where(*conditions)
-                .order_by(table.c.official_last_name, table.c.official_first_name, table.c.fiche_id)
-                .limit(limit)
-                .offset(offset)
+            total, rows = await ProviderQueries(session).published_page(
+                profession=profession,
+                name=name,
+                professional_id=professional_id,
+                limit=limit,
+                offset=offset,
             )
-            items = [_read_model(row) for row in rows]
-        return ProviderFichePage(items=items, total=total or 0, limit=limit, offset=offset)
+        items = [_read_model(row) for row in rows]
+        return ProviderFichePage(items=items, total=total, limit=limit, offset=offset)
 
     return router

@@ -6,19 +6,15 @@ its managers or the editorial team, nobody else (deny by default).
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, model_validator
 
-from fiches.adapters.tables import practice_fiches, practice_offers, provider_fiches
-from fiches.domain.practice_fiche import PracticeData, preferred_name
-from fiches.domain.provider_fiche import display_name
+from fiches.domain.practice_fiche import PracticeData
 from fiches.entrypoints.http_support import CallerDependency, answer
 from fiches.handlers.managers import Grantee, ManagerCommands
 from fiches.handlers.practices import PracticeCommands
 from servicekit.auth import Caller
 from servicekit.inputs import RequestBody, VersionNumber
-from servicekit.runtime import ServiceRuntime
 
 Publish = Annotated[
     bool, Query(description="Also publish (`Opslaan en publiceren`); default: save only.")
@@ -115,11 +111,6 @@ class PublicPractice(BaseModel):
     offer_blocks: list[OfferBlock]
 
 
-def _provider_name(row: Any) -> str:
-    own = row.own_published or {}
-    return display_name(own.get("preferred_name"), row.official_first_name, row.official_last_name)
-
-
 def my_practices_router(commands: PracticeCommands, caller: CallerDependency) -> APIRouter:
     """What the logged-in user manages (the portal's "Mijn fiches")."""
     router = APIRouter(prefix="/api/fiches/me", tags=["practice fiches"])
@@ -136,7 +127,6 @@ def my_practices_router(commands: PracticeCommands, caller: CallerDependency) ->
 
 
 def practices_router(
-    runtime: ServiceRuntime,
     commands: PracticeCommands,
     caller: CallerDependency,
     manager_commands: ManagerCommands,
@@ -146,53 +136,7 @@ def practices_router(
 
     @router.get("/{practice_id}", summary="A published practice fiche with its offer blocks")
     async def get_practice(practice_id: str) -> PublicPractice:
-        async with runtime.sessions() as session:
-            row = (
-                await session.execute(
-                    sa.select(practice_fiches).where(
-                        practice_fiches.c.practice_id == practice_id,
-                        practice_fiches.c.published,
-                    )
-                )
-            ).first()
-            if row is None:
-                raise HTTPException(404, f"no published practice fiche with id {practice_id}")
-            # Depublished providers drop out here, at read time: the link is kept, so a
-            # republished provider shows up again without anyone relinking.
-            offers = await session.execute(
-                sa.select(practice_offers.c.profession, provider_fiches)
-                .join(
-                    provider_fiches,
-                    provider_fiches.c.fiche_id == practice_offers.c.provider_fiche_id,
-                )
-                .where(
-                    practice_offers.c.practice_id == practice_id,
-                    practice_offers.c.in_published,
-                    provider_fiches.c.published,
-                )
-                .order_by(
-                    practice_offers.c.profession,
-                    provider_fiches.c.official_last_name,
-                    provider_fiches.c.official_first_name,
-                )
-            )
-            blocks: dict[str, list[OfferProvider]] = {}
-            for offer in offers:
-                blocks.setdefault(offer.profession, []).append(
-                    OfferProvider(
-                        provider_fiche_id=offer.fiche_id,
-                        professional_id=offer.professional_id,
-                        name=_provider_name(offer),
-                    )
-                )
-        data = dict(row.published_data)
-        return PublicPractice(
-            practice_id=practice_id,
-            name=preferred_name(data),
-            revision=row.revision,
-            data=data,
-            offer_blocks=[OfferBlock(profession=p, providers=v) for p, v in blocks.items()],
-        )
+        return PublicPractice(**await answer(commands.public_view(practice_id)))
 
     @router.post("", status_code=201, summary="Create a practice fiche (any logged-in user)")
     async def create(body: PracticeCreate, who: Who, publish: Publish = False) -> Created:

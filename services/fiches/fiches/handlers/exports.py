@@ -27,19 +27,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.fiches import ExportReady
-from fiches.adapters.export_tables import fiche_exports
-from fiches.adapters.tables import (
-    practice_fiches,
-    practice_managers,
-    practice_offers,
-    provider_fiches,
-)
+from fiches.adapters.export_queries import managed_fiches
+from fiches.adapters.export_store import ExportStore
 from fiches.config import ExportSettings
-from fiches.domain.provider_fiche import display_name
 from servicekit.database import as_utc, is_sqlite
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, PlatformSettings
@@ -76,18 +69,6 @@ CSV_COLUMNS = (
     "extra_offer",
     "languages",
     "offers",
-)
-
-
-#: What a user may see of their own export: its state, never its link.
-_STATE_COLUMNS = (
-    fiche_exports.c.export_id,
-    fiche_exports.c.status,
-    fiche_exports.c.formats,
-    fiche_exports.c.requested_at,
-    fiche_exports.c.ready_at,
-    fiche_exports.c.expires_at,
-    fiche_exports.c.fiche_count,
 )
 
 
@@ -148,15 +129,12 @@ class ExportWorker:
         now = datetime.now(UTC)
         async with self._runtime.sessions() as session, session.begin():
             await self._refuse_over_daily_limit(session, user_id, now)
-            await session.execute(
-                sa.insert(fiche_exports).values(
-                    export_id=export_id,
-                    user_id=user_id,
-                    professional_id=professional_id,
-                    formats=list(dict.fromkeys(formats)),
-                    status="pending",
-                    requested_at=now,
-                )
+            await ExportStore(session).add_pending(
+                export_id=export_id,
+                user_id=user_id,
+                professional_id=professional_id,
+                formats=list(dict.fromkeys(formats)),
+                requested_at=now,
             )
         self._wake.set()
         return {"export_id": export_id, "status": "pending", "requested_at": now}
@@ -165,45 +143,22 @@ class ExportWorker:
         self, session: AsyncSession, user_id: str, now: datetime
     ) -> None:
         limit = self._settings.max_per_user_per_day
-        recent = (
-            await session.scalars(
-                sa.select(fiche_exports.c.requested_at)
-                .where(
-                    fiche_exports.c.user_id == user_id,
-                    fiche_exports.c.requested_at > now - timedelta(days=1),
-                )
-                .order_by(fiche_exports.c.requested_at.desc())
-                .limit(limit)
-            )
-        ).all()
+        recent = await ExportStore(session).recent_request_times(user_id, now, limit)
         if len(recent) >= limit:
             raise TooManyExports(limit, as_utc(min(recent)) + timedelta(days=1))
 
     async def mine(self, *, user_id: str, limit: int = 20) -> list[dict[str, Any]]:
         """The caller's own exports, newest first (never their links: those go by e-mail)."""
         async with self._runtime.sessions() as session:
-            rows = await session.execute(
-                sa.select(*_STATE_COLUMNS)
-                .where(fiche_exports.c.user_id == user_id)
-                .order_by(fiche_exports.c.requested_at.desc(), fiche_exports.c.export_id)
-                .limit(limit)
-            )
-            return [dict(row._mapping) for row in rows]
+            return await ExportStore(session).states_of(user_id, limit)
 
     async def status(self, *, user_id: str, export_id: str) -> dict[str, Any]:
         """The caller's own export (never the link: that goes by e-mail only)."""
         async with self._runtime.sessions() as session:
-            row = (
-                await session.execute(
-                    sa.select(*_STATE_COLUMNS).where(
-                        fiche_exports.c.export_id == export_id,
-                        fiche_exports.c.user_id == user_id,
-                    )
-                )
-            ).first()
-        if row is None:
+            state = await ExportStore(session).state(user_id, export_id)
+        if state is None:
             raise ExportNotFound(export_id)
-        return dict(row._mapping)
+        return state
 
     # Background ------------------------------------------------------------------------
 
@@ -225,16 +180,10 @@ class ExportWorker:
         """Produce up to one batch of pending exports; returns how many were produced."""
         produced = 0
         async with self._runtime.sessions() as session, session.begin():
-            query = (
-                sa.select(fiche_exports.c.export_id)
-                .where(fiche_exports.c.status == "pending")
-                .order_by(fiche_exports.c.requested_at)
-                .limit(self._settings.batch_size)
+            # On PostgreSQL two replicas never produce the same export (SKIP LOCKED).
+            export_ids = await ExportStore(session).pending_ids(
+                self._settings.batch_size, skip_locked=self._skip_locked
             )
-            if self._skip_locked:
-                # Two replicas never produce the same export.
-                query = query.with_for_update(skip_locked=True)
-            export_ids = list((await session.execute(query)).scalars())
             for export_id in export_ids:
                 await self._produce(session, export_id)
                 produced += 1
@@ -243,26 +192,20 @@ class ExportWorker:
         return produced
 
     async def _produce(self, session: AsyncSession, export_id: str) -> None:
-        row = (
-            await session.execute(
-                sa.select(fiche_exports).where(fiche_exports.c.export_id == export_id)
-            )
-        ).one()
+        store = ExportStore(session)
+        row = await store.get(export_id)
+        assert row is not None
         fiches = await managed_fiches(session, row.user_id, row.professional_id)
         now = datetime.now(UTC)
         expires_at = (now + timedelta(seconds=self._settings.link_ttl_s)).replace(microsecond=0)
         formats = tuple(row.formats)
-        await session.execute(
-            sa.update(fiche_exports)
-            .where(fiche_exports.c.export_id == export_id)
-            .values(
-                status="ready",
-                ready_at=now,
-                expires_at=expires_at,
-                csv_content=render_csv(fiches) if "csv" in formats else None,
-                json_content=render_json(fiches, now) if "json" in formats else None,
-                fiche_count=len(fiches),
-            )
+        await store.mark_ready(
+            export_id,
+            ready_at=now,
+            expires_at=expires_at,
+            csv_content=render_csv(fiches) if "csv" in formats else None,
+            json_content=render_json(fiches, now) if "json" in formats else None,
+            fiche_count=len(fiches),
         )
         await self._runtime.outbox.add(
             session,
@@ -283,15 +226,7 @@ class ExportWorker:
     async def forget_expired(self) -> int:
         """Drop the files of exports whose link has lapsed (the row stays, as a record)."""
         async with self._runtime.sessions() as session, session.begin():
-            result = await session.execute(
-                sa.update(fiche_exports)
-                .where(
-                    fiche_exports.c.status == "ready",
-                    fiche_exports.c.expires_at < datetime.now(UTC),
-                )
-                .values(status="expired", csv_content=None, json_content=None)
-            )
-        return int(getattr(result, "rowcount", 0) or 0)
+            return await ExportStore(session).forget_expired()
 
     # Links -----------------------------------------------------------------------------
 
@@ -321,11 +256,7 @@ class ExportWorker:
                 410, "this download link has expired; ask for a new export of your fiches"
             )
         async with self._runtime.sessions() as session:
-            row = (
-                await session.execute(
-                    sa.select(fiche_exports).where(fiche_exports.c.export_id == export_id)
-                )
-            ).first()
+            row = await ExportStore(session).get(export_id)
         if row is None or row.status != "ready":
             raise LinkRefused(
                 410, "this export is no longer available; ask for a new export of your fiches"
@@ -340,77 +271,7 @@ class ExportWorker:
         return chosen, str(content or "")
 
 
-# --- What is exported -------------------------------------------------------------------
-
-
-async def managed_fiches(
-    session: AsyncSession, user_id: str, professional_id: str | None
-) -> list[dict[str, Any]]:
-    """The fiches the user manages: their practices (edit version) and own provider fiche."""
-    fiches: list[dict[str, Any]] = []
-    if professional_id:
-        provider = (
-            await session.execute(
-                sa.select(provider_fiches).where(
-                    provider_fiches.c.professional_id == professional_id
-                )
-            )
-        ).first()
-        if provider is not None:
-            own = provider.own_draft or provider.own_published or {}
-            fiches.append(
-                {
-                    "fiche_type": "provider",
-                    "fiche_id": provider.fiche_id,
-                    "name": display_name(
-                        own.get("preferred_name"),
-                        provider.official_first_name,
-                        provider.official_last_name,
-                    ),
-                    "published": bool(provider.published),
-                    "revision": provider.revision,
-                    "official_first_name": provider.official_first_name,
-                    "official_last_name": provider.official_last_name,
-                    "professions": [p.get("profession") for p in provider.professions or []],
-                    "data": own,
-                }
-            )
-    practices = await session.execute(
-        sa.select(practice_fiches)
-        .join(practice_managers, practice_managers.c.practice_id == practice_fiches.c.practice_id)
-        .where(practice_managers.c.user_id == user_id, sa.not_(practice_fiches.c.removed))
-        .order_by(practice_fiches.c.name, practice_fiches.c.practice_id)
-    )
-    # The offers of all those practices in one query, not one query per practice.
-    offers_of: dict[str, list[Any]] = {}
-    offers = await session.execute(
-        sa.select(
-            practice_offers.c.practice_id,
-            practice_offers.c.profession,
-            practice_offers.c.provider_fiche_id,
-        )
-        .join(practice_managers, practice_managers.c.practice_id == practice_offers.c.practice_id)
-        .where(practice_managers.c.user_id == user_id, practice_offers.c.in_draft)
-        .order_by(practice_offers.c.profession, practice_offers.c.provider_fiche_id)
-    )
-    for offer in offers:
-        offers_of.setdefault(offer.practice_id, []).append(offer)
-    for practice in practices:
-        fiches.append(
-            {
-                "fiche_type": "practice",
-                "fiche_id": practice.practice_id,
-                "name": practice.name,
-                "published": bool(practice.published),
-                "revision": practice.revision,
-                "data": dict(practice.draft or {}),
-                "offers": [
-                    {"profession": o.profession, "provider_fiche_id": o.provider_fiche_id}
-                    for o in offers_of.get(practice.practice_id, [])
-                ],
-            }
-        )
-    return fiches
+# --- The files ---------------------------------------------------------------------------
 
 
 def _preferred(items: Any) -> dict[str, Any]:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from contracts.events.identity import PROFILES_TOPIC, UserProfilePublished
-from fiches.adapters.known_users import remember
-from servicekit.messaging.inbox import Subscription
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.events.identity import UserProfilePublished
+from fiches.adapters import known_users
 
 
-def profiles_subscription() -> Subscription:
-    """The consumer group that keeps fiches' directory of known users."""
-    return Subscription(
-        name="identity-profiles",
-        topics=(PROFILES_TOPIC,),
-        handlers={UserProfilePublished: remember},
-        description="Activated users' names and address hashes: naming managers and "
-        "requesters, and granting rights to a known user only.",
-    )
+async def profile_published(session: AsyncSession, event: UserProfilePublished) -> None:
+    """Keep the newest announcement of an activated user's profile."""
+    await known_users.remember(session, event)

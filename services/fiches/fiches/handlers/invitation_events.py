@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.invitations import InvitationAccepted
 from fiches.adapters import practice_store as store
-from fiches.handlers.practices import link_offers, public_professions_of
-from servicekit.messaging.inbox import Subscription
+from fiches.adapters.practice_repository import PracticeFicheRepository
+from fiches.handlers.practices import linked_provider, public_professions_of, save_practice
 from servicekit.messaging.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class InvitationEventHandlers:
         self._outbox = outbox
 
     async def invitation_accepted(self, session: AsyncSession, event: InvitationAccepted) -> None:
-        practice = await store.practice(session, event.practice_id, lock=True)
+        practice = await PracticeFicheRepository.of(session).get(event.practice_id, lock=True)
         if practice is None or practice.removed:
             log.warning(
                 "invitation accepted for a practice that is not (or no longer) in fiches",
@@ -50,23 +50,12 @@ class InvitationEventHandlers:
                 "invitation names professions the provider may not practise; they are skipped",
                 extra={"invitation_id": event.invitation_id},
             )
-        await link_offers(
-            session,
-            self._outbox,
-            practice_id=event.practice_id,
-            provider=provider,
-            professions=professions,
+        practice.link_offers(
+            linked_provider(provider),
+            professions,
             user_id=f"invitation:{event.invitation_id}",
             action=f"invitation:{event.invitation_id}",
             now=store.utcnow(),
             publish=True,
         )
-
-    def subscription(self) -> Subscription:
-        """The consumer group reading `invitations.invitations.v1`."""
-        return Subscription(
-            name="invitations",
-            topics=(InvitationAccepted.topic,),
-            handlers={InvitationAccepted: self.invitation_accepted},
-            description="Links invitees' offers to the inviting practice.",
-        )
+        await save_practice(session, self._outbox, practice)

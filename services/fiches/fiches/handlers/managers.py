@@ -21,12 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fiches.adapters import known_users
 from fiches.adapters import practice_store as store
+from fiches.adapters.practice_queries import PracticeQueries
 from fiches.handlers.errors import Conflict, Invalid, NotFound
 from fiches.handlers.practices import (
-    PracticeCommands,
     load_practice,
     public_professions_of,
-    require_manager,
+    require_managed,
+    save_practice,
 )
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import Caller
@@ -61,38 +62,30 @@ class Grantee:
     name: str | None = None
 
 
-async def manager_list(session: AsyncSession, practice_id: str) -> list[dict[str, Any]]:
-    """The managers in the order they got their rights, with their names (None if fiches
-    does not know the user)."""
-    ids = await store.manager_ids(session, practice_id)
-    names = await known_users.names(session, ids)
-    return [{"user_id": user_id, "name": names.get(user_id)} for user_id in ids]
-
-
 class ManagerCommands:
     """Listing, granting and withdrawing management rights."""
 
-    def __init__(self, uow: UnitOfWork, practices: PracticeCommands, lookup_key: str) -> None:
+    def __init__(self, uow: UnitOfWork, lookup_key: str) -> None:
         self._uow = uow
-        self._practices = practices
         self._lookup_key = lookup_key
 
     async def managers(self, caller: Caller, practice_id: str) -> list[dict[str, Any]]:
+        """The managers in the order they got their rights, with their names (None if
+        fiches does not know the user)."""
         async with self._uow.read() as session:
-            row = await load_practice(session, practice_id, lock=False)
-            await require_manager(session, row, caller)
-            return await manager_list(session, practice_id)
+            manager_ids = await require_managed(session, practice_id, caller)
+            return await PracticeQueries(session).managers(manager_ids)
 
     async def grant(
         self, caller: Caller, practice_id: str, grantee: Grantee
     ) -> list[dict[str, Any]]:
-        now = store.utcnow()
         async with self._uow.write() as session:
-            row = await load_practice(session, practice_id)
-            await require_manager(session, row, caller)
+            fiche = await load_practice(session, practice_id)
+            fiche.require_manager(caller)
             user = await self._find(session, grantee)
-            await self._practices.add_manager(session, row, user.user_id, caller.user_id, now)
-            return await manager_list(session, practice_id)
+            fiche.grant(user.user_id, caller.user_id, store.utcnow())
+            await save_practice(session, self._uow.outbox, fiche)
+            return await PracticeQueries(session).managers(fiche.manager_ids)
 
     async def _find(self, session: AsyncSession, grantee: Grantee) -> Any:
         if grantee.email is not None:
@@ -129,21 +122,11 @@ class ManagerCommands:
         self, caller: Caller, practice_id: str, user_id: str
     ) -> list[dict[str, Any]]:
         async with self._uow.write() as session:
-            row = await load_practice(session, practice_id)
-            await require_manager(session, row, caller)
-            current = await store.manager_ids(session, practice_id)
-            if user_id not in current:
-                raise NotFound(f"user {user_id} does not manage this practice fiche")
-            remaining = [other for other in current if other != user_id]
-            real = await known_users.names(session, remaining)
-            if not real and not caller.is_team:
-                raise Conflict(
-                    "the last manager of a practice fiche cannot be removed: grant rights to "
-                    "someone else first (by their e-mail address or name), or ask the "
-                    "editorial team"
-                )
-            await self._practices.remove_manager(session, row, user_id, caller.user_id)
-            return await manager_list(session, practice_id)
+            fiche = await load_practice(session, practice_id)
+            known = await known_users.names(session, fiche.manager_ids)
+            fiche.withdraw(caller, user_id, known, store.utcnow())
+            await save_practice(session, self._uow.outbox, fiche)
+            return await PracticeQueries(session).managers(fiche.manager_ids)
 
 
 async def _candidate(session: AsyncSession, user: Any) -> dict[str, Any]:

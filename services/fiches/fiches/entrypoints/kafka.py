@@ -1,0 +1,77 @@
+"""Everything fiches consumes: one subscription (consumer group) per line of business.
+
+Each maps the topics it reads to the use case that applies each event type, as the
+`http*` modules map paths to use cases. The group id is `fiches.<name>`.
+"""
+
+from __future__ import annotations
+
+from contracts.events.identity import PROFILES_TOPIC, UserProfilePublished
+from contracts.events.invitations import InvitationAccepted
+from contracts.events.registry import (
+    ProfessionalRegistered,
+    ProfessionalRemoved,
+    ProfessionalStatusChanged,
+    ProfessionalUpdated,
+)
+from fiches.adapters.tables import trusted_signing_keys
+from fiches.handlers.identity_events import profile_published
+from fiches.handlers.invitation_events import InvitationEventHandlers
+from fiches.handlers.registry_events import RegistryEventHandlers
+from servicekit.auth import signing_key_subscription
+from servicekit.messaging.inbox import Subscription
+from servicekit.messaging.outbox import Outbox
+
+SERVICE = "fiches"
+
+
+def registry_subscription(outbox: Outbox) -> Subscription:
+    """registry.professionals.v1: provider fiches follow the authentic source."""
+    handlers = RegistryEventHandlers(outbox)
+    return Subscription(
+        name="registry-professionals",
+        topics=(ProfessionalRegistered.topic,),
+        handlers={
+            ProfessionalRegistered: handlers.professional_registered,
+            ProfessionalUpdated: handlers.professional_updated,
+            ProfessionalStatusChanged: handlers.professional_status_changed,
+            ProfessionalRemoved: handlers.professional_removed,
+        },
+        description="Keeps provider fiches in step with the authentic source.",
+        # One query loads every fiche a batch touches; one write per kind stores them.
+        before_batch=handlers.before_batch,
+        after_batch=handlers.after_batch,
+    )
+
+
+def invitations_subscription(outbox: Outbox) -> Subscription:
+    """invitations.invitations.v1: an accepted invitation links the invitee's offers."""
+    handlers = InvitationEventHandlers(outbox)
+    return Subscription(
+        name="invitations",
+        topics=(InvitationAccepted.topic,),
+        handlers={InvitationAccepted: handlers.invitation_accepted},
+        description="Links invitees' offers to the inviting practice.",
+    )
+
+
+def profiles_subscription() -> Subscription:
+    """identity.profiles.v1: fiches' directory of known users."""
+    return Subscription(
+        name="identity-profiles",
+        topics=(PROFILES_TOPIC,),
+        handlers={UserProfilePublished: profile_published},
+        description="Activated users' names and address hashes: naming managers and "
+        "requesters, and granting rights to a known user only.",
+    )
+
+
+def subscriptions(outbox: Outbox) -> list[Subscription]:
+    """Every subscription of fiches, in the order the component subscribes them."""
+    return [
+        registry_subscription(outbox),
+        # identity.signing-keys.v1: the public keys access tokens are verified with.
+        signing_key_subscription(SERVICE, trusted_signing_keys),
+        invitations_subscription(outbox),
+        profiles_subscription(),
+    ]

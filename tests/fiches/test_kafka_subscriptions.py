@@ -1,0 +1,59 @@
+"""entrypoints/kafka.py is the one place that says what fiches consumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from contracts.events.identity import PROFILES_TOPIC, UserProfilePublished
+from contracts.events.invitations import InvitationAccepted
+from contracts.events.registry import ProfessionalRegistered
+from fiches.config import FichesSettings
+from fiches.entrypoints.app import FichesComponent, build_component
+from fiches.entrypoints.kafka import registry_subscription, subscriptions
+from fiches.handlers.registry_events import RegistryEventHandlers
+from servicekit.auth import AuthSettings
+from servicekit.messaging.inbox import Subscription
+from servicekit.settings import KafkaSettings, PlatformSettings
+from tests.support.auth import TokenSigner
+
+
+def _component(tmp_path: Path) -> FichesComponent:
+    return build_component(
+        PlatformSettings(data_dir=tmp_path / "data"),
+        KafkaSettings(),
+        FichesSettings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}", check_revoked_sessions=False
+        ),
+        AuthSettings(trusted_jwks=TokenSigner().jwks()),
+    )
+
+
+def _shape(subscription: Subscription) -> tuple[object, ...]:
+    return (
+        subscription.name,
+        subscription.topics,
+        {event: handler.__name__ for event, handler in subscription.handlers.items()},
+        getattr(subscription.before_batch, "__name__", None),
+        getattr(subscription.after_batch, "__name__", None),
+    )
+
+
+def test_the_component_subscribes_what_kafka_py_declares(tmp_path: Path) -> None:
+    component = _component(tmp_path)
+    declared = subscriptions(component.runtime.outbox)
+
+    assert [_shape(s) for s in component.runtime.subscriptions] == [_shape(s) for s in declared]
+    topics = {topic for s in declared for topic in s.topics}
+    assert {ProfessionalRegistered.topic, InvitationAccepted.topic, PROFILES_TOPIC} <= topics
+    handled = {event for s in declared for event in s.handlers}
+    assert {InvitationAccepted, UserProfilePublished} <= handled
+
+
+def test_the_registry_subscription_is_the_registry_handlers_own(tmp_path: Path) -> None:
+    """kafka.py declares the registry group with the handlers' public methods; it stays
+    the same group as `RegistryEventHandlers.subscription()` (same name, so the same
+    consumer group and offsets)."""
+    outbox = _component(tmp_path).runtime.outbox
+    own = RegistryEventHandlers(outbox).subscription()
+
+    assert _shape(registry_subscription(outbox)) == _shape(own)
