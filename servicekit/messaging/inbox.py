@@ -5,9 +5,10 @@ event id in the inbox table, then the offsets are committed. A redelivered event
 process died between the database commit and the offset commit) finds its id in the
 inbox and has no second effect.
 
-When the batch transaction fails, the batch is replayed one message at a time, each
-with bounded retries and exponential backoff; a message that still fails is published
-to the dead-letter topic *before* the offsets move past it, and the consumer goes on.
+When the batch transaction fails, the batch is replayed in one new transaction with a
+savepoint per message, each with bounded retries and exponential backoff: the messages
+that apply are committed together, and a message that still fails is rolled back to its
+savepoint and published to the dead-letter topic *before* the offsets move past it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from contracts.base import Event, event_class_for_type
 from contracts.envelope import Envelope
 from servicekit import metrics
 from servicekit.logging import correlation_scope
+from servicekit.messaging.bulk import insert_rows
 from servicekit.messaging.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
@@ -135,16 +137,14 @@ class InboxConsumer:
         applicable = [(record, event) for record, event in decoded if event is not None]
         if applicable:
             try:
-                await self._apply([event for _, event in applicable if event is not None])
+                await self._apply([event for _, event in applicable])
             except Exception:
                 log.warning(
-                    "batch failed; replaying its messages one by one",
+                    "batch failed; replaying it with a savepoint per message",
                     exc_info=True,
                     extra={"consumer": self.name, "size": len(applicable)},
                 )
-                for record, event in applicable:
-                    assert event is not None
-                    await self._apply_one_with_retries(record, event)
+                await self._replay_with_savepoints(applicable)
         metrics.BATCH_SECONDS.labels(self._service, self.name).observe(
             time.perf_counter() - started
         )
@@ -174,41 +174,51 @@ class InboxConsumer:
 
     async def _apply(self, events: Sequence[ReceivedEvent]) -> None:
         async with self._sessions() as session, session.begin():
-            already = await self._already_processed(session, [e.envelope.id for e in events])
-            fresh: list[ReceivedEvent] = []
-            for received in events:
-                if received.envelope.id in already:
-                    metrics.MESSAGES_DUPLICATE.labels(
-                        self._service, self.name, received.topic
-                    ).inc()
-                    continue
-                already.add(received.envelope.id)
-                fresh.append(received)
-            subscription = self._subscription
-            if fresh and subscription.before_batch:
-                await subscription.before_batch(session, [e.event for e in fresh])
-            for received in fresh:
-                handler = subscription.handlers[type(received.event)]
-                with correlation_scope(received.envelope.correlationid or received.envelope.id):
-                    await handler(session, received.event)
-            if fresh and subscription.after_batch:
-                await subscription.after_batch(session, [e.event for e in fresh])
-            if fresh:
-                now = datetime.now(UTC)
-                await (await session.connection()).execute(
-                    sa.insert(self._inbox),
-                    [
-                        {
-                            "consumer": self.name,
-                            "event_id": e.envelope.id,
-                            "topic": e.topic,
-                            "partition": e.partition,
-                            "offset": e.offset,
-                            "processed_at": now,
-                        }
-                        for e in fresh
-                    ],
-                )
+            fresh = await self._apply_in(session, events)
+        self._committed(fresh)
+
+    async def _apply_in(
+        self, session: AsyncSession, events: Sequence[ReceivedEvent]
+    ) -> list[ReceivedEvent]:
+        """Apply the events not applied before, and record them in the inbox."""
+        already = await self._already_processed(session, [e.envelope.id for e in events])
+        fresh: list[ReceivedEvent] = []
+        for received in events:
+            if received.envelope.id in already:
+                metrics.MESSAGES_DUPLICATE.labels(self._service, self.name, received.topic).inc()
+                continue
+            already.add(received.envelope.id)
+            fresh.append(received)
+        if not fresh:
+            return fresh
+        subscription = self._subscription
+        if subscription.before_batch:
+            await subscription.before_batch(session, [e.event for e in fresh])
+        for received in fresh:
+            handler = subscription.handlers[type(received.event)]
+            with correlation_scope(received.envelope.correlationid or received.envelope.id):
+                await handler(session, received.event)
+        if subscription.after_batch:
+            await subscription.after_batch(session, [e.event for e in fresh])
+        now = datetime.now(UTC)
+        await insert_rows(
+            await session.connection(),
+            self._inbox,
+            [
+                {
+                    "consumer": self.name,
+                    "event_id": e.envelope.id,
+                    "topic": e.topic,
+                    "partition": e.partition,
+                    "offset": e.offset,
+                    "processed_at": now,
+                }
+                for e in fresh
+            ],
+        )
+        return fresh
+
+    def _committed(self, fresh: Sequence[ReceivedEvent]) -> None:
         for received in fresh:
             metrics.MESSAGES_CONSUMED.labels(self._service, self.name, received.topic).inc()
         if fresh and self._on_committed:
@@ -223,21 +233,55 @@ class InboxConsumer:
         )
         return set(rows.scalars())
 
-    async def _apply_one_with_retries(self, record: Any, event: ReceivedEvent) -> None:
+    async def _replay_with_savepoints(
+        self, applicable: Sequence[tuple[Any, ReceivedEvent]]
+    ) -> None:
+        """One transaction, a savepoint per message: the good ones commit together.
+
+        A message that fails every attempt is rolled back to its savepoint alone and
+        parked after the commit (before the offsets move). Handlers keep per-transaction
+        caches in `session.info`; they are dropped with a rolled-back savepoint, since
+        they may hold that message's half-applied changes.
+        """
+        applied: list[ReceivedEvent] = []
+        poison: list[tuple[Any, BaseException, int]] = []
+        async with self._sessions() as session, session.begin():
+            connection = await session.connection()
+            if connection.dialect.name == "sqlite":
+                # Python's sqlite3 opens a transaction only before a write; a SAVEPOINT
+                # outside one would be a transaction of its own, committed on release.
+                await connection.exec_driver_sql("BEGIN")
+            for record, received in applicable:
+                failure = await self._apply_with_retries(session, record, received, applied)
+                if failure is not None:
+                    poison.append((record, failure, self._max_attempts))
+        self._committed(applied)
+        for record, error, attempts in poison:
+            await self._dead_letters.park(record, error, attempts=attempts)
+
+    async def _apply_with_retries(
+        self,
+        session: AsyncSession,
+        record: Any,
+        received: ReceivedEvent,
+        applied: list[ReceivedEvent],
+    ) -> BaseException | None:
+        """Apply one message in a savepoint, retried; returns the error if it never applied."""
         delay = self._retry_backoff_s
         for attempt in range(1, self._max_attempts + 1):
             try:
-                await self._apply([event])
-                return
+                async with session.begin_nested():
+                    applied.extend(await self._apply_in(session, [received]))
+                return None
             except Exception as error:
+                session.info.clear()
                 metrics.MESSAGES_FAILED.labels(self._service, self.name, record.topic).inc()
                 if attempt == self._max_attempts:
                     if isinstance(error, TRANSIENT_ERRORS):
                         # The database, not the message, is the problem: park nothing;
                         # the subscriber rewinds and the batch is delivered again later.
                         raise
-                    await self._dead_letters.park(record, error, attempts=attempt)
-                    return
+                    return error
                 log.warning(
                     "message failed; retrying",
                     extra={
@@ -250,3 +294,4 @@ class InboxConsumer:
                 )
                 await asyncio.sleep(delay)
                 delay *= 2
+        raise AssertionError("unreachable: the last attempt returns or raises")

@@ -22,11 +22,10 @@ from fiches.adapters.tables import (
     fiche_requests,
     practice_fiches,
     practice_managers,
-    provider_fiches,
 )
 from fiches.domain.contact_data import changed_fields
 from fiches.domain.practice_fiche import preferred_name
-from fiches.domain.provider_fiche import PublicationRefused
+from fiches.domain.provider_fiche import ProviderFiche, PublicationRefused
 from fiches.domain.provider_own import ProviderOwnData
 from fiches.handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from fiches.handlers.practices import PracticeCommands, history_entry, load_practice
@@ -106,15 +105,9 @@ class ProviderCommands:
     ) -> list[str]:
         own = data.model_dump(mode="json")
         async with self._uow.write() as session:
-            row = await load_provider(session, fiche_id)
-            require_owner_or_team(caller, row)
-            changed = changed_fields(row.own_draft, own)
+            repository, fiche = await self._load_for_writing(session, caller, fiche_id)
+            changed = fiche.save_own(own)
             if changed:
-                await session.execute(
-                    sa.update(provider_fiches)
-                    .where(provider_fiches.c.fiche_id == fiche_id)
-                    .values(own_draft=own, own_version=(row.own_version or 0) + 1)
-                )
                 await store.add_history(
                     session,
                     fiche_type=PROVIDER,
@@ -125,39 +118,43 @@ class ProviderCommands:
                     snapshot=own,
                 )
             if publish:
-                await self._publish(session, caller, fiche_id)
+                await self._publish(session, caller, fiche)
+            if changed or publish:
+                repository.save(fiche)
+                await repository.flush()
         return changed
 
     async def publish(self, caller: Caller, fiche_id: str) -> None:
         async with self._uow.write() as session:
-            row = await load_provider(session, fiche_id)
-            require_owner_or_team(caller, row)
-            await self._publish(session, caller, fiche_id)
+            repository, fiche = await self._load_for_writing(session, caller, fiche_id)
+            await self._publish(session, caller, fiche)
+            repository.save(fiche)
+            await repository.flush()
 
-    async def _publish(self, session: AsyncSession, caller: Caller, fiche_id: str) -> None:
-        row = await load_provider(session, fiche_id)
-        own = row.own_draft or ProviderOwnData().model_dump(mode="json")
+    async def _load_for_writing(
+        self, session: AsyncSession, caller: Caller, fiche_id: str
+    ) -> tuple[ProviderFicheRepository, ProviderFiche]:
         repository = ProviderFicheRepository(session, self._uow.outbox)
-        fiche = await repository.by_professional(row.professional_id)
-        assert fiche is not None
+        fiche = await repository.by_fiche_id(fiche_id)
+        if fiche is None:
+            raise NotFound(f"no provider fiche with id {fiche_id}")
+        require_owner_or_team(caller, fiche)
+        return repository, fiche
+
+    async def _publish(self, session: AsyncSession, caller: Caller, fiche: ProviderFiche) -> None:
+        own = fiche.own_draft or ProviderOwnData().model_dump(mode="json")
+        previous = fiche.own_published
         try:
             fiche.publish_own(own, by_team=caller.is_team)
         except PublicationRefused as error:
             raise Conflict(str(error)) from error
-        repository.save(fiche)
-        await repository.flush()
-        await session.execute(
-            sa.update(provider_fiches)
-            .where(provider_fiches.c.fiche_id == fiche_id)
-            .values(own_published=own)
-        )
         await store.add_history(
             session,
             fiche_type=PROVIDER,
-            fiche_id=fiche_id,
+            fiche_id=fiche.fiche_id,
             action="publish",
             user_id=caller.user_id,
-            changed=changed_fields(row.own_published, own),
+            changed=changed_fields(previous, own),
             snapshot=own,
         )
 
@@ -197,17 +194,17 @@ class ProviderCommands:
         if not caller.is_team:
             raise Forbidden("only the editorial team restores earlier versions")
         async with self._uow.write() as session:
-            row = await load_provider(session, fiche_id)
+            repository = ProviderFicheRepository(session, self._uow.outbox)
+            fiche = await repository.by_fiche_id(fiche_id)
+            if fiche is None:
+                raise NotFound(f"no provider fiche with id {fiche_id}")
             old = await store.history_version(session, PROVIDER, fiche_id, version)
             if old is None:
                 raise NotFound(f"provider fiche {fiche_id} has no version {version}")
             own = dict(old.snapshot)
-            changed = changed_fields(row.own_draft, own)
-            await session.execute(
-                sa.update(provider_fiches)
-                .where(provider_fiches.c.fiche_id == fiche_id)
-                .values(own_draft=own, own_version=(row.own_version or 0) + 1)
-            )
+            changed = fiche.restore_own(own)
+            repository.save(fiche)
+            await repository.flush()
             await store.add_history(
                 session,
                 fiche_type=PROVIDER,
