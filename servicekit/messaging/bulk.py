@@ -11,12 +11,11 @@ exactly as SQLAlchemy would store it), and the driver's `executemany` runs it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-_Processor = Callable[[Any], Any] | None
 
 
 class EncodedJson(str):
@@ -29,12 +28,6 @@ class EncodedJson(str):
     __slots__ = ()
 
 
-def _processed(value: Any, process: _Processor) -> Any:
-    if value is None or process is None or type(value) is EncodedJson:
-        return value
-    return process(value)
-
-
 class _Compiled:
     """A statement rendered for one dialect, and how to turn a row into its parameters."""
 
@@ -43,14 +36,28 @@ class _Compiled:
         self.sql: str = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         # A bind parameter `b_<column>` (the key of an UPDATE) reads the row's `<column>`.
-        self.pairs: tuple[tuple[str, _Processor], ...] = tuple(
-            (name.removeprefix(_KEY_PREFIX), types[name]._cached_bind_processor(dialect))
-            for name in self.names
+        keys = [name.removeprefix(_KEY_PREFIX) for name in self.names]
+        self.values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = (
+            itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
+        )
+        processors = (types[name]._cached_bind_processor(dialect) for name in self.names)
+        self.processed: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (index, process) for index, process in enumerate(processors) if process is not None
         )
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        pairs = self.pairs
-        return [tuple(_processed(row[name], process) for name, process in pairs) for row in rows]
+        values, processed = self.values, self.processed
+        if not processed:
+            return [values(row) for row in rows]
+        parameters: list[tuple[Any, ...]] = []
+        for row in rows:
+            row_values = list(values(row))
+            for index, process in processed:
+                value = row_values[index]
+                if value is not None and type(value) is not EncodedJson:
+                    row_values[index] = process(value)
+            parameters.append(tuple(row_values))
+        return parameters
 
 
 _KEY_PREFIX = "b_"

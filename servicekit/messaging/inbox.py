@@ -31,6 +31,7 @@ from servicekit import metrics
 from servicekit.logging import correlation_scope
 from servicekit.messaging.bulk import insert_rows
 from servicekit.messaging.dead_letters import DeadLetters
+from servicekit.messaging.inbox_pruning import InboxPruner, InboxPruning
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,12 @@ class Subscription:
     description: str = ""
     before_batch: BatchHook | None = None
     after_batch: BatchHook | None = None
+    urgent: frozenset[type[Event]] = frozenset()
+    """Event types applied ahead of the rest of their batch, in a transaction of their own
+    (only those whose key has no other kind of event in the batch, so the order per key
+    holds): a status change does not wait behind hundreds of registrations."""
+    batch_size: int | None = None
+    """Most records per batch, when not the platform's `consumer_batch_size`."""
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -109,6 +116,7 @@ class InboxConsumer:
         max_attempts: int = 4,
         retry_backoff_s: float = 0.2,
         on_committed: Callable[[], None] | None = None,
+        pruning: InboxPruning | None = InboxPruning(),  # frozen, shared
     ) -> None:
         self._service = service
         self._subscription = subscription
@@ -119,6 +127,14 @@ class InboxConsumer:
         self._retry_backoff_s = retry_backoff_s
         self._on_committed = on_committed
         self._handled_types = {cls.event_type: cls for cls in subscription.handlers}
+        self._pruner = (
+            InboxPruner(subscription.name, sessions, inbox_table, pruning) if pruning else None
+        )
+
+    @property
+    def subscription(self) -> Subscription:
+        """What this consumer reads and applies."""
+        return self._subscription
 
     @property
     def name(self) -> str:
@@ -135,19 +151,38 @@ class InboxConsumer:
             except PoisonMessage as error:
                 await self._dead_letters.park(record, error, attempts=1)
         applicable = [(record, event) for record, event in decoded if event is not None]
-        if applicable:
+        for part in self._urgent_first(applicable):
             try:
-                await self._apply([event for _, event in applicable])
+                await self._apply([event for _, event in part])
             except Exception:
                 log.warning(
                     "batch failed; replaying it with a savepoint per message",
                     exc_info=True,
-                    extra={"consumer": self.name, "size": len(applicable)},
+                    extra={"consumer": self.name, "size": len(part)},
                 )
-                await self._replay_with_savepoints(applicable)
+                await self._replay_with_savepoints(part)
+        if self._pruner is not None:
+            await self._pruner.after_batch(records)
         metrics.BATCH_SECONDS.labels(self._service, self.name).observe(
             time.perf_counter() - started
         )
+
+    def _urgent_first(
+        self, applicable: list[tuple[Any, ReceivedEvent]]
+    ) -> list[list[tuple[Any, ReceivedEvent]]]:
+        """The batch as (urgent part, the rest), each non-empty part applied in turn."""
+        urgent_types = self._subscription.urgent
+        if not urgent_types:
+            return [applicable] if applicable else []
+        not_urgent_keys = {
+            record.key for record, got in applicable if type(got.event) not in urgent_types
+        }
+        urgent: list[tuple[Any, ReceivedEvent]] = []
+        rest: list[tuple[Any, ReceivedEvent]] = []
+        for pair in applicable:
+            is_urgent = type(pair[1].event) in urgent_types and pair[0].key not in not_urgent_keys
+            (urgent if is_urgent else rest).append(pair)
+        return [part for part in (urgent, rest) if part]
 
     def _decode(self, record: Any) -> ReceivedEvent | None:
         _check_header_values(record.headers or ())

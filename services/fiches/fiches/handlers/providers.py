@@ -11,18 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.fiches import PublicProfession
 from contracts.events.registry import ProfessionRecord
 from fiches.adapters import practice_store as store
+from fiches.adapters.map_status_query import MapStatusFacts, map_status_facts
 from fiches.adapters.provider_repository import ProviderFicheRepository
-from fiches.adapters.tables import (
-    fiche_requests,
-    practice_fiches,
-    practice_managers,
-)
 from fiches.domain.contact_data import changed_fields
 from fiches.domain.practice_fiche import preferred_name
 from fiches.domain.provider_fiche import ProviderFiche, PublicationRefused
@@ -227,69 +222,14 @@ class ProviderCommands:
             raise Forbidden("only a healthcare professional has a place on the map")
         assert caller.professional_id is not None
         async with self._uow.read() as session:
-            row = await store.provider_by_professional(session, caller.professional_id)
-            offers = await store.offers_of_professional(session, caller.professional_id)
-            practices: dict[str, Any] = {}
-            ids = {o.practice_id for o in offers}
-            managed = await session.execute(
-                sa.select(practice_managers.c.practice_id).where(
-                    practice_managers.c.user_id == caller.user_id
-                )
+            facts = await map_status_facts(
+                session,
+                user_id=caller.user_id,
+                professional_id=caller.professional_id,
+                practice_names=practice_names,
             )
-            managed_ids = {r.practice_id for r in managed}
-            ids |= managed_ids
-            pending = await session.execute(
-                sa.select(fiche_requests.c.fiche_id).where(
-                    fiche_requests.c.kind == "link",
-                    fiche_requests.c.status == "open",
-                    fiche_requests.c.requester_user_id == caller.user_id,
-                )
-            )
-            pending_ids = {r.fiche_id for r in pending}
-            ids |= pending_ids
-            by_name: dict[str, list[Any]] = {}
-            for name in practice_names:
-                found = await session.execute(
-                    sa.select(practice_fiches).where(
-                        sa.or_(
-                            practice_fiches.c.published_search_name == name.strip().lower(),
-                            practice_fiches.c.search_name == name.strip().lower(),
-                        ),
-                        practice_fiches.c.removed.is_(False),
-                    )
-                )
-                by_name[name] = list(found)
-                ids |= {p.practice_id for p in by_name[name]}
-            rows = await session.execute(
-                sa.select(practice_fiches).where(
-                    practice_fiches.c.practice_id.in_(ids), practice_fiches.c.removed.is_(False)
-                )
-            )
-            for practice in rows:
-                mine = [o for o in offers if o.practice_id == practice.practice_id]
-                live = sorted(o.profession for o in mine if o.in_published and practice.published)
-                practices[practice.practice_id] = {
-                    "practice_id": practice.practice_id,
-                    # The published name: this caller need not manage the practice, and
-                    # unpublished edits are for its managers only.
-                    "name": preferred_name(practice.published_data)
-                    if practice.published
-                    else practice.name,
-                    "situation": "ready" if live else "almost_ready",
-                    "practice_published": practice.published,
-                    "linked_professions": live,
-                    "unpublished_link_changes": sorted(
-                        o.profession for o in mine if o.in_draft != o.in_published
-                    ),
-                    "link_request_open": practice.practice_id in pending_ids,
-                    "next_step": _next_step(
-                        practice.practice_id,
-                        live=bool(live),
-                        manages=practice.practice_id in managed_ids,
-                        unpublished_links=any(o.in_draft and not o.in_published for o in mine),
-                        request_open=practice.practice_id in pending_ids,
-                    ),
-                }
+        row, by_name = facts.provider, facts.by_name
+        practices = {p.practice_id: _practice_status(p, facts) for p in facts.practices}
         checked = [
             {
                 "practice_name": name,
@@ -314,6 +254,32 @@ class ProviderCommands:
             "to_create": checked,
             "create_practice": "POST /api/fiches/practices" if not practices else None,
         }
+
+
+def _practice_status(practice: Any, facts: MapStatusFacts) -> dict[str, Any]:
+    """Where my offer stands at one practice, and what to do next."""
+    mine = [o for o in facts.offers if o.practice_id == practice.practice_id]
+    live = sorted(o.profession for o in mine if o.in_published and practice.published)
+    return {
+        "practice_id": practice.practice_id,
+        # The published name: this caller need not manage the practice, and
+        # unpublished edits are for its managers only.
+        "name": preferred_name(practice.published_data) if practice.published else practice.name,
+        "situation": "ready" if live else "almost_ready",
+        "practice_published": practice.published,
+        "linked_professions": live,
+        "unpublished_link_changes": sorted(
+            o.profession for o in mine if o.in_draft != o.in_published
+        ),
+        "link_request_open": practice.practice_id in facts.pending_ids,
+        "next_step": _next_step(
+            practice.practice_id,
+            live=bool(live),
+            manages=practice.practice_id in facts.managed_ids,
+            unpublished_links=any(o.in_draft and not o.in_published for o in mine),
+            request_open=practice.practice_id in facts.pending_ids,
+        ),
+    }
 
 
 def _next_step(
