@@ -5,8 +5,11 @@
 Builds COUNT ProfessionalRegistered records as they arrive from Kafka (CloudEvents
 headers, JSON value) and feeds them to fiches' real consumer (`InboxConsumer` with fiches'
 subscription: decoding, inbox, prefetch, fiche writes, outbox) in batches of 500 against a
-fresh database. This isolates fiches' own cost from the broker and from the rate at which
-registry-sync publishes (which bounds fiches in bench/pipeline.py).
+fresh database, then a practice ban for each of them (load, depublish, update). This
+isolates fiches' own cost from the broker and from the rate at which registry-sync
+publishes (which bounds fiches in bench/pipeline.py). Besides the rate, it prints the
+process CPU time per event: on a shared machine the wall-clock rate moves with the
+neighbours' load, the CPU cost much less.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import asyncio
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import orjson
 
+from contracts.base import Event
 from contracts.envelope import Envelope
+from contracts.events.registry import ProfessionalStatusChanged, StatusChangeReason
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component
 from registry_sync.adapters.snapshot_files import parse_line
@@ -32,24 +38,46 @@ from servicekit.messaging.inbox import InboxConsumer
 from servicekit.settings import KafkaSettings, PlatformSettings
 
 
-def _records(count: int) -> list[SimpleNamespace]:
-    records = []
+def _record(event: Event, offset: int) -> SimpleNamespace:
+    envelope = Envelope(source="/bench", type=event.event_type, subject=event.partition_key())
+    return SimpleNamespace(
+        topic=event.topic,
+        partition=0,
+        offset=offset,
+        key=event.partition_key().encode(),
+        value=event.model_dump_json().encode(),
+        headers=envelope.to_headers(),
+    )
+
+
+def _records(count: int) -> tuple[list[SimpleNamespace], list[SimpleNamespace]]:
+    """(registrations, a practice ban for each of them)."""
+    registrations, bans = [], []
+    banned_at = datetime(2030, 1, 1, tzinfo=UTC)
     for offset, line in enumerate(generate_professionals(count, 3)):
         source = parse_line(offset, orjson.dumps(line)).record
         assert source is not None
-        event = registration_events(str(uuid.uuid4()), facts_of(source), source.version)[0]
-        envelope = Envelope(source="/bench", type=event.event_type, subject=event.partition_key())
-        records.append(
-            SimpleNamespace(
-                topic=event.topic,
-                partition=0,
-                offset=offset,
-                key=event.partition_key().encode(),
-                value=event.model_dump_json().encode(),
-                headers=envelope.to_headers(),
-            )
+        professional_id = str(uuid.uuid4())
+        event = registration_events(professional_id, facts_of(source), source.version)[0]
+        registrations.append(_record(event, offset))
+        ban = ProfessionalStatusChanged(
+            professional_id=professional_id,
+            reason=StatusChangeReason.PRACTICE_BAN,
+            professions=(),
+            active_professions=(),
+            may_practise=False,
+            source_version=banned_at,
         )
-    return records
+        bans.append(_record(ban, count + offset))
+    return registrations, bans
+
+
+async def _feed(consumer: InboxConsumer, records: list[SimpleNamespace]) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) to apply `records` in batches of 500."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for start in range(0, len(records), 500):
+        await consumer.handle_batch(records[start : start + 500])
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 async def main(count: int, database_url: str | None) -> str:
@@ -61,7 +89,7 @@ async def main(count: int, database_url: str | None) -> str:
     )
     runtime = component.runtime
     await runtime.migrate()
-    records = _records(count)
+    registrations, bans = _records(count)
     consumer = InboxConsumer(
         service="fiches",
         subscription=runtime.subscriptions[0],
@@ -69,16 +97,15 @@ async def main(count: int, database_url: str | None) -> str:
         inbox_table=runtime.tables.inbox,
         dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
     )
-    started = time.perf_counter()
-    for start in range(0, count, 500):
-        await consumer.handle_batch(records[start : start + 500])
-    elapsed = time.perf_counter() - started
+    rows = []
+    for what, records in (("registrations", registrations), ("practice bans", bans)):
+        wall, cpu = await _feed(consumer, records)
+        rows.append(
+            f"| fiches apply rate ({runtime.engine.dialect.name}, no broker): {what} "
+            f"| {count / wall:,.0f} events/s | {cpu / count * 1e6:,.0f} µs CPU per event |"
+        )
     await runtime.engine.dispose()
-    backend = runtime.engine.dialect.name
-    return (
-        f"| fiches apply rate ({backend}, no broker) | {count / elapsed:,.0f} events/s "
-        f"| {count:,} registrations, batches of 500 |"
-    )
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@
 3. A follow-up snapshot with CHANGE_PERCENT status changes: per-fiche latency from the
    moment registry-sync's relay published the StatusChanged record (its Kafka timestamp)
    to the moment fiches wrote the depublication (p50, p99).
+4. The same while an import is being consumed: a third snapshot with another
+   CHANGE_PERCENT status changes among the known people and COUNT new people, their
+   lines interleaved, so the status changes reach fiches among COUNT registrations.
 Prints a Markdown table; writes it to bench/results/pipeline.md too.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -24,14 +28,19 @@ import tempfile
 import time
 from datetime import UTC
 from pathlib import Path
-from typing import Any
 
+import orjson
 import psutil
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pipeline_baselines import (  # the script's folder, not a package
+    JOIN_AND_CONSUME_TIMEOUT_S,
+    BenchError,
+    bare_faststream_rate,
+    bounded,
+    fill_baseline_topic,
+    raw_aiokafka_rate,
+)
 
 from contracts.events.registry import PROFESSIONALS_TOPIC
 from fiches.adapters.tables import provider_fiches
@@ -47,147 +56,10 @@ from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import KafkaSettings, PlatformSettings
 from servicekit.waiting import within
 
-BASELINE_TOPIC = "bench.baseline"
 SEED = 42
-# Every wait is bounded: the embedded broker (Tansu) takes about 5 s for a consumer group
-# join, so these leave room for that plus the work itself at 100,000 events.
-JOIN_AND_CONSUME_TIMEOUT_S = 300.0
 IMPORT_TIMEOUT_S = 900.0
 FICHES_TIMEOUT_S = 600.0
 DEPUBLICATION_TIMEOUT_S = 120.0
-
-
-class BenchError(RuntimeError):
-    """A step did not finish in its time; the message says which and how far it got."""
-
-
-async def _bounded(awaitable: Any, timeout_s: float, what: str) -> Any:
-    try:
-        return await within(awaitable, timeout_s)
-    except TimeoutError:
-        raise BenchError(f"{what}: not done within {timeout_s:.0f} s") from None
-
-
-async def _fill_baseline_topic(bootstrap: str, count: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await _bounded(admin.start(), 30, "baseline topic: admin client start")
-    try:
-        response = await _bounded(
-            admin.create_topics([NewTopic(BASELINE_TOPIC, 6, 1)]), 30, "baseline topic creation"
-        )
-        for name, code, *_ in response.topic_errors:
-            if code != 0:
-                raise BenchError(f"could not create topic {name}: error {code}")
-    finally:
-        await admin.close()
-    # The embedded broker refuses the idempotent producer: say so explicitly.
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", linger_ms=5, enable_idempotence=False
-    )
-    await _bounded(producer.start(), 30, "baseline producer start")
-    try:
-        payload = b'{"professional_id":"00000000-0000-0000-0000-000000000000","reason":"deceased"}'
-
-        async def send_all() -> None:
-            futures = [
-                await producer.send(BASELINE_TOPIC, key=str(i).encode(), value=payload)
-                for i in range(count)
-            ]
-            await asyncio.gather(*futures)
-
-        await _bounded(
-            send_all(), JOIN_AND_CONSUME_TIMEOUT_S, f"producing {count:,} baseline records"
-        )
-    finally:
-        await producer.stop()
-
-
-async def raw_aiokafka_rate(bootstrap: str, count: int) -> float:
-    consumer = AIOKafkaConsumer(
-        BASELINE_TOPIC,
-        bootstrap_servers=bootstrap,
-        group_id="bench-raw",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        max_poll_records=500,
-    )
-    await _bounded(consumer.start(), 30, "raw aiokafka consumer start")
-    try:
-        seen = 0
-        first_batch = 0
-        started = None
-        # The group join takes ~5 s on the embedded broker (getmany returns nothing until
-        # then); the clock starts at the first batch, so the join is not in the rate.
-        deadline = time.monotonic() + JOIN_AND_CONSUME_TIMEOUT_S
-        while seen < count:
-            if time.monotonic() > deadline:
-                raise BenchError(
-                    f"raw aiokafka baseline: {seen:,} of {count:,} records consumed within "
-                    f"{JOIN_AND_CONSUME_TIMEOUT_S:.0f} s"
-                )
-            batch = await consumer.getmany(timeout_ms=200, max_records=500)
-            n = sum(len(v) for v in batch.values())
-            if not n:
-                continue
-            if started is None:
-                # The first batch arrived before the clock started: not in the rate.
-                started = time.perf_counter()
-                first_batch = n
-            seen += n
-            await consumer.commit()
-        elapsed = time.perf_counter() - started
-    finally:
-        await consumer.stop()
-    return (count - first_batch) / elapsed
-
-
-async def _raw_records(message: Any) -> Any:
-    # As fiches' subscriber does (servicekit.messaging.subscribers): hand the batch's
-    # records over undecoded. FastStream's default decoder would parse each JSON value
-    # into a dict, which then fails validation against `list[bytes]` on every batch.
-    return message.raw_message
-
-
-async def bare_faststream_rate(bootstrap: str, count: int) -> float:
-    broker = KafkaBroker(bootstrap, logger=None)
-    seen = 0
-    first_batch = 0
-    started: float | None = None
-    done = asyncio.Event()
-
-    @broker.subscriber(
-        BASELINE_TOPIC,
-        group_id="bench-faststream",
-        batch=True,
-        max_records=500,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.ACK,
-        decoder=_raw_records,
-    )
-    async def nothing(body: Any) -> None:
-        nonlocal seen, started, first_batch
-        if started is None:
-            # The first batch arrived before the clock started: not in the rate.
-            started = time.perf_counter()
-            first_batch = len(body)
-        seen += len(body)
-        if seen >= count:
-            done.set()
-
-    await broker.start()
-    try:
-        try:
-            await within(done.wait(), JOIN_AND_CONSUME_TIMEOUT_S)
-        except TimeoutError:
-            raise BenchError(
-                f"bare FastStream baseline: {seen:,} of {count:,} records consumed within "
-                f"{JOIN_AND_CONSUME_TIMEOUT_S:.0f} s"
-            ) from None
-        assert started is not None
-        elapsed = time.perf_counter() - started
-    finally:
-        await broker.stop()
-    return (count - first_batch) / elapsed
 
 
 def run_import(path: Path, env: dict[str, str]) -> tuple[float, float]:
@@ -278,7 +150,7 @@ async def wait_until_consumed(kafka: KafkaSettings, fiches, timeout_s: float) ->
     not one aiokafka's admin client can read, so committed offsets are not used.)
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    await _bounded(consumer.start(), 30, "end-offset consumer start")
+    await bounded(consumer.start(), 30, "end-offset consumer start")
     try:
         await consumer.topics()  # loads the metadata partitions_for_topic reads
         partitions = [
@@ -311,8 +183,13 @@ async def wait_until_consumed(kafka: KafkaSettings, fiches, timeout_s: float) ->
         await asyncio.sleep(0.05)
 
 
-async def status_change_latencies(kafka: KafkaSettings, fiches) -> list[float]:  # type: ignore[no-untyped-def]
-    """Seconds from each StatusChanged record's Kafka timestamp to fiches' depublication."""
+async def status_change_latencies(  # type: ignore[no-untyped-def]
+    kafka: KafkaSettings, fiches, since_ms: float = 0.0
+) -> list[float]:
+    """Seconds from each StatusChanged record's Kafka timestamp to fiches' depublication.
+
+    Only records published from `since_ms` (Kafka timestamp, milliseconds) on count.
+    """
     consumer = AIOKafkaConsumer(
         PROFESSIONALS_TOPIC,
         bootstrap_servers=kafka.bootstrap_servers,
@@ -320,7 +197,7 @@ async def status_change_latencies(kafka: KafkaSettings, fiches) -> list[float]: 
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    await _bounded(consumer.start(), 30, "latency consumer start")
+    await bounded(consumer.start(), 30, "latency consumer start")
     published_at: dict[str, float] = {}
     try:
         # Read the topic up to its end offsets as of now (everything both imports
@@ -345,7 +222,10 @@ async def status_change_latencies(kafka: KafkaSettings, fiches) -> list[float]: 
             for records in batch.values():
                 for record in records:
                     event_type = dict(record.headers).get("ce_type", b"").decode()
-                    if event_type.endswith("ProfessionalStatusChanged"):
+                    if (
+                        event_type.endswith("ProfessionalStatusChanged")
+                        and record.timestamp >= since_ms
+                    ):
                         key = record.key.decode()
                         published_at.setdefault(key, record.timestamp / 1000)
     finally:
@@ -360,8 +240,45 @@ async def status_change_latencies(kafka: KafkaSettings, fiches) -> list[float]: 
         for professional_id, updated_at in rows:
             if professional_id in published_at:
                 updated = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=UTC)
-                latencies.append(updated.timestamp() - published_at[professional_id])
+                if updated.timestamp() * 1000 >= since_ms:
+                    latencies.append(updated.timestamp() - published_at[professional_id])
     return latencies
+
+
+def write_snapshots(work: Path, count: int, change_percent: float) -> tuple[Path, Path, Path]:
+    """The first import, its 1% follow-up, and the follow-up of that with COUNT new people.
+
+    The third file interleaves the known people (another CHANGE_PERCENT stopping) with
+    the new ones, line by line: its status changes are published among the registrations.
+    """
+    first = work / "snapshot-1.jsonl"
+    write_snapshot(first, generate_professionals(count, SEED))
+    second = work / "snapshot-2.jsonl"
+    write_snapshot(
+        second,
+        (
+            record
+            for record, _ in follow_up_snapshot(
+                generate_professionals(count, SEED),
+                change_percent,
+                SEED,
+                "2026-11-28T06:00:00Z",
+                total=count,
+            )
+        ),
+    )
+    known = (orjson.loads(line) for line in second.read_bytes().splitlines())
+    changed = follow_up_snapshot(known, change_percent, SEED + 1, "2026-11-28T07:00:00Z", count)
+    # The first `count` people do not depend on the number generated: skip them.
+    new_people = itertools.islice(generate_professionals(2 * count, SEED), count, None)
+    third = work / "snapshot-3.jsonl"
+    write_snapshot(
+        third,
+        itertools.chain.from_iterable(
+            (old, new) for (old, _), new in zip(changed, new_people, strict=True)
+        ),
+    )
+    return first, second, third
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -378,30 +295,15 @@ async def main(count: int, change_percent: float) -> str:
     rows: list[tuple[str, str, str]] = []
     fiches = None
     try:
-        await _bounded(ensure_topics(kafka), 60, "creating the contract topics")
-        await _fill_baseline_topic(broker.bootstrap_servers, count)
+        await bounded(ensure_topics(kafka), 60, "creating the contract topics")
+        await fill_baseline_topic(broker.bootstrap_servers, count)
         raw = await raw_aiokafka_rate(broker.bootstrap_servers, count)
         bare = await bare_faststream_rate(broker.bootstrap_servers, count)
 
-        first = work / "snapshot-1.jsonl"
-        write_snapshot(first, generate_professionals(count, SEED))
-        second = work / "snapshot-2.jsonl"
-        write_snapshot(
-            second,
-            (
-                record
-                for record, _ in follow_up_snapshot(
-                    generate_professionals(count, SEED),
-                    change_percent,
-                    SEED,
-                    "2026-11-28T06:00:00Z",
-                    total=count,
-                )
-            ),
-        )
+        first, second, third = write_snapshots(work, count, change_percent)
         platform = PlatformSettings(data_dir=work)
         fiches = build_fiches(platform, kafka, FichesSettings())
-        await _bounded(fiches.runtime.start(), 60, "fiches start")
+        await bounded(fiches.runtime.start(), 60, "fiches start")
         await asyncio.sleep(6)  # let the consumer group settle before timing
         env = {
             **os.environ,
@@ -415,7 +317,7 @@ async def main(count: int, change_percent: float) -> str:
         watch = asyncio.create_task(watch_fiches(fiches, count))
         try:
             import_s, import_rss = await asyncio.to_thread(run_import, first, env)
-            first_fiche_at, first_fiches, done_at = await _bounded(
+            first_fiche_at, first_fiches, done_at = await bounded(
                 asyncio.shield(watch),
                 FICHES_TIMEOUT_S,
                 f"fiches publishing {count:,} provider fiches after the import finished",
@@ -433,8 +335,13 @@ async def main(count: int, change_percent: float) -> str:
         # group has committed the whole topic rather than for a number of depublications.
         await wait_until_consumed(kafka, fiches, DEPUBLICATION_TIMEOUT_S)
         latencies = await status_change_latencies(kafka, fiches)
+
+        third_since_ms = time.time() * 1000
+        busy_s, busy_rss = await asyncio.to_thread(run_import, third, env)
+        await wait_until_consumed(kafka, fiches, FICHES_TIMEOUT_S)
+        busy_latencies = await status_change_latencies(kafka, fiches, third_since_ms)
         runtime, fiches = fiches.runtime, None
-        await _bounded(runtime.stop(), 60, "fiches stop")
+        await bounded(runtime.stop(), 60, "fiches stop")
 
         rows = [
             ("professionals", f"{count:,}", ""),
@@ -469,6 +376,22 @@ async def main(count: int, change_percent: float) -> str:
             (
                 "depublication latency p99",
                 f"{percentile(latencies, 99) * 1000:.0f} ms",
+                "target < 500 ms",
+            ),
+            (
+                f"import of {count:,} new people and {change_percent:g}% status changes, "
+                "interleaved",
+                f"{busy_s:.1f} s",
+                f"peak RSS {busy_rss:.0f} MB",
+            ),
+            (
+                f"depublication latency p50 while {count:,} registrations are consumed",
+                f"{percentile(busy_latencies, 50) * 1000:.0f} ms",
+                f"{len(busy_latencies)} fiches",
+            ),
+            (
+                f"depublication latency p99 while {count:,} registrations are consumed",
+                f"{percentile(busy_latencies, 99) * 1000:.0f} ms",
                 "target < 500 ms",
             ),
         ]

@@ -5,9 +5,10 @@ event id in the inbox table, then the offsets are committed. A redelivered event
 process died between the database commit and the offset commit) finds its id in the
 inbox and has no second effect.
 
-When the batch transaction fails, the batch is replayed one message at a time, each
-with bounded retries and exponential backoff; a message that still fails is published
-to the dead-letter topic *before* the offsets move past it, and the consumer goes on.
+When the batch transaction fails, the batch is replayed in one new transaction with a
+savepoint per message, each with bounded retries and exponential backoff: the messages
+that apply are committed together, and a message that still fails is rolled back to its
+savepoint and published to the dead-letter topic *before* the offsets move past it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from contracts.base import Event, event_class_for_type
 from contracts.envelope import Envelope
 from servicekit import metrics
 from servicekit.logging import correlation_scope
+from servicekit.messaging.bulk import insert_rows
 from servicekit.messaging.dead_letters import DeadLetters
+from servicekit.messaging.inbox_pruning import InboxPruner, InboxPruning
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,12 @@ class Subscription:
     description: str = ""
     before_batch: BatchHook | None = None
     after_batch: BatchHook | None = None
+    urgent: frozenset[type[Event]] = frozenset()
+    """Event types applied ahead of the rest of their batch, in a transaction of their own
+    (only those whose key has no other kind of event in the batch, so the order per key
+    holds): a status change does not wait behind hundreds of registrations."""
+    batch_size: int | None = None
+    """Most records per batch, when not the platform's `consumer_batch_size`."""
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -107,6 +116,7 @@ class InboxConsumer:
         max_attempts: int = 4,
         retry_backoff_s: float = 0.2,
         on_committed: Callable[[], None] | None = None,
+        pruning: InboxPruning | None = InboxPruning(),  # frozen, shared
     ) -> None:
         self._service = service
         self._subscription = subscription
@@ -117,6 +127,14 @@ class InboxConsumer:
         self._retry_backoff_s = retry_backoff_s
         self._on_committed = on_committed
         self._handled_types = {cls.event_type: cls for cls in subscription.handlers}
+        self._pruner = (
+            InboxPruner(subscription.name, sessions, inbox_table, pruning) if pruning else None
+        )
+
+    @property
+    def subscription(self) -> Subscription:
+        """What this consumer reads and applies."""
+        return self._subscription
 
     @property
     def name(self) -> str:
@@ -133,21 +151,38 @@ class InboxConsumer:
             except PoisonMessage as error:
                 await self._dead_letters.park(record, error, attempts=1)
         applicable = [(record, event) for record, event in decoded if event is not None]
-        if applicable:
+        for part in self._urgent_first(applicable):
             try:
-                await self._apply([event for _, event in applicable if event is not None])
+                await self._apply([event for _, event in part])
             except Exception:
                 log.warning(
-                    "batch failed; replaying its messages one by one",
+                    "batch failed; replaying it with a savepoint per message",
                     exc_info=True,
-                    extra={"consumer": self.name, "size": len(applicable)},
+                    extra={"consumer": self.name, "size": len(part)},
                 )
-                for record, event in applicable:
-                    assert event is not None
-                    await self._apply_one_with_retries(record, event)
+                await self._replay_with_savepoints(part)
+        if self._pruner is not None:
+            await self._pruner.after_batch(records)
         metrics.BATCH_SECONDS.labels(self._service, self.name).observe(
             time.perf_counter() - started
         )
+
+    def _urgent_first(
+        self, applicable: list[tuple[Any, ReceivedEvent]]
+    ) -> list[list[tuple[Any, ReceivedEvent]]]:
+        """The batch as (urgent part, the rest), each non-empty part applied in turn."""
+        urgent_types = self._subscription.urgent
+        if not urgent_types:
+            return [applicable] if applicable else []
+        not_urgent_keys = {
+            record.key for record, got in applicable if type(got.event) not in urgent_types
+        }
+        urgent: list[tuple[Any, ReceivedEvent]] = []
+        rest: list[tuple[Any, ReceivedEvent]] = []
+        for pair in applicable:
+            is_urgent = type(pair[1].event) in urgent_types and pair[0].key not in not_urgent_keys
+            (urgent if is_urgent else rest).append(pair)
+        return [part for part in (urgent, rest) if part]
 
     def _decode(self, record: Any) -> ReceivedEvent | None:
         _check_header_values(record.headers or ())
@@ -174,41 +209,51 @@ class InboxConsumer:
 
     async def _apply(self, events: Sequence[ReceivedEvent]) -> None:
         async with self._sessions() as session, session.begin():
-            already = await self._already_processed(session, [e.envelope.id for e in events])
-            fresh: list[ReceivedEvent] = []
-            for received in events:
-                if received.envelope.id in already:
-                    metrics.MESSAGES_DUPLICATE.labels(
-                        self._service, self.name, received.topic
-                    ).inc()
-                    continue
-                already.add(received.envelope.id)
-                fresh.append(received)
-            subscription = self._subscription
-            if fresh and subscription.before_batch:
-                await subscription.before_batch(session, [e.event for e in fresh])
-            for received in fresh:
-                handler = subscription.handlers[type(received.event)]
-                with correlation_scope(received.envelope.correlationid or received.envelope.id):
-                    await handler(session, received.event)
-            if fresh and subscription.after_batch:
-                await subscription.after_batch(session, [e.event for e in fresh])
-            if fresh:
-                now = datetime.now(UTC)
-                await (await session.connection()).execute(
-                    sa.insert(self._inbox),
-                    [
-                        {
-                            "consumer": self.name,
-                            "event_id": e.envelope.id,
-                            "topic": e.topic,
-                            "partition": e.partition,
-                            "offset": e.offset,
-                            "processed_at": now,
-                        }
-                        for e in fresh
-                    ],
-                )
+            fresh = await self._apply_in(session, events)
+        self._committed(fresh)
+
+    async def _apply_in(
+        self, session: AsyncSession, events: Sequence[ReceivedEvent]
+    ) -> list[ReceivedEvent]:
+        """Apply the events not applied before, and record them in the inbox."""
+        already = await self._already_processed(session, [e.envelope.id for e in events])
+        fresh: list[ReceivedEvent] = []
+        for received in events:
+            if received.envelope.id in already:
+                metrics.MESSAGES_DUPLICATE.labels(self._service, self.name, received.topic).inc()
+                continue
+            already.add(received.envelope.id)
+            fresh.append(received)
+        if not fresh:
+            return fresh
+        subscription = self._subscription
+        if subscription.before_batch:
+            await subscription.before_batch(session, [e.event for e in fresh])
+        for received in fresh:
+            handler = subscription.handlers[type(received.event)]
+            with correlation_scope(received.envelope.correlationid or received.envelope.id):
+                await handler(session, received.event)
+        if subscription.after_batch:
+            await subscription.after_batch(session, [e.event for e in fresh])
+        now = datetime.now(UTC)
+        await insert_rows(
+            await session.connection(),
+            self._inbox,
+            [
+                {
+                    "consumer": self.name,
+                    "event_id": e.envelope.id,
+                    "topic": e.topic,
+                    "partition": e.partition,
+                    "offset": e.offset,
+                    "processed_at": now,
+                }
+                for e in fresh
+            ],
+        )
+        return fresh
+
+    def _committed(self, fresh: Sequence[ReceivedEvent]) -> None:
         for received in fresh:
             metrics.MESSAGES_CONSUMED.labels(self._service, self.name, received.topic).inc()
         if fresh and self._on_committed:
@@ -223,21 +268,55 @@ class InboxConsumer:
         )
         return set(rows.scalars())
 
-    async def _apply_one_with_retries(self, record: Any, event: ReceivedEvent) -> None:
+    async def _replay_with_savepoints(
+        self, applicable: Sequence[tuple[Any, ReceivedEvent]]
+    ) -> None:
+        """One transaction, a savepoint per message: the good ones commit together.
+
+        A message that fails every attempt is rolled back to its savepoint alone and
+        parked after the commit (before the offsets move). Handlers keep per-transaction
+        caches in `session.info`; they are dropped with a rolled-back savepoint, since
+        they may hold that message's half-applied changes.
+        """
+        applied: list[ReceivedEvent] = []
+        poison: list[tuple[Any, BaseException, int]] = []
+        async with self._sessions() as session, session.begin():
+            connection = await session.connection()
+            if connection.dialect.name == "sqlite":
+                # Python's sqlite3 opens a transaction only before a write; a SAVEPOINT
+                # outside one would be a transaction of its own, committed on release.
+                await connection.exec_driver_sql("BEGIN")
+            for record, received in applicable:
+                failure = await self._apply_with_retries(session, record, received, applied)
+                if failure is not None:
+                    poison.append((record, failure, self._max_attempts))
+        self._committed(applied)
+        for record, error, attempts in poison:
+            await self._dead_letters.park(record, error, attempts=attempts)
+
+    async def _apply_with_retries(
+        self,
+        session: AsyncSession,
+        record: Any,
+        received: ReceivedEvent,
+        applied: list[ReceivedEvent],
+    ) -> BaseException | None:
+        """Apply one message in a savepoint, retried; returns the error if it never applied."""
         delay = self._retry_backoff_s
         for attempt in range(1, self._max_attempts + 1):
             try:
-                await self._apply([event])
-                return
+                async with session.begin_nested():
+                    applied.extend(await self._apply_in(session, [received]))
+                return None
             except Exception as error:
+                session.info.clear()
                 metrics.MESSAGES_FAILED.labels(self._service, self.name, record.topic).inc()
                 if attempt == self._max_attempts:
                     if isinstance(error, TRANSIENT_ERRORS):
                         # The database, not the message, is the problem: park nothing;
                         # the subscriber rewinds and the batch is delivered again later.
                         raise
-                    await self._dead_letters.park(record, error, attempts=attempt)
-                    return
+                    return error
                 log.warning(
                     "message failed; retrying",
                     extra={
@@ -250,3 +329,4 @@ class InboxConsumer:
                 )
                 await asyncio.sleep(delay)
                 delay *= 2
+        raise AssertionError("unreachable: the last attempt returns or raises")

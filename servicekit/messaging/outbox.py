@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from contracts.base import Event
 from contracts.envelope import binary_headers
 from contracts.topics import topic_for_event
 from servicekit.logging import current_correlation_id
+from servicekit.messaging.bulk import EncodedJson, insert_rows
 
 
 class Outbox:
@@ -73,8 +75,10 @@ class Outbox:
         """Queue several events in the caller's transaction, in order (one round trip)."""
         now = datetime.now(UTC)
         rows = [self.row_for(event, now=now) for event in events]
+        for row in rows:
+            row["headers"] = EncodedJson(orjson.dumps(row["headers"]).decode())
         if rows:
-            # Core execution on the session's connection: the ORM layer adds nothing to a
-            # plain table insert but per-row bookkeeping.
-            await (await session.connection()).execute(sa.insert(self._table), rows)
+            # One driver-level statement on the session's connection: the ORM layer adds
+            # nothing to a plain table insert but per-row bookkeeping.
+            await insert_rows(await session.connection(), self._table, rows)
         return len(rows)

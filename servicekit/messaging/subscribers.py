@@ -101,7 +101,7 @@ def register_batch_subscriber(
         *topics,
         group_id=group_id,
         batch=True,
-        max_records=settings.consumer_batch_size,
+        max_records=consumer.subscription.batch_size or settings.consumer_batch_size,
         batch_timeout_ms=100,
         fetch_max_wait_ms=100,
         ack_policy=AckPolicy.MANUAL,

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 OUTBOX_TABLE = "outbox_messages"
 INBOX_TABLE = "inbox_messages"
 REFUSED_TABLE = "outbox_refused"
+# The inbox by consumer and place in the log: pruning deletes below committed offsets.
+INBOX_PLACE_INDEX = "ix_inbox_messages_place"
 
 
 def _outbox_columns() -> list[sa.Column[Any]]:
@@ -63,7 +65,12 @@ def add_messaging_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
     The table of refused events (`refused_table`) is declared beside them.
     """
     outbox = sa.Table(OUTBOX_TABLE, metadata, *_outbox_columns())
-    inbox = sa.Table(INBOX_TABLE, metadata, *_inbox_columns())
+    inbox = sa.Table(
+        INBOX_TABLE,
+        metadata,
+        *_inbox_columns(),
+        sa.Index(INBOX_PLACE_INDEX, "consumer", "topic", "partition", "offset"),
+    )
     sa.Table(REFUSED_TABLE, metadata, *_refused_columns())
     return outbox, inbox
 

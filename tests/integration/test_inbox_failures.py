@@ -122,3 +122,47 @@ async def test_a_record_whose_headers_are_not_text_is_parked_alone(
     assert len(applied) == 2
     [(record, error, attempts)] = dead_letters.parked
     assert record is bad and reason in str(error) and attempts == 1
+
+
+async def test_a_failed_batch_replays_in_one_transaction_with_a_savepoint_per_message(
+    tmp_path: Path,
+) -> None:
+    bad = _record(1)
+
+    async def handler(session: Any, event: ProfessionalRemoved) -> None:
+        # The poison message writes before it fails: its savepoint must take that back.
+        await session.execute(
+            sa.text("INSERT INTO applied (professional_id) VALUES (:id)"),
+            {"id": event.professional_id},
+        )
+        if event.partition_key().encode() == bad.key:
+            raise ValueError("this event cannot be applied")
+
+    consumer, dead_letters = await _consumer(tmp_path, handler)
+    engine = consumer._sessions.kw["bind"]
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("CREATE TABLE applied (professional_id TEXT)"))
+    statements: list[str] = []
+    commits: list[int] = []
+    sa.event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: statements.append(statement.split()[0].upper()),
+    )
+    sa.event.listen(engine.sync_engine, "commit", lambda _c: commits.append(1))
+    good = [_record(0), _record(2)]
+
+    await consumer.handle_batch([good[0], bad, good[1]])
+
+    async with consumer._sessions() as session:
+        applied = set((await session.execute(sa.text("SELECT * FROM applied"))).scalars())
+        inboxed = await session.scalar(sa.text("SELECT count(*) FROM inbox_messages"))
+    assert applied == {g.key.decode() for g in good}  # the poison one's write rolled back
+    assert inboxed == 2
+    [(record, error, attempts)] = dead_letters.parked
+    assert record is bad and isinstance(error, ValueError) and attempts == 3
+    # The batch, then the replay: two transactions, not one per message; in the replay
+    # each message had its savepoint (the poison one one per attempt).
+    assert len(commits) == 1
+    assert statements.count("SAVEPOINT") == len(good) + 3
+    assert statements.count("ROLLBACK") == 3  # ROLLBACK TO SAVEPOINT, per poison attempt

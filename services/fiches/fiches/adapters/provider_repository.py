@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.base import Event
@@ -13,9 +14,11 @@ from contracts.events.fiches import DepublicationReason
 from contracts.events.registry import ProfessionRecord
 from fiches.adapters.tables import provider_fiches
 from fiches.domain.provider_fiche import ProviderFiche
+from servicekit.messaging.bulk import EncodedJson, insert_rows, update_rows
 from servicekit.messaging.outbox import Outbox
 
 _SESSION_KEY = "provider_fiche_repository"
+_PROFESSIONS = TypeAdapter(tuple[ProfessionRecord, ...])
 
 
 def _aware(value: datetime) -> datetime:
@@ -39,11 +42,14 @@ def _from_row(row: Any) -> ProviderFiche:
         depublication_reason=(
             DepublicationReason(row.depublication_reason) if row.depublication_reason else None
         ),
-        own_published=getattr(row, "own_published", None),
+        own_published=row.own_published,
+        own_draft=row.own_draft,
+        own_version=row.own_version or 0,
     )
 
 
-def _to_row(fiche: ProviderFiche) -> dict[str, Any]:
+def _to_row(fiche: ProviderFiche, now: datetime) -> dict[str, Any]:
+    """The columns the authentic source and publication decide (registry events)."""
     return {
         "fiche_id": fiche.fiche_id,
         "professional_id": fiche.professional_id,
@@ -51,7 +57,8 @@ def _to_row(fiche: ProviderFiche) -> dict[str, Any]:
         "official_first_name": fiche.official_first_name,
         "search_name": f"{fiche.official_first_name} {fiche.official_last_name}".lower(),
         "language": fiche.language,
-        "professions": [p.model_dump(mode="json") for p in fiche.professions],
+        # Stored as the source sent them: every field of the validated records.
+        "professions": EncodedJson(_PROFESSIONS.dump_json(fiche.professions).decode()),
         "profession_codes": " ".join(p.profession for p in fiche.public_professions()),
         "practice_ban": fiche.practice_ban,
         "deceased": fiche.deceased,
@@ -62,8 +69,16 @@ def _to_row(fiche: ProviderFiche) -> dict[str, Any]:
         "depublication_reason": (
             fiche.depublication_reason.value if fiche.depublication_reason else None
         ),
-        "updated_at": datetime.now(UTC),
+        "updated_at": now,
     }
+
+
+def _with_own(row: dict[str, Any], fiche: ProviderFiche) -> dict[str, Any]:
+    """The row with the provider's own fields (edit and published versions) too."""
+    row["own_draft"] = fiche.own_draft
+    row["own_published"] = fiche.own_published
+    row["own_version"] = fiche.own_version
+    return row
 
 
 class ProviderFicheRepository:
@@ -114,6 +129,24 @@ class ProviderFicheRepository:
             await self.prefetch({professional_id})
         return self._loaded[professional_id]
 
+    async def by_fiche_id(self, fiche_id: str) -> ProviderFiche | None:
+        """A fiche by its id (locked for this transaction), if any."""
+        for fiche in self._loaded.values():
+            if fiche is not None and fiche.fiche_id == fiche_id:
+                return fiche
+        row = (
+            await self._session.execute(
+                sa.select(provider_fiches)
+                .where(provider_fiches.c.fiche_id == fiche_id)
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            return None
+        fiche = _from_row(row)
+        self._loaded[fiche.professional_id] = fiche
+        return fiche
+
     def add(self, fiche: ProviderFiche) -> None:
         """Stage a new fiche and its events."""
         self._loaded[fiche.professional_id] = fiche
@@ -131,27 +164,25 @@ class ProviderFicheRepository:
         fiche.events.clear()
 
     async def flush(self) -> None:
-        """Write what was staged, events to the outbox in the order they happened."""
+        """Write what was staged, events to the outbox in the order they happened.
+
+        A fiche whose own fields did not change is written without them, so a registry
+        event never overwrites the provider's edit.
+        """
+        connection = await self._session.connection()
+        now = datetime.now(UTC)
         if self._new:
-            await (await self._session.connection()).execute(
-                sa.insert(provider_fiches), [_to_row(f) for f in self._new.values()]
+            await insert_rows(
+                connection,
+                provider_fiches,
+                [_with_own(_to_row(f, now), f) for f in self._new.values()],
             )
-        if self._dirty:
-            rows = []
-            for fiche in self._dirty.values():
-                row = _to_row(fiche)
-                row["b_fiche_id"] = row.pop("fiche_id")
-                rows.append(row)
-            values: dict[str, Any] = {
-                name: sa.bindparam(name) for name in rows[0] if name != "b_fiche_id"
-            }
-            await (await self._session.connection()).execute(
-                sa.update(provider_fiches)
-                .where(provider_fiches.c.fiche_id == sa.bindparam("b_fiche_id"))
-                .values(values)
-                .execution_options(synchronize_session=False),
-                rows,
-            )
+        authentic = [_to_row(f, now) for f in self._dirty.values() if not f.own_changed]
+        await update_rows(connection, provider_fiches, "fiche_id", authentic)
+        with_own = [_with_own(_to_row(f, now), f) for f in self._dirty.values() if f.own_changed]
+        await update_rows(connection, provider_fiches, "fiche_id", with_own)
+        for fiche in (*self._new.values(), *self._dirty.values()):
+            fiche.own_changed = False
         await self._outbox.add_all(self._session, self._events)
         self._new.clear()
         self._dirty.clear()

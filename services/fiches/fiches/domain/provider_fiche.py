@@ -31,6 +31,7 @@ from contracts.events.registry import (
     ProfessionRecord,
     StatusChangeReason,
 )
+from fiches.domain.contact_data import changed_fields
 
 _PERSON_LEVEL_STOPS = frozenset({StatusChangeReason.PRACTICE_BAN, StatusChangeReason.DECEASED})
 
@@ -73,7 +74,16 @@ class ProviderFiche:
     depublication_reason: DepublicationReason | None = None
     own_published: dict[str, Any] | None = None
     """The provider's own fields as last published (preferred name, languages, ...)."""
+    own_draft: dict[str, Any] | None = None
+    """The edit version of the provider's own fields (saved, not yet published)."""
+    own_version: int = 0
     events: list[Event] = field(default_factory=list)
+    own_changed: bool = field(default=False, compare=False)
+    """Whether the own fields changed since loading (registry events never change them,
+    so saving after one leaves a concurrent edit of the provider's own fields alone)."""
+    _public_professions: tuple[PublicProfession, ...] | None = field(
+        default=None, compare=False, repr=False
+    )
 
     @classmethod
     def register(
@@ -120,6 +130,7 @@ class ProviderFiche:
         self.official_first_name = event.first_name
         self.language = event.language
         self.professions = event.professions
+        self._public_professions = None
         self.practice_ban = event.practice_ban
         self.deceased = event.deceased
         self.may_practise = event.may_practise
@@ -198,6 +209,7 @@ class ProviderFiche:
                 "to publish it again"
             )
         self.own_published = own
+        self.own_changed = True
         moment = now or datetime.now(UTC)
         if self.published:
             self.revision += 1
@@ -205,19 +217,42 @@ class ProviderFiche:
         else:
             self._publish(moment)
 
+    def save_own(self, own: dict[str, Any]) -> list[str]:
+        """Save the edit version of the own fields; returns the fields that changed."""
+        changed = changed_fields(self.own_draft, own)
+        if changed:
+            self.own_draft = own
+            self.own_version += 1
+            self.own_changed = True
+        return changed
+
+    def restore_own(self, snapshot: dict[str, Any]) -> list[str]:
+        """Make an earlier edit version the current one (a new version, even if equal)."""
+        changed = changed_fields(self.own_draft, snapshot)
+        self.own_draft = snapshot
+        self.own_version += 1
+        self.own_changed = True
+        return changed
+
     def public_professions(self) -> tuple[PublicProfession, ...]:
-        """The professions the public sees: those that may be practised."""
-        return tuple(
-            PublicProfession(
-                profession=p.profession,
-                riziv_number=p.riziv_number,
-                qualification_code=p.qualification_code,
-                convention=p.convention,
-                diplomas=p.diplomas,
+        """The professions the public sees: those that may be practised.
+
+        Computed once per set of professions: an event reads them for its published
+        event and again for the stored profession filter.
+        """
+        if self._public_professions is None:
+            self._public_professions = tuple(
+                PublicProfession.model_construct(
+                    profession=p.profession,
+                    riziv_number=p.riziv_number,
+                    qualification_code=p.qualification_code,
+                    convention=p.convention,
+                    diplomas=p.diplomas,
+                )
+                for p in self.professions
+                if p.may_practise()
             )
-            for p in self.professions
-            if p.may_practise()
-        )
+        return self._public_professions
 
     def _public_facts(self, now: datetime | None) -> dict[str, object]:
         own = self.own_published or {}

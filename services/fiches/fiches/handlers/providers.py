@@ -11,22 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.fiches import PublicProfession
 from contracts.events.registry import ProfessionRecord
 from fiches.adapters import practice_store as store
+from fiches.adapters.map_status_query import MapStatusFacts, map_status_facts
 from fiches.adapters.provider_repository import ProviderFicheRepository
-from fiches.adapters.tables import (
-    fiche_requests,
-    practice_fiches,
-    practice_managers,
-    provider_fiches,
-)
 from fiches.domain.contact_data import changed_fields
 from fiches.domain.practice_fiche import preferred_name
-from fiches.domain.provider_fiche import PublicationRefused
+from fiches.domain.provider_fiche import ProviderFiche, PublicationRefused
 from fiches.domain.provider_own import ProviderOwnData
 from fiches.handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from fiches.handlers.practices import PracticeCommands, history_entry, load_practice
@@ -106,15 +100,9 @@ class ProviderCommands:
     ) -> list[str]:
         own = data.model_dump(mode="json")
         async with self._uow.write() as session:
-            row = await load_provider(session, fiche_id)
-            require_owner_or_team(caller, row)
-            changed = changed_fields(row.own_draft, own)
+            repository, fiche = await self._load_for_writing(session, caller, fiche_id)
+            changed = fiche.save_own(own)
             if changed:
-                await session.execute(
-                    sa.update(provider_fiches)
-                    .where(provider_fiches.c.fiche_id == fiche_id)
-                    .values(own_draft=own, own_version=(row.own_version or 0) + 1)
-                )
                 await store.add_history(
                     session,
                     fiche_type=PROVIDER,
@@ -125,39 +113,43 @@ class ProviderCommands:
                     snapshot=own,
                 )
             if publish:
-                await self._publish(session, caller, fiche_id)
+                await self._publish(session, caller, fiche)
+            if changed or publish:
+                repository.save(fiche)
+                await repository.flush()
         return changed
 
     async def publish(self, caller: Caller, fiche_id: str) -> None:
         async with self._uow.write() as session:
-            row = await load_provider(session, fiche_id)
-            require_owner_or_team(caller, row)
-            await self._publish(session, caller, fiche_id)
+            repository, fiche = await self._load_for_writing(session, caller, fiche_id)
+            await self._publish(session, caller, fiche)
+            repository.save(fiche)
+            await repository.flush()
 
-    async def _publish(self, session: AsyncSession, caller: Caller, fiche_id: str) -> None:
-        row = await load_provider(session, fiche_id)
-        own = row.own_draft or ProviderOwnData().model_dump(mode="json")
+    async def _load_for_writing(
+        self, session: AsyncSession, caller: Caller, fiche_id: str
+    ) -> tuple[ProviderFicheRepository, ProviderFiche]:
         repository = ProviderFicheRepository(session, self._uow.outbox)
-        fiche = await repository.by_professional(row.professional_id)
-        assert fiche is not None
+        fiche = await repository.by_fiche_id(fiche_id)
+        if fiche is None:
+            raise NotFound(f"no provider fiche with id {fiche_id}")
+        require_owner_or_team(caller, fiche)
+        return repository, fiche
+
+    async def _publish(self, session: AsyncSession, caller: Caller, fiche: ProviderFiche) -> None:
+        own = fiche.own_draft or ProviderOwnData().model_dump(mode="json")
+        previous = fiche.own_published
         try:
             fiche.publish_own(own, by_team=caller.is_team)
         except PublicationRefused as error:
             raise Conflict(str(error)) from error
-        repository.save(fiche)
-        await repository.flush()
-        await session.execute(
-            sa.update(provider_fiches)
-            .where(provider_fiches.c.fiche_id == fiche_id)
-            .values(own_published=own)
-        )
         await store.add_history(
             session,
             fiche_type=PROVIDER,
-            fiche_id=fiche_id,
+            fiche_id=fiche.fiche_id,
             action="publish",
             user_id=caller.user_id,
-            changed=changed_fields(row.own_published, own),
+            changed=changed_fields(previous, own),
             snapshot=own,
         )
 
@@ -197,17 +189,17 @@ class ProviderCommands:
         if not caller.is_team:
             raise Forbidden("only the editorial team restores earlier versions")
         async with self._uow.write() as session:
-            row = await load_provider(session, fiche_id)
+            repository = ProviderFicheRepository(session, self._uow.outbox)
+            fiche = await repository.by_fiche_id(fiche_id)
+            if fiche is None:
+                raise NotFound(f"no provider fiche with id {fiche_id}")
             old = await store.history_version(session, PROVIDER, fiche_id, version)
             if old is None:
                 raise NotFound(f"provider fiche {fiche_id} has no version {version}")
             own = dict(old.snapshot)
-            changed = changed_fields(row.own_draft, own)
-            await session.execute(
-                sa.update(provider_fiches)
-                .where(provider_fiches.c.fiche_id == fiche_id)
-                .values(own_draft=own, own_version=(row.own_version or 0) + 1)
-            )
+            changed = fiche.restore_own(own)
+            repository.save(fiche)
+            await repository.flush()
             await store.add_history(
                 session,
                 fiche_type=PROVIDER,
@@ -230,69 +222,14 @@ class ProviderCommands:
             raise Forbidden("only a healthcare professional has a place on the map")
         assert caller.professional_id is not None
         async with self._uow.read() as session:
-            row = await store.provider_by_professional(session, caller.professional_id)
-            offers = await store.offers_of_professional(session, caller.professional_id)
-            practices: dict[str, Any] = {}
-            ids = {o.practice_id for o in offers}
-            managed = await session.execute(
-                sa.select(practice_managers.c.practice_id).where(
-                    practice_managers.c.user_id == caller.user_id
-                )
+            facts = await map_status_facts(
+                session,
+                user_id=caller.user_id,
+                professional_id=caller.professional_id,
+                practice_names=practice_names,
             )
-            managed_ids = {r.practice_id for r in managed}
-            ids |= managed_ids
-            pending = await session.execute(
-                sa.select(fiche_requests.c.fiche_id).where(
-                    fiche_requests.c.kind == "link",
-                    fiche_requests.c.status == "open",
-                    fiche_requests.c.requester_user_id == caller.user_id,
-                )
-            )
-            pending_ids = {r.fiche_id for r in pending}
-            ids |= pending_ids
-            by_name: dict[str, list[Any]] = {}
-            for name in practice_names:
-                found = await session.execute(
-                    sa.select(practice_fiches).where(
-                        sa.or_(
-                            practice_fiches.c.published_search_name == name.strip().lower(),
-                            practice_fiches.c.search_name == name.strip().lower(),
-                        ),
-                        practice_fiches.c.removed.is_(False),
-                    )
-                )
-                by_name[name] = list(found)
-                ids |= {p.practice_id for p in by_name[name]}
-            rows = await session.execute(
-                sa.select(practice_fiches).where(
-                    practice_fiches.c.practice_id.in_(ids), practice_fiches.c.removed.is_(False)
-                )
-            )
-            for practice in rows:
-                mine = [o for o in offers if o.practice_id == practice.practice_id]
-                live = sorted(o.profession for o in mine if o.in_published and practice.published)
-                practices[practice.practice_id] = {
-                    "practice_id": practice.practice_id,
-                    # The published name: this caller need not manage the practice, and
-                    # unpublished edits are for its managers only.
-                    "name": preferred_name(practice.published_data)
-                    if practice.published
-                    else practice.name,
-                    "situation": "ready" if live else "almost_ready",
-                    "practice_published": practice.published,
-                    "linked_professions": live,
-                    "unpublished_link_changes": sorted(
-                        o.profession for o in mine if o.in_draft != o.in_published
-                    ),
-                    "link_request_open": practice.practice_id in pending_ids,
-                    "next_step": _next_step(
-                        practice.practice_id,
-                        live=bool(live),
-                        manages=practice.practice_id in managed_ids,
-                        unpublished_links=any(o.in_draft and not o.in_published for o in mine),
-                        request_open=practice.practice_id in pending_ids,
-                    ),
-                }
+        row, by_name = facts.provider, facts.by_name
+        practices = {p.practice_id: _practice_status(p, facts) for p in facts.practices}
         checked = [
             {
                 "practice_name": name,
@@ -317,6 +254,32 @@ class ProviderCommands:
             "to_create": checked,
             "create_practice": "POST /api/fiches/practices" if not practices else None,
         }
+
+
+def _practice_status(practice: Any, facts: MapStatusFacts) -> dict[str, Any]:
+    """Where my offer stands at one practice, and what to do next."""
+    mine = [o for o in facts.offers if o.practice_id == practice.practice_id]
+    live = sorted(o.profession for o in mine if o.in_published and practice.published)
+    return {
+        "practice_id": practice.practice_id,
+        # The published name: this caller need not manage the practice, and
+        # unpublished edits are for its managers only.
+        "name": preferred_name(practice.published_data) if practice.published else practice.name,
+        "situation": "ready" if live else "almost_ready",
+        "practice_published": practice.published,
+        "linked_professions": live,
+        "unpublished_link_changes": sorted(
+            o.profession for o in mine if o.in_draft != o.in_published
+        ),
+        "link_request_open": practice.practice_id in facts.pending_ids,
+        "next_step": _next_step(
+            practice.practice_id,
+            live=bool(live),
+            manages=practice.practice_id in facts.managed_ids,
+            unpublished_links=any(o.in_draft and not o.in_published for o in mine),
+            request_open=practice.practice_id in facts.pending_ids,
+        ),
+    }
 
 
 def _next_step(

@@ -98,4 +98,7 @@ class RegistryEventHandlers:
             description="Keeps provider fiches in step with the authentic source.",
             before_batch=self.before_batch,
             after_batch=self.after_batch,
+            # A stop in the source takes the fiche off the map first: it does not wait
+            # for the registrations fetched with it.
+            urgent=frozenset({ProfessionalStatusChanged, ProfessionalRemoved}),
         )
