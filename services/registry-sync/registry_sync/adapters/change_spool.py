@@ -15,7 +15,6 @@ from typing import IO
 
 import orjson
 
-from registry_sync.domain.changes import ProfessionalFacts
 from registry_sync.domain.person_change import PersonChange
 
 
@@ -28,10 +27,10 @@ class ChangeSpool:
         self.count = 0
 
     def add(self, change: PersonChange) -> None:
-        """Keep one change (a person in the source: `facts` is set)."""
+        """Keep one change (of a person in the source: `stored_facts` is set)."""
         digest = change.line_digest.hex() if change.line_digest is not None else None
         self._file.write(
-            orjson.dumps([change.nrn_hash, change.version.isoformat(), digest, change.facts_json()])
+            orjson.dumps([change.nrn_hash, change.version.isoformat(), digest, change.stored_facts])
         )
         self._file.write(b"\n")
         self.count += 1
@@ -52,9 +51,8 @@ class ChangeSpool:
                 PersonChange(
                     nrn_hash,
                     datetime.fromisoformat(version),
-                    ProfessionalFacts.from_json(facts),
+                    facts,
                     bytes.fromhex(digest) if digest is not None else None,
-                    stored_facts=facts,
                 )
             )
             if len(chunk) >= size:

@@ -138,7 +138,7 @@ def _apply_new(
             "professional_id": professional_id,
             "nrn_hash": change.nrn_hash,
             "source_version": change.version,
-            "facts": change.facts_json(),
+            "facts": change.stored_facts,
             "removed": False,
             "line_digest": change.line_digest,
             "updated_at": writes.now,
@@ -180,7 +180,7 @@ def _apply_known(
                 {"b_id": existing.professional_id, "line_digest": change.line_digest}
             )
         return
-    writes.update(existing.professional_id, change, change.facts_json(), False)
+    writes.update(existing.professional_id, change, change.stored_facts, False)
     writes.events.extend(changes)
     summary.updated += 1
     for event in changes:
@@ -204,12 +204,12 @@ async def apply_changes(
     writes = _Writes(now=datetime.now(UTC))
     for change in changes:
         existing = known.get(change.nrn_hash)
-        if change.facts is None:
+        if change.stored_facts is None:
             _apply_removal(change, existing, writes, summary)
         elif existing is None:
-            _apply_new(change, change.facts, writes, summary)
+            _apply_new(change, change.facts(), writes, summary)
         else:
-            _apply_known(change, change.facts, existing, writes, summary)
+            _apply_known(change, change.facts(), existing, writes, summary)
     await _write(session, writes)
     summary.events_published += await outbox.add_all(session, writes.events)
 

@@ -192,10 +192,9 @@ async def _would_deactivate(session: AsyncSession, changes: list[PersonChange]) 
         existing = known.get(change.nrn_hash)
         if existing is None or existing.removed or change.version < as_utc(existing.source_version):
             continue
-        assert change.facts is not None
         if (
             ProfessionalFacts.from_json(existing.facts).may_practise()
-            and not change.facts.may_practise()
+            and not change.facts().may_practise()
         ):
             count += 1
     return count
