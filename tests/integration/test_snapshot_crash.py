@@ -38,7 +38,7 @@ async def test_a_crash_mid_import_leaves_whole_chunks_and_a_rerun_finishes_witho
             chunk_size=10,
         )
 
-    apply_for_real = import_module.apply_records
+    apply_for_real = import_module.apply_changes
     calls = 0
 
     async def crash_in_third_chunk(*args: Any, **kwargs: Any) -> None:
@@ -48,7 +48,7 @@ async def test_a_crash_mid_import_leaves_whole_chunks_and_a_rerun_finishes_witho
         if calls == 3:
             raise RuntimeError("power cut")  # …and its transaction never commits
 
-    monkeypatch.setattr(import_module, "apply_records", crash_in_third_chunk)
+    monkeypatch.setattr(import_module, "apply_changes", crash_in_third_chunk)
     with pytest.raises(RuntimeError, match="power cut"):
         await run_import()
 
@@ -62,7 +62,7 @@ async def test_a_crash_mid_import_leaves_whole_chunks_and_a_rerun_finishes_witho
         statuses = list(await session.scalars(sa.select(sync_runs.c.status)))
     assert statuses == ["failed"]
 
-    monkeypatch.setattr(import_module, "apply_records", apply_for_real)
+    monkeypatch.setattr(import_module, "apply_changes", apply_for_real)
     summary = await run_import()
     assert summary.registered == 30 and summary.unchanged == 20
     assert await count(professionals) == 50

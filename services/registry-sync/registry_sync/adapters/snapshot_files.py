@@ -68,8 +68,51 @@ def is_csv(path: Path) -> bool:
     return path.name.lower().removesuffix(".gz").endswith(".csv")
 
 
+class SourceLine:
+    """One person's line as read, not yet parsed: its bytes identify it unparsed.
+
+    `raw` is what the line digest is computed over: the JSON line without its line ending,
+    or for CSV the person's rows as one canonical JSON object. It is None for a line
+    that cannot be parsed at all (too long, a broken CSV row): those always go the full
+    path, so they are reported.
+    """
+
+    __slots__ = ("_error", "_record", "line", "raw")
+
+    def __init__(
+        self,
+        line: int,
+        raw: bytes | None,
+        *,
+        record: dict[str, Any] | None = None,
+        error: LineError | None = None,
+    ) -> None:
+        self.line = line
+        self.raw = raw
+        self._record = record
+        self._error = error
+
+    def parse(self) -> ParsedLine:
+        """Parse and validate the line (the full path)."""
+        if self._error is not None:
+            return ParsedLine(self.line, None, (self._error,), ssin=_ssin_of(self._record))
+        if self._record is not None:
+            return parse_record(self.line, self._record)
+        assert self.raw is not None
+        return parse_line(self.line, self.raw)
+
+
 def read_snapshot(path: Path, *, position: list[int] | None = None) -> Iterator[ParsedLine]:
     """Yield every record parsed and validated; errors are yielded, not raised.
+
+    See `read_source_lines`, whose lines this parses one by one.
+    """
+    for source_line in read_source_lines(path, position=position):
+        yield source_line.parse()
+
+
+def read_source_lines(path: Path, *, position: list[int] | None = None) -> Iterator[SourceLine]:
+    """Yield every person's line, read but not parsed (`SourceLine.parse` validates it).
 
     JSON Lines (one person a line) or CSV (one row per person and profession, see
     `csv_snapshot`), each optionally gzip-compressed. `position`, when given, is a
@@ -90,18 +133,18 @@ def read_snapshot(path: Path, *, position: list[int] | None = None) -> Iterator[
                         position[0] = raw.tell()
                     if problem is not None or record is None:
                         error = LineError(number, "(row)", problem or "unreadable row")
-                        yield ParsedLine(number, None, (error,), ssin=_ssin_of(record))
+                        yield SourceLine(number, None, record=record, error=error)
                         continue
-                    yield parse_record(number, record)
+                    yield SourceLine(number, orjson.dumps(record), record=record)
                 return
             for number, line in bounded_lines(stream):
                 last_line = number
                 if position is not None:
                     position[0] = raw.tell()
                 if line is None:
-                    yield ParsedLine(number, None, (_too_long(number),))
+                    yield SourceLine(number, None, error=_too_long(number))
                 elif line.strip():
-                    yield parse_line(number, line)
+                    yield SourceLine(number, line.rstrip(b"\r\n"))
         except (EOFError, gzip.BadGzipFile, zlib.error) as error:
             raise SnapshotUnreadable(
                 last_line,

@@ -18,6 +18,10 @@ professionals = sa.Table(
     sa.Column("source_version", sa.DateTime(timezone=True), nullable=False),
     sa.Column("facts", sa.JSON(), nullable=False),
     sa.Column("removed", sa.Boolean(), nullable=False, default=False),
+    # Keyed digest of the snapshot line the stored state came from: an import compares
+    # each line's digest with these before parsing it, so an unchanged line costs a hash.
+    # NULL when the state came from the delta feed (no line) or predates digests.
+    sa.Column("line_digest", sa.LargeBinary(16), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 

@@ -7,7 +7,8 @@ the new state and the events it causes are written together (transactional outbo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,26 +25,24 @@ from contracts.events.registry import (
 )
 from registry_sync.adapters import tables
 from registry_sync.domain.changes import ProfessionalFacts, change_events, registration_events
+from registry_sync.domain.person_change import PersonChange, facts_of
 from registry_sync.domain.pseudonyms import NrnHasher
 from registry_sync.domain.source_record import SourceProfessional
 from registry_sync.handlers.sync_summary import ImportSummary
 from servicekit.database import as_utc
 from servicekit.messaging.outbox import Outbox
 
-
-def facts_of(record: SourceProfessional) -> ProfessionalFacts:
-    """The facts registry-sync keeps of a source record."""
-    return ProfessionalFacts(
-        last_name=record.last_name,
-        first_name=record.first_name,
-        language=record.language,
-        practice_ban=record.practice_ban,
-        deceased=record.deceased,
-        professions=tuple(p.to_record() for p in record.professions),
-    )
+__all__ = [
+    "PersonChange",
+    "apply_changes",
+    "apply_records",
+    "facts_of",
+    "known_by_hash",
+    "remove_people",
+]
 
 
-async def known_by_hash(session: AsyncSession, hashes: list[str]) -> dict[str, Any]:
+async def known_by_hash(session: AsyncSession, hashes: Sequence[str]) -> dict[str, Any]:
     """Stored rows of these people, by keyed hash."""
     table = tables.professionals
     rows = await session.execute(
@@ -53,6 +52,7 @@ async def known_by_hash(session: AsyncSession, hashes: list[str]) -> dict[str, A
             table.c.source_version,
             table.c.facts,
             table.c.removed,
+            table.c.line_digest,
         ).where(table.c.nrn_hash.in_(hashes))
     )
     return {row.nrn_hash: row for row in rows}
@@ -90,6 +90,157 @@ def _comeback_events(
     return events
 
 
+@dataclass
+class _Writes:
+    """The rows and events of one call, written set-based at the end."""
+
+    now: datetime
+    inserts: list[dict[str, object]] = field(default_factory=list)
+    updates: list[dict[str, object]] = field(default_factory=list)
+    digests: list[dict[str, object]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    def update(self, professional_id: str, change: PersonChange, facts: Any, removed: bool) -> None:
+        self.updates.append(
+            {
+                "b_id": professional_id,
+                "source_version": change.version,
+                "facts": facts,
+                "removed": removed,
+                "line_digest": change.line_digest,
+                "updated_at": self.now,
+            }
+        )
+
+
+def _apply_removal(
+    change: PersonChange, existing: Any, writes: _Writes, summary: ImportSummary
+) -> None:
+    if existing is None or existing.removed:
+        summary.unchanged += 1
+        return
+    if change.version < as_utc(existing.source_version):
+        summary.stale += 1
+        return
+    writes.update(existing.professional_id, change, existing.facts, True)
+    writes.events.append(
+        ProfessionalRemoved(professional_id=existing.professional_id, source_version=change.version)
+    )
+    summary.removed += 1
+
+
+def _apply_new(
+    change: PersonChange, facts: ProfessionalFacts, writes: _Writes, summary: ImportSummary
+) -> None:
+    professional_id = str(uuid.uuid4())
+    writes.inserts.append(
+        {
+            "professional_id": professional_id,
+            "nrn_hash": change.nrn_hash,
+            "source_version": change.version,
+            "facts": change.stored_facts,
+            "removed": False,
+            "line_digest": change.line_digest,
+            "updated_at": writes.now,
+        }
+    )
+    writes.events.extend(registration_events(professional_id, facts, change.version))
+    writes.events.append(
+        ProfessionalIdentified(professional_id=professional_id, nrn_hash=change.nrn_hash)
+    )
+    summary.registered += 1
+
+
+def _apply_known(
+    change: PersonChange,
+    facts: ProfessionalFacts,
+    existing: Any,
+    writes: _Writes,
+    summary: ImportSummary,
+) -> None:
+    if change.version < as_utc(existing.source_version):
+        summary.stale += 1
+        return
+    if existing.removed:
+        changes = _comeback_events(existing.professional_id, facts, change.version)
+    else:
+        changes = change_events(
+            existing.professional_id,
+            ProfessionalFacts.from_json(existing.facts),
+            facts,
+            change.version,
+        )
+    if not changes:
+        # The same facts written differently (another serialisation, a newer version that
+        # changed nothing we keep): nothing to publish, but remember this line's digest so
+        # the next import of it skips it unparsed.
+        summary.unchanged += 1
+        if change.line_digest is not None and existing.line_digest != change.line_digest:
+            writes.digests.append(
+                {"b_id": existing.professional_id, "line_digest": change.line_digest}
+            )
+        return
+    writes.update(existing.professional_id, change, change.stored_facts, False)
+    writes.events.extend(changes)
+    summary.updated += 1
+    for event in changes:
+        if isinstance(event, ProfessionalStatusChanged):
+            summary.status_changes[event.reason.value] += 1
+
+
+async def apply_changes(
+    session: AsyncSession,
+    changes: Sequence[PersonChange],
+    *,
+    outbox: Outbox,
+    summary: ImportSummary,
+) -> None:
+    """Store what changed for these people and queue the events; never commits.
+
+    The stored state is read here, in the caller's transaction, so a change applied by
+    another run since the caller looked is never overwritten by an older one.
+    """
+    known = await known_by_hash(session, [change.nrn_hash for change in changes])
+    writes = _Writes(now=datetime.now(UTC))
+    for change in changes:
+        existing = known.get(change.nrn_hash)
+        if change.stored_facts is None:
+            _apply_removal(change, existing, writes, summary)
+        elif existing is None:
+            _apply_new(change, change.facts(), writes, summary)
+        else:
+            _apply_known(change, change.facts(), existing, writes, summary)
+    await _write(session, writes)
+    summary.events_published += await outbox.add_all(session, writes.events)
+
+
+async def _write(session: AsyncSession, writes: _Writes) -> None:
+    table = tables.professionals
+    connection = await session.connection()
+    if writes.inserts:
+        await connection.execute(sa.insert(table), writes.inserts)
+    if writes.updates:
+        await connection.execute(
+            sa.update(table)
+            .where(table.c.professional_id == sa.bindparam("b_id"))
+            .values(
+                source_version=sa.bindparam("source_version"),
+                facts=sa.bindparam("facts"),
+                removed=sa.bindparam("removed"),
+                line_digest=sa.bindparam("line_digest"),
+                updated_at=sa.bindparam("updated_at"),
+            ),
+            writes.updates,
+        )
+    if writes.digests:
+        await connection.execute(
+            sa.update(table)
+            .where(table.c.professional_id == sa.bindparam("b_id"))
+            .values(line_digest=sa.bindparam("line_digest")),
+            writes.digests,
+        )
+
+
 async def apply_records(
     session: AsyncSession,
     records: Iterable[SourceProfessional],
@@ -98,104 +249,9 @@ async def apply_records(
     outbox: Outbox,
     summary: ImportSummary,
 ) -> None:
-    """Store what changed for these records and queue the events; never commits."""
-    table = tables.professionals
-    batch = list(records)
-    hashes = [hasher.hash(record.ssin) for record in batch]
-    known = await known_by_hash(session, hashes)
-    now = datetime.now(UTC)
-    inserts: list[dict[str, object]] = []
-    updates: list[dict[str, object]] = []
-    events: list[Event] = []
-    for record, nrn_hash in zip(batch, hashes, strict=True):
-        existing = known.get(nrn_hash)
-        if record.removed:
-            if existing is None or existing.removed:
-                summary.unchanged += 1
-                continue
-            if record.version < as_utc(existing.source_version):
-                summary.stale += 1
-                continue
-            updates.append(
-                _update_row(existing.professional_id, record.version, existing.facts, True, now)
-            )
-            events.append(
-                ProfessionalRemoved(
-                    professional_id=existing.professional_id, source_version=record.version
-                )
-            )
-            summary.removed += 1
-            continue
-        facts = facts_of(record)
-        if existing is None:
-            professional_id = str(uuid.uuid4())
-            inserts.append(
-                {
-                    "professional_id": professional_id,
-                    "nrn_hash": nrn_hash,
-                    "source_version": record.version,
-                    "facts": facts.to_json(),
-                    "removed": False,
-                    "updated_at": now,
-                }
-            )
-            events.extend(registration_events(professional_id, facts, record.version))
-            events.append(
-                ProfessionalIdentified(professional_id=professional_id, nrn_hash=nrn_hash)
-            )
-            summary.registered += 1
-            continue
-        if record.version < as_utc(existing.source_version):
-            summary.stale += 1
-            continue
-        if existing.removed:
-            changes = _comeback_events(existing.professional_id, facts, record.version)
-        else:
-            changes = change_events(
-                existing.professional_id,
-                ProfessionalFacts.from_json(existing.facts),
-                facts,
-                record.version,
-            )
-        if not changes:
-            summary.unchanged += 1
-            continue
-        updates.append(
-            _update_row(existing.professional_id, record.version, facts.to_json(), False, now)
-        )
-        events.extend(changes)
-        summary.updated += 1
-        for change in changes:
-            if isinstance(change, ProfessionalStatusChanged):
-                summary.status_changes[change.reason.value] += 1
-    connection = await session.connection()
-    if inserts:
-        await connection.execute(sa.insert(table), inserts)
-    if updates:
-        await connection.execute(
-            sa.update(table)
-            .where(table.c.professional_id == sa.bindparam("b_id"))
-            .values(
-                source_version=sa.bindparam("source_version"),
-                facts=sa.bindparam("facts"),
-                removed=sa.bindparam("removed"),
-                updated_at=sa.bindparam("updated_at"),
-            ),
-            updates,
-        )
-    summary.events_published += await outbox.add_all(session, events)
-
-
-def _update_row(
-    professional_id: str, version: datetime, facts: Any, removed: bool, now: datetime
-) -> dict[str, object]:
-    return {
-        "b_id": professional_id,
-        "source_version": version,
-        "facts": facts,
-        "removed": removed,
-        "updated_at": now,
-    }
+    """`apply_changes` for validated records (the delta feed); never commits."""
+    changes = [PersonChange.of(record, hasher.hash(record.ssin)) for record in records]
+    await apply_changes(session, changes, outbox=outbox, summary=summary)
 
 
 async def remove_people(

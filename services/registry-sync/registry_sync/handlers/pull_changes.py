@@ -207,6 +207,61 @@ def _set_lag(page: FeedPage) -> None:
         metrics.FEED_LAG.set(max(0.0, (datetime.now(UTC) - newest).total_seconds()))
 
 
+@dataclass
+class _PagePuller:
+    """One pull's pages, applied one after the other (see `pull_changes`)."""
+
+    client: DeltaFeedClient
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+    hasher: NrnHasher
+    summary: ImportSummary
+    lenient: bool
+    max_errors: int
+    cursor: str | None
+    pages: int = 0
+
+    async def apply(self, page: FeedPage) -> None:
+        """Apply one page and move on from its cursor (or from the one another puller set)."""
+        feed_url = self.client.feed_url
+        summary = self.summary
+        if page.has_more and page.size == 0 and page.next_cursor == page.since:
+            raise FeedInvalid(
+                f"Delta feed {feed_url}: the page after cursor {describe_cursor(page.since)}"
+                " is empty and says has_more without moving the cursor, so pulling on would "
+                "never end. Report this to the source's operators; nothing was applied."
+            )
+        if page.invalid and not self.lenient:
+            # Recorded with the failed run, change by change, like a refused file.
+            summary.rejected += page.invalid
+            summary.rejected_lines.extend(page.errors[: self.max_errors])
+            raise PageRejected(feed_url, page, list(page.errors), self.max_errors)
+        if await _apply_page(
+            page,
+            feed_url=feed_url,
+            sessions=self.sessions,
+            outbox=self.outbox,
+            hasher=self.hasher,
+            summary=summary,
+        ):
+            # An empty last page (nothing after the cursor) is not a page applied:
+            # a puller that arrives after another one finished would count it.
+            self.pages += 1 if page.size else 0
+            self.cursor = page.next_cursor
+            summary.lines += page.size
+            summary.rejected += page.invalid
+            room = max(0, self.max_errors - len(summary.rejected_lines))
+            summary.rejected_lines.extend(page.errors[:room])
+            _set_lag(page)
+        else:
+            self.cursor = await load_cursor(self.sessions, feed_url)
+            summary.notes.append(
+                f"the page after cursor {describe_cursor(page.since)} was applied by another "
+                "puller meanwhile; continued from the cursor it stored"
+            )
+            log.info("delta feed %s: another puller moved the cursor; following", feed_url)
+
+
 async def pull_changes(
     client: DeltaFeedClient,
     *,
@@ -241,52 +296,18 @@ async def pull_changes(
         metrics.LAST_SUCCESSFUL_SYNC.labels("feed").set(datetime.now(UTC).timestamp())
         return PullResult(summary, pages=0, cursor=cursor, recorded=False)
     await start_run(sessions, summary, started)
-    pages = 0
+    puller = _PagePuller(client, sessions, outbox, hasher, summary, lenient, max_errors, cursor)
     try:
         while True:
-            if page.has_more and page.size == 0 and page.next_cursor == page.since:
-                raise FeedInvalid(
-                    f"Delta feed {feed_url}: the page after cursor {describe_cursor(page.since)}"
-                    " is empty and says has_more without moving the cursor, so pulling on would "
-                    "never end. Report this to the source's operators; nothing was applied."
-                )
-            if page.invalid and not lenient:
-                # Recorded with the failed run, change by change, like a refused file.
-                summary.rejected += page.invalid
-                summary.rejected_lines.extend(page.errors[:max_errors])
-                raise PageRejected(feed_url, page, list(page.errors), max_errors)
-            if await _apply_page(
-                page,
-                feed_url=feed_url,
-                sessions=sessions,
-                outbox=outbox,
-                hasher=hasher,
-                summary=summary,
-            ):
-                # An empty last page (nothing after the cursor) is not a page applied:
-                # a puller that arrives after another one finished would count it.
-                pages += 1 if page.size else 0
-                cursor = page.next_cursor
-                summary.lines += page.size
-                summary.rejected += page.invalid
-                room = max(0, max_errors - len(summary.rejected_lines))
-                summary.rejected_lines.extend(page.errors[:room])
-                _set_lag(page)
-            else:
-                cursor = await load_cursor(sessions, feed_url)
-                summary.notes.append(
-                    f"the page after cursor {describe_cursor(page.since)} was applied by another "
-                    "puller meanwhile; continued from the cursor it stored"
-                )
-                log.info("delta feed %s: another puller moved the cursor; following", feed_url)
+            await puller.apply(page)
             if not page.has_more:
                 break
-            page = await client.fetch_page(cursor, page_size)
+            page = await client.fetch_page(puller.cursor, page_size)
     except BaseException as error:
         await finish_run(sessions, summary, status="failed", error=error)
         raise
     await finish_run(sessions, summary, status="succeeded")
-    return PullResult(summary, pages=pages, cursor=cursor, recorded=True)
+    return PullResult(summary, pages=puller.pages, cursor=puller.cursor, recorded=True)
 
 
 async def poll_forever(
@@ -328,33 +349,41 @@ async def poll_forever(
                 failures += 1
                 # The exponent is capped: after days of failures 2**n would overflow a float.
                 delay = min(interval * 2 ** min(failures, 16), max(MAX_POLL_BACKOFF_S, interval))
-                # FeedError messages are written for this log; anything else (a database
-                # error) gets its traceback. Neither carries a national register number.
-                log.error(
-                    "delta feed pull failed (%d in a row); next attempt in %.0fs: %s",
-                    failures,
-                    delay,
-                    error if isinstance(error, FeedError) else f"{type(error).__name__}: {error}",
-                    exc_info=not isinstance(error, FeedError),
-                    extra={"feed": feed.feed_url},
-                )
+                _log_failed_pull(feed.feed_url, error, failures, delay)
             else:
                 failures = 0
                 delay = interval
                 if result.recorded:
-                    summary = result.summary
-                    log.info(
-                        "delta feed pull: %d change(s) in %d page(s), %d registered, "
-                        "%d updated, %d removed, %d rejected, %d event(s) queued",
-                        summary.lines,
-                        result.pages,
-                        summary.registered,
-                        summary.updated,
-                        summary.removed,
-                        summary.rejected,
-                        summary.events_published,
-                        extra={"feed": feed.feed_url, "run_id": summary.run_id},
-                    )
+                    _log_pull(feed.feed_url, result)
             await asyncio.sleep(delay)
     finally:
         await feed.aclose()
+
+
+def _log_failed_pull(feed_url: str, error: Exception, failures: int, delay: float) -> None:
+    # FeedError messages are written for this log; anything else (a database error) gets
+    # its traceback. Neither carries a national register number.
+    log.error(
+        "delta feed pull failed (%d in a row); next attempt in %.0fs: %s",
+        failures,
+        delay,
+        error if isinstance(error, FeedError) else f"{type(error).__name__}: {error}",
+        exc_info=not isinstance(error, FeedError),
+        extra={"feed": feed_url},
+    )
+
+
+def _log_pull(feed_url: str, result: PullResult) -> None:
+    summary = result.summary
+    log.info(
+        "delta feed pull: %d change(s) in %d page(s), %d registered, "
+        "%d updated, %d removed, %d rejected, %d event(s) queued",
+        summary.lines,
+        result.pages,
+        summary.registered,
+        summary.updated,
+        summary.removed,
+        summary.rejected,
+        summary.events_published,
+        extra={"feed": feed_url, "run_id": summary.run_id},
+    )

@@ -29,9 +29,9 @@ import gzip
 import json
 import os
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
-from typing import IO, Any, Final, Generic, TypeVar
+from typing import IO, Any, Final
 
 from registry_sync.domain.identifiers import (
     PROFESSIONS_WITH_RIZIV,
@@ -40,6 +40,23 @@ from registry_sync.domain.identifiers import (
     SSIN_BORN_AFTER_2000_OFFSET,
     mod97_check_digits,
 )
+from registry_sync.simulator.demo_tables import (
+    CONVENTION,
+    DIPLOMA_PLANS,
+    ENTRY_CODE,
+    FIRST_NAMES,
+    GRADUATION_DAY,
+    GRADUATION_DELAY,
+    LANGUAGE,
+    LAST_NAMES,
+    QUALIFICATION,
+    SINGLE_PROFESSION,
+    TWO_PROFESSIONS,
+    TWO_PROFESSIONS_SHARE,
+)
+
+# The postcodes are part of this module's interface (the demo's practice fiches use them).
+from registry_sync.simulator.demo_tables import FLEMISH_MUNICIPALITIES as FLEMISH_MUNICIPALITIES
 
 #: One snapshot line, as `json.loads` returns it.
 Record = dict[str, Any]
@@ -54,305 +71,6 @@ STOP_REASONS: Final[tuple[str, ...]] = (
     "practice_ban",
     "deceased",
 )
-
-#: Real Flemish postcodes with their municipality (or district), plus Brussels, which the
-#: Sociale Kaart covers as well. For the practice fiches of the demo.
-FLEMISH_MUNICIPALITIES: Final[tuple[tuple[str, str], ...]] = (
-    ("1000", "Brussel"),
-    ("1500", "Halle"),
-    ("1700", "Dilbeek"),
-    ("1800", "Vilvoorde"),
-    ("1930", "Zaventem"),
-    ("2000", "Antwerpen"),
-    ("2018", "Antwerpen"),
-    ("2060", "Antwerpen"),
-    ("2100", "Deurne"),
-    ("2140", "Borgerhout"),
-    ("2200", "Herentals"),
-    ("2300", "Turnhout"),
-    ("2400", "Mol"),
-    ("2440", "Geel"),
-    ("2500", "Lier"),
-    ("2800", "Mechelen"),
-    ("2900", "Schoten"),
-    ("2930", "Brasschaat"),
-    ("3000", "Leuven"),
-    ("3010", "Kessel-Lo"),
-    ("3080", "Tervuren"),
-    ("3200", "Aarschot"),
-    ("3290", "Diest"),
-    ("3300", "Tienen"),
-    ("3500", "Hasselt"),
-    ("3580", "Beringen"),
-    ("3600", "Genk"),
-    ("3630", "Maasmechelen"),
-    ("3700", "Tongeren"),
-    ("3800", "Sint-Truiden"),
-    ("3900", "Pelt"),
-    ("3920", "Lommel"),
-    ("8000", "Brugge"),
-    ("8200", "Sint-Andries"),
-    ("8300", "Knokke-Heist"),
-    ("8400", "Oostende"),
-    ("8500", "Kortrijk"),
-    ("8560", "Wevelgem"),
-    ("8600", "Diksmuide"),
-    ("8620", "Nieuwpoort"),
-    ("8670", "Koksijde"),
-    ("8700", "Tielt"),
-    ("8800", "Roeselare"),
-    ("8870", "Izegem"),
-    ("8900", "Ieper"),
-    ("8930", "Menen"),
-    ("9000", "Gent"),
-    ("9030", "Mariakerke"),
-    ("9040", "Sint-Amandsberg"),
-    ("9050", "Gentbrugge"),
-    ("9100", "Sint-Niklaas"),
-    ("9120", "Beveren"),
-    ("9160", "Lokeren"),
-    ("9200", "Dendermonde"),
-    ("9240", "Zele"),
-    ("9300", "Aalst"),
-    ("9400", "Ninove"),
-    ("9500", "Geraardsbergen"),
-    ("9600", "Ronse"),
-    ("9700", "Oudenaarde"),
-    ("9800", "Deinze"),
-    ("9900", "Eeklo"),
-)
-
-# --- names -----------------------------------------------------------------------------
-
-_LAST_NAMES_NL: Final = (
-    "Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens",
-    "Wouters", "De Smet", "Van den Broeck", "Segers", "Creemers", "Van Schelvergem",
-    "Hermans", "Aerts", "Michiels", "Lambrechts", "Verstraete", "De Vos", "Van Damme",
-    "Vermeulen", "Pauwels", "Declercq", "Van de Velde", "Vandenberghe", "Martens", "Smets",
-    "Verhoeven", "Leysen", "Stevens", "Van Dyck", "Cools", "Coppens", "Vermeersch",
-    "Hendrickx", "Verbruggen", "De Wilde", "Bogaerts", "Claeys", "Van Acker", "Van Hecke",
-    "De Backer", "Verschueren", "Roels", "Geerts", "Van Looy", "Verheyen", "Thys",
-    "Luyten", "Huybrechts", "Van Hoof", "De Cock", "Wuyts", "Moens", "Van Campenhout",
-    "Vanhoutte", "De Meyer", "Baert", "Vandewalle", "Sels", "Nijs", "Van Gucht", "Bracke",
-    "Nuyts", "Wyns", "Vanderstraeten", "Dewulf", "Lemmens", "Verlinden",
-)  # fmt: skip
-_LAST_NAMES_FR: Final = (
-    "Dubois", "Lambert", "Dupont", "Martin", "Simon", "Laurent", "Leclercq", "Lejeune",
-    "Renard", "Leroy", "Dumont", "François", "Lefebvre", "Mathieu", "Denis", "Collard",
-    "Hubert", "Gilson", "Lemaire", "Henrard", "Piette", "Michaux",
-)  # fmt: skip
-_LAST_NAMES_EN: Final = (
-    "Smith", "Murphy", "Kowalski", "Nowak", "Rossi", "Garcia", "Schmidt", "O'Brien",
-    "Yilmaz", "El Amrani", "Popescu", "Novak", "Fernandes", "Jansen",
-)  # fmt: skip
-_FIRST_NAMES: Final[dict[tuple[str, str], tuple[str, ...]]] = {
-    ("nl", "M"): (
-        "Albert", "Marc", "Jan", "Pieter", "Tom", "Koen", "Bart", "Wim", "Dirk", "Luc",
-        "Geert", "Stijn", "Jeroen", "Wouter", "Jens", "Lander", "Arne", "Thomas", "Lucas",
-        "Ruben", "Joris", "Pieter-Jan", "Sander", "Michiel", "Frederik", "Kristof", "Hans",
-        "Filip", "Steven", "Bram", "Jonas", "Maarten", "Sven", "Gert", "Patrick", "Erik",
-        "Johan", "Dries", "Seppe", "Robbe",
-    ),
-    ("nl", "F"): (
-        "Nele", "Marie", "An", "Els", "Katrien", "Sofie", "Lies", "Eline", "Hanne", "Lotte",
-        "Femke", "Griet", "Inge", "Veerle", "Sarah", "Laura", "Lien", "Evelien", "Annelies",
-        "Kathleen", "Ilse", "Heidi", "Leen", "Ann", "Liesbeth", "Charlotte", "Julie", "Emma",
-        "Silke", "Jolien", "Margot", "Fien", "Tine", "Karen", "Hilde", "Greet", "Nathalie",
-        "Elke", "Marijke", "Ellen",
-    ),
-    ("fr", "M"): (
-        "Jean", "Pierre", "Philippe", "Olivier", "Nicolas", "Julien", "Maxime", "Antoine",
-        "Benoît", "Laurent", "Thierry", "Christophe", "Sébastien", "François", "Cédric",
-        "Guillaume", "Damien", "Vincent",
-    ),
-    ("fr", "F"): (
-        "Sophie", "Isabelle", "Catherine", "Nathalie", "Julie", "Camille", "Chloé", "Céline",
-        "Aurélie", "Valérie", "Caroline", "Marie", "Pauline", "Manon", "Élise", "Hélène",
-    ),
-    ("en", "M"): (
-        "James", "David", "Michael", "Daniel", "Mehmet", "Ahmed", "Piotr", "Marco", "Luca",
-        "Andrei",
-    ),
-    ("en", "F"): (
-        "Emily", "Hannah", "Olivia", "Anna", "Fatima", "Aylin", "Maria", "Elena", "Katarzyna",
-        "Sara",
-    ),
-}  # fmt: skip
-_LAST_NAMES: Final[dict[str, tuple[str, ...]]] = {
-    "nl": _LAST_NAMES_NL,
-    "fr": _LAST_NAMES_FR,
-    "en": _LAST_NAMES_EN,
-}
-
-
-# --- weighted choices ------------------------------------------------------------------
-
-
-_T = TypeVar("_T")
-
-
-class _Weighted(Generic[_T]):
-    """A fixed choice with small integer weights, as a lookup table.
-
-    One `rng.random()` and an index per pick: several times faster than `rng.choices`,
-    which matters at a dozen picks per person and a million people.
-    """
-
-    def __init__(self, weighted: Sequence[tuple[_T, int]]) -> None:
-        self._table = [value for value, weight in weighted for _ in range(weight)]
-        self._size = len(self._table)
-
-    def pick(self, rng: random.Random) -> _T:
-        return self._table[int(rng.random() * self._size)]
-
-
-_LANGUAGE: Final[_Weighted[str]] = _Weighted((("nl", 85), ("fr", 12), ("en", 3)))
-
-#: Single professions, weighted roughly like the Flemish workforce with a RIZIV number.
-_SINGLE_PROFESSION: Final[_Weighted[str]] = _Weighted(
-    (
-        ("nurse", 28),
-        ("physician", 20),
-        ("physiotherapist", 12),
-        ("pharmacist", 10),
-        ("psychologist", 8),
-        ("dentist", 6),
-        ("speech_therapist", 6),
-        ("occupational_therapist", 4),
-        ("midwife", 3),
-        ("dietitian", 3),
-    )
-)
-
-#: Share of people registered for two professions, and the combinations that occur.
-_TWO_PROFESSIONS_SHARE: Final = 0.10
-_TWO_PROFESSIONS: Final[_Weighted[tuple[str, str]]] = _Weighted(
-    (
-        (("nurse", "midwife"), 35),
-        (("physiotherapist", "occupational_therapist"), 15),
-        (("psychologist", "speech_therapist"), 12),
-        (("nurse", "dietitian"), 10),
-        (("nurse", "psychologist"), 10),
-        (("physician", "dentist"), 8),  # stomatologists
-        (("dietitian", "physiotherapist"), 10),
-    )
-)
-
-#: Qualification code weights per RIZIV profession.
-_QUALIFICATION: Final[dict[str, _Weighted[str]]] = {
-    profession: _Weighted(weights)
-    for profession, weights in {
-        "physician": (
-            ("005", 8), ("003", 20), ("004", 25), ("140", 10), ("180", 7), ("340", 7),
-            ("580", 8), ("690", 5), ("730", 10),
-        ),
-        "dentist": (("001", 30), ("004", 50), ("007", 12), ("009", 8)),
-        "nurse": (
-            ("401", 40), ("402", 25), ("404", 11), ("405", 8), ("406", 8), ("407", 8),
-        ),
-        "midwife": (("470", 85), ("471", 15)),
-        "physiotherapist": (
-            ("510", 50), ("511", 12), ("512", 18), ("513", 10), ("514", 10),
-        ),
-        "speech_therapist": (("530", 85), ("531", 15)),
-        "dietitian": (("550", 80), ("551", 20)),
-        "occupational_therapist": (("570", 100),),
-        "pharmacist": (("000", 50), ("001", 40), ("020", 10)),
-    }.items()
-}  # fmt: skip
-#: The code of someone too young for the diplomas their drawn code needs (and the
-#: fallback when a drawn code has run out of RIZIV numbers): the basic qualification.
-_ENTRY_CODE: Final[dict[str, str]] = {
-    "physician": "005",
-    "dentist": "001",
-    "nurse": "401",
-    "midwife": "470",
-    "physiotherapist": "510",
-    "speech_therapist": "530",
-    "dietitian": "550",
-    "occupational_therapist": "570",
-    "pharmacist": "000",
-}
-
-#: Convention status weights; None: the key is absent. Professions not listed have none.
-_CONVENTION: Final[dict[str, _Weighted[str | None]]] = {
-    profession: _Weighted(weights)
-    for profession, weights in {
-        "physician": (
-            ("conventioned", 80), ("partially_conventioned", 6), ("not_conventioned", 14),
-        ),
-        "dentist": (
-            ("conventioned", 50), ("partially_conventioned", 12), ("not_conventioned", 38),
-        ),
-        "physiotherapist": (("conventioned", 82), ("not_conventioned", 18)),
-        "speech_therapist": (("conventioned", 90), ("not_conventioned", 10)),
-        "midwife": (("conventioned", 85), ("not_conventioned", 15)),
-        # Most nurses work salaried in a hospital or care home, outside any convention.
-        "nurse": ((None, 45), ("conventioned", 50), ("not_conventioned", 5)),
-    }.items()
-}  # fmt: skip
-
-# --- diplomas --------------------------------------------------------------------------
-
-#: (title, typical age at graduation) of the basic diploma of every profession.
-_BASE_DIPLOMA: Final[dict[str, tuple[str, int]]] = {
-    "physician": ("Master in de geneeskunde", 24),
-    "pharmacist": ("Master in de farmaceutische wetenschappen", 23),
-    "nurse": ("Bachelor in de verpleegkunde", 22),
-    "midwife": ("Bachelor in de vroedkunde", 22),
-    "physiotherapist": ("Master in de revalidatiewetenschappen en de kinesitherapie", 23),
-    "dentist": ("Master in de tandheelkunde", 23),
-    "dietitian": ("Bachelor in de voedings- en dieetkunde", 22),
-    "psychologist": ("Master in de psychologie: klinische psychologie", 23),
-    "speech_therapist": ("Bachelor in de logopedie en de audiologie", 22),
-    "occupational_therapist": ("Bachelor in de ergotherapie", 22),
-}
-
-_GP = ("Master in de huisartsgeneeskunde", 27)
-_SPECIALIST = ("Master in de specialistische geneeskunde", 30)
-
-#: Diplomas a qualification code needs besides (or, for HBO5 nurses, instead of) the
-#: basic one. Codes not listed need the basic diploma only.
-_CODE_DIPLOMAS: Final[dict[tuple[str, str], tuple[tuple[str, int], ...]]] = {
-    ("physician", "003"): (_GP,),
-    ("physician", "004"): (_GP,),
-    **{("physician", code): (_SPECIALIST,) for code in ("140", "180", "340", "580", "690", "730")},
-    ("dentist", "007"): (("Master in de orthodontie", 26),),
-    ("dentist", "009"): (("Master in de parodontologie", 26),),
-    ("nurse", "404"): (("Bijzondere beroepstitel geriatrie", 25),),
-    ("nurse", "405"): (("Bijzondere beroepstitel pediatrie en neonatologie", 25),),
-    ("nurse", "406"): (("Bijzondere beroepstitel oncologie", 25),),
-    ("nurse", "407"): (("Bijzondere beroepstitel intensieve zorg en spoedgevallenzorg", 25),),
-    ("midwife", "471"): (("Postgraduaat lactatiekunde", 25),),
-    ("physiotherapist", "511"): (("Postgraduaat pediatrische kinesitherapie", 25),),
-    ("physiotherapist", "512"): (("Postgraduaat manuele therapie", 25),),
-    ("physiotherapist", "513"): (("Postgraduaat cardiorespiratoire kinesitherapie", 25),),
-    ("physiotherapist", "514"): (("Postgraduaat neurologische revalidatie", 25),),
-    ("speech_therapist", "531"): (("Postgraduaat dysfagie", 25),),
-    ("dietitian", "551"): (("Postgraduaat diabeteseducator", 25),),
-    ("pharmacist", "020"): (("Master in de ziekenhuisfarmacie", 26),),
-}
-_HBO5_NURSE_DIPLOMA: Final = ("Diploma van gegradueerde in de verpleegkunde", 21)
-
-
-def _diploma_plan(profession: str, code: str) -> tuple[tuple[str, int], ...]:
-    """(title, age at graduation) of every diploma behind a profession's code, in order."""
-    base = _HBO5_NURSE_DIPLOMA if (profession, code) == ("nurse", "402") else None
-    return (base or _BASE_DIPLOMA[profession], *_CODE_DIPLOMAS.get((profession, code), ()))
-
-
-#: The diploma plan of every (profession, qualification code); code "" for a profession
-#: without a RIZIV number.
-_DIPLOMA_PLANS: Final[dict[tuple[str, str], tuple[tuple[str, int], ...]]] = {
-    (profession, code): _diploma_plan(profession, code)
-    for profession in _BASE_DIPLOMA
-    for code in QUALIFICATION_CODES.get(profession, {"": ""})
-}
-
-#: Graduation days (as the "-MM-DD" end of the ISO date): most in June, some after the
-#: September resit, a few in February.
-_GRADUATION_DAY: Final[_Weighted[str]] = _Weighted((("-06-30", 70), ("-09-14", 20), ("-02-01", 10)))
-_GRADUATION_DELAY: Final[_Weighted[int]] = _Weighted(((0, 70), (1, 20), (2, 10)))
 
 #: Age range of the generated people on the snapshot date. The youngest are old enough
 #: for every basic diploma, so only advanced qualifications ever need a fallback.
@@ -481,15 +199,15 @@ class _Generator:
         # YYMMDD and the birth sequence, as one number for the check digits.
         first9 = ((birth.year % 100 * 100 + birth.month) * 100 + birth.day) * 1000 + sequence
         checked = first9 + SSIN_BORN_AFTER_2000_OFFSET if birth.year >= 2000 else first9
-        language = _LANGUAGE.pick(rng)
-        last_names = _LAST_NAMES[language]
-        first_names = _FIRST_NAMES[language, gender]
+        language = LANGUAGE.pick(rng)
+        last_names = LAST_NAMES[language]
+        first_names = FIRST_NAMES[language, gender]
         last_name = last_names[int(rng.random() * len(last_names))]
         first_name = first_names[int(rng.random() * len(first_names))]
-        if rng.random() < _TWO_PROFESSIONS_SHARE:
-            professions: tuple[str, ...] = _TWO_PROFESSIONS.pick(rng)
+        if rng.random() < TWO_PROFESSIONS_SHARE:
+            professions: tuple[str, ...] = TWO_PROFESSIONS.pick(rng)
         else:
-            professions = (_SINGLE_PROFESSION.pick(rng),)
+            professions = (SINGLE_PROFESSION.pick(rng),)
         record: Record = {
             "ssin": f"{first9:09d}{mod97_check_digits(checked)}",
             "last_name": last_name,
@@ -526,7 +244,7 @@ class _Generator:
             # Without a qualification code only the basic diploma counts, and every
             # generated age is old enough for it.
             diplomas = self._diplomas(profession, "", birth_year) or []
-        convention = _CONVENTION.get(profession)
+        convention = CONVENTION.get(profession)
         if convention is not None and (value := convention.pick(rng)) is not None:
             entry["convention"] = value
         entry["diplomas"] = diplomas
@@ -535,10 +253,10 @@ class _Generator:
     def _qualification(self, profession: str, birth_year: int) -> tuple[str, list[Record]]:
         """A qualification code with RIZIV numbers left, and the diplomas it rests on."""
         digit = RIZIV_PROFESSION_DIGIT[profession]
-        chosen = _QUALIFICATION[profession].pick(self._rng)
+        chosen = QUALIFICATION[profession].pick(self._rng)
         # The drawn code; else the entry code, which every age qualifies for; only when
         # that has run out of numbers too, any other code of the profession.
-        for code in (chosen, _ENTRY_CODE[profession], *QUALIFICATION_CODES[profession]):
+        for code in (chosen, ENTRY_CODE[profession], *QUALIFICATION_CODES[profession]):
             if not self._riziv.has_room(digit, code):
                 continue
             diplomas = self._diplomas(profession, code, birth_year)
@@ -560,9 +278,9 @@ class _Generator:
         rng = self._rng
         diplomas: list[Record] = []
         previous_year, previous_age = birth_year, 0
-        for title, age in _DIPLOMA_PLANS[profession, code]:
-            delay = _GRADUATION_DELAY.pick(rng)
-            month_day = _GRADUATION_DAY.pick(rng)
+        for title, age in DIPLOMA_PLANS[profession, code]:
+            delay = GRADUATION_DELAY.pick(rng)
+            month_day = GRADUATION_DAY.pick(rng)
             year = previous_year + (age - previous_age) + delay
             # ISO dates with four-digit years compare correctly as strings.
             if f"{year}{month_day}" >= self._today:
