@@ -97,6 +97,8 @@ _RESOURCE_COLUMNS = [
 
 
 def _resource_rows(resources: Iterable[Any], now: datetime) -> tuple[list[Any], list[Any]]:
+    from directory.domain.resources import stored_text
+
     rows, terms = [], []
     for r in resources:
         rows.append(
@@ -110,7 +112,7 @@ def _resource_rows(resources: Iterable[Any], now: datetime) -> tuple[list[Any], 
                 now,
                 r.latitude,
                 r.longitude,
-                orjson.dumps(r.content).decode(),
+                stored_text(r.standard, r.content),
             )
         )
         terms += [(r.standard, r.type, term, r.id) for term in r.terms]
@@ -438,6 +440,51 @@ async def catch_up(admin_url: str, events: int) -> dict[str, float]:
     return {"publish_s": publish_s, "catch_up_s": caught_up_s, "events": events}
 
 
+HEALTH = "/api/directory/healthz"
+
+
+def _start_server(url: str, cache_entries: str | None) -> subprocess.Popen[bytes]:
+    """The directory app under uvicorn, one worker, on a free port (the port is appended
+    to the process's args so `_wait_until_up` finds it)."""
+    from servicekit.embedded_broker import free_loopback_port
+
+    port = free_loopback_port()
+    # bench/fiches_search.py's server (the directory app); the `directory` package is
+    # imported before this folder joins the path, so this file cannot shadow it.
+    serve = (
+        f"import sys, directory.entrypoints.app; sys.path.append({str(_HERE)!r}); "
+        "import fiches_search; "
+        f"fiches_search._serve({url!r}, {port})"
+    )
+    environment = {**os.environ, "SKAART_LOG_LEVEL": "WARNING"}
+    if cache_entries is not None:
+        environment["DIRECTORY_RESPONSE_CACHE_ENTRIES"] = cache_entries
+    server = subprocess.Popen([sys.executable, "-c", serve, str(port)], cwd=ROOT, env=environment)
+    return server
+
+
+async def _wait_until_up(server: subprocess.Popen[bytes]) -> str:
+    base_url = f"http://127.0.0.1:{server.args[-1]}"  # type: ignore[index]
+    for _ in range(600):
+        try:
+            async with httpx.AsyncClient() as probe:
+                if (await probe.get(f"{base_url}{HEALTH}")).status_code == 200:
+                    return base_url
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the directory did not start")
+
+
+def _verdict(label: str, found: dict[str, float], bare: dict[str, float]) -> str:
+    ratio = found["rps"] / bare["rps"]
+    return (
+        f"- {label}: p95 {found['p95']:.1f} ms (target < 50 ms: "
+        f"{'met' if found['p95'] < 50 else 'MISSED'}), throughput {ratio:.0%} of the "
+        f"bare endpoint's (target >= 30%: {'met' if ratio >= 0.3 else 'MISSED'})"
+    )
+
+
 def _row(name: str, figures: dict[str, float]) -> str:
     return (
         f"| {name} | {figures['requests']:.0f} | {figures['errors']:.0f} | "
@@ -448,7 +495,6 @@ def _row(name: str, figures: dict[str, float]) -> str:
 
 async def main(args: argparse.Namespace) -> str:
     from directory.entrypoints.app import build_component
-    from servicekit.embedded_broker import free_loopback_port
     from servicekit.settings import KafkaSettings, PlatformSettings
 
     url = await _fresh_database(args.admin_url, DATABASE)
@@ -470,42 +516,24 @@ async def main(args: argparse.Namespace) -> str:
             f"loaded in {load_s:.0f} s ({sample['resources']:,} FHIR/HSDS resources, "
             f"{sample['terms']:,} terms, {sample['roles']:,} PractitionerRoles)"
         )
-        port = free_loopback_port()
-        # bench/fiches_search.py's server (the directory app); the `directory` package is
-        # imported before this folder joins the path, so this file cannot shadow it.
-        serve = (
-            f"import sys, directory.entrypoints.app; sys.path.append({str(_HERE)!r}); "
-            "import fiches_search; "
-            f"fiches_search._serve({url!r}, {port})"
-        )
-        server = subprocess.Popen(
-            [sys.executable, "-c", serve],
-            cwd=ROOT,
-            env={**os.environ, "SKAART_LOG_LEVEL": "WARNING"},
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
+        for mode, cache_entries in (("response cache", None), ("no response cache", "0")):
+            server = _start_server(url, cache_entries)
             try:
-                async with httpx.AsyncClient() as probe:
-                    if (await probe.get(f"{base_url}/api/directory/healthz")).status_code == 200:
-                        break
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-        for name, paths in request_paths(sample).items():
-            drive_wrk(base_url, args.clients, 5, paths)  # warm-up
-            bare = drive_wrk(base_url, args.clients, args.seconds, ["/api/directory/healthz"])
-            found = drive_wrk(base_url, args.clients, args.seconds, paths)
-            rows += [
-                _row(f"bare /api/directory/healthz (beside {name})", bare),
-                _row(f"**{name}**", found),
-            ]
-            ratio = found["rps"] / bare["rps"]
-            verdicts.append(
-                f"- {name}: p95 {found['p95']:.1f} ms (target < 50 ms: "
-                f"{'met' if found['p95'] < 50 else 'MISSED'}), throughput {ratio:.0%} of the "
-                f"bare endpoint's (target >= 30%: {'met' if ratio >= 0.3 else 'MISSED'})"
-            )
+                base_url = await _wait_until_up(server)
+                for name, paths in request_paths(sample).items():
+                    drive_wrk(base_url, args.clients, 5, paths)  # warm-up
+                    bare = drive_wrk(base_url, args.clients, args.seconds, [HEALTH])
+                    found = drive_wrk(base_url, args.clients, args.seconds, paths)
+                    label = f"{name}, {mode}"
+                    rows += [
+                        _row(f"bare {HEALTH} (beside {label})", bare),
+                        _row(f"**{label}**", found),
+                    ]
+                    verdicts.append(_verdict(label, found, bare))
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+                server = None
     finally:
         if server is not None:
             server.terminate()

@@ -190,7 +190,7 @@ async def searchable_directory(
         yield Searchable(component, client, projection)
     finally:
         await client.aclose()
-        await component.runtime.engine.dispose()
+        await component.runtime.stop()  # its engines, the public reads' one included
 
 
 def new_id() -> str:

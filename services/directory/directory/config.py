@@ -20,3 +20,23 @@ class DirectorySettings(BaseSettings):
     near_radius_km_max: float = Field(
         default=100.0, gt=0, description="Largest `radius_km` of a search near a place."
     )
+    response_cache_entries: int = Field(
+        default=4096,
+        ge=0,
+        description="Public read answers kept per replica (0: no response cache).",
+    )
+    response_cache_max_mb: int = Field(
+        default=64, ge=1, description="Memory the cached answers may take, in MB."
+    )
+    response_cache_poll_s: float = Field(
+        default=0.25,
+        gt=0,
+        description="How often a replica reads the projection's generation from the "
+        "database (changes made by another replica's projection are seen within this).",
+    )
+    response_cache_max_stale_s: float = Field(
+        default=0.5,
+        ge=0,
+        description="How old a superseded answer may be to still be served while the "
+        "same request is being computed again.",
+    )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from directory.adapters.tables import standard_resources, standard_terms
 from directory.domain.geo import Point, bounding_box, distance_km
+from directory.domain.resources import HSDS
 from directory.domain.text import prefix_range
 
 _COMPARE = {
@@ -152,26 +153,122 @@ async def find(
     connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
 ) -> list[Found]:
     """One page of matching resources, in id order (nearest first with `near`)."""
+    if query.near is not None:
+        return await _find_near(connection, query, limit=limit, offset=offset)
     statement, order = _statement(query, _columns())
-    if query.near is None:
-        rows = await connection.execute(statement.order_by(order).limit(limit).offset(offset))
-        return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
-    circle = query.near
-    within = []
-    for r in await connection.execute(statement):
-        distance = distance_km(circle.centre, Point(r.latitude, r.longitude))
-        if distance <= circle.radius_km:
-            within.append(Found(r.id, r.version, r.last_updated, r.active, r.content, distance))
-    within.sort(key=lambda f: (round(f.distance_km or 0.0, 3), f.id))
-    return within[offset : offset + limit]
+    rows = await connection.execute(statement.order_by(order).limit(limit).offset(offset))
+    return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
+
+
+@dataclass(frozen=True)
+class _Ring:
+    """The matching resources at one distance (rounded to metres) from a near search's
+    centre: they share one or more points (a municipality's centroid holds hundreds)."""
+
+    distance_km: float
+    points: tuple[tuple[float, float], ...]
+    count: int
+
+
+async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Ring]:
+    """Matching resources in the circle, per distance, nearest first: one grouped read of
+    the bounding box (an index range on the place index), distances per distinct point."""
+    assert query.near is not None
+    table = standard_resources
+    statement, _ = _statement(query, [table.c.latitude, table.c.longitude, sa.func.count()])
+    rows = await connection.execute(statement.group_by(table.c.latitude, table.c.longitude))
+    by_distance: dict[float, list[tuple[float, float, int]]] = {}
+    for latitude, longitude, number in rows:
+        distance = distance_km(query.near.centre, Point(latitude, longitude))
+        if distance <= query.near.radius_km:
+            by_distance.setdefault(round(distance, 3), []).append((latitude, longitude, number))
+    return [
+        _Ring(d, tuple((lat, lng) for lat, lng, _ in found), sum(n for _, _, n in found))
+        for d, found in sorted(by_distance.items())
+    ]
+
+
+async def _ids_in_ring(
+    connection: AsyncConnection, query: ResourceQuery, ring: _Ring, *, skip: int, take: int
+) -> list[str]:
+    table = standard_resources
+    statement, order = _statement(query, [table.c.id])
+    at = sa.or_(
+        *(sa.and_(table.c.latitude == lat, table.c.longitude == lng) for lat, lng in ring.points)
+    )
+    rows = await connection.execute(statement.where(at).order_by(order).limit(take).offset(skip))
+    return list(rows.scalars())
+
+
+async def _find_near(
+    connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
+) -> list[Found]:
+    """Nearest first (ties by id): the rings that overlap the page, then the page's ids in
+    them, then only the page's resources are read."""
+    page: list[tuple[str, float]] = []
+    start = 0
+    for ring in await _rings(connection, query):
+        end = start + ring.count
+        if end > offset and start < offset + limit:
+            skip = max(0, offset - start)
+            take = min(ring.count, offset + limit - start) - skip
+            ids = await _ids_in_ring(connection, query, ring, skip=skip, take=take)
+            page += [(i, ring.distance_km) for i in ids]
+        if end >= offset + limit:
+            break
+        start = end
+    if not page:
+        return []
+    found = {
+        f.id: f for f in await by_ids(connection, query.standard, query.type, [i for i, _ in page])
+    }
+    return [
+        Found(f.id, f.version, f.last_updated, f.active, f.content, distance)
+        for i, distance in page
+        if (f := found.get(i)) is not None
+    ]
 
 
 async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
     """How many resources match (HSDS pages say so)."""
     if query.near is not None:
-        return len(await find(connection, query, limit=10**9, offset=0))
+        return sum(ring.count for ring in await _rings(connection, query))
+    probes = _probes(query)
+    if _terms_alone_count(query, probes):
+        return await _count_terms(connection, query, probes)
     matching = _statement(query, [standard_resources.c.id])[0].subquery()
     statement = sa.select(sa.func.count()).select_from(matching)
+    return int((await connection.execute(statement)).scalar_one())
+
+
+def _terms_alone_count(query: ResourceQuery, probes: list[tuple[str, ...]]) -> bool:
+    """An HSDS record keeps terms only while active (handlers/standards.py), so a count of
+    active HSDS records by terms needs the term index alone (index-only, no row reads)."""
+    return (
+        query.standard == HSDS
+        and query.active is True
+        and bool(probes)
+        and not (query.ids or query.updated or query.near)
+    )
+
+
+async def _count_terms(
+    connection: AsyncConnection, query: ResourceQuery, probes: list[tuple[str, ...]]
+) -> int:
+    start = standard_terms.alias("start")
+    statement = sa.select(sa.func.count(sa.distinct(start.c.id))).where(
+        start.c.standard == query.standard, start.c.type == query.type, _matches(start, probes[0])
+    )
+    for number, probe in enumerate(probes[1:]):
+        terms = standard_terms.alias(f"t{number}")
+        statement = statement.where(
+            sa.exists().where(
+                terms.c.standard == start.c.standard,
+                terms.c.type == start.c.type,
+                terms.c.id == start.c.id,
+                _matches(terms, probe),
+            )
+        )
     return int((await connection.execute(statement)).scalar_one())
 
 

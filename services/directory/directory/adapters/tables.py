@@ -129,8 +129,8 @@ standard_resources = sa.Table(
     sa.Column("content", sa.Text(), nullable=False),
     sa.Index("ix_standard_resources_owner", "standard", "owner"),
     sa.Index("ix_standard_resources_updated", "standard", "type", "last_updated"),
-    # A near search's bounding box, per type.
-    sa.Index("ix_standard_resources_place", "standard", "type", "latitude", "longitude"),
+    # A near search's bounding box, per type; with the id, the box is read index-only.
+    sa.Index("ix_standard_resources_place", "standard", "type", "latitude", "longitude", "id"),
 )
 
 # What a resource is found by: `n:<name word>`, `pc:<postcode>`, `city:<municipality>`,
@@ -144,6 +144,15 @@ standard_terms = sa.Table(
     sa.Column("term", TERM_TYPE, primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Index("ix_standard_terms_resource", "standard", "type", "id", "term"),
+)
+
+# One row (id 1): a number the projection raises with every batch it commits. A replica's
+# response cache compares it with the one its cached answers were computed at.
+projection_generation = sa.Table(
+    "projection_generation",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger(), nullable=False),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

@@ -9,12 +9,22 @@ register number, no registry person id, no e-mail address, no edit version.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from directory.domain.documents import preferred, provider_display_name
+from directory.domain.documents import provider_display_name
+from directory.domain.practice_view import (
+    Block,
+    Offer,
+    Place,
+    PracticeView,
+    box_line,
+    practice_view,
+    role_id,
+    service_id,
+    street_line,
+)
 from directory.domain.professions import PROFESSIONS, profession
-from directory.domain.resources import FHIR, Resource, derived_id, name_terms, place_terms
+from directory.domain.resources import FHIR, Resource, name_terms
 
 CANONICAL = "https://socialekaart.be/fhir"
 PROFESSION_SYSTEM = f"{CANONICAL}/CodeSystem/profession"
@@ -30,18 +40,6 @@ _DAYS = {
     "saturday": "sat",
     "sunday": "sun",
 }
-
-
-def location_id(practice_id: str, position: int) -> str:
-    return derived_id("location", practice_id, str(position))
-
-
-def service_id(practice_id: str, code: str) -> str:
-    return derived_id("service", practice_id, code)
-
-
-def role_id(practice_id: str, provider_id: str, code: str) -> str:
-    return derived_id("role", practice_id, provider_id, code)
 
 
 def profession_concept(code: str) -> dict[str, Any]:
@@ -99,19 +97,8 @@ def practitioner(provider: dict[str, Any]) -> Resource:
     )
 
 
-@dataclass(frozen=True)
-class Offer:
-    """A provider's offer in a practice's block, with the provider's facts (if known)."""
-
-    provider_id: str
-    profession: str
-    provider: dict[str, Any] | None
-
-
 def _address(address: dict[str, Any]) -> dict[str, Any]:
-    line = f"{address['street']} {address['number']}"
-    if address.get("box"):
-        line += f" bus {address['box']}"
+    line = " ".join(part for part in (street_line(address), box_line(address)) if part)
     return {
         "use": "work",
         "type": "physical",
@@ -122,45 +109,27 @@ def _address(address: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _telecom(facts: dict[str, Any]) -> list[dict[str, Any]]:
-    phones = [
-        {"system": "phone", "value": p["number"], "use": "work"}
-        for p in facts.get("phone_numbers") or []
-    ]
-    sites = [{"system": "url", "value": w["url"]} for w in facts.get("websites") or []]
-    return phones + sites
+def _telecom(view: PracticeView) -> list[dict[str, Any]]:
+    phones = [{"system": "phone", "value": number, "use": "work"} for number in view.phones]
+    return phones + [{"system": "url", "value": url} for url in view.websites]
 
 
-def _hours(facts: dict[str, Any]) -> list[dict[str, Any]]:
+def _hours(view: PracticeView) -> list[dict[str, Any]]:
     return [
         {
-            "daysOfWeek": [_DAYS[h["day"]]],
-            "openingTime": f"{h['opens']}:00",
-            "closingTime": f"{h['closes']}:00",
+            "daysOfWeek": [_DAYS[h.day]],
+            "openingTime": f"{h.opens}:00",
+            "closingTime": f"{h.closes}:00",
         }
-        for h in facts.get("opening_hours") or []
-        if h.get("day") in _DAYS
+        for h in view.hours
     ]
 
 
-def practice_resources(
-    practice: dict[str, Any],
-    places: dict[int, tuple[float, float]],
-    offers: Sequence[Offer],
-) -> list[Resource]:
-    """A practice fiche's Organization, Locations, HealthcareServices and PractitionerRoles."""
-    practice_id = practice["practice_id"]
-    facts = practice["facts"]
-    published = bool(practice["published"])
-    name = practice["name"]
-    addresses = list(facts.get("addresses") or [])
-    names = [n["name"] for n in facts.get("names") or []]
-    found = name_terms(name, *names)
-    organization_ref = {"reference": f"Organization/{practice_id}", "display": name}
+def _organization(view: PracticeView) -> Resource:
     organization: dict[str, Any] = {
         "resourceType": "Organization",
-        "id": practice_id,
-        "active": published,
+        "id": view.id,
+        "active": view.published,
         "type": [
             {
                 "coding": [
@@ -172,135 +141,136 @@ def practice_resources(
                 ]
             }
         ],
-        "name": name,
+        "name": view.name,
     }
-    if [n for n in names if n != name]:
-        organization["alias"] = [n for n in names if n != name]
-    if _telecom(facts):
-        organization["telecom"] = _telecom(facts)
-    if addresses:
-        organization["address"] = [_address(a) for a in addresses]
-    resources = [
-        Resource(
-            FHIR,
-            "Organization",
-            practice_id,
-            practice_id,
-            published,
-            organization,
-            frozenset(found | place_terms(addresses)),
-        )
-    ]
-    location_refs = []
-    first_point: tuple[float, float] | None = None
-    for position, address in enumerate(addresses):
-        lid = location_id(practice_id, position)
-        location_refs.append({"reference": f"Location/{lid}"})
-        location: dict[str, Any] = {
-            "resourceType": "Location",
-            "id": lid,
-            "status": "active" if published else "inactive",
-            "name": name,
-            "mode": "instance",
-            "address": _address(address),
-            "managingOrganization": organization_ref,
-        }
-        point = places.get(position)
-        if point is not None:
-            location["position"] = {"latitude": point[0], "longitude": point[1]}
-            if first_point is None or address is preferred(addresses):
-                first_point = point
-        if _hours(facts):
-            location["hoursOfOperation"] = _hours(facts)
-        resources.append(
-            Resource(
-                FHIR,
-                "Location",
-                lid,
-                practice_id,
-                published,
-                location,
-                frozenset(found | place_terms([address]) | {f"organization:{practice_id}"}),
-                point[0] if point else None,
-                point[1] if point else None,
-            )
-        )
-    where = place_terms(addresses) | {f"organization:{practice_id}"}
-    where |= {f"location:{ref['reference'].split('/')[1]}" for ref in location_refs}
-    latitude, longitude = first_point if first_point else (None, None)
-    blocks: dict[str, list[Offer]] = {}
-    for offer in offers:
-        blocks.setdefault(offer.profession, []).append(offer)
-    for code, members in sorted(blocks.items()):
-        sid = service_id(practice_id, code)
-        shown = [m for m in members if m.provider is not None and m.provider["published"]]
-        service_active = published and bool(shown)
-        service: dict[str, Any] = {
-            "resourceType": "HealthcareService",
-            "id": sid,
-            "active": service_active,
-            "providedBy": organization_ref,
-            "type": [profession_concept(code)],
-            "specialty": [profession_concept(code)],
-            "name": f"{name}: {profession(code).nl}",
-        }
-        if location_refs:
-            service["location"] = location_refs
-        if _telecom(facts):
-            service["telecom"] = _telecom(facts)
-        resources.append(
-            Resource(
-                FHIR,
-                "HealthcareService",
-                sid,
-                practice_id,
-                service_active,
-                service,
-                frozenset(found | where | {f"specialty:{code}"}),
-                latitude,
-                longitude,
-            )
-        )
-        for member in members:
-            rid = role_id(practice_id, member.provider_id, code)
-            role_active = (
-                published and member.provider is not None and bool(member.provider["published"])
-            )
-            practitioner_ref: dict[str, Any] = {"reference": f"Practitioner/{member.provider_id}"}
-            if member.provider is not None:
-                practitioner_ref["display"] = provider_display_name(member.provider)
-            role: dict[str, Any] = {
-                "resourceType": "PractitionerRole",
-                "id": rid,
-                "active": role_active,
-                "practitioner": practitioner_ref,
-                "organization": organization_ref,
-                "code": [profession_concept(code)],
-                "specialty": [profession_concept(code)],
-                "healthcareService": [{"reference": f"HealthcareService/{sid}"}],
-            }
-            if location_refs:
-                role["location"] = location_refs
-            resources.append(
-                Resource(
-                    FHIR,
-                    "PractitionerRole",
-                    rid,
-                    practice_id,
-                    role_active,
-                    role,
-                    frozenset(
-                        where
-                        | {
-                            f"specialty:{code}",
-                            f"practitioner:{member.provider_id}",
-                            f"service:{sid}",
-                        }
-                    ),
-                    latitude,
-                    longitude,
-                )
-            )
+    if view.other_names:
+        organization["alias"] = view.other_names
+    if _telecom(view):
+        organization["telecom"] = _telecom(view)
+    if view.places:
+        organization["address"] = [_address(p.address) for p in view.places]
+    terms = frozenset(view.name_terms | view.place_terms)
+    return Resource(FHIR, "Organization", view.id, view.id, view.published, organization, terms)
+
+
+def _organization_reference(view: PracticeView) -> dict[str, Any]:
+    return {"reference": f"Organization/{view.id}", "display": view.name}
+
+
+def _location(view: PracticeView, place: Place) -> Resource:
+    location: dict[str, Any] = {
+        "resourceType": "Location",
+        "id": place.id,
+        "status": "active" if view.published else "inactive",
+        "name": view.name,
+        "mode": "instance",
+        "address": _address(place.address),
+        "managingOrganization": _organization_reference(view),
+    }
+    if place.point is not None:
+        location["position"] = {"latitude": place.point[0], "longitude": place.point[1]}
+    if _hours(view):
+        location["hoursOfOperation"] = _hours(view)
+    latitude, longitude = place.point or (None, None)
+    return Resource(
+        FHIR,
+        "Location",
+        place.id,
+        view.id,
+        view.published,
+        location,
+        frozenset(view.name_terms | place.terms | {f"organization:{view.id}"}),
+        latitude,
+        longitude,
+    )
+
+
+def _where(view: PracticeView) -> set[str]:
+    """What a service or role of the practice is found by: its places and organization."""
+    return (
+        view.place_terms
+        | {f"organization:{view.id}"}
+        | {f"location:{place.id}" for place in view.places}
+    )
+
+
+def _locations_referenced(view: PracticeView) -> list[dict[str, str]]:
+    return [{"reference": f"Location/{place.id}"} for place in view.places]
+
+
+def _service(view: PracticeView, block: Block) -> Resource:
+    sid = service_id(view.id, block.code)
+    active = view.published and bool(block.shown)
+    service: dict[str, Any] = {
+        "resourceType": "HealthcareService",
+        "id": sid,
+        "active": active,
+        "providedBy": _organization_reference(view),
+        "type": [profession_concept(block.code)],
+        "specialty": [profession_concept(block.code)],
+        "name": f"{view.name}: {profession(block.code).nl}",
+    }
+    if view.places:
+        service["location"] = _locations_referenced(view)
+    if _telecom(view):
+        service["telecom"] = _telecom(view)
+    latitude, longitude = view.main_point or (None, None)
+    terms = view.name_terms | _where(view) | {f"specialty:{block.code}"}
+    return Resource(
+        FHIR,
+        "HealthcareService",
+        sid,
+        view.id,
+        active,
+        service,
+        frozenset(terms),
+        latitude,
+        longitude,
+    )
+
+
+def _role(view: PracticeView, block: Block, member: Offer) -> Resource:
+    sid = service_id(view.id, block.code)
+    rid = role_id(view.id, member.provider_id, block.code)
+    active = view.published and member.shown
+    practitioner_ref: dict[str, Any] = {"reference": f"Practitioner/{member.provider_id}"}
+    if member.provider is not None:
+        practitioner_ref["display"] = provider_display_name(member.provider)
+    role: dict[str, Any] = {
+        "resourceType": "PractitionerRole",
+        "id": rid,
+        "active": active,
+        "practitioner": practitioner_ref,
+        "organization": _organization_reference(view),
+        "code": [profession_concept(block.code)],
+        "specialty": [profession_concept(block.code)],
+        "healthcareService": [{"reference": f"HealthcareService/{sid}"}],
+    }
+    if view.places:
+        role["location"] = _locations_referenced(view)
+    terms = _where(view) | {
+        f"specialty:{block.code}",
+        f"practitioner:{member.provider_id}",
+        f"service:{sid}",
+    }
+    latitude, longitude = view.main_point or (None, None)
+    return Resource(
+        FHIR, "PractitionerRole", rid, view.id, active, role, frozenset(terms), latitude, longitude
+    )
+
+
+def practice_resources(
+    practice: dict[str, Any],
+    places: dict[int, tuple[float, float]],
+    offers: Sequence[Offer],
+) -> list[Resource]:
+    """A practice fiche's Organization, Locations, HealthcareServices and PractitionerRoles."""
+    view = practice_view(practice, places, offers)
+    resources = [_organization(view)]
+    resources += [_location(view, place) for place in view.places]
+    for block in view.blocks:
+        resources.append(_service(view, block))
+        resources += [_role(view, block, member) for member in block.members]
     return resources
 
 

@@ -12,9 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from directory.domain.fhir import Offer, location_id, service_id
+from directory.domain.practice_view import (
+    Block,
+    Offer,
+    Place,
+    PracticeView,
+    box_line,
+    practice_view,
+    service_id,
+    street_line,
+)
 from directory.domain.professions import profession
-from directory.domain.resources import HSDS, Resource, derived_id, name_terms, place_terms
+from directory.domain.resources import HSDS, Resource, derived_id, name_terms
 
 TAXONOMY_ID = derived_id("taxonomy", "profession")
 TAXONOMY_URI = "https://socialekaart.be/fhir/CodeSystem/profession"
@@ -47,13 +56,13 @@ def taxonomy_term(code: str) -> dict[str, Any]:
     }
 
 
-def _address(location: str, position: int, address: dict[str, Any]) -> dict[str, Any]:
-    line = f"{address['street']} {address['number']}"
+def _address(place: Place) -> dict[str, Any]:
+    address = place.address
     return {
-        "id": derived_id("address", location, str(position)),
-        "location_id": location,
-        "address_1": line,
-        "address_2": f"bus {address['box']}" if address.get("box") else None,
+        "id": derived_id("address", place.id, str(place.position)),
+        "location_id": place.id,
+        "address_1": street_line(address),
+        "address_2": box_line(address),
         "city": address["municipality"],
         "state_province": address["municipality"],
         "postal_code": address["postcode"],
@@ -62,27 +71,163 @@ def _address(location: str, position: int, address: dict[str, Any]) -> dict[str,
     }
 
 
-def _phones(owner_field: str, owner: str, facts: dict[str, Any]) -> list[dict[str, Any]]:
+def _phones(owner_field: str, owner: str, view: PracticeView) -> list[dict[str, Any]]:
     return [
-        {"id": derived_id("phone", owner, p["number"]), owner_field: owner, "number": p["number"]}
-        for p in facts.get("phone_numbers") or []
+        {"id": derived_id("phone", owner, number), owner_field: owner, "number": number}
+        for number in view.phones
     ]
 
 
-def _schedules(location: str, facts: dict[str, Any]) -> list[dict[str, Any]]:
+def _schedules(location: str, view: PracticeView) -> list[dict[str, Any]]:
     return [
         {
-            "id": derived_id("schedule", location, str(n)),
+            "id": derived_id("schedule", location, str(h.position)),
             "location_id": location,
             "freq": "WEEKLY",
-            "byday": _DAYS[h["day"]],
-            "opens_at": h["opens"],
-            "closes_at": h["closes"],
-            "description": h.get("note"),
+            "byday": _DAYS[h.day],
+            "opens_at": h.opens,
+            "closes_at": h.closes,
+            "description": h.note,
         }
-        for n, h in enumerate(facts.get("opening_hours") or [])
-        if h.get("day") in _DAYS
+        for h in view.hours
     ]
+
+
+def _organization(view: PracticeView) -> Resource:
+    municipalities = sorted({p.address["municipality"] for p in view.places})
+    organization: dict[str, Any] = {
+        "id": view.id,
+        "name": view.name,
+        "alternate_name": next(iter(view.other_names), None),
+        "description": f"{view.name}, practice on the Sociale Kaart"
+        + (f" ({', '.join(municipalities)})" if municipalities else ""),
+        "website": view.websites[0] if view.websites else None,
+        "phones": _phones("organization_id", view.id, view),
+    }
+    terms = frozenset(view.name_terms | view.place_terms)
+    return Resource(HSDS, "organization", view.id, view.id, view.published, organization, terms)
+
+
+def _location_record(view: PracticeView, place: Place) -> dict[str, Any]:
+    return {
+        "id": place.id,
+        "location_type": "physical",
+        "organization_id": view.id,
+        "name": view.name,
+        "latitude": place.point[0] if place.point else None,
+        "longitude": place.point[1] if place.point else None,
+        "addresses": [_address(place)],
+        "phones": _phones("location_id", place.id, view),
+        "schedules": _schedules(place.id, view),
+    }
+
+
+def _location(view: PracticeView, place: Place) -> Resource:
+    latitude, longitude = place.point or (None, None)
+    return Resource(
+        HSDS,
+        "location",
+        place.id,
+        view.id,
+        view.published,
+        _location_record(view, place),
+        frozenset(view.name_terms | place.terms | {f"organization:{view.id}"}),
+        latitude,
+        longitude,
+    )
+
+
+def _service_record(view: PracticeView, block: Block, active: bool) -> dict[str, Any]:
+    sid = service_id(view.id, block.code)
+    found = profession(block.code)
+    languages = sorted({lang for m in block.shown for lang in m.provider["languages"]})  # type: ignore[index]
+    term = taxonomy_term(block.code)
+    return {
+        "id": sid,
+        "organization_id": view.id,
+        "name": f"{view.name}: {found.nl}",
+        "description": f"{found.nl} ({found.fr}) at {view.name}",
+        "status": "active" if active else "inactive",
+        "url": view.websites[0] if view.websites else None,
+        "phones": _phones("service_id", sid, view),
+        "languages": [
+            {"id": derived_id("language", sid, lang), "service_id": sid, "code": lang}
+            for lang in languages
+        ],
+        "attributes": [
+            {
+                "id": derived_id("attribute", sid, block.code),
+                "link_id": sid,
+                "link_type": "service",
+                "link_entity": "service",
+                "taxonomy_term_id": term["id"],
+                "taxonomy_term": term,
+            }
+        ],
+    }
+
+
+def _taxonomy_terms(code: str) -> set[str]:
+    return {f"taxonomy:{taxonomy_term_id(code)}", f"taxonomy:{code}"}
+
+
+def _service(view: PracticeView, block: Block) -> tuple[Resource, dict[str, Any]]:
+    active = view.published and bool(block.shown)
+    service = _service_record(view, block, active)
+    terms = (
+        view.name_terms
+        | name_terms(profession(block.code).nl)
+        | view.place_terms
+        | {f"organization:{view.id}"}
+        | _taxonomy_terms(block.code)
+    )
+    first = next((p.point for p in view.places if p.point), None)
+    latitude, longitude = first or (None, None)
+    resource = Resource(
+        HSDS,
+        "service",
+        service["id"],
+        view.id,
+        active,
+        service,
+        frozenset(terms),
+        latitude,
+        longitude,
+    )
+    return resource, service
+
+
+def _service_at_location(
+    view: PracticeView, block: Block, service: Resource, place: Place
+) -> Resource:
+    at_id = derived_id("service-at-location", service.id, place.id)
+    location = _location_record(view, place)
+    record = {
+        "id": at_id,
+        "service_id": service.id,
+        "location_id": place.id,
+        "service": {k: service.content[k] for k in ("id", "name", "status")},
+        "location": {k: location[k] for k in ("id", "location_type", "name", "addresses")},
+    }
+    terms = (
+        view.name_terms
+        | name_terms(profession(block.code).nl)
+        | place.terms
+        | _taxonomy_terms(block.code)
+        | {f"organization:{view.id}"}
+    )
+    latitude, longitude = place.point or (None, None)
+    return Resource(
+        HSDS,
+        "service_at_location",
+        at_id,
+        view.id,
+        service.active,
+        record,
+        frozenset(terms),
+        latitude,
+        longitude,
+    )
 
 
 def practice_records(
@@ -91,139 +236,11 @@ def practice_records(
     offers: Sequence[Offer],
 ) -> list[Resource]:
     """A practice fiche's organization, locations, services and services at locations."""
-    practice_id = practice["practice_id"]
-    facts = practice["facts"]
-    published = bool(practice["published"])
-    name = practice["name"]
-    addresses = list(facts.get("addresses") or [])
-    names = [n["name"] for n in facts.get("names") or []]
-    found = name_terms(name, *names)
-    websites = [w["url"] for w in facts.get("websites") or []]
-    municipalities = sorted({a["municipality"] for a in addresses})
-    organization: dict[str, Any] = {
-        "id": practice_id,
-        "name": name,
-        "alternate_name": next((n for n in names if n != name), None),
-        "description": f"{name}, practice on the Sociale Kaart"
-        + (f" ({', '.join(municipalities)})" if municipalities else ""),
-        "website": websites[0] if websites else None,
-        "phones": _phones("organization_id", practice_id, facts),
-    }
-    records = [
-        Resource(
-            HSDS,
-            "organization",
-            practice_id,
-            practice_id,
-            published,
-            organization,
-            frozenset(found | place_terms(addresses)),
-        )
-    ]
-    locations = []
-    for position, address in enumerate(addresses):
-        lid = location_id(practice_id, position)
-        point = places.get(position)
-        location = {
-            "id": lid,
-            "location_type": "physical",
-            "organization_id": practice_id,
-            "name": name,
-            "latitude": point[0] if point else None,
-            "longitude": point[1] if point else None,
-            "addresses": [_address(lid, position, address)],
-            "phones": _phones("location_id", lid, facts),
-            "schedules": _schedules(lid, facts),
-        }
-        locations.append((lid, location, address, point))
-        records.append(
-            Resource(
-                HSDS,
-                "location",
-                lid,
-                practice_id,
-                published,
-                location,
-                frozenset(found | place_terms([address]) | {f"organization:{practice_id}"}),
-                point[0] if point else None,
-                point[1] if point else None,
-            )
-        )
-    blocks: dict[str, list[Offer]] = {}
-    for offer in offers:
-        blocks.setdefault(offer.profession, []).append(offer)
-    for code, members in sorted(blocks.items()):
-        sid = service_id(practice_id, code)
-        shown = [m for m in members if m.provider is not None and m.provider["published"]]
-        active = published and bool(shown)
-        languages = sorted({lang for m in shown for lang in m.provider["languages"]})  # type: ignore[index]
-        term = taxonomy_term(code)
-        service = {
-            "id": sid,
-            "organization_id": practice_id,
-            "name": f"{name}: {profession(code).nl}",
-            "description": f"{profession(code).nl} ({profession(code).fr}) at {name}",
-            "status": "active" if active else "inactive",
-            "url": websites[0] if websites else None,
-            "phones": _phones("service_id", sid, facts),
-            "languages": [
-                {"id": derived_id("language", sid, lang), "service_id": sid, "code": lang}
-                for lang in languages
-            ],
-            "attributes": [
-                {
-                    "id": derived_id("attribute", sid, code),
-                    "link_id": sid,
-                    "link_type": "service",
-                    "link_entity": "service",
-                    "taxonomy_term_id": term["id"],
-                    "taxonomy_term": term,
-                }
-            ],
-        }
-        where = place_terms(addresses) | {f"organization:{practice_id}"}
-        taxonomy = {f"taxonomy:{term['id']}", f"taxonomy:{code}"}
-        first = next((point for _, _, _, point in locations if point), None)
-        records.append(
-            Resource(
-                HSDS,
-                "service",
-                sid,
-                practice_id,
-                active,
-                service,
-                frozenset(found | name_terms(profession(code).nl) | where | taxonomy),
-                first[0] if first else None,
-                first[1] if first else None,
-            )
-        )
-        for lid, location, address, point in locations:
-            at_id = derived_id("service-at-location", sid, lid)
-            records.append(
-                Resource(
-                    HSDS,
-                    "service_at_location",
-                    at_id,
-                    practice_id,
-                    active,
-                    {
-                        "id": at_id,
-                        "service_id": sid,
-                        "location_id": lid,
-                        "service": {k: service[k] for k in ("id", "name", "status")},
-                        "location": {
-                            k: location[k] for k in ("id", "location_type", "name", "addresses")
-                        },
-                    },
-                    frozenset(
-                        found
-                        | name_terms(profession(code).nl)
-                        | place_terms([address])
-                        | taxonomy
-                        | {f"organization:{practice_id}"}
-                    ),
-                    point[0] if point else None,
-                    point[1] if point else None,
-                )
-            )
+    view = practice_view(practice, places, offers)
+    records = [_organization(view)]
+    records += [_location(view, place) for place in view.places]
+    for block in view.blocks:
+        service, _ = _service(view, block)
+        records.append(service)
+        records += [_service_at_location(view, block, service, place) for place in view.places]
     return records

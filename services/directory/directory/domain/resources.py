@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from directory.domain.text import normalized, words
 
 FHIR = "fhir"
@@ -47,3 +49,18 @@ def place_terms(addresses: Iterable[dict[str, Any]]) -> set[str]:
         if normalized(address.get("municipality")):
             found.add(f"city:{normalized(address['municipality'])}")
     return found
+
+
+def without_nulls(value: Any) -> Any:
+    """HSDS leaves an unknown field out rather than null (its schemas type them strictly)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+def stored_text(standard: str, content: dict[str, Any]) -> str:
+    """A resource's content as stored: the JSON text it is served as (HSDS without nulls),
+    so that an answer is assembled from stored texts without decoding them."""
+    return orjson.dumps(without_nulls(content) if standard == HSDS else content).decode()

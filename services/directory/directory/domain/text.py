@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 
@@ -12,10 +13,17 @@ def words(text: str | None) -> list[str]:
     """
     if not text:
         return []
+    return list(_words(text))
+
+
+# The same names, municipalities and professions come back for every resource of a fiche
+# and every fiche of a place: the projection spent a fifth of its time here uncached.
+@functools.lru_cache(maxsize=65_536)
+def _words(text: str) -> tuple[str, ...]:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     cleaned = "".join(c if ("a" <= c <= "z" or "0" <= c <= "9") else " " for c in plain)
-    return cleaned.split()
+    return tuple(cleaned.split())
 
 
 def normalized(text: str | None) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from directory.adapters.read_engine import read_engine
 from directory.adapters.reference_geocoder import ReferenceGeocoder
+from directory.adapters.response_cache import ResponseCache
 from directory.adapters.tables import TABLES
 from directory.config import DirectorySettings
 from directory.domain.geo import Geocoder
+from directory.entrypoints.cached_route import cached_route_class
 from directory.entrypoints.http_fhir import fhir_router
 from directory.entrypoints.http_hsds import hsds_router
 from directory.entrypoints.http_search import search_router
@@ -42,14 +45,27 @@ def build_component(
         migrations_package="directory.migrations",
     )
     runtime.subscribe(projection_subscription(DirectoryProjection(geocoder)))
+    reads = read_engine(runtime)
+    cache = (
+        ResponseCache(
+            reads,
+            entries=settings.response_cache_entries,
+            max_bytes=settings.response_cache_max_mb << 20,
+            poll_s=settings.response_cache_poll_s,
+            max_stale_s=settings.response_cache_max_stale_s,
+        )
+        if settings.response_cache_entries
+        else None
+    )
+    route = cached_route_class(cache)
     return ServiceComponent(
         name=SERVICE,
         runtime=runtime,
         routers=[
-            search_router(runtime, settings, geocoder, prefix=f"/api/{SERVICE}"),
-            search_router(runtime, settings, geocoder, prefix=OLD_SEARCH_PREFIX),
-            fhir_router(runtime, settings),
-            hsds_router(runtime, settings),
+            search_router(reads, settings, geocoder, prefix=f"/api/{SERVICE}", route_class=route),
+            search_router(reads, settings, geocoder, prefix=OLD_SEARCH_PREFIX, route_class=route),
+            fhir_router(reads, settings, route),
+            hsds_router(reads, settings, route),
         ],
     )
 

@@ -155,88 +155,144 @@ def _token(parameter: str, value: str) -> str:
     return code
 
 
+@dataclass
+class _Search:
+    """What the parameters of one search said so far."""
+
+    resource_type: str
+    page_max: int
+    ids: list[str] = field(default_factory=list)
+    groups: list[tuple[str, ...]] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)
+    active: bool | None = None
+    updated: list[tuple[str, datetime]] = field(default_factory=list)
+    near: Circle | None = None
+    count: int = 20
+    offset: int = 0
+    includes: list[tuple[str, str]] = field(default_factory=list)
+    revincludes: list[tuple[str, str]] = field(default_factory=list)
+
+    def result(self) -> ParsedSearch:
+        query = ResourceQuery(
+            standard=FHIR,
+            type=self.resource_type,
+            ids=tuple(self.ids),
+            any_terms=tuple(self.groups),
+            name_prefixes=tuple(dict.fromkeys(self.prefixes)),
+            active=self.active,
+            updated=tuple(self.updated),
+            near=self.near,
+        )
+        return ParsedSearch(query, self.count, self.offset, self.includes, self.revincludes)
+
+
+def _last_updated(search: _Search, name: str, value: str) -> None:
+    prefix = value[:2] if value[:2] in ("eq", "ge", "gt", "le", "lt") else "eq"
+    search.updated.append((prefix, _instant(name, value[2:] if value[:2] == prefix else value)))
+
+
+def _paging(search: _Search, name: str, value: str) -> None:
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"{name}: {value!r} is not a whole number") from None
+    if name == "_count":
+        if not 1 <= number <= search.page_max:
+            raise BadRequest(f"_count: between 1 and {search.page_max}")
+        search.count = number
+    else:
+        if not 0 <= number <= 100_000:
+            raise BadRequest("_offset: between 0 and 100000")
+        search.offset = number
+
+
+def _include(search: _Search, name: str, value: str) -> None:
+    table, found = (
+        (INCLUDES, search.includes) if name == "_include" else (REVINCLUDES, search.revincludes)
+    )
+    supported = table.get(search.resource_type, {})
+    if value not in supported:
+        raise BadRequest(
+            f"{name}: {value!r} is not supported on {search.resource_type}; supported: "
+            f"{', '.join(supported) or 'none'}"
+        )
+    found.append(supported[value])
+
+
+def _format(search: _Search, name: str, value: str) -> None:
+    if value not in ("json", "application/fhir+json", "application/json"):
+        raise BadRequest("_format: only json is served")
+
+
+def _name(search: _Search, name: str, value: str) -> None:
+    found = words(value)
+    if not found:
+        raise BadRequest("name: give letters or digits")
+    search.prefixes += found
+
+
+def _active(search: _Search, name: str, value: str) -> None:
+    search.active = _boolean(name, value)
+
+
+def _status(search: _Search, name: str, value: str) -> None:
+    if value not in ("active", "inactive"):
+        raise BadRequest("status: active or inactive")
+    search.active = value == "active"
+
+
+def _any_of(search: _Search, name: str, value: str) -> None:
+    """A parameter whose comma-separated values each name a term (any of them matches)."""
+    values = [v for v in value.split(",") if v]
+    if name == "_id":
+        search.ids += values
+    elif name == "address-postalcode":
+        search.groups.append(tuple(f"pc:{v.strip()}" for v in values))
+    elif name == "address-city":
+        search.groups.append(tuple(f"city:{normalized(v)}" for v in values))
+    elif name in _REFERENCE_TERM:
+        search.groups.append(tuple(f"{name}:{v.rpartition('/')[2]}" for v in values))
+    else:  # specialty, service-type, role: a profession code
+        search.groups.append(tuple(f"specialty:{_token(name, v)}" for v in values))
+
+
+def _near_parameter(search: _Search, name: str, value: str) -> None:
+    search.near = _near(value)
+
+
+_PARAMETERS = {
+    "_id": _any_of,
+    "_lastUpdated": _last_updated,
+    "_count": _paging,
+    "_offset": _paging,
+    "_include": _include,
+    "_revinclude": _include,
+    "_format": _format,
+    "name": _name,
+    "active": _active,
+    "status": _status,
+    "address-postalcode": _any_of,
+    "address-city": _any_of,
+    **{reference: _any_of for reference in _REFERENCE_TERM},
+    "specialty": _any_of,
+    "service-type": _any_of,
+    "role": _any_of,
+    "near": _near_parameter,
+}
+"""How each parameter a type takes (SEARCH_PARAMETERS, COMMON) adds to a search."""
+
+
 def parse_search(
     resource_type: str, items: list[tuple[str, str]], *, page_max: int
 ) -> ParsedSearch:
     """The query for `GET /fhir/{type}?...`; BadRequest names what is wrong."""
     known = SEARCH_PARAMETERS[resource_type]
-    ids: list[str] = []
-    groups: list[tuple[str, ...]] = []
-    prefixes: list[str] = []
-    active: bool | None = None
-    updated: list[tuple[str, datetime]] = []
-    near: Circle | None = None
-    count, offset = 20, 0
-    includes: list[tuple[str, str]] = []
-    revincludes: list[tuple[str, str]] = []
+    search = _Search(resource_type, page_max)
     for name, value in items:
         if name not in known and name not in COMMON:
             raise BadRequest(
                 f"unknown search parameter {name!r} for {resource_type}; it takes "
                 f"{', '.join([*sorted(known), *COMMON])}"
             )
-        values = [v for v in value.split(",") if v]
-        if name == "_id":
-            ids += values
-        elif name == "_lastUpdated":
-            prefix = value[:2] if value[:2] in ("eq", "ge", "gt", "le", "lt") else "eq"
-            updated.append((prefix, _instant(name, value[2:] if value[:2] == prefix else value)))
-        elif name in ("_count", "_offset"):
-            try:
-                number = int(value)
-            except ValueError:
-                raise BadRequest(f"{name}: {value!r} is not a whole number") from None
-            if name == "_count" and not 1 <= number <= page_max:
-                raise BadRequest(f"_count: between 1 and {page_max}")
-            if name == "_offset" and not 0 <= number <= 100_000:
-                raise BadRequest("_offset: between 0 and 100000")
-            count, offset = (number, offset) if name == "_count" else (count, number)
-        elif name == "_include":
-            if value not in INCLUDES.get(resource_type, {}):
-                raise BadRequest(
-                    f"_include: {value!r} is not supported on {resource_type}; supported: "
-                    f"{', '.join(INCLUDES.get(resource_type, {})) or 'none'}"
-                )
-            includes.append(INCLUDES[resource_type][value])
-        elif name == "_revinclude":
-            if value not in REVINCLUDES.get(resource_type, {}):
-                raise BadRequest(
-                    f"_revinclude: {value!r} is not supported on {resource_type}; supported: "
-                    f"{', '.join(REVINCLUDES.get(resource_type, {})) or 'none'}"
-                )
-            revincludes.append(REVINCLUDES[resource_type][value])
-        elif name == "_format":
-            if value not in ("json", "application/fhir+json", "application/json"):
-                raise BadRequest("_format: only json is served")
-        elif name == "name":
-            found = words(value)
-            if not found:
-                raise BadRequest("name: give letters or digits")
-            prefixes += found
-        elif name == "active":
-            active = _boolean(name, value)
-        elif name == "status":
-            if value not in ("active", "inactive"):
-                raise BadRequest("status: active or inactive")
-            active = value == "active"
-        elif name == "address-postalcode":
-            groups.append(tuple(f"pc:{v.strip()}" for v in values))
-        elif name == "address-city":
-            groups.append(tuple(f"city:{normalized(v)}" for v in values))
-        elif name in _REFERENCE_TERM:
-            groups.append(tuple(f"{name}:{v.rpartition('/')[2]}" for v in values))
-        elif name in ("specialty", "service-type", "role"):
-            groups.append(tuple(f"specialty:{_token(name, v)}" for v in values))
-        elif name == "near":
-            near = _near(value)
-    query = ResourceQuery(
-        standard=FHIR,
-        type=resource_type,
-        ids=tuple(ids),
-        any_terms=tuple(groups),
-        name_prefixes=tuple(dict.fromkeys(prefixes)),
-        active=active,
-        updated=tuple(updated),
-        near=near,
-    )
-    return ParsedSearch(query, count, offset, includes, revincludes)
+        _PARAMETERS[name](search, name, value)
+    return search.result()

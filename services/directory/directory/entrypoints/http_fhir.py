@@ -10,14 +10,15 @@ widen a search), 404 for an unknown resource.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from directory.adapters.standard_queries import (
-    Found,
     ResourceQuery,
     by_ids,
     changed_since,
@@ -26,16 +27,23 @@ from directory.adapters.standard_queries import (
 from directory.config import DirectorySettings
 from directory.domain.fhir import profession_code_system
 from directory.domain.resources import FHIR
+from directory.entrypoints.fhir_bundles import (
+    bundle_text,
+    entry_text,
+    history_entry_text,
+    referenced,
+    resource_text,
+)
 from directory.entrypoints.fhir_parameters import (
     INCLUDES,
     REVINCLUDES,
     SEARCH_PARAMETERS,
     TYPES,
     BadRequest,
+    ParsedSearch,
     parse_instant,
     parse_search,
 )
-from servicekit.runtime import ServiceRuntime
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -55,37 +63,53 @@ def outcome(status: int, code: str, diagnostics: str) -> Response:
     )
 
 
-def _instant(moment: datetime) -> str:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def resource_of(found: Found) -> dict[str, Any]:
-    """The stored resource with its meta (version and time of its last change)."""
-    resource: dict[str, Any] = orjson.loads(found.content)
-    resource["meta"] = {
-        "versionId": str(found.version),
-        "lastUpdated": _instant(found.last_updated),
-    }
-    return resource
-
-
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/fhir"
 
 
-def _entry(base: str, type_: str, found: Found, mode: str) -> dict[str, Any]:
-    return {
-        "fullUrl": f"{base}/{type_}/{found.id}",
-        "resource": resource_of(found),
-        "search": {"mode": mode},
-    }
+def _next_link(request: Request, links: list[dict[str, str]], offset: int) -> None:
+    links.append({"relation": "next", "url": str(request.url.include_query_params(_offset=offset))})
 
 
-def _referenced(resource: dict[str, Any], element: str) -> list[str]:
-    value = resource.get(element)
-    references = value if isinstance(value, list) else [value] if value else []
-    return [r["reference"].rpartition("/")[2] for r in references if "reference" in r]
+def _history_paging(request: Request, page_max: int) -> tuple[datetime | None, int, int]:
+    """`_since`, `_count`, `_offset` of a history request; ValueError says what is wrong."""
+    since: datetime | None = None
+    count, offset = 100, 0
+    for name, value in request.query_params.multi_items():
+        if name == "_since":
+            since = parse_instant(name, value)
+        elif name == "_count":
+            count = int(value)
+            if not 1 <= count <= page_max:
+                raise BadRequest(f"_count: between 1 and {page_max}")
+        elif name == "_offset":
+            offset = int(value)
+            if offset < 0:
+                raise BadRequest("_offset: 0 or more")
+        else:
+            raise BadRequest(f"unknown parameter {name!r}; _history takes _since, _count")
+    return since, count, offset
+
+
+async def _searchset(
+    connection: AsyncConnection, base: str, type_: str, parsed: ParsedSearch
+) -> tuple[list[bytes], bool]:
+    """The encoded entries of one searchset page (matches, then what they include), and
+    whether a next page exists."""
+    page = await find(connection, parsed.query, limit=parsed.count + 1, offset=parsed.offset)
+    matches = page[: parsed.count]
+    entries = [entry_text(base, type_, f, "match") for f in matches]
+    for element, target in parsed.includes:
+        ids = [i for f in matches for i in referenced(f, element)]
+        included = await by_ids(connection, FHIR, target, ids)
+        entries += [entry_text(base, target, f, "include") for f in included]
+    for referrer, term in parsed.revincludes:
+        if not matches:
+            continue
+        query = ResourceQuery(FHIR, referrer, any_terms=(tuple(f"{term}:{f.id}" for f in matches),))
+        referring = await find(connection, query, limit=10_000, offset=0)
+        entries += [entry_text(base, referrer, f, "include") for f in referring]
+    return entries, len(page) > parsed.count
 
 
 def capability_statement(base: str) -> dict[str, Any]:
@@ -127,8 +151,10 @@ def capability_statement(base: str) -> dict[str, Any]:
     }
 
 
-def fhir_router(runtime: ServiceRuntime, settings: DirectorySettings) -> APIRouter:
-    router = APIRouter(prefix="/fhir", tags=["public: FHIR R4 (IHE mCSD)"])
+def fhir_router(
+    reads: AsyncEngine, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
+) -> APIRouter:
+    router = APIRouter(prefix="/fhir", tags=["public: FHIR R4 (IHE mCSD)"], route_class=route_class)
 
     @router.get("/metadata", summary="CapabilityStatement", response_class=Response)
     async def metadata(request: Request) -> Response:
@@ -144,67 +170,30 @@ def fhir_router(runtime: ServiceRuntime, settings: DirectorySettings) -> APIRout
     async def history(type_: str, request: Request) -> Response:
         if type_ not in TYPES:
             return outcome(404, "not-found", f"unknown resource type {type_!r}")
-        since: datetime | None = None
-        count, offset = 100, 0
         try:
-            for name, value in request.query_params.multi_items():
-                if name == "_since":
-                    since = parse_instant(name, value)
-                elif name == "_count":
-                    count = int(value)
-                    if not 1 <= count <= settings.public_page_size_max:
-                        raise BadRequest(f"_count: between 1 and {settings.public_page_size_max}")
-                elif name == "_offset":
-                    offset = int(value)
-                    if offset < 0:
-                        raise BadRequest("_offset: 0 or more")
-                else:
-                    raise BadRequest(f"unknown parameter {name!r}; _history takes _since, _count")
+            since, count, offset = _history_paging(request, settings.public_page_size_max)
         except ValueError as error:
             return outcome(400, "invalid", str(error))
-        async with runtime.engine.connect() as connection:
+        async with reads.connect() as connection:
             changed = await changed_since(
                 connection, FHIR, type_, since, limit=count + 1, offset=offset
             )
         base = _base(request)
         links = [{"relation": "self", "url": str(request.url)}]
         if len(changed) > count:
-            links.append(
-                {
-                    "relation": "next",
-                    "url": str(request.url.include_query_params(_offset=offset + count)),
-                }
-            )
-        return fhir_response(
-            {
-                "resourceType": "Bundle",
-                "type": "history",
-                "link": links,
-                "entry": [
-                    {
-                        "fullUrl": f"{base}/{type_}/{found.id}",
-                        "resource": resource_of(found),
-                        # Depublished resources stay, marked inactive: never a silent delete.
-                        "request": {"method": "PUT", "url": f"{type_}/{found.id}"},
-                        "response": {
-                            "status": "201 Created" if found.version == 1 else "200 OK",
-                            "lastModified": _instant(found.last_updated),
-                        },
-                    }
-                    for found in changed[:count]
-                ],
-            }
-        )
+            _next_link(request, links, offset + count)
+        entries = [history_entry_text(base, type_, found) for found in changed[:count]]
+        return Response(bundle_text("history", links, entries), media_type=FHIR_JSON)
 
     @router.get("/{type_}/{resource_id}", summary="Read one resource", response_class=Response)
     async def read(type_: str, resource_id: str) -> Response:
         if type_ not in TYPES:
             return outcome(404, "not-found", f"unknown resource type {type_!r}")
-        async with runtime.engine.connect() as connection:
+        async with reads.connect() as connection:
             found = await by_ids(connection, FHIR, type_, [resource_id])
         if not found:
             return outcome(404, "not-found", f"no {type_} with id {resource_id!r}")
-        return fhir_response(resource_of(found[0]))
+        return Response(resource_text(found[0]), media_type=FHIR_JSON)
 
     @router.get("/{type_}", summary="Search (ITI-90)", response_class=Response)
     async def search(type_: str, request: Request) -> Response:
@@ -218,37 +207,11 @@ def fhir_router(runtime: ServiceRuntime, settings: DirectorySettings) -> APIRout
             )
         except BadRequest as error:
             return outcome(400, "invalid", str(error))
-        base = _base(request)
-        async with runtime.engine.connect() as connection:
-            page = await find(
-                connection, parsed.query, limit=parsed.count + 1, offset=parsed.offset
-            )
-            matches = page[: parsed.count]
-            entries = [_entry(base, type_, f, "match") for f in matches]
-            resources = [e["resource"] for e in entries]
-            for element, target in parsed.includes:
-                ids = [i for r in resources for i in _referenced(r, element)]
-                included = await by_ids(connection, FHIR, target, ids)
-                entries += [_entry(base, target, f, "include") for f in included]
-            for referrer, term in parsed.revincludes:
-                query = ResourceQuery(
-                    FHIR, referrer, any_terms=(tuple(f"{term}:{f.id}" for f in matches),)
-                )
-                if matches:
-                    referring = await find(connection, query, limit=10_000, offset=0)
-                    entries += [_entry(base, referrer, f, "include") for f in referring]
+        async with reads.connect() as connection:
+            entries, more = await _searchset(connection, _base(request), type_, parsed)
         links = [{"relation": "self", "url": str(request.url)}]
-        if len(page) > parsed.count:
-            links.append(
-                {
-                    "relation": "next",
-                    "url": str(
-                        request.url.include_query_params(_offset=parsed.offset + parsed.count)
-                    ),
-                }
-            )
-        return fhir_response(
-            {"resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries}
-        )
+        if more:
+            _next_link(request, links, parsed.offset + parsed.count)
+        return Response(bundle_text("searchset", links, entries), media_type=FHIR_JSON)
 
     return router

@@ -20,13 +20,14 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from directory.adapters.standard_queries import Found, ResourceQuery, by_ids, count, find
 from directory.config import DirectorySettings
-from directory.domain.resources import HSDS
+from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
 from directory.entrypoints.query_parameters import only_parameters
-from servicekit.runtime import ServiceRuntime
 
 HSDS_VERSION = "3.0"
 NDJSON = "application/x-ndjson"
@@ -48,22 +49,30 @@ LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
 _PAGING = ("page", "per_page", "format")
 
 
+def _last_modified(found: Found) -> str:
+    moment = found.last_updated
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def _record(type_: str, found: Found) -> dict[str, Any]:
     record: dict[str, Any] = orjson.loads(found.content)
     if type_ == "service":
-        moment = found.last_updated
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        record["last_modified"] = moment.astimezone(UTC).isoformat(timespec="milliseconds")
-    return _without_nulls(record)
+        record["last_modified"] = _last_modified(found)
+    return without_nulls(record)
 
 
-def _without_nulls(value: Any) -> Any:
-    """HSDS leaves an unknown field out rather than null (its schemas type them strictly)."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return value
+def record_text(type_: str, found: Found) -> bytes:
+    """A record as served (a service with its last change), from its stored JSON text.
+
+    The projection stores HSDS records without nulls, so the text is served as it is; a
+    record stored with nulls (written before that) is decoded and cleaned."""
+    content = found.content.encode()
+    if b":null" in content or not content.endswith(b"}") or content == b"{}":
+        return orjson.dumps(_record(type_, found))
+    if type_ != "service":
+        return content
+    return b"".join((content[:-1], b',"last_modified":', orjson.dumps(_last_modified(found)), b"}"))
 
 
 def _invalid(param: str, message: str, value: str) -> RequestValidationError:
@@ -115,8 +124,34 @@ def _query(
     )
 
 
-def hsds_router(runtime: ServiceRuntime, settings: DirectorySettings) -> APIRouter:
-    router = APIRouter(prefix="/hsds", tags=["public: Open Referral HSDS 3.0"])
+async def _page(
+    connection: AsyncConnection, type_: str, query: ResourceQuery, page: int, per_page: int
+) -> bytes:
+    """One page as the HSDS API reference shows it, assembled from the stored texts."""
+    total = await count(connection, query)
+    found = await find(connection, query, limit=per_page, offset=(page - 1) * per_page)
+    pages = math.ceil(total / per_page) if total else 0
+    head = orjson.dumps(
+        {
+            "total_items": total,
+            "total_pages": pages,
+            "page_number": page,
+            "size": len(found),
+            "first_page": page == 1,
+            "last_page": page >= pages,
+            "empty": not found,
+        }
+    )
+    contents = b",".join(record_text(type_, f) for f in found)
+    return b"".join((head[:-1], b',"contents":[', contents, b"]}"))
+
+
+def hsds_router(
+    reads: AsyncEngine, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
+) -> APIRouter:
+    router = APIRouter(
+        prefix="/hsds", tags=["public: Open Referral HSDS 3.0"], route_class=route_class
+    )
 
     @router.get("/", summary="HSDS version of this API")
     async def root(request: Request) -> dict[str, str]:
@@ -148,21 +183,9 @@ def hsds_router(runtime: ServiceRuntime, settings: DirectorySettings) -> APIRout
             )
             if format == "ndjson":
                 return StreamingResponse(_stream(type_, query), media_type=NDJSON)
-            async with runtime.engine.connect() as connection:
-                total = await count(connection, query)
-                found = await find(connection, query, limit=per_page, offset=(page - 1) * per_page)
-            pages = math.ceil(total / per_page) if total else 0
-            body = {
-                "total_items": total,
-                "total_pages": pages,
-                "page_number": page,
-                "size": len(found),
-                "first_page": page == 1,
-                "last_page": page >= pages,
-                "empty": not found,
-                "contents": [_record(type_, f) for f in found],
-            }
-            return Response(orjson.dumps(body), media_type="application/json")
+            async with reads.connect() as connection:
+                body = await _page(connection, type_, query, page, per_page)
+            return Response(body, media_type="application/json")
 
         listing.__name__ = f"list_{path}"
         return listing
@@ -170,21 +193,21 @@ def hsds_router(runtime: ServiceRuntime, settings: DirectorySettings) -> APIRout
     async def _stream(type_: str, query: ResourceQuery) -> AsyncIterator[bytes]:
         offset = 0
         while True:
-            async with runtime.engine.connect() as connection:
+            async with reads.connect() as connection:
                 found = await find(connection, query, limit=_STREAM_PAGE, offset=offset)
             for record in found:
-                yield orjson.dumps(_record(type_, record)) + b"\n"
+                yield record_text(type_, record) + b"\n"
             if len(found) < _STREAM_PAGE:
                 return
             offset += _STREAM_PAGE
 
     def read_endpoint(type_: str) -> Callable[..., Any]:
         async def read(record_id: str) -> Response:
-            async with runtime.engine.connect() as connection:
+            async with reads.connect() as connection:
                 found = [f for f in await by_ids(connection, HSDS, type_, [record_id]) if f.active]
             if not found:
                 raise HTTPException(404, f"no {type_} with id {record_id!r} on the map")
-            return Response(orjson.dumps(_record(type_, found[0])), media_type="application/json")
+            return Response(record_text(type_, found[0]), media_type="application/json")
 
         read.__name__ = f"read_{type_}"
         return read

@@ -20,7 +20,9 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from directory.adapters.near_queries import Near, run_near_search
 from directory.adapters.search_queries import run_search
@@ -31,7 +33,6 @@ from directory.domain.ranking import SearchFilters, SelectivityCache
 from directory.domain.text import normalized, words
 from directory.entrypoints.query_parameters import only_parameters
 from servicekit.inputs import Limit
-from servicekit.runtime import ServiceRuntime
 
 MAX_OFFSET = 10_000
 MAX_NAME_WORDS = 6
@@ -121,11 +122,120 @@ def centre_of(near: str, geocoder: Geocoder) -> Point:
     return point
 
 
+NameWords = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="Name fragment(s): every word must start a word of the name "
+        "(`jan pe` finds Jan Peeters and Peeters Jana). Accents and case are ignored.",
+    ),
+]
+Profession = Annotated[
+    str | None,
+    Query(
+        max_length=60,
+        description="Profession code (`physician`, `nurse`) or extra offer "
+        "(`osteopath`). Practices match through their offer blocks.",
+    ),
+]
+Qualification = Annotated[
+    str | None,
+    Query(
+        max_length=60,
+        description="A group of qualifications within a profession: "
+        "`general_practitioner` (a physician with a GP qualification, accredited or "
+        "in training). Practices match through a provider of that profession in "
+        "their offer block.",
+    ),
+]
+Postcode = Annotated[
+    str | None, Query(pattern=r"^[1-9][0-9]{3}$", description="Belgian postcode, 1000-9999.")
+]
+Municipality = Annotated[
+    str | None, Query(max_length=100, description="Municipality, e.g. `Gent`.")
+]
+TargetGroup = Annotated[str | None, Query(max_length=100, description="Target group (doelgroep).")]
+Language = Annotated[
+    str | None,
+    Query(pattern=r"^[A-Za-z]{2}$", description="ISO 639-1 language code, e.g. `nl`."),
+]
+Kind = Annotated[
+    Literal["provider", "practice"] | None,
+    Query(description="Only providers or only practices; default both."),
+]
+NearPlace = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="Only fiches near this place, nearest first: a postcode (`9000`), "
+        "a municipality (`Gent`, `Gand`) or `latitude,longitude` (`51.05,3.72`). "
+        "A practice is as near as its nearest address, a provider as their nearest "
+        "practice. Each hit then has `distance_km`.",
+    ),
+]
+RadiusKm = Annotated[
+    float | None, Query(gt=0, description="Radius around `near` in km (default 10).")
+]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Hits to skip (at most 10,000).")]
+
+
+def _name_words(q: str | None) -> tuple[str, ...]:
+    if q is None:
+        return ()
+    found = tuple(dict.fromkeys(words(q)))
+    if not found:
+        raise _invalid("q", "q must contain letters or digits", q)
+    if len(found) > MAX_NAME_WORDS:
+        raise _invalid("q", f"q may have at most {MAX_NAME_WORDS} words", q)
+    return found
+
+
+def _circle(
+    near: str | None, radius_km: float | None, settings: DirectorySettings, geocoder: Geocoder
+) -> Near | None:
+    if radius_km is not None and near is None:
+        raise _invalid("radius_km", "radius_km needs near (the place to measure from)", "")
+    if radius_km is not None and radius_km > settings.near_radius_km_max:
+        raise _invalid(
+            "radius_km",
+            f"radius_km must be at most {settings.near_radius_km_max:g}",
+            str(radius_km),
+        )
+    if near is None:
+        return None
+    return Near(centre_of(near, geocoder), radius_km or DEFAULT_RADIUS_KM)
+
+
+def _page(documents: list[str], limit: int, offset: int) -> bytes:
+    """The page, its stored JSON documents joined without decoding them."""
+    has_more = len(documents) > limit
+    return b"".join(
+        (
+            b'{"items":[',
+            ",".join(documents[:limit]).encode(),
+            b'],"limit":',
+            orjson.dumps(limit),
+            b',"offset":',
+            orjson.dumps(offset),
+            b',"has_more":',
+            orjson.dumps(has_more),
+            b',"next_offset":',
+            orjson.dumps(offset + limit if has_more else None),
+            b"}",
+        )
+    )
+
+
 def search_router(
-    runtime: ServiceRuntime, settings: DirectorySettings, geocoder: Geocoder, *, prefix: str
+    reads: AsyncEngine,
+    settings: DirectorySettings,
+    geocoder: Geocoder,
+    *,
+    prefix: str,
+    route_class: type[APIRoute] = APIRoute,
 ) -> APIRouter:
     """GET {prefix}/search: published fiches only, by name, filters and place."""
-    router = APIRouter(prefix=prefix, tags=["public: search"])
+    router = APIRouter(prefix=prefix, tags=["public: search"], route_class=route_class)
     selectivity = SelectivityCache()
 
     @router.get(
@@ -136,84 +246,25 @@ def search_router(
         dependencies=[Depends(only_parameters(SEARCH_PARAMETERS))],
     )
     async def search(
-        q: Annotated[
-            str | None,
-            Query(
-                max_length=100,
-                description="Name fragment(s): every word must start a word of the name "
-                "(`jan pe` finds Jan Peeters and Peeters Jana). Accents and case are ignored.",
-            ),
-        ] = None,
-        profession: Annotated[
-            str | None,
-            Query(
-                max_length=60,
-                description="Profession code (`physician`, `nurse`) or extra offer "
-                "(`osteopath`). Practices match through their offer blocks.",
-            ),
-        ] = None,
-        qualification: Annotated[
-            str | None,
-            Query(
-                max_length=60,
-                description="A group of qualifications within a profession: "
-                "`general_practitioner` (a physician with a GP qualification, accredited or "
-                "in training). Practices match through a provider of that profession in "
-                "their offer block.",
-            ),
-        ] = None,
-        postcode: Annotated[
-            str | None,
-            Query(pattern=r"^[1-9][0-9]{3}$", description="Belgian postcode, 1000-9999."),
-        ] = None,
-        municipality: Annotated[
-            str | None, Query(max_length=100, description="Municipality, e.g. `Gent`.")
-        ] = None,
-        target_group: Annotated[
-            str | None, Query(max_length=100, description="Target group (doelgroep).")
-        ] = None,
-        language: Annotated[
-            str | None,
-            Query(pattern=r"^[A-Za-z]{2}$", description="ISO 639-1 language code, e.g. `nl`."),
-        ] = None,
-        type: Annotated[
-            Literal["provider", "practice"] | None,
-            Query(description="Only providers or only practices; default both."),
-        ] = None,
-        near: Annotated[
-            str | None,
-            Query(
-                max_length=100,
-                description="Only fiches near this place, nearest first: a postcode (`9000`), "
-                "a municipality (`Gent`, `Gand`) or `latitude,longitude` (`51.05,3.72`). "
-                "A practice is as near as its nearest address, a provider as their nearest "
-                "practice. Each hit then has `distance_km`.",
-            ),
-        ] = None,
-        radius_km: Annotated[
-            float | None,
-            Query(gt=0, description="Radius around `near` in km (default 10)."),
-        ] = None,
+        q: NameWords = None,
+        profession: Profession = None,
+        qualification: Qualification = None,
+        postcode: Postcode = None,
+        municipality: Municipality = None,
+        target_group: TargetGroup = None,
+        language: Language = None,
+        type: Kind = None,
+        near: NearPlace = None,
+        radius_km: RadiusKm = None,
         limit: Annotated[Limit, Query(description="Hits per page.")] = 20,
-        offset: Annotated[
-            int, Query(ge=0, le=MAX_OFFSET, description="Hits to skip (at most 10,000).")
-        ] = 0,
+        offset: Offset = 0,
     ) -> Response:
         if limit > settings.public_page_size_max:
             raise _invalid(
-                "limit",
-                f"limit must be at most {settings.public_page_size_max}",
-                str(limit),
+                "limit", f"limit must be at most {settings.public_page_size_max}", str(limit)
             )
-        name_words: tuple[str, ...] = ()
-        if q is not None:
-            name_words = tuple(dict.fromkeys(words(q)))
-            if not name_words:
-                raise _invalid("q", "q must contain letters or digits", q)
-            if len(name_words) > MAX_NAME_WORDS:
-                raise _invalid("q", f"q may have at most {MAX_NAME_WORDS} words", q)
         filters = SearchFilters(
-            name_words=name_words,
+            name_words=_name_words(q),
             profession=_term("profession", profession),
             qualification=_qualification(qualification),
             postcode=postcode,
@@ -222,20 +273,8 @@ def search_router(
             language=language.lower() if language else None,
             kind=type,
         )
-        if radius_km is not None and near is None:
-            raise _invalid("radius_km", "radius_km needs near (the place to measure from)", "")
-        if radius_km is not None and radius_km > settings.near_radius_km_max:
-            raise _invalid(
-                "radius_km",
-                f"radius_km must be at most {settings.near_radius_km_max:g}",
-                str(radius_km),
-            )
-        circle = (
-            Near(centre_of(near, geocoder), radius_km or DEFAULT_RADIUS_KM)
-            if near is not None
-            else None
-        )
-        async with runtime.engine.connect() as connection:
+        circle = _circle(near, radius_km, settings, geocoder)
+        async with reads.connect() as connection:
             if circle is not None:
                 documents = await run_near_search(
                     connection, filters, circle, limit=limit + 1, offset=offset
@@ -244,24 +283,6 @@ def search_router(
                 documents = await run_search(
                     connection, filters, limit=limit + 1, offset=offset, cache=selectivity
                 )
-        has_more = len(documents) > limit
-        documents = documents[:limit]
-        # Documents are stored as JSON text: the page is assembled without re-encoding.
-        body = b"".join(
-            (
-                b'{"items":[',
-                ",".join(documents).encode(),
-                b'],"limit":',
-                orjson.dumps(limit),
-                b',"offset":',
-                orjson.dumps(offset),
-                b',"has_more":',
-                orjson.dumps(has_more),
-                b',"next_offset":',
-                orjson.dumps(offset + limit if has_more else None),
-                b"}",
-            )
-        )
-        return Response(content=body, media_type="application/json")
+        return Response(content=_page(documents, limit, offset), media_type="application/json")
 
     return router

@@ -26,6 +26,7 @@ from contracts.events.fiches import (
     ProviderFichePublished,
     ProviderFicheUpdated,
 )
+from directory.adapters.id_lists import one_of
 from directory.adapters.tables import (
     practice_places,
     search_offers,
@@ -49,7 +50,7 @@ async def _known(
 ) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(ids)):
-        for row in await session.execute(sa.select(table).where(key.in_(chunk))):
+        for row in await session.execute(sa.select(table).where(one_of(session, key, chunk))):
             found[row._mapping[key.name]] = dict(row._mapping)
     return found
 
@@ -58,7 +59,7 @@ async def _replace(
     session: AsyncSession, table: sa.Table, key: sa.Column[Any], rows: dict[str, dict[str, Any]]
 ) -> None:
     for chunk in _chunks(sorted(rows)):
-        await session.execute(sa.delete(table).where(key.in_(chunk)))
+        await session.execute(sa.delete(table).where(one_of(session, key, chunk)))
     if rows:
         await session.execute(sa.insert(table), list(rows.values()))
 
@@ -159,7 +160,7 @@ async def _practices(session: AsyncSession, events: Sequence[Event], geocoder: G
                 )
     for chunk in _chunks(sorted(addresses)):
         await session.execute(
-            sa.delete(practice_places).where(practice_places.c.practice_id.in_(chunk))
+            sa.delete(practice_places).where(one_of(session, practice_places.c.practice_id, chunk))
         )
     if places:
         await session.execute(sa.insert(practice_places), places)
@@ -174,7 +175,7 @@ async def _offers(session: AsyncSession, events: Sequence[Event]) -> None:
     for chunk in _chunks(sorted({e.practice_id for e in mine})):
         rows = await session.execute(
             sa.select(table.c.practice_id, table.c.provider_fiche_id, table.c.profession).where(
-                table.c.practice_id.in_(chunk)
+                one_of(session, table.c.practice_id, chunk)
             )
         )
         known.update((r.practice_id, r.provider_fiche_id, r.profession) for r in rows)

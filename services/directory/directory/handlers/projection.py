@@ -28,7 +28,10 @@ from contracts.events.fiches import (
     ProviderFichePublished,
     ProviderFicheUpdated,
 )
+from directory.adapters.id_lists import one_of
+from directory.adapters.response_cache import projection_committed
 from directory.adapters.tables import (
+    projection_generation,
     search_documents,
     search_offers,
     search_practices,
@@ -53,6 +56,21 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
     items = sorted(set(values))
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+async def _raise_generation(session: AsyncSession) -> None:
+    """Cached answers are superseded by this batch: in the database for every replica,
+    and in this process as soon as the batch commits."""
+    await session.execute(
+        sa.update(projection_generation)
+        .where(projection_generation.c.id == 1)
+        .values(generation=projection_generation.c.generation + 1)
+    )
+    sa.event.listen(session.sync_session, "after_commit", _committed, once=True)
+
+
+def _committed(_: Any) -> None:
+    projection_committed()
 
 
 class DirectoryProjection:
@@ -94,6 +112,7 @@ class DirectoryProjection:
         """Record the batch's facts, then rebuild the hits and standard resources of every
         fiche the batch touched, and of the fiches linked to it."""
         await record_facts(session, events, self.geocoder)
+        await _raise_generation(session)
         providers: set[str] = set()
         practices: set[str] = set()
         changed_providers: set[str] = set()
@@ -115,14 +134,14 @@ class DirectoryProjection:
         for chunk in _chunks(changed_providers):
             rows = await session.execute(
                 sa.select(search_offers.c.practice_id).where(
-                    search_offers.c.provider_fiche_id.in_(chunk)
+                    one_of(session, search_offers.c.provider_fiche_id, chunk)
                 )
             )
             practices.update(rows.scalars())
         for chunk in _chunks(changed_practices):
             rows = await session.execute(
                 sa.select(search_offers.c.provider_fiche_id).where(
-                    search_offers.c.practice_id.in_(chunk)
+                    one_of(session, search_offers.c.practice_id, chunk)
                 )
             )
             providers.update(rows.scalars())
@@ -151,13 +170,13 @@ class DirectoryProjection:
     async def _forget(self, session: AsyncSession, kind: str, ids: list[str]) -> None:
         for table in (search_documents, search_terms):
             await session.execute(
-                sa.delete(table).where(table.c.kind == kind, table.c.fiche_id.in_(ids))
+                sa.delete(table).where(table.c.kind == kind, one_of(session, table.c.fiche_id, ids))
             )
 
     async def _build_providers(self, session: AsyncSession, ids: list[str]) -> list[Built]:
         rows = await session.execute(
             sa.select(search_providers).where(
-                search_providers.c.fiche_id.in_(ids), search_providers.c.published
+                one_of(session, search_providers.c.fiche_id, ids), search_providers.c.published
             )
         )
         providers = [dict(row._mapping) for row in rows]
@@ -173,7 +192,9 @@ class DirectoryProjection:
             )
             .join(search_practices, search_practices.c.practice_id == search_offers.c.practice_id)
             .where(
-                search_offers.c.provider_fiche_id.in_([p["fiche_id"] for p in providers]),
+                one_of(
+                    session, search_offers.c.provider_fiche_id, [p["fiche_id"] for p in providers]
+                ),
                 search_practices.c.published,
             )
         )
@@ -188,7 +209,7 @@ class DirectoryProjection:
     async def _build_practices(self, session: AsyncSession, ids: list[str]) -> list[Built]:
         rows = await session.execute(
             sa.select(search_practices).where(
-                search_practices.c.practice_id.in_(ids), search_practices.c.published
+                one_of(session, search_practices.c.practice_id, ids), search_practices.c.published
             )
         )
         practices = list(rows)
@@ -202,7 +223,7 @@ class DirectoryProjection:
                 search_providers.c.fiche_id == search_offers.c.provider_fiche_id,
             )
             .where(
-                search_offers.c.practice_id.in_([p.practice_id for p in practices]),
+                one_of(session, search_offers.c.practice_id, [p.practice_id for p in practices]),
                 search_providers.c.published,
             )
         )

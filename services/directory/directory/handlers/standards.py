@@ -18,6 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from directory.adapters.id_lists import one_of
 from directory.adapters.tables import (
     practice_places,
     search_offers,
@@ -27,7 +28,7 @@ from directory.adapters.tables import (
     standard_terms,
 )
 from directory.domain import fhir, hsds
-from directory.domain.resources import FHIR, Resource
+from directory.domain.resources import FHIR, HSDS, Resource, stored_text
 
 _CHUNK = 500
 
@@ -46,7 +47,7 @@ def _inactive(standard: str, content: dict[str, Any]) -> dict[str, Any]:
 
 async def _providers(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
     rows = await session.execute(
-        sa.select(search_providers).where(search_providers.c.fiche_id.in_(ids))
+        sa.select(search_providers).where(one_of(session, search_providers.c.fiche_id, ids))
     )
     return {row.fiche_id: dict(row._mapping) for row in rows}
 
@@ -55,14 +56,14 @@ async def _practice_resources(session: AsyncSession, ids: list[str]) -> list[Res
     practices = [
         dict(row._mapping)
         for row in await session.execute(
-            sa.select(search_practices).where(search_practices.c.practice_id.in_(ids))
+            sa.select(search_practices).where(one_of(session, search_practices.c.practice_id, ids))
         )
     ]
     if not practices:
         return []
     places: dict[str, dict[int, tuple[float, float]]] = {}
     for row in await session.execute(
-        sa.select(practice_places).where(practice_places.c.practice_id.in_(ids))
+        sa.select(practice_places).where(one_of(session, practice_places.c.practice_id, ids))
     ):
         places.setdefault(row.practice_id, {})[row.position] = (row.latitude, row.longitude)
     links = list(
@@ -71,7 +72,7 @@ async def _practice_resources(session: AsyncSession, ids: list[str]) -> list[Res
                 search_offers.c.practice_id,
                 search_offers.c.provider_fiche_id,
                 search_offers.c.profession,
-            ).where(search_offers.c.practice_id.in_(ids))
+            ).where(one_of(session, search_offers.c.practice_id, ids))
         )
     )
     providers = await _providers(session, [link.provider_fiche_id for link in links])
@@ -91,52 +92,89 @@ async def _practice_resources(session: AsyncSession, ids: list[str]) -> list[Res
     return built
 
 
-async def _store(session: AsyncSession, owners: list[str], built: list[Resource]) -> None:
-    """Write what changed among these owners' resources; keep what is gone, inactive."""
+Key = tuple[str, str, str]
+"""(standard, type, id) of a stored resource."""
+
+
+async def _existing(session: AsyncSession, owners: list[str]) -> dict[Key, Any]:
     table = standard_resources
-    existing = {
-        (row.standard, row.type, row.id): row
-        for row in await session.execute(
-            sa.select(
-                table.c.standard,
-                table.c.type,
-                table.c.id,
-                table.c.active,
-                table.c.version,
-                table.c.content,
-            ).where(table.c.owner.in_(owners))
-        )
-    }
+    rows = await session.execute(
+        sa.select(
+            table.c.standard,
+            table.c.type,
+            table.c.id,
+            table.c.active,
+            table.c.version,
+            table.c.content,
+        ).where(one_of(session, table.c.owner, owners))
+    )
+    return {(row.standard, row.type, row.id): row for row in rows}
+
+
+def _now() -> datetime:
     # Milliseconds, as served in meta.lastUpdated: a client's `_since` of a time it was
     # shown must not find that same change again.
     now = datetime.now(UTC)
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    writes: list[tuple[Resource, str, int]] = []
-    produced = set()
-    for resource in built:
-        key = (resource.standard, resource.type, resource.id)
-        produced.add(key)
-        text = orjson.dumps(resource.content).decode()
-        old = existing.get(key)
-        if old is not None and old.content == text and old.active == resource.active:
-            continue
-        writes.append((resource, text, (old.version + 1) if old is not None else 1))
-    for key, old in existing.items():
-        if key in produced or not old.active:
-            continue
-        gone = _inactive(old.standard, orjson.loads(old.content))
-        await session.execute(
-            sa.update(table)
-            .where(table.c.standard == key[0], table.c.type == key[1], table.c.id == key[2])
-            .values(
-                active=False,
-                version=old.version + 1,
-                last_updated=now,
-                content=orjson.dumps(gone).decode(),
-            )
-        )
-    if not writes:
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+async def _retire(
+    session: AsyncSession, existing: dict[Key, Any], produced: set[Key], now: datetime
+) -> None:
+    """Resources the facts no longer produce stay, inactive (one statement for all)."""
+    gone = [
+        {
+            "k_standard": key[0],
+            "k_type": key[1],
+            "k_id": key[2],
+            "version": old.version + 1,
+            "content": stored_text(
+                old.standard, _inactive(old.standard, orjson.loads(old.content))
+            ),
+        }
+        for key, old in existing.items()
+        if key not in produced and old.active
+    ]
+    if not gone:
         return
+    table = standard_resources
+    await session.execute(
+        sa.update(table)
+        .where(
+            table.c.standard == sa.bindparam("k_standard"),
+            table.c.type == sa.bindparam("k_type"),
+            table.c.id == sa.bindparam("k_id"),
+        )
+        .values(active=False, last_updated=now),
+        gone,
+    )
+    await _forget_hsds_terms(session, [(g["k_standard"], g["k_type"], g["k_id"]) for g in gone])
+
+
+async def _forget_hsds_terms(session: AsyncSession, keys: list[Key]) -> None:
+    """HSDS serves active records only, so an inactive record keeps no terms: an HSDS
+    filter then finds (and counts) active records from the term index alone."""
+    by_type: dict[str, list[str]] = {}
+    for standard, type_, id_ in keys:
+        if standard == HSDS:
+            by_type.setdefault(type_, []).append(id_)
+    for type_, ids in by_type.items():
+        for chunk in _chunks(ids):
+            await session.execute(
+                sa.delete(standard_terms).where(
+                    standard_terms.c.standard == HSDS,
+                    standard_terms.c.type == type_,
+                    one_of(session, standard_terms.c.id, chunk),
+                )
+            )
+
+
+async def _replace(
+    session: AsyncSession, writes: list[tuple[Resource, str, int]], now: datetime
+) -> None:
+    """Delete and insert the changed resources and their terms, one statement per table
+    and type."""
+    table = standard_resources
     replaced: dict[tuple[str, str], list[str]] = {}
     for resource, _, _ in writes:
         replaced.setdefault((resource.standard, resource.type), []).append(resource.id)
@@ -145,7 +183,9 @@ async def _store(session: AsyncSession, owners: list[str], built: list[Resource]
             for each in (table, standard_terms):
                 await session.execute(
                     sa.delete(each).where(
-                        each.c.standard == standard, each.c.type == type_, each.c.id.in_(chunk)
+                        each.c.standard == standard,
+                        each.c.type == type_,
+                        one_of(session, each.c.id, chunk),
                     )
                 )
     await session.execute(
@@ -169,10 +209,30 @@ async def _store(session: AsyncSession, owners: list[str], built: list[Resource]
     terms = [
         {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
         for r, _, _ in writes
+        if r.active or r.standard != HSDS
         for term in sorted(r.terms)
     ]
     if terms:
         await session.execute(sa.insert(standard_terms), terms)
+
+
+async def _store(session: AsyncSession, owners: list[str], built: list[Resource]) -> None:
+    """Write what changed among these owners' resources; keep what is gone, inactive."""
+    existing = await _existing(session, owners)
+    now = _now()
+    writes: list[tuple[Resource, str, int]] = []
+    produced: set[Key] = set()
+    for resource in built:
+        key = (resource.standard, resource.type, resource.id)
+        produced.add(key)
+        text = stored_text(resource.standard, resource.content)
+        old = existing.get(key)
+        if old is not None and old.content == text and old.active == resource.active:
+            continue
+        writes.append((resource, text, (old.version + 1) if old is not None else 1))
+    await _retire(session, existing, produced, now)
+    if writes:
+        await _replace(session, writes, now)
 
 
 async def rebuild_standards(

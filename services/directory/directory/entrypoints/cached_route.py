@@ -1,0 +1,40 @@
+"""Routes of the public reads: answered from the response cache, retried after a dropped
+connection.
+
+The cache is consulted before FastAPI parses and validates the query: a URL is only ever
+cached after it was answered 200, so the same URL would pass the same validation again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from directory.adapters.read_engine import retry_once_on_disconnect
+from directory.adapters.response_cache import ResponseCache
+
+
+def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
+    """A route class whose GETs go through `cache` (None: no cache, retry only)."""
+
+    class PublicReadRoute(APIRoute):
+        response_cache = cache
+
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handle = super().get_route_handler()
+
+            async def answer(request: Request) -> Response:
+                async def compute() -> Response:
+                    return await retry_once_on_disconnect(lambda: handle(request))
+
+                if cache is None or request.method != "GET":
+                    return await compute()
+                return await cache.respond(str(request.url), compute)
+
+            return answer
+
+    return PublicReadRoute
