@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from servicekit.redis_client import redis_client
+
 
 @dataclass(frozen=True)
 class Allowance:
@@ -61,14 +63,10 @@ class RedisRateLimiter:
     """Fixed windows in Redis; every key starts with the configured prefix."""
 
     def __init__(self, redis_url: str, prefix: str) -> None:
-        import redis.asyncio as redis
-
         # Bounded waits: a Redis that stops answering fails a request, never hangs it.
-        self._client: Any = redis.Redis.from_url(
-            redis_url, socket_connect_timeout=2, socket_timeout=5
-        )
+        self.client: Any = redis_client(redis_url)
         self._prefix = prefix
-        self._script = self._client.register_script(_CONSUME)
+        self._script = self.client.register_script(_CONSUME)
 
     async def consume(self, allowances: Sequence[Allowance], amount: int) -> Exceeded | None:
         keys = [self._prefix + allowance.key for allowance in allowances]
@@ -81,7 +79,7 @@ class RedisRateLimiter:
         return Exceeded(allowances[int(refused_index) - 1], max(1, math.ceil(int(ttl_ms) / 1000)))
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self.client.aclose()
 
 
 class InProcessRateLimiter:
