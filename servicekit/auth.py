@@ -42,6 +42,8 @@ from contracts.events.identity import SIGNING_KEYS_TOPIC, Role, SigningKeyPublis
 from servicekit.database import as_utc
 from servicekit.messaging.inbox import Subscription
 from servicekit.problems import Problem
+from servicekit.redis_client import redis_client as servicekit_redis_client
+from servicekit.redis_client import redis_readiness as client_readiness
 
 log = logging.getLogger(__name__)
 
@@ -307,25 +309,23 @@ def caller_from_claims(claims: dict[str, Any]) -> Caller:
 
 
 def redis_client(redis_url: str) -> Any:
-    """A Redis client for the checks below, with short timeouts (a request waits on it).
+    """A Redis client for revocation checks (`servicekit.redis_client`'s, with the short
+    waits a request can afford: every verified request waits on it).
 
     A service builds one per URL, passes it to both checks, and closes it on stop
     (`runtime.close_on_stop(name, client.aclose)`).
     """
-    import redis.asyncio as redis
-
-    return redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+    return servicekit_redis_client(redis_url, connect_timeout_s=1, answer_timeout_s=2)
 
 
 def redis_readiness(redis_or_url: str | Any) -> Callable[[], Awaitable[str]]:
-    """A readiness check: `ok` when Redis (a URL, or a client of `redis_client`) answers."""
+    """A readiness check: `ok` when Redis (a URL, or a client of `redis_client`) answers.
+
+    A URL builds a client of its own that nobody closes: for one-off checks only; a
+    service passes the client it closes on stop.
+    """
     client = redis_client(redis_or_url) if isinstance(redis_or_url, str) else redis_or_url
-
-    async def check() -> str:
-        await client.ping()
-        return "ok"
-
-    return check
+    return client_readiness(client)
 
 
 class RevocationCheckUnavailable(Exception):

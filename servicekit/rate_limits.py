@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from servicekit.redis_client import redis_client
+
 
 @dataclass(frozen=True)
 class Allowance:
@@ -68,12 +70,9 @@ class RedisRateLimiter:
     """Fixed windows in Redis; every key starts with the configured prefix."""
 
     def __init__(self, redis_url: str, prefix: str) -> None:
-        import redis.asyncio as redis
-
-        # Bounded waits: a Redis that stops answering fails a request, never hangs it.
-        self._client: Any = redis.Redis.from_url(
-            redis_url, socket_connect_timeout=2, socket_timeout=5
-        )
+        # Bounded waits (the platform's one client factory): a Redis that stops answering
+        # fails a request, never hangs it.
+        self._client: Any = redis_client(redis_url)
         self._prefix = prefix
         self._script = self._client.register_script(_CONSUME)
 

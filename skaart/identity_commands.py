@@ -44,7 +44,7 @@ def _run(work: Callable[[IdentityComponent], Awaitable[T]]) -> T:
 
 def _set_team(user_id: str, team: bool) -> None:
     async def work(component: IdentityComponent) -> bool:
-        return await component.accounts.set_team(user_id, team)
+        return await component.use_cases.team.set_team(user_id, team)
 
     if not _run(work):
         console.print(
@@ -83,7 +83,7 @@ def rotate_key(
 
     async def work(component: IdentityComponent) -> tuple[str, list[str]]:
         async with component.runtime.sessions.begin() as session:
-            return await component.accounts.keys.rotate(session, timedelta(seconds=grace))
+            return await component.use_cases.keys.rotate(session, timedelta(seconds=grace))
 
     kid, retiring = _run(work)
     used_from = datetime.now(UTC) + timedelta(seconds=grace)
@@ -98,7 +98,7 @@ def list_keys() -> None:
 
     async def work(component: IdentityComponent) -> list[dict[str, Any]]:
         async with component.runtime.sessions() as session:
-            return await component.accounts.keys.listing(session)
+            return await component.use_cases.keys.listing(session)
 
     table = Table("kid", "signs from", "retires after", "announced")
     for key in _run(work):

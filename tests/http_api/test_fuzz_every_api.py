@@ -93,7 +93,7 @@ async def _identity(url: str, tmp_path: Path) -> AsyncIterator[Served]:
     try:
         yield app, {}
     finally:
-        await component.accounts.store.close()
+        await component.use_cases.store.close()
         await component.runtime.engine.dispose()
 
 

@@ -146,7 +146,7 @@ async def running_identity(
         yield RunningIdentity(component, app, settings, kafka)
     finally:
         await component.runtime.stop()
-        store = component.accounts.store
+        store = component.use_cases.store
         if isinstance(store, RedisStore):
             await store.close()
 
@@ -160,7 +160,7 @@ async def wait_for_signing_key(component: IdentityComponent, timeout_s: float = 
     while True:
         async with component.runtime.sessions() as session:
             try:
-                await component.accounts.keys.current(session)
+                await component.use_cases.keys.current(session)
                 return
             except NoSigningKey:
                 if loop.time() > deadline:

@@ -80,4 +80,4 @@ async def stop(
     async with component.runtime.sessions.begin() as session:
         await registry_events.professional_status_changed(session, event)
         if after_batch:
-            await component.accounts.rights.after_registry_batch(session, [event])
+            await component.use_cases.rights.after_registry_batch(session, [event])

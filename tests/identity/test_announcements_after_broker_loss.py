@@ -42,7 +42,7 @@ async def test_every_start_announces_the_signing_keys_in_use_again(
     async with running_identity(kafka, tmp_path, database_url=database) as identity:
         await identity.outbox_drained()
         async with identity.component.runtime.sessions() as session:
-            kid = (await identity.component.accounts.keys.current(session)).kid
+            kid = (await identity.component.use_cases.keys.current(session)).kid
 
     async def announcements() -> list[dict[str, Any]]:
         records = await read_topic(kafka, SIGNING_KEYS_TOPIC)
@@ -57,7 +57,7 @@ async def test_every_start_announces_the_signing_keys_in_use_again(
         await wait_for(announced_again, timeout_s=30, interval_s=0.2)
         async with identity.component.runtime.sessions() as session:
             # Still the same key, still usable: the repeat is not a new announcement.
-            assert (await identity.component.accounts.keys.current(session)).kid == kid
+            assert (await identity.component.use_cases.keys.current(session)).kid == kid
 
     ours = await announcements()
     assert ours[0]["public_jwk"] == ours[1]["public_jwk"]

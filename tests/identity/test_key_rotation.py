@@ -21,7 +21,7 @@ async def test_a_rotated_key_is_announced_first_and_the_old_tokens_stay_valid(
     kafka: KafkaSettings, tmp_path: Path
 ) -> None:
     async with running_identity(kafka, tmp_path) as identity:
-        accounts = identity.component.accounts
+        use_cases = identity.component.use_cases
         async with identity.browser() as browser:
             assert (await login(browser, "citizen", login_as="citizen")).status_code == 303
             await browser.put("/api/identity/me/email", json={"email": "lotte@example.be"})
@@ -36,7 +36,7 @@ async def test_a_rotated_key_is_announced_first_and_the_old_tokens_stay_valid(
             before = await token()
             old_kid = jwt.get_unverified_header(before)["kid"]
             async with identity.component.runtime.sessions.begin() as session:
-                new_kid, retiring = await accounts.keys.rotate(session, timedelta(seconds=1.5))
+                new_kid, retiring = await use_cases.keys.rotate(session, timedelta(seconds=1.5))
             identity.component.runtime.outbox.notify_committed()
             assert retiring == [old_kid]
             during = await token()
@@ -69,7 +69,7 @@ async def test_a_key_does_not_sign_while_its_announcement_is_unpublished(
     kafka: KafkaSettings, tmp_path: Path
 ) -> None:
     async with running_identity(kafka, tmp_path) as identity:
-        keys = identity.component.accounts.keys
+        keys = identity.component.use_cases.keys
         async with identity.component.runtime.sessions() as session:
             old = (await keys.current(session)).kid
         async with identity.component.runtime.sessions.begin() as session:

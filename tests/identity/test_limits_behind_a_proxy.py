@@ -20,6 +20,7 @@ import uvicorn
 
 from identity.config import Settings
 from identity.entrypoints.app import build_component, open_configured_store
+from servicekit.auth import AuthSettings
 from servicekit.client_address import uvicorn_config
 from servicekit.embedded_broker import free_loopback_port
 from servicekit.http import api_app
@@ -138,7 +139,7 @@ async def test_each_development_instance_counts_under_its_own_key_prefix(
     assert Settings(redis_key_prefix="x:").key_prefix(one) == "x:"
 
     key = f"login:ip:{uuid.uuid4().hex}"
-    stores = [open_configured_store(settings, platform) for platform in (one, two)]
+    stores = [open_configured_store(settings, platform, AuthSettings()) for platform in (one, two)]
     try:
         assert (await stores[0].hit(key, 60))[0] == 1
         assert (await stores[0].hit(key, 60))[0] == 2

@@ -51,7 +51,7 @@ async def test_activation_announces_the_profile_without_the_address(
         # by the sweep, once.
         async with identity.component.runtime.sessions.begin() as session:
             await session.execute(sa.update(users).values(profile_announced_at=None))
-        profiles = identity.component.accounts.profiles
+        profiles = identity.component.use_cases.profiles
         assert await profiles.announce_missing(identity.component.runtime.sessions) == 1
         assert await profiles.announce_missing(identity.component.runtime.sessions) == 0
         announced = [p for p in await _profiles(identity) if p["user_id"] == user_id]

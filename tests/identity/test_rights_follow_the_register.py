@@ -280,7 +280,7 @@ async def test_an_unreachable_session_store_is_a_transient_failure_for_the_consu
         professional_id = await register(identity.component, person)
         async with identity.browser() as browser:
             assert (await login(browser, person.key)).status_code == 303
-            store = identity.component.accounts.store
+            store = identity.component.use_cases.store
 
             async def down(*_: Any, **__: Any) -> None:
                 raise redis.exceptions.ConnectionError("connection refused")

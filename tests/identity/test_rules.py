@@ -137,8 +137,9 @@ def test_production_refuses_development_secrets_and_mounts_no_development_provid
 
 async def test_without_redis_development_falls_back_to_the_in_process_store() -> None:
     from identity.adapters.kv import RedisOrMemoryStore
+    from servicekit.redis_client import redis_client
 
-    store = RedisOrMemoryStore("redis://127.0.0.1:1/0", "test:")
+    store = RedisOrMemoryStore(redis_client("redis://127.0.0.1:1/0"), "test:")
     count, retry_after = await store.hit("k", 60)
     assert count == 1 and 0 < retry_after <= 60
     assert (await store.hit("k", 60))[0] == 2

@@ -1,13 +1,20 @@
-"""Redis for revoked sessions and rate limits, or an in-process stand-in in development."""
+"""Redis for revoked sessions and rate limits, or an in-process stand-in in development.
+
+The Redis stores are given their client (built by `servicekit.redis_client`, in the
+composition root) and close it when they close.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from servicekit.auth import LOGGED_OUT_MARK, SessionEnded, revoked_session_key
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,28 +51,25 @@ class KeyValueStore(Protocol):
 class RedisStore:
     """Redis, shared with the services that verify access tokens."""
 
-    def __init__(self, url: str, prefix: str) -> None:
-        import redis.asyncio as redis
-
-        # Bounded waits: a Redis that stops answering fails a request, never hangs it.
-        self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self.client = client
         self._prefix = prefix
 
     async def revoke_session(
         self, session_id: str, ttl_s: int, reason: SessionEnded | None = None
     ) -> None:
         mark = reason.mark() if reason else LOGGED_OUT_MARK
-        await self._client.set(revoked_session_key(session_id), mark, ex=ttl_s)
+        await self.client.set(revoked_session_key(session_id), mark, ex=ttl_s)
 
     async def is_session_revoked(self, session_id: str) -> bool:
-        return bool(await self._client.exists(revoked_session_key(session_id)))
+        return bool(await self.client.exists(revoked_session_key(session_id)))
 
     async def session_ended(self, session_id: str) -> SessionEnded | None:
-        return SessionEnded.from_mark(await self._client.get(revoked_session_key(session_id)))
+        return SessionEnded.from_mark(await self.client.get(revoked_session_key(session_id)))
 
     async def hit(self, key: str, window_s: int) -> tuple[int, int]:
         full = self._prefix + key
-        async with self._client.pipeline(transaction=True) as pipe:
+        async with self.client.pipeline(transaction=True) as pipe:
             pipe.incr(full)
             pipe.expire(full, window_s, nx=True)
             pipe.ttl(full)
@@ -73,16 +77,16 @@ class RedisStore:
         return int(count), max(int(ttl), 1)
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
-        await self._client.set(self._prefix + key, value.encode(), ex=ttl_s)
+        await self.client.set(self._prefix + key, value.encode(), ex=ttl_s)
 
     async def take(self, key: str) -> str | None:
-        value = await self._client.getdel(self._prefix + key)
+        value = await self.client.getdel(self._prefix + key)
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self.client.aclose()
 
 
 class MemoryStore:
@@ -148,8 +152,8 @@ class RedisOrMemoryStore:
     switch for good, and is then done in the stand-in.
     """
 
-    def __init__(self, url: str, prefix: str) -> None:
-        self._redis: RedisStore | None = RedisStore(url, prefix)
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._redis: RedisStore | None = RedisStore(client, prefix)
         self._memory = MemoryStore()
 
     async def _run(self, operation: Callable[[KeyValueStore], Awaitable[T]]) -> T:
@@ -190,10 +194,3 @@ class RedisOrMemoryStore:
     async def close(self) -> None:
         if self._redis is not None:
             await self._redis.close()
-
-
-def open_store(url: str, prefix: str) -> KeyValueStore:
-    """The store a URL names: `memory://` or a Redis URL."""
-    if url == "memory://":
-        return MemoryStore()
-    return RedisStore(url, prefix)

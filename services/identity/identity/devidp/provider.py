@@ -83,6 +83,19 @@ class DevelopmentProvider:
         }
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
+    def tokens(self, grant: _Grant) -> dict[str, Any]:
+        """The token endpoint's answer for a checked grant (its access token remembered
+        for userinfo)."""
+        access_token = secrets.token_urlsafe(24)
+        self._access_tokens[access_token] = grant.person
+        return {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": ID_TOKEN_TTL_S,
+            "id_token": self.id_token(grant),
+            "scope": "openid profile egovnrn",
+        }
+
 
 def _s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
@@ -91,6 +104,20 @@ def _s256(verifier: str) -> str:
 
 def _token_error(error: str, description: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+def _client_credentials(
+    authorization: str | None, client_id: str | None, client_secret: str | None
+) -> tuple[str | None, str | None] | None:
+    """The client's id and secret (HTTP Basic, else the form); None when Basic is malformed."""
+    if authorization and authorization.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(authorization[6:]).decode()
+        except ValueError:
+            return None
+        found_id, _, found_secret = decoded.partition(":")
+        return found_id, found_secret
+    return client_id, client_secret
 
 
 def development_provider_router(
@@ -114,8 +141,15 @@ def development_provider_router(
 
         people = demo_people()
     idp = DevelopmentProvider(issuer, client_id, client_secret, tuple(redirect_uris), people)
-    by_key = {person.key: person for person in people}
     router = APIRouter(prefix=prefix, tags=["development identity provider"])
+    _add_discovery_routes(router, idp)
+    _add_authorize_routes(router, idp)
+    _add_token_routes(router, idp)
+    return router
+
+
+def _add_discovery_routes(router: APIRouter, idp: DevelopmentProvider) -> None:
+    issuer = idp.issuer
 
     @router.get("/.well-known/openid-configuration", summary="Discovery document")
     async def discovery() -> dict[str, Any]:
@@ -139,17 +173,49 @@ def development_provider_router(
     async def jwks() -> dict[str, Any]:
         return idp.jwks()
 
-    def check_request(
-        client: str, redirect_uri: str, response_type: str, method: str, challenge: str
-    ) -> None:
-        if client != idp.client_id:
-            raise HTTPException(400, "unknown client_id")
-        if redirect_uri not in idp.redirect_uris:
-            raise HTTPException(400, "redirect_uri is not registered for this client")
-        if response_type != "code":
-            raise HTTPException(400, "only response_type=code is supported")
-        if method != "S256" or not challenge:
-            raise HTTPException(400, "PKCE with code_challenge_method=S256 is required")
+
+def _check_request(
+    idp: DevelopmentProvider,
+    client: str,
+    redirect_uri: str,
+    response_type: str,
+    method: str,
+    challenge: str,
+) -> None:
+    if client != idp.client_id:
+        raise HTTPException(400, "unknown client_id")
+    if redirect_uri not in idp.redirect_uris:
+        raise HTTPException(400, "redirect_uri is not registered for this client")
+    if response_type != "code":
+        raise HTTPException(400, "only response_type=code is supported")
+    if method != "S256" or not challenge:
+        raise HTTPException(400, "PKCE with code_challenge_method=S256 is required")
+
+
+def _picker_page(idp: DevelopmentProvider, hidden_fields: dict[str, str]) -> str:
+    """The page that lists the demo people, carrying the authorization request along."""
+    hidden = "".join(
+        f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
+        for name, value in hidden_fields.items()
+    )
+    buttons = "".join(
+        f'<li><button name="person" value="{html.escape(p.key)}">'
+        f"{html.escape(p.given_name)} {html.escape(p.surname)}</button> "
+        f"— {html.escape(p.description)}</li>"
+        for p in idp.people
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Development login"
+        "</title></head><body><h1>Development identity provider</h1><p>Not FAS: "
+        "development only. Log in as:</p>"
+        f"<form method='post' action='{html.escape(idp.issuer)}/authorize'>{hidden}"
+        f"<ul>{buttons}</ul><button name='person' value=''>Cancel</button></form>"
+        "</body></html>"
+    )
+
+
+def _add_authorize_routes(router: APIRouter, idp: DevelopmentProvider) -> None:
+    by_key = {person.key: person for person in idp.people}
 
     @router.get("/authorize", summary="Pick a demo person", response_class=HTMLResponse)
     async def authorize(
@@ -162,34 +228,19 @@ def development_provider_router(
         code_challenge_method: str = "plain",
         scope: str = "",
     ) -> HTMLResponse:
-        check_request(client_id, redirect_uri, response_type, code_challenge_method, code_challenge)
+        _check_request(
+            idp, client_id, redirect_uri, response_type, code_challenge_method, code_challenge
+        )
         if "openid" not in scope.split():
             raise HTTPException(400, "scope must include openid")
-        hidden = "".join(
-            f'<input type="hidden" name="{name}" value="{html.escape(value)}">'
-            for name, value in {
-                "client_id": client_id,
-                "redirect_uri": redirect_uri,
-                "state": state,
-                "nonce": nonce,
-                "code_challenge": code_challenge,
-            }.items()
-        )
-        buttons = "".join(
-            f'<li><button name="person" value="{html.escape(p.key)}">'
-            f"{html.escape(p.given_name)} {html.escape(p.surname)}</button> "
-            f"— {html.escape(p.description)}</li>"
-            for p in idp.people
-        )
-        page = (
-            "<!doctype html><html><head><meta charset='utf-8'><title>Development login"
-            "</title></head><body><h1>Development identity provider</h1><p>Not FAS: "
-            "development only. Log in as:</p>"
-            f"<form method='post' action='{html.escape(issuer)}/authorize'>{hidden}"
-            f"<ul>{buttons}</ul><button name='person' value=''>Cancel</button></form>"
-            "</body></html>"
-        )
-        return HTMLResponse(page)
+        carried = {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": code_challenge,
+        }
+        return HTMLResponse(_picker_page(idp, carried))
 
     @router.post("/authorize", summary="Log the chosen person in", include_in_schema=False)
     async def choose(
@@ -200,7 +251,7 @@ def development_provider_router(
         code_challenge: Annotated[str, Form()],
         person: Annotated[str, Form()] = "",
     ) -> RedirectResponse:
-        check_request(client_id, redirect_uri, "code", "S256", code_challenge)
+        _check_request(idp, client_id, redirect_uri, "code", "S256", code_challenge)
         if not person:
             query = urlencode({"error": "access_denied", "state": state})
             return RedirectResponse(f"{redirect_uri}?{query}", status_code=303)
@@ -219,6 +270,9 @@ def development_provider_router(
             f"{redirect_uri}?{urlencode({'code': code, 'state': state})}", status_code=303
         )
 
+
+def _add_token_routes(router: APIRouter, idp: DevelopmentProvider) -> None:
+
     @router.post("/token", summary="Exchange a code for an id token")
     async def token(
         grant_type: Annotated[str, Form()],
@@ -229,12 +283,10 @@ def development_provider_router(
         client_secret: Annotated[str | None, Form()] = None,
         authorization: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
-        if authorization and authorization.lower().startswith("basic "):
-            try:
-                decoded = base64.b64decode(authorization[6:]).decode()
-            except ValueError:
-                return _token_error("invalid_client", "malformed Basic credentials", 401)
-            client_id, _, client_secret = decoded.partition(":")
+        credentials = _client_credentials(authorization, client_id, client_secret)
+        if credentials is None:
+            return _token_error("invalid_client", "malformed Basic credentials", 401)
+        client_id, client_secret = credentials
         if client_id != idp.client_id or not secrets.compare_digest(
             client_secret or "", idp.client_secret
         ):
@@ -248,18 +300,7 @@ def development_provider_router(
             return _token_error("invalid_grant", "redirect_uri differs from the authorization")
         if not code_verifier or _s256(code_verifier) != grant.code_challenge:
             return _token_error("invalid_grant", "PKCE verification failed")
-        access_token = secrets.token_urlsafe(24)
-        idp._access_tokens[access_token] = grant.person
-        return JSONResponse(
-            {
-                "access_token": access_token,
-                "token_type": "Bearer",
-                "expires_in": ID_TOKEN_TTL_S,
-                "id_token": idp.id_token(grant),
-                "scope": "openid profile egovnrn",
-            },
-            headers={"Cache-Control": "no-store"},
-        )
+        return JSONResponse(idp.tokens(grant), headers={"Cache-Control": "no-store"})
 
     @router.get("/userinfo", summary="Claims of the logged-in person")
     async def userinfo(
@@ -270,5 +311,3 @@ def development_provider_router(
         if found is None:
             raise HTTPException(401, "invalid access token")
         return idp.claims_of(found)
-
-    return router

@@ -2,7 +2,8 @@
 
 `registry.identities.v1` pairs a keyed national-register hash with a `professional_id`;
 `registry.professionals.v1` says what that person may practise. Both are applied in the
-consumer's batch transaction; an event older than the facts held is ignored.
+consumer's batch transaction; an event older than the facts held is ignored. Which
+topic goes to which handler is declared in `entrypoints/kafka.py`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.events.registry import (
-    IDENTITIES_TOPIC,
-    PROFESSIONALS_TOPIC,
     ProfessionalIdentified,
     ProfessionalRegistered,
     ProfessionalRemoved,
@@ -28,7 +27,6 @@ from contracts.events.registry import (
 from identity.adapters.tables import registry_identities, registry_professionals
 from identity.domain.eligibility import ProfessionalFacts
 from servicekit.database import as_utc
-from servicekit.messaging.inbox import BatchHook, Subscription
 
 _table = registry_professionals
 
@@ -180,32 +178,3 @@ def _facts(row: Any) -> ProfessionalFacts | None:
         deceased=bool(row.deceased),
         removed=bool(row.removed),
     )
-
-
-def subscriptions(after_professionals_batch: BatchHook | None = None) -> list[Subscription]:
-    """The consumer groups that keep the eligibility view.
-
-    `after_professionals_batch` runs after each batch of `registry.professionals.v1`, in
-    its transaction: identity ends the sessions the batch's changes no longer back.
-    """
-    return [
-        Subscription(
-            name="registry-identities",
-            topics=(IDENTITIES_TOPIC,),
-            handlers={ProfessionalIdentified: professional_identified},
-            description="Keyed national-register hashes of professionals, for login.",
-        ),
-        Subscription(
-            name="registry-professionals",
-            topics=(PROFESSIONALS_TOPIC,),
-            handlers={
-                ProfessionalRegistered: professional_facts,
-                ProfessionalUpdated: professional_facts,
-                ProfessionalStatusChanged: professional_status_changed,
-                ProfessionalRemoved: professional_removed,
-            },
-            description="Who may practise what: the professional login check, and the "
-            "open professional sessions it ends.",
-            after_batch=after_professionals_batch,
-        ),
-    ]

@@ -95,12 +95,12 @@ def build_component(
         leeway_s=auth.clock_leeway_s,
         max_lifetime_s=auth.access_token_max_lifetime_s,
     )
+    limiter = _rate_limiter(settings)
     if not platform.is_development:
         # Rate limits and logged-out sessions live in Redis (development has stand-ins).
         runtime.add_readiness_check("redis", redis_readiness(sessions_redis))
-        if settings.redis_url and settings.redis_url != auth.redis_url:
-            runtime.add_readiness_check("redis-rate-limits", redis_readiness(settings.redis_url))
-    limiter = _rate_limiter(settings)
+        if isinstance(limiter, RedisRateLimiter) and settings.redis_url != auth.redis_url:
+            runtime.add_readiness_check("redis-rate-limits", redis_readiness(limiter.client))
     context = InvitationsContext(
         sessions=runtime.sessions,
         outbox=runtime.outbox,

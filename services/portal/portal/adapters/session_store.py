@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from servicekit.redis_client import redis_client
+
 log = logging.getLogger(__name__)
 
 
@@ -67,10 +69,8 @@ class RedisStore:
     """Redis: every portal replica sees every session."""
 
     def __init__(self, url: str, prefix: str) -> None:
-        import redis.asyncio as redis
-
         # Bounded waits: a Redis that stops answering fails a page, never hangs it.
-        self._client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._client = redis_client(url)
         self._prefix = prefix
 
     async def load(self, session_id: str) -> dict[str, Any] | None:
