@@ -72,9 +72,9 @@ class RedisRateLimiter:
     def __init__(self, redis_url: str, prefix: str) -> None:
         # Bounded waits (the platform's one client factory): a Redis that stops answering
         # fails a request, never hangs it.
-        self._client: Any = redis_client(redis_url)
+        self.client: Any = redis_client(redis_url)
         self._prefix = prefix
-        self._script = self._client.register_script(_CONSUME)
+        self._script = self.client.register_script(_CONSUME)
 
     async def consume(self, allowances: Sequence[Allowance], amount: int) -> Exceeded | None:
         keys = [self._prefix + allowance.key for allowance in allowances]
@@ -87,7 +87,7 @@ class RedisRateLimiter:
         return Exceeded(allowances[int(refused_index) - 1], max(1, math.ceil(int(ttl_ms) / 1000)))
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self.client.aclose()
 
 
 class InProcessRateLimiter:
