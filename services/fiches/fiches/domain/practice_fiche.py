@@ -237,7 +237,7 @@ class PracticeFiche:
         self.updated_at = now
         self._record(action, user_id, changed, now)
         if self.name != name_before:
-            self._announce_managers(now)
+            self.announce_managers(now)
 
     def publish(self, actor: Actor, now: datetime) -> list[str]:
         """Make the edit version (data and offer block) the published version."""
@@ -316,7 +316,7 @@ class PracticeFiche:
             )
         if linked:
             self._record(action, user_id, ["offers"], now)
-            self._announce_managers(now)
+            self.announce_managers(now)
         return linked
 
     def remove_offer(
@@ -341,7 +341,7 @@ class PracticeFiche:
             self._publish_offers(now, professional_id=professional_id, professions=[profession])
         if changed:
             self._record("unlink_offer", user_id, ["offers"], now)
-            self._announce_managers(now)
+            self.announce_managers(now)
 
     def linked_professions(self, professional_id: str) -> set[str]:
         """Professions of this provider linked in the edit version."""
@@ -432,7 +432,7 @@ class PracticeFiche:
             raise Conflict(f"user {user_id} already manages this practice fiche")
         self.managers.append(Manager(user_id, granted_by, now))
         self._record("grant_rights", granted_by, ["managers"], now)
-        self._announce_managers(now)
+        self.announce_managers(now)
 
     def withdraw(
         self, actor: Actor, user_id: str, known_user_ids: Iterable[str], now: datetime
@@ -451,13 +451,10 @@ class PracticeFiche:
             )
         self.managers = [manager for manager in self.managers if manager.user_id != user_id]
         self._record("withdraw_rights", actor.user_id, ["managers"], now)
-        self._announce_managers(now)
+        self.announce_managers(now)
 
     def announce_managers(self, now: datetime) -> None:
         """Tell invitations who manages the practice and whose offers are linked."""
-        self._announce_managers(now)
-
-    def _announce_managers(self, now: datetime) -> None:
         linked = sorted({offer.professional_id for offer in self.offers if offer.in_edit})
         self.events.append(
             PracticeManagersChanged(
