@@ -11,7 +11,10 @@ registry-sync's) and fiches consuming in this process:
    has depublished every affected fiche.
 Beside them, the baselines of the same run: a bare aiokafka producer's rate (acks=all)
 on the same broker, and the time to read and hash (blake2b) every line of the snapshot
-in Python, which bounds what skipping unchanged lines by their digest can reach.
+in Python, which bounds what skipping unchanged lines by their digest can reach, and
+the start of a `skaart` process that does nothing. Each import also reports its sync
+run's own duration (from its record): the import without the process start and without
+publishing what is left after the last chunk.
 Prints a Markdown table; writes it to bench/results/national_scale.md too.
 """
 
@@ -21,10 +24,14 @@ import argparse
 import asyncio
 import hashlib
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
@@ -103,14 +110,76 @@ async def _drop_database(url: str) -> None:
         await admin.close()
 
 
-async def _last_run_events(url: str) -> int:
+@dataclass
+class MeasuredImport:
+    """One `skaart registry import` run: wall time, peak RSS, and its own sync-run record."""
+
+    seconds: float
+    rss_mb: float
+    events: int
+    run_seconds: float
+    """From the run's start to its end as the sync run records them: the import itself,
+    without the process start and the final publishing after the last chunk."""
+
+    def note(self) -> str:
+        return f"run itself {self.run_seconds:.1f} s; peak RSS {self.rss_mb:.0f} MB"
+
+
+async def _measured_import(path: Path, env: dict[str, str], url: str) -> MeasuredImport:
+    seconds, rss = await asyncio.to_thread(run_import, path, env)
     engine = create_engine(url)
     async with engine.connect() as connection:
-        counts = await connection.scalar(
-            sa.select(sync_runs.c.counts).order_by(sync_runs.c.started_at.desc()).limit(1)
-        )
+        run = (
+            await connection.execute(
+                sa.select(sync_runs.c.counts, sync_runs.c.started_at, sync_runs.c.finished_at)
+                .order_by(sync_runs.c.started_at.desc())
+                .limit(1)
+            )
+        ).one()
     await engine.dispose()
-    return int((counts or {}).get("events", -1))
+    run_seconds = (run.finished_at - run.started_at).total_seconds()
+    return MeasuredImport(seconds, rss, int((run.counts or {}).get("events", -1)), run_seconds)
+
+
+def skaart_start_seconds(env: dict[str, str]) -> float:
+    """`skaart --help` in a child process: what every import pays before it starts."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "from skaart.cli import main; main()", "--help"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    return time.perf_counter() - started
+
+
+async def _wait_until_published(fiches: Any, count: int) -> None:
+    # fiches must have caught up with the first import before the change is timed.
+    deadline = time.monotonic() + 1800
+    while await published_count(fiches) < count:
+        if time.monotonic() > deadline:
+            raise BenchError("fiches did not publish every fiche within 30 minutes")
+        await asyncio.sleep(0.5)
+
+
+async def _wait_for_depublication(
+    fiches: Any, before: int, expected_gone: int
+) -> tuple[int, float]:
+    """(fiches still published, when that number last changed) once it is stable."""
+    # riziv_stopped on a two-profession person keeps them published: wait for quiet.
+    deadline = time.monotonic() + 300
+    last, stable_since = -1, time.perf_counter()
+    while True:
+        now_published = await published_count(fiches)
+        if now_published != last:
+            last, stable_since = now_published, time.perf_counter()
+        if before - now_published >= expected_gone * 0.95 and (
+            time.perf_counter() - stable_since > 2
+        ):
+            return last, stable_since
+        if time.monotonic() > deadline:
+            raise BenchError("fiches did not depublish the changed professionals in time")
+        await asyncio.sleep(0.05)
 
 
 async def run_backend(
@@ -136,71 +205,71 @@ async def run_backend(
     )
     await fiches.runtime.start()
     try:
-        first_s, first_rss = await asyncio.to_thread(run_import, first, env)
-        first_events = await _last_run_events(registry_url)
+        imported = await _measured_import(first, env, registry_url)
         hashing_s = read_and_hash_seconds(first)
-        again_s, again_rss = await asyncio.to_thread(run_import, first, env)
-        again_events = await _last_run_events(registry_url)
-        # fiches must have caught up with the first import before the change is timed.
-        deadline = time.monotonic() + 1800
-        while await published_count(fiches) < count:
-            if time.monotonic() > deadline:
-                raise BenchError("fiches did not publish every fiche within 30 minutes")
-            await asyncio.sleep(0.5)
+        start_s = skaart_start_seconds(env)
+        again = await _measured_import(first, env, registry_url)
+        await _wait_until_published(fiches, count)
         before = await published_count(fiches)
-        change_s, change_rss = await asyncio.to_thread(run_import, second, env)
-        change_events = await _last_run_events(registry_url)
+        changed = await _measured_import(second, env, registry_url)
         published_at = time.perf_counter()
-        expected_gone = count // 100
-        # riziv_stopped on a two-profession person keeps them published: wait for quiet.
-        deadline = time.monotonic() + 300
-        last, stable_since = -1, time.perf_counter()
-        while True:
-            now_published = await published_count(fiches)
-            if now_published != last:
-                last, stable_since = now_published, time.perf_counter()
-            if before - now_published >= expected_gone * 0.95 and (
-                time.perf_counter() - stable_since > 2
-            ):
-                break
-            if time.monotonic() > deadline:
-                raise BenchError("fiches did not depublish the changed professionals in time")
-            await asyncio.sleep(0.05)
+        last, stable_since = await _wait_for_depublication(fiches, before, count // 100)
         caught_up_s = max(0.0, stable_since - published_at)
     finally:
         await fiches.runtime.stop()
         await _drop_database(registry_url)
         await _drop_database(fiches_url)
-    return [
-        (
-            f"{backend}: first import to every event published",
-            f"{first_s:.1f} s",
-            f"{first_events:,} events, {first_events / first_s:,.0f}/s "
-            f"({first_events / first_s / producer_rate:.0%} of the bare producer); "
-            f"peak RSS {first_rss:.0f} MB",
-        ),
-        (
-            f"{backend}: reading and hashing every line (blake2b, Python)",
-            f"{hashing_s:.2f} s",
-            "baseline of the re-import, same run",
-        ),
-        (
-            f"{backend}: same snapshot again",
-            f"{again_s:.1f} s",
-            f"{again_events} events, {again_s / hashing_s:.1f}x the hashing time; "
-            f"peak RSS {again_rss:.0f} MB",
-        ),
-        (
-            f"{backend}: 1% status changes to every change published",
-            f"{change_s:.1f} s",
-            f"{change_events:,} events; peak RSS {change_rss:.0f} MB",
-        ),
-        (
-            f"{backend}: fiches caught up after that",
-            f"{caught_up_s:.1f} s",
-            f"{before - last:,} fiches depublished",
-        ),
-    ]
+    return BackendResult(
+        imported, hashing_s, start_s, again, changed, caught_up_s, before - last
+    ).rows(backend, producer_rate)
+
+
+@dataclass
+class BackendResult:
+    """What one backend measured, in the order of the table."""
+
+    imported: MeasuredImport
+    hashing_s: float
+    start_s: float
+    again: MeasuredImport
+    changed: MeasuredImport
+    caught_up_s: float
+    depublished: int
+
+    def rows(self, backend: str, producer_rate: float) -> list[tuple[str, str, str]]:
+        imported, again, changed = self.imported, self.again, self.changed
+        rate = imported.events / imported.seconds
+        return [
+            (
+                f"{backend}: first import to every event published",
+                f"{imported.seconds:.1f} s",
+                f"{imported.events:,} events, {rate:,.0f}/s ({rate / producer_rate:.0%} of "
+                f"the bare producer); {imported.note()}",
+            ),
+            (
+                f"{backend}: reading and hashing every line (blake2b, Python)",
+                f"{self.hashing_s:.2f} s",
+                "baseline of the re-import, same run",
+            ),
+            (f"{backend}: `skaart --help` (process start)", f"{self.start_s:.1f} s", "same run"),
+            (
+                f"{backend}: same snapshot again",
+                f"{again.seconds:.1f} s",
+                f"{again.events} events, {again.seconds / self.hashing_s:.1f}x the hashing "
+                f"time ({again.run_seconds / self.hashing_s:.1f}x for the run itself); "
+                f"{again.note()}",
+            ),
+            (
+                f"{backend}: 1% status changes to every change published",
+                f"{changed.seconds:.1f} s",
+                f"{changed.events:,} events; {changed.note()}",
+            ),
+            (
+                f"{backend}: fiches caught up after that",
+                f"{self.caught_up_s:.1f} s",
+                f"{self.depublished:,} fiches depublished",
+            ),
+        ]
 
 
 async def main(count: int, backends: list[str]) -> str:

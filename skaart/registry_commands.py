@@ -15,7 +15,6 @@ from rich.table import Table
 
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.app import build_component, nrn_hasher
-from registry_sync.entrypoints.publishing import publishing_while_running
 from registry_sync.handlers.import_snapshot import (
     ImportSummary,
     MassRemovalRefused,
@@ -73,19 +72,18 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
             def report(phase: str, done: int, total: int) -> None:
                 progress.update(task, description=phase, completed=done, total=total)
 
-            async with publishing_while_running(runtime, kafka):
-                summary = await import_snapshot(
-                    path,
-                    sessions=runtime.sessions,
-                    outbox=runtime.outbox,
-                    hasher=nrn_hasher(settings, platform),
-                    chunk_size=settings.import_chunk_size,
-                    max_errors=settings.max_reported_errors,
-                    progress=report,
-                    lenient=lenient,
-                    force=force,
-                    max_removal_share=settings.max_removal_share,
-                )
+            summary = await import_snapshot(
+                path,
+                sessions=runtime.sessions,
+                outbox=runtime.outbox,
+                hasher=nrn_hasher(settings, platform),
+                chunk_size=settings.import_chunk_size,
+                max_errors=settings.max_reported_errors,
+                progress=report,
+                lenient=lenient,
+                force=force,
+                max_removal_share=settings.max_removal_share,
+            )
         console.print(summary_table(summary, title="Import", head=[], unit="lines"))
         for problem in summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")

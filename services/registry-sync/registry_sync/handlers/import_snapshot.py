@@ -150,13 +150,15 @@ async def _check(
 
 def _refuse_mass_removal(
     path: Path, checked: CheckResult, index: StoredIndex, options: ImportOptions
-) -> None:
+) -> int:
+    """How many known people the file leaves out (0 when that cannot be told safely)."""
     missing = checked.missing(index) if checked.identifiable else 0
     share = (missing + checked.deactivated) / index.known if index.known else 0.0
     if not options.force and share > options.max_removal_share:
         raise MassRemovalRefused(
             path, missing, checked.deactivated, index.known, options.max_removal_share
         )
+    return missing
 
 
 async def _checked(
@@ -184,7 +186,7 @@ async def _checked(
         summary.rejected_lines = checked.errors
         summary.lines = checked.records + checked.invalid_lines
         try:
-            _refuse_mass_removal(path, checked, index, options)
+            missing = _refuse_mass_removal(path, checked, index, options)
         except MassRemovalRefused:
             checked.spool.close()
             raise
@@ -202,7 +204,7 @@ async def _checked(
             "the source cannot be told apart from who was rejected"
         )
         return checked, []
-    if not checked.missing(index):
+    if not missing:
         return checked, []
     return checked, await missing_people(sessions, checked.first_line_of)
 
