@@ -288,11 +288,108 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+Row = tuple[str, str, str]
+
+
+def latency_rows(latencies: list[float], label: str) -> list[Row]:
+    """p50 and p99 of depublication latencies, in milliseconds."""
+    return [
+        (
+            f"depublication latency p50{label}",
+            f"{percentile(latencies, 50) * 1000:.0f} ms",
+            f"{len(latencies)} fiches",
+        ),
+        (
+            f"depublication latency p99{label}",
+            f"{percentile(latencies, 99) * 1000:.0f} ms",
+            "target < 500 ms",
+        ),
+    ]
+
+
+async def first_import_rows(  # type: ignore[no-untyped-def]
+    fiches, path: Path, env: dict[str, str], count: int, raw: float, bare: float
+) -> list[Row]:
+    """Step 2: the first import, and how fast fiches published every fiche."""
+    started = time.perf_counter()
+    # Watch fiches from the start: it consumes while the child is still publishing,
+    # so the first fiche appears before the import returns.
+    watch = asyncio.create_task(watch_fiches(fiches, count))
+    try:
+        import_s, import_rss = await asyncio.to_thread(run_import, path, env)
+        first_fiche_at, first_fiches, done_at = await bounded(
+            asyncio.shield(watch),
+            FICHES_TIMEOUT_S,
+            f"fiches publishing {count:,} provider fiches after the import finished",
+        )
+    finally:
+        watch.cancel()
+    total_s = done_at - started
+    # Fiches already there at the first sighting were written before the clock started.
+    fiches_rate = (count - first_fiches) / (done_at - first_fiche_at)
+    return [
+        (
+            "first import: `skaart registry import` (validate, apply, publish)",
+            f"{import_s:.1f} s",
+            "",
+        ),
+        (
+            "first import: until every fiche is published",
+            f"{total_s:.1f} s",
+            f"{count / total_s:,.0f} events/s end to end",
+        ),
+        (
+            "fiches consume rate (with database writes)",
+            f"{fiches_rate:,.0f} events/s",
+            f"{fiches_rate / raw:.1%} of raw, {fiches_rate / bare:.1%} of bare FastStream",
+        ),
+        ("registry-sync peak RSS (first import)", f"{import_rss:.0f} MB", "target < 300 MB"),
+    ]
+
+
+async def status_change_rows(  # type: ignore[no-untyped-def]
+    kafka: KafkaSettings, fiches, path: Path, env: dict[str, str], change_percent: float
+) -> list[Row]:
+    """Step 3: the status-change import and the depublication latencies."""
+    changed_s, changed_rss = await asyncio.to_thread(run_import, path, env)
+    # Not every status change depublishes (a `riziv_stopped` person who may still
+    # practise another profession keeps the fiche), so wait until fiches' consumer
+    # group has committed the whole topic rather than for a number of depublications.
+    await wait_until_consumed(kafka, fiches, DEPUBLICATION_TIMEOUT_S)
+    latencies = await status_change_latencies(kafka, fiches)
+    return [
+        (
+            f"{change_percent:g}% status-change import",
+            f"{changed_s:.1f} s",
+            f"peak RSS {changed_rss:.0f} MB",
+        ),
+        *latency_rows(latencies, ""),
+    ]
+
+
+async def busy_status_change_rows(  # type: ignore[no-untyped-def]
+    kafka: KafkaSettings, fiches, path: Path, env: dict[str, str], count: int, pct: float
+) -> list[Row]:
+    """Step 4: status changes interleaved with COUNT registrations."""
+    since_ms = time.time() * 1000
+    busy_s, busy_rss = await asyncio.to_thread(run_import, path, env)
+    await wait_until_consumed(kafka, fiches, FICHES_TIMEOUT_S)
+    latencies = await status_change_latencies(kafka, fiches, since_ms)
+    return [
+        (
+            f"import of {count:,} new people and {pct:g}% status changes, interleaved",
+            f"{busy_s:.1f} s",
+            f"peak RSS {busy_rss:.0f} MB",
+        ),
+        *latency_rows(latencies, f" while {count:,} registrations are consumed"),
+    ]
+
+
 async def main(count: int, change_percent: float) -> str:
     work = Path(tempfile.mkdtemp(prefix="skaart-bench-"))
     broker = await start_embedded_broker(log_path=work / "broker.log")
     kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, enable_idempotence=False)
-    rows: list[tuple[str, str, str]] = []
+    rows: list[Row] = []
     fiches = None
     try:
         await bounded(ensure_topics(kafka), 60, "creating the contract topics")
@@ -311,90 +408,16 @@ async def main(count: int, change_percent: float) -> str:
             "KAFKA_ENABLE_IDEMPOTENCE": "false",
             "SKAART_DATA_DIR": str(work),
         }
-        started = time.perf_counter()
-        # Watch fiches from the start: it consumes while the child is still publishing,
-        # so the first fiche appears before the import returns.
-        watch = asyncio.create_task(watch_fiches(fiches, count))
-        try:
-            import_s, import_rss = await asyncio.to_thread(run_import, first, env)
-            first_fiche_at, first_fiches, done_at = await bounded(
-                asyncio.shield(watch),
-                FICHES_TIMEOUT_S,
-                f"fiches publishing {count:,} provider fiches after the import finished",
-            )
-        finally:
-            watch.cancel()
-        total_s = done_at - started
-        pipeline_rate = count / total_s
-        # Fiches already there at the first sighting were written before the clock started.
-        fiches_rate = (count - first_fiches) / (done_at - first_fiche_at)
-
-        changed_s, changed_rss = await asyncio.to_thread(run_import, second, env)
-        # Not every status change depublishes (a `riziv_stopped` person who may still
-        # practise another profession keeps the fiche), so wait until fiches' consumer
-        # group has committed the whole topic rather than for a number of depublications.
-        await wait_until_consumed(kafka, fiches, DEPUBLICATION_TIMEOUT_S)
-        latencies = await status_change_latencies(kafka, fiches)
-
-        third_since_ms = time.time() * 1000
-        busy_s, busy_rss = await asyncio.to_thread(run_import, third, env)
-        await wait_until_consumed(kafka, fiches, FICHES_TIMEOUT_S)
-        busy_latencies = await status_change_latencies(kafka, fiches, third_since_ms)
-        runtime, fiches = fiches.runtime, None
-        await bounded(runtime.stop(), 60, "fiches stop")
-
         rows = [
             ("professionals", f"{count:,}", ""),
             ("raw aiokafka getmany (ceiling)", f"{raw:,.0f} events/s", ""),
             ("bare FastStream batch subscriber", f"{bare:,.0f} events/s", ""),
-            (
-                "first import: `skaart registry import` (validate, apply, publish)",
-                f"{import_s:.1f} s",
-                "",
-            ),
-            (
-                "first import: until every fiche is published",
-                f"{total_s:.1f} s",
-                f"{pipeline_rate:,.0f} events/s end to end",
-            ),
-            (
-                "fiches consume rate (with database writes)",
-                f"{fiches_rate:,.0f} events/s",
-                f"{fiches_rate / raw:.1%} of raw, {fiches_rate / bare:.1%} of bare FastStream",
-            ),
-            ("registry-sync peak RSS (first import)", f"{import_rss:.0f} MB", "target < 300 MB"),
-            (
-                f"{change_percent:g}% status-change import",
-                f"{changed_s:.1f} s",
-                f"peak RSS {changed_rss:.0f} MB",
-            ),
-            (
-                "depublication latency p50",
-                f"{percentile(latencies, 50) * 1000:.0f} ms",
-                f"{len(latencies)} fiches",
-            ),
-            (
-                "depublication latency p99",
-                f"{percentile(latencies, 99) * 1000:.0f} ms",
-                "target < 500 ms",
-            ),
-            (
-                f"import of {count:,} new people and {change_percent:g}% status changes, "
-                "interleaved",
-                f"{busy_s:.1f} s",
-                f"peak RSS {busy_rss:.0f} MB",
-            ),
-            (
-                f"depublication latency p50 while {count:,} registrations are consumed",
-                f"{percentile(busy_latencies, 50) * 1000:.0f} ms",
-                f"{len(busy_latencies)} fiches",
-            ),
-            (
-                f"depublication latency p99 while {count:,} registrations are consumed",
-                f"{percentile(busy_latencies, 99) * 1000:.0f} ms",
-                "target < 500 ms",
-            ),
+            *await first_import_rows(fiches, first, env, count, raw, bare),
+            *await status_change_rows(kafka, fiches, second, env, change_percent),
+            *await busy_status_change_rows(kafka, fiches, third, env, count, change_percent),
         ]
+        runtime, fiches = fiches.runtime, None
+        await bounded(runtime.stop(), 60, "fiches stop")
     finally:
         if fiches is not None:  # a step failed: stop fiches, but do not wait forever
             try:

@@ -298,3 +298,40 @@ def test_update_of_an_unpublished_fiche_stores_the_facts_without_event() -> None
     assert fiche.official_last_name == "Creemers"
     assert fiche.revision == 0
     assert fiche.events == []
+
+
+# The provider fiche owns its own fields: edit version, published version, versions.
+
+
+def test_saving_own_fields_changes_the_edit_version_only_when_something_changed() -> None:
+    fiche = published_fiche(nurse())
+    assert fiche.save_own({"preferred_name": "Bert"}) == ["preferred_name"]
+    assert fiche.save_own({"preferred_name": "Bert"}) == []
+    assert fiche.own_draft == {"preferred_name": "Bert"}
+    assert fiche.own_version == 1
+    assert fiche.own_published is None and fiche.own_changed
+
+
+def test_publishing_own_fields_shows_them_in_the_published_event() -> None:
+    fiche = published_fiche(nurse())
+    fiche.events.clear()
+    fiche.save_own({"preferred_name": "Bert", "languages": ["nl"]})
+    fiche.publish_own(fiche.own_draft or {}, by_team=False)
+    [event] = fiche.events
+    assert isinstance(event, ProviderFicheUpdated)
+    assert event.preferred_name == "Bert" and event.languages == ("nl",)
+    assert fiche.own_published == fiche.own_draft
+
+
+def test_restoring_makes_a_new_version_even_when_equal() -> None:
+    fiche = published_fiche(nurse())
+    fiche.save_own({"preferred_name": "Bert"})
+    assert fiche.restore_own({"preferred_name": "Bert"}) == []
+    assert fiche.own_version == 2
+
+
+def test_a_registry_update_leaves_the_own_fields_untouched() -> None:
+    fiche = published_fiche(nurse())
+    fiche.own_changed = False  # as loaded from the database
+    fiche.apply_update(updated(nurse(), last_name="Segers-Peeters"))
+    assert not fiche.own_changed  # so the repository does not write the own columns
