@@ -21,15 +21,9 @@ IO_LIBRARIES = ("sqlalchemy", "faststream", "aiokafka", "fastapi", "redis", "htt
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 
-#: Files the present change may not edit; each known breach is named so the owner of
-#: the file can remove its entry once it is fixed (the xfail is strict: a fixed file
-#: turns the test red until the entry goes).
-KNOWN_BREACHES: dict[tuple[str, str], str] = {
-    ("function_size", "handlers/providers.py"): (
-        "ProviderCommands.map_status is about 100 lines of SQL in a handler; it belongs in "
-        "a query object in adapters (the file is edited on another line of work)"
-    ),
-}
+#: Known breaches, each with its reason; an entry is a strict xfail, so a fixed file turns
+#: the test red until its entry goes. None today.
+KNOWN_BREACHES: dict[tuple[str, str], str] = {}
 
 
 def _modules(room: str | None = None) -> list[Path]:
