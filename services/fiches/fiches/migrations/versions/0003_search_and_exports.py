@@ -19,6 +19,12 @@ _SORT = sa.String(400).with_variant(sa.String(400, collation="C"), "postgresql")
 
 
 def upgrade() -> None:
+    create_search_tables()
+    _create_exports_table()
+
+
+def create_search_tables() -> None:
+    """The public search tables (dropped by 0005; its downgrade recreates them here)."""
     op.create_table(
         "search_providers",
         sa.Column("fiche_id", sa.String(36), primary_key=True),
@@ -68,6 +74,9 @@ def upgrade() -> None:
         "ix_search_terms_order", "search_terms", ["term", "sort_key", "kind", "fiche_id"]
     )
     op.create_index("ix_search_terms_fiche", "search_terms", ["kind", "fiche_id", "term"])
+
+
+def _create_exports_table() -> None:
     op.create_table(
         "fiche_exports",
         sa.Column("export_id", sa.String(36), primary_key=True),
