@@ -41,15 +41,23 @@ import httpx
 import orjson
 
 # This file is named like the directory package: keep its folder off the import path, and
-# borrow bench/fiches_search.py's generator and wrk driver by file.
+# load its sibling modules (the generator of bench/fiches_search.py, the wrk runner) by file.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-_spec = importlib.util.spec_from_file_location("fiches_search", _HERE / "fiches_search.py")
-assert _spec is not None and _spec.loader is not None
-fiches_search = importlib.util.module_from_spec(_spec)
-sys.modules["fiches_search"] = fiches_search
-_spec.loader.exec_module(fiches_search)
-drive_wrk, generate = fiches_search.drive_wrk, fiches_search.generate
+
+
+def _sibling(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, _HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+load_runner = _sibling("load_runner")
+fiches_search = _sibling("fiches_search")
+drive_wrk, generate = load_runner.drive_wrk, fiches_search.generate
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "skaart_bench_directory"
@@ -449,12 +457,11 @@ def _start_server(url: str, cache_entries: str | None) -> subprocess.Popen[bytes
     from servicekit.embedded_broker import free_loopback_port
 
     port = free_loopback_port()
-    # bench/fiches_search.py's server (the directory app); the `directory` package is
-    # imported before this folder joins the path, so this file cannot shadow it.
+    # The shared runner's server (the directory app); the `directory` package is imported
+    # before this folder joins the path, so this file cannot shadow it.
     serve = (
         f"import sys, directory.entrypoints.app; sys.path.append({str(_HERE)!r}); "
-        "import fiches_search; "
-        f"fiches_search._serve({url!r}, {port})"
+        f"import load_runner; load_runner.serve({url!r}, {port})"
     )
     environment = {**os.environ, "SKAART_LOG_LEVEL": "WARNING"}
     if cache_entries is not None:
