@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from directory.adapters.tables import standard_resources, standard_terms
+from directory.adapters.tables import practice_places, standard_resources, standard_terms
 from directory.domain.geo import Box
 
 Probe = tuple[str, int]
@@ -41,7 +41,7 @@ class Shape:
     """The comparison operators on the last update, in order."""
     near: bool
     ring_points: int = 0
-    """For `ids`: how many points the ring has."""
+    """For `ids` and `points`: how many points (`lat{i}`, `lng{i}`) the resources are at."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,20 @@ def _matching(shape: Shape) -> tuple[sa.Select[Any], Any]:
     return statement, driver.c.id
 
 
+@functools.lru_cache(maxsize=1)
+def places_in_box() -> sa.Select[Any]:
+    """The distinct points of practice addresses in a box (every point a FHIR or HSDS
+    resource has is one of them)."""
+    return (
+        sa.select(practice_places.c.latitude, practice_places.c.longitude)
+        .where(
+            practice_places.c.latitude.between(sa.bindparam("lat_min"), sa.bindparam("lat_max")),
+            practice_places.c.longitude.between(sa.bindparam("lng_min"), sa.bindparam("lng_max")),
+        )
+        .distinct()
+    )
+
+
 @functools.lru_cache(maxsize=1024)
 def statement(shape: Shape) -> sa.Select[Any]:
     """The statement of one shape; its values are `Conditions.values()` plus, per kind,
@@ -188,12 +202,6 @@ def statement(shape: Shape) -> sa.Select[Any]:
         return _terms_alone_count(shape)
     found, order = _matching(shape)
     table = standard_resources
-    if shape.kind == "points":
-        return found.group_by(table.c.latitude, table.c.longitude)
-    if shape.kind == "count":
-        return sa.select(sa.func.count()).select_from(
-            _matching(Shape("ids", *_rest(shape)))[0].subquery()
-        )
     if shape.ring_points:
         found = found.where(
             sa.or_(
@@ -205,6 +213,12 @@ def statement(shape: Shape) -> sa.Select[Any]:
                     for i in range(shape.ring_points)
                 )
             )
+        )
+    if shape.kind == "points":
+        return found.group_by(table.c.latitude, table.c.longitude)
+    if shape.kind == "count":
+        return sa.select(sa.func.count()).select_from(
+            _matching(Shape("ids", *_rest(shape)))[0].subquery()
         )
     limit = sa.bindparam("limit", type_=sa.Integer)
     offset = sa.bindparam("offset", type_=sa.Integer)

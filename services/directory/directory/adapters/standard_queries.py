@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from directory.adapters.resource_statements import Conditions, statement
+from directory.adapters.resource_statements import Conditions, places_in_box, statement
 from directory.adapters.tables import standard_resources
 from directory.domain.geo import Point, bounding_box, distance_km
 from directory.domain.resources import HSDS
@@ -97,12 +97,43 @@ class _Ring:
     count: int
 
 
+_MOST_POINTS = 200
+"""Beyond this many distinct points in a circle, the resources are grouped from the box."""
+
+
+async def _points_within(connection: AsyncConnection, circle: Circle) -> list[tuple[float, float]]:
+    box = bounding_box(circle.centre, circle.radius_km)
+    rows = await connection.execute(
+        places_in_box(),
+        {
+            "lat_min": box.min_latitude,
+            "lat_max": box.max_latitude,
+            "lng_min": box.min_longitude,
+            "lng_max": box.max_longitude,
+        },
+    )
+    return [
+        (lat, lng)
+        for lat, lng in rows
+        if distance_km(circle.centre, Point(lat, lng)) <= circle.radius_km
+    ]
+
+
 async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Ring]:
-    """Matching resources in the circle, per distance, nearest first: one grouped read of
-    the bounding box (an index range on the place index), distances per distinct point."""
+    """Matching resources in the circle, per distance, nearest first. The points come from
+    the practices' places (a small table), the resources are counted at those points (an
+    equality on the place index each); many points: one grouped read of the box."""
     assert query.near is not None
     conditions = _conditions(query)
-    rows = await connection.execute(statement(conditions.shape("points")), conditions.values())
+    values = conditions.values()
+    points = await _points_within(connection, query.near)
+    if not points:
+        return []
+    ring_points = len(points) if len(points) <= _MOST_POINTS else 0
+    for number, (latitude, longitude) in enumerate(points[:ring_points]):
+        values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
+    shape = conditions.shape("points", ring_points=ring_points)
+    rows = await connection.execute(statement(shape), values)
     by_distance: dict[float, list[tuple[float, float, int]]] = {}
     for latitude, longitude, number in rows:
         distance = distance_km(query.near.centre, Point(latitude, longitude))
@@ -114,43 +145,37 @@ async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Rin
     ]
 
 
-async def _ids_in_ring(
+async def _page_in_ring(
     connection: AsyncConnection, query: ResourceQuery, ring: _Ring, *, skip: int, take: int
-) -> list[str]:
+) -> list[Found]:
     conditions = _conditions(query)
     values = {**conditions.values(), "limit": take, "offset": skip}
     for number, (latitude, longitude) in enumerate(ring.points):
         values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
-    shape = conditions.shape("ids", ring_points=len(ring.points))
-    return list((await connection.execute(statement(shape), values)).scalars())
+    shape = conditions.shape("page", ring_points=len(ring.points))
+    return [
+        Found(r.id, r.version, r.last_updated, r.active, r.content, ring.distance_km)
+        for r in await connection.execute(statement(shape), values)
+    ]
 
 
 async def _find_near(
     connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
 ) -> list[Found]:
-    """Nearest first (ties by id): the rings that overlap the page, then the page's ids in
-    them, then only the page's resources are read."""
-    page: list[tuple[str, float]] = []
+    """Nearest first (ties by id): the rings that overlap the page, then the page's part
+    of each (usually one ring: one more statement)."""
+    page: list[Found] = []
     start = 0
     for ring in await _rings(connection, query):
         end = start + ring.count
         if end > offset and start < offset + limit:
             skip = max(0, offset - start)
             take = min(ring.count, offset + limit - start) - skip
-            ids = await _ids_in_ring(connection, query, ring, skip=skip, take=take)
-            page += [(i, ring.distance_km) for i in ids]
+            page += await _page_in_ring(connection, query, ring, skip=skip, take=take)
         if end >= offset + limit:
             break
         start = end
-    if not page:
-        return []
-    resources = await by_ids(connection, query.standard, query.type, [i for i, _ in page])
-    found = {f.id: f for f in resources}
-    return [
-        Found(f.id, f.version, f.last_updated, f.active, f.content, distance)
-        for i, distance in page
-        if (f := found.get(i)) is not None
-    ]
+    return page
 
 
 def _terms_alone_count(query: ResourceQuery) -> bool:
