@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.adapters.id_lists import one_of
+from directory.adapters.id_lists import insert_rows, one_of
 from directory.adapters.tables import (
     practice_places,
     search_offers,
@@ -212,8 +212,9 @@ async def _replace(
                     )
                 )
             )
-    await session.execute(
-        sa.insert(table),
+    await insert_rows(
+        session,
+        table,
         [
             {
                 "standard": r.standard,
@@ -237,7 +238,7 @@ async def _replace(
         for term in sorted(r.terms)
     ]
     if terms:
-        await session.execute(sa.insert(standard_terms), terms)
+        await insert_rows(session, standard_terms, terms)
 
 
 async def _store(session: AsyncSession, owners: list[str], built: list[Resource]) -> None:
