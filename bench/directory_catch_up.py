@@ -117,9 +117,6 @@ def public_events(count: int, seed: int = 3) -> Iterator[Any]:
 
 async def catch_up(admin_url: str, events: int) -> dict[str, float]:
     """Publish EVENTS on an embedded broker, then time a fresh directory applying them."""
-    from aiokafka import AIOKafkaProducer
-
-    from contracts.envelope import Envelope
     from directory.config import DirectorySettings
     from directory.entrypoints.app import build_component
     from servicekit.embedded_broker import start_embedded_broker
@@ -130,29 +127,7 @@ async def catch_up(admin_url: str, events: int) -> dict[str, float]:
     try:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, enable_idempotence=False)
         await ensure_topics(kafka)
-        producer = AIOKafkaProducer(
-            bootstrap_servers=kafka.bootstrap_servers, linger_ms=20, max_batch_size=1 << 20
-        )
-        await producer.start()
-        published_at = time.perf_counter()
-        try:
-            pending = []
-            for event in public_events(events):
-                envelope = Envelope(
-                    source="/skaart/fiches", type=event.event_type, subject=event.subject()
-                )
-                pending.append(
-                    await producer.send(
-                        event.topic,
-                        key=event.partition_key().encode(),
-                        value=event.model_dump_json().encode(),
-                        headers=envelope.to_headers(),
-                    )
-                )
-            await asyncio.gather(*pending)
-        finally:
-            await producer.stop()
-        publish_s = time.perf_counter() - published_at
+        publish_s = await _publish(kafka, events)
         url = await fresh_database(admin_url, CATCH_UP_DATABASE)
         component = build_component(
             PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-dir-"))),
@@ -163,17 +138,7 @@ async def catch_up(admin_url: str, events: int) -> dict[str, float]:
         started = time.perf_counter()
         await component.runtime.start(migrate=False)
         try:
-            while True:
-                async with component.runtime.engine.connect() as connection:
-                    done = (
-                        await connection.exec_driver_sql("SELECT count(*) FROM inbox_messages")
-                    ).scalar_one()
-                if done >= events:
-                    break
-                if time.perf_counter() - started > 1800:
-                    raise RuntimeError(f"catching up stalled at {done} of {events} events")
-                await asyncio.sleep(0.2)
-            caught_up_s = time.perf_counter() - started
+            caught_up_s = await _applied(component, events, started)
         finally:
             await component.runtime.stop()
             await component.runtime.engine.dispose()
@@ -184,6 +149,51 @@ async def catch_up(admin_url: str, events: int) -> dict[str, float]:
     finally:
         broker.stop()
     return {"publish_s": publish_s, "catch_up_s": caught_up_s, "events": events, **floor}
+
+
+async def _publish(kafka: Any, events: int) -> float:
+    """Seconds to publish EVENTS public events as fiches does (envelope headers, keys)."""
+    from aiokafka import AIOKafkaProducer
+
+    from contracts.envelope import Envelope
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap_servers, linger_ms=20, max_batch_size=1 << 20
+    )
+    await producer.start()
+    published_at = time.perf_counter()
+    try:
+        pending = []
+        for event in public_events(events):
+            envelope = Envelope(
+                source="/skaart/fiches", type=event.event_type, subject=event.subject()
+            )
+            pending.append(
+                await producer.send(
+                    event.topic,
+                    key=event.partition_key().encode(),
+                    value=event.model_dump_json().encode(),
+                    headers=envelope.to_headers(),
+                )
+            )
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - published_at
+
+
+async def _applied(component: Any, events: int, started: float) -> float:
+    """Seconds from `started` until the directory's inbox holds all EVENTS."""
+    while True:
+        async with component.runtime.engine.connect() as connection:
+            done = (
+                await connection.exec_driver_sql("SELECT count(*) FROM inbox_messages")
+            ).scalar_one()
+        if done >= events:
+            return time.perf_counter() - started
+        if time.perf_counter() - started > 1800:
+            raise RuntimeError(f"catching up stalled at {done} of {events} events")
+        await asyncio.sleep(0.2)
 
 
 async def floor_of(dsn: str) -> dict[str, float]:
