@@ -36,7 +36,11 @@ from urllib.parse import urlencode
 
 import asyncpg
 import httpx
-from load_runner import drive_wrk, serve
+
+try:
+    from load_runner import drive_wrk, serve
+except ModuleNotFoundError:  # imported as bench.fiches_search (bench/portal.py)
+    from bench.load_runner import drive_wrk, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "skaart_bench_search"
