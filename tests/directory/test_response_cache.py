@@ -207,3 +207,21 @@ async def test_paging_near_a_place_follows_the_order_of_one_big_page(
                 )
                 paged += [e["resource"]["id"] for e in page["entry"]]
             assert paged == everything
+
+
+async def test_near_finds_inactive_roles_at_places_on_the_map_only(world: Searchable) -> None:
+    """A depublished provider's role at a practice on the map is still found near it,
+    inactive; a depublished practice has no place on the map, so nothing of it is."""
+    near = {"near": "51.054|3.725|5|km"}  # Gent
+    await world.apply(world.provider_gone(MARC))
+    roles = valid(await _json(world, "/fhir/PractitionerRole", **near))
+    active = {
+        e["resource"]["practitioner"]["reference"]: e["resource"]["active"] for e in roles["entry"]
+    }
+    assert active == {f"Practitioner/{MARC}": False, f"Practitioner/{NELE}": True}
+
+    await world.apply(world.practice_gone(WARM))
+    assert (await _json(world, "/fhir/PractitionerRole", **near)).get("entry", []) == []
+    assert (await _json(world, "/fhir/Location", **near)).get("entry", []) == []
+    locations = await _json(world, "/fhir/Location", organization=WARM)
+    assert [e["resource"]["status"] for e in locations["entry"]] == ["inactive"]

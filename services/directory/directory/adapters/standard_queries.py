@@ -1,31 +1,24 @@
 """Finding FHIR and HSDS resources: by id, terms, name prefixes, time, activity and place.
 
-Every filter on what a resource is found by is a probe of `standard_terms`, whose primary
-key (standard, type, term, id) hands out a term's resources in id order; pages are in id
-order (or by distance near a place) and read with limit/offset.
+Pages are in id order (or by distance near a place) and read with limit/offset; the
+statements are built once per shape (adapters/resource_statements.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from directory.adapters.tables import standard_resources, standard_terms
+from directory.adapters.resource_statements import Conditions, places_in_box, statement
+from directory.adapters.tables import standard_resources
 from directory.domain.geo import Point, bounding_box, distance_km
 from directory.domain.resources import HSDS
 from directory.domain.text import prefix_range
-
-_COMPARE = {
-    "eq": "__eq__",
-    "ge": "__ge__",
-    "gt": "__gt__",
-    "le": "__le__",
-    "lt": "__lt__",
-}
 
 
 @dataclass(frozen=True)
@@ -61,92 +54,23 @@ class Found:
     distance_km: float | None = None
 
 
-def _probes(query: ResourceQuery) -> list[tuple[str, ...]]:
-    """The term conditions: ("in", term, ...) or ("range", low, high)."""
-    found: list[tuple[str, ...]] = [("in", *group) for group in query.any_terms]
-    found += [("range", *prefix_range(f"n:{word}")) for word in query.name_prefixes]
-    return found
-
-
-def _matches(terms: Any, probe: tuple[str, ...]) -> sa.ColumnElement[bool]:
-    if probe[0] == "in":
-        return terms.c.term.in_(probe[1:])
-    return sa.and_(terms.c.term >= probe[1], terms.c.term < probe[2])
-
-
-def _where(query: ResourceQuery, probes: list[tuple[str, ...]]) -> list[sa.ColumnElement[bool]]:
-    """Conditions on the resource table; `probes` are checked per resource (exists)."""
-    table = standard_resources
-    found: list[sa.ColumnElement[bool]] = [
-        table.c.standard == query.standard,
-        table.c.type == query.type,
-    ]
-    if query.ids:
-        found.append(table.c.id.in_(query.ids))
-    if query.active is not None:
-        found.append(table.c.active == query.active)
-    for operator, instant in query.updated:
-        found.append(getattr(table.c.last_updated, _COMPARE[operator])(instant))
-    for number, probe in enumerate(probes):
-        terms = standard_terms.alias(f"t{number}")
-        found.append(
-            sa.exists().where(
-                terms.c.standard == table.c.standard,
-                terms.c.type == table.c.type,
-                terms.c.id == table.c.id,
-                _matches(terms, probe),
-            )
-        )
-    if query.near is not None:
-        box = bounding_box(query.near.centre, query.near.radius_km)
-        found.append(table.c.latitude.between(box.min_latitude, box.max_latitude))
-        found.append(table.c.longitude.between(box.min_longitude, box.max_longitude))
-    return found
-
-
-def _statement(query: ResourceQuery, columns: list[Any]) -> tuple[sa.Select[Any], Any]:
-    """Matching resources. With a term condition, the search starts from the term index
-    (its entries come in id order: a page reads little more than a page) and checks the
-    rest per resource; without one, it walks the resources. Returns the statement and the
-    id column pages are ordered by."""
-    probes = _probes(query)
-    if not probes:
-        return sa.select(*columns).where(*_where(query, [])), standard_resources.c.id
-    start = standard_terms.alias("start")
-    table = standard_resources
-    first = probes[0]
-    ids = sa.select(start.c.id).where(
-        start.c.standard == query.standard, start.c.type == query.type, _matches(start, first)
+def _conditions(query: ResourceQuery) -> Conditions:
+    probes: list[tuple[str, ...]] = [("in", *group) for group in query.any_terms]
+    probes += [("range", *prefix_range(f"n:{word}")) for word in query.name_prefixes]
+    box = bounding_box(query.near.centre, query.near.radius_km) if query.near else None
+    return Conditions(
+        query.standard,
+        query.type,
+        tuple(probes),
+        query.ids,
+        query.active,
+        query.updated,
+        box,
     )
-    if first[0] == "range" or len(first) > 2:
-        ids = ids.distinct()  # one resource can have several of these terms
-    driver = ids.subquery("driver")
-    statement = (
-        sa.select(*columns)
-        .select_from(driver)
-        .join(
-            table,
-            (table.c.standard == query.standard)
-            & (table.c.type == query.type)
-            & (table.c.id == driver.c.id),
-        )
-        .where(*_where(query, probes[1:]))
-    )
-    # Pages follow the driver's order (the term index), so reading stops after a page.
-    return statement, driver.c.id
 
 
-def _columns() -> list[Any]:
-    table = standard_resources
-    return [
-        table.c.id,
-        table.c.version,
-        table.c.last_updated,
-        table.c.active,
-        table.c.content,
-        table.c.latitude,
-        table.c.longitude,
-    ]
+def _found(rows: Any) -> list[Found]:
+    return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
 
 
 async def find(
@@ -155,9 +79,12 @@ async def find(
     """One page of matching resources, in id order (nearest first with `near`)."""
     if query.near is not None:
         return await _find_near(connection, query, limit=limit, offset=offset)
-    statement, order = _statement(query, _columns())
-    rows = await connection.execute(statement.order_by(order).limit(limit).offset(offset))
-    return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
+    conditions = _conditions(query)
+    rows = await connection.execute(
+        statement(conditions.shape("page")),
+        {**conditions.values(), "limit": limit, "offset": offset},
+    )
+    return _found(rows)
 
 
 @dataclass(frozen=True)
@@ -170,13 +97,43 @@ class _Ring:
     count: int
 
 
+_MOST_POINTS = 200
+"""Beyond this many distinct points in a circle, the resources are grouped from the box."""
+
+
+async def _points_within(connection: AsyncConnection, circle: Circle) -> list[tuple[float, float]]:
+    box = bounding_box(circle.centre, circle.radius_km)
+    rows = await connection.execute(
+        places_in_box(),
+        {
+            "lat_min": box.min_latitude,
+            "lat_max": box.max_latitude,
+            "lng_min": box.min_longitude,
+            "lng_max": box.max_longitude,
+        },
+    )
+    return [
+        (lat, lng)
+        for lat, lng in rows
+        if distance_km(circle.centre, Point(lat, lng)) <= circle.radius_km
+    ]
+
+
 async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Ring]:
-    """Matching resources in the circle, per distance, nearest first: one grouped read of
-    the bounding box (an index range on the place index), distances per distinct point."""
+    """Matching resources in the circle, per distance, nearest first. The points come from
+    the practices' places (a small table), the resources are counted at those points (an
+    equality on the place index each); many points: one grouped read of the box."""
     assert query.near is not None
-    table = standard_resources
-    statement, _ = _statement(query, [table.c.latitude, table.c.longitude, sa.func.count()])
-    rows = await connection.execute(statement.group_by(table.c.latitude, table.c.longitude))
+    conditions = _conditions(query)
+    values = conditions.values()
+    points = await _points_within(connection, query.near)
+    if not points:
+        return []
+    ring_points = len(points) if len(points) <= _MOST_POINTS else 0
+    for number, (latitude, longitude) in enumerate(points[:ring_points]):
+        values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
+    shape = conditions.shape("points", ring_points=ring_points)
+    rows = await connection.execute(statement(shape), values)
     by_distance: dict[float, list[tuple[float, float, int]]] = {}
     for latitude, longitude, number in rows:
         distance = distance_km(query.near.centre, Point(latitude, longitude))
@@ -188,88 +145,61 @@ async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Rin
     ]
 
 
-async def _ids_in_ring(
+async def _page_in_ring(
     connection: AsyncConnection, query: ResourceQuery, ring: _Ring, *, skip: int, take: int
-) -> list[str]:
-    table = standard_resources
-    statement, order = _statement(query, [table.c.id])
-    at = sa.or_(
-        *(sa.and_(table.c.latitude == lat, table.c.longitude == lng) for lat, lng in ring.points)
-    )
-    rows = await connection.execute(statement.where(at).order_by(order).limit(take).offset(skip))
-    return list(rows.scalars())
+) -> list[Found]:
+    conditions = _conditions(query)
+    values = {**conditions.values(), "limit": take, "offset": skip}
+    for number, (latitude, longitude) in enumerate(ring.points):
+        values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
+    shape = conditions.shape("page", ring_points=len(ring.points))
+    return [
+        Found(r.id, r.version, r.last_updated, r.active, r.content, ring.distance_km)
+        for r in await connection.execute(statement(shape), values)
+    ]
 
 
 async def _find_near(
     connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
 ) -> list[Found]:
-    """Nearest first (ties by id): the rings that overlap the page, then the page's ids in
-    them, then only the page's resources are read."""
-    page: list[tuple[str, float]] = []
+    """Nearest first (ties by id): the rings that overlap the page, then the page's part
+    of each (usually one ring: one more statement)."""
+    page: list[Found] = []
     start = 0
     for ring in await _rings(connection, query):
         end = start + ring.count
         if end > offset and start < offset + limit:
             skip = max(0, offset - start)
             take = min(ring.count, offset + limit - start) - skip
-            ids = await _ids_in_ring(connection, query, ring, skip=skip, take=take)
-            page += [(i, ring.distance_km) for i in ids]
+            page += await _page_in_ring(connection, query, ring, skip=skip, take=take)
         if end >= offset + limit:
             break
         start = end
-    if not page:
-        return []
-    found = {
-        f.id: f for f in await by_ids(connection, query.standard, query.type, [i for i, _ in page])
-    }
-    return [
-        Found(f.id, f.version, f.last_updated, f.active, f.content, distance)
-        for i, distance in page
-        if (f := found.get(i)) is not None
-    ]
+    return page
+
+
+def _terms_alone_count(query: ResourceQuery) -> bool:
+    """An HSDS record keeps terms only while active (handlers/standards.py), so a count of
+    active HSDS records by terms needs the term index alone (index-only, no row reads)."""
+    return (
+        query.standard == HSDS
+        and query.active is True
+        and bool(query.any_terms or query.name_prefixes)
+        and not (query.ids or query.updated or query.near)
+    )
 
 
 async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
     """How many resources match (HSDS pages say so)."""
     if query.near is not None:
         return sum(ring.count for ring in await _rings(connection, query))
-    probes = _probes(query)
-    if _terms_alone_count(query, probes):
-        return await _count_terms(connection, query, probes)
-    matching = _statement(query, [standard_resources.c.id])[0].subquery()
-    statement = sa.select(sa.func.count()).select_from(matching)
-    return int((await connection.execute(statement)).scalar_one())
-
-
-def _terms_alone_count(query: ResourceQuery, probes: list[tuple[str, ...]]) -> bool:
-    """An HSDS record keeps terms only while active (handlers/standards.py), so a count of
-    active HSDS records by terms needs the term index alone (index-only, no row reads)."""
-    return (
-        query.standard == HSDS
-        and query.active is True
-        and bool(probes)
-        and not (query.ids or query.updated or query.near)
-    )
-
-
-async def _count_terms(
-    connection: AsyncConnection, query: ResourceQuery, probes: list[tuple[str, ...]]
-) -> int:
-    start = standard_terms.alias("start")
-    statement = sa.select(sa.func.count(sa.distinct(start.c.id))).where(
-        start.c.standard == query.standard, start.c.type == query.type, _matches(start, probes[0])
-    )
-    for number, probe in enumerate(probes[1:]):
-        terms = standard_terms.alias(f"t{number}")
-        statement = statement.where(
-            sa.exists().where(
-                terms.c.standard == start.c.standard,
-                terms.c.type == start.c.type,
-                terms.c.id == start.c.id,
-                _matches(terms, probe),
-            )
-        )
-    return int((await connection.execute(statement)).scalar_one())
+    conditions = _conditions(query)
+    if _terms_alone_count(query):
+        conditions = replace(conditions, active=None)
+        shape = conditions.shape("count_terms")
+    else:
+        shape = conditions.shape("count")
+    return int((await connection.execute(statement(shape), conditions.values())).scalar_one())
 
 
 async def by_ids(
@@ -286,6 +216,21 @@ async def by_ids(
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _changed_since(with_since: bool) -> sa.Select[Any]:
+    table = standard_resources
+    found = sa.select(
+        table.c.id, table.c.version, table.c.last_updated, table.c.active, table.c.content
+    ).where(table.c.standard == sa.bindparam("standard"), table.c.type == sa.bindparam("type"))
+    if with_since:
+        found = found.where(table.c.last_updated > sa.bindparam("since"))
+    return (
+        found.order_by(table.c.last_updated, table.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
+
+
 async def changed_since(
     connection: AsyncConnection,
     standard: str,
@@ -296,11 +241,6 @@ async def changed_since(
     offset: int,
 ) -> list[Found]:
     """Resources changed after `since` (all without), oldest change first."""
-    table = standard_resources
-    statement = sa.select(*_columns()).where(table.c.standard == standard, table.c.type == type_)
-    if since is not None:
-        statement = statement.where(table.c.last_updated > since)
-    rows = await connection.execute(
-        statement.order_by(table.c.last_updated, table.c.id).limit(limit).offset(offset)
-    )
-    return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
+    values: dict[str, Any] = {"standard": standard, "type": type_, "limit": limit}
+    values |= {"offset": offset, "since": since} if since else {"offset": offset}
+    return _found(await connection.execute(_changed_since(since is not None), values))

@@ -28,7 +28,7 @@ from contracts.events.fiches import (
     ProviderFichePublished,
     ProviderFicheUpdated,
 )
-from directory.adapters.id_lists import one_of
+from directory.adapters.id_lists import insert_rows, one_of
 from directory.adapters.response_cache import projection_committed
 from directory.adapters.tables import (
     projection_generation,
@@ -161,10 +161,10 @@ class DirectoryProjection:
             await self._forget(session, PRACTICE, chunk)
             built.extend(await self._build_practices(session, chunk))
         if built:
-            await session.execute(sa.insert(search_documents), [b.document_row() for b in built])
+            await insert_rows(session, search_documents, [b.document_row() for b in built])
             terms = [row for b in built for row in b.term_rows()]
             if terms:
-                await session.execute(sa.insert(search_terms), terms)
+                await insert_rows(session, search_terms, terms)
         await rebuild_standards(session, providers=providers, practices=practices)
 
     async def _forget(self, session: AsyncSession, kind: str, ids: list[str]) -> None:

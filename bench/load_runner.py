@@ -1,0 +1,112 @@
+"""What the HTTP benchmarks share: the directory app under uvicorn, and wrk as the load.
+
+bench/fiches_search.py and bench/directory.py drive the same server the same way, so
+their figures compare.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def bench_app() -> Any:
+    """uvicorn factory (one per worker process): the directory app on SKAART_BENCH_SEARCH_URL."""
+    return _app(os.environ["SKAART_BENCH_SEARCH_URL"])
+
+
+def serve(url: str, port: int, workers: int = 1) -> None:
+    """Subprocess entry: the directory app (search wired in) on 127.0.0.1:port."""
+    import uvicorn
+
+    common: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_keep_alive": 60,
+    }
+    if workers == 1:
+        uvicorn.run(_app(url), **common)
+        return
+    os.environ["SKAART_BENCH_SEARCH_URL"] = url
+    uvicorn.run(
+        "load_runner:bench_app",
+        factory=True,
+        app_dir=str(Path(__file__).parent),
+        workers=workers,
+        **common,
+    )
+
+
+def _app(url: str) -> Any:
+
+    from directory.config import DirectorySettings
+    from directory.entrypoints.app import build_component
+    from servicekit.http import api_app, health_router, metrics_router
+    from servicekit.settings import KafkaSettings, PlatformSettings
+
+    settings = DirectorySettings(database_url=url)
+    component = build_component(
+        PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-search-"))),
+        KafkaSettings(bootstrap_servers="127.0.0.1:1"),
+        settings,
+    )
+    app = api_app()
+    for router in component.api_routers():
+        app.include_router(router)
+    app.include_router(health_router(component.runtime.readiness))
+    app.include_router(metrics_router())
+    return app
+
+
+_WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("SKAART_BENCH_PATHS")) do paths[#paths + 1] = line end
+local counter = 0
+function setup(thread) counter = counter + 1; thread:set("offset", counter * 7919) end
+function init(args) position = offset or 0 end
+function request()
+  position = position + 1
+  return wrk.format("GET", paths[(position % #paths) + 1])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %.3f %.3f %.3f\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
+
+def drive_wrk(base_url: str, clients: int, seconds: float, paths: list[str]) -> dict[str, float]:
+    """wrk (C, event loop) as the load generator: it costs the server's cores far less than
+    a Python client would, so the figures are the server's. Latency in ms."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "paths.lua"
+        script.write_text(_WRK_SCRIPT)
+        listing = Path(folder) / "paths.txt"
+        listing.write_text("\n".join(paths) + "\n")
+        command = ["wrk", f"-t{min(2, clients)}", f"-c{clients}", f"-d{int(seconds)}s"]
+        command += ["--timeout", "10s", "-s", str(script), base_url]
+        output = subprocess.run(
+            command,
+            env={**os.environ, "SKAART_BENCH_PATHS": str(listing)},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK "))
+    requests, duration_us, errors, p50, p95, p99 = line.split()[1:]
+    return {
+        "requests": int(requests),
+        "rps": int(requests) / (int(duration_us) / 1e6),
+        "errors": int(errors),
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+    }
