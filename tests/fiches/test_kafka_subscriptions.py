@@ -6,11 +6,14 @@ from pathlib import Path
 
 from contracts.events.identity import PROFILES_TOPIC, UserProfilePublished
 from contracts.events.invitations import InvitationAccepted
-from contracts.events.registry import ProfessionalRegistered
+from contracts.events.registry import (
+    ProfessionalRegistered,
+    ProfessionalRemoved,
+    ProfessionalStatusChanged,
+)
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import FichesComponent, build_component
 from fiches.entrypoints.kafka import registry_subscription, subscriptions
-from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.auth import AuthSettings
 from servicekit.messaging.inbox import Subscription
 from servicekit.settings import KafkaSettings, PlatformSettings
@@ -35,6 +38,7 @@ def _shape(subscription: Subscription) -> tuple[object, ...]:
         {event: handler.__name__ for event, handler in subscription.handlers.items()},
         getattr(subscription.before_batch, "__name__", None),
         getattr(subscription.after_batch, "__name__", None),
+        subscription.urgent,
     )
 
 
@@ -49,11 +53,11 @@ def test_the_component_subscribes_what_kafka_py_declares(tmp_path: Path) -> None
     assert {InvitationAccepted, UserProfilePublished} <= handled
 
 
-def test_the_registry_subscription_is_the_registry_handlers_own(tmp_path: Path) -> None:
-    """kafka.py declares the registry group with the handlers' public methods; it stays
-    the same group as `RegistryEventHandlers.subscription()` (same name, so the same
-    consumer group and offsets)."""
-    outbox = _component(tmp_path).runtime.outbox
-    own = RegistryEventHandlers(outbox).subscription()
+def test_the_registry_subscription_applies_stops_ahead_of_registrations(tmp_path: Path) -> None:
+    """The registry group keeps its name (so its consumer group and offsets) and marks a
+    status change and a removal urgent: they go ahead of the registrations of their batch."""
+    declared = registry_subscription(_component(tmp_path).runtime.outbox)
 
-    assert _shape(registry_subscription(outbox)) == _shape(own)
+    assert declared.name == "registry-professionals"
+    assert declared.topics == (ProfessionalRegistered.topic,)
+    assert declared.urgent == frozenset({ProfessionalStatusChanged, ProfessionalRemoved})

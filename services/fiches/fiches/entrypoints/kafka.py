@@ -41,6 +41,9 @@ def registry_subscription(outbox: Outbox) -> Subscription:
         # One query loads every fiche a batch touches; one write per kind stores them.
         before_batch=handlers.before_batch,
         after_batch=handlers.after_batch,
+        # A stop in the source takes the fiche off the map first: it does not wait for
+        # the registrations fetched with it.
+        urgent=frozenset({ProfessionalStatusChanged, ProfessionalRemoved}),
     )
 
 

@@ -15,7 +15,6 @@ from contracts.events.registry import (
 )
 from fiches.adapters.provider_repository import ProviderFicheRepository
 from fiches.domain.provider_fiche import ProviderFiche
-from servicekit.messaging.inbox import Subscription
 from servicekit.messaging.outbox import Outbox
 
 
@@ -83,22 +82,3 @@ class RegistryEventHandlers:
             return  # never had a fiche here: nothing to take down
         fiche.apply_removal(event)
         repository.save(fiche)
-
-    def subscription(self) -> Subscription:
-        """The consumer group reading `registry.professionals.v1`."""
-        return Subscription(
-            name="registry-professionals",
-            topics=(ProfessionalRegistered.topic,),
-            handlers={
-                ProfessionalRegistered: self.professional_registered,
-                ProfessionalUpdated: self.professional_updated,
-                ProfessionalStatusChanged: self.professional_status_changed,
-                ProfessionalRemoved: self.professional_removed,
-            },
-            description="Keeps provider fiches in step with the authentic source.",
-            before_batch=self.before_batch,
-            after_batch=self.after_batch,
-            # A stop in the source takes the fiche off the map first: it does not wait
-            # for the registrations fetched with it.
-            urgent=frozenset({ProfessionalStatusChanged, ProfessionalRemoved}),
-        )
