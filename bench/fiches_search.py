@@ -42,6 +42,11 @@ try:
 except ModuleNotFoundError:  # imported as bench.fiches_search (bench/portal.py)
     from bench.load_runner import drive_wrk, serve
 
+# bench/directory.py is named like the directory package: once the sibling above is loaded,
+# keep this folder off the import path so that `import directory` finds the service.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "skaart_bench_search"
 
