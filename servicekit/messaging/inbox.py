@@ -14,6 +14,7 @@ savepoint and published to the dead-letter topic *before* the offsets move past 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -70,6 +71,14 @@ class Subscription:
     holds): a status change does not wait behind hundreds of registrations."""
     batch_size: int | None = None
     """Most records per batch, when not the platform's `consumer_batch_size`."""
+    exclusive: asyncio.Lock | None = None
+    """Held around each of this subscription's transactions. Subscriptions of a process
+    that change the same rows share one where the database has no row locks (SQLite: a
+    read takes no lock, so one's write could overwrite what the other committed since)."""
+    parks_failures: bool = True
+    """False for a group that reads ahead of another group of the service on the same
+    topic: a record it cannot apply is skipped and logged, not dead-lettered twice; the
+    group reading in order applies it, or parks it."""
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -149,7 +158,7 @@ class InboxConsumer:
             try:
                 decoded.append((record, self._decode(record)))
             except PoisonMessage as error:
-                await self._dead_letters.park(record, error, attempts=1)
+                await self._park(record, error, attempts=1)
         applicable = [(record, event) for record, event in decoded if event is not None]
         for part in self._urgent_first(applicable):
             try:
@@ -207,8 +216,11 @@ class InboxConsumer:
             ) from error
         return ReceivedEvent(envelope, event, record.topic, record.partition, record.offset)
 
+    def _exclusive(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._subscription.exclusive or contextlib.nullcontext()
+
     async def _apply(self, events: Sequence[ReceivedEvent]) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._exclusive(), self._sessions() as session, session.begin():
             fresh = await self._apply_in(session, events)
         self._committed(fresh)
 
@@ -280,7 +292,7 @@ class InboxConsumer:
         """
         applied: list[ReceivedEvent] = []
         poison: list[tuple[Any, BaseException, int]] = []
-        async with self._sessions() as session, session.begin():
+        async with self._exclusive(), self._sessions() as session, session.begin():
             connection = await session.connection()
             if connection.dialect.name == "sqlite":
                 # Python's sqlite3 opens a transaction only before a write; a SAVEPOINT
@@ -292,7 +304,21 @@ class InboxConsumer:
                     poison.append((record, failure, self._max_attempts))
         self._committed(applied)
         for record, error, attempts in poison:
+            await self._park(record, error, attempts=attempts)
+
+    async def _park(self, record: Any, error: BaseException, *, attempts: int) -> None:
+        if self._subscription.parks_failures:
             await self._dead_letters.park(record, error, attempts=attempts)
+            return
+        log.warning(
+            "record skipped; the in-order group applies or parks it",
+            extra={
+                "consumer": self.name,
+                "topic": record.topic,
+                "offset": record.offset,
+                "error_type": type(error).__name__,
+            },
+        )
 
     async def _apply_with_retries(
         self,

@@ -61,3 +61,24 @@ def test_the_registry_subscription_applies_stops_ahead_of_registrations(tmp_path
     assert declared.name == "registry-professionals"
     assert declared.topics == (ProfessionalRegistered.topic,)
     assert declared.urgent == frozenset({ProfessionalStatusChanged, ProfessionalRemoved})
+
+
+def test_a_second_registry_group_reads_ahead_for_stops_only(tmp_path: Path) -> None:
+    declared = {s.name: s for s in subscriptions(_component(tmp_path).runtime.outbox)}
+
+    stops = declared["registry-stops"]
+    assert stops.topics == (ProfessionalRegistered.topic,)
+    assert set(stops.handlers) == {ProfessionalStatusChanged, ProfessionalRemoved}
+
+
+def test_the_two_registry_groups_take_turns_only_without_row_locks(tmp_path: Path) -> None:
+    """On SQLite (no row locks) they share one lock; on PostgreSQL the row locks suffice."""
+    outbox = _component(tmp_path).runtime.outbox
+    sqlite = {s.name: s for s in subscriptions(outbox, row_locks=False)}
+    postgres = {s.name: s for s in subscriptions(outbox, row_locks=True)}
+
+    shared = sqlite["registry-professionals"].exclusive
+    assert shared is not None
+    assert sqlite["registry-stops"].exclusive is shared
+    assert all(s.exclusive is None for s in postgres.values())
+    assert all(s.exclusive is None for name, s in sqlite.items() if not name.startswith("registry"))

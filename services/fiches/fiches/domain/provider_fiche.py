@@ -36,6 +36,14 @@ from fiches.domain.contact_data import changed_fields
 _PERSON_LEVEL_STOPS = frozenset({StatusChangeReason.PRACTICE_BAN, StatusChangeReason.DECEASED})
 
 
+def takes_off_the_map(event: ProfessionalStatusChanged) -> bool:
+    """Whether this status change depublishes (DOMAIN.md flow 5): a practice ban or death
+    always; a stopped visa or RIZIV number once no profession may be practised."""
+    if event.reason not in STOP_REASONS:
+        return False
+    return event.reason in _PERSON_LEVEL_STOPS or not event.may_practise
+
+
 class PublicationRefused(Exception):
     """A publication the rules do not allow now (the message says why)."""
 
@@ -157,10 +165,32 @@ class ProviderFiche:
             return
         self.may_practise = event.may_practise
         self.registry_version = event.source_version
-        if event.reason not in STOP_REASONS or not self.published:
-            return
-        if event.reason in _PERSON_LEVEL_STOPS or not event.may_practise:
+        if takes_off_the_map(event):
             self.depublish(DepublicationReason(event.reason.value), now=now)
+
+    def stop_ahead_of_turn(
+        self,
+        event: ProfessionalStatusChanged | ProfessionalRemoved,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """A stop read ahead of the registry events queued before it: off the map now.
+
+        Only the publication changes (and the fiche may not be published again meanwhile).
+        The facts and the registry version stay for the in-order path, which applies every
+        event in turn, this one included, and then finds the fiche already depublished.
+        An event this fiche has already seen, or an older one, changes nothing.
+        """
+        if event.source_version <= self.registry_version:
+            return
+        if isinstance(event, ProfessionalRemoved):
+            reason = DepublicationReason.NO_LONGER_IN_SOURCE
+        elif takes_off_the_map(event):
+            reason = DepublicationReason(event.reason.value)
+        else:
+            return
+        self.may_practise = False
+        self.depublish(reason, now=now)
 
     def apply_removal(self, event: ProfessionalRemoved, *, now: datetime | None = None) -> None:
         """The person left the authentic source: depublish, reason recorded."""

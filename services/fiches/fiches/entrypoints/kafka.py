@@ -6,6 +6,8 @@ Each maps the topics it reads to the use case that applies each event type, as t
 
 from __future__ import annotations
 
+import asyncio
+
 from contracts.events.identity import PROFILES_TOPIC, UserProfilePublished
 from contracts.events.invitations import InvitationAccepted
 from contracts.events.registry import (
@@ -23,10 +25,11 @@ from servicekit.messaging.inbox import Subscription
 from servicekit.messaging.outbox import Outbox
 
 SERVICE = "fiches"
+STOPS_BATCH_SIZE = 5000
 
 
-def registry_subscription(outbox: Outbox) -> Subscription:
-    """registry.professionals.v1: provider fiches follow the authentic source."""
+def registry_subscription(outbox: Outbox, exclusive: asyncio.Lock | None = None) -> Subscription:
+    """registry.professionals.v1: provider fiches follow the authentic source, in order."""
     handlers = RegistryEventHandlers(outbox)
     return Subscription(
         name="registry-professionals",
@@ -44,6 +47,39 @@ def registry_subscription(outbox: Outbox) -> Subscription:
         # A stop in the source takes the fiche off the map first: it does not wait for
         # the registrations fetched with it.
         urgent=frozenset({ProfessionalStatusChanged, ProfessionalRemoved}),
+        exclusive=exclusive,
+    )
+
+
+def registry_stops_subscription(
+    outbox: Outbox, exclusive: asyncio.Lock | None = None
+) -> Subscription:
+    """registry.professionals.v1 again, in a group of its own that reads ahead: stops only.
+
+    The in-order group can be minutes behind while a national import is consumed; a
+    status change queued behind those registrations would wait for all of them. This
+    group skips every other event by its type header (no decoding), so it stays at the
+    head of the topic and takes a stopped provider off the map within a second. The
+    in-order group still applies each stop in its turn (facts and version), and finds the
+    fiche already depublished: one `ProviderFicheDepublished`, not two.
+    """
+    handlers = RegistryEventHandlers(outbox)
+    return Subscription(
+        name="registry-stops",
+        topics=(ProfessionalStatusChanged.topic,),
+        handlers={
+            ProfessionalStatusChanged: handlers.stop_read_ahead,
+            ProfessionalRemoved: handlers.stop_read_ahead,
+        },
+        description="Takes stopped providers off the map ahead of queued registrations.",
+        before_batch=handlers.before_batch,
+        after_batch=handlers.after_batch,
+        exclusive=exclusive,
+        # A record it cannot apply is the in-order group's to park: one dead letter each.
+        parks_failures=False,
+        # Most records are skipped unread: large batches keep it ahead even when it must
+        # take turns with the in-order group (SQLite), one batch each.
+        batch_size=STOPS_BATCH_SIZE,
     )
 
 
@@ -69,10 +105,17 @@ def profiles_subscription() -> Subscription:
     )
 
 
-def subscriptions(outbox: Outbox) -> list[Subscription]:
-    """Every subscription of fiches, in the order the component subscribes them."""
+def subscriptions(outbox: Outbox, *, row_locks: bool = True) -> list[Subscription]:
+    """Every subscription of fiches, in the order the component subscribes them.
+
+    Both registry groups change the same fiches. PostgreSQL's row locks (taken when a
+    batch loads its fiches) keep one from overwriting the other's change; on a database
+    without them (`row_locks=False`: SQLite) the two take turns on one lock.
+    """
+    registry_turns = None if row_locks else asyncio.Lock()
     return [
-        registry_subscription(outbox),
+        registry_subscription(outbox, registry_turns),
+        registry_stops_subscription(outbox, registry_turns),
         # identity.signing-keys.v1: the public keys access tokens are verified with.
         signing_key_subscription(SERVICE, trusted_signing_keys),
         invitations_subscription(outbox),

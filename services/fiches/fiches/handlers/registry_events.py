@@ -82,3 +82,19 @@ class RegistryEventHandlers:
             return  # never had a fiche here: nothing to take down
         fiche.apply_removal(event)
         repository.save(fiche)
+
+    async def stop_read_ahead(
+        self, session: AsyncSession, event: ProfessionalStatusChanged | ProfessionalRemoved
+    ) -> None:
+        """A stop taken off the map ahead of the registry events queued before it.
+
+        The registrations of a national import can queue for a minute in front of a status
+        change; this lane reads past them. A person without a fiche yet is left to the
+        in-order lane, which will register and then stop them in turn.
+        """
+        repository = self._repository(session)
+        fiche = await repository.by_professional(event.professional_id)
+        if fiche is None:
+            return
+        fiche.stop_ahead_of_turn(event)
+        repository.save(fiche)

@@ -1,0 +1,115 @@
+"""The options a read-ahead group uses (fiches' `registry-stops`): subscriptions sharing
+an `exclusive` lock never hold a transaction at the same time (SQLite takes no row lock on
+a read), and a group that does not park failures leaves them to the in-order group."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from contracts.events.registry import ProfessionalRemoved
+from servicekit.database import create_engine, session_factory
+from servicekit.messaging.inbox import InboxConsumer, Subscription
+from servicekit.messaging.tables import add_messaging_tables
+from servicekit.waiting import within
+from tests.integration.test_inbox_urgent_first import _record, _removed
+
+
+async def test_a_consumer_waits_for_the_transaction_of_one_sharing_its_lock(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
+    metadata = sa.MetaData()
+    _, inbox = add_messaging_tables(metadata)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    turns = asyncio.Lock()
+    first_inside, release_first = asyncio.Event(), asyncio.Event()
+    applied: list[str] = []
+
+    async def slow(session: Any, event: Any) -> None:
+        first_inside.set()
+        await release_first.wait()
+        applied.append("first")
+
+    async def quick(session: Any, event: Any) -> None:
+        applied.append("second")
+
+    def consumer(name: str, handler: Any) -> InboxConsumer:
+        return InboxConsumer(
+            service="tests",
+            subscription=Subscription(
+                name=name,
+                topics=("registry.professionals.v1",),
+                handlers={ProfessionalRemoved: handler},
+                exclusive=turns,
+            ),
+            sessions=session_factory(engine),
+            inbox_table=inbox,
+            dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
+        )
+
+    record = _record(_removed(str(uuid.uuid4())), 0)
+    first = asyncio.create_task(consumer("first", slow).handle_batch([record]))
+    await first_inside.wait()
+    second = asyncio.create_task(consumer("second", quick).handle_batch([record]))
+    await asyncio.sleep(0.3)  # time enough for the second to apply, were it not waiting
+
+    assert applied == []
+    release_first.set()
+    await within(asyncio.gather(first, second), timeout_s=30)
+    assert applied == ["first", "second"]
+    await engine.dispose()
+
+
+class _DeadLetterSpy:
+    def __init__(self) -> None:
+        self.parked: list[str] = []
+
+    async def park(self, record: Any, error: BaseException, *, attempts: int) -> None:
+        self.parked.append(type(error).__name__)
+
+
+async def _consumer_failing_on(tmp_path: Path, *, parks_failures: bool) -> _DeadLetterSpy:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / f'inbox-{parks_failures}.db'}")
+    metadata = sa.MetaData()
+    _, inbox = add_messaging_tables(metadata)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    spy = _DeadLetterSpy()
+
+    async def failing(session: Any, event: Any) -> None:
+        raise LookupError("never applies")
+
+    consumer = InboxConsumer(
+        service="tests",
+        subscription=Subscription(
+            name="read-ahead",
+            topics=("registry.professionals.v1",),
+            handlers={ProfessionalRemoved: failing},
+            parks_failures=parks_failures,
+        ),
+        sessions=session_factory(engine),
+        inbox_table=inbox,
+        dead_letters=spy,  # type: ignore[arg-type]
+        max_attempts=1,
+    )
+    unreadable = _record(_removed(str(uuid.uuid4())), 0)
+    unreadable.value = b'{"not": "a removal"'
+    failing_record = _record(_removed(str(uuid.uuid4())), 1)
+    await consumer.handle_batch([unreadable, failing_record])
+    await engine.dispose()
+    return spy
+
+
+async def test_a_group_that_does_not_park_failures_skips_them(tmp_path: Path) -> None:
+    assert (await _consumer_failing_on(tmp_path, parks_failures=False)).parked == []
+
+
+async def test_by_default_both_kinds_of_failure_are_parked(tmp_path: Path) -> None:
+    parked = (await _consumer_failing_on(tmp_path, parks_failures=True)).parked
+    assert sorted(parked) == ["LookupError", "PoisonMessage"]
