@@ -149,7 +149,8 @@ async def test_a_consumer_killed_between_database_commit_and_offset_commit_cause
 
     async def die_after_database_commit(self: InboxConsumer, records: object) -> None:
         await original(self, records)  # type: ignore[arg-type]
-        applied.set()
+        if self.name == "registry-professionals":  # fiches' in-order group, not read-ahead
+            applied.set()
         # The process dies here: the batch is in the database, its offsets are not committed.
         raise asyncio.CancelledError
 

@@ -14,9 +14,10 @@ from directory.entrypoints.cached_route import cached_route_class
 from directory.entrypoints.http_fhir import fhir_router
 from directory.entrypoints.http_hsds import hsds_router
 from directory.entrypoints.http_search import search_router
-from directory.entrypoints.kafka import projection_subscription
+from directory.entrypoints.kafka import subscriptions
 from directory.handlers.projection import DirectoryProjection
 from servicekit.component import ServiceComponent, standalone_app
+from servicekit.database import is_sqlite
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
 
@@ -44,7 +45,9 @@ def build_component(
         tables=TABLES,
         migrations_package="directory.migrations",
     )
-    runtime.subscribe(projection_subscription(DirectoryProjection(geocoder)))
+    projection = DirectoryProjection(geocoder)
+    for subscription in subscriptions(projection, row_locks=not is_sqlite(runtime.database_url)):
+        runtime.subscribe(subscription)
     reads = read_engine(runtime)
     cache = (
         ResponseCache(

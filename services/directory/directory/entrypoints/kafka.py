@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from contracts.events.fiches import OFFERS_TOPIC, PRACTICES_TOPIC, PROVIDERS_TOPIC
+import asyncio
+
+from contracts.events.fiches import (
+    OFFERS_TOPIC,
+    PRACTICES_TOPIC,
+    PROVIDERS_TOPIC,
+    PracticeFicheDepublished,
+    ProviderFicheDepublished,
+)
 from directory.handlers.projection import DirectoryProjection
 from servicekit.messaging.inbox import Subscription
 
 PUBLIC_TOPICS = (PROVIDERS_TOPIC, PRACTICES_TOPIC, OFFERS_TOPIC)
 
 
-def projection_subscription(projection: DirectoryProjection) -> Subscription:
+DEPUBLICATIONS_BATCH_SIZE = 5000
+
+
+def projection_subscription(
+    projection: DirectoryProjection, exclusive: asyncio.Lock | None = None
+) -> Subscription:
     """Group `directory.projection`: the public topics -> the directory's read model."""
     return Subscription(
         name="projection",
@@ -18,4 +31,47 @@ def projection_subscription(projection: DirectoryProjection) -> Subscription:
         description="fiches' public topics (published fiches and offers) -> the public "
         "directory: search, FHIR, HSDS",
         after_batch=projection.after_batch,
+        exclusive=exclusive,
     )
+
+
+def depublications_subscription(
+    projection: DirectoryProjection, exclusive: asyncio.Lock | None = None
+) -> Subscription:
+    """Group `directory.depublications`: depublications read ahead of their turn.
+
+    After a national import the in-order group has hundreds of thousands of publications
+    to apply; a depublication queued behind them would keep a provider who may no longer
+    practise on the map for minutes. This group skips every other record by its type
+    header (no decoding), so it stays at the head of the topics, and applies a
+    depublication as the in-order group would (the fiche leaves search, FHIR and HSDS).
+    The in-order group applies it again in its turn, and skips the versions queued before
+    it (`facts._older_than_shown`).
+    """
+    return Subscription(
+        name="depublications",
+        topics=(PROVIDERS_TOPIC, PRACTICES_TOPIC),
+        handlers={
+            event_type: handler
+            for event_type, handler in projection.handlers().items()
+            if event_type in (ProviderFicheDepublished, PracticeFicheDepublished)
+        },
+        description="Takes depublished fiches off the directory ahead of queued publications.",
+        after_batch=projection.after_batch,
+        exclusive=exclusive,
+        # A record it cannot apply is the in-order group's to park: one dead letter each.
+        parks_failures=False,
+        # Most records are skipped unread: large batches keep it ahead, also when it
+        # takes turns with the in-order group (SQLite).
+        batch_size=DEPUBLICATIONS_BATCH_SIZE,
+    )
+
+
+def subscriptions(projection: DirectoryProjection, *, row_locks: bool) -> list[Subscription]:
+    """The directory's consumer groups. Both change the same rows: PostgreSQL's row locks
+    keep them apart; without them (SQLite) the two take turns on one lock."""
+    turns = None if row_locks else asyncio.Lock()
+    return [
+        projection_subscription(projection, turns),
+        depublications_subscription(projection, turns),
+    ]

@@ -35,6 +35,7 @@ from directory.adapters.tables import (
 )
 from directory.domain.documents import PRACTICE_FACTS
 from directory.domain.geo import Geocoder
+from servicekit.database import as_utc
 
 _CHUNK = 500
 
@@ -50,7 +51,10 @@ async def _known(
 ) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(ids)):
-        for row in await session.execute(sa.select(table).where(one_of(session, key, chunk))):
+        # Locked (PostgreSQL) until the batch commits: the read-ahead group and the
+        # in-order group change the same rows, and neither may overwrite the other's.
+        query = sa.select(table).where(one_of(session, key, chunk)).with_for_update()
+        for row in await session.execute(query):
             found[row._mapping[key.name]] = dict(row._mapping)
     return found
 
@@ -62,6 +66,27 @@ async def _replace(
         await session.execute(sa.delete(table).where(one_of(session, key, chunk)))
     if rows:
         await session.execute(sa.insert(table), list(rows.values()))
+
+
+def _older_than_shown(
+    known: dict[str, Any] | None,
+    event: ProviderFichePublished
+    | ProviderFicheUpdated
+    | PracticeFichePublished
+    | PracticeFicheUpdated,
+) -> bool:
+    """Whether a published version is older than what the directory already shows.
+
+    An older revision; or a version from before a depublication already recorded. The
+    read-ahead group (`directory.depublications`) records a depublication before the
+    in-order group has applied the versions queued ahead of it: those must not put the
+    fiche back on the map. A republication comes later than its depublication, and shows.
+    """
+    if known is None:
+        return False
+    if known["revision"] > event.revision:
+        return True
+    return not known["published"] and as_utc(known["updated_at"]) > event.occurred_at
 
 
 def _provider_row(event: ProviderFichePublished | ProviderFicheUpdated) -> dict[str, Any]:
@@ -103,8 +128,8 @@ async def _providers(session: AsyncSession, events: Sequence[Event]) -> None:
             if known is None:
                 continue  # never seen published: nothing to take off the map
             row = {**known, "published": False, "updated_at": event.occurred_at}
-        elif known is not None and known["revision"] > event.revision:
-            continue  # an older version than the one shown
+        elif _older_than_shown(known, event):
+            continue
         else:
             row = _provider_row(event)
         state[event.fiche_id] = changed[event.fiche_id] = row
@@ -130,7 +155,7 @@ async def _practices(session: AsyncSession, events: Sequence[Event], geocoder: G
                 continue
             row = {**known, "published": False, "updated_at": event.occurred_at}
             addresses[event.practice_id] = []  # off the map
-        elif known is not None and known["revision"] > event.revision:
+        elif _older_than_shown(known, event):
             continue
         else:
             row = {
