@@ -60,7 +60,7 @@ def _checked_for_environment(settings: Settings, platform: PlatformSettings) -> 
 def _rate_limiter(settings: Settings) -> RateLimiter:
     if settings.redis_url is None:
         return InProcessRateLimiter()
-    return RedisRateLimiter(settings.redis_url, settings.redis_key_prefix)
+    return RedisRateLimiter.from_url(settings.redis_url, settings.redis_key_prefix)
 
 
 def build_component(
