@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 import uuid
@@ -25,8 +26,6 @@ from types import SimpleNamespace
 
 import orjson
 
-from contracts.base import Event
-from contracts.envelope import Envelope
 from contracts.events.registry import ProfessionalStatusChanged, StatusChangeReason
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component
@@ -37,17 +36,9 @@ from registry_sync.simulator.demo_data import generate_professionals
 from servicekit.messaging.inbox import InboxConsumer
 from servicekit.settings import KafkaSettings, PlatformSettings
 
-
-def _record(event: Event, offset: int) -> SimpleNamespace:
-    envelope = Envelope(source="/bench", type=event.event_type, subject=event.partition_key())
-    return SimpleNamespace(
-        topic=event.topic,
-        partition=0,
-        offset=offset,
-        key=event.partition_key().encode(),
-        value=event.model_dump_json().encode(),
-        headers=envelope.to_headers(),
-    )
+# The repository root, for the record builder the inbox tests use too.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+from tests.support.consumed_records import consumed_record
 
 
 def _records(count: int) -> tuple[list[SimpleNamespace], list[SimpleNamespace]]:
@@ -59,7 +50,7 @@ def _records(count: int) -> tuple[list[SimpleNamespace], list[SimpleNamespace]]:
         assert source is not None
         professional_id = str(uuid.uuid4())
         event = registration_events(professional_id, facts_of(source), source.version)[0]
-        registrations.append(_record(event, offset))
+        registrations.append(consumed_record(event, offset, source="/bench"))
         ban = ProfessionalStatusChanged(
             professional_id=professional_id,
             reason=StatusChangeReason.PRACTICE_BAN,
@@ -68,7 +59,7 @@ def _records(count: int) -> tuple[list[SimpleNamespace], list[SimpleNamespace]]:
             may_practise=False,
             source_version=banned_at,
         )
-        bans.append(_record(ban, count + offset))
+        bans.append(consumed_record(ban, count + offset, source="/bench"))
     return registrations, bans
 
 

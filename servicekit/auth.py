@@ -28,7 +28,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import jwt
 import sqlalchemy as sa
@@ -43,7 +43,9 @@ from servicekit.database import as_utc
 from servicekit.messaging.inbox import Subscription
 from servicekit.problems import Problem
 from servicekit.redis_client import redis_client as servicekit_redis_client
-from servicekit.redis_client import redis_readiness as client_readiness
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -308,35 +310,25 @@ def caller_from_claims(claims: dict[str, Any]) -> Caller:
     )
 
 
-def redis_client(redis_url: str) -> Any:
+def redis_client(redis_url: str) -> Redis:
     """A Redis client for revocation checks (`servicekit.redis_client`'s, with the short
     waits a request can afford: every verified request waits on it).
 
-    A service builds one per URL, passes it to both checks, and closes it on stop
+    The service that builds it owns it: it passes it to `redis_revocation_check` and to
+    `servicekit.redis_client.redis_readiness`, and closes it on stop
     (`runtime.close_on_stop(name, client.aclose)`).
     """
     return servicekit_redis_client(redis_url, connect_timeout_s=1, answer_timeout_s=2)
-
-
-def redis_readiness(redis_or_url: str | Any) -> Callable[[], Awaitable[str]]:
-    """A readiness check: `ok` when Redis (a URL, or a client of `redis_client`) answers.
-
-    A URL builds a client of its own that nobody closes: for one-off checks only; a
-    service passes the client it closes on stop.
-    """
-    client = redis_client(redis_or_url) if isinstance(redis_or_url, str) else redis_or_url
-    return client_readiness(client)
 
 
 class RevocationCheckUnavailable(Exception):
     """Redis, which holds logged-out sessions, does not answer."""
 
 
-def redis_revocation_check(
-    redis_or_url: str | Any, *, development: bool = False
-) -> RevocationCheck:
-    """A revocation check reading identity's revoked-session keys in Redis (a URL, or a
-    client of `redis_client`): None when the session is not revoked, else why it ended.
+def redis_revocation_check(client: Redis, *, development: bool = False) -> RevocationCheck:
+    """A revocation check reading identity's revoked-session keys through `client` (one of
+    `redis_client`, which the caller closes): None when the session is not revoked, else
+    why it ended.
 
     In production an unreachable Redis fails closed (503: a logged-out token must not pass).
     In development (a laptop without Redis, where identity keeps sessions in-process) it
@@ -344,7 +336,6 @@ def redis_revocation_check(
     """
     import redis.asyncio
 
-    client = redis_client(redis_or_url) if isinstance(redis_or_url, str) else redis_or_url
     warned = False
 
     async def is_revoked(session_id: str) -> SessionEnded | None:

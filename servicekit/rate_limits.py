@@ -17,9 +17,12 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from servicekit.redis_client import redis_client
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 @dataclass(frozen=True)
@@ -67,14 +70,22 @@ return {0, 0}
 
 
 class RedisRateLimiter:
-    """Fixed windows in Redis; every key starts with the configured prefix."""
+    """Fixed windows in Redis; every key starts with the configured prefix.
 
-    def __init__(self, redis_url: str, prefix: str) -> None:
-        # Bounded waits (the platform's one client factory): a Redis that stops answering
-        # fails a request, never hangs it.
-        self.client: Any = redis_client(redis_url)
+    `close` closes the client: give it one it may own (`from_url` builds one), or do not
+    call `close` when the client is shared with something that closes it.
+    """
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self.client: Any = client
         self._prefix = prefix
         self._script = self.client.register_script(_CONSUME)
+
+    @classmethod
+    def from_url(cls, redis_url: str, prefix: str) -> RedisRateLimiter:
+        """A limiter with a client of its own, from the platform's one client factory
+        (bounded waits: a Redis that stops answering fails a request, never hangs it)."""
+        return cls(redis_client(redis_url), prefix)
 
     async def consume(self, allowances: Sequence[Allowance], amount: int) -> Exceeded | None:
         keys = [self._prefix + allowance.key for allowance in allowances]

@@ -24,6 +24,7 @@ from servicekit.auth import AuthSettings
 from servicekit.client_address import uvicorn_config
 from servicekit.embedded_broker import free_loopback_port
 from servicekit.http import api_app
+from servicekit.rate_limits import Allowance
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 from tests.identity.flows import REDIS_URL, login, running_identity
 from tests.support.infrastructure import wait_for
@@ -139,11 +140,13 @@ async def test_each_development_instance_counts_under_its_own_key_prefix(
     assert Settings(redis_key_prefix="x:").key_prefix(one) == "x:"
 
     key = f"login:ip:{uuid.uuid4().hex}"
+    twice = Allowance(key, limit=2, window_s=60)
     stores = [open_configured_store(settings, platform, AuthSettings()) for platform in (one, two)]
     try:
-        assert (await stores[0].hit(key, 60))[0] == 1
-        assert (await stores[0].hit(key, 60))[0] == 2
-        assert (await stores[1].hit(key, 60))[0] == 1
+        assert await stores[0].consume([twice], 1) is None
+        assert await stores[0].consume([twice], 1) is None
+        assert await stores[0].consume([twice], 1) is not None
+        assert await stores[1].consume([twice], 1) is None
     finally:
         for store in stores:
             await store.close()

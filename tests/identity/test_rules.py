@@ -137,13 +137,35 @@ def test_production_refuses_development_secrets_and_mounts_no_development_provid
 
 async def test_without_redis_development_falls_back_to_the_in_process_store() -> None:
     from identity.adapters.kv import RedisOrMemoryStore
+    from servicekit.rate_limits import Allowance
     from servicekit.redis_client import redis_client
 
     store = RedisOrMemoryStore(redis_client("redis://127.0.0.1:1/0"), "test:")
-    count, retry_after = await store.hit("k", 60)
-    assert count == 1 and 0 < retry_after <= 60
-    assert (await store.hit("k", 60))[0] == 2
+    twice = Allowance("k", limit=2, window_s=60)
+    assert await store.consume([twice], 1) is None
+    assert await store.consume([twice], 1) is None
+    refused = await store.consume([twice], 1)
+    assert refused is not None and 0 < refused.retry_after_s <= 60
     await store.revoke_session("sid", 60)
     assert await store.is_session_revoked("sid")
     assert not await store.is_session_revoked("other")
     await store.close()
+
+
+async def test_an_activation_mail_refused_for_its_address_uses_none_of_the_sessions() -> None:
+    from identity.adapters.kv import MemoryStore
+    from identity.handlers.problems import Problem
+    from identity.handlers.rate_limits import RateLimits
+
+    settings = Settings(email_requests_per_address=1, email_requests_per_session=3)
+    limits = RateLimits(MemoryStore(), settings)
+    await limits.activation_mail("a@example.be", "session-1")
+    with pytest.raises(Problem) as refused:
+        await limits.activation_mail("A@example.be", "session-1")
+    assert refused.value.status == 429
+    assert refused.value.retry_after is not None and 0 < refused.value.retry_after <= 3600
+    # The refused mail did not count: the session still has two of its three.
+    await limits.activation_mail("b@example.be", "session-1")
+    await limits.activation_mail("c@example.be", "session-1")
+    with pytest.raises(Problem):
+        await limits.activation_mail("d@example.be", "session-1")

@@ -14,7 +14,12 @@ import sqlalchemy as sa
 from identity.adapters.tables import email_verifications
 from identity.config import ACTIVATION_PATH
 from identity.devidp.people import demo_people
-from servicekit.auth import AccessTokenVerifier, AuthenticationError, redis_revocation_check
+from servicekit.auth import (
+    AccessTokenVerifier,
+    AuthenticationError,
+    redis_client,
+    redis_revocation_check,
+)
 from servicekit.settings import KafkaSettings
 from tests.identity.flows import REDIS_URL, login, query_of, running_identity
 from tests.identity.registry_facts import register
@@ -29,7 +34,10 @@ async def test_activation_then_tokens_that_other_services_verify_until_logout(
     kafka: KafkaSettings, tmp_path: Path
 ) -> None:
     professional = _person("professional-4")
-    async with running_identity(kafka, tmp_path) as identity:
+    async with (
+        running_identity(kafka, tmp_path) as identity,
+        redis_client(REDIS_URL) as sessions_redis,
+    ):
         professional_id = await register(identity.component, professional)
         async with identity.browser() as browser:
             assert (await login(browser, professional.key)).status_code == 303
@@ -74,7 +82,7 @@ async def test_activation_then_tokens_that_other_services_verify_until_logout(
             sessions=None,
             table=None,
             static_jwks=__import__("json").dumps(jwks),
-            is_revoked=redis_revocation_check(REDIS_URL),
+            is_revoked=redis_revocation_check(sessions_redis),
         )
         caller = await verifier.verify(access_token)
         assert caller.professional_id == professional_id

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from contracts.envelope import Envelope
 from contracts.events.registry import ProfessionalRemoved
 from servicekit.database import create_engine, session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
 from servicekit.messaging.tables import add_messaging_tables
+from tests.support.consumed_records import consumed_record
 
 
 class RecordingDeadLetters:
@@ -28,18 +28,11 @@ class RecordingDeadLetters:
 
 
 def _record(offset: int) -> SimpleNamespace:
+    """The removal of someone new, read at `offset`."""
     event = ProfessionalRemoved(
         professional_id=str(uuid.uuid4()), source_version=datetime(2026, 1, 1, tzinfo=UTC)
     )
-    envelope = Envelope(source="/tests", type=event.event_type, subject=event.partition_key())
-    return SimpleNamespace(
-        topic=event.topic,
-        partition=0,
-        offset=offset,
-        key=event.partition_key().encode(),
-        value=event.model_dump_json().encode(),
-        headers=envelope.to_headers(),
-    )
+    return consumed_record(event, offset)
 
 
 async def _consumer(tmp_path: Path, handler: Any) -> tuple[InboxConsumer, RecordingDeadLetters]:

@@ -6,13 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 
-from contracts.base import Event
-from contracts.envelope import Envelope
 from contracts.events.registry import (
     ProfessionalRemoved,
     ProfessionalStatusChanged,
@@ -21,20 +18,9 @@ from contracts.events.registry import (
 from servicekit.database import create_engine, session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
 from servicekit.messaging.tables import add_messaging_tables
+from tests.support.consumed_records import consumed_record
 
 VERSION = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _record(event: Event, offset: int) -> SimpleNamespace:
-    envelope = Envelope(source="/tests", type=event.event_type, subject=event.partition_key())
-    return SimpleNamespace(
-        topic=event.topic,
-        partition=0,
-        offset=offset,
-        key=event.partition_key().encode(),
-        value=event.model_dump_json().encode(),
-        headers=envelope.to_headers(),
-    )
 
 
 def _removed(key: str) -> ProfessionalRemoved:
@@ -82,7 +68,7 @@ async def test_an_urgent_event_alone_on_its_key_is_committed_before_the_rest(
     a, b, c = (str(uuid.uuid4()) for _ in range(3))
     events = [_removed(a), _stopped(b), _removed(c), _stopped(c)]
 
-    await consumer.handle_batch([_record(e, offset) for offset, e in enumerate(events)])
+    await consumer.handle_batch([consumed_record(e, offset) for offset, e in enumerate(events)])
 
     assert applied == [
         ("ProfessionalStatusChanged", b),  # alone on its key: ahead of the batch

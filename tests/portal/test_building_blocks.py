@@ -9,6 +9,7 @@ from babel.messages.extract import extract_from_dir
 
 from contracts.profession_labels import profession_label
 from portal.adapters.translations import catalog, translator
+from portal.domain.phone_numbers import dialable_phone_number, readable_phone_number
 from portal.domain.problems import errors_by_field, read_problem
 from portal.domain.professions import profession_code, profession_filter
 from portal.handlers.search import SearchForm, search_params
@@ -145,3 +146,21 @@ def test_every_text_of_the_pages_has_a_french_and_an_english_translation() -> No
         assert not missing, f"{language}.po lacks: {missing}"
     assert translator("fr")("Zoeken") == "Rechercher"
     assert translator("nl")("Zoeken") == "Zoeken"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("+3250448111", "050 44 81 11"),
+        ("+3292658111", "09 265 81 11"),
+        ("+32470123456", "0470 12 34 56"),
+        ("+33142685300", "+33 1 42 68 53 00"),  # another country's: as dialled from here
+        ("not a number", "not a number"),
+    ],
+)
+def test_phone_numbers_read_in_the_national_format_and_dial_in_e164(
+    stored: str, shown: str
+) -> None:
+    assert readable_phone_number(stored) == shown
+    if stored.startswith("+"):
+        assert dialable_phone_number(shown) == stored

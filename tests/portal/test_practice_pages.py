@@ -346,6 +346,10 @@ def test_the_public_practice_page_shows_its_data_and_the_actions_to_logged_in_us
     assert public.status_code == 200
     assert "Brugse Poort" in public.text
     assert "Wijziging voorstellen" not in public.text
+    # Phone numbers as people read them, linked as phones dial them.
+    assert '<a href="tel:+3292658111">09 265 81 11</a>' in public.text
+    assert '<a href="tel:+32470123456">0470 12 34 56</a>' in public.text
+    assert public.text.count("+3292658111") == public.text.count("+32470123456") == 1
 
     with portal_pages(services, professional()) as browser:
         page = browser.get(f"/praktijken/{PRACTICE}")

@@ -49,7 +49,10 @@ def test_a_provider_edits_saves_publishes_and_reports_a_source_error(page: Page,
     expect(page.get_by_role("status")).to_contain_text("bewaard en gepubliceerd")
     page.get_by_role("link", name="Bekijk je publieke fiche").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Tom Vandenberghe")
-    expect(page.get_by_text("+3292658111")).to_be_visible()
+    # Shown as people read it, linked as phones dial it.
+    expect(page.get_by_role("link", name="09 265 81 11")).to_have_attribute(
+        "href", "tel:+3292658111"
+    )
     check_page(page, "provider-public-after-publish")
     page.go_back()
 

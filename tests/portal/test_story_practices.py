@@ -73,6 +73,9 @@ def test_a_link_request_approved_by_the_manager_puts_the_offer_on_the_practice(
     log_in(page, base, nele_name)
     page.goto(f"{base}/praktijken/{practice_id}")
     expect(page.get_by_role("heading", name="Praktijk De Brug")).to_be_visible()
+    # Its phone number as people read it, linked as phones dial it.
+    phone = page.get_by_role("link", name="050 44 81 11")
+    expect(phone).to_have_attribute("href", "tel:+3250448111")
     check_page(page, "practices-a1-practice-before")
     page.get_by_role("link", name="Aanbod koppelen").click()
     koppelen = page.get_by_role("region", name="Aanbod koppelen")

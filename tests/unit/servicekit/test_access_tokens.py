@@ -18,6 +18,7 @@ from servicekit.auth import (
     RevocationCheckUnavailable,
     SessionEnded,
     add_signing_keys_table,
+    redis_client,
     redis_revocation_check,
 )
 from servicekit.database import create_engine, session_factory
@@ -91,10 +92,10 @@ async def test_two_keys_are_trusted_at_once_during_a_rotation() -> None:
 
 
 async def test_an_unreachable_session_store_fails_closed_outside_development() -> None:
-    nowhere = f"redis://127.0.0.1:{free_loopback_port()}/0"
-    with pytest.raises(RevocationCheckUnavailable):
-        await redis_revocation_check(nowhere)("session-1")
-    assert await redis_revocation_check(nowhere, development=True)("session-1") is None
+    async with redis_client(f"redis://127.0.0.1:{free_loopback_port()}/0") as nowhere:
+        with pytest.raises(RevocationCheckUnavailable):
+            await redis_revocation_check(nowhere)("session-1")
+        assert await redis_revocation_check(nowhere, development=True)("session-1") is None
 
 
 async def test_a_retirement_announced_later_takes_effect_without_a_new_key(

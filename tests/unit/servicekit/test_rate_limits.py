@@ -23,7 +23,7 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
         await in_process.close()
         return
     prefix = f"test-rate-limits:{uuid.uuid4().hex}:"
-    shared = RedisRateLimiter(REDIS_URL, prefix)
+    shared = RedisRateLimiter.from_url(REDIS_URL, prefix)
     try:
         yield shared
     finally:

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fiches.adapters import known_users
-from fiches.adapters.practice_repository import PracticeFicheRepository
 from fiches.adapters.tables import (
     fiche_history,
     practice_fiches,
@@ -101,36 +100,60 @@ class PracticeQueries:
 
     async def public_practice(self, practice_id: str) -> dict[str, Any] | None:
         """A published practice with the offer blocks the public sees (None if it is not
-        published). Which providers show is the aggregate's rule."""
-        fiche = await PracticeFicheRepository(self._session).get(practice_id, lock=False)
-        if fiche is None or not fiche.published or fiche.published_data is None:
+        published), in two reads: the practice row, then the providers it shows.
+
+        Which providers show is `PracticeFiche.public_offer_blocks`' rule, read here without
+        loading the aggregate (its managers and history are not needed): the published
+        links of providers whose own fiche is published. Blocks follow the profession,
+        providers within one their official name.
+        """
+        row = (
+            await self._session.execute(
+                sa.select(
+                    practice_fiches.c.published,
+                    practice_fiches.c.published_data,
+                    practice_fiches.c.revision,
+                ).where(practice_fiches.c.practice_id == practice_id)
+            )
+        ).first()
+        if row is None or not row.published or row.published_data is None:
             return None
-        blocks = fiche.public_offer_blocks()
-        shown = {fiche_id for ids in blocks.values() for fiche_id in ids}
-        providers = await self._session.execute(
-            sa.select(provider_fiches)
-            .where(provider_fiches.c.fiche_id.in_(sorted(shown)))
+        shown = await self._session.execute(
+            sa.select(
+                practice_offers.c.profession,
+                provider_fiches.c.fiche_id,
+                provider_fiches.c.professional_id,
+                provider_fiches.c.own_published,
+                provider_fiches.c.official_first_name,
+                provider_fiches.c.official_last_name,
+            )
+            .join(
+                provider_fiches, provider_fiches.c.fiche_id == practice_offers.c.provider_fiche_id
+            )
+            .where(
+                practice_offers.c.practice_id == practice_id,
+                practice_offers.c.in_published.is_(True),
+                provider_fiches.c.published.is_(True),
+            )
             .order_by(
                 provider_fiches.c.official_last_name,
                 provider_fiches.c.official_first_name,
+                provider_fiches.c.fiche_id,
             )
         )
-        rank = {row.fiche_id: (index, row) for index, row in enumerate(providers)}
-        data = dict(fiche.published_data)
+        blocks: dict[str, list[dict[str, Any]]] = {}
+        # A stable sort: within a profession, the providers keep their name order.
+        for offer in sorted(shown, key=lambda offer: str(offer.profession)):
+            blocks.setdefault(offer.profession, []).append(_offer_provider(offer))
+        data = dict(row.published_data)
         return {
             "practice_id": practice_id,
             "name": preferred_name(data),
-            "revision": fiche.revision,
+            "revision": row.revision,
             "data": data,
             "offer_blocks": [
-                {
-                    "profession": profession,
-                    "providers": [
-                        _offer_provider(rank[fiche_id][1])
-                        for fiche_id in sorted(ids, key=lambda i: rank[i][0])
-                    ],
-                }
-                for profession, ids in blocks.items()
+                {"profession": profession, "providers": providers}
+                for profession, providers in blocks.items()
             ],
         }
 

@@ -26,11 +26,11 @@ from servicekit.auth import (
     AccessTokenVerifier,
     AuthSettings,
     redis_client,
-    redis_readiness,
     redis_revocation_check,
 )
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.database import is_sqlite
+from servicekit.redis_client import redis_readiness
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
 

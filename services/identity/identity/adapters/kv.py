@@ -1,17 +1,20 @@
 """Redis for revoked sessions and rate limits, or an in-process stand-in in development.
 
 The Redis stores are given their client (built by `servicekit.redis_client`, in the
-composition root) and close it when they close.
+composition root) and close it when they close. Rate limits are counted by
+`servicekit.rate_limits` (the same fixed windows as every service's), over the store's
+client or in the process.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from servicekit.auth import LOGGED_OUT_MARK, SessionEnded, revoked_session_key
+from servicekit.rate_limits import Allowance, Exceeded, InProcessRateLimiter, RedisRateLimiter
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -35,8 +38,9 @@ class KeyValueStore(Protocol):
     async def session_ended(self, session_id: str) -> SessionEnded | None:
         """Why the session was revoked (a logout reads as `logged_out`); None if it was not."""
 
-    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
-        """Count one attempt in a fixed window: (attempts so far, seconds left)."""
+    async def consume(self, allowances: Sequence[Allowance], amount: int) -> Exceeded | None:
+        """Count `amount` against every allowance, or none and say which refused
+        (`servicekit.rate_limits.RateLimiter`)."""
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         """Keep a value for `ttl_s` seconds (one-time login hand-over codes)."""
@@ -54,6 +58,8 @@ class RedisStore:
     def __init__(self, client: Redis, prefix: str) -> None:
         self.client = client
         self._prefix = prefix
+        # Shares the store's client (closed with the store, not by the limiter).
+        self._limiter = RedisRateLimiter(client, prefix)
 
     async def revoke_session(
         self, session_id: str, ttl_s: int, reason: SessionEnded | None = None
@@ -67,14 +73,8 @@ class RedisStore:
     async def session_ended(self, session_id: str) -> SessionEnded | None:
         return SessionEnded.from_mark(await self.client.get(revoked_session_key(session_id)))
 
-    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
-        full = self._prefix + key
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(full)
-            pipe.expire(full, window_s, nx=True)
-            pipe.ttl(full)
-            count, _, ttl = await pipe.execute()
-        return int(count), max(int(ttl), 1)
+    async def consume(self, allowances: Sequence[Allowance], amount: int) -> Exceeded | None:
+        return await self._limiter.consume(allowances, amount)
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         await self.client.set(self._prefix + key, value.encode(), ex=ttl_s)
@@ -94,7 +94,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._expiry: dict[str, float] = {}
-        self._counts: dict[str, int] = {}
+        self._limiter = InProcessRateLimiter()
         self._marks: dict[str, bytes] = {}
         self._values: dict[str, str] = {}
 
@@ -102,7 +102,6 @@ class MemoryStore:
         expires = self._expiry.get(key)
         if expires is None or expires <= time.monotonic():
             self._expiry.pop(key, None)
-            self._counts.pop(key, None)
             self._marks.pop(key, None)
             self._values.pop(key, None)
             return False
@@ -122,12 +121,8 @@ class MemoryStore:
         key = revoked_session_key(session_id)
         return SessionEnded.from_mark(self._marks.get(key)) if self._alive(key) else None
 
-    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
-        if not self._alive(key):
-            self._expiry[key] = time.monotonic() + window_s
-            self._counts[key] = 0
-        self._counts[key] += 1
-        return self._counts[key], max(int(self._expiry[key] - time.monotonic()), 1)
+    async def consume(self, allowances: Sequence[Allowance], amount: int) -> Exceeded | None:
+        return await self._limiter.consume(allowances, amount)
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         self._expiry[key] = time.monotonic() + ttl_s
@@ -182,8 +177,8 @@ class RedisOrMemoryStore:
     async def session_ended(self, session_id: str) -> SessionEnded | None:
         return await self._run(lambda store: store.session_ended(session_id))
 
-    async def hit(self, key: str, window_s: int) -> tuple[int, int]:
-        return await self._run(lambda store: store.hit(key, window_s))
+    async def consume(self, allowances: Sequence[Allowance], amount: int) -> Exceeded | None:
+        return await self._run(lambda store: store.consume(allowances, amount))
 
     async def put(self, key: str, value: str, ttl_s: int) -> None:
         await self._run(lambda store: store.put(key, value, ttl_s))

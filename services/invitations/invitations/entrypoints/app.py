@@ -21,10 +21,10 @@ from servicekit.auth import (
     AuthSettings,
     bearer_caller,
     redis_client,
-    redis_readiness,
     redis_revocation_check,
 )
 from servicekit.component import ServiceComponent, standalone_app
+from servicekit.redis_client import redis_readiness
 from servicekit.runtime import ServiceRuntime
 from servicekit.sealing import is_development_key
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
@@ -60,7 +60,7 @@ def _checked_for_environment(settings: Settings, platform: PlatformSettings) -> 
 def _rate_limiter(settings: Settings) -> RateLimiter:
     if settings.redis_url is None:
         return InProcessRateLimiter()
-    return RedisRateLimiter(settings.redis_url, settings.redis_key_prefix)
+    return RedisRateLimiter.from_url(settings.redis_url, settings.redis_key_prefix)
 
 
 def build_component(

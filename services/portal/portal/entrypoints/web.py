@@ -23,6 +23,7 @@ from portal.adapters.session_store import SessionStore
 from portal.adapters.translations import translator
 from portal.config import PortalSettings
 from portal.domain.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, supported
+from portal.domain.phone_numbers import dialable_phone_number, readable_phone_number
 from portal.domain.session import LoginRequired, WebSession
 
 COOKIE = "skaart_portal"
@@ -30,6 +31,9 @@ CSRF_FIELD = "csrf_token"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 # The templates ship with the package: no need to stat every file at every render.
 TEMPLATES.env.auto_reload = False
+# Phone numbers: shown as people read them, linked as phones dial them (E.164).
+TEMPLATES.env.filters["phone"] = readable_phone_number
+TEMPLATES.env.filters["tel"] = dialable_phone_number
 
 
 class SessionMiddleware:
