@@ -16,7 +16,8 @@ from servicekit.database import create_engine, session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
 from servicekit.messaging.tables import add_messaging_tables
 from servicekit.waiting import within
-from tests.integration.test_inbox_urgent_first import _record, _removed
+from tests.integration.test_inbox_urgent_first import _removed
+from tests.support.consumed_records import consumed_record
 
 
 async def test_a_consumer_waits_for_the_transaction_of_one_sharing_its_lock(
@@ -53,7 +54,7 @@ async def test_a_consumer_waits_for_the_transaction_of_one_sharing_its_lock(
             dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
         )
 
-    record = _record(_removed(str(uuid.uuid4())), 0)
+    record = consumed_record(_removed(str(uuid.uuid4())), 0)
     first = asyncio.create_task(consumer("first", slow).handle_batch([record]))
     await first_inside.wait()
     second = asyncio.create_task(consumer("second", quick).handle_batch([record]))
@@ -98,9 +99,9 @@ async def _consumer_failing_on(tmp_path: Path, *, parks_failures: bool) -> _Dead
         dead_letters=spy,  # type: ignore[arg-type]
         max_attempts=1,
     )
-    unreadable = _record(_removed(str(uuid.uuid4())), 0)
+    unreadable = consumed_record(_removed(str(uuid.uuid4())), 0)
     unreadable.value = b'{"not": "a removal"'
-    failing_record = _record(_removed(str(uuid.uuid4())), 1)
+    failing_record = consumed_record(_removed(str(uuid.uuid4())), 1)
     await consumer.handle_batch([unreadable, failing_record])
     await engine.dispose()
     return spy
