@@ -222,7 +222,7 @@ async def read_to_end(kafka: KafkaSettings, topic: str, visit: Callable[[Any], N
         await consumer.stop()
 
 
-def _event_type(record: Any) -> str:
+def record_event_type(record: Any) -> str:
     return str(dict(record.headers).get("ce_type", b"").decode())
 
 
@@ -240,7 +240,7 @@ async def status_change_latencies(
     stopped_at: dict[str, float] = {}
 
     def remember_stop(record: Any) -> None:
-        if _event_type(record).endswith("ProfessionalStatusChanged") and (
+        if record_event_type(record).endswith("ProfessionalStatusChanged") and (
             record.timestamp >= since_ms
         ):
             stopped_at.setdefault(record.key.decode(), record.timestamp / 1000)
@@ -249,7 +249,7 @@ async def status_change_latencies(
     on_topic: list[float] = []
 
     def measure(record: Any) -> None:
-        if not _event_type(record).endswith("ProviderFicheDepublished"):
+        if not record_event_type(record).endswith("ProviderFicheDepublished"):
             return
         payload = orjson.loads(record.value)
         started = stopped_at.get(payload["professional_id"])
