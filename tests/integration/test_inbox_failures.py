@@ -16,7 +16,7 @@ from contracts.events.registry import ProfessionalRemoved
 from servicekit.database import create_engine, session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
 from servicekit.messaging.tables import add_messaging_tables
-from tests.support.consumed_records import consumed_record
+from tests.support.consumed_records import consumed_record, sqlite_inbox
 
 
 class RecordingDeadLetters:
@@ -36,11 +36,7 @@ def _record(offset: int) -> SimpleNamespace:
 
 
 async def _consumer(tmp_path: Path, handler: Any) -> tuple[InboxConsumer, RecordingDeadLetters]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
-    metadata = sa.MetaData()
-    _, inbox = add_messaging_tables(metadata)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    engine, inbox = await sqlite_inbox(tmp_path / 'inbox.db')
     dead_letters = RecordingDeadLetters()
     consumer = InboxConsumer(
         service="tests",

@@ -16,7 +16,7 @@ from servicekit.database import create_engine, session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
 from servicekit.messaging.inbox_pruning import InboxPruning
 from servicekit.messaging.tables import add_messaging_tables
-from tests.support.consumed_records import consumed_record
+from tests.support.consumed_records import consumed_record, sqlite_inbox
 
 
 def _record(offset: int, partition: int = 0) -> SimpleNamespace:
@@ -30,11 +30,7 @@ def _record(offset: int, partition: int = 0) -> SimpleNamespace:
 async def _consumer(
     tmp_path: Path, pruning: InboxPruning, applied: list[str]
 ) -> tuple[InboxConsumer, Any]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
-    metadata = sa.MetaData()
-    _, inbox = add_messaging_tables(metadata)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    engine, inbox = await sqlite_inbox(tmp_path / 'inbox.db')
 
     async def handler(session: Any, event: ProfessionalRemoved) -> None:
         applied.append(event.professional_id)

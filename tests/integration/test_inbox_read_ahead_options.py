@@ -17,17 +17,13 @@ from servicekit.messaging.inbox import InboxConsumer, Subscription
 from servicekit.messaging.tables import add_messaging_tables
 from servicekit.waiting import within
 from tests.integration.test_inbox_urgent_first import _removed
-from tests.support.consumed_records import consumed_record
+from tests.support.consumed_records import consumed_record, sqlite_inbox
 
 
 async def test_a_consumer_waits_for_the_transaction_of_one_sharing_its_lock(
     tmp_path: Path,
 ) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
-    metadata = sa.MetaData()
-    _, inbox = add_messaging_tables(metadata)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    engine, inbox = await sqlite_inbox(tmp_path / 'inbox.db')
     turns = asyncio.Lock()
     first_inside, release_first = asyncio.Event(), asyncio.Event()
     applied: list[str] = []
@@ -76,11 +72,7 @@ class _DeadLetterSpy:
 
 
 async def _consumer_failing_on(tmp_path: Path, *, parks_failures: bool) -> _DeadLetterSpy:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / f'inbox-{parks_failures}.db'}")
-    metadata = sa.MetaData()
-    _, inbox = add_messaging_tables(metadata)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    engine, inbox = await sqlite_inbox(tmp_path / f'inbox-{parks_failures}.db')
     spy = _DeadLetterSpy()
 
     async def failing(session: Any, event: Any) -> None:

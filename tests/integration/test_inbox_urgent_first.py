@@ -18,7 +18,7 @@ from contracts.events.registry import (
 from servicekit.database import create_engine, session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
 from servicekit.messaging.tables import add_messaging_tables
-from tests.support.consumed_records import consumed_record
+from tests.support.consumed_records import consumed_record, sqlite_inbox
 
 VERSION = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -41,11 +41,7 @@ def _stopped(key: str) -> ProfessionalStatusChanged:
 async def test_an_urgent_event_alone_on_its_key_is_committed_before_the_rest(
     tmp_path: Path,
 ) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
-    metadata = sa.MetaData()
-    _, inbox = add_messaging_tables(metadata)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    engine, inbox = await sqlite_inbox(tmp_path / 'inbox.db')
     applied: list[tuple[str, str]] = []
 
     async def handler(session: Any, event: Any) -> None:
