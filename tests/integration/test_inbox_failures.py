@@ -13,18 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from contracts.events.registry import ProfessionalRemoved
-from servicekit.database import create_engine, session_factory
+from servicekit.database import session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
-from servicekit.messaging.tables import add_messaging_tables
-from tests.support.consumed_records import consumed_record, sqlite_inbox
-
-
-class RecordingDeadLetters:
-    def __init__(self) -> None:
-        self.parked: list[tuple[Any, BaseException, int]] = []
-
-    async def park(self, record: Any, error: BaseException, attempts: int) -> None:
-        self.parked.append((record, error, attempts))
+from tests.support.consumed_records import (
+    RecordingDeadLetters,
+    consumed_record,
+    sqlite_inbox,
+)
 
 
 def _record(offset: int) -> SimpleNamespace:
@@ -36,7 +31,7 @@ def _record(offset: int) -> SimpleNamespace:
 
 
 async def _consumer(tmp_path: Path, handler: Any) -> tuple[InboxConsumer, RecordingDeadLetters]:
-    engine, inbox = await sqlite_inbox(tmp_path / 'inbox.db')
+    engine, inbox = await sqlite_inbox(tmp_path / "inbox.db")
     dead_letters = RecordingDeadLetters()
     consumer = InboxConsumer(
         service="tests",

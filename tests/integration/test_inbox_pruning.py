@@ -12,10 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from contracts.events.registry import ProfessionalRemoved
-from servicekit.database import create_engine, session_factory
+from servicekit.database import session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
 from servicekit.messaging.inbox_pruning import InboxPruning
-from servicekit.messaging.tables import add_messaging_tables
 from tests.support.consumed_records import consumed_record, sqlite_inbox
 
 
@@ -30,7 +29,7 @@ def _record(offset: int, partition: int = 0) -> SimpleNamespace:
 async def _consumer(
     tmp_path: Path, pruning: InboxPruning, applied: list[str]
 ) -> tuple[InboxConsumer, Any]:
-    engine, inbox = await sqlite_inbox(tmp_path / 'inbox.db')
+    engine, inbox = await sqlite_inbox(tmp_path / "inbox.db")
 
     async def handler(session: Any, event: ProfessionalRemoved) -> None:
         applied.append(event.professional_id)

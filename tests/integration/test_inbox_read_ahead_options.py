@@ -9,21 +9,22 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from contracts.events.registry import ProfessionalRemoved
-from servicekit.database import create_engine, session_factory
+from servicekit.database import session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
-from servicekit.messaging.tables import add_messaging_tables
 from servicekit.waiting import within
 from tests.integration.test_inbox_urgent_first import _removed
-from tests.support.consumed_records import consumed_record, sqlite_inbox
+from tests.support.consumed_records import (
+    RecordingDeadLetters,
+    consumed_record,
+    sqlite_inbox,
+)
 
 
 async def test_a_consumer_waits_for_the_transaction_of_one_sharing_its_lock(
     tmp_path: Path,
 ) -> None:
-    engine, inbox = await sqlite_inbox(tmp_path / 'inbox.db')
+    engine, inbox = await sqlite_inbox(tmp_path / "inbox.db")
     turns = asyncio.Lock()
     first_inside, release_first = asyncio.Event(), asyncio.Event()
     applied: list[str] = []
@@ -63,17 +64,9 @@ async def test_a_consumer_waits_for_the_transaction_of_one_sharing_its_lock(
     await engine.dispose()
 
 
-class _DeadLetterSpy:
-    def __init__(self) -> None:
-        self.parked: list[str] = []
-
-    async def park(self, record: Any, error: BaseException, *, attempts: int) -> None:
-        self.parked.append(type(error).__name__)
-
-
-async def _consumer_failing_on(tmp_path: Path, *, parks_failures: bool) -> _DeadLetterSpy:
-    engine, inbox = await sqlite_inbox(tmp_path / f'inbox-{parks_failures}.db')
-    spy = _DeadLetterSpy()
+async def _consumer_failing_on(tmp_path: Path, *, parks_failures: bool) -> RecordingDeadLetters:
+    engine, inbox = await sqlite_inbox(tmp_path / f"inbox-{parks_failures}.db")
+    spy = RecordingDeadLetters()
 
     async def failing(session: Any, event: Any) -> None:
         raise LookupError("never applies")
@@ -105,4 +98,7 @@ async def test_a_group_that_does_not_park_failures_skips_them(tmp_path: Path) ->
 
 async def test_by_default_both_kinds_of_failure_are_parked(tmp_path: Path) -> None:
     parked = (await _consumer_failing_on(tmp_path, parks_failures=True)).parked
-    assert sorted(parked) == ["LookupError", "PoisonMessage"]
+    assert sorted(type(error).__name__ for _, error, _ in parked) == [
+        "LookupError",
+        "PoisonMessage",
+    ]

@@ -15,9 +15,8 @@ from contracts.events.registry import (
     ProfessionalStatusChanged,
     StatusChangeReason,
 )
-from servicekit.database import create_engine, session_factory
+from servicekit.database import session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
-from servicekit.messaging.tables import add_messaging_tables
 from tests.support.consumed_records import consumed_record, sqlite_inbox
 
 VERSION = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,7 +40,7 @@ def _stopped(key: str) -> ProfessionalStatusChanged:
 async def test_an_urgent_event_alone_on_its_key_is_committed_before_the_rest(
     tmp_path: Path,
 ) -> None:
-    engine, inbox = await sqlite_inbox(tmp_path / 'inbox.db')
+    engine, inbox = await sqlite_inbox(tmp_path / "inbox.db")
     applied: list[tuple[str, str]] = []
 
     async def handler(session: Any, event: Any) -> None:
