@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/directory.py [--providers 300000] [--practices 50000]
         [--clients 50] [--seconds 20] [--events 100000] [--admin-url postgresql://...]
+        [--only catch-up] [--database-prefix skaart_bench_directory]
+
+`--only catch-up` runs step 3 alone (with its floor) and skips the load and the searches;
+`--database-prefix` names the databases (`<prefix>`, `<prefix>_catch_up`), so two runs on
+one PostgreSQL server do not drop each other's.
 
 1. Creates a PostgreSQL database, migrates it, and bulk-loads PROVIDERS published providers
    and PRACTICES published practices at real Belgian postcodes (the same generator as
@@ -426,10 +431,22 @@ async def _measure(
 
 
 async def main(args: argparse.Namespace) -> str:
+    if args.only == "catch-up":
+        caught = await catching_up.catch_up(
+            args.admin_url, args.events, f"{args.database_prefix}_catch_up"
+        )
+        return "\n".join(
+            [
+                f"Directory catching up (alone), PostgreSQL; machine: {os.cpu_count()} cores "
+                "shared by the directory, PostgreSQL and the embedded broker.",
+                "",
+                *_catch_up_verdicts(caught),
+            ]
+        )
     from directory.entrypoints.app import build_component
     from servicekit.settings import KafkaSettings, PlatformSettings
 
-    url = await _fresh_database(args.admin_url, DATABASE)
+    url = await _fresh_database(args.admin_url, args.database_prefix)
     all_rows: list[str] = []
     all_verdicts: list[str] = []
     try:
@@ -452,8 +469,10 @@ async def main(args: argparse.Namespace) -> str:
             all_rows += rows
             all_verdicts += verdicts
     finally:
-        await _drop(args.admin_url, DATABASE)
-    caught = await catching_up.catch_up(args.admin_url, args.events)
+        await _drop(args.admin_url, args.database_prefix)
+    caught = await catching_up.catch_up(
+        args.admin_url, args.events, f"{args.database_prefix}_catch_up"
+    )
     all_verdicts += _catch_up_verdicts(caught)
     return "\n".join(
         [
@@ -482,6 +501,8 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--only", choices=("all", "catch-up"), default="all")
+    parser.add_argument("--database-prefix", default=DATABASE)
     parser.add_argument(
         "--admin-url",
         default=os.environ.get(

@@ -14,7 +14,7 @@ from directory.entrypoints.cached_route import cached_route_class
 from directory.entrypoints.http_fhir import fhir_router
 from directory.entrypoints.http_hsds import hsds_router
 from directory.entrypoints.http_search import search_router
-from directory.entrypoints.kafka import projection_subscription
+from directory.entrypoints.kafka import DEFER_FROM, projection_subscription
 from directory.handlers.projection import DirectoryProjection
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
@@ -44,7 +44,11 @@ def build_component(
         tables=TABLES,
         migrations_package="directory.migrations",
     )
-    runtime.subscribe(projection_subscription(DirectoryProjection(geocoder)))
+    projection = DirectoryProjection(geocoder, defer_from=DEFER_FROM)
+    runtime.subscribe(projection_subscription(projection))
+    runtime.run_in_background(
+        "projection-pending", lambda: projection.flush_when_idle(runtime.sessions)
+    )
     reads = read_engine(runtime)
     cache = (
         ResponseCache(
