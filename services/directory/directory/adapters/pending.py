@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.adapters.tables import projection_pending
@@ -29,18 +29,33 @@ async def one_writer(session: AsyncSession) -> None:
         await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
 
 
+_DEFER_ON_POSTGRESQL = sa.text(
+    "INSERT INTO projection_pending (kind, fiche_id) "
+    "SELECT * FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS text[])) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
 async def defer(
     session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
 ) -> None:
     """Note these fiches for a later rebuild (once each, however often they are noted)."""
-    rows = [{"kind": PROVIDER, "fiche_id": f} for f in sorted(set(providers))] + [
-        {"kind": PRACTICE, "fiche_id": p} for p in sorted(set(practices))
+    rows = [(PROVIDER, f) for f in sorted(set(providers))] + [
+        (PRACTICE, p) for p in sorted(set(practices))
     ]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(projection_pending).on_conflict_do_nothing(), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement with two array parameters, however many fiches.
+        await session.execute(
+            _DEFER_ON_POSTGRESQL,
+            {"kinds": [kind for kind, _ in rows], "ids": [fiche_id for _, fiche_id in rows]},
+        )
+        return
+    await session.execute(
+        sqlite.insert(projection_pending).on_conflict_do_nothing(),
+        [{"kind": kind, "fiche_id": fiche_id} for kind, fiche_id in rows],
+    )
 
 
 async def take(session: AsyncSession) -> tuple[set[str], set[str]]:
