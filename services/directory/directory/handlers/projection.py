@@ -55,7 +55,7 @@ from directory.handlers.facts import record_facts
 from directory.handlers.standards import rebuild_standards
 from servicekit.messaging.inbox import TRANSIENT_ERRORS
 
-_CHUNK = 500
+_CHUNK = 2_000
 
 log = logging.getLogger(__name__)
 

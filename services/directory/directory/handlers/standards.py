@@ -30,7 +30,7 @@ from directory.adapters.tables import (
 from directory.domain import fhir, hsds
 from directory.domain.resources import FHIR, HSDS, Resource, stored_text
 
-_CHUNK = 500
+_CHUNK = 2_000
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
