@@ -84,7 +84,9 @@ async def apply_with(d: Searchable, projection: DirectoryProjection, events: lis
 
 async def waiting(d: Searchable) -> int:
     async with d.component.runtime.sessions() as session:
-        return (await session.execute(sa.select(sa.func.count()).select_from(projection_pending))).scalar_one()
+        return (
+            await session.execute(sa.select(sa.func.count()).select_from(projection_pending))
+        ).scalar_one()
 
 
 async def test_one_batch_with_several_events_per_fiche_gives_the_read_model_of_one_at_a_time(
