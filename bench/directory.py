@@ -20,7 +20,8 @@ one PostgreSQL server do not drop each other's.
    (DIRECTORY_RESPONSE_CACHE_ENTRIES=0), so both figures are in the table.
 3. Catching up (bench/directory_catch_up.py): publishes EVENTS public events (providers,
    practices, offer links) on an embedded broker, then starts a directory on a fresh
-   database and times how long its consumer group takes to apply them all; then measures
+   database and times how long its consumer group takes to apply them all (every event in
+   its inbox, no fiche waiting in `projection_pending` to be rebuilt); then measures
    the floor of that work on this machine (writing the resulting rows once inside
    PostgreSQL, building every document and resource once).
 4. Drops the databases. Prints a Markdown table, written to bench/results/directory.md.
