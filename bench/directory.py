@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/directory.py [--providers 300000] [--practices 50000]
         [--clients 50] [--seconds 20] [--events 100000] [--admin-url postgresql://...]
+        [--only catch-up] [--database-prefix skaart_bench_directory]
+
+`--only catch-up` runs step 3 alone (with its floor) and skips the load and the searches;
+`--database-prefix` names the databases (`<prefix>`, `<prefix>_catch_up`), so two runs on
+one PostgreSQL server do not drop each other's.
 
 1. Creates a PostgreSQL database, migrates it, and bulk-loads PROVIDERS published providers
    and PRACTICES published practices at real Belgian postcodes (the same generator as
@@ -15,7 +20,8 @@
    (DIRECTORY_RESPONSE_CACHE_ENTRIES=0), so both figures are in the table.
 3. Catching up (bench/directory_catch_up.py): publishes EVENTS public events (providers,
    practices, offer links) on an embedded broker, then starts a directory on a fresh
-   database and times how long its consumer group takes to apply them all; then measures
+   database and times how long its consumer group takes to apply them all (every event in
+   its inbox, no fiche waiting in `projection_pending` to be rebuilt); then measures
    the floor of that work on this machine (writing the resulting rows once inside
    PostgreSQL, building every document and resource once).
 4. Drops the databases. Prints a Markdown table, written to bench/results/directory.md.
@@ -426,10 +432,22 @@ async def _measure(
 
 
 async def main(args: argparse.Namespace) -> str:
+    if args.only == "catch-up":
+        caught = await catching_up.catch_up(
+            args.admin_url, args.events, f"{args.database_prefix}_catch_up"
+        )
+        return "\n".join(
+            [
+                f"Directory catching up (alone), PostgreSQL; machine: {os.cpu_count()} cores "
+                "shared by the directory, PostgreSQL and the embedded broker.",
+                "",
+                *_catch_up_verdicts(caught),
+            ]
+        )
     from directory.entrypoints.app import build_component
     from servicekit.settings import KafkaSettings, PlatformSettings
 
-    url = await _fresh_database(args.admin_url, DATABASE)
+    url = await _fresh_database(args.admin_url, args.database_prefix)
     all_rows: list[str] = []
     all_verdicts: list[str] = []
     try:
@@ -452,8 +470,10 @@ async def main(args: argparse.Namespace) -> str:
             all_rows += rows
             all_verdicts += verdicts
     finally:
-        await _drop(args.admin_url, DATABASE)
-    caught = await catching_up.catch_up(args.admin_url, args.events)
+        await _drop(args.admin_url, args.database_prefix)
+    caught = await catching_up.catch_up(
+        args.admin_url, args.events, f"{args.database_prefix}_catch_up"
+    )
     all_verdicts += _catch_up_verdicts(caught)
     return "\n".join(
         [
@@ -482,6 +502,8 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--only", choices=("all", "catch-up"), default="all")
+    parser.add_argument("--database-prefix", default=DATABASE)
     parser.add_argument(
         "--admin-url",
         default=os.environ.get(

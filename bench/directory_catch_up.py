@@ -2,7 +2,8 @@
 
 Part of bench/directory.py. Publishes EVENTS public events (providers, practices, offer
 links) on an embedded broker, starts a directory on a fresh database and times how long its
-consumer group takes to apply them all. Then measures a floor on the same database: the
+consumer group takes to apply them all (every event in its inbox, no fiche waiting to be
+rebuilt). Then measures a floor on the same database: the
 time PostgreSQL takes to write the read model's rows once (INSERT ... SELECT into empty
 copies of the tables, indexes included, no network, no Python), and the time the
 directory's builders take to build every document and resource once from the final facts.
@@ -115,7 +116,9 @@ def public_events(count: int, seed: int = 3) -> Iterator[Any]:
         )
 
 
-async def catch_up(admin_url: str, events: int) -> dict[str, float]:
+async def catch_up(
+    admin_url: str, events: int, database: str = CATCH_UP_DATABASE
+) -> dict[str, float]:
     """Publish EVENTS on an embedded broker, then time a fresh directory applying them."""
     from directory.config import DirectorySettings
     from directory.entrypoints.app import build_component
@@ -128,7 +131,7 @@ async def catch_up(admin_url: str, events: int) -> dict[str, float]:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, enable_idempotence=False)
         await ensure_topics(kafka)
         publish_s = await _publish(kafka, events)
-        url = await fresh_database(admin_url, CATCH_UP_DATABASE)
+        url = await fresh_database(admin_url, database)
         component = build_component(
             PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-dir-"))),
             kafka,
@@ -145,7 +148,7 @@ async def catch_up(admin_url: str, events: int) -> dict[str, float]:
         try:
             floor = await floor_of(url.replace("+asyncpg", ""))
         finally:
-            await drop(admin_url, CATCH_UP_DATABASE)
+            await drop(admin_url, database)
     finally:
         broker.stop()
     return {"publish_s": publish_s, "catch_up_s": caught_up_s, "events": events, **floor}
@@ -183,13 +186,17 @@ async def _publish(kafka: Any, events: int) -> float:
 
 
 async def _applied(component: Any, events: int, started: float) -> float:
-    """Seconds from `started` until the directory's inbox holds all EVENTS."""
+    """Seconds from `started` until the directory's inbox holds all EVENTS and no fiche
+    waits to be rebuilt (a catch-up rebuilds its fiches once the backlog is applied)."""
     while True:
         async with component.runtime.engine.connect() as connection:
             done = (
                 await connection.exec_driver_sql("SELECT count(*) FROM inbox_messages")
             ).scalar_one()
-        if done >= events:
+            waiting = (
+                await connection.exec_driver_sql("SELECT count(*) FROM projection_pending")
+            ).scalar_one()
+        if done >= events and not waiting:
             return time.perf_counter() - started
         if time.perf_counter() - started > 1800:
             raise RuntimeError(f"catching up stalled at {done} of {events} events")

@@ -10,6 +10,7 @@ so the statement text, and asyncpg's prepared statement, stay the same.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +44,7 @@ async def insert_rows(session: AsyncSession, table: sa.Table, rows: list[dict[st
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     columns = list(rows[0])
+    values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        table.name, records=[tuple(row[c] for c in columns) for row in rows], columns=columns
+        table.name, records=[values(row) for row in rows], columns=columns
     )

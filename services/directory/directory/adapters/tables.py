@@ -146,6 +146,16 @@ standard_terms = sa.Table(
     sa.Index("ix_standard_terms_resource", "standard", "type", "id", "term"),
 )
 
+# Fiches whose hits and standard resources wait to be rebuilt from their facts. A batch
+# that finds the consumer behind (a catch-up) records its facts and its fiches here; the
+# next batch that finds it caught up (or an idle second) rebuilds them all once.
+projection_pending = sa.Table(
+    "projection_pending",
+    metadata,
+    sa.Column("kind", sa.String(10), primary_key=True),  # provider | practice
+    sa.Column("fiche_id", sa.String(36), primary_key=True),
+)
+
 # One row (id 1): a number the projection raises with every batch it commits. A replica's
 # response cache compares it with the one its cached answers were computed at.
 projection_generation = sa.Table(

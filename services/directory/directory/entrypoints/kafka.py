@@ -16,6 +16,13 @@ from servicekit.messaging.inbox import Subscription
 
 PUBLIC_TOPICS = (PROVIDERS_TOPIC, PRACTICES_TOPIC, OFFERS_TOPIC)
 
+BATCH_SIZE = 2_000
+"""Most records per batch: a catching-up directory records facts in few transactions."""
+
+DEFER_FROM = BATCH_SIZE // 2
+"""A batch at least half full means the consumer is behind (a live directory gets a few
+events per poll): its fiches are rebuilt once the backlog is applied (`projection_pending`)."""
+
 
 DEPUBLICATIONS_BATCH_SIZE = 5000
 
@@ -32,6 +39,7 @@ def projection_subscription(
         "directory: search, FHIR, HSDS",
         after_batch=projection.after_batch,
         exclusive=exclusive,
+        batch_size=BATCH_SIZE,
     )
 
 
@@ -57,7 +65,8 @@ def depublications_subscription(
             if event_type in (ProviderFicheDepublished, PracticeFicheDepublished)
         },
         description="Takes depublished fiches off the directory ahead of queued publications.",
-        after_batch=projection.after_batch,
+        # At once, never deferred, and leaving the catch-up's waiting fiches to it.
+        after_batch=projection.after_read_ahead_batch,
         exclusive=exclusive,
         # A record it cannot apply is the in-order group's to park: one dead letter each.
         parks_failures=False,

@@ -4,7 +4,8 @@ The events of a batch are folded per fiche in the order they came (an older revi
 than the one known is ignored; a depublication keeps the facts, marked unpublished, so
 links survive a republication and a late older version is still recognised), then each
 table is written once: one read of what is known, one delete and one insert per table.
-Per-event statements cost ~1 ms each; a catching-up directory applies batches of hundreds.
+Per-event statements cost ~1 ms each; a catching-up directory applies batches of thousands,
+and the rows go in with one driver-level executemany per table.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from directory.adapters.tables import (
 from directory.domain.documents import PRACTICE_FACTS
 from directory.domain.geo import Geocoder
 from servicekit.database import as_utc
+from servicekit.messaging.bulk import insert_rows
 
 _CHUNK = 500
 
@@ -64,8 +66,7 @@ async def _replace(
 ) -> None:
     for chunk in _chunks(sorted(rows)):
         await session.execute(sa.delete(table).where(one_of(session, key, chunk)))
-    if rows:
-        await session.execute(sa.insert(table), list(rows.values()))
+    await insert_rows(await session.connection(), table, list(rows.values()))
 
 
 def _older_than_shown(
@@ -187,8 +188,7 @@ async def _practices(session: AsyncSession, events: Sequence[Event], geocoder: G
         await session.execute(
             sa.delete(practice_places).where(one_of(session, practice_places.c.practice_id, chunk))
         )
-    if places:
-        await session.execute(sa.insert(practice_places), places)
+    await insert_rows(await session.connection(), practice_places, places)
 
 
 async def _offers(session: AsyncSession, events: Sequence[Event]) -> None:
@@ -223,8 +223,7 @@ async def _offers(session: AsyncSession, events: Sequence[Event]) -> None:
         {"practice_id": p, "provider_fiche_id": f, "profession": c}
         for p, f, c in sorted(final - known)
     ]
-    if added:
-        await session.execute(sa.insert(table), added)
+    await insert_rows(await session.connection(), table, added)
 
 
 async def record_facts(session: AsyncSession, events: Sequence[Event], geocoder: Geocoder) -> None:

@@ -11,11 +11,15 @@ provider therefore leaves both their own hit and every practice's offer block.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.base import Event
 from contracts.events.fiches import (
@@ -29,6 +33,7 @@ from contracts.events.fiches import (
     ProviderFicheUpdated,
 )
 from directory.adapters.id_lists import insert_rows, one_of
+from directory.adapters.pending import defer, one_writer, take
 from directory.adapters.response_cache import projection_committed
 from directory.adapters.tables import (
     projection_generation,
@@ -48,8 +53,11 @@ from directory.domain.documents import (
 from directory.domain.geo import Geocoder, NoGeocoder
 from directory.handlers.facts import record_facts
 from directory.handlers.standards import rebuild_standards
+from servicekit.messaging.inbox import TRANSIENT_ERRORS
 
-_CHUNK = 500
+_CHUNK = 2_000
+
+log = logging.getLogger(__name__)
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -73,11 +81,63 @@ def _committed(_: Any) -> None:
     projection_committed()
 
 
+@dataclass
+class Touched:
+    """The fiches a batch touched: changed ones (their linked fiches are rebuilt with
+    them) and the two ends of each offer link."""
+
+    changed_providers: set[str] = field(default_factory=set)
+    changed_practices: set[str] = field(default_factory=set)
+    providers: set[str] = field(default_factory=set)
+    practices: set[str] = field(default_factory=set)
+
+    @classmethod
+    def by(cls, events: Sequence[Event]) -> Touched:
+        touched = cls()
+        for event in events:
+            if isinstance(
+                event, ProviderFichePublished | ProviderFicheUpdated | ProviderFicheDepublished
+            ):
+                touched.changed_providers.add(event.fiche_id)
+            elif isinstance(
+                event, PracticeFichePublished | PracticeFicheUpdated | PracticeFicheDepublished
+            ):
+                touched.changed_practices.add(event.practice_id)
+            elif isinstance(event, OfferLinked | OfferUnlinked):
+                touched.providers.add(event.provider_fiche_id)
+                touched.practices.add(event.practice_id)
+        return touched
+
+
+# Writes, one function per table -------------------------------------------------------
+
+
+async def _forget(session: AsyncSession, kind: str, ids: list[str]) -> None:
+    """Delete these fiches' rows from every table `rebuild` writes."""
+    for table in (search_documents, search_terms):
+        await session.execute(
+            sa.delete(table).where(table.c.kind == kind, one_of(session, table.c.fiche_id, ids))
+        )
+
+
+async def _write_documents(session: AsyncSession, built: list[Built]) -> None:
+    await insert_rows(session, search_documents, [b.document_row() for b in built])
+
+
+async def _write_terms(session: AsyncSession, built: list[Built]) -> None:
+    await insert_rows(session, search_terms, [row for b in built for row in b.term_rows()])
+
+
 class DirectoryProjection:
     """Handlers of fiches' public events that keep the directory's read model."""
 
-    def __init__(self, geocoder: Geocoder | None = None) -> None:
+    def __init__(self, geocoder: Geocoder | None = None, *, defer_from: int | None = None) -> None:
         self.geocoder = geocoder or NoGeocoder()
+        self.defer_from = defer_from
+        """A batch this large means the consumer is behind: rebuild its fiches later."""
+        self._maybe_pending = True  # a previous run may have left fiches waiting
+        self._batches = 0
+        self._last_batch = time.monotonic()
 
     def handlers(self) -> dict[type[Event], Any]:
         """The public events the directory reads. Each is recorded with the rest of its
@@ -106,39 +166,95 @@ class DirectoryProjection:
             await handlers[type(event)](session, event)
         await self.after_batch(session, events)
 
-    # Hits ----------------------------------------------------------------------------
+    # Batches ------------------------------------------------------------------------
 
     async def after_batch(self, session: AsyncSession, events: Sequence[Event]) -> None:
         """Record the batch's facts, then rebuild the hits and standard resources of every
-        fiche the batch touched, and of the fiches linked to it."""
+        fiche the batch touched, and of the fiches linked to it. A batch of `defer_from`
+        events or more means the consumer is behind: its fiches wait in
+        `projection_pending` for the first batch that finds it caught up (or the idle
+        flush), which rebuilds each of them once."""
+        self._batches += 1
+        try:
+            await one_writer(session)
+            await record_facts(session, events, self.geocoder)
+            await _raise_generation(session)
+            touched = Touched.by(events)
+            if self.defer_from is not None and len(events) >= self.defer_from:
+                self._maybe_pending = True
+                await defer(
+                    session,
+                    providers=touched.changed_providers | touched.providers,
+                    practices=touched.changed_practices | touched.practices,
+                )
+                return
+            providers, practices = await take(session)
+            touched.changed_providers |= providers
+            touched.changed_practices |= practices
+            await self._rebuild_touched(session, touched)
+        finally:
+            self._batches -= 1
+            self._last_batch = time.monotonic()
+
+    async def after_read_ahead_batch(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        """A batch of depublications read ahead of their turn: recorded and rebuilt at
+        once, whether or not the in-order group is catching up; the fiches waiting for the
+        catch-up's rebuild stay waiting."""
+        await one_writer(session)
         await record_facts(session, events, self.geocoder)
         await _raise_generation(session)
-        providers: set[str] = set()
-        practices: set[str] = set()
-        changed_providers: set[str] = set()
-        changed_practices: set[str] = set()
-        for event in events:
-            if isinstance(
-                event, ProviderFichePublished | ProviderFicheUpdated | ProviderFicheDepublished
+        await self._rebuild_touched(session, Touched.by(events))
+
+    async def rebuild_pending(self, session: AsyncSession) -> int:
+        """Rebuild the fiches waiting in `projection_pending`; how many there were."""
+        await one_writer(session)
+        providers, practices = await take(session)
+        if providers or practices:
+            await _raise_generation(session)
+            await self._rebuild_touched(
+                session, Touched(changed_providers=providers, changed_practices=practices)
+            )
+        return len(providers) + len(practices)
+
+    async def flush_when_idle(
+        self, sessions: async_sessionmaker[AsyncSession], idle_s: float = 1.0
+    ) -> None:
+        """Rebuild what a catch-up left waiting once no batch came for `idle_s` (the last
+        batch of a backlog may itself be a full one). Runs until cancelled."""
+        while True:
+            await asyncio.sleep(idle_s)
+            if (
+                not self._maybe_pending
+                or self._batches
+                or time.monotonic() - self._last_batch < idle_s
             ):
-                changed_providers.add(event.fiche_id)
-            elif isinstance(
-                event, PracticeFichePublished | PracticeFicheUpdated | PracticeFicheDepublished
-            ):
-                changed_practices.add(event.practice_id)
-            elif isinstance(event, OfferLinked | OfferUnlinked):
-                providers.add(event.provider_fiche_id)
-                practices.add(event.practice_id)
-        providers |= changed_providers
-        practices |= changed_practices
-        for chunk in _chunks(changed_providers):
+                continue
+            self._maybe_pending = False  # a batch deferring from now on sets it again
+            try:
+                async with sessions() as session, session.begin():
+                    rebuilt = await self.rebuild_pending(session)
+            except Exception as error:
+                self._maybe_pending = True
+                log.warning(
+                    "rebuilding the waiting fiches failed; retrying",
+                    extra={"error_type": type(error).__name__},
+                    exc_info=not isinstance(error, TRANSIENT_ERRORS),
+                )
+                continue
+            if rebuilt:
+                log.info("rebuilt the fiches a catch-up left waiting", extra={"fiches": rebuilt})
+
+    async def _rebuild_touched(self, session: AsyncSession, touched: Touched) -> None:
+        providers = touched.providers | touched.changed_providers
+        practices = touched.practices | touched.changed_practices
+        for chunk in _chunks(touched.changed_providers):
             rows = await session.execute(
                 sa.select(search_offers.c.practice_id).where(
                     one_of(session, search_offers.c.provider_fiche_id, chunk)
                 )
             )
             practices.update(rows.scalars())
-        for chunk in _chunks(changed_practices):
+        for chunk in _chunks(touched.changed_practices):
             rows = await session.execute(
                 sa.select(search_offers.c.provider_fiche_id).where(
                     one_of(session, search_offers.c.practice_id, chunk)
@@ -146,6 +262,8 @@ class DirectoryProjection:
             )
             providers.update(rows.scalars())
         await self.rebuild(session, providers=providers, practices=practices)
+
+    # Hits ----------------------------------------------------------------------------
 
     async def rebuild(
         self, session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
@@ -155,23 +273,14 @@ class DirectoryProjection:
         providers, practices = set(providers), set(practices)
         built: list[Built] = []
         for chunk in _chunks(providers):
-            await self._forget(session, PROVIDER, chunk)
+            await _forget(session, PROVIDER, chunk)
             built.extend(await self._build_providers(session, chunk))
         for chunk in _chunks(practices):
-            await self._forget(session, PRACTICE, chunk)
+            await _forget(session, PRACTICE, chunk)
             built.extend(await self._build_practices(session, chunk))
-        if built:
-            await insert_rows(session, search_documents, [b.document_row() for b in built])
-            terms = [row for b in built for row in b.term_rows()]
-            if terms:
-                await insert_rows(session, search_terms, terms)
+        await _write_documents(session, built)
+        await _write_terms(session, built)
         await rebuild_standards(session, providers=providers, practices=practices)
-
-    async def _forget(self, session: AsyncSession, kind: str, ids: list[str]) -> None:
-        for table in (search_documents, search_terms):
-            await session.execute(
-                sa.delete(table).where(table.c.kind == kind, one_of(session, table.c.fiche_id, ids))
-            )
 
     async def _build_providers(self, session: AsyncSession, ids: list[str]) -> list[Built]:
         rows = await session.execute(

@@ -30,7 +30,7 @@ from directory.adapters.tables import (
 from directory.domain import fhir, hsds
 from directory.domain.resources import FHIR, HSDS, Resource, stored_text
 
-_CHUNK = 500
+_CHUNK = 2_000
 
 
 def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -187,31 +187,35 @@ def _delete_groups(
     return groups
 
 
-async def _replace(
-    session: AsyncSession, writes: list[tuple[Resource, str, int]], now: datetime
-) -> None:
-    """Delete and insert the changed resources and their terms: one statement per table
-    (for every type at once), each round trip costs more than the rows."""
-    table = standard_resources
+async def _delete_keys(session: AsyncSession, table: sa.Table, resources: list[Resource]) -> None:
+    """Delete these resources' rows from `table`: one statement per group of ids (for
+    every type at once), each round trip costs more than the rows."""
     replaced: dict[tuple[str, str], list[str]] = {}
-    for resource, _, _ in writes:
+    for resource in resources:
         replaced.setdefault((resource.standard, resource.type), []).append(resource.id)
     for group in _delete_groups(replaced):
-        for each in (table, standard_terms):
-            await session.execute(
-                sa.delete(each).where(
-                    sa.or_(
-                        *(
-                            sa.and_(
-                                each.c.standard == standard,
-                                each.c.type == type_,
-                                one_of(session, each.c.id, ids),
-                            )
-                            for (standard, type_), ids in group.items()
+        await session.execute(
+            sa.delete(table).where(
+                sa.or_(
+                    *(
+                        sa.and_(
+                            table.c.standard == standard,
+                            table.c.type == type_,
+                            one_of(session, table.c.id, ids),
                         )
+                        for (standard, type_), ids in group.items()
                     )
                 )
             )
+        )
+
+
+async def _write_resources(
+    session: AsyncSession, writes: list[tuple[Resource, str, int]], now: datetime
+) -> None:
+    """Replace the changed resources' rows."""
+    table = standard_resources
+    await _delete_keys(session, table, [r for r, _, _ in writes])
     await insert_rows(
         session,
         table,
@@ -231,33 +235,74 @@ async def _replace(
             for r, text, version in writes
         ],
     )
-    terms = [
-        {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
-        for r, _, _ in writes
-        if r.active or r.standard != HSDS
-        for term in sorted(r.terms)
-    ]
-    if terms:
-        await insert_rows(session, standard_terms, terms)
+
+
+def _terms_of(resource: Resource) -> frozenset[str]:
+    """The terms stored for a resource (an inactive HSDS record keeps none)."""
+    return (
+        frozenset(resource.terms) if resource.active or resource.standard != HSDS else frozenset()
+    )
+
+
+async def _write_terms(session: AsyncSession, resources: list[Resource]) -> None:
+    """Replace these resources' terms."""
+    await _delete_keys(session, standard_terms, resources)
+    await insert_rows(
+        session,
+        standard_terms,
+        [
+            {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
+            for r in resources
+            for term in sorted(_terms_of(r))
+        ],
+    )
+
+
+async def _existing_terms(session: AsyncSession, owners: list[str]) -> dict[Key, set[str]]:
+    terms, resources = standard_terms, standard_resources
+    rows = await session.execute(
+        sa.select(terms.c.standard, terms.c.type, terms.c.id, terms.c.term)
+        .join(
+            resources,
+            sa.and_(
+                resources.c.standard == terms.c.standard,
+                resources.c.type == terms.c.type,
+                resources.c.id == terms.c.id,
+            ),
+        )
+        .where(one_of(session, resources.c.owner, owners))
+    )
+    found: dict[Key, set[str]] = {}
+    for row in rows:
+        found.setdefault((row.standard, row.type, row.id), set()).add(row.term)
+    return found
 
 
 async def _store(session: AsyncSession, owners: list[str], built: list[Resource]) -> None:
-    """Write what changed among these owners' resources; keep what is gone, inactive."""
+    """Write what changed among these owners' resources; keep what is gone, inactive. A
+    resource whose content is the same keeps its version, but its terms follow the facts
+    (a service's content names its location, its terms carry the location's postcode)."""
     existing = await _existing(session, owners)
+    stored_terms = await _existing_terms(session, owners) if existing else {}
     now = _now()
     writes: list[tuple[Resource, str, int]] = []
+    retermed: list[Resource] = []
     produced: set[Key] = set()
     for resource in built:
         key = (resource.standard, resource.type, resource.id)
         produced.add(key)
         text = stored_text(resource.standard, resource.content)
         old = existing.get(key)
-        if old is not None and old.content == text and old.active == resource.active:
-            continue
-        writes.append((resource, text, (old.version + 1) if old is not None else 1))
+        if old is None or old.content != text or old.active != resource.active:
+            writes.append((resource, text, (old.version + 1) if old is not None else 1))
+            retermed.append(resource)
+        elif stored_terms.get(key, set()) != _terms_of(resource):
+            retermed.append(resource)
     await _retire(session, existing, produced, now)
     if writes:
-        await _replace(session, writes, now)
+        await _write_resources(session, writes, now)
+    if retermed:
+        await _write_terms(session, retermed)
 
 
 async def rebuild_standards(

@@ -1,0 +1,154 @@
+"""Catching up: a backlog applied in large batches gives the read model of one event at a
+time, and what a catch-up leaves waiting is rebuilt once the consumer is caught up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from contracts.base import Event
+from directory.adapters.reference_geocoder import ReferenceGeocoder
+from directory.adapters.tables import (
+    practice_places,
+    projection_pending,
+    search_documents,
+    search_offers,
+    search_practices,
+    search_providers,
+    search_terms,
+    standard_resources,
+    standard_terms,
+)
+from directory.handlers.projection import DirectoryProjection
+from tests.directory.support import Searchable, searchable_directory
+
+MARC, NELE, AN = "prov-marc", "prov-nele", "prov-an"
+WARM, SOLO = "prac-warm", "prac-solo"
+
+
+def backlog(d: Searchable) -> list[Event]:
+    """Several events per key, in the order fiches published them: updates, a link undone
+    and done again, a provider depublished and published again, one depublished for good,
+    a practice moved, links before the fiches they link."""
+    return [
+        d.link(WARM, MARC),
+        d.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
+        d.practice_event(WARM, "Het Warmste Team", target_groups=("Kinderen",)),
+        d.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
+        d.link(WARM, NELE, "nurse"),
+        d.practice_event(SOLO, "Praktijk Creemers", postcode="9050", municipality="Gentbrugge"),
+        d.link(SOLO, MARC),
+        d.provider_event(MARC, "Marc", "Creemers-Peeters", update=True),
+        d.unlink(WARM, MARC),
+        d.practice_event(WARM, "Het Warmste Team", postcode="9100", update=True),
+        d.link(WARM, MARC),
+        d.provider_gone(NELE),
+        d.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",), update=True),
+        d.provider_event(AN, "Ån", "Peeters", ("physiotherapist",), languages=("en",)),
+        d.link(SOLO, AN, "physiotherapist"),
+        d.provider_gone(AN),
+        d.practice_event(SOLO, "Praktijk Creemers", postcode="9000", update=True),
+    ]
+
+
+_COMPARED: dict[sa.Table, tuple[str, ...] | None] = {
+    search_providers: None,
+    search_practices: None,
+    search_offers: None,
+    practice_places: None,
+    search_documents: None,
+    search_terms: None,
+    # A resource's version and time count its changes, which differ by design.
+    standard_resources: ("standard", "type", "id", "owner", "active", "content"),
+    standard_terms: None,
+}
+
+
+async def read_model(d: Searchable) -> dict[str, list[tuple[Any, ...]]]:
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    async with d.component.runtime.sessions() as session:
+        for table, columns in _COMPARED.items():
+            selected = [table.c[c] for c in columns] if columns else list(table.c)
+            rows = await session.execute(sa.select(*selected))
+            found[table.name] = sorted(tuple(repr(v) for v in row) for row in rows)
+    return found
+
+
+async def apply_with(d: Searchable, projection: DirectoryProjection, events: list[Event]) -> None:
+    async with d.component.runtime.sessions() as session, session.begin():
+        await projection.apply(session, events)
+
+
+async def waiting(d: Searchable) -> int:
+    async with d.component.runtime.sessions() as session:
+        return (
+            await session.execute(sa.select(sa.func.count()).select_from(projection_pending))
+        ).scalar_one()
+
+
+async def test_one_batch_with_several_events_per_fiche_gives_the_read_model_of_one_at_a_time(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    async with (
+        searchable_directory(await database_url_factory("one_by_one"), tmp_path / "a") as one,
+        searchable_directory(await database_url_factory("batched"), tmp_path / "b") as batched,
+    ):
+        events = backlog(one)
+        for event in events:
+            await one.apply(event)
+        await batched.apply(*events)
+        expected = await read_model(one)
+        assert expected["search_documents"], "the backlog leaves fiches on the map"
+        assert await read_model(batched) == expected
+        assert await batched.ids() == await one.ids()
+
+
+async def test_a_catching_up_projection_rebuilds_each_fiche_once_the_backlog_is_applied(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    async with (
+        searchable_directory(await database_url_factory("one_by_one"), tmp_path / "a") as one,
+        searchable_directory(await database_url_factory("behind"), tmp_path / "b") as behind,
+    ):
+        events = backlog(one)
+        for event in events:
+            await one.apply(event)
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4)
+        for start in range(0, len(events) - 1, 8):  # full batches: the consumer is behind
+            await apply_with(behind, catching_up, events[start : start + 8])
+        assert await behind.ids() == [], "nothing is rebuilt while the consumer is behind"
+        assert await waiting(behind) > 0
+        # The last, short batch finds the consumer caught up: everything waiting is rebuilt.
+        await apply_with(behind, catching_up, events[16:])
+        assert await waiting(behind) == 0
+        assert await read_model(behind) == await read_model(one)
+        assert AN not in await behind.ids(), "a depublished provider is not on the map"
+
+
+async def test_what_a_full_last_batch_left_waiting_is_rebuilt_once_no_batch_comes(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    async with (
+        searchable_directory(await database_url_factory("one_by_one"), tmp_path / "a") as one,
+        searchable_directory(await database_url_factory("behind"), tmp_path / "b") as behind,
+    ):
+        events = backlog(one)
+        await one.apply(*events)
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=len(events))
+        await apply_with(behind, catching_up, events)
+        assert await behind.ids() == []
+        flush = asyncio.create_task(
+            catching_up.flush_when_idle(behind.component.runtime.sessions, idle_s=0.05)
+        )
+        try:
+            for _ in range(100):
+                if not await waiting(behind):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            flush.cancel()
+        assert await waiting(behind) == 0
+        assert await read_model(behind) == await read_model(one)
