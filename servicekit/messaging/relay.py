@@ -41,6 +41,7 @@ from aiokafka.errors import (
     RecordListTooLargeError,
     RecordTooLargeError,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit import metrics
@@ -165,7 +166,9 @@ class OutboxRelay:
             refused = await self._send_all(rows)
             if refused:
                 await self._move_aside(session, rows, refused)
-            await session.execute(sa.delete(table).where(table.c.id.in_([row.id for row in rows])))
+            await session.execute(
+                self._delete_published(on_postgresql), {"ids": [row.id for row in rows]}
+            )
         for row in rows:
             if (error := refused.get(row.id)) is not None:
                 self._report_refused(row, error)
@@ -173,6 +176,15 @@ class OutboxRelay:
         if len(rows) < self._batch_size:
             self._record_lag(0, None)
         return len(rows)
+
+    def _delete_published(self, on_postgresql: bool) -> sa.Delete:
+        # One parameter for all the ids on PostgreSQL (an array), an expanding IN elsewhere:
+        # a statement with thousands of literal parameters was compiled again every batch.
+        table = self._table
+        if on_postgresql:
+            ids = sa.bindparam("ids", type_=postgresql.ARRAY(table.c.id.type))
+            return sa.delete(table).where(table.c.id == sa.func.any(ids))
+        return sa.delete(table).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
 
     async def _lead(self) -> bool:
         leading = await self._lock.acquire()
