@@ -236,7 +236,8 @@ class OutboxRelay:
         self, topic: str, partition: int, rows: list[Any], refused: dict[int, Exception]
     ) -> None:
         """One partition's rows, in order, in batches sent one after the other."""
-        batch, batched = self._producer.create_batch(), []
+        batch = self._producer.create_batch()
+        batched: list[Any] = []
         for row in rows:
             headers = [(name, value.encode()) for name, value in row.headers]
             key = row.message_key.encode()
