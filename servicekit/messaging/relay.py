@@ -9,14 +9,17 @@ relay that finds it held waits on standby and takes over when the holder stops o
 On PostgreSQL each batch also takes a transaction advisory lock, so even two relays that
 both believed they led could never publish the same rows twice.
 
-Per-key order: one relay publishes in id order, and aiokafka keeps the order of sends to
-one partition. A send that fails rolls the batch back: its rows are published again (at
-least once), and consumers deduplicate on the CloudEvents id.
+Per-key order: one relay publishes in id order. Each batch of rows is split by the
+partition its keys go to (Kafka's default partitioner), each partition's rows are sent as
+record batches (`send_batch`), and a partition's next record batch leaves only once the
+previous one is acknowledged. A send that fails rolls the batch back: its rows are
+published again (at least once), and consumers deduplicate on the CloudEvents id.
 
 Never stalled by one event: an event the broker refuses for good (`REFUSED_FOR_GOOD`:
 larger than the broker accepts, an invalid record) is moved to the `outbox_refused` table
 with the reason, counted (`skaart_outbox_refused_total`) and logged at ERROR, and the
-events after it are published. Failures that are not the event's (no connection, no
+events after it are published (a record batch refused for good is sent again event by
+event, to tell which one it was). Failures that are not the event's (no connection, no
 authorization, timeouts) stop the relay, which retries with backoff: moving events aside
 for those would empty the outbox into the refused table.
 """
