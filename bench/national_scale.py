@@ -272,6 +272,10 @@ class BackendResult:
         ]
 
 
+def _load(load: tuple[float, float, float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in load)
+
+
 async def main(count: int, backends: list[str]) -> str:
     work = Path(tempfile.mkdtemp(prefix="skaart-bench-registry-"))
     first = work / "snapshot-1.jsonl"
@@ -302,7 +306,15 @@ async def main(count: int, backends: list[str]) -> str:
                     "same broker",
                 )
             )
+            load_before = os.getloadavg()
             measured = await run_backend(backend, kafka, work, (first, second), count, rate)
+            measured.append(
+                (
+                    f"{backend}: load average (1, 5, 15 min), before and after",
+                    f"{_load(load_before)} / {_load(os.getloadavg())}",
+                    f"{os.cpu_count()} CPUs; other work on the machine counts in it",
+                )
+            )
             rows += measured
             # Printed as soon as a backend is done, so a later failure loses nothing.
             print("\n".join(f"| {a} | {b} | {c} |" for a, b, c in measured), flush=True)

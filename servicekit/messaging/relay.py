@@ -9,14 +9,17 @@ relay that finds it held waits on standby and takes over when the holder stops o
 On PostgreSQL each batch also takes a transaction advisory lock, so even two relays that
 both believed they led could never publish the same rows twice.
 
-Per-key order: one relay publishes in id order, and aiokafka keeps the order of sends to
-one partition. A send that fails rolls the batch back: its rows are published again (at
-least once), and consumers deduplicate on the CloudEvents id.
+Per-key order: one relay publishes in id order. Each batch of rows is split by the
+partition its keys go to (Kafka's default partitioner), each partition's rows are sent as
+record batches (`send_batch`), and a partition's next record batch leaves only once the
+previous one is acknowledged. A send that fails rolls the batch back: its rows are
+published again (at least once), and consumers deduplicate on the CloudEvents id.
 
 Never stalled by one event: an event the broker refuses for good (`REFUSED_FOR_GOOD`:
 larger than the broker accepts, an invalid record) is moved to the `outbox_refused` table
 with the reason, counted (`skaart_outbox_refused_total`) and logged at ERROR, and the
-events after it are published. Failures that are not the event's (no connection, no
+events after it are published (a record batch refused for good is sent again event by
+event, to tell which one it was). Failures that are not the event's (no connection, no
 authorization, timeouts) stop the relay, which retries with backoff: moving events aside
 for those would empty the outbox into the refused table.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -40,6 +44,7 @@ from aiokafka.errors import (
     RecordListTooLargeError,
     RecordTooLargeError,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from servicekit import metrics
@@ -61,6 +66,8 @@ REFUSED_FOR_GOOD: tuple[type[Exception], ...] = (
 """Refusals of the event itself: sending it again can never succeed."""
 
 _MAX_REASON_CHARS = 2000
+_LARGE_PAYLOAD_BYTES = 256 * 1024
+"""Larger events are sent on their own, through the producer's checks of their size."""
 
 
 class OutboxRelay:
@@ -162,7 +169,9 @@ class OutboxRelay:
             refused = await self._send_all(rows)
             if refused:
                 await self._move_aside(session, rows, refused)
-            await session.execute(sa.delete(table).where(table.c.id.in_([row.id for row in rows])))
+            await session.execute(
+                self._delete_published(on_postgresql), {"ids": [row.id for row in rows]}
+            )
         for row in rows:
             if (error := refused.get(row.id)) is not None:
                 self._report_refused(row, error)
@@ -170,6 +179,15 @@ class OutboxRelay:
         if len(rows) < self._batch_size:
             self._record_lag(0, None)
         return len(rows)
+
+    def _delete_published(self, on_postgresql: bool) -> sa.Delete:
+        # One parameter for all the ids on PostgreSQL (an array), an expanding IN elsewhere:
+        # a statement with thousands of literal parameters was compiled again every batch.
+        table = self._table
+        if on_postgresql:
+            ids = sa.bindparam("ids", type_=postgresql.ARRAY(table.c.id.type))
+            return sa.delete(table).where(table.c.id == sa.func.any(ids))
+        return sa.delete(table).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
 
     async def _lead(self) -> bool:
         leading = await self._lock.acquire()
@@ -186,7 +204,78 @@ class OutboxRelay:
         return leading
 
     async def _send_all(self, rows: Sequence[Any]) -> dict[int, Exception]:
-        """Send every row; returns the ones refused for good, by id. Other failures raise."""
+        """Send every row; returns the ones refused for good, by id. Other failures raise.
+
+        Rows are grouped by the partition their key goes to (the default partitioner's
+        choice, as Kafka's own clients make it) and each partition's rows are sent in
+        record batches built here (`send_batch`), one batch after the other: a batch
+        costs the producer one future instead of one per event, and the next batch of a
+        partition leaves only once the previous one is acknowledged, so a batch refused
+        for good can be sent again event by event without overtaking anything.
+        """
+        refused: dict[int, Exception] = {}
+        lanes: dict[tuple[str, int], list[Any]] = {}
+        partitions: dict[str, list[int]] = {}
+        for row in rows:
+            topic = row.topic
+            known = partitions.get(topic)
+            if known is None:
+                known = partitions[topic] = sorted(await self._producer.partitions_for(topic))
+            partition = known[(murmur2(row.message_key.encode()) & 0x7FFFFFFF) % len(known)]
+            lanes.setdefault((topic, partition), []).append(row)
+        outcomes = await asyncio.gather(
+            *(
+                self._send_lane(topic, partition, lane, refused)
+                for (topic, partition), lane in lanes.items()
+            ),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return refused
+
+    async def _send_lane(
+        self, topic: str, partition: int, rows: list[Any], refused: dict[int, Exception]
+    ) -> None:
+        """One partition's rows, in order, in batches sent one after the other."""
+        batch = self._producer.create_batch()
+        batched: list[Any] = []
+        for row in rows:
+            headers = [(name, value.encode()) for name, value in row.headers]
+            key = row.message_key.encode()
+            if len(row.payload) > _LARGE_PAYLOAD_BYTES:
+                # The producer's own checks (its maximum request size) decide on it.
+                await self._send_batch(topic, partition, batch, batched, refused)
+                batch, batched = self._producer.create_batch(), []
+                refused.update(await self._send_one_by_one([row]))
+                continue
+            if batch.append(key=key, value=row.payload, timestamp=None, headers=headers) is None:
+                await self._send_batch(topic, partition, batch, batched, refused)
+                batch, batched = self._producer.create_batch(), []
+                batch.append(key=key, value=row.payload, timestamp=None, headers=headers)
+            batched.append(row)
+        await self._send_batch(topic, partition, batch, batched, refused)
+
+    async def _send_batch(
+        self,
+        topic: str,
+        partition: int,
+        batch: Any,
+        rows: list[Any],
+        refused: dict[int, Exception],
+    ) -> None:
+        if not rows:
+            return
+        batch.close()
+        try:
+            await (await self._producer.send_batch(batch, topic, partition=partition))
+        except REFUSED_FOR_GOOD:
+            # One of them is refused: event by event, to tell which (the others go on).
+            refused.update(await self._send_one_by_one(rows))
+
+    async def _send_one_by_one(self, rows: Sequence[Any]) -> dict[int, Exception]:
+        """Send rows event by event; the ones refused for good, by id. Others raise."""
         refused: dict[int, Exception] = {}
         sending: list[tuple[Any, asyncio.Future[Any]]] = []
         try:
@@ -283,3 +372,36 @@ def _lock_for_sessions(sessions: async_sessionmaker[AsyncSession], service: str)
 
 def _reason(error: Exception) -> str:
     return redact_national_numbers(f"{type(error).__name__}: {error}")[:_MAX_REASON_CHARS]
+
+
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+_WORDS: dict[int, Any] = {}
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 of a key (unsigned), as its default partitioner computes it.
+
+    The same function as `aiokafka.partitioner.murmur2` and Java's `Utils.murmur2`, several
+    times faster: the relay hashes every key to group a batch by partition.
+    """
+    length = len(data)
+    h = 0x9747B28C ^ length
+    words = length >> 2
+    unpack = _WORDS.get(words)
+    if unpack is None:
+        unpack = _WORDS[words] = struct.Struct(f"<{words}I").unpack_from
+    m, mask = _M, _MASK
+    for k in unpack(data):
+        k = (k * m) & mask
+        h = ((h * m) & mask) ^ (((k ^ (k >> 24)) * m) & mask)
+    whole, extra = length & ~3, length & 3
+    if extra:
+        if extra == 3:
+            h ^= data[whole + 2] << 16
+        if extra >= 2:
+            h ^= data[whole + 1] << 8
+        h = ((h ^ data[whole]) * m) & mask
+    h ^= h >> 13
+    h = (h * m) & mask
+    return h ^ (h >> 15)

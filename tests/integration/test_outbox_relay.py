@@ -10,31 +10,82 @@ from typing import Any, cast
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import InvalidMessageError
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.events.registry import ProfessionalStatusChanged, StatusChangeReason
 from servicekit.database import create_engine, session_factory
 from servicekit.messaging.outbox import Outbox
-from servicekit.messaging.relay import OutboxRelay
-from servicekit.messaging.tables import add_messaging_tables
+from servicekit.messaging.relay import OutboxRelay, murmur2
+from servicekit.messaging.tables import add_messaging_tables, refused_table
+
+
+class RecordingBatch:
+    """Stands in for aiokafka's BatchBuilder: holds a few records (so lanes take batches)."""
+
+    def __init__(self, capacity: int = 4) -> None:
+        self.records: list[tuple[bytes, bytes]] = []
+        self._capacity = capacity
+        self.closed = False
+
+    def append(self, *, key: bytes, value: bytes, timestamp: None, headers: Any) -> object:
+        if self.closed or len(self.records) >= self._capacity:
+            self.closed = True
+            return None
+        self.records.append((key, value))
+        return object()
+
+    def close(self) -> None:
+        self.closed = True
 
 
 class RecordingProducer:
-    """Stands in for AIOKafkaProducer.send: records what was sent, in order."""
+    """Stands in for AIOKafkaProducer: records what was sent, in order.
 
-    def __init__(self) -> None:
+    `refused_marker`: a batch holding a value with it fails as the broker refuses an
+    invalid record, and the event itself is refused when sent on its own.
+    """
+
+    def __init__(self, refused_marker: bytes | None = None) -> None:
         self.sent: list[tuple[str, bytes, bytes]] = []
+        self.batches = 0
+        self._refused_marker = refused_marker
+
+    def _refuses(self, value: bytes) -> bool:
+        return self._refused_marker is not None and self._refused_marker in value
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+    def create_batch(self) -> RecordingBatch:
+        return RecordingBatch()
+
+    async def send_batch(
+        self, batch: RecordingBatch, topic: str, *, partition: int
+    ) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if any(self._refuses(value) for _, value in batch.records):
+            future.set_exception(InvalidMessageError())
+            return future
+        self.batches += 1
+        self.sent += [(topic, key, value) for key, value in batch.records]
+        future.set_result(None)
+        return future
 
     async def send(
         self, topic: str, *, value: bytes, key: bytes, headers: Any
     ) -> asyncio.Future[None]:
-        self.sent.append((topic, key, value))
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._refuses(value):
+            future.set_exception(InvalidMessageError())
+            return future
+        self.sent.append((topic, key, value))
         future.set_result(None)
         return future
 
     def as_kafka(self) -> AIOKafkaProducer:
-        """This stand-in, typed as the producer the relay takes (it only calls `send`)."""
+        """This stand-in, typed as the producer the relay takes."""
         return cast(AIOKafkaProducer, self)
 
 
@@ -166,3 +217,37 @@ async def test_a_second_relay_on_another_engine_waits_and_takes_over_when_the_fi
         for engine in engines:
             await engine.dispose()
     assert (len(first_sent.sent), len(second_sent.sent)) == (3, 2)
+
+
+async def test_a_batch_refused_for_good_is_sent_again_event_by_event_in_order(
+    outbox_db: OutboxDb,
+) -> None:
+    engine, table = outbox_db
+    sessions = session_factory(engine)
+    outbox = Outbox(table, source="/tests")
+    async with sessions() as session, session.begin():
+        await outbox.add_all(session, [_event("p", n) for n in range(10)])
+    producer = RecordingProducer(refused_marker=b"2026-01-01T00:00:05Z")
+    relay = OutboxRelay(
+        service="tests", table=table, sessions=sessions, producer=producer.as_kafka()
+    )
+    assert await relay.publish_pending() == 10
+    seconds = [
+        ProfessionalStatusChanged.model_validate_json(value).source_version.second
+        for _, _, value in producer.sent
+    ]
+    # Everything but the refused event, in order: the batches after the refused one
+    # waited for it to be sorted out.
+    assert seconds == [0, 1, 2, 3, 4, 6, 7, 8, 9]
+    assert producer.batches >= 2
+    async with sessions() as session:
+        [moved] = (await session.execute(sa.select(refused_table(table)))).all()
+    assert moved.error_type == type(InvalidMessageError()).__name__
+    assert await relay.measure_lag() == 0
+    await relay.release()
+
+
+def test_the_relay_hashes_keys_to_partitions_as_kafka_clients_do() -> None:
+    keys = [f"{n:08x}-6b57-4b0e-9a56-3f1f4a0c8d11".encode()[: n % 40] for n in range(2000)]
+    keys += [bytes(range(n % 256)) for n in range(300)]
+    assert [murmur2(key) for key in keys] == [aiokafka_murmur2(key) for key in keys]

@@ -8,16 +8,31 @@ validated, object-first path gives, or an unchanged person would look changed.
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import orjson
 import pytest
 
-from contracts.events.registry import Convention, ProfessionRecord, RegistrationStatus
+from contracts.events.registry import (
+    Convention,
+    ProfessionalIdentified,
+    ProfessionRecord,
+    RegistrationStatus,
+)
 from registry_sync.adapters.snapshot_files import parse_line
-from registry_sync.domain.changes import ProfessionalFacts
+from registry_sync.domain.changes import (
+    ProfessionalFacts,
+    identified_payload,
+    registration_events,
+    registration_payload,
+    stored_may_practise,
+)
 from registry_sync.domain.person_change import PersonChange, facts_json_of, facts_of
 from registry_sync.domain.source_record import SourceProfessional
 from registry_sync.simulator.demo_data import generate_professionals
+from servicekit.messaging.outbox import random_uuids
 
 PEOPLE = list(generate_professionals(300, seed=5, inactive_share=0.3))
 
@@ -66,3 +81,41 @@ def test_facts_rebuilt_from_stored_json_behave_as_validated_ones() -> None:
     assert [d.date for d in profession.diplomas] == [None, None]
     assert rebuilt.may_practise() is False  # the practice ban
     assert rebuilt.to_json() == facts_json_of(source)
+
+
+def _versions() -> list[datetime]:
+    return [
+        datetime(2026, 11, 28, 6, 0, tzinfo=UTC),
+        datetime(2026, 11, 28, 6, 0, 0, 120_000, tzinfo=UTC),
+        datetime(2026, 3, 1, 9, 30, 5, 7, tzinfo=timezone(timedelta(hours=1))),
+    ]
+
+
+@pytest.mark.parametrize("record", [*PEOPLE, odd_one()])
+def test_a_registration_encoded_from_the_stored_form_is_the_event_s_own_json(
+    record: dict[str, Any],
+) -> None:
+    source = validated(record)
+    # As the apply pass gets it: the stored form through the spool's JSON.
+    stored = orjson.loads(orjson.dumps(facts_json_of(source)))
+    facts = ProfessionalFacts.from_json(stored)
+
+    assert stored_may_practise(stored) is facts.may_practise()
+    for version in [source.version, *_versions()]:
+        [event] = registration_events("0b5e7c1e-6b57-4b0e-9a56-3f1f4a0c8d11", facts, version)
+        assert registration_payload(event.professional_id, stored, version) == (
+            event.__pydantic_serializer__.to_json(event)
+        )
+
+
+def test_an_identification_encoded_directly_is_the_event_s_own_json() -> None:
+    event = ProfessionalIdentified(professional_id="p-1", nrn_hash="ab" * 32)
+    assert identified_payload("p-1", "ab" * 32) == event.__pydantic_serializer__.to_json(event)
+
+
+def test_random_uuids_are_version_4_uuids_as_text() -> None:
+    ids = random_uuids(1000)
+    assert len(set(ids)) == 1000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text

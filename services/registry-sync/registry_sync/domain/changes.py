@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
 from contracts.base import Event
 from contracts.events.registry import (
     Convention,
@@ -118,6 +120,46 @@ def registration_events(
 ) -> list[Event]:
     """A person seen for the first time."""
     return [ProfessionalRegistered(**_facts_payload(professional_id, facts, version))]
+
+
+def stored_may_practise(stored: dict[str, Any]) -> bool:
+    """`ProfessionalFacts.from_json(stored).may_practise()`, on the stored form itself."""
+    if stored["practice_ban"] or stored["deceased"]:
+        return False
+    return any(
+        profession["visa_status"] == _ACTIVE and profession["riziv_status"] in (None, _ACTIVE)
+        for profession in stored["professions"]
+    )
+
+
+_ACTIVE = RegistrationStatus.ACTIVE.value
+
+
+def registration_payload(professional_id: str, stored: dict[str, Any], version: datetime) -> bytes:
+    """The JSON value of `registration_events(...)`'s ProfessionalRegistered, from the
+    stored form of the facts (`person_change.facts_json_of`), byte for byte what the
+    event's own serialisation gives (its tests compare the two): a first import encodes
+    500,000 of them.
+    """
+    return orjson.dumps(
+        {
+            "professional_id": professional_id,
+            "last_name": stored["last_name"],
+            "first_name": stored["first_name"],
+            "language": stored["language"],
+            "practice_ban": stored["practice_ban"],
+            "deceased": stored["deceased"],
+            "professions": stored["professions"],
+            "may_practise": stored_may_practise(stored),
+            "source_version": version,
+        },
+        option=orjson.OPT_UTC_Z,
+    )
+
+
+def identified_payload(professional_id: str, nrn_hash: str) -> bytes:
+    """The JSON value of ProfessionalIdentified, as its own serialisation gives it."""
+    return orjson.dumps({"professional_id": professional_id, "nrn_hash": nrn_hash})
 
 
 def _status_changes(
