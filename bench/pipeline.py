@@ -426,9 +426,7 @@ async def main(count: int, change_percent: float, database: str, admin_url: str)
             ("raw aiokafka getmany (ceiling)", f"{raw:,.0f} events/s", ""),
             ("bare FastStream batch subscriber", f"{bare:,.0f} events/s", ""),
             *import_rows,
-            *await same_records_rows(
-                broker.bootstrap_servers, count, fiches_rate, databases, work
-            ),
+            *await same_records_rows(broker.bootstrap_servers, count, fiches_rate, databases, work),
             *await status_change_rows(kafka, fiches, second, env, change_percent),
             *await busy_status_change_rows(kafka, fiches, third, env, count, change_percent),
         ]

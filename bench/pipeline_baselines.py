@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from pathlib import Path
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-
 from pipeline_floor import BenchDatabases, open_floor  # the script's folder
 
 from contracts.events.registry import PROFESSIONALS_TOPIC
@@ -123,20 +122,29 @@ async def _raw_records(message: Any) -> Any:
     return message.raw_message
 
 
-async def bare_faststream_rate(
+async def bare_faststream_rate(bootstrap: str, count: int) -> float:
+    """Records a second through a bare FastStream batch subscriber (the baseline topic)."""
+    return (await subscriber_rate(bootstrap, count))[0]
+
+
+async def subscriber_rate(
     bootstrap: str,
     count: int,
     *,
     topic: str = BASELINE_TOPIC,
     group_id: str = "bench-faststream",
     work: Work | None = None,
-) -> float:
-    """Records a second through a FastStream batch subscriber, doing `work` on each batch
-    (nothing by default: the bare subscriber) before FastStream commits its offsets."""
+) -> tuple[float, float]:
+    """(records a second, this process's CPU µs a record) through a FastStream batch
+    subscriber doing `work` on each batch (nothing by default: the bare subscriber)
+    before FastStream commits its offsets. The CPU time counts every thread of this
+    process (aiosqlite's too), not the broker's nor PostgreSQL's: on a shared machine it
+    moves much less than the rate."""
     broker = KafkaBroker(bootstrap, logger=None)
     seen = 0
     first_batch = 0
     started: float | None = None
+    started_cpu = 0.0
     done = asyncio.Event()
 
     @broker.subscriber(
@@ -149,12 +157,12 @@ async def bare_faststream_rate(
         decoder=_raw_records,
     )
     async def nothing(body: Any) -> None:
-        nonlocal seen, started, first_batch
+        nonlocal seen, started, started_cpu, first_batch
         if work is not None:
             await work(body)
         if started is None:
             # The first batch arrived before the clock started: not in the rate.
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             first_batch = len(body)
         seen += len(body)
         if seen >= count:
@@ -171,9 +179,10 @@ async def bare_faststream_rate(
             ) from None
         assert started is not None
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - started_cpu
     finally:
         await broker.stop()
-    return (count - first_batch) / elapsed
+    return (count - first_batch) / elapsed, cpu / (count - first_batch) * 1e6
 
 
 async def fresh_fiches_runtime(database_url: str, data_dir: Path) -> Any:
@@ -201,7 +210,7 @@ async def same_records_rows(
     inbox, fiche writes, outbox) into a fresh database of the same kind as the run's.
     """
     run = uuid.uuid4().hex[:8]
-    bare = await bare_faststream_rate(
+    bare, bare_cpu = await subscriber_rate(
         bootstrap, count, topic=PROFESSIONALS_TOPIC, group_id=f"bench-bare-{run}"
     )
     floor_url = await databases.url("floor")
@@ -209,7 +218,7 @@ async def same_records_rows(
     await floor_runtime.engine.dispose()
     floor = await open_floor(floor_url)
     try:
-        floor_rate = await bare_faststream_rate(
+        floor_rate, floor_cpu = await subscriber_rate(
             bootstrap,
             count,
             topic=PROFESSIONALS_TOPIC,
@@ -227,7 +236,7 @@ async def same_records_rows(
         dead_letters=None,  # type: ignore[arg-type]  # registrations of the import: none fail
     )
     try:
-        replay = await bare_faststream_rate(
+        replay, replay_cpu = await subscriber_rate(
             bootstrap,
             count,
             topic=PROFESSIONALS_TOPIC,
@@ -241,18 +250,20 @@ async def same_records_rows(
         (
             "bare FastStream batch subscriber on the registry records",
             f"{bare:,.0f} events/s",
-            f"the {count:,} registrations fiches consumed; nothing else running",
+            f"the {count:,} registrations fiches consumed, nothing else running; "
+            f"{bare_cpu:.0f} µs CPU an event",
         ),
         (
             f"floor: orjson decoding, fiche + outbox + inbox rows by {kind} `executemany`, "
             "one transaction per batch",
             f"{floor_rate:,.0f} events/s",
-            f"{floor_rate / bare:.1%} of bare on the same records",
+            f"{floor_rate / bare:.1%} of bare on the same records; {floor_cpu:.0f} µs CPU",
         ),
         (
             "fiches' consumer on the same records (no import running)",
             f"{replay:,.0f} events/s",
-            f"{replay / bare:.1%} of bare, {replay / floor_rate:.1%} of the floor",
+            f"{replay / bare:.1%} of bare, {replay / floor_rate:.1%} of the floor; "
+            f"{replay_cpu:.0f} µs CPU",
         ),
         (
             "fiches consume rate during the import (above) against the floor",

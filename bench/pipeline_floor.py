@@ -114,10 +114,7 @@ class FloorRows:
                 )
             )
             if may:
-                outbox.append(
-                    _published_row(fiche_id, facts, public, now_z, now_iso)
-                    + (stored_now,)
-                )
+                outbox.append(_published_row(fiche_id, facts, public, now_z, now_iso, stored_now))
             inbox.append(
                 (CONSUMER, event_id, record.topic, record.partition, record.offset, stored_now)
             )
@@ -130,9 +127,9 @@ def _published_row(
     public: list[dict[str, Any]],
     now_z: str,
     now_iso: str,
+    created_at: Any,
 ) -> tuple[Any, ...]:
-    """The outbox row of the fiche's `ProviderFichePublished` (fields in the model's order),
-    but its `created_at`."""
+    """The outbox row of the fiche's `ProviderFichePublished` (fields in the model's order)."""
     event_id = str(uuid.uuid4())
     payload = orjson.dumps(
         {
@@ -161,7 +158,7 @@ def _published_row(
             # outside each event's correlation scope, so its rows carry none either.
         ]
     ).decode()
-    return (event_id, PROVIDERS_TOPIC, fiche_id, envelope, payload)
+    return (event_id, PROVIDERS_TOPIC, fiche_id, envelope, payload, created_at)
 
 
 def _sqlite_moment(moment: datetime) -> str:
