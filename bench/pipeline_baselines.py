@@ -213,38 +213,8 @@ async def same_records_rows(
     bare, bare_cpu = await subscriber_rate(
         bootstrap, count, topic=PROFESSIONALS_TOPIC, group_id=f"bench-bare-{run}"
     )
-    floor_url = await databases.url("floor")
-    floor_runtime = await fresh_fiches_runtime(floor_url, work / "floor")
-    await floor_runtime.engine.dispose()
-    floor = await open_floor(floor_url)
-    try:
-        floor_rate, floor_cpu = await subscriber_rate(
-            bootstrap,
-            count,
-            topic=PROFESSIONALS_TOPIC,
-            group_id=f"bench-floor-{run}",
-            work=floor.write_batch,
-        )
-    finally:
-        await floor.close()
-    runtime = await fresh_fiches_runtime(await databases.url("replay"), work / "replay")
-    consumer = InboxConsumer(
-        service="fiches",
-        subscription=runtime.subscriptions[0],
-        sessions=runtime.sessions,
-        inbox_table=runtime.tables.inbox,
-        dead_letters=None,  # type: ignore[arg-type]  # registrations of the import: none fail
-    )
-    try:
-        replay, replay_cpu = await subscriber_rate(
-            bootstrap,
-            count,
-            topic=PROFESSIONALS_TOPIC,
-            group_id=f"bench-fiches-{run}",
-            work=consumer.handle_batch,
-        )
-    finally:
-        await runtime.engine.dispose()
+    floor_rate, floor_cpu = await _floor_rate(bootstrap, count, databases, work, run)
+    replay, replay_cpu = await _fiches_rate(bootstrap, count, databases, work, run)
     kind = "sqlite3" if databases.kind == "sqlite" else "asyncpg"
     return [
         (
@@ -271,3 +241,45 @@ async def same_records_rows(
             f"{fiches_rate / bare:.2%} of bare on the same records",
         ),
     ]
+
+
+async def _floor_rate(
+    bootstrap: str, count: int, databases: BenchDatabases, work: Path, run: str
+) -> tuple[float, float]:
+    floor_url = await databases.url("floor")
+    floor_runtime = await fresh_fiches_runtime(floor_url, work / "floor")
+    await floor_runtime.engine.dispose()
+    floor = await open_floor(floor_url)
+    try:
+        return await subscriber_rate(
+            bootstrap,
+            count,
+            topic=PROFESSIONALS_TOPIC,
+            group_id=f"bench-floor-{run}",
+            work=floor.write_batch,
+        )
+    finally:
+        await floor.close()
+
+
+async def _fiches_rate(
+    bootstrap: str, count: int, databases: BenchDatabases, work: Path, run: str
+) -> tuple[float, float]:
+    runtime = await fresh_fiches_runtime(await databases.url("replay"), work / "replay")
+    consumer = InboxConsumer(
+        service="fiches",
+        subscription=runtime.subscriptions[0],
+        sessions=runtime.sessions,
+        inbox_table=runtime.tables.inbox,
+        dead_letters=None,  # type: ignore[arg-type]  # registrations of the import: none fail
+    )
+    try:
+        return await subscriber_rate(
+            bootstrap,
+            count,
+            topic=PROFESSIONALS_TOPIC,
+            group_id=f"bench-fiches-{run}",
+            work=consumer.handle_batch,
+        )
+    finally:
+        await runtime.engine.dispose()
