@@ -1,12 +1,20 @@
 """Benchmark of the foundation pipeline on this machine (a script, not a test).
 
     .venv/bin/python bench/pipeline.py [--count 100000] [--change-percent 1]
+        [--database sqlite|postgresql] [--admin-url postgresql://...]
 
 1. Baselines on the same embedded broker: raw aiokafka `getmany` consume rate (the
    ceiling) and a bare FastStream batch subscriber that does nothing.
 2. First import of COUNT generated professionals with `skaart registry import` in a
    child process (its peak RSS is registry-sync's), fiches consuming in this process:
-   time until every provider fiche is published, and fiches' consume rate.
+   time until every provider fiche is published, and fiches' consume rate. fiches'
+   database is an SQLite file, or with `--database postgresql` a PostgreSQL database
+   named for the run (created through --admin-url, dropped at the end).
+   Then, on the same registry records (the topic holds exactly those registrations),
+   each in a new consumer group with nothing else running: the bare FastStream
+   subscriber, the measured floor of fiches' work (bench/pipeline_floor.py: orjson and
+   the same rows by driver-level executemany, on the same kind of database) and fiches'
+   own consumer into a fresh database.
 3. A follow-up snapshot with CHANGE_PERCENT status changes: per-fiche latency from the
    moment registry-sync's relay published the StatusChanged record (its Kafka timestamp)
    to the moment fiches wrote the depublication (p50, p99).
@@ -42,7 +50,9 @@ from pipeline_baselines import (  # the script's folder, not a package
     bounded,
     fill_baseline_topic,
     raw_aiokafka_rate,
+    same_records_rows,
 )
+from pipeline_floor import BenchDatabases
 
 from contracts.events.fiches import PROVIDERS_TOPIC
 from contracts.events.registry import PROFESSIONALS_TOPIC
@@ -334,8 +344,8 @@ def latency_rows(latencies: tuple[list[float], list[float]], label: str) -> list
 
 async def first_import_rows(  # type: ignore[no-untyped-def]
     fiches, path: Path, env: dict[str, str], count: int, raw: float, bare: float
-) -> list[Row]:
-    """Step 2: the first import, and how fast fiches published every fiche."""
+) -> tuple[list[Row], float]:
+    """Step 2: the first import, and how fast fiches published every fiche (its rate)."""
     started = time.perf_counter()
     # Watch fiches from the start: it consumes while the child is still publishing,
     # so the first fiche appears before the import returns.
@@ -369,7 +379,7 @@ async def first_import_rows(  # type: ignore[no-untyped-def]
             f"{fiches_rate / raw:.1%} of raw, {fiches_rate / bare:.1%} of bare FastStream",
         ),
         ("registry-sync peak RSS (first import)", f"{import_rss:.0f} MB", "target < 300 MB"),
-    ]
+    ], fiches_rate
 
 
 async def status_change_rows(  # type: ignore[no-untyped-def]
@@ -410,8 +420,9 @@ async def busy_status_change_rows(  # type: ignore[no-untyped-def]
     ]
 
 
-async def main(count: int, change_percent: float) -> str:
+async def main(count: int, change_percent: float, database: str, admin_url: str) -> str:
     work = Path(tempfile.mkdtemp(prefix="skaart-bench-"))
+    databases = BenchDatabases(database, work, admin_url)
     broker = await start_embedded_broker(log_path=work / "broker.log")
     kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, enable_idempotence=False)
     rows: list[Row] = []
@@ -424,7 +435,8 @@ async def main(count: int, change_percent: float) -> str:
 
         first, second, third = write_snapshots(work, count, change_percent)
         platform = PlatformSettings(data_dir=work)
-        fiches = build_fiches(platform, kafka, FichesSettings())
+        fiches_url = await databases.url("fiches")
+        fiches = build_fiches(platform, kafka, FichesSettings(database_url=fiches_url))
         await bounded(fiches.runtime.start(), 60, "fiches start")
         await asyncio.sleep(6)  # let the consumer group settle before timing
         env = {
@@ -433,11 +445,13 @@ async def main(count: int, change_percent: float) -> str:
             "KAFKA_ENABLE_IDEMPOTENCE": "false",
             "SKAART_DATA_DIR": str(work),
         }
+        import_rows, fiches_rate = await first_import_rows(fiches, first, env, count, raw, bare)
         rows = [
-            ("professionals", f"{count:,}", ""),
+            ("professionals", f"{count:,}", f"fiches on {fiches.runtime.engine.dialect.name}"),
             ("raw aiokafka getmany (ceiling)", f"{raw:,.0f} events/s", ""),
             ("bare FastStream batch subscriber", f"{bare:,.0f} events/s", ""),
-            *await first_import_rows(fiches, first, env, count, raw, bare),
+            *import_rows,
+            *await same_records_rows(broker.bootstrap_servers, count, fiches_rate, databases, work),
             *await status_change_rows(kafka, fiches, second, env, change_percent),
             *await busy_status_change_rows(kafka, fiches, third, env, count, change_percent),
         ]
@@ -450,6 +464,7 @@ async def main(count: int, change_percent: float) -> str:
             except Exception as error:
                 print(f"fiches did not stop cleanly: {error!r}", file=sys.stderr)
         broker.stop()
+        await databases.drop_all()
         print(f"work folder: {work}", file=sys.stderr)
     table = ["| measure | value | note |", "| --- | --- | --- |"]
     table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
@@ -462,13 +477,22 @@ if __name__ == "__main__":
     )
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--change-percent", type=float, default=1.0)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "SKAART_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="PostgreSQL database to create and drop the run's databases from",
+    )
     args = parser.parse_args()
     try:
-        result = asyncio.run(main(args.count, args.change_percent))
+        result = asyncio.run(main(args.count, args.change_percent, args.database, args.admin_url))
     except BenchError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         sys.exit(1)
     print(result)
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "pipeline.md").write_text(result + "\n")
+    name = "pipeline.md" if args.database == "sqlite" else f"pipeline-{args.database}.md"
+    (out / name).write_text(result + "\n")

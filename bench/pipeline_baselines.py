@@ -1,23 +1,34 @@
 """The baselines of bench/pipeline.py: how fast the same broker hands out records to a
-raw aiokafka consumer (the ceiling) and to a bare FastStream batch subscriber."""
+raw aiokafka consumer (the ceiling) and to a bare FastStream batch subscriber, and the
+measured floor of fiches' work on the registry records (`pipeline_floor`)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from pipeline_floor import BenchDatabases, open_floor  # the script's folder
 
+from contracts.events.registry import PROFESSIONALS_TOPIC
+from servicekit.messaging.inbox import InboxConsumer
+from servicekit.settings import KafkaSettings, PlatformSettings
 from servicekit.waiting import within
 
 BASELINE_TOPIC = "bench.baseline"
 # Every wait is bounded: the embedded broker (Tansu) takes about 5 s for a consumer group
 # join, so these leave room for that plus the work itself at 100,000 events.
 JOIN_AND_CONSUME_TIMEOUT_S = 300.0
+
+
+Work = Callable[[Sequence[Any]], Awaitable[None]]
 
 
 class BenchError(RuntimeError):
@@ -112,15 +123,33 @@ async def _raw_records(message: Any) -> Any:
 
 
 async def bare_faststream_rate(bootstrap: str, count: int) -> float:
+    """Records a second through a bare FastStream batch subscriber (the baseline topic)."""
+    return (await subscriber_rate(bootstrap, count))[0]
+
+
+async def subscriber_rate(
+    bootstrap: str,
+    count: int,
+    *,
+    topic: str = BASELINE_TOPIC,
+    group_id: str = "bench-faststream",
+    work: Work | None = None,
+) -> tuple[float, float]:
+    """(records a second, this process's CPU µs a record) through a FastStream batch
+    subscriber doing `work` on each batch (nothing by default: the bare subscriber)
+    before FastStream commits its offsets. The CPU time counts every thread of this
+    process (aiosqlite's too), not the broker's nor PostgreSQL's: on a shared machine it
+    moves much less than the rate."""
     broker = KafkaBroker(bootstrap, logger=None)
     seen = 0
     first_batch = 0
     started: float | None = None
+    started_cpu = 0.0
     done = asyncio.Event()
 
     @broker.subscriber(
-        BASELINE_TOPIC,
-        group_id="bench-faststream",
+        topic,
+        group_id=group_id,
         batch=True,
         max_records=500,
         auto_offset_reset="earliest",
@@ -128,10 +157,12 @@ async def bare_faststream_rate(bootstrap: str, count: int) -> float:
         decoder=_raw_records,
     )
     async def nothing(body: Any) -> None:
-        nonlocal seen, started, first_batch
+        nonlocal seen, started, started_cpu, first_batch
+        if work is not None:
+            await work(body)
         if started is None:
             # The first batch arrived before the clock started: not in the rate.
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             first_batch = len(body)
         seen += len(body)
         if seen >= count:
@@ -143,11 +174,112 @@ async def bare_faststream_rate(bootstrap: str, count: int) -> float:
             await within(done.wait(), JOIN_AND_CONSUME_TIMEOUT_S)
         except TimeoutError:
             raise BenchError(
-                f"bare FastStream baseline: {seen:,} of {count:,} records consumed within "
+                f"FastStream subscriber on {topic}: {seen:,} of {count:,} records consumed within "
                 f"{JOIN_AND_CONSUME_TIMEOUT_S:.0f} s"
             ) from None
         assert started is not None
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - started_cpu
     finally:
         await broker.stop()
-    return (count - first_batch) / elapsed
+    return (count - first_batch) / elapsed, cpu / (count - first_batch) * 1e6
+
+
+async def fresh_fiches_runtime(database_url: str, data_dir: Path) -> Any:
+    """fiches' runtime on a fresh database with its schema (migrated, not started)."""
+    from fiches.config import FichesSettings
+    from fiches.entrypoints.app import build_component
+
+    component = build_component(
+        PlatformSettings(data_dir=data_dir),
+        KafkaSettings(bootstrap_servers="127.0.0.1:1"),  # never started: no broker needed
+        FichesSettings(database_url=database_url),
+    )
+    await component.runtime.migrate()
+    return component.runtime
+
+
+async def same_records_rows(
+    bootstrap: str, count: int, fiches_rate: float, databases: BenchDatabases, work: Path
+) -> list[tuple[str, str, str]]:
+    """Step 2b: three FastStream batch subscribers on the registry records fiches consumed.
+
+    The professionals topic then holds exactly the COUNT registrations of the first
+    import. Each subscriber reads all of them in a new consumer group, with nothing else
+    running: the bare one; the floor (`pipeline_floor`); fiches' own consumer (decoding,
+    inbox, fiche writes, outbox) into a fresh database of the same kind as the run's.
+    """
+    run = uuid.uuid4().hex[:8]
+    bare, bare_cpu = await subscriber_rate(
+        bootstrap, count, topic=PROFESSIONALS_TOPIC, group_id=f"bench-bare-{run}"
+    )
+    floor_rate, floor_cpu = await _floor_rate(bootstrap, count, databases, work, run)
+    replay, replay_cpu = await _fiches_rate(bootstrap, count, databases, work, run)
+    kind = "sqlite3" if databases.kind == "sqlite" else "asyncpg"
+    return [
+        (
+            "bare FastStream batch subscriber on the registry records",
+            f"{bare:,.0f} events/s",
+            f"the {count:,} registrations fiches consumed, nothing else running; "
+            f"{bare_cpu:.0f} µs CPU an event",
+        ),
+        (
+            f"floor: orjson decoding, fiche + outbox + inbox rows by {kind} `executemany`, "
+            "one transaction per batch",
+            f"{floor_rate:,.0f} events/s",
+            f"{floor_rate / bare:.1%} of bare on the same records; {floor_cpu:.0f} µs CPU",
+        ),
+        (
+            "fiches' consumer on the same records (no import running)",
+            f"{replay:,.0f} events/s",
+            f"{replay / bare:.1%} of bare, {replay / floor_rate:.1%} of the floor; "
+            f"{replay_cpu:.0f} µs CPU",
+        ),
+        (
+            "fiches consume rate during the import (above) against the floor",
+            f"{fiches_rate / floor_rate:.1%}",
+            f"{fiches_rate / bare:.2%} of bare on the same records",
+        ),
+    ]
+
+
+async def _floor_rate(
+    bootstrap: str, count: int, databases: BenchDatabases, work: Path, run: str
+) -> tuple[float, float]:
+    floor_url = await databases.url("floor")
+    floor_runtime = await fresh_fiches_runtime(floor_url, work / "floor")
+    await floor_runtime.engine.dispose()
+    floor = await open_floor(floor_url)
+    try:
+        return await subscriber_rate(
+            bootstrap,
+            count,
+            topic=PROFESSIONALS_TOPIC,
+            group_id=f"bench-floor-{run}",
+            work=floor.write_batch,
+        )
+    finally:
+        await floor.close()
+
+
+async def _fiches_rate(
+    bootstrap: str, count: int, databases: BenchDatabases, work: Path, run: str
+) -> tuple[float, float]:
+    runtime = await fresh_fiches_runtime(await databases.url("replay"), work / "replay")
+    consumer = InboxConsumer(
+        service="fiches",
+        subscription=runtime.subscriptions[0],
+        sessions=runtime.sessions,
+        inbox_table=runtime.tables.inbox,
+        dead_letters=None,  # type: ignore[arg-type]  # registrations of the import: none fail
+    )
+    try:
+        return await subscriber_rate(
+            bootstrap,
+            count,
+            topic=PROFESSIONALS_TOPIC,
+            group_id=f"bench-fiches-{run}",
+            work=consumer.handle_batch,
+        )
+    finally:
+        await runtime.engine.dispose()

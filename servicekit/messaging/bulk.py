@@ -49,13 +49,20 @@ class _Compiled:
         values, processed = self.values, self.processed
         if not processed:
             return [values(row) for row in rows]
+        # A column often holds the same object in every row of a batch (the batch's `now`,
+        # True and False): its processed value is reused while the object stays the same.
+        last_in: list[Any] = [None] * len(processed)
+        last_out: list[Any] = [None] * len(processed)
         parameters: list[tuple[Any, ...]] = []
         for row in rows:
             row_values = list(values(row))
-            for index, process in processed:
+            for slot, (index, process) in enumerate(processed):
                 value = row_values[index]
-                if value is not None and type(value) is not EncodedJson:
-                    row_values[index] = process(value)
+                if value is None or type(value) is EncodedJson:
+                    continue
+                if value is not last_in[slot]:
+                    last_in[slot], last_out[slot] = value, process(value)
+                row_values[index] = last_out[slot]
             parameters.append(tuple(row_values))
         return parameters
 
