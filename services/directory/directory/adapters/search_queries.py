@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from directory.adapters.tables import search_documents, search_terms
+from directory.adapters.tables import search_documents, search_prefixes, search_terms
 from directory.domain import ranking
 from directory.domain.ranking import (
     Condition,
@@ -32,9 +32,14 @@ def count_statement(filters: SearchFilters) -> sa.Select[Any]:
     """How many fiches each condition matches, each count stopped at COUNT_CAP."""
     counts = []
     for condition in conditions(filters):
-        matching = sa.select(sa.literal(1)).where(condition_on(condition, search_terms))
+        if condition.stored:
+            table: Any = search_prefixes
+            matching = sa.select(sa.literal(1)).where(search_prefixes.c.prefix == condition.low)
+        else:
+            table = search_terms
+            matching = sa.select(sa.literal(1)).where(condition_on(condition, search_terms))
         if filters.kind is not None:
-            matching = matching.where(search_terms.c.kind == filters.kind)
+            matching = matching.where(table.c.kind == filters.kind)
         counts.append(
             sa.select(sa.func.count())
             .select_from(matching.limit(ranking.COUNT_CAP).subquery())
@@ -52,6 +57,18 @@ def _on(terms: Any, number: int, is_prefix: bool) -> sa.ColumnElement[bool]:
     )
 
 
+Way = str
+"""How a condition is read: `exact` (a term), `range` (a prefix range of name terms) or
+`stored` (a stored name prefix: an equality on search_prefixes when it starts the search,
+the same prefix range of the terms when it is probed)."""
+
+
+def _way(condition: Condition) -> Way:
+    if condition.stored:
+        return "stored"
+    return "range" if condition.is_prefix else "exact"
+
+
 def _probe(number: int, is_prefix: bool, kind: Any, fiche_id: Any) -> sa.Exists:
     terms = search_terms.alias(f"t{number}")
     return sa.exists().where(
@@ -60,9 +77,7 @@ def _probe(number: int, is_prefix: bool, kind: Any, fiche_id: Any) -> sa.Exists:
 
 
 @functools.lru_cache(maxsize=512)
-def _statement_shape(
-    prefixes: tuple[bool, ...], driver: int | None, with_kind: bool
-) -> sa.Select[Any]:
+def _statement_shape(ways: tuple[Way, ...], driver: int | None, with_kind: bool) -> sa.Select[Any]:
     """The search statement for one combination of filters, built once per process.
 
     Only the shape (which conditions, which is the start, whether a kind is asked) makes
@@ -78,21 +93,24 @@ def _statement_shape(
         walk = sa.select(docs.c.document)
         if with_kind:
             walk = walk.where(docs.c.kind == sa.bindparam("kind"))
-        for number, is_prefix in enumerate(prefixes):
-            walk = walk.where(_probe(number, is_prefix, docs.c.kind, docs.c.fiche_id))
+        for number, way in enumerate(ways):
+            walk = walk.where(_probe(number, way != "exact", docs.c.kind, docs.c.fiche_id))
         return (
             walk.order_by(docs.c.sort_key, docs.c.kind, docs.c.fiche_id).limit(limit).offset(offset)
         )
-    start = search_terms.alias("start")
-    page = sa.select(start.c.sort_key, start.c.kind, start.c.fiche_id).where(
-        _on(start, driver, prefixes[driver])
-    )
+    if ways[driver] == "stored":
+        start: Any = search_prefixes.alias("start")
+        starts = start.c.prefix == sa.bindparam(f"low{driver}")
+    else:
+        start = search_terms.alias("start")
+        starts = _on(start, driver, ways[driver] == "range")
+    page = sa.select(start.c.sort_key, start.c.kind, start.c.fiche_id).where(starts)
     if with_kind:
         page = page.where(start.c.kind == sa.bindparam("kind"))
-    for number, is_prefix in enumerate(prefixes):
+    for number, way in enumerate(ways):
         if number != driver:
-            page = page.where(_probe(number, is_prefix, start.c.kind, start.c.fiche_id))
-    if prefixes[driver]:
+            page = page.where(_probe(number, way != "exact", start.c.kind, start.c.fiche_id))
+    if ways[driver] != "exact":
         page = page.distinct()  # a name may have two words with the same prefix
     hits = (
         page.order_by(start.c.sort_key, start.c.kind, start.c.fiche_id)
@@ -119,7 +137,7 @@ def search_query(
         values[f"low{number}"] = condition.low
         if condition.high is not None:
             values[f"high{number}"] = condition.high
-    shape = _statement_shape(tuple(c.is_prefix for c in found), driver, filters.kind is not None)
+    shape = _statement_shape(tuple(_way(c) for c in found), driver, filters.kind is not None)
     return shape, values
 
 

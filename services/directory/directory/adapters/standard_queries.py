@@ -18,7 +18,7 @@ from directory.adapters.resource_statements import Conditions, places_in_box, st
 from directory.adapters.tables import standard_resources
 from directory.domain.geo import Point, bounding_box, distance_km
 from directory.domain.resources import HSDS
-from directory.domain.text import prefix_range
+from directory.domain.text import prefix_is_stored, prefix_range
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,10 @@ class Found:
 
 def _conditions(query: ResourceQuery) -> Conditions:
     probes: list[tuple[str, ...]] = [("in", *group) for group in query.any_terms]
-    probes += [("range", *prefix_range(f"n:{word}")) for word in query.name_prefixes]
+    probes += [
+        ("prefix", f"n:{word}") if prefix_is_stored(word) else ("range", *prefix_range(f"n:{word}"))
+        for word in query.name_prefixes
+    ]
     box = bounding_box(query.near.centre, query.near.radius_km) if query.near else None
     return Conditions(
         query.standard,

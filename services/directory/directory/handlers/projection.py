@@ -29,6 +29,7 @@ from contracts.events.fiches import (
     ProviderFicheUpdated,
 )
 from directory.adapters.id_lists import insert_rows, one_of
+from directory.adapters.name_prefixes import write_search_prefixes
 from directory.adapters.response_cache import projection_committed
 from directory.adapters.tables import (
     projection_generation,
@@ -165,6 +166,7 @@ class DirectoryProjection:
             terms = [row for b in built for row in b.term_rows()]
             if terms:
                 await insert_rows(session, search_terms, terms)
+                await write_search_prefixes(session, terms)
         await rebuild_standards(session, providers=providers, practices=practices)
 
     async def _forget(self, session: AsyncSession, kind: str, ids: list[str]) -> None:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.adapters.id_lists import insert_rows, one_of
+from directory.adapters.name_prefixes import write_standard_prefixes
 from directory.adapters.tables import (
     practice_places,
     search_offers,
@@ -239,6 +240,7 @@ async def _replace(
     ]
     if terms:
         await insert_rows(session, standard_terms, terms)
+        await write_standard_prefixes(session, terms)
 
 
 async def _store(session: AsyncSession, owners: list[str], built: list[Resource]) -> None:
