@@ -384,7 +384,7 @@ async def main(args: argparse.Namespace) -> str:
     from directory.entrypoints.app import build_component
     from servicekit.settings import KafkaSettings, PlatformSettings
 
-    url = await _fresh_database(args.admin_url, DATABASE)
+    url = await _fresh_database(args.admin_url, args.database)
     all_rows: list[str] = []
     all_verdicts: list[str] = []
     try:
@@ -407,9 +407,10 @@ async def main(args: argparse.Namespace) -> str:
             all_rows += rows
             all_verdicts += verdicts
     finally:
-        await _drop(args.admin_url, DATABASE)
-    caught = await catching_up.catch_up(args.admin_url, args.events)
-    all_verdicts += _catch_up_verdicts(caught)
+        await _drop(args.admin_url, args.database)
+    if args.events:
+        caught = await catching_up.catch_up(args.admin_url, args.events)
+        all_verdicts += _catch_up_verdicts(caught)
     return "\n".join(
         [
             f"Directory, {args.providers:,} providers + {args.practices:,} practices "
@@ -436,7 +437,10 @@ if __name__ == "__main__":
     parser.add_argument("--practices", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument(
+        "--events", type=int, default=100_000, help="public events to catch up (0: skip)"
+    )
+    parser.add_argument("--database", default=DATABASE, help="the database to create and drop")
     parser.add_argument(
         "--admin-url",
         default=os.environ.get(

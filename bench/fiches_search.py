@@ -261,12 +261,12 @@ async def main(args: argparse.Namespace) -> str:
 
     admin = await asyncpg.connect(args.admin_url)
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+        await admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{args.database}"')
     finally:
         await admin.close()
     base = args.admin_url.rsplit("/", 1)[0]
-    url = f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{DATABASE}"
+    url = f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{args.database}"
     server: subprocess.Popen[bytes] | None = None
     try:
         component = build_component(
@@ -341,7 +341,7 @@ async def main(args: argparse.Namespace) -> str:
             server.wait(timeout=10)
         admin = await asyncpg.connect(args.admin_url)
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            await admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
         finally:
             await admin.close()
 
@@ -458,6 +458,7 @@ if __name__ == "__main__":
         help="load generator: wrk (Debian package `wrk`; default when installed) or httpx",
     )
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--database", default=DATABASE, help="the database to create and drop")
     parser.add_argument(
         "--no-response-cache",
         action="store_true",

@@ -76,6 +76,7 @@ async def record(url: str, paths: list[str], *, passes: int = 1, workers: int = 
             await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", _note)
+        await app.state.component.runtime.stop()  # its connections: PostgreSQL has few
     return recording
 
 
@@ -106,7 +107,7 @@ def mount(app: Any, url: str, recording_file: str, *, pool_size: int = 10) -> No
             pools.append(
                 await asyncpg.create_pool(
                     dsn,
-                    min_size=pool_size,
+                    min_size=1,
                     max_size=2 * pool_size,
                     server_settings={
                         "plan_cache_mode": "force_custom_plan",

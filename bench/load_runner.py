@@ -85,6 +85,7 @@ def build_app(url: str, *, response_cache_entries: int | None = None) -> Any:
         app.include_router(router)
     app.include_router(health_router(component.runtime.readiness))
     app.include_router(metrics_router())
+    app.state.component = component
     return app
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from directory.adapters.driver_rows import fetch_rows
 from directory.adapters.tables import search_documents, search_prefixes, search_terms
 from directory.domain import ranking
 from directory.domain.ranking import (
@@ -177,4 +178,4 @@ async def run_search(
     statement, values = search_query(
         filters, choose_driver(filters, counts), limit=limit, offset=offset
     )
-    return list((await connection.execute(statement, values)).scalars())
+    return [row[0] for row in await fetch_rows(connection, statement, values)]
