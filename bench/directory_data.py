@@ -292,7 +292,6 @@ async def copy_facts(
 
 async def copy_search_index(connection: asyncpg.Connection, built: list[Any]) -> None:
     """Search documents, terms and name prefixes of built fiches (documents.Built)."""
-    from directory.domain.text import stored_prefixes
 
     await copy(
         connection,
@@ -307,6 +306,8 @@ async def copy_search_index(connection: asyncpg.Connection, built: list[Any]) ->
         ["term", "kind", "fiche_id", "sort_key"],
     )
     if await has_table(connection, "search_prefixes"):
+        from directory.domain.text import stored_prefixes
+
         await copy(
             connection,
             "search_prefixes",

@@ -18,9 +18,18 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+_CONNECTION_LOST: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -44,19 +53,7 @@ async def fetch_rows(
     sql, names = found
     raw = await connection.get_raw_connection()
     try:
-        return await raw.driver_connection.fetch(sql, *(values[name] for name in names))  # type: ignore[union-attr, no-any-return]
-    except (OSError, *_connection_lost()) as error:
+        return await raw.driver_connection.fetch(sql, *(values[name] for name in names))  # type: ignore[union-attr]
+    except _CONNECTION_LOST as error:
         await connection.invalidate(error)
         raise sa.exc.DBAPIError(sql, None, error, connection_invalidated=True) from error
-
-
-@functools.cache
-def _connection_lost() -> tuple[type[Exception], ...]:
-    import asyncpg
-
-    return (
-        asyncpg.exceptions.ConnectionDoesNotExistError,
-        asyncpg.exceptions.InterfaceError,
-        asyncpg.exceptions.PostgresConnectionError,
-        asyncpg.exceptions.AdminShutdownError,
-    )

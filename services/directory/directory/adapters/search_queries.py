@@ -29,24 +29,54 @@ def condition_on(condition: Condition, terms: Any) -> sa.ColumnElement[bool]:
     return sa.and_(terms.c.term >= condition.low, terms.c.term < condition.high)
 
 
-def count_statement(filters: SearchFilters) -> sa.Select[Any]:
-    """How many fiches each condition matches, each count stopped at COUNT_CAP."""
+@functools.lru_cache(maxsize=256)
+def _count_shape(ways: tuple[str, ...], with_kind: bool) -> sa.Select[Any]:
+    """How many fiches each condition matches, each count stopped at COUNT_CAP; built once
+    per shape (its values are bind parameters, as the search's)."""
     counts = []
-    for condition in conditions(filters):
-        if condition.stored:
+    for number, way in enumerate(ways):
+        if way == "stored":
             table: Any = search_prefixes
-            matching = sa.select(sa.literal(1)).where(search_prefixes.c.prefix == condition.low)
+            matching = sa.select(sa.literal(1)).where(
+                search_prefixes.c.prefix == sa.bindparam(f"low{number}")
+            )
         else:
             table = search_terms
-            matching = sa.select(sa.literal(1)).where(condition_on(condition, search_terms))
-        if filters.kind is not None:
-            matching = matching.where(table.c.kind == filters.kind)
+            matching = sa.select(sa.literal(1)).where(_on(table, number, way == "range"))
+        if with_kind:
+            matching = matching.where(table.c.kind == sa.bindparam("kind"))
         counts.append(
             sa.select(sa.func.count())
-            .select_from(matching.limit(ranking.COUNT_CAP).subquery())
+            .select_from(matching.limit(sa.bindparam("cap", type_=sa.Integer)).subquery())
             .scalar_subquery()
         )
     return sa.select(*counts)
+
+
+def count_query(filters: SearchFilters) -> tuple[sa.Select[Any], dict[str, Any]]:
+    """The counting statement for the filters' shape and the values to execute it with."""
+    found = conditions(filters)
+    return (
+        _count_shape(tuple(_way(c) for c in found), filters.kind is not None),
+        {**_values(filters, found), "cap": ranking.COUNT_CAP},
+    )
+
+
+def count_statement(filters: SearchFilters) -> sa.Select[Any]:
+    """`count_query` with its values bound (for EXPLAIN)."""
+    statement, values = count_query(filters)
+    return statement.params(values)
+
+
+def _values(filters: SearchFilters, found: list[Condition]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if filters.kind is not None:
+        values["kind"] = filters.kind
+    for number, condition in enumerate(found):
+        values[f"low{number}"] = condition.low
+        if condition.high is not None:
+            values[f"high{number}"] = condition.high
+    return values
 
 
 def _on(terms: Any, number: int, is_prefix: bool) -> sa.ColumnElement[bool]:
@@ -131,13 +161,7 @@ def search_query(
 ) -> tuple[sa.Select[Any], dict[str, Any]]:
     """The statement for the filters' shape and the values to execute it with."""
     found = conditions(filters)
-    values: dict[str, Any] = {"limit": limit, "offset": offset}
-    if filters.kind is not None:
-        values["kind"] = filters.kind
-    for number, condition in enumerate(found):
-        values[f"low{number}"] = condition.low
-        if condition.high is not None:
-            values[f"high{number}"] = condition.high
+    values: dict[str, Any] = {"limit": limit, "offset": offset, **_values(filters, found)}
     shape = _statement_shape(tuple(_way(c) for c in found), driver, filters.kind is not None)
     return shape, values
 
@@ -158,7 +182,8 @@ async def _counts(
     cached = [cache.get(filters.kind, c) if cache else None for c in found]
     if all(count is not None for count in cached):
         return [int(count or 0) for count in cached]
-    counts = list((await connection.execute(count_statement(filters))).one())
+    statement, values = count_query(filters)
+    counts = list((await fetch_rows(connection, statement, values))[0])
     if cache is not None:
         for condition, count in zip(found, counts, strict=True):
             cache.put(filters.kind, condition, count)
