@@ -33,12 +33,15 @@ _CONNECTION_LOST: tuple[type[BaseException], ...] = (
 
 
 @functools.lru_cache(maxsize=2048)
-def _compiled(statement: sa.Select[Any], dialect: Dialect) -> tuple[str, tuple[str, ...]] | None:
-    """The SQL text and the order of its parameters; None when it cannot be fixed."""
+def _compiled(
+    statement: sa.Select[Any], dialect: Dialect
+) -> tuple[str, tuple[str, ...], dict[str, Any]] | None:
+    """The SQL text, the order of its parameters and the values the statement itself
+    carries (a literal); None when it cannot be fixed."""
     compiled = statement.compile(dialect=dialect)
     if any(bind.expanding for bind in compiled.binds.values()):
         return None
-    return compiled.string, tuple(compiled.positiontup or ())
+    return compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params)
 
 
 async def fetch_rows(
@@ -50,10 +53,11 @@ async def fetch_rows(
     found = _compiled(statement, connection.dialect)
     if found is None:
         return list(await connection.execute(statement, dict(values)))
-    sql, names = found
+    sql, names, carried = found
+    given = {**carried, **values}
     raw = await connection.get_raw_connection()
     try:
-        return await raw.driver_connection.fetch(sql, *(values[name] for name in names))  # type: ignore[union-attr]
+        return await raw.driver_connection.fetch(sql, *(given[name] for name in names))  # type: ignore[union-attr]
     except _CONNECTION_LOST as error:
         await connection.invalidate(error)
         raise sa.exc.DBAPIError(sql, None, error, connection_invalidated=True) from error
