@@ -47,10 +47,9 @@ from urllib.parse import urlencode
 
 import asyncpg
 import httpx
-import orjson
 
 # This file is named like the directory package: keep its folder off the import path, and
-# load its sibling modules (the generator of bench/fiches_search.py, the wrk runner) by file.
+# load its sibling modules (the shared data, the floor, the wrk runner) by file.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
@@ -65,9 +64,11 @@ def _sibling(name: str) -> Any:
 
 
 load_runner = _sibling("load_runner")
-fiches_search = _sibling("fiches_search")
+directory_data = _sibling("directory_data")
+floor = _sibling("floor")
 catching_up = _sibling("directory_catch_up")
-drive_wrk, generate = load_runner.drive_wrk, fiches_search.generate
+drive_wrk, generate = load_runner.drive_wrk, directory_data.generate
+copy, copy_search_index = directory_data.copy, directory_data.copy_search_index
 _real_places, _fresh_database, _drop = (
     catching_up.real_places,
     catching_up.fresh_database,
@@ -84,13 +85,6 @@ def _at_real_places(practice_rows: list[dict[str, Any]], seed: int = 5) -> None:
     for practice in practice_rows:
         postcode, municipality = rng.choice(places)
         practice["facts"]["addresses"][0].update(postcode=postcode, municipality=municipality)
-
-
-async def _copy(
-    connection: asyncpg.Connection, table: str, rows: list[tuple[Any, ...]], columns: list[str]
-) -> None:
-    if rows:
-        await connection.copy_records_to_table(table, records=rows, columns=columns)
 
 
 _RESOURCE_COLUMNS = [
@@ -130,20 +124,6 @@ def _resource_rows(resources: Iterable[Any], now: datetime) -> tuple[list[Any], 
     return rows, terms
 
 
-_PROVIDER_COLUMNS = [
-    "fiche_id",
-    "published",
-    "revision",
-    "official_first_name",
-    "official_last_name",
-    "preferred_name",
-    "professions",
-    "languages",
-    "updated_at",
-    "public_professions",
-]
-
-
 def _links(
     provider_rows: list[dict[str, Any]],
     practice_rows: list[dict[str, Any]],
@@ -153,57 +133,11 @@ def _links(
     from directory.domain import fhir
 
     by_provider = {p["fiche_id"]: p for p in provider_rows}
-    by_practice = {p["practice_id"]: p for p in practice_rows}
-    at: dict[str, list[Any]] = defaultdict(list)
-    staff: dict[str, list[Any]] = defaultdict(list)
+    at, staff = directory_data.links(provider_rows, practice_rows, offers)
     offers_of: dict[str, list[Any]] = defaultdict(list)
     for practice_id, fiche_id, profession in offers:
-        practice = by_practice[practice_id]
-        at[fiche_id].append((practice_id, practice["name"], practice["facts"]))
-        staff[practice_id].append((profession, by_provider[fiche_id]))
         offers_of[practice_id].append(fhir.Offer(fiche_id, profession, by_provider[fiche_id]))
     return at, staff, offers_of
-
-
-async def _copy_facts(
-    connection: asyncpg.Connection,
-    provider_rows: list[dict[str, Any]],
-    practice_rows: list[dict[str, Any]],
-    offers: list[tuple[str, str, str]],
-    now: datetime,
-) -> None:
-    def text(value: Any) -> str:
-        return orjson.dumps(value).decode()
-
-    await _copy(
-        connection,
-        "search_providers",
-        [
-            (
-                p["fiche_id"],
-                True,
-                1,
-                p["official_first_name"],
-                p["official_last_name"],
-                None,
-                text(p["professions"]),
-                text(p["languages"]),
-                now,
-                text(p["public_professions"]),
-            )
-            for p in provider_rows
-        ],
-        _PROVIDER_COLUMNS,
-    )
-    await _copy(
-        connection,
-        "search_practices",
-        [(p["practice_id"], True, 1, p["name"], text(p["facts"]), now) for p in practice_rows],
-        ["practice_id", "published", "revision", "name", "facts", "updated_at"],
-    )
-    await _copy(
-        connection, "search_offers", offers, ["practice_id", "provider_fiche_id", "profession"]
-    )
 
 
 async def _copy_places(
@@ -221,7 +155,7 @@ async def _copy_places(
             point = (placed.point.latitude, placed.point.longitude)
             places[p["practice_id"]] = {0: point}
             place_rows.append((p["practice_id"], 0, *point, placed.precision))
-    await _copy(
+    await copy(
         connection,
         "practice_places",
         place_rows,
@@ -234,21 +168,17 @@ async def _copy_built(
     connection: asyncpg.Connection, built: list[Any], resources: Iterable[Any], now: datetime
 ) -> None:
     """Search documents and terms, and standard resources and terms."""
-    await _copy(
-        connection,
-        "search_documents",
-        [(b.kind, b.fiche_id, b.sort_key, b.document) for b in built],
-        ["kind", "fiche_id", "sort_key", "document"],
-    )
-    await _copy(
-        connection,
-        "search_terms",
-        [(t, b.kind, b.fiche_id, b.sort_key) for b in built for t in b.terms],
-        ["term", "kind", "fiche_id", "sort_key"],
-    )
+    await copy_search_index(connection, built)
     rows, terms = _resource_rows(resources, now)
-    await _copy(connection, "standard_resources", rows, _RESOURCE_COLUMNS)
-    await _copy(connection, "standard_terms", terms, ["standard", "type", "term", "id"])
+    await copy(connection, "standard_resources", rows, _RESOURCE_COLUMNS)
+    await copy(connection, "standard_terms", terms, ["standard", "type", "term", "id"])
+    if await directory_data.has_table(connection, "standard_prefixes"):
+        from directory.domain.text import stored_prefixes
+
+        prefixes = [(s, t, p, i, term) for s, t, term, i in terms for p in stored_prefixes(term)]
+        await copy(
+            connection, "standard_prefixes", prefixes, ["standard", "type", "prefix", "id", "term"]
+        )
 
 
 async def _copy_indexes(
@@ -287,15 +217,12 @@ async def load(url: str, providers: int, practices: int) -> tuple[float, dict[st
     started = time.perf_counter()
     provider_rows, practice_rows, offers = generate(providers, practices)
     _at_real_places(practice_rows)
-    for p in provider_rows:
-        p["published"] = True
-        p["public_professions"] = [
-            {"profession": c, "riziv_number": None} for c in p["professions"]
-        ]
+    directory_data.publish(provider_rows)
     links = _links(provider_rows, practice_rows, offers)
     connection = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
-        await _copy_facts(connection, provider_rows, practice_rows, offers, datetime.now(UTC))
+        now = datetime.now(UTC)
+        await directory_data.copy_facts(connection, provider_rows, practice_rows, offers, now)
         places = await _copy_places(connection, practice_rows)
         await _copy_indexes(connection, provider_rows, practice_rows, links, places)
         await connection.execute("VACUUM ANALYZE")
@@ -346,7 +273,9 @@ def request_paths(sample: dict[str, Any], seed: int = 13) -> dict[str, list[str]
 HEALTH = "/api/directory/healthz"
 
 
-def _start_server(url: str, cache_entries: str | None) -> subprocess.Popen[bytes]:
+def _start_server(
+    url: str, cache_entries: str | None, floor_file: Path | None = None
+) -> subprocess.Popen[bytes]:
     """The directory app under uvicorn, one worker, on a free port (the port is appended
     to the process's args so `_wait_until_up` finds it)."""
     from servicekit.embedded_broker import free_loopback_port
@@ -361,6 +290,8 @@ def _start_server(url: str, cache_entries: str | None) -> subprocess.Popen[bytes
     environment = {**os.environ, "SKAART_LOG_LEVEL": "WARNING"}
     if cache_entries is not None:
         environment["DIRECTORY_RESPONSE_CACHE_ENTRIES"] = cache_entries
+    if floor_file is not None:
+        environment["SKAART_BENCH_FLOOR"] = str(floor_file)
     server = subprocess.Popen([sys.executable, "-c", serve, str(port)], cwd=ROOT, env=environment)
     return server
 
@@ -412,23 +343,47 @@ def _row(name: str, figures: dict[str, float]) -> str:
 async def _measure(
     url: str, sample: dict[str, Any], args: argparse.Namespace, mode: str, cache: str | None
 ) -> tuple[list[str], list[str]]:
-    """Each search beside the bare endpoint, on one server (with or without its cache)."""
+    """Each search beside the bare endpoint, on one server (with or without its cache);
+    without the cache, also beside the floor (the same SQL on raw asyncpg, bench/floor.py)."""
     rows: list[str] = []
     verdicts: list[str] = []
-    server = _start_server(url, cache)
+    questions = request_paths(sample)
+    floor_file = None
+    if cache == "0":
+        started = time.perf_counter()
+        recording = await floor.record(url, [p for paths in questions.values() for p in paths])
+        floor_file = floor.save(recording, Path(tempfile.mkdtemp(prefix="skaart-bench-floor-")))
+        print(
+            f"floor: {len(recording):,} questions recorded in {time.perf_counter() - started:.0f} s"
+        )
+    server = _start_server(url, cache, floor_file)
     try:
         base_url = await _wait_until_up(server)
-        for name, paths in request_paths(sample).items():
+        for name, paths in questions.items():
             drive_wrk(base_url, args.clients, 5, paths)  # warm-up
             bare = drive_wrk(base_url, args.clients, args.seconds, [HEALTH])
-            found = drive_wrk(base_url, args.clients, args.seconds, paths)
             label = f"{name}, {mode}"
-            rows += [_row(f"bare {HEALTH} (beside {label})", bare), _row(f"**{label}**", found)]
+            rows.append(_row(f"bare {HEALTH} (beside {label})", bare))
+            if floor_file is not None:
+                drive_wrk(base_url, args.clients, 5, floor.floor_paths(paths))  # warm-up
+                under = drive_wrk(base_url, args.clients, args.seconds, floor.floor_paths(paths))
+                rows.append(_row(f"floor: {name}, same SQL on raw asyncpg", under))
+                verdicts.append(_floor_verdict(name, under, bare))
+            found = drive_wrk(base_url, args.clients, args.seconds, paths)
+            rows.append(_row(f"**{label}**", found))
             verdicts.append(_verdict(label, found, bare))
     finally:
         server.terminate()
         server.wait(timeout=10)
     return rows, verdicts
+
+
+def _floor_verdict(name: str, floor_figures: dict[str, float], bare: dict[str, float]) -> str:
+    ratio = floor_figures["rps"] / bare["rps"]
+    return (
+        f"- floor of {name} (the same statements on raw asyncpg in the same server): "
+        f"p95 {floor_figures['p95']:.1f} ms, {ratio:.0%} of the bare endpoint's throughput"
+    )
 
 
 async def main(args: argparse.Namespace) -> str:
@@ -471,10 +426,11 @@ async def main(args: argparse.Namespace) -> str:
             all_verdicts += verdicts
     finally:
         await _drop(args.admin_url, args.database_prefix)
-    caught = await catching_up.catch_up(
-        args.admin_url, args.events, f"{args.database_prefix}_catch_up"
-    )
-    all_verdicts += _catch_up_verdicts(caught)
+    if args.events:
+        caught = await catching_up.catch_up(
+            args.admin_url, args.events, f"{args.database_prefix}_catch_up"
+        )
+        all_verdicts += _catch_up_verdicts(caught)
     return "\n".join(
         [
             f"Directory, {args.providers:,} providers + {args.practices:,} practices "
@@ -501,9 +457,13 @@ if __name__ == "__main__":
     parser.add_argument("--practices", type=int, default=50_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument(
+        "--events", type=int, default=100_000, help="public events to catch up (0: skip)"
+    )
     parser.add_argument("--only", choices=("all", "catch-up"), default="all")
-    parser.add_argument("--database-prefix", default=DATABASE)
+    parser.add_argument(
+        "--database-prefix", default=DATABASE, help="prefix of the databases it creates and drops"
+    )
     parser.add_argument(
         "--admin-url",
         default=os.environ.get(

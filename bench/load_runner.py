@@ -43,13 +43,38 @@ def serve(url: str, port: int, workers: int = 1) -> None:
 
 
 def _app(url: str) -> Any:
+    app = build_app(url)
+    floor_recording = os.environ.get("SKAART_BENCH_FLOOR")
+    if floor_recording:
+        _floor().mount(app, url, floor_recording)
+    return app
 
+
+def _floor() -> Any:
+    """bench/floor.py, loaded by file (bench/ may be off the import path)."""
+    import importlib.util
+    import sys
+
+    if "floor" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("floor", Path(__file__).parent / "floor.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["floor"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["floor"]
+
+
+def build_app(url: str, *, response_cache_entries: int | None = None) -> Any:
+    """The directory app as the service serves it (`response_cache_entries`: the setting's
+    default unless given)."""
     from directory.config import DirectorySettings
     from directory.entrypoints.app import build_component
     from servicekit.http import api_app, health_router, metrics_router
     from servicekit.settings import KafkaSettings, PlatformSettings
 
     settings = DirectorySettings(database_url=url)
+    if response_cache_entries is not None:
+        settings = settings.model_copy(update={"response_cache_entries": response_cache_entries})
     component = build_component(
         PlatformSettings(data_dir=Path(tempfile.mkdtemp(prefix="skaart-bench-search-"))),
         KafkaSettings(bootstrap_servers="127.0.0.1:1"),
@@ -60,6 +85,7 @@ def _app(url: str) -> Any:
         app.include_router(router)
     app.include_router(health_router(component.runtime.readiness))
     app.include_router(metrics_router())
+    app.state.component = component
     return app
 
 

@@ -174,12 +174,18 @@ class Searchable:
 
 @asynccontextmanager
 async def searchable_directory(
-    url: str, tmp_path: Path, *, kafka: KafkaSettings | None = None
+    url: str,
+    tmp_path: Path,
+    *,
+    kafka: KafkaSettings | None = None,
+    response_cache_entries: int | None = None,
 ) -> AsyncIterator[Searchable]:
+    """`response_cache_entries`: the setting's default unless given (0: no cache)."""
     platform = PlatformSettings(data_dir=tmp_path / "data")
-    component = build_component(
-        platform, kafka or KafkaSettings(), DirectorySettings(database_url=url)
-    )
+    settings = DirectorySettings(database_url=url)
+    if response_cache_entries is not None:
+        settings = settings.model_copy(update={"response_cache_entries": response_cache_entries})
+    component = build_component(platform, kafka or KafkaSettings(), settings)
     await component.runtime.migrate()
     app = api_app()
     for router in component.api_routers():

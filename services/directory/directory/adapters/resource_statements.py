@@ -22,11 +22,17 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from directory.adapters.tables import practice_places, standard_resources, standard_terms
+from directory.adapters.tables import (
+    practice_places,
+    standard_prefixes,
+    standard_resources,
+    standard_terms,
+)
 from directory.domain.geo import Box
 
 Probe = tuple[str, int]
-"""("in", number of terms) or ("range", 2): one term condition's shape."""
+"""("in", number of terms), ("range", 2) or ("prefix", 1) (a stored name prefix of 3 to 7
+characters, read from `standard_prefixes`): one term condition's shape."""
 
 Kind = Literal["page", "ids", "points", "count", "count_terms"]
 
@@ -51,7 +57,7 @@ class Conditions:
     standard: str
     type: str
     probes: tuple[tuple[str, ...], ...]
-    """("in", term, ...) or ("range", low, high)."""
+    """("in", term, ...), ("range", low, high) or ("prefix", stored prefix)."""
     ids: tuple[str, ...]
     active: bool | None
     updated: tuple[tuple[str, datetime], ...]
@@ -89,7 +95,14 @@ class Conditions:
         return found
 
 
+def _terms(probe: Probe, name: str) -> Any:
+    """The table a probe reads, aliased: the stored prefixes or the terms."""
+    return (standard_prefixes if probe[0] == "prefix" else standard_terms).alias(name)
+
+
 def _matches(terms: Any, number: int, probe: Probe) -> sa.ColumnElement[bool]:
+    if probe[0] == "prefix":
+        return terms.c.prefix == sa.bindparam(f"p{number}_0")
     if probe[0] == "in":
         if probe[1] == 1:
             return terms.c.term == sa.bindparam(f"p{number}_0")
@@ -121,7 +134,7 @@ def _where(shape: Shape, first_probe: int) -> list[sa.ColumnElement[bool]]:
     for number, operator in enumerate(shape.updated):
         found.append(getattr(table.c.last_updated, _COMPARE[operator])(sa.bindparam(f"u{number}")))
     for number in range(first_probe, len(shape.probes)):
-        terms = standard_terms.alias(f"t{number}")
+        terms = _terms(shape.probes[number], f"t{number}")
         found.append(
             sa.exists().where(
                 *_same_resource(terms, table), _matches(terms, number, shape.probes[number])
@@ -155,7 +168,7 @@ def _matching(shape: Shape) -> tuple[sa.Select[Any], Any]:
     columns = _columns(shape.kind)
     if not shape.probes:
         return sa.select(*columns).where(*_where(shape, 0)), standard_resources.c.id
-    start = standard_terms.alias("start")
+    start = _terms(shape.probes[0], "start")
     table = standard_resources
     ids = sa.select(start.c.id).where(
         start.c.standard == sa.bindparam("standard"),
@@ -231,14 +244,14 @@ def _rest(shape: Shape) -> tuple[Any, ...]:
 
 def _terms_alone_count(shape: Shape) -> sa.Select[Any]:
     """Distinct resources with every probe's terms, from the term index alone."""
-    start = standard_terms.alias("start")
+    start = _terms(shape.probes[0], "start")
     found = sa.select(sa.func.count(sa.distinct(start.c.id))).where(
         start.c.standard == sa.bindparam("standard"),
         start.c.type == sa.bindparam("type"),
         _matches(start, 0, shape.probes[0]),
     )
     for number in range(1, len(shape.probes)):
-        terms = standard_terms.alias(f"t{number}")
+        terms = _terms(shape.probes[number], f"t{number}")
         found = found.where(
             sa.exists().where(
                 *_same_resource(terms, start), _matches(terms, number, shape.probes[number])

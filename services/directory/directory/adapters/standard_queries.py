@@ -14,11 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from directory.adapters.driver_rows import fetch_rows
 from directory.adapters.resource_statements import Conditions, places_in_box, statement
 from directory.adapters.tables import standard_resources
 from directory.domain.geo import Point, bounding_box, distance_km
 from directory.domain.resources import HSDS
-from directory.domain.text import prefix_range
+from directory.domain.text import prefix_is_stored, prefix_range
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,10 @@ class Found:
 
 def _conditions(query: ResourceQuery) -> Conditions:
     probes: list[tuple[str, ...]] = [("in", *group) for group in query.any_terms]
-    probes += [("range", *prefix_range(f"n:{word}")) for word in query.name_prefixes]
+    probes += [
+        ("prefix", f"n:{word}") if prefix_is_stored(word) else ("range", *prefix_range(f"n:{word}"))
+        for word in query.name_prefixes
+    ]
     box = bounding_box(query.near.centre, query.near.radius_km) if query.near else None
     return Conditions(
         query.standard,
@@ -70,7 +74,8 @@ def _conditions(query: ResourceQuery) -> Conditions:
 
 
 def _found(rows: Any) -> list[Found]:
-    return [Found(r.id, r.version, r.last_updated, r.active, r.content) for r in rows]
+    """Rows of (id, version, last_updated, active, content), read by position."""
+    return [Found(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
 
 async def find(
@@ -80,7 +85,8 @@ async def find(
     if query.near is not None:
         return await _find_near(connection, query, limit=limit, offset=offset)
     conditions = _conditions(query)
-    rows = await connection.execute(
+    rows = await fetch_rows(
+        connection,
         statement(conditions.shape("page")),
         {**conditions.values(), "limit": limit, "offset": offset},
     )
@@ -103,7 +109,8 @@ _MOST_POINTS = 200
 
 async def _points_within(connection: AsyncConnection, circle: Circle) -> list[tuple[float, float]]:
     box = bounding_box(circle.centre, circle.radius_km)
-    rows = await connection.execute(
+    rows = await fetch_rows(
+        connection,
         places_in_box(),
         {
             "lat_min": box.min_latitude,
@@ -133,7 +140,7 @@ async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Rin
     for number, (latitude, longitude) in enumerate(points[:ring_points]):
         values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
     shape = conditions.shape("points", ring_points=ring_points)
-    rows = await connection.execute(statement(shape), values)
+    rows = await fetch_rows(connection, statement(shape), values)
     by_distance: dict[float, list[tuple[float, float, int]]] = {}
     for latitude, longitude, number in rows:
         distance = distance_km(query.near.centre, Point(latitude, longitude))
@@ -154,8 +161,8 @@ async def _page_in_ring(
         values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
     shape = conditions.shape("page", ring_points=len(ring.points))
     return [
-        Found(r.id, r.version, r.last_updated, r.active, r.content, ring.distance_km)
-        for r in await connection.execute(statement(shape), values)
+        Found(r[0], r[1], r[2], r[3], r[4], ring.distance_km)
+        for r in await fetch_rows(connection, statement(shape), values)
     ]
 
 
@@ -199,7 +206,7 @@ async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
         shape = conditions.shape("count_terms")
     else:
         shape = conditions.shape("count")
-    return int((await connection.execute(statement(shape), conditions.values())).scalar_one())
+    return int((await fetch_rows(connection, statement(shape), conditions.values()))[0][0])
 
 
 async def by_ids(

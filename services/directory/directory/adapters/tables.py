@@ -108,6 +108,29 @@ search_terms = sa.Table(
     sa.Index("ix_search_terms_fiche", "kind", "fiche_id", "term"),
 )
 
+# Every prefix of 3 to 7 characters of each name word (`n:pee`, `n:peet`, ... of
+# `n:peeters`), with the name term it comes from: a name search of 3 to 7 characters starts
+# here by equality, reading its fiches in page order and stopping after a page, instead of
+# gathering every term in a prefix range and sorting them. Its own table, so the planner's
+# statistics on the term index stay those of whole terms. The rows go with their term
+# (foreign key, on delete cascade); the projection writes them (adapters/name_prefixes.py).
+search_prefixes = sa.Table(
+    "search_prefixes",
+    metadata,
+    sa.Column("prefix", TERM_TYPE, primary_key=True),
+    sa.Column("sort_key", SORT_TYPE, primary_key=True),
+    sa.Column("kind", sa.String(10), primary_key=True),
+    sa.Column("fiche_id", sa.String(36), primary_key=True),
+    sa.Column("term", TERM_TYPE, primary_key=True),
+    sa.ForeignKeyConstraint(
+        ["term", "kind", "fiche_id"],
+        ["search_terms.term", "search_terms.kind", "search_terms.fiche_id"],
+        name="fk_search_prefixes_term",
+        ondelete="CASCADE",
+    ),
+    sa.Index("ix_search_prefixes_term", "term", "kind", "fiche_id"),
+)
+
 # --- What the standards' endpoints read (FHIR R4 and HSDS 3.0) ----------------------------
 
 # One row per resource as a standard shows it, ready to send. Rows are never deleted: a
@@ -154,6 +177,30 @@ projection_pending = sa.Table(
     metadata,
     sa.Column("kind", sa.String(10), primary_key=True),  # provider | practice
     sa.Column("fiche_id", sa.String(36), primary_key=True),
+)
+
+# The name prefixes of 3 to 7 characters of the standards' `n:` terms (as search_prefixes):
+# an HSDS `search=` or FHIR `name=` word of that length reads its resources in id order.
+standard_prefixes = sa.Table(
+    "standard_prefixes",
+    metadata,
+    sa.Column("standard", sa.String(10), primary_key=True),
+    sa.Column("type", sa.String(40), primary_key=True),
+    sa.Column("prefix", TERM_TYPE, primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("term", TERM_TYPE, primary_key=True),
+    sa.ForeignKeyConstraint(
+        ["standard", "type", "term", "id"],
+        [
+            "standard_terms.standard",
+            "standard_terms.type",
+            "standard_terms.term",
+            "standard_terms.id",
+        ],
+        name="fk_standard_prefixes_term",
+        ondelete="CASCADE",
+    ),
+    sa.Index("ix_standard_prefixes_term", "standard", "type", "term", "id"),
 )
 
 # One row (id 1): a number the projection raises with every batch it commits. A replica's

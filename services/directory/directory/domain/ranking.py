@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from directory.domain.text import prefix_range
+from directory.domain.text import prefix_is_stored, prefix_range
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Condition:
 
     low: str
     high: str | None = None
+    stored: bool = False
+    """A name prefix of 3 to 7 characters: `low` is also a row of `search_prefixes`."""
 
     @property
     def is_prefix(self) -> bool:
@@ -56,7 +58,10 @@ class Condition:
 
 def conditions(filters: SearchFilters) -> list[Condition]:
     found = [Condition(term) for term in filters.exact_terms]
-    found += [Condition(*prefix_range(f"n:{word}")) for word in filters.name_words]
+    found += [
+        Condition(*prefix_range(f"n:{word}"), stored=prefix_is_stored(word))
+        for word in filters.name_words
+    ]
     return found
 
 

@@ -34,3 +34,24 @@ def normalized(text: str | None) -> str:
 def prefix_range(prefix: str) -> tuple[str, str]:
     """[low, high) of every term starting with `prefix` (terms are [a-z0-9 :], byte order)."""
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+SHORTEST_PREFIX, LONGEST_PREFIX = 3, 7
+"""Name prefixes of these lengths are stored (search_prefixes, standard_prefixes)."""
+_NAME = "n:"
+
+
+def stored_prefixes(term: str) -> list[str]:
+    """The stored prefixes of a name term (`n:peeters` -> `n:pee` ... `n:peeter`); none
+    for other terms. A word of 3 to 7 characters is its own longest prefix."""
+    if not term.startswith(_NAME):
+        return []
+    word = term[len(_NAME) :]
+    return [
+        _NAME + word[:size] for size in range(SHORTEST_PREFIX, min(LONGEST_PREFIX, len(word)) + 1)
+    ]
+
+
+def prefix_is_stored(word: str) -> bool:
+    """Whether a name search word is one stored prefix (its length is 3 to 7)."""
+    return SHORTEST_PREFIX <= len(word) <= LONGEST_PREFIX

@@ -33,6 +33,7 @@ from contracts.events.fiches import (
     ProviderFicheUpdated,
 )
 from directory.adapters.id_lists import insert_rows, one_of
+from directory.adapters.name_prefixes import write_search_prefixes
 from directory.adapters.pending import defer, one_writer, take
 from directory.adapters.response_cache import projection_committed
 from directory.adapters.tables import (
@@ -125,7 +126,10 @@ async def _write_documents(session: AsyncSession, built: list[Built]) -> None:
 
 
 async def _write_terms(session: AsyncSession, built: list[Built]) -> None:
-    await insert_rows(session, search_terms, [row for b in built for row in b.term_rows()])
+    """The search terms, and the name prefixes stored beside them."""
+    terms = [row for b in built for row in b.term_rows()]
+    await insert_rows(session, search_terms, terms)
+    await write_search_prefixes(session, terms)
 
 
 class DirectoryProjection:

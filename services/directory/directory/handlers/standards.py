@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.adapters.id_lists import insert_rows, one_of
+from directory.adapters.name_prefixes import write_standard_prefixes
 from directory.adapters.tables import (
     practice_places,
     search_offers,
@@ -245,17 +246,16 @@ def _terms_of(resource: Resource) -> frozenset[str]:
 
 
 async def _write_terms(session: AsyncSession, resources: list[Resource]) -> None:
-    """Replace these resources' terms."""
+    """Replace these resources' terms (their name prefixes leave with them, by cascade,
+    and are stored again beside the new terms)."""
     await _delete_keys(session, standard_terms, resources)
-    await insert_rows(
-        session,
-        standard_terms,
-        [
-            {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
-            for r in resources
-            for term in sorted(_terms_of(r))
-        ],
-    )
+    terms = [
+        {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
+        for r in resources
+        for term in sorted(_terms_of(r))
+    ]
+    await insert_rows(session, standard_terms, terms)
+    await write_standard_prefixes(session, terms)
 
 
 async def _existing_terms(session: AsyncSession, owners: list[str]) -> dict[Key, set[str]]:

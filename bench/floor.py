@@ -1,0 +1,135 @@
+"""The floor of a public read on this machine: the same SQL, on a raw driver, in the same server.
+
+For the benchmarks only (bench/directory.py, bench/fiches_search.py); nothing here is part
+of the service.
+
+1. `record` runs every distinct question of a benchmark's mix once through the directory
+   app in this process (response cache off) and notes, per question, the SQL statements
+   and parameters the endpoint sent to PostgreSQL, exactly as SQLAlchemy's asyncpg dialect
+   handed them to the driver.
+2. The benchmark's server mounts `GET /bench/floor/<the question's path and query>`
+   (`mount`, from load_runner when SKAART_BENCH_FLOOR names the recording): it runs that
+   question's statements in order on a raw asyncpg pool (sized and configured as the read
+   engine: autocommit, read-only sessions, custom plans), and answers with the stored JSON
+   texts of the last statement's rows, joined: no SQLAlchemy, no parameter parsing, no
+   response building.
+
+So the floor row is what a request costs when everything the service adds around its
+queries is taken away, measured under the same connections with the same questions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import pickle
+from pathlib import Path
+from typing import Any
+
+PREFIX = "/bench/floor"
+
+Recording = dict[str, list[tuple[str, tuple[Any, ...]]]]
+
+_current: contextvars.ContextVar[list[tuple[str, tuple[Any, ...]]] | None] = contextvars.ContextVar(
+    "floor_recording", default=None
+)
+
+
+def _note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+    found = _current.get()
+    if found is not None:
+        found.append((statement, tuple(parameters or ())))
+
+
+async def record(url: str, paths: list[str], *, passes: int = 1, workers: int = 4) -> Recording:
+    """Per distinct path, the statements its endpoint ran (on its last of `passes` runs:
+    the search's second run skips the selectivity counts, as a warm server does)."""
+    import httpx
+    import sqlalchemy as sa
+    from load_runner import build_app
+
+    app = build_app(url, response_cache_entries=0)
+    distinct = list(dict.fromkeys(paths))
+    recording: Recording = {}
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", _note)
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for path in distinct:
+        queue.put_nowait(path)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+            async def worker() -> None:
+                while not queue.empty():
+                    path = queue.get_nowait()
+                    for _ in range(passes):
+                        statements: list[tuple[str, tuple[Any, ...]]] = []
+                        token = _current.set(statements)
+                        try:
+                            response = await client.get(path)
+                        finally:
+                            _current.reset(token)
+                        if response.status_code != 200:
+                            raise RuntimeError(f"{path}: HTTP {response.status_code}")
+                    recording[path] = statements
+
+            await asyncio.gather(*(worker() for _ in range(workers)))
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", _note)
+        await app.state.component.runtime.stop()  # its connections: PostgreSQL has few
+    return recording
+
+
+def save(recording: Recording, folder: Path) -> Path:
+    target = folder / "floor.pickle"
+    target.write_bytes(pickle.dumps(recording))
+    return target
+
+
+def floor_paths(paths: list[str]) -> list[str]:
+    """The same questions, asked of the floor endpoint."""
+    return [PREFIX + path for path in paths]
+
+
+def mount(app: Any, url: str, recording_file: str, *, pool_size: int = 10) -> None:
+    """GET /bench/floor/...: the recorded statements of that question, on raw asyncpg."""
+    import asyncpg
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    # The file this benchmark run wrote itself (`save`).
+    recording: Recording = pickle.loads(Path(recording_file).read_bytes())  # noqa: S301
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    pools: list[asyncpg.Pool] = []
+
+    async def pool() -> asyncpg.Pool:
+        if not pools:
+            pools.append(
+                await asyncpg.create_pool(
+                    dsn,
+                    min_size=1,
+                    max_size=2 * pool_size,
+                    server_settings={
+                        "plan_cache_mode": "force_custom_plan",
+                        "default_transaction_read_only": "on",
+                    },
+                )
+            )
+        return pools[0]
+
+    async def floor(request: Request) -> Response:
+        question = request.url.path[len(PREFIX) :] + "?" + request.url.query
+        statements = recording[question]
+        rows: list[Any] = []
+        async with (await pool()).acquire() as connection:
+            for sql, parameters in statements:
+                rows = await connection.fetch(sql, *parameters)
+        texts = [
+            value
+            for row in rows
+            for key, value in row.items()
+            if key in ("content", "document") and isinstance(value, str)
+        ]
+        return Response(("[" + ",".join(texts) + "]").encode(), media_type="application/json")
+
+    app.add_route(PREFIX + "/{rest:path}", floor, methods=["GET"])
