@@ -49,9 +49,16 @@ async def fiches_revisions(platform: RunningPlatform) -> dict[str, tuple[bool, i
 
 
 async def fiches_inbox(platform: RunningPlatform) -> int:
+    """Events fiches' in-order registry group applied (its read-ahead group, which applies
+    the stops again ahead of their turn, keeps inbox rows of its own)."""
     table = fiches_tables.inbox
     async with platform.fiches.runtime.sessions() as session:
-        return int(await session.scalar(sa.select(sa.func.count()).select_from(table)) or 0)
+        query = (
+            sa.select(sa.func.count())
+            .select_from(table)
+            .where(table.c.consumer == "registry-professionals")
+        )
+        return int(await session.scalar(query) or 0)
 
 
 async def test_resync_restores_what_fiches_missed_and_a_second_one_changes_nothing(
