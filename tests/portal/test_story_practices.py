@@ -186,7 +186,10 @@ def test_a_secretary_manages_a_practice_and_a_colleague_accepts_the_mailed_invit
     block = page.get_by_role("region", name="logopedist")
     until(lambda: block.count() > 0, "the accepted invitation on the public page", page)
     expect(block).to_contain_text(colleague_name)
-    expect(page.get_by_text("+32470123456")).to_be_visible()
+    # Shown as people read it, dialled in the international form.
+    phone = page.get_by_role("link", name="0470 12 34 56")
+    expect(phone).to_be_visible()
+    expect(phone).to_have_attribute("href", "tel:+32470123456")
     check_page(page, "practices-c8-practice-public")
 
 
