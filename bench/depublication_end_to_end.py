@@ -34,18 +34,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 from pipeline_baselines import BenchError, bounded
 
-from contracts.events.fiches import PROVIDERS_TOPIC
-from contracts.events.registry import PROFESSIONALS_TOPIC
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
 from pipeline import (  # the script's folder, not a package
     FICHES_TIMEOUT_S,
+    depublication_moments,
     percentile,
-    read_to_end,
-    record_event_type,
     run_import,
     wait_until_consumed,
     watch_fiches,
@@ -97,34 +93,6 @@ async def wait_for_directory(work: Path, published: int, timeout_s: float) -> fl
         if time.monotonic() > deadline:
             raise BenchError(f"the directory did not show {published:,} providers in time")
         await asyncio.sleep(0.5)
-
-
-async def depublications(kafka: KafkaSettings, since_ms: float) -> dict[str, tuple[float, ...]]:
-    """Per depublication event id: (stop published, fiches decided, on the public topic)."""
-    stopped_at: dict[str, float] = {}
-
-    def remember_stop(record: Any) -> None:
-        if record_event_type(record).endswith("ProfessionalStatusChanged") and (
-            record.timestamp >= since_ms
-        ):
-            stopped_at.setdefault(record.key.decode(), record.timestamp / 1000)
-
-    found: dict[str, tuple[float, ...]] = {}
-
-    def remember_depublication(record: Any) -> None:
-        if not record_event_type(record).endswith("ProviderFicheDepublished"):
-            return
-        payload = orjson.loads(record.value)
-        started = stopped_at.get(payload["professional_id"])
-        if started is None or record.timestamp < since_ms:
-            return
-        event_id = dict(record.headers)["ce_id"].decode()
-        occurred = datetime.fromisoformat(payload["occurred_at"]).timestamp()
-        found[event_id] = (started, occurred, record.timestamp / 1000)
-
-    await read_to_end(kafka, PROFESSIONALS_TOPIC, remember_stop)
-    await read_to_end(kafka, PROVIDERS_TOPIC, remember_depublication)
-    return found
 
 
 async def directory_applied(work: Path, event_ids: list[str], timeout_s: float) -> dict[str, float]:
@@ -198,7 +166,7 @@ async def main(count: int, change_percent: float) -> str:
             since_ms = time.time() * 1000
             import_s, _ = await asyncio.to_thread(run_import, snapshot, env)
             await wait_until_consumed(kafka, fiches, FICHES_TIMEOUT_S)
-            measured = await depublications(kafka, since_ms)
+            measured = await depublication_moments(kafka, since_ms)
             if not measured:
                 raise BenchError("no depublication measured")
             applied = await directory_applied(work, sorted(measured), DIRECTORY_TIMEOUT_S)

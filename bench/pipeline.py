@@ -236,16 +236,17 @@ def record_event_type(record: Any) -> str:
     return str(dict(record.headers).get("ce_type", b"").decode())
 
 
-async def status_change_latencies(
+async def depublication_moments(
     kafka: KafkaSettings, since_ms: float = 0.0
-) -> tuple[list[float], list[float]]:
-    """Seconds from each StatusChanged record's Kafka timestamp to its depublication.
+) -> dict[str, tuple[float, float, float]]:
+    """Per `ProviderFicheDepublished` event id: when the registry's stop was published,
+    when fiches depublished, and when the depublication reached the public topic (s).
 
-    Two moments per depublished provider, both read from the public topic: when fiches
-    depublished it (the event's `occurred_at`, taken in the transaction that commits it;
-    whichever of fiches' registry groups did it) and when the relay put the
-    `ProviderFicheDepublished` on `fiches.providers.v1` (its Kafka timestamp), where the
-    directory and agencies read it. Only records published from `since_ms` on count.
+    The stop is the `ProfessionalStatusChanged` record's Kafka timestamp; fiches' moment
+    is the event's `occurred_at`, taken in the transaction that commits it (whichever of
+    fiches' registry groups did it); the public topic's is the record's Kafka timestamp on
+    `fiches.providers.v1`, where the directory and agencies read it. Only records
+    published from `since_ms` (Kafka timestamp, milliseconds) on count.
     """
     stopped_at: dict[str, float] = {}
 
@@ -255,23 +256,30 @@ async def status_change_latencies(
         ):
             stopped_at.setdefault(record.key.decode(), record.timestamp / 1000)
 
-    decided: list[float] = []
-    on_topic: list[float] = []
+    found: dict[str, tuple[float, float, float]] = {}
 
-    def measure(record: Any) -> None:
+    def remember_depublication(record: Any) -> None:
         if not record_event_type(record).endswith("ProviderFicheDepublished"):
             return
         payload = orjson.loads(record.value)
         started = stopped_at.get(payload["professional_id"])
         if started is None or record.timestamp < since_ms:
             return
+        event_id = dict(record.headers)["ce_id"].decode()
         occurred = datetime.fromisoformat(payload["occurred_at"]).timestamp()
-        decided.append(occurred - started)
-        on_topic.append(record.timestamp / 1000 - started)
+        found[event_id] = (started, occurred, record.timestamp / 1000)
 
     await read_to_end(kafka, PROFESSIONALS_TOPIC, remember_stop)
-    await read_to_end(kafka, PROVIDERS_TOPIC, measure)
-    return decided, on_topic
+    await read_to_end(kafka, PROVIDERS_TOPIC, remember_depublication)
+    return found
+
+
+async def status_change_latencies(
+    kafka: KafkaSettings, since_ms: float = 0.0
+) -> tuple[list[float], list[float]]:
+    """Seconds from each stop to fiches' depublication, and to the public topic."""
+    moments = (await depublication_moments(kafka, since_ms)).values()
+    return [o - s for s, o, _ in moments], [t - s for s, _, t in moments]
 
 
 def write_snapshots(work: Path, count: int, change_percent: float) -> tuple[Path, Path, Path]:
