@@ -152,3 +152,39 @@ async def test_what_a_full_last_batch_left_waiting_is_rebuilt_once_no_batch_come
             flush.cancel()
         assert await waiting(behind) == 0
         assert await read_model(behind) == await read_model(one)
+
+
+async def test_the_waiting_fiches_are_rebuilt_a_chunk_per_transaction(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """The first short batch rebuilds one chunk; the idle flush rebuilds the rest, a chunk
+    per transaction (the read-ahead group's depublications get in between), to the same
+    read model."""
+    async with (
+        searchable_directory(await database_url_factory("one_by_one"), tmp_path / "a") as one,
+        searchable_directory(await database_url_factory("behind"), tmp_path / "b") as behind,
+    ):
+        events = backlog(one)
+        for event in events:
+            await one.apply(event)
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4, rebuild_chunk=2)
+        for start in range(0, len(events) - 1, 8):
+            await apply_with(behind, catching_up, events[start : start + 8])
+        before = await waiting(behind)
+        assert before > 2
+
+        await apply_with(behind, catching_up, events[16:])  # short: caught up, one chunk
+
+        assert await waiting(behind) == before - 2
+        flush = asyncio.create_task(
+            catching_up.flush_when_idle(behind.component.runtime.sessions, idle_s=0.05)
+        )
+        try:
+            for _ in range(200):
+                if not await waiting(behind):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            flush.cancel()
+        assert await waiting(behind) == 0
+        assert await read_model(behind) == await read_model(one)

@@ -58,11 +58,20 @@ async def defer(
     )
 
 
-async def take(session: AsyncSession) -> tuple[set[str], set[str]]:
-    """The waiting (providers, practices), removed from the table in the same statement
-    (the caller's transaction rebuilds them or puts them back by rolling back)."""
+async def take(session: AsyncSession, limit: int | None = None) -> tuple[set[str], set[str]]:
+    """The waiting (providers, practices), at most `limit` of them, removed from the table
+    in the same statement (the caller's transaction rebuilds them or puts them back by
+    rolling back)."""
     table = projection_pending
-    rows = await session.execute(sa.delete(table).returning(table.c.kind, table.c.fiche_id))
+    statement = sa.delete(table)
+    if limit is not None:
+        chosen = (
+            sa.select(table.c.kind, table.c.fiche_id)
+            .order_by(table.c.kind, table.c.fiche_id)
+            .limit(limit)
+        )
+        statement = statement.where(sa.tuple_(table.c.kind, table.c.fiche_id).in_(chosen))
+    rows = await session.execute(statement.returning(table.c.kind, table.c.fiche_id))
     providers: set[str] = set()
     practices: set[str] = set()
     for kind, fiche_id in rows:

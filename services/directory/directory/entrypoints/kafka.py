@@ -24,6 +24,10 @@ DEFER_FROM = BATCH_SIZE // 2
 events per poll): its fiches are rebuilt once the backlog is applied (`projection_pending`)."""
 
 
+REBUILD_CHUNK = 2_000
+"""Most waiting fiches a caught-up projection rebuilds in one transaction (the rest in the
+next ones): the read-ahead group's depublications get in between."""
+
 DEPUBLICATIONS_BATCH_SIZE = 5000
 
 

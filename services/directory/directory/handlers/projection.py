@@ -135,10 +135,20 @@ async def _write_terms(session: AsyncSession, built: list[Built]) -> None:
 class DirectoryProjection:
     """Handlers of fiches' public events that keep the directory's read model."""
 
-    def __init__(self, geocoder: Geocoder | None = None, *, defer_from: int | None = None) -> None:
+    def __init__(
+        self,
+        geocoder: Geocoder | None = None,
+        *,
+        defer_from: int | None = None,
+        rebuild_chunk: int | None = None,
+    ) -> None:
         self.geocoder = geocoder or NoGeocoder()
         self.defer_from = defer_from
         """A batch this large means the consumer is behind: rebuild its fiches later."""
+        self.rebuild_chunk = rebuild_chunk
+        """Most waiting fiches rebuilt in one transaction (None: all of them). Short
+        transactions let the read-ahead group's depublications in between: on SQLite, a
+        single writer, they would otherwise wait for the whole catch-up's rebuild."""
         self._maybe_pending = True  # a previous run may have left fiches waiting
         self._batches = 0
         self._last_batch = time.monotonic()
@@ -192,7 +202,9 @@ class DirectoryProjection:
                     practices=touched.changed_practices | touched.practices,
                 )
                 return
-            providers, practices = await take(session)
+            providers, practices = await take(session, self.rebuild_chunk)
+            if self._took_a_full_chunk(providers, practices):
+                self._maybe_pending = True  # the rest is the idle flush's
             touched.changed_providers |= providers
             touched.changed_practices |= practices
             await self._rebuild_touched(session, touched)
@@ -212,7 +224,7 @@ class DirectoryProjection:
     async def rebuild_pending(self, session: AsyncSession) -> int:
         """Rebuild the fiches waiting in `projection_pending`; how many there were."""
         await one_writer(session)
-        providers, practices = await take(session)
+        providers, practices = await take(session, self.rebuild_chunk)
         if providers or practices:
             await _raise_generation(session)
             await self._rebuild_touched(
@@ -225,8 +237,10 @@ class DirectoryProjection:
     ) -> None:
         """Rebuild what a catch-up left waiting once no batch came for `idle_s` (the last
         batch of a backlog may itself be a full one). Runs until cancelled."""
+        more = False
         while True:
-            await asyncio.sleep(idle_s)
+            await asyncio.sleep(0 if more else idle_s)  # a chunk at a time, without a pause
+            more = False
             if (
                 not self._maybe_pending
                 or self._batches
@@ -237,6 +251,8 @@ class DirectoryProjection:
             try:
                 async with sessions() as session, session.begin():
                     rebuilt = await self.rebuild_pending(session)
+                more = self.rebuild_chunk is not None and rebuilt >= self.rebuild_chunk
+                self._maybe_pending = self._maybe_pending or more
             except Exception as error:
                 self._maybe_pending = True
                 log.warning(
@@ -247,6 +263,11 @@ class DirectoryProjection:
                 continue
             if rebuilt:
                 log.info("rebuilt the fiches a catch-up left waiting", extra={"fiches": rebuilt})
+
+    def _took_a_full_chunk(self, providers: set[str], practices: set[str]) -> bool:
+        return self.rebuild_chunk is not None and (
+            len(providers) + len(practices) >= self.rebuild_chunk
+        )
 
     async def _rebuild_touched(self, session: AsyncSession, touched: Touched) -> None:
         providers = touched.providers | touched.changed_providers
