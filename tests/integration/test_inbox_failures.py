@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from contracts.events.registry import ProfessionalRemoved
+from contracts.events.registry import ProfessionalRegistered, ProfessionalRemoved
 from servicekit.database import session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
 from tests.support.consumed_records import (
@@ -150,3 +150,46 @@ async def test_a_failed_batch_replays_in_one_transaction_with_a_savepoint_per_me
     assert len(commits) == 1
     assert statements.count("SAVEPOINT") == len(good) + 3
     assert statements.count("ROLLBACK") == 3  # ROLLBACK TO SAVEPOINT, per poison attempt
+
+
+async def test_a_known_type_the_group_does_not_handle_is_skipped_by_its_type_header(
+    tmp_path: Path,
+) -> None:
+    """A read-ahead group skips most of its topic: by the `ce_type` header alone. A bad
+    header on such a record is the handling group's to park, not this group's."""
+    applied: list[str] = []
+
+    async def handler(session: Any, event: ProfessionalRemoved) -> None:
+        applied.append(event.professional_id)
+
+    consumer, dead_letters = await _consumer(tmp_path, handler)
+    registered = consumed_record(
+        ProfessionalRemoved(
+            professional_id=str(uuid.uuid4()), source_version=datetime(2026, 1, 1, tzinfo=UTC)
+        ),
+        1,
+    )
+    # Another known type, with an envelope this group would refuse: no ce_id, a null header.
+    registered.headers = [
+        ("ce_type", ProfessionalRegistered.event_type.encode()),
+        ("ce_subject", None),
+    ]
+    registered.value = b"not even json"
+    await consumer.handle_batch([_record(0), registered, _record(2)])
+    assert len(applied) == 2
+    assert dead_letters.parked == []
+
+
+async def test_an_unknown_type_with_bad_headers_is_still_parked(tmp_path: Path) -> None:
+    async def handler(session: Any, event: ProfessionalRemoved) -> None:
+        return None
+
+    consumer, dead_letters = await _consumer(tmp_path, handler)
+    unknown = _record(1)
+    unknown.headers = [
+        (name, b"be.socialekaart.registry.NoSuchEvent" if name == "ce_type" else value)
+        for name, value in unknown.headers
+    ] + [("x-trace", None)]
+    await consumer.handle_batch([_record(0), unknown])
+    [(record, error, _)] = dead_letters.parked
+    assert record is unknown and "no value" in str(error)

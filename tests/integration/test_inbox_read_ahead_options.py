@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from contracts.events.registry import ProfessionalRemoved
 from servicekit.database import session_factory
 from servicekit.messaging.inbox import InboxConsumer, Subscription
@@ -102,3 +104,79 @@ async def test_by_default_both_kinds_of_failure_are_parked(tmp_path: Path) -> No
         "LookupError",
         "PoisonMessage",
     ]
+
+
+async def test_a_batch_is_applied_in_turns_so_a_group_sharing_the_lock_gets_in_between(
+    tmp_path: Path,
+) -> None:
+    engine, inbox = await sqlite_inbox(tmp_path / "inbox.db")
+    turns = asyncio.Lock()
+    transactions: list[str] = []
+    read_ahead_task: list[asyncio.Task[None]] = []
+
+    def consumer(name: str, turn_size: int | None) -> InboxConsumer:
+        async def record_transaction(session: Any, events: Any) -> None:
+            transactions.append(f"{name}: {len(events)}")
+
+        async def apply(session: Any, event: Any) -> None:
+            if name == "in-order" and not read_ahead_task:
+                # A stop read ahead arrives while the in-order group holds the lock.
+                stop = consumed_record(_removed(str(uuid.uuid4())), 100)
+                read_ahead_task.append(
+                    asyncio.create_task(consumer("read-ahead", None).handle_batch([stop]))
+                )
+                await asyncio.sleep(0.1)  # it is waiting for the lock now
+
+        return InboxConsumer(
+            service="tests",
+            subscription=Subscription(
+                name=name,
+                topics=("registry.professionals.v1",),
+                handlers={ProfessionalRemoved: apply},
+                before_batch=record_transaction,
+                exclusive=turns,
+                turn_size=turn_size,
+            ),
+            sessions=session_factory(engine),
+            inbox_table=inbox,
+            dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
+        )
+
+    batch = [consumed_record(_removed(str(uuid.uuid4())), offset) for offset in range(5)]
+    await within(consumer("in-order", 2).handle_batch(batch), timeout_s=30)
+    await within(read_ahead_task[0], timeout_s=30)
+
+    assert transactions == ["in-order: 2", "read-ahead: 1", "in-order: 2", "in-order: 1"]
+    async with session_factory(engine)() as session:
+        applied = await session.scalar(sa.select(sa.func.count()).select_from(inbox))
+    assert applied == 6  # every event recorded once, each in its turn's transaction
+    await engine.dispose()
+
+
+async def test_turns_apply_only_where_the_lock_is_shared(tmp_path: Path) -> None:
+    engine, inbox = await sqlite_inbox(tmp_path / "inbox.db")
+    sizes: list[int] = []
+
+    async def record_transaction(session: Any, events: Any) -> None:
+        sizes.append(len(events))
+
+    async def apply(session: Any, event: Any) -> None:
+        return None
+
+    consumer = InboxConsumer(
+        service="tests",
+        subscription=Subscription(
+            name="in-order",
+            topics=("registry.professionals.v1",),
+            handlers={ProfessionalRemoved: apply},
+            before_batch=record_transaction,
+            turn_size=2,  # no `exclusive`: PostgreSQL's row locks, one transaction a batch
+        ),
+        sessions=session_factory(engine),
+        inbox_table=inbox,
+        dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
+    )
+    batch = [consumed_record(_removed(str(uuid.uuid4())), offset) for offset in range(5)]
+    await within(consumer.handle_batch(batch), timeout_s=30)
+    assert sizes == [5]
+    await engine.dispose()

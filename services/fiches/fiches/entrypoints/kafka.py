@@ -26,6 +26,10 @@ from servicekit.messaging.outbox import Outbox
 
 SERVICE = "fiches"
 STOPS_BATCH_SIZE = 5000
+IN_ORDER_TURN = 100
+"""Where the two registry groups take turns on one lock (SQLite), the in-order group
+applies at most this many events per transaction: a stop read ahead waits for about
+40 ms of registrations, not for a whole batch of 500."""
 
 
 def registry_subscription(outbox: Outbox, exclusive: asyncio.Lock | None = None) -> Subscription:
@@ -48,6 +52,7 @@ def registry_subscription(outbox: Outbox, exclusive: asyncio.Lock | None = None)
         # the registrations fetched with it.
         urgent=frozenset({ProfessionalStatusChanged, ProfessionalRemoved}),
         exclusive=exclusive,
+        turn_size=IN_ORDER_TURN,
     )
 
 
