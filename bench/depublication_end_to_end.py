@@ -48,6 +48,7 @@ from pipeline import (  # the script's folder, not a package
     write_snapshots,
 )
 from servicekit.embedded_broker import start_embedded_broker
+from servicekit.gc_tuning import tune_for_long_running_service
 from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import KafkaSettings, PlatformSettings
 from servicekit.waiting import within
@@ -151,6 +152,7 @@ async def main(count: int, change_percent: float) -> str:
         await bounded(ensure_topics(kafka), 60, "creating the contract topics")
         first, second, third = write_snapshots(work, count, change_percent)
         fiches = build_fiches(PlatformSettings(data_dir=work), kafka, FichesSettings())
+        tune_for_long_running_service()  # as `skaart serve fiches` does
         await bounded(fiches.runtime.start(), 60, "fiches start")
         directory = start_directory(env, work)
         await asyncio.sleep(8)  # let the consumer groups settle before timing

@@ -1,6 +1,7 @@
 """How fast fiches applies registry events, without the broker (a script, not a test).
 
     .venv/bin/python bench/fiches_apply.py [--count 20000] [--database-url URL]
+        [--gc tuned|default]
 
 Builds COUNT ProfessionalRegistered records as they arrive from Kafka (CloudEvents
 headers, JSON value) and feeds them to fiches' real consumer (`InboxConsumer` with fiches'
@@ -9,7 +10,9 @@ fresh database, then a practice ban for each of them (load, depublish, update). 
 isolates fiches' own cost from the broker and from the rate at which registry-sync
 publishes (which bounds fiches in bench/pipeline.py). Besides the rate, it prints the
 process CPU time per event: on a shared machine the wall-clock rate moves with the
-neighbours' load, the CPU cost much less.
+neighbours' load, the CPU cost much less. `--gc tuned` (the default) tunes the garbage
+collector as `skaart serve` and `skaart up` do (servicekit/gc_tuning.py); `--gc default`
+leaves CPython's defaults, to measure what the tuning buys.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from registry_sync.adapters.snapshot_files import parse_line
 from registry_sync.domain.changes import registration_events
 from registry_sync.handlers.apply_records import facts_of
 from registry_sync.simulator.demo_data import generate_professionals
+from servicekit.gc_tuning import tune_for_long_running_service
 from servicekit.messaging.inbox import InboxConsumer
 from servicekit.settings import KafkaSettings, PlatformSettings
 
@@ -87,7 +91,7 @@ def _decoding_floor(consumer: InboxConsumer, records: list[SimpleNamespace]) -> 
     )
 
 
-async def main(count: int, database_url: str | None) -> str:
+async def main(count: int, database_url: str | None, gc_mode: str) -> str:
     work = Path(tempfile.mkdtemp(prefix="skaart-bench-fiches-"))
     component = build_component(
         PlatformSettings(data_dir=work),
@@ -97,6 +101,8 @@ async def main(count: int, database_url: str | None) -> str:
     runtime = component.runtime
     await runtime.migrate()
     registrations, bans = _records(count)
+    if gc_mode == "tuned":
+        tune_for_long_running_service()
     consumer = InboxConsumer(
         service="fiches",
         subscription=runtime.subscriptions[0],
@@ -121,5 +127,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--gc", choices=("tuned", "default"), default="tuned")
     args = parser.parse_args()
-    print(asyncio.run(main(args.count, args.database_url)))
+    print(asyncio.run(main(args.count, args.database_url, args.gc)))

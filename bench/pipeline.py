@@ -65,6 +65,7 @@ from registry_sync.simulator.demo_data import (
     write_snapshot,
 )
 from servicekit.embedded_broker import start_embedded_broker
+from servicekit.gc_tuning import tune_for_long_running_service
 from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import KafkaSettings, PlatformSettings
 from servicekit.waiting import within
@@ -445,6 +446,7 @@ async def main(count: int, change_percent: float, database: str, admin_url: str)
         platform = PlatformSettings(data_dir=work)
         fiches_url = await databases.url("fiches")
         fiches = build_fiches(platform, kafka, FichesSettings(database_url=fiches_url))
+        tune_for_long_running_service()  # as `skaart serve fiches` does
         await bounded(fiches.runtime.start(), 60, "fiches start")
         await asyncio.sleep(6)  # let the consumer group settle before timing
         env = {

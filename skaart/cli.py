@@ -72,6 +72,7 @@ def serve(
 
     from servicekit.client_address import uvicorn_config
     from servicekit.component import standalone_app
+    from servicekit.gc_tuning import tune_for_long_running_service
     from skaart.components import BUILDERS
 
     platform = PlatformSettings()
@@ -79,6 +80,7 @@ def serve(
         from portal.entrypoints.app import create_app
 
         app = create_app()
+        tune_for_long_running_service()
         uvicorn.run(app, host=platform.http_host, port=platform.http_port, log_config=None)
         return
     if service not in BUILDERS:
@@ -88,6 +90,7 @@ def serve(
         raise typer.Exit(2)
     kafka = KafkaSettings()
     component = BUILDERS[service](platform, kafka)
+    tune_for_long_running_service()
     uvicorn.Server(
         uvicorn_config(standalone_app(component), platform.http_host, platform.http_port)
     ).run()

@@ -17,6 +17,7 @@ from registry_sync.config import RegistrySyncSettings
 from registry_sync.simulator.source_server import SimulatedSource, create_source_app
 from servicekit.client_address import uvicorn_config
 from servicekit.component import ServiceComponent
+from servicekit.gc_tuning import tune_for_long_running_service
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.components import build_all, build_portal
 from skaart.monolith import (
@@ -242,6 +243,7 @@ async def run_up(
         fresh_broker = broker_lost_its_topics(await prepare_broker_topics(choice.kafka))
         built = _build_platform(platform, choice.kafka, demo=demo, demo_count=demo_count)
         components = built.components
+        tune_for_long_running_service()
 
         # Decided before the components start: the delta-feed poller may register people
         # as soon as registry-sync runs, and they need no second announcement.
