@@ -32,7 +32,7 @@ DEATH = status_changed(StatusChangeReason.DECEASED, ("physician",), ())
 def test_a_stop_ahead_of_its_turn_depublishes_and_keeps_the_version_for_the_in_order_path() -> None:
     fiche = published_fiche(physician())
 
-    fiche.stop_ahead_of_turn(DEATH, now=NOW)
+    assert fiche.stop_ahead_of_turn(DEATH, now=NOW)  # changed: the row is written
 
     assert not fiche.published
     assert not fiche.may_practise
@@ -77,7 +77,8 @@ def test_a_stop_the_fiche_has_already_seen_changes_nothing() -> None:
     fiche.apply_update(reactivated_later)
     fiche.events.clear()
 
-    fiche.stop_ahead_of_turn(DEATH, now=NOW)  # V2: older than what the fiche shows
+    # V2: older than what the fiche shows; unchanged, so nothing to write
+    assert not fiche.stop_ahead_of_turn(DEATH, now=NOW)
 
     assert fiche.published
     assert fiche.events == []
@@ -97,7 +98,7 @@ def test_a_change_that_does_not_take_the_fiche_off_the_map_is_left_to_the_in_ord
 ) -> None:
     fiche = published_fiche(physician(), nurse())
 
-    fiche.stop_ahead_of_turn(change, now=NOW)  # type: ignore[arg-type]
+    assert not fiche.stop_ahead_of_turn(change, now=NOW)  # type: ignore[arg-type]
 
     assert fiche.published
     assert fiche.may_practise
@@ -111,3 +112,13 @@ def test_while_the_in_order_path_catches_up_the_provider_cannot_publish_again() 
     with pytest.raises(PublicationRefused):
         fiche.publish_own({}, by_team=False, now=NOW)
     assert not any(isinstance(e, ProviderFicheUpdated) for e in fiche.events)
+
+
+def test_a_second_stop_ahead_of_turn_changes_nothing_more() -> None:
+    fiche = published_fiche(physician())
+    assert fiche.stop_ahead_of_turn(DEATH, now=NOW)
+    fiche.events.clear()
+
+    removed = ProfessionalRemoved(professional_id=PROFESSIONAL_ID, source_version=V2)
+    assert not fiche.stop_ahead_of_turn(removed, now=NOW)
+    assert fiche.events == []

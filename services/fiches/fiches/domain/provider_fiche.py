@@ -173,24 +173,27 @@ class ProviderFiche:
         event: ProfessionalStatusChanged | ProfessionalRemoved,
         *,
         now: datetime | None = None,
-    ) -> None:
+    ) -> bool:
         """A stop read ahead of the registry events queued before it: off the map now.
 
         Only the publication changes (and the fiche may not be published again meanwhile).
         The facts and the registry version stay for the in-order path, which applies every
         event in turn, this one included, and then finds the fiche already depublished.
-        An event this fiche has already seen, or an older one, changes nothing.
+        An event this fiche has already seen, or an older one, changes nothing. Returns
+        whether anything changed (only `may_practise` and the publication can).
         """
         if event.source_version <= self.registry_version:
-            return
+            return False
         if isinstance(event, ProfessionalRemoved):
             reason = DepublicationReason.NO_LONGER_IN_SOURCE
         elif takes_off_the_map(event):
             reason = DepublicationReason(event.reason.value)
         else:
-            return
+            return False
+        changed = self.may_practise or self.published
         self.may_practise = False
         self.depublish(reason, now=now)
+        return changed
 
     def apply_removal(self, event: ProfessionalRemoved, *, now: datetime | None = None) -> None:
         """The person left the authentic source: depublish, reason recorded."""

@@ -96,5 +96,5 @@ class RegistryEventHandlers:
         fiche = await repository.by_professional(event.professional_id)
         if fiche is None:
             return
-        fiche.stop_ahead_of_turn(event)
-        repository.save(fiche)
+        if fiche.stop_ahead_of_turn(event):
+            repository.save_publication(fiche)
