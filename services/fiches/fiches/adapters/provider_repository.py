@@ -123,12 +123,16 @@ class ProviderFicheRepository:
 
     async def prefetch(self, professional_ids: set[str]) -> None:
         """Load the fiches of these professionals (absent ones are remembered as absent)."""
-        missing = [pid for pid in professional_ids if pid not in self._loaded]
+        # Locked in one order by every transaction (sorted ids, ORDER BY), so two
+        # transactions locking overlapping sets (fiches' two registry groups, during a
+        # burst of stops) wait for each other instead of deadlocking.
+        missing = sorted(pid for pid in professional_ids if pid not in self._loaded)
         for start in range(0, len(missing), 500):
             part = missing[start : start + 500]
             rows = await self._session.execute(
                 sa.select(provider_fiches)
                 .where(provider_fiches.c.professional_id.in_(part))
+                .order_by(provider_fiches.c.professional_id)
                 # Row locks on PostgreSQL (none on SQLite, a single writer): the write API
                 # changes the same rows, and neither may overwrite the other's change.
                 .with_for_update()
