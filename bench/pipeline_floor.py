@@ -110,8 +110,8 @@ class FloorRows:
                     1 if may else 0,
                     None,
                     stored_now,
-                    None,
-                    None,
+                    "null",  # own_draft: JSON null, as SQLAlchemy stores None (and fiches)
+                    "null",  # own_published
                     0,
                 )
             )
