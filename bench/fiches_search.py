@@ -38,6 +38,9 @@ from urllib.parse import urlencode
 import asyncpg
 import httpx
 
+# Its siblings are imported by their own names, once, whether this file runs as a script
+# (bench/ first on the import path) or is imported as bench.fiches_search (bench/portal.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 try:
     import floor
     from directory_data import (
@@ -52,24 +55,12 @@ try:
         publish,
     )
     from load_runner import drive_wrk, serve
-except ModuleNotFoundError:  # imported as bench.fiches_search (bench/portal.py)
-    from bench.directory_data import (
-        FIRST,
-        PROFESSIONS,
-        TARGET_GROUPS,
-        _weighted,
-        copy_facts,
-        copy_search_index,
-        generate,
-        links,
-        publish,
-    )
-    from bench.load_runner import drive_wrk, serve
-
-# bench/directory.py is named like the directory package: once the sibling above is loaded,
-# keep this folder off the import path so that `import directory` finds the service.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+finally:
+    # bench/directory.py is named like the directory package: once the siblings are
+    # loaded, keep this folder off the import path so that `import directory` finds the
+    # service.
+    _HERE = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "skaart_bench_search"

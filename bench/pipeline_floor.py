@@ -82,6 +82,8 @@ class FloorRows:
             if headers["ce_type"] != REGISTERED:
                 raise ValueError(f"not a registration: {headers['ce_type']!r}")
             event_id = headers["ce_id"].decode()
+            # The consumer's correlation scope: the record's correlation id, or its id.
+            cause = headers["ce_correlationid"].decode() if "ce_correlationid" in headers else ""
             facts = orjson.loads(record.value)
             fiche_id = str(uuid.uuid4())
             public = [
@@ -108,13 +110,17 @@ class FloorRows:
                     1 if may else 0,
                     None,
                     stored_now,
-                    None,
-                    None,
+                    "null",  # own_draft: JSON null, as SQLAlchemy stores None (and fiches)
+                    "null",  # own_published
                     0,
                 )
             )
             if may:
-                outbox.append(_published_row(fiche_id, facts, public, now_z, now_iso, stored_now))
+                outbox.append(
+                    _published_row(
+                        fiche_id, facts, public, now_z, now_iso, stored_now, cause or event_id
+                    )
+                )
             inbox.append(
                 (CONSUMER, event_id, record.topic, record.partition, record.offset, stored_now)
             )
@@ -128,6 +134,7 @@ def _published_row(
     now_z: str,
     now_iso: str,
     created_at: Any,
+    correlation_id: str,
 ) -> tuple[Any, ...]:
     """The outbox row of the fiche's `ProviderFichePublished` (fields in the model's order)."""
     event_id = str(uuid.uuid4())
@@ -154,8 +161,7 @@ def _published_row(
             ("ce_subject", fiche_id),
             ("ce_time", now_iso),
             ("content-type", "application/json"),
-            # No correlation id: fiches writes the batch's events after its handlers ran,
-            # outside each event's correlation scope, so its rows carry none either.
+            ("ce_correlationid", correlation_id),
         ]
     ).decode()
     return (event_id, PROVIDERS_TOPIC, fiche_id, envelope, payload, created_at)

@@ -11,12 +11,44 @@ from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.input_guard import InputGuard
+from servicekit.logging import correlation_scope, current_correlation_id
 from servicekit.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[Any]]
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+class CorrelationIds:
+    """ASGI middleware: each HTTP request is handled in a correlation scope of its own.
+
+    Its log lines and every event it causes (`ce_correlationid`) carry one fresh id, and
+    the response names it in `X-Correlation-Id`, so a caller can quote it. An id a caller
+    sends is not taken over: the id is the platform's, never text from outside. A call
+    made in-process while handling a request (the portal calling a service in monolithic
+    mode) keeps the id of the request it serves.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with correlation_scope(current_correlation_id()) as correlation_id:
+            header = (CORRELATION_HEADER.lower().encode(), correlation_id.encode())
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), header]
+                await send(message)
+
+            await self.app(scope, receive, send_with_id)
 
 
 def api_app(
@@ -24,7 +56,8 @@ def api_app(
 ) -> FastAPI:
     """A FastAPI app with the platform's HTTP conventions, for both running modes (and the
     tests): problem details for every error (servicekit.problems), text no service can
-    store refused up front (servicekit.input_guard), and API docs at /docs whose Swagger
+    store refused up front (servicekit.input_guard), a correlation id per request
+    (`CorrelationIds`), and API docs at /docs whose Swagger
     UI and ReDoc files are served by the app itself (machines without internet access
     cannot load them from a CDN)."""
     app = FastAPIOffline(
@@ -37,6 +70,8 @@ def api_app(
     )
     install_problem_handlers(app)
     app.add_middleware(InputGuard)
+    # Outermost: the guard's refusals name their correlation id too.
+    app.add_middleware(CorrelationIds)
     return app
 
 

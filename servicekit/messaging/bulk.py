@@ -5,7 +5,8 @@ SQLAlchemy's Core `executemany` spends most of its time per row and per paramete
 pays hundreds of thousands of times. Here the statement is compiled once per table,
 column set and dialect (with the dialect's own parameter style and bind casts), each
 row becomes a tuple through the columns' own bind processors (so a value is stored
-exactly as SQLAlchemy would store it), and the driver's `executemany` runs it.
+exactly as SQLAlchemy would store it, None too: JSON `null` in a JSON column unless it
+says `none_as_null`), and the driver's `executemany` runs it.
 """
 
 from __future__ import annotations
@@ -44,9 +45,15 @@ class _Compiled:
         self.processed: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
             (index, process) for index, process in enumerate(processors) if process is not None
         )
+        # What None becomes: itself, except in a type that evaluates it (SQLAlchemy's JSON
+        # stores JSON `null` unless the column says `none_as_null`), processed once here.
+        self.nulls: tuple[Any, ...] = tuple(
+            process(None) if types[self.names[index]].should_evaluate_none else None
+            for index, process in self.processed
+        )
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        values, processed = self.values, self.processed
+        values, processed, nulls = self.values, self.processed, self.nulls
         if not processed:
             return [values(row) for row in rows]
         # A column often holds the same object in every row of a batch (the batch's `now`,
@@ -58,7 +65,10 @@ class _Compiled:
             row_values = list(values(row))
             for slot, (index, process) in enumerate(processed):
                 value = row_values[index]
-                if value is None or type(value) is EncodedJson:
+                if value is None:
+                    row_values[index] = nulls[slot]
+                    continue
+                if type(value) is EncodedJson:
                     continue
                 if value is not last_in[slot]:
                     last_in[slot], last_out[slot] = value, process(value)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.base import Event, event_class_for_type
 from contracts.envelope import Envelope
 from servicekit import metrics
+from servicekit.database import is_sqlite
 from servicekit.logging import correlation_scope
 from servicekit.messaging.bulk import insert_rows
 from servicekit.messaging.dead_letters import DeadLetters
@@ -74,7 +76,8 @@ class Subscription:
     exclusive: asyncio.Lock | None = None
     """Held around each of this subscription's transactions. Subscriptions of a process
     that change the same rows share one where the database has no row locks (SQLite: a
-    read takes no lock, so one's write could overwrite what the other committed since)."""
+    read takes no lock, so one's write could overwrite what the other committed since):
+    `kept_apart` decides."""
     turn_size: int | None = None
     """With `exclusive`: the most events applied per transaction, so a group sharing the
     lock waits for at most that many (a stop read ahead does not wait for a whole batch
@@ -83,6 +86,24 @@ class Subscription:
     """False for a group that reads ahead of another group of the service on the same
     topic: a record it cannot apply is skipped and logged, not dead-lettered twice; the
     group reading in order applies it, or parks it."""
+
+
+def kept_apart(database_url: str, *subscriptions: Subscription) -> list[Subscription]:
+    """Subscriptions of one process that change the same rows, kept apart on this database.
+
+    On PostgreSQL they are returned as they are: the row locks their batches take when
+    they load the rows they change (`SELECT ... FOR UPDATE`) keep one from overwriting
+    what the other committed since. On SQLite, which has no row locks, they take turns:
+    each is returned holding one shared lock (`Subscription.exclusive`) around its
+    transactions. Every service with such subscriptions (an in-order group and a group
+    reading ahead of it on the same topic) declares them through this function.
+    """
+    if any(subscription.exclusive is not None for subscription in subscriptions):
+        raise ValueError("kept_apart gives the lock: these subscriptions already hold one")
+    if not is_sqlite(database_url):
+        return list(subscriptions)
+    turns = asyncio.Lock()
+    return [dataclasses.replace(subscription, exclusive=turns) for subscription in subscriptions]
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (

@@ -4,6 +4,8 @@ time, and what a catch-up leaves waiting is rebuilt once the consumer is caught 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,16 +91,47 @@ async def waiting(d: Searchable) -> int:
         ).scalar_one()
 
 
-async def test_one_batch_with_several_events_per_fiche_gives_the_read_model_of_one_at_a_time(
-    database_url_factory: Any, tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def one_at_a_time_and(
+    database_url_factory: Any, tmp_path: Path, name: str
+) -> AsyncIterator[tuple[Searchable, Searchable, list[Event]]]:
+    """(one, other, backlog): `one` has applied the backlog an event at a time, the other
+    directory (its database named `name`) nothing yet."""
     async with (
         searchable_directory(await database_url_factory("one_by_one"), tmp_path / "a") as one,
-        searchable_directory(await database_url_factory("batched"), tmp_path / "b") as batched,
+        searchable_directory(await database_url_factory(name), tmp_path / "b") as other,
     ):
         events = backlog(one)
         for event in events:
             await one.apply(event)
+        yield one, other, events
+
+
+async def drain_by_the_idle_flush(
+    d: Searchable, projection: DirectoryProjection, *, polls: int
+) -> None:
+    """Run the projection's idle flush (as the consumer does when no batch comes) until
+    nothing waits, polling every 0.05 s at most `polls` times, then stop it."""
+    flush = asyncio.create_task(
+        projection.flush_when_idle(d.component.runtime.sessions, idle_s=0.05)
+    )
+    try:
+        for _ in range(polls):
+            if not await waiting(d):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        flush.cancel()
+
+
+async def test_one_batch_with_several_events_per_fiche_gives_the_read_model_of_one_at_a_time(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    async with one_at_a_time_and(database_url_factory, tmp_path, "batched") as (
+        one,
+        batched,
+        events,
+    ):
         await batched.apply(*events)
         expected = await read_model(one)
         assert expected["search_documents"], "the backlog leaves fiches on the map"
@@ -109,13 +142,11 @@ async def test_one_batch_with_several_events_per_fiche_gives_the_read_model_of_o
 async def test_a_catching_up_projection_rebuilds_each_fiche_once_the_backlog_is_applied(
     database_url_factory: Any, tmp_path: Path
 ) -> None:
-    async with (
-        searchable_directory(await database_url_factory("one_by_one"), tmp_path / "a") as one,
-        searchable_directory(await database_url_factory("behind"), tmp_path / "b") as behind,
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
     ):
-        events = backlog(one)
-        for event in events:
-            await one.apply(event)
         catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4)
         for start in range(0, len(events) - 1, 8):  # full batches: the consumer is behind
             await apply_with(behind, catching_up, events[start : start + 8])
@@ -140,16 +171,7 @@ async def test_what_a_full_last_batch_left_waiting_is_rebuilt_once_no_batch_come
         catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=len(events))
         await apply_with(behind, catching_up, events)
         assert await behind.ids() == []
-        flush = asyncio.create_task(
-            catching_up.flush_when_idle(behind.component.runtime.sessions, idle_s=0.05)
-        )
-        try:
-            for _ in range(100):
-                if not await waiting(behind):
-                    break
-                await asyncio.sleep(0.05)
-        finally:
-            flush.cancel()
+        await drain_by_the_idle_flush(behind, catching_up, polls=100)
         assert await waiting(behind) == 0
         assert await read_model(behind) == await read_model(one)
 
@@ -160,13 +182,11 @@ async def test_the_waiting_fiches_are_rebuilt_a_chunk_per_transaction(
     """The first short batch rebuilds one chunk; the idle flush rebuilds the rest, a chunk
     per transaction (the read-ahead group's depublications get in between), to the same
     read model."""
-    async with (
-        searchable_directory(await database_url_factory("one_by_one"), tmp_path / "a") as one,
-        searchable_directory(await database_url_factory("behind"), tmp_path / "b") as behind,
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
     ):
-        events = backlog(one)
-        for event in events:
-            await one.apply(event)
         catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4, rebuild_chunk=2)
         for start in range(0, len(events) - 1, 8):
             await apply_with(behind, catching_up, events[start : start + 8])
@@ -176,15 +196,6 @@ async def test_the_waiting_fiches_are_rebuilt_a_chunk_per_transaction(
         await apply_with(behind, catching_up, events[16:])  # short: caught up, one chunk
 
         assert await waiting(behind) == before - 2
-        flush = asyncio.create_task(
-            catching_up.flush_when_idle(behind.component.runtime.sessions, idle_s=0.05)
-        )
-        try:
-            for _ in range(200):
-                if not await waiting(behind):
-                    break
-                await asyncio.sleep(0.05)
-        finally:
-            flush.cancel()
+        await drain_by_the_idle_flush(behind, catching_up, polls=200)
         assert await waiting(behind) == 0
         assert await read_model(behind) == await read_model(one)

@@ -10,7 +10,6 @@ their turn, and the update does not put the provider back on the map.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,10 @@ import sqlalchemy as sa
 
 from contracts.events.fiches import ProviderFicheUpdated
 from directory.adapters.tables import inbox
-from servicekit.messaging.inbox import InboxConsumer
 from servicekit.settings import KafkaSettings
 from tests.directory.support import Searchable, searchable_directory
 from tests.directory.test_fhir import valid
+from tests.support.held_groups import hold_group_at
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_publishing import publish_events
 
@@ -30,26 +29,6 @@ pytestmark = pytest.mark.e2e
 
 MARC = "0b0c1b2e-0000-4000-8000-0000000000c1"
 WARM = "0b0c1b2e-0000-4000-8000-0000000000c2"
-
-
-def _hold_the_in_order_group_at(
-    monkeypatch: pytest.MonkeyPatch, fiche_id: str, gate: asyncio.Event
-) -> None:
-    """The in-order group waits before any batch holding an update of this provider."""
-    handle_batch = InboxConsumer.handle_batch
-    update_type = ProviderFicheUpdated.event_type.encode()
-
-    async def held(self: InboxConsumer, records: Sequence[Any]) -> None:
-        queued_update = any(
-            ("ce_type", update_type) in list(record.headers or ())
-            and fiche_id.encode() in record.value
-            for record in records
-        )
-        if self.name == "projection" and queued_update:
-            await gate.wait()
-        await handle_batch(self, records)
-
-    monkeypatch.setattr(InboxConsumer, "handle_batch", held)
 
 
 async def _practitioner(directory: Searchable) -> dict[str, Any]:
@@ -65,7 +44,11 @@ async def test_a_depublication_leaves_the_directory_while_the_in_order_group_is_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     gate = asyncio.Event()
-    _hold_the_in_order_group_at(monkeypatch, MARC, gate)
+    # The in-order group waits before any batch holding an update of this provider (the
+    # key of a provider fiche's events is its fiche id).
+    hold_group_at(
+        monkeypatch, group="projection", event_type=ProviderFicheUpdated, key=MARC, gate=gate
+    )
     url = await database_url_factory("directory")
     async with searchable_directory(url, tmp_path, kafka=kafka) as directory:
         runtime = directory.component.runtime

@@ -44,7 +44,7 @@ def _shape(subscription: Subscription) -> tuple[object, ...]:
 
 def test_the_component_subscribes_what_kafka_py_declares(tmp_path: Path) -> None:
     component = _component(tmp_path)
-    declared = subscriptions(component.runtime.outbox)
+    declared = subscriptions(component.runtime.outbox, component.runtime.database_url)
 
     assert [_shape(s) for s in component.runtime.subscriptions] == [_shape(s) for s in declared]
     topics = {topic for s in declared for topic in s.topics}
@@ -64,7 +64,8 @@ def test_the_registry_subscription_applies_stops_ahead_of_registrations(tmp_path
 
 
 def test_a_second_registry_group_reads_ahead_for_stops_only(tmp_path: Path) -> None:
-    declared = {s.name: s for s in subscriptions(_component(tmp_path).runtime.outbox)}
+    runtime = _component(tmp_path).runtime
+    declared = {s.name: s for s in subscriptions(runtime.outbox, runtime.database_url)}
 
     stops = declared["registry-stops"]
     assert stops.topics == (ProfessionalRegistered.topic,)
@@ -74,8 +75,8 @@ def test_a_second_registry_group_reads_ahead_for_stops_only(tmp_path: Path) -> N
 def test_the_two_registry_groups_take_turns_only_without_row_locks(tmp_path: Path) -> None:
     """On SQLite (no row locks) they share one lock; on PostgreSQL the row locks suffice."""
     outbox = _component(tmp_path).runtime.outbox
-    sqlite = {s.name: s for s in subscriptions(outbox, row_locks=False)}
-    postgres = {s.name: s for s in subscriptions(outbox, row_locks=True)}
+    sqlite = {s.name: s for s in subscriptions(outbox, "sqlite+aiosqlite:///f.db")}
+    postgres = {s.name: s for s in subscriptions(outbox, "postgresql+asyncpg://db/fiches")}
 
     shared = sqlite["registry-professionals"].exclusive
     assert shared is not None

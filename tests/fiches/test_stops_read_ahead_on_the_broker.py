@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,9 @@ from fiches.adapters.tables import outbox, provider_fiches
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component
 from servicekit.auth import AuthSettings
-from servicekit.messaging.inbox import InboxConsumer
 from servicekit.settings import KafkaSettings, PlatformSettings
 from tests.support.auth import TokenSigner
+from tests.support.held_groups import hold_group_at
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_publishing import publish_events
 from tests.support.kafka_reading import header, read_topic
@@ -58,26 +57,6 @@ def _facts(professional_id: str, version: datetime, last_name: str) -> dict[str,
     }
 
 
-def _hold_the_in_order_group_at(
-    monkeypatch: pytest.MonkeyPatch, professional_id: str, gate: asyncio.Event
-) -> None:
-    """The in-order group waits before any batch holding an update of this person."""
-    handle_batch = InboxConsumer.handle_batch
-    key = professional_id.encode()
-    update_type = ProfessionalUpdated.event_type.encode()
-
-    async def held(self: InboxConsumer, records: Sequence[Any]) -> None:
-        queued_update = any(
-            record.key == key and ("ce_type", update_type) in list(record.headers or ())
-            for record in records
-        )
-        if self.name == "registry-professionals" and queued_update:
-            await gate.wait()
-        await handle_batch(self, records)
-
-    monkeypatch.setattr(InboxConsumer, "handle_batch", held)
-
-
 async def test_a_stop_takes_the_fiche_off_the_map_while_the_in_order_group_is_held(
     kafka: KafkaSettings,
     database_url_factory: Any,
@@ -86,7 +65,14 @@ async def test_a_stop_takes_the_fiche_off_the_map_while_the_in_order_group_is_he
 ) -> None:
     person = str(uuid.uuid4())
     gate = asyncio.Event()
-    _hold_the_in_order_group_at(monkeypatch, person, gate)
+    # The in-order group waits before any batch holding an update of this person.
+    hold_group_at(
+        monkeypatch,
+        group="registry-professionals",
+        event_type=ProfessionalUpdated,
+        key=person,
+        gate=gate,
+    )
     component = build_component(
         PlatformSettings(data_dir=tmp_path / "data"),
         kafka,

@@ -20,10 +20,20 @@ from servicekit.messaging.tables import add_messaging_tables
 
 
 def consumed_record(
-    event: Event, offset: int, *, partition: int = 0, source: str = "/tests"
+    event: Event,
+    offset: int,
+    *,
+    partition: int = 0,
+    source: str = "/tests",
+    correlation_id: str | None = None,
 ) -> SimpleNamespace:
     """`event` as a consumer record at `offset`: CloudEvents headers, key, JSON value."""
-    envelope = Envelope(source=source, type=event.event_type, subject=event.partition_key())
+    envelope = Envelope(
+        source=source,
+        type=event.event_type,
+        subject=event.partition_key(),
+        correlationid=correlation_id,
+    )
     return SimpleNamespace(
         topic=event.topic,
         partition=partition,

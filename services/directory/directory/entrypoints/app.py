@@ -17,7 +17,6 @@ from directory.entrypoints.http_search import search_router
 from directory.entrypoints.kafka import DEFER_FROM, REBUILD_CHUNK, subscriptions
 from directory.handlers.projection import DirectoryProjection
 from servicekit.component import ServiceComponent, standalone_app
-from servicekit.database import is_sqlite
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
 
@@ -46,7 +45,7 @@ def build_component(
         migrations_package="directory.migrations",
     )
     projection = DirectoryProjection(geocoder, defer_from=DEFER_FROM, rebuild_chunk=REBUILD_CHUNK)
-    for subscription in subscriptions(projection, row_locks=not is_sqlite(runtime.database_url)):
+    for subscription in subscriptions(projection, runtime.database_url):
         runtime.subscribe(subscription)
     runtime.run_in_background(
         "projection-pending", lambda: projection.flush_when_idle(runtime.sessions)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from contracts.events.fiches import (
     OFFERS_TOPIC,
     PRACTICES_TOPIC,
@@ -12,7 +10,7 @@ from contracts.events.fiches import (
     ProviderFicheDepublished,
 )
 from directory.handlers.projection import DirectoryProjection
-from servicekit.messaging.inbox import Subscription
+from servicekit.messaging.inbox import Subscription, kept_apart
 
 PUBLIC_TOPICS = (PROVIDERS_TOPIC, PRACTICES_TOPIC, OFFERS_TOPIC)
 
@@ -31,9 +29,7 @@ next ones): the read-ahead group's depublications get in between."""
 DEPUBLICATIONS_BATCH_SIZE = 5000
 
 
-def projection_subscription(
-    projection: DirectoryProjection, exclusive: asyncio.Lock | None = None
-) -> Subscription:
+def projection_subscription(projection: DirectoryProjection) -> Subscription:
     """Group `directory.projection`: the public topics -> the directory's read model."""
     return Subscription(
         name="projection",
@@ -42,14 +38,11 @@ def projection_subscription(
         description="fiches' public topics (published fiches and offers) -> the public "
         "directory: search, FHIR, HSDS",
         after_batch=projection.after_batch,
-        exclusive=exclusive,
         batch_size=BATCH_SIZE,
     )
 
 
-def depublications_subscription(
-    projection: DirectoryProjection, exclusive: asyncio.Lock | None = None
-) -> Subscription:
+def depublications_subscription(projection: DirectoryProjection) -> Subscription:
     """Group `directory.depublications`: depublications read ahead of their turn.
 
     After a national import the in-order group has hundreds of thousands of publications
@@ -71,7 +64,6 @@ def depublications_subscription(
         description="Takes depublished fiches off the directory ahead of queued publications.",
         # At once, never deferred, and leaving the catch-up's waiting fiches to it.
         after_batch=projection.after_read_ahead_batch,
-        exclusive=exclusive,
         # A record it cannot apply is the in-order group's to park: one dead letter each.
         parks_failures=False,
         # Most records are skipped unread: large batches keep it ahead, also when it
@@ -80,11 +72,9 @@ def depublications_subscription(
     )
 
 
-def subscriptions(projection: DirectoryProjection, *, row_locks: bool) -> list[Subscription]:
-    """The directory's consumer groups. Both change the same rows: PostgreSQL's row locks
-    keep them apart; without them (SQLite) the two take turns on one lock."""
-    turns = None if row_locks else asyncio.Lock()
-    return [
-        projection_subscription(projection, turns),
-        depublications_subscription(projection, turns),
-    ]
+def subscriptions(projection: DirectoryProjection, database_url: str) -> list[Subscription]:
+    """The directory's consumer groups. Both change the same rows: kept apart by
+    PostgreSQL's row locks, or, on SQLite, by taking turns (`kept_apart`)."""
+    return kept_apart(
+        database_url, projection_subscription(projection), depublications_subscription(projection)
+    )

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.base import Event
 from contracts.events.fiches import DepublicationReason
 from contracts.events.registry import ProfessionRecord
 from fiches.adapters.tables import provider_fiches
@@ -110,7 +109,7 @@ class ProviderFicheRepository:
         self._new: dict[str, ProviderFiche] = {}
         self._dirty: dict[str, ProviderFiche] = {}
         self._publication_only: dict[str, ProviderFiche] = {}
-        self._events: list[Event] = []
+        self._outbox_rows: list[dict[str, object]] = []
 
     @classmethod
     def of(cls, session: AsyncSession, outbox: Outbox) -> ProviderFicheRepository:
@@ -190,8 +189,12 @@ class ProviderFicheRepository:
         self._take_events(fiche)
 
     def _take_events(self, fiche: ProviderFiche) -> None:
-        self._events.extend(fiche.events)
-        fiche.events.clear()
+        # The outbox rows are made now, in the scope of the event or request that caused
+        # them, so each carries its cause's correlation id; `flush` runs after the batch.
+        if fiche.events:
+            now = datetime.now(UTC)
+            self._outbox_rows.extend(self._outbox.row_for(e, now=now) for e in fiche.events)
+            fiche.events.clear()
 
     async def flush(self) -> None:
         """Write what was staged, events to the outbox in the order they happened.
@@ -219,8 +222,8 @@ class ProviderFicheRepository:
         )
         for fiche in (*self._new.values(), *self._dirty.values()):
             fiche.own_changed = False
-        await self._outbox.add_all(self._session, self._events)
+        await self._outbox.add_rows(self._session, self._outbox_rows)
         self._new.clear()
         self._dirty.clear()
         self._publication_only.clear()
-        self._events.clear()
+        self._outbox_rows = []

@@ -29,7 +29,6 @@ from servicekit.auth import (
     redis_revocation_check,
 )
 from servicekit.component import ServiceComponent, standalone_app
-from servicekit.database import is_sqlite
 from servicekit.redis_client import redis_readiness
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import KafkaSettings, PlatformSettings, service_database_url
@@ -63,9 +62,7 @@ def build_component(
         tables=TABLES,
         migrations_package="fiches.migrations",
     )
-    for subscription in subscriptions(
-        runtime.outbox, row_locks=not is_sqlite(runtime.database_url)
-    ):
+    for subscription in subscriptions(runtime.outbox, runtime.database_url):
         runtime.subscribe(subscription)
     exports = ExportWorker(
         runtime, (export_settings or ExportSettings()).resolved(platform), platform

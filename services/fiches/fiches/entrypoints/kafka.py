@@ -6,8 +6,6 @@ Each maps the topics it reads to the use case that applies each event type, as t
 
 from __future__ import annotations
 
-import asyncio
-
 from contracts.events.identity import PROFILES_TOPIC, UserProfilePublished
 from contracts.events.invitations import InvitationAccepted
 from contracts.events.registry import (
@@ -21,7 +19,7 @@ from fiches.handlers.identity_events import profile_published
 from fiches.handlers.invitation_events import InvitationEventHandlers
 from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.auth import signing_key_subscription
-from servicekit.messaging.inbox import Subscription
+from servicekit.messaging.inbox import Subscription, kept_apart
 from servicekit.messaging.outbox import Outbox
 
 SERVICE = "fiches"
@@ -32,7 +30,7 @@ applies at most this many events per transaction: a stop read ahead waits for ab
 40 ms of registrations, not for a whole batch of 500."""
 
 
-def registry_subscription(outbox: Outbox, exclusive: asyncio.Lock | None = None) -> Subscription:
+def registry_subscription(outbox: Outbox) -> Subscription:
     """registry.professionals.v1: provider fiches follow the authentic source, in order."""
     handlers = RegistryEventHandlers(outbox)
     return Subscription(
@@ -51,14 +49,11 @@ def registry_subscription(outbox: Outbox, exclusive: asyncio.Lock | None = None)
         # A stop in the source takes the fiche off the map first: it does not wait for
         # the registrations fetched with it.
         urgent=frozenset({ProfessionalStatusChanged, ProfessionalRemoved}),
-        exclusive=exclusive,
         turn_size=IN_ORDER_TURN,
     )
 
 
-def registry_stops_subscription(
-    outbox: Outbox, exclusive: asyncio.Lock | None = None
-) -> Subscription:
+def registry_stops_subscription(outbox: Outbox) -> Subscription:
     """registry.professionals.v1 again, in a group of its own that reads ahead: stops only.
 
     The in-order group can be minutes behind while a national import is consumed; a
@@ -79,7 +74,6 @@ def registry_stops_subscription(
         description="Takes stopped providers off the map ahead of queued registrations.",
         before_batch=handlers.before_batch,
         after_batch=handlers.after_batch,
-        exclusive=exclusive,
         # A record it cannot apply is the in-order group's to park: one dead letter each.
         parks_failures=False,
         # Most records are skipped unread: large batches keep it ahead even when it must
@@ -110,17 +104,16 @@ def profiles_subscription() -> Subscription:
     )
 
 
-def subscriptions(outbox: Outbox, *, row_locks: bool = True) -> list[Subscription]:
+def subscriptions(outbox: Outbox, database_url: str) -> list[Subscription]:
     """Every subscription of fiches, in the order the component subscribes them.
 
-    Both registry groups change the same fiches. PostgreSQL's row locks (taken when a
-    batch loads its fiches) keep one from overwriting the other's change; on a database
-    without them (`row_locks=False`: SQLite) the two take turns on one lock.
+    Both registry groups change the same fiches: kept apart by the row locks a batch takes
+    when it loads its fiches, or, on SQLite, by taking turns (`kept_apart`).
     """
-    registry_turns = None if row_locks else asyncio.Lock()
     return [
-        registry_subscription(outbox, registry_turns),
-        registry_stops_subscription(outbox, registry_turns),
+        *kept_apart(
+            database_url, registry_subscription(outbox), registry_stops_subscription(outbox)
+        ),
         # identity.signing-keys.v1: the public keys access tokens are verified with.
         signing_key_subscription(SERVICE, trusted_signing_keys),
         invitations_subscription(outbox),
