@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.events.registry import ProfessionalRemoved
 from servicekit.database import session_factory
@@ -21,6 +22,24 @@ from tests.support.consumed_records import (
     consumed_record,
     sqlite_inbox,
 )
+
+
+def _removals_consumer(
+    engine: AsyncEngine, inbox: sa.Table, name: str, handler: Any, **options: Any
+) -> InboxConsumer:
+    """A consumer of removals on the SQLite inbox, with the subscription options given."""
+    return InboxConsumer(
+        service="tests",
+        subscription=Subscription(
+            name=name,
+            topics=("registry.professionals.v1",),
+            handlers={ProfessionalRemoved: handler},
+            **options,
+        ),
+        sessions=session_factory(engine),
+        inbox_table=inbox,
+        dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
+    )
 
 
 async def test_a_consumer_waits_for_the_transaction_of_one_sharing_its_lock(
@@ -40,18 +59,7 @@ async def test_a_consumer_waits_for_the_transaction_of_one_sharing_its_lock(
         applied.append("second")
 
     def consumer(name: str, handler: Any) -> InboxConsumer:
-        return InboxConsumer(
-            service="tests",
-            subscription=Subscription(
-                name=name,
-                topics=("registry.professionals.v1",),
-                handlers={ProfessionalRemoved: handler},
-                exclusive=turns,
-            ),
-            sessions=session_factory(engine),
-            inbox_table=inbox,
-            dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
-        )
+        return _removals_consumer(engine, inbox, name, handler, exclusive=turns)
 
     record = consumed_record(_removed(str(uuid.uuid4())), 0)
     first = asyncio.create_task(consumer("first", slow).handle_batch([record]))
@@ -127,19 +135,14 @@ async def test_a_batch_is_applied_in_turns_so_a_group_sharing_the_lock_gets_in_b
                 )
                 await asyncio.sleep(0.1)  # it is waiting for the lock now
 
-        return InboxConsumer(
-            service="tests",
-            subscription=Subscription(
-                name=name,
-                topics=("registry.professionals.v1",),
-                handlers={ProfessionalRemoved: apply},
-                before_batch=record_transaction,
-                exclusive=turns,
-                turn_size=turn_size,
-            ),
-            sessions=session_factory(engine),
-            inbox_table=inbox,
-            dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
+        return _removals_consumer(
+            engine,
+            inbox,
+            name,
+            apply,
+            before_batch=record_transaction,
+            exclusive=turns,
+            turn_size=turn_size,
         )
 
     batch = [consumed_record(_removed(str(uuid.uuid4())), offset) for offset in range(5)]
@@ -163,18 +166,9 @@ async def test_turns_apply_only_where_the_lock_is_shared(tmp_path: Path) -> None
     async def apply(session: Any, event: Any) -> None:
         return None
 
-    consumer = InboxConsumer(
-        service="tests",
-        subscription=Subscription(
-            name="in-order",
-            topics=("registry.professionals.v1",),
-            handlers={ProfessionalRemoved: apply},
-            before_batch=record_transaction,
-            turn_size=2,  # no `exclusive`: PostgreSQL's row locks, one transaction a batch
-        ),
-        sessions=session_factory(engine),
-        inbox_table=inbox,
-        dead_letters=None,  # type: ignore[arg-type]  # nothing fails here
+    # No `exclusive` (PostgreSQL's row locks): one transaction a batch.
+    consumer = _removals_consumer(
+        engine, inbox, "in-order", apply, before_batch=record_transaction, turn_size=2
     )
     batch = [consumed_record(_removed(str(uuid.uuid4())), offset) for offset in range(5)]
     await within(consumer.handle_batch(batch), timeout_s=30)
