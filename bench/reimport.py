@@ -17,7 +17,10 @@ registry-sync's outbox, so publishing is not included), in one go:
    also runs that checkout's `skaart registry import` on the same database, alternating
    with this one, so both see the same machine load. Both must share the schema.
 
-`--profile DIR` writes a cProfile of one more re-import per backend to DIR.
+`--phases N` then times the run's phases in process, N times under each interpreter
+(`bench/reimport_phases.py`: reading the stored digests, the check pass, counting who is
+missing, the sync-run records). `--profile DIR` writes a cProfile of one more re-import
+per backend to DIR.
 Prints a Markdown table (medians of the repetitions); writes it to
 bench/results/reimport.md too.
 """
@@ -27,7 +30,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -54,18 +59,28 @@ class BenchError(Exception):
     pass
 
 
-def read_and_hash_seconds(path: Path) -> float:
-    """Read every line of `path` and blake2b it: the floor of an unchanged re-import."""
-    started = time.perf_counter()
+def read_and_hash_seconds(path: Path) -> tuple[float, float]:
+    """Read every line of `path` and blake2b it: the floor of an unchanged re-import.
+
+    (wall seconds, CPU seconds)."""
+    started, cpu = time.perf_counter(), time.process_time()
     with path.open("rb") as lines:
         for line in lines:
             hashlib.blake2b(line, digest_size=16).digest()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def start_seconds(python: str, env: dict[str, str], cwd: Path, *args: str) -> float:
-    """`skaart ARGS --help` in a child process: what a command pays before it starts."""
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def start_seconds(python: str, env: dict[str, str], cwd: Path, *args: str) -> tuple[float, float]:
+    """`skaart ARGS --help` in a child process: what a command pays before it starts.
+
+    (wall seconds, CPU seconds)."""
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run(
         [python, "-c", CLI, *args, "--help"],
         env=env,
@@ -73,26 +88,30 @@ def start_seconds(python: str, env: dict[str, str], cwd: Path, *args: str) -> fl
         stdout=subprocess.DEVNULL,
         check=True,
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
 @dataclass
 class Measured:
     seconds: float
+    cpu_seconds: float
+    """CPU of the whole command (user + system), which a loaded machine distorts less."""
     run_seconds: float
     rss_mb: float
     events: int
     unchanged: int
 
 
-def _child(python: str, path: Path, env: dict[str, str], profile: Path | None) -> float:
+def _child(
+    python: str, path: Path, env: dict[str, str], profile: Path | None
+) -> tuple[float, float]:
     command = [python, "-c", CLI]
     if profile is not None:
         command = [python, "-m", "cProfile", "-o", str(profile), "-m", "skaart.cli"]
     command += ["registry", "import", str(path)]
     log = path.with_suffix(".import.log")
     with log.open("wb") as stderr:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _children_cpu()
         # Run from the snapshot's folder: `python -c` puts the working directory first on
         # the path, and a checkout there would shadow the interpreter's own packages.
         child = subprocess.Popen(
@@ -112,11 +131,12 @@ def _child(python: str, path: Path, env: dict[str, str], profile: Path | None) -
                 break
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu = _children_cpu() - cpu
     if child.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise BenchError(f"import of {path.name} failed ({child.returncode}):\n{tail}")
     _PEAK[0] = peak / 2**20
-    return elapsed
+    return elapsed, cpu
 
 
 _PEAK = [0.0]
@@ -125,7 +145,7 @@ _PEAK = [0.0]
 async def measured_import(
     python: str, path: Path, env: dict[str, str], url: str, profile: Path | None = None
 ) -> Measured:
-    seconds = await asyncio.to_thread(_child, python, path, env, profile)
+    seconds, cpu = await asyncio.to_thread(_child, python, path, env, profile)
     engine = create_engine(url)
     async with engine.connect() as connection:
         run = (
@@ -139,6 +159,7 @@ async def measured_import(
     counts = run.counts or {}
     return Measured(
         seconds,
+        cpu,
         (run.finished_at - run.started_at).total_seconds(),
         _PEAK[0],
         int(counts.get("events", -1)),
@@ -197,11 +218,13 @@ async def run_backend(
                 f"peak RSS {first.rss_mb:.0f} MB",
             )
         )
-        hashing = _median([read_and_hash_seconds(snapshot) for _ in range(3)])
+        hashed = [read_and_hash_seconds(snapshot) for _ in range(3)]
+        hashing = _median([wall for wall, _ in hashed])
+        hashing_cpu = _median([cpu for _, cpu in hashed])
         rows.append(
             (
                 f"{backend}: reading and hashing every line (blake2b, Python)",
-                f"{hashing:.2f} s",
+                f"{hashing:.2f} s ({hashing_cpu:.2f} s CPU)",
                 "baseline, median of 3",
             )
         )
@@ -209,12 +232,14 @@ async def run_backend(
         pythons.append(("", this))
         for label, python in pythons:
             for command in ((), ("registry", "import")):
-                start = _median([start_seconds(python, env, work, *command) for _ in range(3)])
+                started = [start_seconds(python, env, work, *command) for _ in range(3)]
+                start = _median([wall for wall, _ in started])
+                start_cpu = _median([cpu for _, cpu in started])
                 rows.append(
                     (
                         f"{backend}: {label}`skaart {' '.join((*command, '--help'))}` "
                         "(process start)",
-                        f"{start:.2f} s",
+                        f"{start:.2f} s ({start_cpu:.2f} s CPU)",
                         "median of 3",
                     )
                 )
@@ -230,12 +255,14 @@ async def run_backend(
             if any(run.events != 0 or run.unchanged != args.count for run in runs):
                 raise BenchError(f"{label}a re-import changed something: {runs}")
             whole = _median([run.seconds for run in runs])
+            whole_cpu = _median([run.cpu_seconds for run in runs])
             itself = _median([run.run_seconds for run in runs])
             rows.append(
                 (
                     f"{backend}: {label}same snapshot again, whole command",
-                    f"{whole:.2f} s",
-                    f"{whole / hashing:.1f}x the hashing time; median of {len(runs)} "
+                    f"{whole:.2f} s ({whole_cpu:.2f} s CPU)",
+                    f"{whole / hashing:.1f}x the hashing time ({whole_cpu / hashing_cpu:.1f}x "
+                    f"in CPU); median of {len(runs)} "
                     f"({', '.join(f'{run.seconds:.2f}' for run in runs)}); "
                     f"peak RSS {max(run.rss_mb for run in runs):.0f} MB",
                 )
@@ -248,6 +275,8 @@ async def run_backend(
                     f"({', '.join(f'{run.run_seconds:.2f}' for run in runs)})",
                 )
             )
+        if args.phases:
+            rows += _phase_rows(backend, pythons, snapshot, env, url, args.phases)
         if args.profile:
             out = Path(args.profile) / f"reimport-{backend}.prof"
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -262,6 +291,54 @@ async def run_backend(
         )
     finally:
         await _drop_database(url)
+    return rows
+
+
+PHASE_NAMES = {
+    "load_stored_index": "reading the stored digests",
+    "_check": "check pass over every line",
+    "_refuse_mass_removal": "counting who is missing",
+    "start_run": "sync-run record: start",
+    "finish_run": "sync-run record: finish",
+    "import_snapshot": "the whole run, in process",
+}
+
+
+def _phase_rows(
+    backend: str,
+    pythons: list[tuple[str, str]],
+    snapshot: Path,
+    env: dict[str, str],
+    url: str,
+    repeat: int,
+) -> list[tuple[str, str, str]]:
+    """`bench/reimport_phases.py` under each interpreter: the run's phases, side by side."""
+    script = Path(__file__).with_name("reimport_phases.py")
+    measured: dict[str, dict[str, dict[str, float]]] = {}
+    for label, python in pythons:
+        result = subprocess.run(
+            [python, str(script), url, str(snapshot), "--repeat", str(repeat)],
+            env=env,
+            cwd=snapshot.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        measured[label] = json.loads(result.stdout.strip().splitlines()[-1])
+    rows = []
+    for name, title in PHASE_NAMES.items():
+        cells = [
+            f"{label or 'now: '}{phases[name]['wall']:.2f} s ({phases[name]['cpu']:.2f} s CPU)"
+            for label, phases in measured.items()
+            if name in phases
+        ]
+        rows.append(
+            (
+                f"{backend}: in process: {title}",
+                " / ".join(cells),
+                f"median of {repeat}, wall (CPU of the process)",
+            )
+        )
     return rows
 
 
@@ -288,6 +365,12 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--before", help="Python of another checkout, measured alternately")
     parser.add_argument("--profile", help="Write a cProfile of one more re-import here")
+    parser.add_argument(
+        "--phases",
+        type=int,
+        default=0,
+        help="Also time the run's phases in process (bench/reimport_phases.py), N times",
+    )
     result = asyncio.run(main(parser.parse_args()))
     print(result)
     results = Path(__file__).parent / "results"
