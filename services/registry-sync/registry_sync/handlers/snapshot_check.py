@@ -62,8 +62,9 @@ class StoredIndex:
 # Each stored person as hex digits, all of them in one text: their line digest (16 bytes)
 # then their person key (the first 16 bytes of their keyed hash); people without a digest
 # as their key alone, in a second text. Two values instead of a row object per person:
-# reading the index was a third of an unchanged re-import. One scan, no order: paging by
-# nrn_hash sorted the table once per page. At 500,000 people the first text is 32 MB.
+# read as rows, the index was nearly half of an unchanged re-import's run (benchmarks.md).
+# One scan, no order: paging by nrn_hash sorted the table once per page. At 500,000
+# people the first text is 32 MB.
 _INDEX_SQL = {
     "postgresql": """
         SELECT string_agg(encode(line_digest, 'hex') || substr(nrn_hash, 1, 32), '')
