@@ -12,22 +12,25 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from servicekit.database import create_engine, ping, session_factory, upgrade_database
-from servicekit.messaging.dead_letters import DeadLetters
-from servicekit.messaging.inbox import InboxConsumer, Subscription
-from servicekit.messaging.kafka_clients import create_producer
 from servicekit.messaging.outbox import Outbox
-from servicekit.messaging.relay import OutboxRelay
-from servicekit.messaging.subscribers import create_broker, register_batch_subscriber
 from servicekit.settings import KafkaSettings
 from servicekit.waiting import within
+
+if TYPE_CHECKING:
+    # The broker's clients are imported when the runtime starts, not with this module: a
+    # one-shot command that only writes the database and its outbox (`skaart registry
+    # import` without a broker) does not pay for loading them (docs/benchmarks.md).
+    from aiokafka import AIOKafkaProducer
+    from faststream.kafka import KafkaBroker
+
+    from servicekit.messaging.inbox import InboxConsumer, Subscription
+    from servicekit.messaging.relay import OutboxRelay
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +123,12 @@ class ServiceRuntime:
         One-shot commands pass `relay=False, background=False`: they publish with
         `publish_pending_now` and must not start the service's pollers.
         """
+        from servicekit.messaging.dead_letters import DeadLetters
+        from servicekit.messaging.inbox import InboxConsumer
+        from servicekit.messaging.kafka_clients import create_producer
+        from servicekit.messaging.relay import OutboxRelay
+        from servicekit.messaging.subscribers import create_broker, register_batch_subscriber
+
         if migrate:
             await self.migrate()
         self._producer = create_producer(self.kafka, client_id=self.name)
@@ -246,6 +255,8 @@ class ServiceRuntime:
         Raises `AnotherRelayPublishes` when another relay (the running platform's) leads:
         publishing beside it would send every event twice.
         """
+        from servicekit.messaging.relay import OutboxRelay
+
         assert self._producer is not None, "start() first"
         relay = self._relay or OutboxRelay(
             service=self.name,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
@@ -18,30 +20,75 @@ console = Console(stderr=True)
 log = logging.getLogger("skaart")
 
 
-def _register_subcommands() -> None:
-    """Add the command groups to `app` (once; `main` and tests call it)."""
-    if app.registered_groups:
-        return
+def _add_registry() -> None:
     import skaart.feed_commands  # noqa: F401  (adds `skaart registry pull` to registry_app)
-    from contracts.generate import command as generate_contracts
-    from registry_sync.entrypoints.demo_cli import demo_app
-    from skaart.deploy_commands import deploy_app
-    from skaart.identity_commands import identity_app
-    from skaart.mail_commands import mail_app
-    from skaart.mail_key_commands import mail_key_app
     from skaart.registry_commands import registry_app
 
     app.add_typer(registry_app, name="registry")
+
+
+def _add_identity() -> None:
+    from skaart.identity_commands import identity_app
+
     app.add_typer(identity_app, name="identity")
+
+
+def _add_demo() -> None:
+    from registry_sync.entrypoints.demo_cli import demo_app
+
     app.add_typer(demo_app, name="demo", help="Generate demo snapshots of the source.")
+
+
+def _add_deploy() -> None:
+    from skaart.deploy_commands import deploy_app
+
     app.add_typer(deploy_app, name="deploy")
+
+
+def _add_mail() -> None:
+    from skaart.mail_commands import mail_app
+
     app.add_typer(mail_app, name="mail")
+
+
+def _add_mail_key() -> None:
+    from skaart.mail_key_commands import mail_key_app
+
     app.add_typer(mail_key_app, name="mail-key")
+
+
+def _add_generate_contracts() -> None:
+    from contracts.generate import command as generate_contracts
+
     # The same command as `python -m contracts.generate`, options included.
     app.command(
         "generate-contracts",
         help="Regenerate the JSON Schemas and AsyncAPI document in contracts/.",
     )(generate_contracts)
+
+
+#: The command groups, in the order `skaart --help` lists them, each added by importing
+#: its module. A command imports only its own group's modules: `skaart registry import`
+#: does not load the identity, mail or deploy commands (docs/benchmarks.md).
+_GROUPS: dict[str, Callable[[], None]] = {
+    "registry": _add_registry,
+    "identity": _add_identity,
+    "demo": _add_demo,
+    "deploy": _add_deploy,
+    "mail": _add_mail,
+    "mail-key": _add_mail_key,
+    "generate-contracts": _add_generate_contracts,
+}
+_added: set[str] = set()
+
+
+def _register_subcommands(only: str | None = None) -> None:
+    """Add the command groups to `app`: the one named `only`, or all of them (once each;
+    `main` and tests call it)."""
+    for name in [only] if only in _GROUPS else list(_GROUPS):
+        if name not in _added:
+            _added.add(name)
+            _GROUPS[name]()
 
 
 @app.callback()
@@ -126,11 +173,11 @@ def main() -> None:
     """Entry point of the `skaart` console script."""
     from servicekit.gc_tuning import tune_for_long_running_service
 
+    _register_subcommands(sys.argv[1] if len(sys.argv) > 1 else None)
     # An import of the national register allocates millions of short-lived objects:
     # with the collector tuned, `skaart registry import` of 30,000 people took 4.2 s of
     # CPU instead of 5.7 s. `serve` and `up` tune again once their services are built.
     tune_for_long_running_service()
-    _register_subcommands()
     app()
 
 

@@ -6,24 +6,25 @@ Importing this module adds the command to `skaart registry` (see `skaart/cli.py`
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from registry_sync.adapters.delta_feed import FeedError, describe_cursor
 from registry_sync.config import RegistrySyncSettings
-from registry_sync.entrypoints.app import build_component, nrn_hasher
-from registry_sync.handlers.pull_changes import (
-    PageRejected,
-    PullResult,
-    feed_client,
-    pull_changes,
-)
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.registry_commands import console, publish_or_wait, registry_app, summary_table
 
+if TYPE_CHECKING:
+    from registry_sync.handlers.pull_changes import PullResult
+
+# The feed client and its handlers are imported when `pull` runs: every `skaart registry`
+# command imports this module (it adds `pull` to the group), and `import` needs none of it.
+
 
 def _summary_table(result: PullResult) -> Table:
+    from registry_sync.adapters.delta_feed import describe_cursor
+
     table = summary_table(
         result.summary,
         title="Pull",
@@ -37,6 +38,10 @@ def _summary_table(result: PullResult) -> Table:
 async def _pull(
     settings: RegistrySyncSettings, url: str | None, *, lenient: bool, wait_s: float
 ) -> int:
+    from registry_sync.adapters.delta_feed import describe_cursor
+    from registry_sync.entrypoints.app import build_component, nrn_hasher
+    from registry_sync.handlers.pull_changes import feed_client, pull_changes
+
     platform = PlatformSettings()
     kafka = KafkaSettings()
     # Without the feed URL: this one-shot pull must not also start the service's poller
@@ -86,6 +91,9 @@ def pull_command(
     wait: float = typer.Option(60.0, help="Seconds to wait for the running platform to publish."),
 ) -> None:
     """Pull the source's delta feed from where it was last read, page by page."""
+    from registry_sync.adapters.delta_feed import FeedError
+    from registry_sync.handlers.pull_changes import PageRejected
+
     settings = RegistrySyncSettings()
     if not (url or settings.feed_url):
         console.print(

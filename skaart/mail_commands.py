@@ -14,7 +14,7 @@ from rich.table import Table
 from notifications.adapters.dev_mailbox import StoredMessage, read_mailbox
 from notifications.entrypoints.app import MAILBOX_DIRNAME
 from servicekit.settings import PlatformSettings
-from skaart.monolith import read_running_platform
+from skaart.runtime_file import read_running_platform
 
 mail_app = typer.Typer(
     help="Read the development mailbox (e-mails the platform sent in development).",

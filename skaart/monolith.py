@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -29,8 +26,6 @@ from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 
 log = logging.getLogger(__name__)
-
-RUNTIME_FILE = "runtime.json"
 
 
 @dataclass
@@ -190,32 +185,6 @@ def _add_health_routes(
             {"status": "ready" if ready else "not ready", "components": checks},
             status_code=200 if ready else 503,
         )
-
-
-def write_runtime_file(platform: PlatformSettings, kafka: KafkaSettings) -> Path:
-    """Tell other `skaart` commands on this machine where the running platform is."""
-    path = platform.data_dir / RUNTIME_FILE
-    path.write_text(
-        json.dumps(
-            {
-                "pid": os.getpid(),
-                "bootstrap_servers": kafka.bootstrap_servers,
-                "http": f"http://{platform.http_host}:{platform.http_port}",
-            }
-        )
-    )
-    return path
-
-
-def read_running_platform(platform: PlatformSettings) -> dict[str, object] | None:
-    """The runtime file of a platform that is still running here, if any."""
-    path = platform.data_dir / RUNTIME_FILE
-    try:
-        info = json.loads(path.read_text())
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError):
-        return None
-    return dict(info)
 
 
 async def prepare_broker_topics(kafka: KafkaSettings) -> list[str]:

@@ -26,8 +26,8 @@ from skaart.monolith import (
     choose_broker,
     monolith_app,
     prepare_broker_topics,
-    write_runtime_file,
 )
+from skaart.runtime_file import write_runtime_file
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)

@@ -24,6 +24,7 @@ from registry_sync.adapters import tables
 from registry_sync.adapters.snapshot_files import ParsedLine, SourceLine
 from registry_sync.handlers.apply_records import apply_records
 from registry_sync.handlers.import_snapshot import MassRemovalRefused, SnapshotRejected
+from registry_sync.handlers.snapshot_check import load_stored_index, person_key
 from registry_sync.handlers.sync_summary import ImportSummary
 from registry_sync.simulator.demo_data import apply_stop_reason, generate_professionals
 from tests.support.registry import RegistryUnderTest, registry_opener, utc
@@ -266,3 +267,43 @@ async def test_a_delta_feed_change_makes_the_old_snapshot_line_stale_not_unchang
     row = await registry.professional(records[2]["ssin"])
     assert row.facts["deceased"] is True
     assert utc(row.source_version) == datetime.fromisoformat(FEED_VERSION)
+
+
+async def test_the_stored_index_holds_every_person_in_the_source_once_by_digest_or_not(
+    registry: Registry, tmp_path: Path
+) -> None:
+    # The index is read as one aggregated text per kind (not a row per person): it must
+    # still name exactly the people in the source, with their own digest or none.
+    records = people(6)
+    await registry.import_file(write_people(tmp_path / "first.jsonl", records))
+    feed_change = SourceLine(
+        1, as_line(dict(records[0], version=FEED_VERSION, deceased=True)).encode()
+    )
+    record = feed_change.parse().record
+    assert record is not None
+    async with registry.runtime.sessions() as session, session.begin():
+        await apply_records(
+            session,
+            [record],
+            hasher=registry.hasher,
+            outbox=registry.runtime.outbox,
+            summary=ImportSummary(run_id="feed", source="feed"),
+        )
+    await registry.import_file(write_people(tmp_path / "left.jsonl", records[:5]), force=True)
+    digests = await registry.digests()
+
+    index = await load_stored_index(registry.runtime.sessions)
+
+    in_source = [registry.hasher.hash(record["ssin"]) for record in records[:5]]
+    assert index.known == 5
+    assert index.undigested == [person_key(in_source[0])]
+    assert index.by_digest == {digests[key]: person_key(key) for key in in_source[1:]}
+    assert all(
+        digests[key] == registry.hasher.line_digest(as_line(record).encode())
+        for key, record in zip(in_source[1:], records[1:5], strict=True)
+    )
+
+
+async def test_the_stored_index_of_an_empty_registry_is_empty(registry: Registry) -> None:
+    index = await load_stored_index(registry.runtime.sessions)
+    assert (index.known, index.by_digest, index.undigested) == (0, {}, [])

@@ -122,6 +122,22 @@ def read_source_lines(path: Path, *, position: list[int] | None = None) -> Itera
     A line longer than MAX_LINE_BYTES is yielded as an invalid line without being kept
     in memory. Raises SnapshotUnreadable when the file cannot be read to its end.
     """
+    for number, raw, source_line in read_raw_lines(path, position=position):
+        yield source_line or SourceLine(number, raw)
+
+
+RawLine = tuple[int, bytes | None, SourceLine | None]
+"""`(number, raw, source_line)`: see `read_raw_lines`."""
+
+
+def read_raw_lines(path: Path, *, position: list[int] | None = None) -> Iterator[RawLine]:
+    """`read_source_lines` without an object per line: `(number, raw, source_line)`.
+
+    `source_line` is None for a plain JSON line (`SourceLine(number, raw)` is that line,
+    to build only when it must be parsed); otherwise (CSV, an invalid line) it is the
+    line itself. An unchanged re-import reads every line and parses none of them, so
+    what reading costs per line is most of what it costs.
+    """
     last_line = 0
     with path.open("rb") as raw:
         stream = _reader(raw)
@@ -133,20 +149,31 @@ def read_source_lines(path: Path, *, position: list[int] | None = None) -> Itera
                         position[0] = raw.tell()
                     if problem is not None or record is None:
                         error = LineError(number, "(row)", problem or "unreadable row")
-                        yield SourceLine(number, None, record=record, error=error)
+                        yield number, None, SourceLine(number, None, record=record, error=error)
                         continue
-                    yield SourceLine(number, orjson.dumps(record), record=record)
+                    encoded = orjson.dumps(record)
+                    yield number, encoded, SourceLine(number, encoded, record=record)
                 return
-            for number, line in bounded_lines(stream):
+            # `bounded_lines`, inlined: one generator a line less.
+            readline = stream.readline
+            limit = MAX_LINE_BYTES + 1
+            number = 0
+            while line := readline(limit):
+                number += 1
                 last_line = number
                 # Every 64 lines is plenty for a progress bar: asking the file where it is
                 # was the largest single cost of reading an unchanged snapshot.
                 if position is not None and number % 64 == 1:
                     position[0] = raw.tell()
-                if line is None:
-                    yield SourceLine(number, None, error=_too_long(number))
-                elif line.strip():
-                    yield SourceLine(number, line.rstrip(b"\r\n"))
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    _skip_rest_of_line(stream)
+                    yield number, None, SourceLine(number, None, error=_too_long(number))
+                    continue
+                text = line.rstrip(b"\r\n")
+                # Blank lines are skipped (`isspace` stops at the first other byte; the
+                # `strip` it replaces copied every line).
+                if text and not text.isspace():
+                    yield number, text, None
         except (EOFError, gzip.BadGzipFile, zlib.error) as error:
             raise SnapshotUnreadable(
                 last_line,
@@ -184,11 +211,16 @@ def bounded_lines(
     while line := stream.readline(max_bytes + 1):
         number += 1
         if len(line) > max_bytes and not line.endswith(b"\n"):
-            while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
-                pass
+            _skip_rest_of_line(stream)
             yield number, None
             continue
         yield number, line
+
+
+def _skip_rest_of_line(stream: IO[bytes]) -> None:
+    """Read past the end of an oversized line, a small chunk at a time."""
+    while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+        pass
 
 
 class LineTooLong(csv.Error):

@@ -7,29 +7,16 @@ from functools import partial
 import httpx
 from fastapi import FastAPI
 
-from registry_sync.adapters.tables import TABLES
-from registry_sync.config import DEVELOPMENT_NRN_HMAC_KEY, RegistrySyncSettings
-from registry_sync.domain.pseudonyms import NrnHasher
+from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.http import runs_router
+from registry_sync.entrypoints.runtime import SERVICE, nrn_hasher, registry_runtime
 from registry_sync.handlers.import_snapshot import import_snapshot
 from registry_sync.handlers.pull_changes import feed_client, poll_forever
 from registry_sync.handlers.watch_folder import FolderWatcher
 from servicekit.component import ServiceComponent, standalone_app
-from servicekit.runtime import ServiceRuntime
-from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
+from servicekit.settings import KafkaSettings, PlatformSettings
 
-SERVICE = "registry-sync"
-
-
-def nrn_hasher(settings: RegistrySyncSettings, platform: PlatformSettings) -> NrnHasher:
-    """The keyed hasher; outside development the development key is refused."""
-    key = settings.nrn_hmac_key.get_secret_value()
-    if platform.environment is not Environment.DEVELOPMENT and key == DEVELOPMENT_NRN_HMAC_KEY:
-        raise RuntimeError(
-            "REGISTRY_SYNC_NRN_HMAC_KEY is not set: outside development a secret key of "
-            "at least 16 characters is required (the same as identity's)"
-        )
-    return NrnHasher(key)
+__all__ = ["SERVICE", "build_component", "create_app", "nrn_hasher"]
 
 
 def build_component(
@@ -46,13 +33,7 @@ def build_component(
     """
     platform = platform or PlatformSettings()
     settings = settings or RegistrySyncSettings()
-    runtime = ServiceRuntime(
-        name=SERVICE,
-        database_url=service_database_url(SERVICE, settings.database_url, platform),
-        kafka=kafka or KafkaSettings(),
-        tables=TABLES,
-        migrations_package="registry_sync.migrations",
-    )
+    runtime = registry_runtime(platform, kafka or KafkaSettings(), settings)
     hasher = nrn_hasher(settings, platform)  # fail at start-up, not at the first import
     if settings.feed_url:
         feed = feed_client(settings, transport=feed_transport)
