@@ -85,11 +85,13 @@ def _directory_query(work: Path, sql: str, parameters: tuple[Any, ...] = ()) -> 
 
 
 async def wait_for_directory(work: Path, published: int, timeout_s: float) -> float:
-    """Wait until the directory shows `published` provider fiches; returns when it did."""
+    """Wait until the directory shows `published` provider fiches, every one rebuilt (no
+    fiche left waiting in `projection_pending` by a catch-up); returns when it did."""
     deadline = time.monotonic() + timeout_s
     while True:
         rows = _directory_query(work, "SELECT count(*) FROM search_providers WHERE published")
-        if rows and rows[0][0] >= published:
+        waiting = _directory_query(work, "SELECT count(*) FROM projection_pending")
+        if rows and rows[0][0] >= published and waiting and waiting[0][0] == 0:
             return time.time()
         if time.monotonic() > deadline:
             raise BenchError(f"the directory did not show {published:,} providers in time")

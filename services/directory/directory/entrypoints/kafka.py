@@ -22,9 +22,12 @@ DEFER_FROM = BATCH_SIZE // 2
 events per poll): its fiches are rebuilt once the backlog is applied (`projection_pending`)."""
 
 
-REBUILD_CHUNK = 2_000
+REBUILD_CHUNK = 200
 """Most waiting fiches a caught-up projection rebuilds in one transaction (the rest in the
-next ones): the read-ahead group's depublications get in between."""
+next ones): the read-ahead group's depublications get in between. A fiche's rebuild took
+about 5 ms on a loaded 2-core machine, so a chunk of 2,000 held the read model for up to
+10 s, and a depublication waited for it (bench/depublication_end_to_end.py: 11.6 s from
+the registry's stop to the directory); 200 bound that wait to about a second."""
 
 DEPUBLICATIONS_BATCH_SIZE = 5000
 
