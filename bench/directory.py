@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/directory.py [--providers 300000] [--practices 50000]
         [--clients 50] [--seconds 20] [--events 100000] [--admin-url postgresql://...]
-        [--only catch-up] [--database-prefix skaart_bench_directory]
+        [--only catch-up] [--database-prefix skaart_bench_directory] [--no-response-cache]
 
+`--no-response-cache` measures only the server without its response cache (with the floor).
 `--only catch-up` runs step 3 alone (with its floor) and skips the load and the searches;
 `--database-prefix` names the databases (`<prefix>`, `<prefix>_catch_up`), so two runs on
 one PostgreSQL server do not drop each other's.
@@ -420,7 +421,8 @@ async def main(args: argparse.Namespace) -> str:
             f"loaded in {load_s:.0f} s ({sample['resources']:,} FHIR/HSDS resources, "
             f"{sample['terms']:,} terms, {sample['roles']:,} PractitionerRoles)"
         )
-        for mode, cache_entries in (("response cache", None), ("no response cache", "0")):
+        modes = [("response cache", None), ("no response cache", "0")]
+        for mode, cache_entries in modes[1:] if args.no_response_cache else modes:
             rows, verdicts = await _measure(url, sample, args, mode, cache_entries)
             all_rows += rows
             all_verdicts += verdicts
@@ -461,6 +463,11 @@ if __name__ == "__main__":
         "--events", type=int, default=100_000, help="public events to catch up (0: skip)"
     )
     parser.add_argument("--only", choices=("all", "catch-up"), default="all")
+    parser.add_argument(
+        "--no-response-cache",
+        action="store_true",
+        help="measure the server without its response cache only (every request a miss)",
+    )
     parser.add_argument(
         "--database-prefix", default=DATABASE, help="prefix of the databases it creates and drops"
     )
