@@ -109,6 +109,10 @@ def floor_paths(paths: list[str]) -> list[str]:
     return [PREFIX + path for path in paths]
 
 
+async def _as_it_is(_connection: Any) -> None:
+    return None
+
+
 def mount(app: Any, url: str, recording_file: str, *, pool_size: int = 10) -> None:
     """GET /bench/floor/...: the recorded statements of that question, on raw asyncpg."""
     import asyncpg
@@ -131,6 +135,9 @@ def mount(app: Any, url: str, recording_file: str, *, pool_size: int = 10) -> No
                         "plan_cache_mode": "force_custom_plan",
                         "default_transaction_read_only": "on",
                     },
+                    # As the read engine's pool: a connection goes back as it is. asyncpg's
+                    # default reset (UNLISTEN, RESET ALL, ...) is one more round trip.
+                    reset=_as_it_is,
                 )
             )
         return pools[0]
