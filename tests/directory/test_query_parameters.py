@@ -29,6 +29,19 @@ USUAL = [
     "/hsds/locations?postcode=9000&format=ndjson",
     "/hsds/service_at_locations?per_page=1000",
 ]
+# Endpoints whose parameters FastAPI has nothing to check (text path parameters, a query
+# the endpoint parses itself): always called directly, their refusals their own.
+ALWAYS_DIRECT = [
+    "/fhir/PractitionerRole?address-postalcode=9000",
+    "/fhir/PractitionerRole?near=51.05|3.72|5|km&_count=2",
+    "/fhir/Practitioner?name=pee&_count=2&_offset=1",
+    "/fhir/Practitioner?bogus=1",
+    "/fhir/Nope?name=pee",
+    "/fhir/Practitioner/_history?_count=2",
+    "/fhir/Practitioner/unknown-id",
+    "/fhir/metadata",
+    "/hsds/services/unknown-id",
+]
 # Questions they leave to FastAPI: refused, or values only FastAPI reads.
 LEFT_TO_FASTAPI = [
     "/api/directory/search?postcode=900",
@@ -54,6 +67,7 @@ LEFT_TO_FASTAPI = [
     "/hsds/organizations?taxonomy_term_id=physician",
     "/hsds/services?page=0",
     "/hsds/services?page=100001",
+    "/hsds/services/unknown-id?search=pee",
 ]
 
 
@@ -102,12 +116,18 @@ async def test_the_same_answers_with_and_without_fastapis_validation(
     usual = await _answers(world, USUAL)
     assert read_directly == [True] * len(USUAL)
     read_directly.clear()
+    always = await _answers(world, ALWAYS_DIRECT)
+    assert read_directly == [True] * len(ALWAYS_DIRECT)
+    read_directly.clear()
     left = await _answers(world, LEFT_TO_FASTAPI)
     # (A control character is refused by the input guard before any route.)
     assert read_directly and not any(read_directly)
 
     monkeypatch.setattr(cached_route, "direct_arguments", lambda request, readers: None)
     assert usual == await _answers(world, USUAL)
+    assert always == await _answers(world, ALWAYS_DIRECT)
+    assert [status for status, _, _ in always] == [200, 200, 200, 400, 404, 200, 404, 200, 404]
+    assert b'"entry":[{' in always[0][2]
     assert left == await _answers(world, LEFT_TO_FASTAPI)
     # The fixture does test something: hits, pages, and refusals of both kinds.
     assert all(status == 200 for status, _, _ in usual[:6])

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from directory.adapters.read_engine import retry_once_on_disconnect
 from directory.adapters.response_cache import ResponseCache
-from directory.entrypoints.query_parameters import direct_arguments, readers_of
+from directory.entrypoints.query_parameters import direct_arguments, direct_of
 
 
 def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
@@ -30,11 +30,11 @@ def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handle = super().get_route_handler()
             endpoint = self.endpoint
-            readers = readers_of(endpoint)
+            how = direct_of(endpoint)
 
             async def answer(request: Request) -> Response:
                 async def compute() -> Response:
-                    arguments = direct_arguments(request, readers) if readers else None
+                    arguments = direct_arguments(request, how) if how else None
                     if arguments is not None:
                         return await retry_once_on_disconnect(lambda: endpoint(**arguments))
                     return await retry_once_on_disconnect(lambda: handle(request))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -91,25 +92,45 @@ def positive_number(value: str) -> Any:
     return number if number > 0 else UNSURE
 
 
-_READERS: weakref.WeakKeyDictionary[Callable[..., Any], Mapping[str, Reader]] = (
-    weakref.WeakKeyDictionary()
-)
+@dataclass(frozen=True)
+class Direct:
+    """How an endpoint is called without FastAPI: its query read by `readers` (None: the
+    endpoint reads the query itself, from the request), its path parameters as they are
+    (text), the request too when it `takes_request`."""
+
+    readers: Mapping[str, Reader] | None
+    takes_request: bool
 
 
-def direct(endpoint: Callable[..., Any], readers: Mapping[str, Reader]) -> None:
+_DIRECT: weakref.WeakKeyDictionary[Callable[..., Any], Direct] = weakref.WeakKeyDictionary()
+
+
+def direct(
+    endpoint: Callable[..., Any],
+    readers: Mapping[str, Reader] | None,
+    *,
+    takes_request: bool = False,
+) -> None:
     """Let requests to `endpoint` whose parameters `readers` all accept skip FastAPI's
     validation (the endpoint is then called with the values read, as keyword arguments;
-    a parameter not given takes the endpoint's default, as through FastAPI)."""
-    _READERS[endpoint] = readers
+    a parameter not given takes the endpoint's default, as through FastAPI). Only for an
+    endpoint whose path parameters are text and whose dependencies only check the query."""
+    _DIRECT[endpoint] = Direct(readers, takes_request)
 
 
-def readers_of(endpoint: Callable[..., Any]) -> Mapping[str, Reader] | None:
-    return _READERS.get(endpoint)
+def direct_of(endpoint: Callable[..., Any]) -> Direct | None:
+    return _DIRECT.get(endpoint)
 
 
-def direct_arguments(request: Request, readers: Mapping[str, Reader]) -> dict[str, Any] | None:
-    """The endpoint's arguments read from the query, or None: let FastAPI validate it."""
-    found: dict[str, Any] = {}
+def direct_arguments(request: Request, how: Direct) -> dict[str, Any] | None:
+    """The endpoint's arguments read from the path and query, or None: let FastAPI
+    validate them."""
+    found: dict[str, Any] = dict(request.path_params)
+    if how.takes_request:
+        found["request"] = request
+    readers = how.readers
+    if readers is None:
+        return found
     for name, value in request.query_params.multi_items():
         reader = readers.get(name)
         if reader is None or not value or name in found:
