@@ -5,6 +5,8 @@
         [--only catch-up] [--database-prefix skaart_bench_directory] [--no-response-cache]
 
 `--no-response-cache` measures only the server without its response cache (with the floor).
+Without the response cache each search is also driven from one connection, where nothing
+queues: its req/s is the inverse of a request's own time.
 `--only catch-up` runs step 3 alone (with its floor) and skips the load and the searches;
 `--database-prefix` names the databases (`<prefix>`, `<prefix>_catch_up`), so two runs on
 one PostgreSQL server do not drop each other's.
@@ -373,6 +375,9 @@ async def _measure(
             found = drive_wrk(base_url, args.clients, args.seconds, paths)
             rows.append(_row(f"**{label}**", found))
             verdicts.append(_verdict(label, found, bare))
+            if floor_file is not None:
+                alone = drive_wrk(base_url, 1, args.seconds, paths)
+                rows.append(_row(f"{label}, 1 connection (no queueing)", alone))
     finally:
         server.terminate()
         server.wait(timeout=10)
