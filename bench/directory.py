@@ -2,8 +2,11 @@
 
     .venv/bin/python bench/directory.py [--providers 300000] [--practices 50000]
         [--clients 50] [--seconds 20] [--events 100000] [--admin-url postgresql://...]
-        [--only catch-up] [--database-prefix skaart_bench_directory]
+        [--only catch-up] [--database-prefix skaart_bench_directory] [--no-response-cache]
 
+`--no-response-cache` measures only the server without its response cache (with the floor).
+Without the response cache each search is also driven from one connection, where nothing
+queues: its req/s is the inverse of a request's own time.
 `--only catch-up` runs step 3 alone (with its floor) and skips the load and the searches;
 `--database-prefix` names the databases (`<prefix>`, `<prefix>_catch_up`), so two runs on
 one PostgreSQL server do not drop each other's.
@@ -372,6 +375,9 @@ async def _measure(
             found = drive_wrk(base_url, args.clients, args.seconds, paths)
             rows.append(_row(f"**{label}**", found))
             verdicts.append(_verdict(label, found, bare))
+            if floor_file is not None:
+                alone = drive_wrk(base_url, 1, args.seconds, paths)
+                rows.append(_row(f"{label}, 1 connection (no queueing)", alone))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -420,7 +426,8 @@ async def main(args: argparse.Namespace) -> str:
             f"loaded in {load_s:.0f} s ({sample['resources']:,} FHIR/HSDS resources, "
             f"{sample['terms']:,} terms, {sample['roles']:,} PractitionerRoles)"
         )
-        for mode, cache_entries in (("response cache", None), ("no response cache", "0")):
+        modes = [("response cache", None), ("no response cache", "0")]
+        for mode, cache_entries in modes[1:] if args.no_response_cache else modes:
             rows, verdicts = await _measure(url, sample, args, mode, cache_entries)
             all_rows += rows
             all_verdicts += verdicts
@@ -461,6 +468,11 @@ if __name__ == "__main__":
         "--events", type=int, default=100_000, help="public events to catch up (0: skip)"
     )
     parser.add_argument("--only", choices=("all", "catch-up"), default="all")
+    parser.add_argument(
+        "--no-response-cache",
+        action="store_true",
+        help="measure the server without its response cache only (every request a miss)",
+    )
     parser.add_argument(
         "--database-prefix", default=DATABASE, help="prefix of the databases it creates and drops"
     )

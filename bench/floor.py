@@ -5,8 +5,11 @@ of the service.
 
 1. `record` runs every distinct question of a benchmark's mix once through the directory
    app in this process (response cache off) and notes, per question, the SQL statements
-   and parameters the endpoint sent to PostgreSQL, exactly as SQLAlchemy's asyncpg dialect
-   handed them to the driver.
+   and parameters the endpoint sent to PostgreSQL: those SQLAlchemy's asyncpg dialect
+   handed to the driver, and those the service runs on asyncpg directly
+   (`directory.adapters.driver_rows`, noted at `asyncpg.Connection.fetch`). Before the
+   latter were noted (the recordings of 2026-11-29 12:40-16:00), the floor of a question
+   answered by the driver alone ran no statement at all.
 2. The benchmark's server mounts `GET /bench/floor/<the question's path and query>`
    (`mount`, from load_runner when SKAART_BENCH_FLOOR names the recording): it runs that
    question's statements in order on a raw asyncpg pool (sized and configured as the read
@@ -41,6 +44,14 @@ def _note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) ->
         found.append((statement, tuple(parameters or ())))
 
 
+def _noting_fetch(fetch: Any) -> Any:
+    async def noted(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        _note(None, None, query, args)
+        return await fetch(self, query, *args, **kwargs)
+
+    return noted
+
+
 async def record(url: str, paths: list[str], *, passes: int = 1, workers: int = 4) -> Recording:
     """Per distinct path, the statements its endpoint ran (on its last of `passes` runs:
     the search's second run skips the selectivity counts, as a warm server does)."""
@@ -52,6 +63,10 @@ async def record(url: str, paths: list[str], *, passes: int = 1, workers: int = 
     distinct = list(dict.fromkeys(paths))
     recording: Recording = {}
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", _note)
+    import asyncpg
+
+    driver_fetch = asyncpg.Connection.fetch
+    asyncpg.Connection.fetch = _noting_fetch(driver_fetch)  # type: ignore[method-assign]
     queue: asyncio.Queue[str] = asyncio.Queue()
     for path in distinct:
         queue.put_nowait(path)
@@ -71,11 +86,14 @@ async def record(url: str, paths: list[str], *, passes: int = 1, workers: int = 
                             _current.reset(token)
                         if response.status_code != 200:
                             raise RuntimeError(f"{path}: HTTP {response.status_code}")
+                        if not statements:
+                            raise RuntimeError(f"{path}: no statement noted")
                     recording[path] = statements
 
             await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", _note)
+        asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
         await app.state.component.runtime.stop()  # its connections: PostgreSQL has few
     return recording
 
@@ -89,6 +107,10 @@ def save(recording: Recording, folder: Path) -> Path:
 def floor_paths(paths: list[str]) -> list[str]:
     """The same questions, asked of the floor endpoint."""
     return [PREFIX + path for path in paths]
+
+
+async def _as_it_is(_connection: Any) -> None:
+    return None
 
 
 def mount(app: Any, url: str, recording_file: str, *, pool_size: int = 10) -> None:
@@ -113,6 +135,9 @@ def mount(app: Any, url: str, recording_file: str, *, pool_size: int = 10) -> No
                         "plan_cache_mode": "force_custom_plan",
                         "default_transaction_read_only": "on",
                     },
+                    # As the read engine's pool: a connection goes back as it is. asyncpg's
+                    # default reset (UNLISTEN, RESET ALL, ...) is one more round trip.
+                    reset=_as_it_is,
                 )
             )
         return pools[0]

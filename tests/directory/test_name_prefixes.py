@@ -147,6 +147,34 @@ async def test_hsds_search_finds_the_same_services_in_the_same_order_with_stored
     assert any(page for pages in stored for page in pages[::2])
 
 
+async def test_hsds_pages_read_by_their_ids_first_are_the_pages_of_the_joined_statement(
+    world: Searchable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HSDS list found by terms alone takes its page's ids from the term index, then
+    reads their rows (kind `page_terms`); the same pages as joining first, then limiting."""
+    questions: list[dict[str, str]] = [{"search": word} for word in WORDS]
+    questions += [{"search": "praktijk pee"}, {"search": "pee", "postcode": "9000"}]
+    questions += [{"postcode": "9000"}]
+    paths = ["/hsds/services", "/hsds/organizations", "/hsds/locations"]
+    pairs = list(itertools.product(paths, questions))
+    pairs += [("/hsds/services", {"taxonomy_term_id": "physician", "search": "pee"})]
+    statements: list[str] = []
+    real_statement = standard_queries.statement
+
+    def noting(shape: Any) -> Any:
+        statements.append(shape.kind)
+        return real_statement(shape)
+
+    monkeypatch.setattr(standard_queries, "statement", noting)
+    by_ids_first = [await _pages(world, path, q, "2") for path, q in pairs]
+    assert "page_terms" in statements and "page" not in statements
+    monkeypatch.setattr(standard_queries, "_terms_alone", lambda query: False)
+    statements.clear()
+    assert by_ids_first == [await _pages(world, path, q, "2") for path, q in pairs]
+    assert "page" in statements and "page_terms" not in statements
+    assert sum(1 for pages in by_ids_first for page in pages[::2] if page) > 20
+
+
 async def test_fhir_name_search_finds_the_same_resources_with_stored_prefixes(
     world: Searchable, monkeypatch: pytest.MonkeyPatch
 ) -> None:

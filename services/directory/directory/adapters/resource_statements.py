@@ -34,7 +34,7 @@ Probe = tuple[str, int]
 """("in", number of terms), ("range", 2) or ("prefix", 1) (a stored name prefix of 3 to 7
 characters, read from `standard_prefixes`): one term condition's shape."""
 
-Kind = Literal["page", "ids", "points", "count", "count_terms"]
+Kind = Literal["page", "page_terms", "ids", "points", "count", "count_terms"]
 
 
 @dataclass(frozen=True)
@@ -213,6 +213,8 @@ def statement(shape: Shape) -> sa.Select[Any]:
     `limit`/`offset` (page, ids) and the ring's `lat{i}`/`lng{i}` (ids)."""
     if shape.kind == "count_terms":
         return _terms_alone_count(shape)
+    if shape.kind == "page_terms":
+        return _terms_alone_page(shape)
     found, order = _matching(shape)
     table = standard_resources
     if shape.ring_points:
@@ -245,7 +247,42 @@ def _rest(shape: Shape) -> tuple[Any, ...]:
 def _terms_alone_count(shape: Shape) -> sa.Select[Any]:
     """Distinct resources with every probe's terms, from the term index alone."""
     start = _terms(shape.probes[0], "start")
-    found = sa.select(sa.func.count(sa.distinct(start.c.id))).where(
+    return _terms_alone(shape, start, sa.func.count(sa.distinct(start.c.id)))
+
+
+def _terms_alone_page(shape: Shape) -> sa.Select[Any]:
+    """A page of the resources with every probe's terms: the page's ids from the term
+    index alone (in its order, limit and offset applied there), then their rows by primary
+    key. Joined before the limit, the planner merge-joined the ids with the resources in id
+    order: 189 resource rows read for a page of 50 (HSDS `search=huisa`)."""
+    start = _terms(shape.probes[0], "start")
+    ids = _terms_alone(shape, start, start.c.id)
+    if shape.probes[0] != ("in", 1):
+        ids = ids.distinct()  # one resource can have several of these terms
+    driver = (
+        ids.order_by(start.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+        .subquery("driver")
+    )
+    table = standard_resources
+    return (
+        sa.select(*_columns("page"))
+        .select_from(driver)
+        .join(
+            table,
+            (table.c.standard == sa.bindparam("standard"))
+            & (table.c.type == sa.bindparam("type"))
+            & (table.c.id == driver.c.id),
+        )
+        .order_by(driver.c.id)
+    )
+
+
+def _terms_alone(shape: Shape, start: Any, column: Any) -> sa.Select[Any]:
+    """`column` over the term rows `start` of the first probe whose resource has every
+    other probe's terms too."""
+    found = sa.select(column).where(
         start.c.standard == sa.bindparam("standard"),
         start.c.type == sa.bindparam("type"),
         _matches(start, 0, shape.probes[0]),

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from directory.adapters.driver_rows import fetch_rows
-from directory.adapters.resource_statements import Conditions, places_in_box, statement
+from directory.adapters.resource_statements import Conditions, Kind, places_in_box, statement
 from directory.adapters.tables import standard_resources
 from directory.domain.geo import Point, bounding_box, distance_km
 from directory.domain.resources import HSDS
@@ -85,9 +85,12 @@ async def find(
     if query.near is not None:
         return await _find_near(connection, query, limit=limit, offset=offset)
     conditions = _conditions(query)
+    kind: Kind = "page"
+    if _terms_alone(query):
+        conditions, kind = replace(conditions, active=None), "page_terms"
     rows = await fetch_rows(
         connection,
-        statement(conditions.shape("page")),
+        statement(conditions.shape(kind)),
         {**conditions.values(), "limit": limit, "offset": offset},
     )
     return _found(rows)
@@ -185,9 +188,10 @@ async def _find_near(
     return page
 
 
-def _terms_alone_count(query: ResourceQuery) -> bool:
-    """An HSDS record keeps terms only while active (handlers/standards.py), so a count of
-    active HSDS records by terms needs the term index alone (index-only, no row reads)."""
+def _terms_alone(query: ResourceQuery) -> bool:
+    """An HSDS record keeps terms only while active (handlers/standards.py), so the active
+    HSDS records with some terms are found from the term index alone: counted without row
+    reads (index-only), a page's rows read by id after its limit."""
     return (
         query.standard == HSDS
         and query.active is True
@@ -201,7 +205,7 @@ async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
     if query.near is not None:
         return sum(ring.count for ring in await _rings(connection, query))
     conditions = _conditions(query)
-    if _terms_alone_count(query):
+    if _terms_alone(query):
         conditions = replace(conditions, active=None)
         shape = conditions.shape("count_terms")
     else:

@@ -1,8 +1,10 @@
 """Routes of the public reads: answered from the response cache, retried after a dropped
-connection.
+connection, their usual query parameters read without FastAPI's validation.
 
 The cache is consulted before FastAPI parses and validates the query: a URL is only ever
 cached after it was answered 200, so the same URL would pass the same validation again.
+An endpoint registered with `query_parameters.direct` is called with the values its
+readers accepted; a query they are not sure of goes through FastAPI as before.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.responses import Response
 
 from directory.adapters.read_engine import retry_once_on_disconnect
 from directory.adapters.response_cache import ResponseCache
+from directory.entrypoints.query_parameters import direct_arguments, direct_of
 
 
 def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
@@ -26,9 +29,14 @@ def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
 
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handle = super().get_route_handler()
+            endpoint = self.endpoint
+            how = direct_of(endpoint)
 
             async def answer(request: Request) -> Response:
                 async def compute() -> Response:
+                    arguments = direct_arguments(request, how) if how else None
+                    if arguments is not None:
+                        return await retry_once_on_disconnect(lambda: endpoint(**arguments))
                     return await retry_once_on_disconnect(lambda: handle(request))
 
                 if cache is None or request.method != "GET":

@@ -44,6 +44,7 @@ from directory.entrypoints.fhir_parameters import (
     parse_instant,
     parse_search,
 )
+from directory.entrypoints.query_parameters import direct
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -214,4 +215,10 @@ def fhir_router(
             _next_link(request, links, parsed.offset + parsed.count)
         return Response(bundle_text("searchset", links, entries), media_type=FHIR_JSON)
 
+    # Their parameters are text (the path's) or read from the request by the endpoints
+    # themselves: FastAPI has nothing to validate.
+    direct(metadata, None, takes_request=True)
+    direct(history, None, takes_request=True)
+    direct(read, None)
+    direct(search, None, takes_request=True)
     return router

@@ -27,7 +27,15 @@ from directory.adapters.standard_queries import Found, ResourceQuery, by_ids, co
 from directory.config import DirectorySettings
 from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
-from directory.entrypoints.query_parameters import only_parameters
+from directory.entrypoints.query_parameters import (
+    Reader,
+    direct,
+    integer,
+    matching,
+    one_of,
+    only_parameters,
+    text,
+)
 
 HSDS_VERSION = "3.0"
 NDJSON = "application/x-ndjson"
@@ -188,6 +196,18 @@ def hsds_router(
             return Response(body, media_type="application/json")
 
         listing.__name__ = f"list_{path}"
+        # The checks of the parameters' annotations above, for the usual requests
+        # (modified_after, a date, always through FastAPI).
+        readers: dict[str, Reader] = {
+            "search": text(100),
+            "postcode": matching(r"[1-9][0-9]{3}"),
+            "taxonomy_term_id": text(64),
+            "organization_id": text(64),
+            "page": integer(1, 100_000),
+            "per_page": integer(1, 10**9),
+            "format": one_of("json", "ndjson"),
+        }
+        direct(listing, {name: readers[name] for name in (*filters, *_PAGING) if name in readers})
         return listing
 
     async def _stream(type_: str, query: ResourceQuery) -> AsyncIterator[bytes]:
@@ -210,6 +230,7 @@ def hsds_router(
             return Response(record_text(type_, found[0]), media_type="application/json")
 
         read.__name__ = f"read_{type_}"
+        direct(read, {})  # a query parameter: through FastAPI, which refuses it
         return read
 
     for path, (type_, filters) in LISTS.items():

@@ -31,8 +31,16 @@ from directory.domain.geo import Geocoder, Point
 from directory.domain.qualifications import QUALIFICATION_GROUPS
 from directory.domain.ranking import SearchFilters, SelectivityCache
 from directory.domain.text import normalized, words
-from directory.entrypoints.query_parameters import only_parameters
-from servicekit.inputs import Limit
+from directory.entrypoints.query_parameters import (
+    direct,
+    integer,
+    matching,
+    one_of,
+    only_parameters,
+    positive_number,
+    text,
+)
+from servicekit.inputs import INT32_MAX, Limit
 
 MAX_OFFSET = 10_000
 MAX_NAME_WORDS = 6
@@ -285,4 +293,22 @@ def search_router(
                 )
         return Response(content=_page(documents, limit, offset), media_type="application/json")
 
+    # The checks of the parameters' annotations above, for the usual requests.
+    direct(
+        search,
+        {
+            "q": text(100),
+            "profession": text(60),
+            "qualification": text(60),
+            "postcode": matching(r"[1-9][0-9]{3}"),
+            "municipality": text(100),
+            "target_group": text(100),
+            "language": matching(r"[A-Za-z]{2}"),
+            "type": one_of("provider", "practice"),
+            "near": text(100),
+            "radius_km": positive_number,
+            "limit": integer(1, INT32_MAX),
+            "offset": integer(0, MAX_OFFSET),
+        },
+    )
     return router
