@@ -20,7 +20,6 @@ Prints a Markdown table; writes it to bench/results/national_scale.md too.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import os
@@ -36,6 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from script_output import measure_table, script_parser, write_result
 
 from fiches.config import FichesSettings
 from fiches.entrypoints.app import build_component as build_fiches
@@ -320,20 +320,14 @@ async def main(count: int, backends: list[str]) -> str:
             print("\n".join(f"| {a} | {b} | {c} |" for a, b, c in measured), flush=True)
         finally:
             broker.stop()
-    table = ["| measure | value | note |", "| --- | --- | --- |"]
-    table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    return "\n".join(table)
+    return measure_table(rows)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = script_parser(__doc__)
     parser.add_argument("--count", type=int, default=500_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     result = asyncio.run(main(args.count, args.backends.split(",")))
     print(result)
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "national_scale.md").write_text(result + "\n")
+    write_result("national_scale.md", result)

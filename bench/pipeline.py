@@ -26,7 +26,6 @@ Prints a Markdown table; writes it to bench/results/pipeline.md too.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import itertools
 import os
@@ -53,6 +52,7 @@ from pipeline_baselines import (  # the script's folder, not a package
     same_records_rows,
 )
 from pipeline_floor import BenchDatabases
+from script_output import measure_table, script_parser, write_result
 
 from contracts.events.fiches import PROVIDERS_TOPIC
 from contracts.events.registry import PROFESSIONALS_TOPIC
@@ -476,15 +476,11 @@ async def main(count: int, change_percent: float, database: str, admin_url: str)
         broker.stop()
         await databases.drop_all()
         print(f"work folder: {work}", file=sys.stderr)
-    table = ["| measure | value | note |", "| --- | --- | --- |"]
-    table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    return "\n".join(table)
+    return measure_table(rows)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = script_parser(__doc__)
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--change-percent", type=float, default=1.0)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
@@ -502,7 +498,5 @@ if __name__ == "__main__":
         print(f"benchmark failed: {error}", file=sys.stderr)
         sys.exit(1)
     print(result)
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
     name = "pipeline.md" if args.database == "sqlite" else f"pipeline-{args.database}.md"
-    (out / name).write_text(result + "\n")
+    write_result(name, result)

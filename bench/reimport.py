@@ -39,19 +39,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import sqlalchemy as sa
+from national_scale import _database_url as database_url  # the script's folder
+from national_scale import _drop_database as drop_database
+from script_output import measure_table, script_parser, write_result
 
 from registry_sync.adapters.tables import sync_runs
 from registry_sync.simulator.demo_data import generate_professionals, write_snapshot
 from servicekit.database import create_engine
 
 SEED = 42
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 IMPORT_TIMEOUT_S = 1800.0
 CLI = "from skaart.cli import main; main()"
 
@@ -168,30 +169,6 @@ async def measured_import(
     )
 
 
-async def _database_url(backend: str, work: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{work / 'registry-sync.db'}"
-    import asyncpg
-
-    name = f"skaart_bench_reimport_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-
-
-async def _drop_database(url: str) -> None:
-    if not url.startswith("postgresql"):
-        return
-    import asyncpg
-
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 def _median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -203,7 +180,7 @@ def _load() -> str:
 async def run_backend(
     backend: str, work: Path, snapshot: Path, args: argparse.Namespace
 ) -> list[tuple[str, str, str]]:
-    url = await _database_url(backend, work)
+    url = await database_url(backend, work, "reimport")
     env = {key: value for key, value in os.environ.items() if not key.startswith("KAFKA_")}
     env |= {"SKAART_DATA_DIR": str(work), "REGISTRY_SYNC_DATABASE_URL": url}
     this = sys.executable
@@ -291,7 +268,7 @@ async def run_backend(
             )
         )
     finally:
-        await _drop_database(url)
+        await drop_database(url)
     return rows
 
 
@@ -356,15 +333,11 @@ async def main(args: argparse.Namespace) -> str:
     finally:
         # The snapshot and the SQLite database: 1.5 GB at 500,000.
         shutil.rmtree(work, ignore_errors=True)
-    table = ["| measure | value | note |", "| --- | --- | --- |"]
-    table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    return "\n".join(table)
+    return measure_table(rows)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = script_parser(__doc__)
     parser.add_argument("--count", type=int, default=500_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=3)
@@ -378,6 +351,4 @@ if __name__ == "__main__":
     )
     result = asyncio.run(main(parser.parse_args()))
     print(result)
-    results = Path(__file__).parent / "results"
-    results.mkdir(exist_ok=True)
-    (results / "reimport.md").write_text(result + "\n")
+    write_result("reimport.md", result)

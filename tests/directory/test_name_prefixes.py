@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,29 @@ from directory.domain.ranking import SearchFilters
 from directory.domain.text import stored_prefixes
 from servicekit.database import _alembic_config
 from tests.directory.support import Searchable, searchable_directory
+
+
+@asynccontextmanager
+async def named_world(url: str, tmp_path: Path) -> AsyncIterator[Searchable]:
+    """A directory holding NAMES and PRACTICES, with their staff linked (no response cache)."""
+    async with searchable_directory(url, tmp_path, response_cache_entries=0) as fiches:
+        await fiches.apply(
+            *(
+                fiches.provider_event(fiche_id, first, last, (profession,))
+                for fiche_id, first, last, profession in NAMES
+            ),
+            *(fiches.practice_event(practice_id, name) for practice_id, name, _ in PRACTICES),
+        )
+        professions = {fiche_id: profession for fiche_id, _, _, profession in NAMES}
+        await fiches.apply(
+            *(
+                fiches.link(practice_id, fiche_id, professions[fiche_id])
+                for practice_id, _, staff in PRACTICES
+                for fiche_id in staff
+            )
+        )
+        yield fiches
+
 
 NAMES = [
     ("pv-peeters", "An", "Peeters", "physician"),
@@ -78,23 +102,7 @@ QUESTIONS = [
 
 @pytest.fixture
 async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
-    url = await database_url_factory("directory")
-    async with searchable_directory(url, tmp_path, response_cache_entries=0) as fiches:
-        await fiches.apply(
-            *(
-                fiches.provider_event(fiche_id, first, last, (profession,))
-                for fiche_id, first, last, profession in NAMES
-            ),
-            *(fiches.practice_event(practice_id, name) for practice_id, name, _ in PRACTICES),
-        )
-        professions = {fiche_id: profession for fiche_id, _, _, profession in NAMES}
-        await fiches.apply(
-            *(
-                fiches.link(practice_id, fiche_id, professions[fiche_id])
-                for practice_id, _, staff in PRACTICES
-                for fiche_id in staff
-            )
-        )
+    async with named_world(await database_url_factory("directory"), tmp_path) as fiches:
         yield fiches
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from directory.entrypoints import cached_route
 from directory.entrypoints.query_parameters import UNSURE, integer, matching, positive_number
-from tests.directory.support import Searchable, searchable_directory
-from tests.directory.test_name_prefixes import NAMES, PRACTICES
+from tests.directory.support import Searchable
+from tests.directory.test_name_prefixes import named_world
 
 # Questions the readers take (answered without FastAPI's validation).
 USUAL = [
@@ -73,23 +73,7 @@ LEFT_TO_FASTAPI = [
 
 @pytest.fixture
 async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
-    url = await database_url_factory("directory")
-    async with searchable_directory(url, tmp_path, response_cache_entries=0) as fiches:
-        await fiches.apply(
-            *(
-                fiches.provider_event(fiche_id, first, last, (profession,))
-                for fiche_id, first, last, profession in NAMES
-            ),
-            *(fiches.practice_event(practice_id, name) for practice_id, name, _ in PRACTICES),
-        )
-        professions = {fiche_id: profession for fiche_id, _, _, profession in NAMES}
-        await fiches.apply(
-            *(
-                fiches.link(practice_id, fiche_id, professions[fiche_id])
-                for practice_id, _, staff in PRACTICES
-                for fiche_id in staff
-            )
-        )
+    async with named_world(await database_url_factory("directory"), tmp_path) as fiches:
         yield fiches
 
 
