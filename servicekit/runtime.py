@@ -123,11 +123,8 @@ class ServiceRuntime:
         One-shot commands pass `relay=False, background=False`: they publish with
         `publish_pending_now` and must not start the service's pollers.
         """
-        from servicekit.messaging.dead_letters import DeadLetters
-        from servicekit.messaging.inbox import InboxConsumer
         from servicekit.messaging.kafka_clients import create_producer
         from servicekit.messaging.relay import OutboxRelay
-        from servicekit.messaging.subscribers import create_broker, register_batch_subscriber
 
         if migrate:
             await self.migrate()
@@ -144,39 +141,47 @@ class ServiceRuntime:
             self._relay_task = asyncio.create_task(self._relay.run(), name=f"{self.name}-relay")
             self._lag_task = asyncio.create_task(self._measure_lag(), name=f"{self.name}-lag")
         if self.subscriptions:
-            # One FastStream broker per consumer group, started together: a broker starts
-            # its subscribers one after the other, and each waits for its group join
-            # (seconds on some brokers), so a service with five groups took five joins.
-            for subscription in self.subscriptions:
-                broker = create_broker(self.kafka, client_id=self.name)
-                self._brokers.append(broker)
-                consumer = InboxConsumer(
-                    service=self.name,
-                    subscription=subscription,
-                    sessions=self.sessions,
-                    inbox_table=self.tables.inbox,
-                    dead_letters=DeadLetters(
-                        service=self.name, consumer=subscription.name, producer=self._producer
-                    ),
-                    max_attempts=self.kafka.handler_max_attempts,
-                    retry_backoff_s=self.kafka.handler_retry_backoff_s,
-                    on_committed=self.outbox.notify_committed,
-                )
-                self.consumers.append(consumer)
-                register_batch_subscriber(
-                    broker,
-                    consumer,
-                    group_id=self.group_id(subscription),
-                    topics=subscription.topics,
-                    settings=self.kafka,
-                    description=subscription.description,
-                )
-            await asyncio.gather(*(broker.start() for broker in self._brokers))
+            await self._start_subscribers()
         for name, loop in self._background if background else ():
             task = asyncio.create_task(loop(), name=f"{self.name}-{name}")
             task.add_done_callback(self._report_background_end)
             self._background_tasks.append(task)
         log.info("service started", extra={"service": self.name})
+
+    async def _start_subscribers(self) -> None:
+        """A FastStream broker per consumer group, each applying batches through the inbox."""
+        from servicekit.messaging.dead_letters import DeadLetters
+        from servicekit.messaging.inbox import InboxConsumer
+        from servicekit.messaging.subscribers import create_broker, register_batch_subscriber
+
+        # One FastStream broker per consumer group, started together: a broker starts
+        # its subscribers one after the other, and each waits for its group join
+        # (seconds on some brokers), so a service with five groups took five joins.
+        for subscription in self.subscriptions:
+            broker = create_broker(self.kafka, client_id=self.name)
+            self._brokers.append(broker)
+            consumer = InboxConsumer(
+                service=self.name,
+                subscription=subscription,
+                sessions=self.sessions,
+                inbox_table=self.tables.inbox,
+                dead_letters=DeadLetters(
+                    service=self.name, consumer=subscription.name, producer=self._producer
+                ),
+                max_attempts=self.kafka.handler_max_attempts,
+                retry_backoff_s=self.kafka.handler_retry_backoff_s,
+                on_committed=self.outbox.notify_committed,
+            )
+            self.consumers.append(consumer)
+            register_batch_subscriber(
+                broker,
+                consumer,
+                group_id=self.group_id(subscription),
+                topics=subscription.topics,
+                settings=self.kafka,
+                description=subscription.description,
+            )
+        await asyncio.gather(*(broker.start() for broker in self._brokers))
 
     def _report_background_end(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
