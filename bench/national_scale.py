@@ -125,8 +125,8 @@ class MeasuredImport:
         return f"run itself {self.run_seconds:.1f} s; peak RSS {self.rss_mb:.0f} MB"
 
 
-async def _measured_import(path: Path, env: dict[str, str], url: str) -> MeasuredImport:
-    seconds, rss = await asyncio.to_thread(run_import, path, env)
+async def latest_sync_run(url: str) -> tuple[dict[str, int], float]:
+    """The counts and the duration (s) of registry-sync's latest run in that database."""
     engine = create_engine(url)
     async with engine.connect() as connection:
         run = (
@@ -137,8 +137,13 @@ async def _measured_import(path: Path, env: dict[str, str], url: str) -> Measure
             )
         ).one()
     await engine.dispose()
-    run_seconds = (run.finished_at - run.started_at).total_seconds()
-    return MeasuredImport(seconds, rss, int((run.counts or {}).get("events", -1)), run_seconds)
+    return run.counts or {}, (run.finished_at - run.started_at).total_seconds()
+
+
+async def _measured_import(path: Path, env: dict[str, str], url: str) -> MeasuredImport:
+    seconds, rss = await asyncio.to_thread(run_import, path, env)
+    counts, run_seconds = await latest_sync_run(url)
+    return MeasuredImport(seconds, rss, int(counts.get("events", -1)), run_seconds)
 
 
 def skaart_start_seconds(env: dict[str, str]) -> float:

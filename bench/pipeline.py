@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import psutil
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pipeline_baselines import (  # the script's folder, not a package
@@ -48,6 +47,7 @@ from pipeline_baselines import (  # the script's folder, not a package
     bare_faststream_rate,
     bounded,
     fill_baseline_topic,
+    peak_rss_until_exit,
     raw_aiokafka_rate,
     same_records_rows,
 )
@@ -94,22 +94,11 @@ def run_import(path: Path, env: dict[str, str]) -> tuple[float, float]:
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-        process = psutil.Process(child.pid)
-        peak = 0
-        deadline = time.monotonic() + IMPORT_TIMEOUT_S
-        while child.poll() is None:
-            if time.monotonic() > deadline:
-                child.kill()
-                child.wait()
-                raise BenchError(
-                    f"`skaart registry import {path.name}` not done within "
-                    f"{IMPORT_TIMEOUT_S:.0f} s; killed.\n{_tail(stderr_path)}"
-                )
-            try:
-                peak = max(peak, process.memory_info().rss)
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.05)
+        what = f"`skaart registry import {path.name}`"
+        try:
+            peak = peak_rss_until_exit(child, IMPORT_TIMEOUT_S, what)
+        except BenchError as error:
+            raise BenchError(f"{error}\n{_tail(stderr_path)}") from error
         elapsed = time.perf_counter() - started
     if child.returncode != 0:
         raise BenchError(

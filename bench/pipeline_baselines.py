@@ -5,12 +5,14 @@ measured floor of fiches' work on the registry records (`pipeline_floor`)."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
@@ -33,6 +35,25 @@ Work = Callable[[Sequence[Any]], Awaitable[None]]
 
 class BenchError(RuntimeError):
     """A step did not finish in its time; the message says which and how far it got."""
+
+
+def peak_rss_until_exit(child: subprocess.Popen[bytes], timeout_s: float, what: str) -> int:
+    """Wait for a child process, sampling its RSS; its peak in bytes. Killed after
+    `timeout_s`, with a BenchError naming `what`."""
+    process = psutil.Process(child.pid)
+    peak = 0
+    deadline = time.monotonic() + timeout_s
+    while child.poll() is None:
+        if time.monotonic() > deadline:
+            child.kill()
+            child.wait()
+            raise BenchError(f"{what} not done within {timeout_s:.0f} s; killed")
+        try:
+            peak = max(peak, process.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
+    return peak
 
 
 async def bounded(awaitable: Any, timeout_s: float, what: str) -> Any:

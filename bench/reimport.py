@@ -42,23 +42,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-import sqlalchemy as sa
 from national_scale import _database_url as database_url  # the script's folder
 from national_scale import _drop_database as drop_database
+from national_scale import latest_sync_run
+from pipeline_baselines import BenchError, peak_rss_until_exit
 from script_output import measure_table, script_parser, write_result
 
-from registry_sync.adapters.tables import sync_runs
 from registry_sync.simulator.demo_data import generate_professionals, write_snapshot
-from servicekit.database import create_engine
 
 SEED = 42
 IMPORT_TIMEOUT_S = 1800.0
 CLI = "from skaart.cli import main; main()"
-
-
-class BenchError(Exception):
-    pass
 
 
 def read_and_hash_seconds(path: Path) -> tuple[float, float]:
@@ -106,7 +100,8 @@ class Measured:
 
 def _child(
     python: str, path: Path, env: dict[str, str], profile: Path | None
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak RSS MB) of `skaart registry import` in a child process."""
     command = [python, "-c", CLI]
     if profile is not None:
         command = [python, "-m", "cProfile", "-o", str(profile), "-m", "skaart.cli"]
@@ -119,51 +114,25 @@ def _child(
         child = subprocess.Popen(
             command, env=env, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=stderr
         )
-        process = psutil.Process(child.pid)
-        peak = 0
-        deadline = time.monotonic() + IMPORT_TIMEOUT_S
-        while child.poll() is None:
-            if time.monotonic() > deadline:
-                child.kill()
-                child.wait()
-                raise BenchError(f"import of {path.name} not done in {IMPORT_TIMEOUT_S:.0f} s")
-            try:
-                peak = max(peak, process.memory_info().rss)
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.02)
+        peak = peak_rss_until_exit(child, IMPORT_TIMEOUT_S, f"import of {path.name}")
         elapsed = time.perf_counter() - started
         cpu = _children_cpu() - cpu
     if child.returncode != 0:
         tail = log.read_text(errors="replace")[-2000:]
         raise BenchError(f"import of {path.name} failed ({child.returncode}):\n{tail}")
-    _PEAK[0] = peak / 2**20
-    return elapsed, cpu
-
-
-_PEAK = [0.0]
+    return elapsed, cpu, peak / 2**20
 
 
 async def measured_import(
     python: str, path: Path, env: dict[str, str], url: str, profile: Path | None = None
 ) -> Measured:
-    seconds, cpu = await asyncio.to_thread(_child, python, path, env, profile)
-    engine = create_engine(url)
-    async with engine.connect() as connection:
-        run = (
-            await connection.execute(
-                sa.select(sync_runs.c.counts, sync_runs.c.started_at, sync_runs.c.finished_at)
-                .order_by(sync_runs.c.started_at.desc())
-                .limit(1)
-            )
-        ).one()
-    await engine.dispose()
-    counts = run.counts or {}
+    seconds, cpu, peak_mb = await asyncio.to_thread(_child, python, path, env, profile)
+    counts, run_seconds = await latest_sync_run(url)
     return Measured(
         seconds,
         cpu,
-        (run.finished_at - run.started_at).total_seconds(),
-        _PEAK[0],
+        run_seconds,
+        peak_mb,
         int(counts.get("events", -1)),
         int(counts.get("unchanged", -1)),
     )
