@@ -57,9 +57,8 @@ def api_app(
     """A FastAPI app with the platform's HTTP conventions, for both running modes (and the
     tests): problem details for every error (servicekit.problems), text no service can
     store refused up front (servicekit.input_guard), a correlation id per request
-    (`CorrelationIds`), and API docs at /docs whose Swagger
-    UI and ReDoc files are served by the app itself (machines without internet access
-    cannot load them from a CDN)."""
+    (`CorrelationIds`), and API docs at /docs whose Swagger UI and ReDoc files are served
+    by the app itself (machines without internet access cannot load them from a CDN)."""
     app = FastAPIOffline(
         title=title,
         description=description,
