@@ -212,6 +212,10 @@ class ServiceRuntime:
         )
         if self._relay is not None:
             await self._bounded("relay lock", self._relay.release(), 5.0)
+            self.outbox.off_commit(self._relay.wake)
+        # A runtime started again (a command publishing what is left) gets a new relay
+        # with the new producer, not this one bound to the stopped producer.
+        self._relay = None
         self._relay_task = self._lag_task = None
         if self._producer is not None:
             await self._bounded("producer", self._producer.stop(), 15.0)
@@ -253,6 +257,11 @@ class ServiceRuntime:
             except Exception as error:
                 checks[name] = f"unreachable: {type(error).__name__}"
         return checks
+
+    @property
+    def relay_leads(self) -> bool:
+        """Whether this runtime's relay runs and publishes (not on standby, not stopped)."""
+        return self._relay is not None and self._relay.is_active
 
     async def publish_pending_now(self) -> int:
         """Publish the outbox until it is empty (used by one-shot commands and tests).

@@ -13,7 +13,13 @@ from rich.table import Table
 
 from registry_sync.config import RegistrySyncSettings
 from servicekit.settings import KafkaSettings, PlatformSettings
-from skaart.registry_commands import console, publish_or_wait, registry_app, summary_table
+from skaart.registry_commands import (
+    BrokerUnreachable,
+    console,
+    publish_or_wait,
+    registry_app,
+    summary_table,
+)
 
 if TYPE_CHECKING:
     from registry_sync.handlers.pull_changes import PullResult
@@ -108,5 +114,8 @@ def pull_command(
         raise typer.Exit(2) from None
     except FeedError as error:
         console.print(f"[red]Pull failed.[/red] {error}")
+        raise typer.Exit(1) from None
+    except BrokerUnreachable as unpublished:
+        console.print(f"[yellow]Not published.[/yellow] {unpublished}")
         raise typer.Exit(1) from None
     raise typer.Exit(code)

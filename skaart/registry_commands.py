@@ -61,6 +61,7 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
     runtime = registry_runtime(platform, kafka, settings)
     hasher = nrn_hasher(settings, platform)
     await runtime.migrate()
+    publishing = await _start_publishing(runtime, kafka)
     try:
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -89,10 +90,50 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
         console.print(summary_table(summary, title="Import", head=[], unit="lines"))
         for problem in summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")
-        await publish_or_wait(runtime, platform, kafka, wait_s, queued=summary.events_published)
+        published_here = False
+        if publishing:
+            # What the relay had not sent yet when the last chunk committed is sent below.
+            published_here = runtime.relay_leads
+            await runtime.stop()
+            publishing = False
+        await publish_or_wait(
+            runtime,
+            platform,
+            kafka,
+            wait_s,
+            queued=summary.events_published,
+            published_while_applying=published_here,
+        )
         return 0
     finally:
+        if publishing:
+            await runtime.stop()
         await runtime.engine.dispose()
+
+
+async def _start_publishing(runtime: Any, kafka: KafkaSettings) -> bool:
+    """Start the producer and the outbox relay, so each chunk is published once committed.
+
+    Publishing while applying overlaps the broker's work with the database's instead of
+    sending every event after the last chunk. With a running platform beside the command,
+    this relay stays on standby and the platform's relay publishes, as before. A broker
+    that cannot be reached does not stop the import: its events wait in the outbox, and
+    `publish_or_wait` tries the broker again at the end.
+    """
+    if not kafka.bootstrap_servers:
+        return False
+    from aiokafka.errors import KafkaError  # only with a broker: the import loads no client
+
+    try:
+        await runtime.start(migrate=False, relay=True, background=False)
+    except KafkaError as error:
+        await runtime.stop()
+        console.print(
+            f"[yellow]Cannot reach the broker at {kafka.bootstrap_servers} "
+            f"({type(error).__name__}); importing anyway, the events wait in the outbox.[/yellow]"
+        )
+        return False
+    return True
 
 
 async def _pending(runtime: object) -> int:
@@ -102,6 +143,10 @@ async def _pending(runtime: object) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).select_from(outbox)) or 0)
 
 
+class BrokerUnreachable(Exception):
+    """The run is applied and its events queued, but the broker did not answer."""
+
+
 async def publish_or_wait(
     runtime: object,
     platform: PlatformSettings,
@@ -109,15 +154,19 @@ async def publish_or_wait(
     wait_s: float,
     *,
     queued: int,
+    published_while_applying: bool = False,
 ) -> None:
     """Publish the outbox (KAFKA_BOOTSTRAP_SERVERS set), or wait for the running platform.
 
     `queued`: events the run just queued; with nothing pending they were either none (the
-    source and the platform agree) or already published by the running platform.
+    source and the platform agree) or already published, by this command's relay while it
+    applied (`published_while_applying`) or by the running platform's.
     """
     pending = await _pending(runtime)
     if pending == 0:
-        if queued:
+        if queued and published_while_applying:
+            console.print(f"Published {queued:,} events to {kafka.bootstrap_servers}.")
+        elif queued:
             console.print(
                 f"All {queued:,} event(s) of this run are already published (the running "
                 "platform's relay took them)."
@@ -130,7 +179,19 @@ async def publish_or_wait(
             )
         return
     if kafka.bootstrap_servers:
-        await runtime.start(migrate=False, relay=False, background=False)  # type: ignore[attr-defined]
+        from aiokafka.errors import KafkaError
+
+        try:
+            await runtime.start(migrate=False, relay=False, background=False)  # type: ignore[attr-defined]
+        except KafkaError as error:
+            await runtime.stop()  # type: ignore[attr-defined]
+            raise BrokerUnreachable(
+                f"The run is applied, but the broker at {kafka.bootstrap_servers} cannot be "
+                f"reached ({type(error).__name__}): {pending:,} events wait in "
+                "registry-sync's outbox. They are published as soon as the platform runs, or "
+                "run the same command again once the broker answers (nothing is applied "
+                "twice; it publishes what waits)."
+            ) from None
         try:
             published = await runtime.publish_pending_now()  # type: ignore[attr-defined]
         except AnotherRelayPublishes:
@@ -140,6 +201,9 @@ async def publish_or_wait(
         finally:
             await runtime.stop()  # type: ignore[attr-defined]
         if published is not None:
+            if published_while_applying:
+                # The rest of the run's events left while it applied.
+                published += max(queued - pending, 0)
             console.print(f"Published {published:,} events to {kafka.bootstrap_servers}.")
             return
     elif read_running_platform(platform) is None:
@@ -181,6 +245,9 @@ def import_command(
     except (SnapshotRejected, MassRemovalRefused) as refused:
         console.print(f"[red]Snapshot refused.[/red] {refused}")
         raise typer.Exit(2) from None
+    except BrokerUnreachable as unpublished:
+        console.print(f"[yellow]Not published.[/yellow] {unpublished}")
+        raise typer.Exit(1) from None
 
 
 async def _resync(wait_s: float) -> int:
@@ -214,7 +281,11 @@ def resync_command(
     Consumers apply it idempotently: what they already hold does not change, what they
     missed is caught up (a missing fiche is created, a stop they missed depublishes).
     """
-    raise typer.Exit(asyncio.run(_resync(wait)))
+    try:
+        raise typer.Exit(asyncio.run(_resync(wait)))
+    except BrokerUnreachable as unpublished:
+        console.print(f"[yellow]Not published.[/yellow] {unpublished}")
+        raise typer.Exit(1) from None
 
 
 @registry_app.command("runs")

@@ -40,6 +40,11 @@ class Outbox:
         """Register a callback (the relay's wake-up) for `notify_committed`."""
         self._listeners.append(listener)
 
+    def off_commit(self, listener: Callable[[], None]) -> None:
+        """Forget a callback registered with `on_commit` (a relay that stopped)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def notify_committed(self) -> None:
         """Tell in-process relays that new rows are committed, so they publish now."""
         for listener in self._listeners:

@@ -1,0 +1,122 @@
+"""`skaart registry import` with a broker: each chunk is published while the next applies."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from contracts.events import registry
+from registry_sync.adapters.tables import outbox
+from registry_sync.handlers import import_snapshot as import_module
+from registry_sync.simulator.demo_data import generate_professionals, write_snapshot
+from servicekit.settings import KafkaSettings
+from skaart import registry_commands
+from tests.support.infrastructure import wait_for
+from tests.support.kafka_reading import header, read_topic
+
+PEOPLE = 60
+
+
+async def _published(kafka: KafkaSettings) -> list[Any]:
+    """Every record registry-sync published: registrations, then identifications."""
+    professionals = await read_topic(kafka, registry.PROFESSIONALS_TOPIC, settle_s=0.1)
+    return professionals + await read_topic(kafka, registry.IDENTITIES_TOPIC, settle_s=0.1)
+
+
+@pytest.fixture
+async def command_settings(
+    kafka: KafkaSettings,
+    database_url_factory: Callable[[str], Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> KafkaSettings:
+    """The command's environment: the broker, and registry-sync's database on each backend."""
+    monkeypatch.setenv("SKAART_DATA_DIR", str(tmp_path / "data"))
+    url = await database_url_factory("registry-sync")
+    monkeypatch.setenv("REGISTRY_SYNC_DATABASE_URL", str(url))
+    monkeypatch.setenv("REGISTRY_SYNC_IMPORT_CHUNK_SIZE", "10")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap_servers)
+    monkeypatch.setenv("KAFKA_ENABLE_IDEMPOTENCE", str(kafka.enable_idempotence).lower())
+    monkeypatch.setenv("COLUMNS", "200")
+    return kafka
+
+
+async def test_each_chunk_is_on_the_topic_before_the_import_returns(
+    command_settings: KafkaSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kafka = command_settings
+    snapshot = tmp_path / "snapshot.jsonl"
+    write_snapshot(snapshot, generate_professionals(PEOPLE, 7))
+    seen_before_the_import_returned: list[int] = []
+    real_import = import_module.import_snapshot
+
+    async def import_then_watch_the_topic(*args: Any, **kwargs: Any) -> Any:
+        summary = await real_import(*args, **kwargs)
+        # Still inside the import: without a relay running beside it nothing is on the
+        # topic until the command publishes the outbox afterwards, and this wait fails.
+        expected = summary.events_published
+
+        async def all_published() -> bool:
+            return len(await _published(kafka)) == expected
+
+        await wait_for(all_published, timeout_s=60.0)
+        seen_before_the_import_returned.append(expected)
+        return summary
+
+    monkeypatch.setattr(registry_commands, "import_snapshot", import_then_watch_the_topic)
+
+    exit_code = await registry_commands._import(snapshot, 5.0, lenient=False, force=False)
+
+    assert exit_code == 0
+    assert seen_before_the_import_returned == [2 * PEOPLE]
+    records = await _published(kafka)
+    # Each event once: the drain after the import sends nothing the relay already sent.
+    ids = Counter(header(record, "ce_id") for record in records)
+    assert len(ids) == 2 * PEOPLE and set(ids.values()) == {1}
+    assert Counter(header(record, "ce_type") for record in records) == {
+        registry.ProfessionalRegistered.event_type: PEOPLE,
+        registry.ProfessionalIdentified.event_type: PEOPLE,
+    }
+    output = capsys.readouterr().err
+    assert f"Published {2 * PEOPLE:,} events to {kafka.bootstrap_servers}." in output
+
+
+async def test_a_broker_that_cannot_be_reached_does_not_stop_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SKAART_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("REGISTRY_SYNC_DATABASE_URL", raising=False)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("COLUMNS", "200")
+    snapshot = tmp_path / "snapshot.jsonl"
+    write_snapshot(snapshot, generate_professionals(5, 3))
+
+    # Publishing at the end cannot succeed either (the broker is still away); the import
+    # is in, and the operator is told what waits and what to do.
+    with pytest.raises(registry_commands.BrokerUnreachable) as unpublished:
+        await registry_commands._import(snapshot, 1.0, lenient=False, force=False)
+
+    output = capsys.readouterr().err
+    assert "Cannot reach the broker at 127.0.0.1:9" in output
+    assert "the events wait in the outbox" in output
+    assert "10 events wait in registry-sync's outbox" in str(unpublished.value)
+    assert "run the same command again once the broker answers" in str(unpublished.value)
+    runtime = registry_commands.registry_runtime(
+        registry_commands.PlatformSettings(),
+        registry_commands.KafkaSettings(),
+        registry_commands.RegistrySyncSettings(),
+    )
+    try:
+        async with runtime.sessions() as session:
+            queued = await session.scalar(sa.select(sa.func.count()).select_from(outbox))
+        assert queued == 10
+    finally:
+        await runtime.engine.dispose()
