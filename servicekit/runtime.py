@@ -258,11 +258,6 @@ class ServiceRuntime:
                 checks[name] = f"unreachable: {type(error).__name__}"
         return checks
 
-    @property
-    def relay_leads(self) -> bool:
-        """Whether this runtime's relay runs and publishes (not on standby, not stopped)."""
-        return self._relay is not None and self._relay.is_active
-
     async def publish_pending_now(self) -> int:
         """Publish the outbox until it is empty (used by one-shot commands and tests).
 

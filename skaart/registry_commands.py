@@ -24,6 +24,7 @@ from registry_sync.handlers.import_snapshot import (
 from registry_sync.handlers.reannounce import reannounce_professionals
 from servicekit.runtime import AnotherRelayPublishes
 from servicekit.settings import KafkaSettings, PlatformSettings
+from skaart.outbox_publisher import PUBLISHED, UNREACHABLE, PublisherProcess
 from skaart.runtime_file import read_running_platform
 
 registry_app = typer.Typer(
@@ -61,7 +62,9 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
     runtime = registry_runtime(platform, kafka, settings)
     hasher = nrn_hasher(settings, platform)
     await runtime.migrate()
-    publishing = await _start_publishing(runtime, kafka)
+    # Each chunk is published by a process of its own as soon as it commits, beside the
+    # import, instead of all of them after the last chunk (skaart/outbox_publisher.py).
+    publisher = await PublisherProcess.start() if kafka.bootstrap_servers else None
     try:
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -91,11 +94,9 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
         for problem in summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")
         published_here = False
-        if publishing:
-            # What the relay had not sent yet when the last chunk committed is sent below.
-            published_here = runtime.relay_leads
-            await runtime.stop()
-            publishing = False
+        if publisher is not None:
+            published_here = await _finish_publishing(publisher, kafka)
+            publisher = None
         await publish_or_wait(
             runtime,
             platform,
@@ -106,34 +107,23 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
         )
         return 0
     finally:
-        if publishing:
-            await runtime.stop()
+        if publisher is not None:
+            # Refused or failed: it still publishes what earlier chunks committed.
+            await publisher.finish()
         await runtime.engine.dispose()
 
 
-async def _start_publishing(runtime: Any, kafka: KafkaSettings) -> bool:
-    """Start the producer and the outbox relay, so each chunk is published once committed.
-
-    Publishing while applying overlaps the broker's work with the database's instead of
-    sending every event after the last chunk. With a running platform beside the command,
-    this relay stays on standby and the platform's relay publishes, as before. A broker
-    that cannot be reached does not stop the import: its events wait in the outbox, and
-    `publish_or_wait` tries the broker again at the end.
-    """
-    if not kafka.bootstrap_servers:
-        return False
-    from aiokafka.errors import KafkaError  # only with a broker: the import loads no client
-
-    try:
-        await runtime.start(migrate=False, relay=True, background=False)
-    except KafkaError as error:
-        await runtime.stop()
+async def _finish_publishing(publisher: PublisherProcess, kafka: KafkaSettings) -> bool:
+    """Wait for the publishing process; whether it published (it led the relays)."""
+    with console.status("Publishing the last events…"):
+        outcome = await publisher.finish()
+    if outcome.startswith(UNREACHABLE):
         console.print(
             f"[yellow]Cannot reach the broker at {kafka.bootstrap_servers} "
-            f"({type(error).__name__}); importing anyway, the events wait in the outbox.[/yellow]"
+            f"({outcome.removeprefix(UNREACHABLE).strip()}); the events wait in the "
+            "outbox.[/yellow]"
         )
-        return False
-    return True
+    return outcome == PUBLISHED
 
 
 async def _pending(runtime: object) -> int:

@@ -120,3 +120,32 @@ async def test_a_broker_that_cannot_be_reached_does_not_stop_the_import(
         assert queued == 10
     finally:
         await runtime.engine.dispose()
+
+
+def _each_event_once(records: list[Any], people: int) -> None:
+    ids = Counter(header(record, "ce_id") for record in records)
+    assert len(ids) == 2 * people and set(ids.values()) == {1}
+
+
+async def test_beside_a_running_platform_its_relay_publishes_and_nothing_twice(
+    command_settings: KafkaSettings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kafka = command_settings
+    # The platform's registry-sync, on the same database: its relay leads, so the
+    # command's publishing process waits on standby instead of sending every event again.
+    platform = registry_commands.registry_runtime(
+        registry_commands.PlatformSettings(), kafka, registry_commands.RegistrySyncSettings()
+    )
+    await platform.start(migrate=True, relay=True, background=False)
+    try:
+        snapshot = tmp_path / "snapshot.jsonl"
+        write_snapshot(snapshot, generate_professionals(PEOPLE, 5))
+        exit_code = await registry_commands._import(snapshot, 60.0, lenient=False, force=False)
+        assert exit_code == 0
+    finally:
+        await platform.stop()
+
+    _each_event_once(await _published(kafka), PEOPLE)
+    output = capsys.readouterr().err
+    assert f"Published {2 * PEOPLE:,} events" not in output
+    assert "All events published" in output or "already published" in output

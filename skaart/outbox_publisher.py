@@ -1,0 +1,116 @@
+"""registry-sync's outbox, published from a process of its own while a command fills it.
+
+`skaart registry import` (and `pull`) start it before they apply anything, when a broker
+is configured. Why a process and not a task beside the import: the relay's own work
+(reading the rows back, grouping them by partition, building record batches) was about
+40% of a first import's CPU, and in the command's process it took turns with the import on
+one core. In a process of its own it runs on the other core while the import applies the
+next chunk. Nothing else changes: the relay lock still allows one relay per database (with
+a running platform beside the command, this process stays on standby and the platform's
+relay publishes), rows are published in id order, at least once.
+
+Protocol, kept small so that a parent that dies cannot leave it running: the parent keeps
+this process's stdin open while it writes; when stdin closes (the parent is done, or died)
+nothing more comes, so the process publishes what is left and exits. It prints one line on
+stdout: `published` when it led, `standby` when another relay did. Without a reachable
+broker it prints `unreachable <reason>` and exits at once; the parent then says so and
+publishes (or explains) at the end, as without this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+
+from registry_sync.config import RegistrySyncSettings
+from registry_sync.entrypoints.runtime import SERVICE, registry_runtime
+from servicekit.gc_tuning import tune_for_long_running_service
+from servicekit.settings import KafkaSettings, PlatformSettings
+
+PUBLISHED, STANDBY, UNREACHABLE = "published", "standby", "unreachable"
+
+
+async def _stdin_closed() -> None:
+    """Returns once the parent closed our stdin (it is done writing, or it died)."""
+    await asyncio.to_thread(sys.stdin.buffer.read)
+
+
+async def publish_until_stdin_closes() -> str:
+    """Publish registry-sync's outbox until stdin closes, then what is left; the outcome."""
+    from aiokafka.errors import KafkaError
+
+    from servicekit.messaging.kafka_clients import create_producer
+    from servicekit.messaging.relay import OutboxRelay
+
+    kafka = KafkaSettings()
+    runtime = registry_runtime(PlatformSettings(), kafka, RegistrySyncSettings())
+    producer = create_producer(kafka, client_id=f"{SERVICE}-import-publisher")
+    try:
+        await producer.start()
+    except KafkaError as error:
+        await producer.stop()
+        await runtime.engine.dispose()
+        return f"{UNREACHABLE} {type(error).__name__}"
+    relay = OutboxRelay(
+        service=SERVICE, table=runtime.tables.outbox, sessions=runtime.sessions, producer=producer
+    )
+    try:
+        # `run` polls every 100 ms (the command's commits cannot wake it across processes)
+        # and retries with backoff when the broker or the database fails for a moment.
+        running = asyncio.create_task(relay.run(), name="import-publisher")
+        closed = asyncio.create_task(_stdin_closed())
+        await asyncio.wait({running, closed}, return_when=asyncio.FIRST_COMPLETED)
+        relay.stop()
+        await running
+        while await relay.publish_pending():
+            pass
+        return PUBLISHED if relay.is_active else STANDBY
+    finally:
+        await relay.release()
+        await producer.stop()
+        await runtime.engine.dispose()
+
+
+@dataclass
+class PublisherProcess:
+    """The command's side: start the publishing process, then tell it the writing is done."""
+
+    process: asyncio.subprocess.Process
+
+    @classmethod
+    async def start(cls) -> PublisherProcess:
+        """Start it (its settings are the command's environment); it does not wait for it."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "skaart.outbox_publisher",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=os.environ.copy(),
+        )
+        return cls(process)
+
+    async def finish(self) -> str:
+        """Close its stdin and wait until it published what is left; its outcome line.
+
+        An empty outcome means it failed (its error is on stderr); what it did not publish
+        is still in the outbox.
+        """
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.close()
+        output = await self.process.stdout.read()
+        await self.process.wait()
+        lines = output.decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines and self.process.returncode == 0 else ""
+
+
+def main() -> None:
+    tune_for_long_running_service()
+    outcome = asyncio.run(publish_until_stdin_closes())
+    print(outcome, flush=True)
+
+
+if __name__ == "__main__":
+    main()
