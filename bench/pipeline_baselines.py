@@ -38,7 +38,8 @@ class BenchError(RuntimeError):
 
 
 def peak_rss_until_exit(child: subprocess.Popen[bytes], timeout_s: float, what: str) -> int:
-    """Wait for a child process, sampling its RSS; its peak in bytes. Killed after
+    """Wait for a child process, sampling its RSS with its own children's (`skaart registry
+    import` publishes from a second process); the peak of the sum in bytes. Killed after
     `timeout_s`, with a BenchError naming `what`."""
     process = psutil.Process(child.pid)
     peak = 0
@@ -49,11 +50,21 @@ def peak_rss_until_exit(child: subprocess.Popen[bytes], timeout_s: float, what: 
             child.wait()
             raise BenchError(f"{what} not done within {timeout_s:.0f} s; killed")
         try:
-            peak = max(peak, process.memory_info().rss)
+            peak = max(peak, _tree_rss(process))
         except psutil.NoSuchProcess:
             break
         time.sleep(0.02)
     return peak
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = process.memory_info().rss
+    for descendant in process.children(recursive=True):
+        try:
+            total += descendant.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue  # it ended between the listing and the reading
+    return total
 
 
 async def bounded(awaitable: Any, timeout_s: float, what: str) -> Any:
