@@ -1,7 +1,7 @@
 """registry-sync's outbox, published from a process of its own while a command fills it.
 
-`skaart registry import` (and `pull`) start it before they apply anything, when a broker
-is configured. Why a process and not a task beside the import: the relay's own work
+`skaart registry import` starts it when a broker is configured, once its first chunk of
+events is committed. Why a process and not a task beside the import: the relay's own work
 (reading the rows back, grouping them by partition, building record batches) was about
 40% of a first import's CPU, and in the command's process it took turns with the import on
 one core. In a process of its own it runs on the other core while the import applies the
@@ -104,6 +104,28 @@ class PublisherProcess:
         await self.process.wait()
         lines = output.decode(errors="replace").strip().splitlines()
         return lines[-1] if lines and self.process.returncode == 0 else ""
+
+
+class PublisherOnFirstCommit:
+    """Starts the publishing process when the command first commits events, not before.
+
+    Register `committed` with `Outbox.on_commit`. A re-import that changes nothing starts
+    no process at all, and an import's check pass (which holds every stored digest in
+    memory) is over before the second process adds its own memory.
+    """
+
+    def __init__(self) -> None:
+        self._starting: asyncio.Task[PublisherProcess] | None = None
+
+    def committed(self) -> None:
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(PublisherProcess.start())
+
+    async def finish(self) -> str | None:
+        """The process's outcome (see `PublisherProcess.finish`); None if none started."""
+        if self._starting is None:
+            return None
+        return await (await self._starting).finish()
 
 
 def main() -> None:

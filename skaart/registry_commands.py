@@ -24,7 +24,7 @@ from registry_sync.handlers.import_snapshot import (
 from registry_sync.handlers.reannounce import reannounce_professionals
 from servicekit.runtime import AnotherRelayPublishes
 from servicekit.settings import KafkaSettings, PlatformSettings
-from skaart.outbox_publisher import PUBLISHED, UNREACHABLE, PublisherProcess
+from skaart.outbox_publisher import PUBLISHED, UNREACHABLE, PublisherOnFirstCommit
 from skaart.runtime_file import read_running_platform
 
 registry_app = typer.Typer(
@@ -64,7 +64,9 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
     await runtime.migrate()
     # Each chunk is published by a process of its own as soon as it commits, beside the
     # import, instead of all of them after the last chunk (skaart/outbox_publisher.py).
-    publisher = await PublisherProcess.start() if kafka.bootstrap_servers else None
+    publisher = PublisherOnFirstCommit() if kafka.bootstrap_servers else None
+    if publisher is not None:
+        runtime.outbox.on_commit(publisher.committed)
     try:
         with Progress(
             TextColumn("[bold]{task.description}"),
@@ -113,10 +115,12 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
         await runtime.engine.dispose()
 
 
-async def _finish_publishing(publisher: PublisherProcess, kafka: KafkaSettings) -> bool:
+async def _finish_publishing(publisher: PublisherOnFirstCommit, kafka: KafkaSettings) -> bool:
     """Wait for the publishing process; whether it published (it led the relays)."""
     with console.status("Publishing the last events…"):
         outcome = await publisher.finish()
+    if outcome is None:
+        return False  # nothing was committed, so nothing started
     if outcome.startswith(UNREACHABLE):
         console.print(
             f"[yellow]Cannot reach the broker at {kafka.bootstrap_servers} "

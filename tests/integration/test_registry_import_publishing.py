@@ -15,7 +15,7 @@ from registry_sync.adapters.tables import outbox
 from registry_sync.handlers import import_snapshot as import_module
 from registry_sync.simulator.demo_data import generate_professionals, write_snapshot
 from servicekit.settings import KafkaSettings
-from skaart import registry_commands
+from skaart import outbox_publisher, registry_commands
 from tests.support.infrastructure import wait_for
 from tests.support.kafka_reading import header, read_topic
 
@@ -149,3 +149,31 @@ async def test_beside_a_running_platform_its_relay_publishes_and_nothing_twice(
     output = capsys.readouterr().err
     assert f"Published {2 * PEOPLE:,} events" not in output
     assert "All events published" in output or "already published" in output
+
+
+async def test_a_re_import_that_changes_nothing_starts_no_publishing_process(
+    command_settings: KafkaSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    snapshot = tmp_path / "snapshot.jsonl"
+    write_snapshot(snapshot, generate_professionals(8, 2))
+    started: list[object] = []
+    real_start = outbox_publisher.PublisherProcess.start
+
+    async def counted_start() -> outbox_publisher.PublisherProcess:
+        process = await real_start()
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(outbox_publisher.PublisherProcess, "start", counted_start)
+
+    assert await registry_commands._import(snapshot, 5.0, lenient=False, force=False) == 0
+    assert len(started) == 1
+    capsys.readouterr()
+
+    assert await registry_commands._import(snapshot, 5.0, lenient=False, force=False) == 0
+    assert len(started) == 1  # no second process: nothing was committed to publish
+    assert "Nothing to publish" in capsys.readouterr().err
+    _each_event_once(await _published(command_settings), 8)
