@@ -68,7 +68,7 @@ async def _one_import(
         if checkout is not None:
             env["PYTHONPATH"] = _source_path(checkout)
         cpu_before = _children_cpu()
-        seconds, rss_mb = await asyncio.to_thread(run_import, snapshot, env)
+        seconds, rss_mb = await asyncio.to_thread(run_import, snapshot, env, work)
         return seconds, _children_cpu() - cpu_before, rss_mb, rate
     finally:
         broker.stop()

@@ -76,8 +76,12 @@ FICHES_TIMEOUT_S = 600.0
 DEPUBLICATION_TIMEOUT_S = 120.0
 
 
-def run_import(path: Path, env: dict[str, str]) -> tuple[float, float]:
-    """`skaart registry import` in a child process; returns (seconds, peak RSS MB)."""
+def run_import(path: Path, env: dict[str, str], cwd: Path | None = None) -> tuple[float, float]:
+    """`skaart registry import` in a child process; returns (seconds, peak RSS MB).
+
+    `cwd`: where it runs. `python -c` puts that folder first on `sys.path`, so a folder
+    holding another checkout's `skaart` would win over PYTHONPATH: bench/first_import.py
+    runs the child in its work folder."""
     stderr_path = path.with_suffix(".import.log")
     with open(stderr_path, "wb") as stderr:
         started = time.perf_counter()
@@ -91,6 +95,7 @@ def run_import(path: Path, env: dict[str, str]) -> tuple[float, float]:
                 str(path),
             ],
             env=env,
+            cwd=cwd,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
