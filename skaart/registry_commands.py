@@ -68,30 +68,9 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
     if publisher is not None:
         runtime.outbox.on_commit(publisher.committed)
     try:
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("validating", total=path.stat().st_size)
-
-            def report(phase: str, done: int, total: int) -> None:
-                progress.update(task, description=phase, completed=done, total=total)
-
-            summary = await import_snapshot(
-                path,
-                sessions=runtime.sessions,
-                outbox=runtime.outbox,
-                hasher=hasher,
-                chunk_size=settings.import_chunk_size,
-                max_errors=settings.max_reported_errors,
-                progress=report,
-                lenient=lenient,
-                force=force,
-                max_removal_share=settings.max_removal_share,
-            )
+        summary = await _import_with_progress(
+            path, runtime, settings, hasher, lenient=lenient, force=force
+        )
         console.print(summary_table(summary, title="Import", head=[], unit="lines"))
         for problem in summary.errors():
             console.print(f"  [yellow]{problem}[/yellow]")
@@ -113,6 +92,42 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
             # Refused or failed: it still publishes what earlier chunks committed.
             await publisher.finish()
         await runtime.engine.dispose()
+
+
+async def _import_with_progress(
+    path: Path,
+    runtime: Any,
+    settings: RegistrySyncSettings,
+    hasher: Any,
+    *,
+    lenient: bool,
+    force: bool,
+) -> ImportSummary:
+    """Import the file with a progress bar (validating, then applying)."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("validating", total=path.stat().st_size)
+
+        def report(phase: str, done: int, total: int) -> None:
+            progress.update(task, description=phase, completed=done, total=total)
+
+        return await import_snapshot(
+            path,
+            sessions=runtime.sessions,
+            outbox=runtime.outbox,
+            hasher=hasher,
+            chunk_size=settings.import_chunk_size,
+            max_errors=settings.max_reported_errors,
+            progress=report,
+            lenient=lenient,
+            force=force,
+            max_removal_share=settings.max_removal_share,
+        )
 
 
 async def _finish_publishing(publisher: PublisherOnFirstCommit, kafka: KafkaSettings) -> bool:
@@ -173,27 +188,7 @@ async def publish_or_wait(
             )
         return
     if kafka.bootstrap_servers:
-        from aiokafka.errors import KafkaError
-
-        try:
-            await runtime.start(migrate=False, relay=False, background=False)  # type: ignore[attr-defined]
-        except KafkaError as error:
-            await runtime.stop()  # type: ignore[attr-defined]
-            raise BrokerUnreachable(
-                f"The run is applied, but the broker at {kafka.bootstrap_servers} cannot be "
-                f"reached ({type(error).__name__}): {pending:,} events wait in "
-                "registry-sync's outbox. They are published as soon as the platform runs, or "
-                "run the same command again once the broker answers (nothing is applied "
-                "twice; it publishes what waits)."
-            ) from None
-        try:
-            published = await runtime.publish_pending_now()  # type: ignore[attr-defined]
-        except AnotherRelayPublishes:
-            # The running platform's relay publishes this outbox; publishing beside it
-            # would send every event twice. Wait for it below instead.
-            published = None
-        finally:
-            await runtime.stop()  # type: ignore[attr-defined]
+        published = await _publish_here(runtime, kafka, pending)
         if published is not None:
             if published_while_applying:
                 # The rest of the run's events left while it applied.
@@ -218,6 +213,35 @@ async def publish_or_wait(
         )
     else:
         console.print(f"All events published in {time.monotonic() - started:.1f}s.")
+
+
+async def _publish_here(runtime: Any, kafka: KafkaSettings, pending: int) -> int | None:
+    """Publish the outbox from this process; None when another relay (the platform's) leads.
+
+    Raises BrokerUnreachable, saying what waits and what to do, when the broker does not
+    answer.
+    """
+    from aiokafka.errors import KafkaError
+
+    try:
+        await runtime.start(migrate=False, relay=False, background=False)
+    except KafkaError as error:
+        await runtime.stop()
+        raise BrokerUnreachable(
+            f"The run is applied, but the broker at {kafka.bootstrap_servers} cannot be "
+            f"reached ({type(error).__name__}): {pending:,} events wait in "
+            "registry-sync's outbox. They are published as soon as the platform runs, or "
+            "run the same command again once the broker answers (nothing is applied "
+            "twice; it publishes what waits)."
+        ) from None
+    try:
+        return int(await runtime.publish_pending_now())
+    except AnotherRelayPublishes:
+        # The running platform's relay publishes this outbox; publishing beside it would
+        # send every event twice: the caller waits for it instead.
+        return None
+    finally:
+        await runtime.stop()
 
 
 @registry_app.command("import")
