@@ -24,7 +24,7 @@ from registry_sync.handlers.import_snapshot import (
 from registry_sync.handlers.reannounce import reannounce_professionals
 from servicekit.runtime import AnotherRelayPublishes
 from servicekit.settings import KafkaSettings, PlatformSettings
-from skaart.outbox_publisher import PUBLISHED, UNREACHABLE, PublisherOnFirstCommit
+from skaart.outbox_publisher import PUBLISHED, UNREACHABLE, PublisherForLargeImports
 from skaart.runtime_file import read_running_platform
 
 registry_app = typer.Typer(
@@ -62,9 +62,9 @@ async def _import(path: Path, wait_s: float, *, lenient: bool, force: bool) -> i
     runtime = registry_runtime(platform, kafka, settings)
     hasher = nrn_hasher(settings, platform)
     await runtime.migrate()
-    # Each chunk is published by a process of its own as soon as it commits, beside the
-    # import, instead of all of them after the last chunk (skaart/outbox_publisher.py).
-    publisher = PublisherOnFirstCommit() if kafka.bootstrap_servers else None
+    # A large import's chunks are published by a process of its own as soon as they
+    # commit, beside the import, instead of after the last chunk (outbox_publisher.py).
+    publisher = PublisherForLargeImports() if kafka.bootstrap_servers else None
     if publisher is not None:
         runtime.outbox.on_commit(publisher.committed)
     try:
@@ -130,12 +130,12 @@ async def _import_with_progress(
         )
 
 
-async def _finish_publishing(publisher: PublisherOnFirstCommit, kafka: KafkaSettings) -> bool:
+async def _finish_publishing(publisher: PublisherForLargeImports, kafka: KafkaSettings) -> bool:
     """Wait for the publishing process; whether it published (it led the relays)."""
     with console.status("Publishing the last events…"):
         outcome = await publisher.finish()
     if outcome is None:
-        return False  # nothing was committed, so nothing started
+        return False  # too few chunks committed for a process of its own
     if outcome.startswith(UNREACHABLE):
         console.print(
             f"[yellow]Cannot reach the broker at {kafka.bootstrap_servers} "

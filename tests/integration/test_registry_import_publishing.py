@@ -95,6 +95,7 @@ async def test_a_broker_that_cannot_be_reached_does_not_stop_the_import(
     monkeypatch.setenv("SKAART_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("REGISTRY_SYNC_DATABASE_URL", raising=False)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("REGISTRY_SYNC_IMPORT_CHUNK_SIZE", "1")  # five chunks: a process
     monkeypatch.setenv("COLUMNS", "200")
     snapshot = tmp_path / "snapshot.jsonl"
     write_snapshot(snapshot, generate_professionals(5, 3))
@@ -151,14 +152,12 @@ async def test_beside_a_running_platform_its_relay_publishes_and_nothing_twice(
     assert "All events published" in output or "already published" in output
 
 
-async def test_a_re_import_that_changes_nothing_starts_no_publishing_process(
+async def test_a_small_import_publishes_from_the_command_and_a_re_import_starts_nothing(
     command_settings: KafkaSettings,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    snapshot = tmp_path / "snapshot.jsonl"
-    write_snapshot(snapshot, generate_professionals(8, 2))
     started: list[object] = []
     real_start = outbox_publisher.PublisherProcess.start
 
@@ -168,12 +167,41 @@ async def test_a_re_import_that_changes_nothing_starts_no_publishing_process(
         return process
 
     monkeypatch.setattr(outbox_publisher.PublisherProcess, "start", counted_start)
+    small = tmp_path / "small.jsonl"
+    write_snapshot(small, generate_professionals(40, 2))  # four chunks of 10
+
+    assert await registry_commands._import(small, 5.0, lenient=False, force=False) == 0
+    # Too small for a process of its own (its start costs more than it saves): the
+    # command publishes at the end, from its own process.
+    assert started == []
+    assert "Published 80 events" in capsys.readouterr().err
+
+    large = tmp_path / "large.jsonl"
+    write_snapshot(large, generate_professionals(PEOPLE, 2))  # the same 40 and 20 more
+    assert await registry_commands._import(large, 5.0, lenient=False, force=False) == 0
+    assert len(started) == 0  # two chunks of changes: still small
+
+    assert await registry_commands._import(large, 5.0, lenient=False, force=False) == 0
+    assert started == []  # nothing changed, nothing committed
+    assert "Nothing to publish" in capsys.readouterr().err
+    _each_event_once(await _published(command_settings), PEOPLE)
+
+
+async def test_a_large_import_starts_one_publishing_process(
+    command_settings: KafkaSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[object] = []
+    real_start = outbox_publisher.PublisherProcess.start
+
+    async def counted_start() -> outbox_publisher.PublisherProcess:
+        process = await real_start()
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(outbox_publisher.PublisherProcess, "start", counted_start)
+    snapshot = tmp_path / "snapshot.jsonl"
+    write_snapshot(snapshot, generate_professionals(PEOPLE, 2))  # six chunks of 10
 
     assert await registry_commands._import(snapshot, 5.0, lenient=False, force=False) == 0
     assert len(started) == 1
-    capsys.readouterr()
-
-    assert await registry_commands._import(snapshot, 5.0, lenient=False, force=False) == 0
-    assert len(started) == 1  # no second process: nothing was committed to publish
-    assert "Nothing to publish" in capsys.readouterr().err
-    _each_event_once(await _published(command_settings), 8)
+    _each_event_once(await _published(command_settings), PEOPLE)
