@@ -31,6 +31,8 @@ from servicekit.gc_tuning import tune_for_long_running_service
 from servicekit.settings import KafkaSettings, PlatformSettings
 
 PUBLISHED, STANDBY, UNREACHABLE = "published", "standby", "unreachable"
+BULK_NICENESS = 10
+"""How much a large import lowers its CPU priority (`nice`; it cannot raise it again)."""
 
 
 async def _stdin_closed() -> None:
@@ -126,6 +128,10 @@ class PublisherForLargeImports:
     def committed(self) -> None:
         self._commits += 1
         if self._starting is None and self._commits >= self._after_commits:
+            # From here on this is bulk work: the command, and the process it starts (which
+            # inherits it), yield the CPU to the services on the same machine, so a stop
+            # read ahead by fiches is not queued behind the import on a shared host.
+            os.nice(BULK_NICENESS)
             self._starting = asyncio.get_running_loop().create_task(PublisherProcess.start())
 
     async def finish(self) -> str | None:

@@ -28,6 +28,14 @@ async def _published(kafka: KafkaSettings) -> list[Any]:
     return professionals + await read_topic(kafka, registry.IDENTITIES_TOPIC, settle_s=0.1)
 
 
+@pytest.fixture(autouse=True)
+def keep_this_process_priority(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A large import lowers its own CPU priority: here that would be the test run's."""
+    lowered: list[int] = []
+    monkeypatch.setattr(outbox_publisher.os, "nice", lowered.append)
+    return lowered
+
+
 @pytest.fixture
 async def command_settings(
     kafka: KafkaSettings,
@@ -157,6 +165,7 @@ async def test_a_small_import_publishes_from_the_command_and_a_re_import_starts_
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    keep_this_process_priority: list[int],
 ) -> None:
     started: list[object] = []
     real_start = outbox_publisher.PublisherProcess.start
@@ -172,8 +181,9 @@ async def test_a_small_import_publishes_from_the_command_and_a_re_import_starts_
 
     assert await registry_commands._import(small, 5.0, lenient=False, force=False) == 0
     # Too small for a process of its own (its start costs more than it saves): the
-    # command publishes at the end, from its own process.
+    # command publishes at the end, from its own process, at its usual priority.
     assert started == []
+    assert keep_this_process_priority == []
     assert "Published 80 events" in capsys.readouterr().err
 
     large = tmp_path / "large.jsonl"
@@ -187,8 +197,11 @@ async def test_a_small_import_publishes_from_the_command_and_a_re_import_starts_
     _each_event_once(await _published(command_settings), PEOPLE)
 
 
-async def test_a_large_import_starts_one_publishing_process(
-    command_settings: KafkaSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_a_large_import_starts_one_publishing_process_and_yields_the_cpu(
+    command_settings: KafkaSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    keep_this_process_priority: list[int],
 ) -> None:
     started: list[object] = []
     real_start = outbox_publisher.PublisherProcess.start
@@ -204,4 +217,7 @@ async def test_a_large_import_starts_one_publishing_process(
 
     assert await registry_commands._import(snapshot, 5.0, lenient=False, force=False) == 0
     assert len(started) == 1
+    # Bulk work from its fifth chunk on: the command (and the process it starts) lowered
+    # its CPU priority once, below the services sharing the machine.
+    assert keep_this_process_priority == [outbox_publisher.BULK_NICENESS]
     _each_event_once(await _published(command_settings), PEOPLE)
