@@ -37,6 +37,21 @@ def keep_this_process_priority(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The publishing processes the command starts, as they start."""
+    processes: list[object] = []
+    real_start = outbox_publisher.PublisherProcess.start
+
+    async def counted_start() -> outbox_publisher.PublisherProcess:
+        process = await real_start()
+        processes.append(process)
+        return process
+
+    monkeypatch.setattr(outbox_publisher.PublisherProcess, "start", counted_start)
+    return processes
+
+
+@pytest.fixture
 async def command_settings(
     kafka: KafkaSettings,
     database_url_factory: Callable[[str], Any],
@@ -163,19 +178,10 @@ async def test_beside_a_running_platform_its_relay_publishes_and_nothing_twice(
 async def test_a_small_import_publishes_from_the_command_and_a_re_import_starts_nothing(
     command_settings: KafkaSettings,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     keep_this_process_priority: list[int],
+    started: list[object],
 ) -> None:
-    started: list[object] = []
-    real_start = outbox_publisher.PublisherProcess.start
-
-    async def counted_start() -> outbox_publisher.PublisherProcess:
-        process = await real_start()
-        started.append(process)
-        return process
-
-    monkeypatch.setattr(outbox_publisher.PublisherProcess, "start", counted_start)
     small = tmp_path / "small.jsonl"
     write_snapshot(small, generate_professionals(40, 2))  # four chunks of 10
 
@@ -200,18 +206,9 @@ async def test_a_small_import_publishes_from_the_command_and_a_re_import_starts_
 async def test_a_large_import_starts_one_publishing_process_and_yields_the_cpu(
     command_settings: KafkaSettings,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     keep_this_process_priority: list[int],
+    started: list[object],
 ) -> None:
-    started: list[object] = []
-    real_start = outbox_publisher.PublisherProcess.start
-
-    async def counted_start() -> outbox_publisher.PublisherProcess:
-        process = await real_start()
-        started.append(process)
-        return process
-
-    monkeypatch.setattr(outbox_publisher.PublisherProcess, "start", counted_start)
     snapshot = tmp_path / "snapshot.jsonl"
     write_snapshot(snapshot, generate_professionals(PEOPLE, 2))  # six chunks of 10
 
