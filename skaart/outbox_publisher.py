@@ -15,7 +15,9 @@ this process's stdin open while it writes; when stdin closes (the parent is done
 nothing more comes, so the process publishes what is left and exits. It prints one line on
 stdout: `published` when it led, `standby` when another relay did. Without a reachable
 broker it prints `unreachable <reason>` and exits at once; the parent then says so and
-publishes (or explains) at the end, as without this process.
+publishes (or explains) at the end, as without this process. A process that fails (its
+error goes to the command's stderr) is `failed <exit code>` to the parent, which says so
+and publishes what is left itself.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from registry_sync.entrypoints.runtime import SERVICE, registry_runtime
 from servicekit.gc_tuning import tune_for_long_running_service
 from servicekit.settings import KafkaSettings, PlatformSettings
 
-PUBLISHED, STANDBY, UNREACHABLE = "published", "standby", "unreachable"
+PUBLISHED, STANDBY, UNREACHABLE, FAILED = "published", "standby", "unreachable", "failed"
 BULK_NICENESS = 10
 """How much a large import lowers its CPU priority (`nice`; it cannot raise it again)."""
 
@@ -98,15 +100,17 @@ class PublisherProcess:
     async def finish(self) -> str:
         """Close its stdin and wait until it published what is left; its outcome line.
 
-        An empty outcome means it failed (its error is on stderr); what it did not publish
-        is still in the outbox.
+        `failed <exit code>` when it failed (its error is on stderr, which it shares with
+        the command); what it did not publish is still in the outbox.
         """
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.close()
         output = await self.process.stdout.read()
         await self.process.wait()
         lines = output.decode(errors="replace").strip().splitlines()
-        return lines[-1] if lines and self.process.returncode == 0 else ""
+        if lines and self.process.returncode == 0:
+            return lines[-1]
+        return f"{FAILED} {self.process.returncode}"
 
 
 class PublisherForLargeImports:

@@ -14,17 +14,16 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from registry_sync.config import RegistrySyncSettings
-from registry_sync.entrypoints.runtime import nrn_hasher, registry_runtime
+from registry_sync.entrypoints.runtime import nrn_hasher, registry_runtime, snapshot_import
 from registry_sync.handlers.import_snapshot import (
     ImportSummary,
     MassRemovalRefused,
     SnapshotRejected,
-    import_snapshot,
 )
 from registry_sync.handlers.reannounce import reannounce_professionals
 from servicekit.runtime import AnotherRelayPublishes
 from servicekit.settings import KafkaSettings, PlatformSettings
-from skaart.outbox_publisher import PUBLISHED, UNREACHABLE, PublisherForLargeImports
+from skaart.outbox_publisher import FAILED, PUBLISHED, UNREACHABLE, PublisherForLargeImports
 from skaart.runtime_file import read_running_platform
 
 registry_app = typer.Typer(
@@ -116,18 +115,11 @@ async def _import_with_progress(
         def report(phase: str, done: int, total: int) -> None:
             progress.update(task, description=phase, completed=done, total=total)
 
-        return await import_snapshot(
-            path,
-            sessions=runtime.sessions,
-            outbox=runtime.outbox,
-            hasher=hasher,
-            chunk_size=settings.import_chunk_size,
-            max_errors=settings.max_reported_errors,
-            progress=report,
-            lenient=lenient,
-            force=force,
-            max_removal_share=settings.max_removal_share,
+        import_file = snapshot_import(settings, runtime, hasher)
+        summary: ImportSummary = await import_file(
+            path, progress=report, lenient=lenient, force=force
         )
+        return summary
 
 
 async def _finish_publishing(publisher: PublisherForLargeImports, kafka: KafkaSettings) -> bool:
@@ -141,6 +133,12 @@ async def _finish_publishing(publisher: PublisherForLargeImports, kafka: KafkaSe
             f"[yellow]Cannot reach the broker at {kafka.bootstrap_servers} "
             f"({outcome.removeprefix(UNREACHABLE).strip()}); the events wait in the "
             "outbox.[/yellow]"
+        )
+    elif outcome.startswith(FAILED):
+        console.print(
+            f"[yellow]The publishing process ended with exit code "
+            f"{outcome.removeprefix(FAILED).strip()} (its error is above); this command "
+            "publishes what is left itself.[/yellow]"
         )
     return outcome == PUBLISHED
 

@@ -63,8 +63,7 @@ async def _load_demo(
 ) -> Path | None:
     from registry_sync.adapters.tables import professionals
     from registry_sync.config import RegistrySyncSettings
-    from registry_sync.entrypoints.app import nrn_hasher
-    from registry_sync.handlers.import_snapshot import import_snapshot
+    from registry_sync.entrypoints.runtime import nrn_hasher, snapshot_import
 
     registry = next(c for c in components if c.name == "registry-sync").runtime
     async with registry.sessions() as session:
@@ -73,12 +72,8 @@ async def _load_demo(
     if known:
         return second
     settings = RegistrySyncSettings()
-    summary = await import_snapshot(
-        first,
-        sessions=registry.sessions,
-        outbox=registry.outbox,
-        hasher=nrn_hasher(settings, platform),
-    )
+    import_file = snapshot_import(settings, registry, nrn_hasher(settings, platform))
+    summary = await import_file(first)
     log.info("demo data imported", extra={"registered": summary.registered})
     return second
 

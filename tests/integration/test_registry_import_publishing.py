@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -94,7 +96,9 @@ async def test_each_chunk_is_on_the_topic_before_the_import_returns(
         seen_before_the_import_returned.append(expected)
         return summary
 
-    monkeypatch.setattr(registry_commands, "import_snapshot", import_then_watch_the_topic)
+    # The command binds `import_snapshot` through `snapshot_import`, which looks it up in
+    # its module at each call.
+    monkeypatch.setattr(import_module, "import_snapshot", import_then_watch_the_topic)
 
     exit_code = await registry_commands._import(snapshot, 5.0, lenient=False, force=False)
 
@@ -217,4 +221,35 @@ async def test_a_large_import_starts_one_publishing_process_and_yields_the_cpu(
     # Bulk work from its fifth chunk on: the command (and the process it starts) lowered
     # its CPU priority once, below the services sharing the machine.
     assert keep_this_process_priority == [outbox_publisher.BULK_NICENESS]
+    _each_event_once(await _published(command_settings), PEOPLE)
+
+
+async def test_a_publishing_process_that_fails_is_named_and_the_command_publishes_the_rest(
+    command_settings: KafkaSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def failing_start() -> outbox_publisher.PublisherProcess:
+        # What a crash of the real process looks like to the command: it reads until the
+        # command is done, publishes nothing, prints no outcome and exits with code 3.
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "import sys; sys.stdin.buffer.read(); sys.exit(3)",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        return outbox_publisher.PublisherProcess(process)
+
+    monkeypatch.setattr(outbox_publisher.PublisherProcess, "start", failing_start)
+    snapshot = tmp_path / "snapshot.jsonl"
+    write_snapshot(snapshot, generate_professionals(PEOPLE, 4))  # six chunks: a process
+
+    assert await registry_commands._import(snapshot, 5.0, lenient=False, force=False) == 0
+
+    output = capsys.readouterr().err
+    assert "The publishing process ended with exit code 3" in output
+    assert "this command publishes what is left itself" in output
+    assert f"Published {2 * PEOPLE:,} events to {command_settings.bootstrap_servers}." in output
     _each_event_once(await _published(command_settings), PEOPLE)

@@ -9,8 +9,12 @@ from fastapi import FastAPI
 
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.http import runs_router
-from registry_sync.entrypoints.runtime import SERVICE, nrn_hasher, registry_runtime
-from registry_sync.handlers.import_snapshot import import_snapshot
+from registry_sync.entrypoints.runtime import (
+    SERVICE,
+    nrn_hasher,
+    registry_runtime,
+    snapshot_import,
+)
 from registry_sync.handlers.pull_changes import feed_client, poll_forever
 from registry_sync.handlers.watch_folder import FolderWatcher
 from servicekit.component import ServiceComponent, standalone_app
@@ -51,15 +55,7 @@ def build_component(
     if settings.watch_dir:
         watcher = FolderWatcher(
             settings.watch_dir,
-            partial(
-                import_snapshot,
-                sessions=runtime.sessions,
-                outbox=runtime.outbox,
-                hasher=hasher,
-                chunk_size=settings.import_chunk_size,
-                max_errors=settings.max_reported_errors,
-                max_removal_share=settings.max_removal_share,
-            ),
+            snapshot_import(settings, runtime, hasher),
         )
         runtime.run_in_background(
             "watched-folder", partial(watcher.run_forever, settings.watch_interval_s)

@@ -7,6 +7,9 @@ and the folder watcher) so a command loads only this much before it starts worki
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from registry_sync.adapters.tables import TABLES
 from registry_sync.config import DEVELOPMENT_NRN_HMAC_KEY, RegistrySyncSettings
 from registry_sync.domain.pseudonyms import NrnHasher
@@ -37,4 +40,29 @@ def registry_runtime(
         kafka=kafka,
         tables=TABLES,
         migrations_package="registry_sync.migrations",
+    )
+
+
+def snapshot_import(
+    settings: RegistrySyncSettings, runtime: ServiceRuntime, hasher: NrnHasher
+) -> partial[Any]:
+    """`import_snapshot(path, ...)` bound to this runtime and the deployment's import settings.
+
+    The one place `REGISTRY_SYNC_IMPORT_CHUNK_SIZE`, `..._MAX_REPORTED_ERRORS` and
+    `..._MAX_REMOVAL_SHARE` are read for an import, so the command, the watched folder and
+    the demo data import a file the same way. The caller adds the path and, where it has
+    them, `progress`, `lenient` and `force`.
+    """
+    # Imported here: the publishing process (`skaart/outbox_publisher.py`) loads this
+    # module for `registry_runtime` and must not pay for the snapshot parser.
+    from registry_sync.handlers.import_snapshot import import_snapshot
+
+    return partial(
+        import_snapshot,
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        hasher=hasher,
+        chunk_size=settings.import_chunk_size,
+        max_errors=settings.max_reported_errors,
+        max_removal_share=settings.max_removal_share,
     )
