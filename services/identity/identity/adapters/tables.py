@@ -37,6 +37,19 @@ registry_professionals = sa.Table(
     sa.Column("source_version", _TS, nullable=False),
 )
 
+#: Status changes and removals read ahead of the in-order group (`identity.registry-stops`),
+#: replayed over `registry_professionals` until that group applies them in its turn: a stop
+#: ends the sessions and refuses the login at once, behind however long a backlog.
+registry_changes_ahead = sa.Table(
+    "registry_changes_ahead",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("professional_id", sa.String(64), nullable=False, index=True),
+    sa.Column("source_version", _TS, nullable=False),
+    # The status change or removal as published: {"type": ce_type, "data": payload}.
+    sa.Column("event", sa.JSON(), nullable=False),
+)
+
 users = sa.Table(
     "users",
     metadata,

@@ -137,7 +137,7 @@ def build_component(
     # The component owns its store (given or configured): its connections close on stop.
     runtime.close_on_stop("session-store", store.close)
     use_cases = build_use_cases(runtime, settings, store, oidc_client(settings, oidc_transport))
-    for subscription in subscriptions(use_cases.rights):
+    for subscription in subscriptions(use_cases.rights, runtime.database_url):
         runtime.subscribe(subscription)
     _run_background_work(runtime, use_cases)
     development = platform.environment is Environment.DEVELOPMENT
