@@ -199,3 +199,39 @@ async def test_the_waiting_fiches_are_rebuilt_a_chunk_per_transaction(
         await drain_by_the_idle_flush(behind, catching_up, polls=200)
         assert await waiting(behind) == 0
         assert await read_model(behind) == await read_model(one)
+
+
+async def test_a_fiche_linked_to_a_changed_one_waits_with_it_and_is_rebuilt_once(
+    database_url_factory: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A provider renamed while the consumer is behind: the practices linked to her show
+    the new name once the backlog is rebuilt (they were noted waiting with her, though no
+    event of theirs came), and a chunk at a time each fiche is rebuilt once, not once per
+    chunk holding a fiche linked to it."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
+    ):
+        await behind.apply(*events)  # both caught up on the backlog
+        renamed = one.provider_event(MARC, "Marc", "Creemers-Janssens", update=True)
+        await one.apply(renamed)
+
+        rebuilt: list[str] = []
+        real_rebuild = DirectoryProjection.rebuild
+
+        async def counted(self: DirectoryProjection, session: Any, **fiches: Any) -> None:
+            rebuilt.extend(sorted(fiches["providers"]) + sorted(fiches["practices"]))
+            await real_rebuild(self, session, **fiches)
+
+        monkeypatch.setattr(DirectoryProjection, "rebuild", counted)
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=1, rebuild_chunk=1)
+        await apply_with(behind, catching_up, [renamed])  # a full batch: noted, not rebuilt
+        assert rebuilt == []
+        assert await waiting(behind) == 3  # Marc, and the two practices he works in
+
+        await drain_by_the_idle_flush(behind, catching_up, polls=200)
+
+        assert await waiting(behind) == 0
+        assert sorted(rebuilt) == sorted([MARC, WARM, SOLO])  # each once
+        assert await read_model(behind) == await read_model(one)

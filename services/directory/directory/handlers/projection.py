@@ -110,6 +110,29 @@ class Touched:
         return touched
 
 
+async def _with_linked(session: AsyncSession, touched: Touched) -> tuple[set[str], set[str]]:
+    """The (providers, practices) to rebuild for what a batch touched: the touched fiches,
+    and the fiches linked to a changed one (a practice's resources name its providers, a
+    provider's hits its practices)."""
+    providers = touched.providers | touched.changed_providers
+    practices = touched.practices | touched.changed_practices
+    for chunk in _chunks(touched.changed_providers):
+        rows = await session.execute(
+            sa.select(search_offers.c.practice_id).where(
+                one_of(session, search_offers.c.provider_fiche_id, chunk)
+            )
+        )
+        practices.update(rows.scalars())
+    for chunk in _chunks(touched.changed_practices):
+        rows = await session.execute(
+            sa.select(search_offers.c.provider_fiche_id).where(
+                one_of(session, search_offers.c.practice_id, chunk)
+            )
+        )
+        providers.update(rows.scalars())
+    return providers, practices
+
+
 # Writes, one function per table -------------------------------------------------------
 
 
@@ -193,21 +216,22 @@ class DirectoryProjection:
             await one_writer(session)
             await record_facts(session, events, self.geocoder)
             await _raise_generation(session)
-            touched = Touched.by(events)
+            providers, practices = await _with_linked(session, Touched.by(events))
             if self.defer_from is not None and len(events) >= self.defer_from:
                 self._maybe_pending = True
-                await defer(
-                    session,
-                    providers=touched.changed_providers | touched.providers,
-                    practices=touched.changed_practices | touched.practices,
-                )
+                # The linked fiches wait too, noted now: a waiting fiche is rebuilt alone,
+                # so a practice is rebuilt once per catch-up, not once per chunk holding
+                # one of its providers.
+                await defer(session, providers=providers, practices=practices)
                 return
-            providers, practices = await take(session, self.rebuild_chunk)
-            if self._took_a_full_chunk(providers, practices):
+            waiting_providers, waiting_practices = await take(session, self.rebuild_chunk)
+            if self._took_a_full_chunk(waiting_providers, waiting_practices):
                 self._maybe_pending = True  # the rest is the idle flush's
-            touched.changed_providers |= providers
-            touched.changed_practices |= practices
-            await self._rebuild_touched(session, touched)
+            await self.rebuild(
+                session,
+                providers=providers | waiting_providers,
+                practices=practices | waiting_practices,
+            )
         finally:
             self._batches -= 1
             self._last_batch = time.monotonic()
@@ -227,9 +251,8 @@ class DirectoryProjection:
         providers, practices = await take(session, self.rebuild_chunk)
         if providers or practices:
             await _raise_generation(session)
-            await self._rebuild_touched(
-                session, Touched(changed_providers=providers, changed_practices=practices)
-            )
+            # Their linked fiches were noted with them (`after_batch`): none to add here.
+            await self.rebuild(session, providers=providers, practices=practices)
         return len(providers) + len(practices)
 
     async def flush_when_idle(
@@ -270,22 +293,7 @@ class DirectoryProjection:
         )
 
     async def _rebuild_touched(self, session: AsyncSession, touched: Touched) -> None:
-        providers = touched.providers | touched.changed_providers
-        practices = touched.practices | touched.changed_practices
-        for chunk in _chunks(touched.changed_providers):
-            rows = await session.execute(
-                sa.select(search_offers.c.practice_id).where(
-                    one_of(session, search_offers.c.provider_fiche_id, chunk)
-                )
-            )
-            practices.update(rows.scalars())
-        for chunk in _chunks(touched.changed_practices):
-            rows = await session.execute(
-                sa.select(search_offers.c.provider_fiche_id).where(
-                    one_of(session, search_offers.c.practice_id, chunk)
-                )
-            )
-            providers.update(rows.scalars())
+        providers, practices = await _with_linked(session, touched)
         await self.rebuild(session, providers=providers, practices=practices)
 
     # Hits ----------------------------------------------------------------------------
