@@ -242,6 +242,9 @@ async def test_prefix_rows_follow_their_terms_through_renames_and_depublication(
     await world.apply(world.provider_event("pv-peeters", "An", "Maes", update=True))
     await world.apply(world.provider_gone("pv-peetermans"))
     await world.apply(world.practice_gone("pr-vander"))
+    # Its only physician leaves: the practice's HSDS service and service_at_location for
+    # physicians are no longer built (retired: an inactive HSDS record keeps no terms).
+    await world.apply(world.unlink("pr-jans", "pv-janssens", "physician"))
     search, standard = await _prefix_rows(engine)
     assert (search, standard) == await _expected_rows(engine)
     assert not {row for row in search if row[3] in ("pv-peetermans", "pr-vander")}

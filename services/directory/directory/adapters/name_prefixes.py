@@ -6,7 +6,8 @@ more than a page. As a prefix range over the terms, the same search gathered eve
 matching term (thousands for a common prefix) and sorted them for one page.
 
 The projection calls `write_search_prefixes` / `write_standard_prefixes` right after it
-inserts the term rows; the prefix rows leave with their term (foreign key, cascade).
+inserts the term rows, and deletes them where it deletes the terms (no foreign key: its
+check on every row was about 30% of writing them).
 """
 
 from __future__ import annotations

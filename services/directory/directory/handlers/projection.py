@@ -41,6 +41,7 @@ from directory.adapters.tables import (
     search_documents,
     search_offers,
     search_practices,
+    search_prefixes,
     search_providers,
     search_terms,
 )
@@ -138,7 +139,7 @@ async def _with_linked(session: AsyncSession, touched: Touched) -> tuple[set[str
 
 async def _forget(session: AsyncSession, kind: str, ids: list[str]) -> None:
     """Delete these fiches' rows from every table `rebuild` writes."""
-    for table in (search_documents, search_terms):
+    for table in (search_documents, search_terms, search_prefixes):
         await session.execute(
             sa.delete(table).where(table.c.kind == kind, one_of(session, table.c.fiche_id, ids))
         )

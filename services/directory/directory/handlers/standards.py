@@ -25,6 +25,7 @@ from directory.adapters.tables import (
     search_offers,
     search_practices,
     search_providers,
+    standard_prefixes,
     standard_resources,
     standard_terms,
 )
@@ -161,13 +162,14 @@ async def _forget_hsds_terms(session: AsyncSession, keys: list[Key]) -> None:
             by_type.setdefault(type_, []).append(id_)
     for type_, ids in by_type.items():
         for chunk in _chunks(ids):
-            await session.execute(
-                sa.delete(standard_terms).where(
-                    standard_terms.c.standard == HSDS,
-                    standard_terms.c.type == type_,
-                    one_of(session, standard_terms.c.id, chunk),
+            for table in (standard_terms, standard_prefixes):
+                await session.execute(
+                    sa.delete(table).where(
+                        table.c.standard == HSDS,
+                        table.c.type == type_,
+                        one_of(session, table.c.id, chunk),
+                    )
                 )
-            )
 
 
 def _delete_groups(
@@ -246,9 +248,9 @@ def _terms_of(resource: Resource) -> frozenset[str]:
 
 
 async def _write_terms(session: AsyncSession, resources: list[Resource]) -> None:
-    """Replace these resources' terms (their name prefixes leave with them, by cascade,
-    and are stored again beside the new terms)."""
+    """Replace these resources' terms and the name prefixes stored beside them."""
     await _delete_keys(session, standard_terms, resources)
+    await _delete_keys(session, standard_prefixes, resources)
     terms = [
         {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
         for r in resources
