@@ -98,6 +98,15 @@ Key = tuple[str, str, str]
 """(standard, type, id) of a stored resource."""
 
 
+def _owned_by(session: AsyncSession, owners: list[str]) -> sa.ColumnElement[bool]:
+    """The resources of these fiches, as the owner index (standard, owner) finds them: the
+    standard is named so the index is probed per owner. Without it PostgreSQL read the
+    whole index for every chunk (370 ms at 140,000 resources against 9 ms), which grew with
+    the map and made a catch-up's rebuild quadratic."""
+    table = standard_resources
+    return sa.and_(table.c.standard.in_((FHIR, HSDS)), one_of(session, table.c.owner, owners))
+
+
 async def _existing(session: AsyncSession, owners: list[str]) -> dict[Key, Any]:
     table = standard_resources
     rows = await session.execute(
@@ -108,7 +117,7 @@ async def _existing(session: AsyncSession, owners: list[str]) -> dict[Key, Any]:
             table.c.active,
             table.c.version,
             table.c.content,
-        ).where(one_of(session, table.c.owner, owners))
+        ).where(_owned_by(session, owners))
     )
     return {(row.standard, row.type, row.id): row for row in rows}
 
@@ -272,7 +281,7 @@ async def _existing_terms(session: AsyncSession, owners: list[str]) -> dict[Key,
                 resources.c.id == terms.c.id,
             ),
         )
-        .where(one_of(session, resources.c.owner, owners))
+        .where(_owned_by(session, owners))
     )
     found: dict[Key, set[str]] = {}
     for row in rows:
