@@ -116,10 +116,7 @@ async def _import_with_progress(
             progress.update(task, description=phase, completed=done, total=total)
 
         import_file = snapshot_import(settings, runtime, hasher)
-        summary: ImportSummary = await import_file(
-            path, progress=report, lenient=lenient, force=force
-        )
-        return summary
+        return await import_file(path, progress=report, lenient=lenient, force=force)
 
 
 async def _finish_publishing(publisher: PublisherForLargeImports, kafka: KafkaSettings) -> bool:

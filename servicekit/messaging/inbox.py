@@ -88,6 +88,13 @@ class Subscription:
     group reading in order applies it, or parks it."""
 
 
+READ_AHEAD_BATCH_SIZE = 5000
+"""Records per batch of a group that reads ahead of an in-order one (fiches' and identity's
+stops, the directory's depublications). It skips all but a few records by their type
+header, unread: large batches keep it at the head of the topic during a national import,
+even where it takes turns with the in-order group (SQLite)."""
+
+
 def kept_apart(database_url: str, *subscriptions: Subscription) -> list[Subscription]:
     """Subscriptions of one process that change the same rows, kept apart on this database.
 

@@ -10,7 +10,7 @@ from contracts.events.fiches import (
     ProviderFicheDepublished,
 )
 from directory.handlers.projection import DirectoryProjection
-from servicekit.messaging.inbox import Subscription, kept_apart
+from servicekit.messaging.inbox import READ_AHEAD_BATCH_SIZE, Subscription, kept_apart
 
 PUBLIC_TOPICS = (PROVIDERS_TOPIC, PRACTICES_TOPIC, OFFERS_TOPIC)
 
@@ -28,8 +28,6 @@ next ones): the read-ahead group's depublications get in between. A fiche's rebu
 about 5 ms on a loaded 2-core machine, so a chunk of 2,000 held the read model for up to
 10 s, and a depublication waited for it (bench/depublication_end_to_end.py: 11.6 s from
 the registry's stop to the directory); 200 bound that wait to about a second."""
-
-DEPUBLICATIONS_BATCH_SIZE = 5000
 
 
 def projection_subscription(projection: DirectoryProjection) -> Subscription:
@@ -71,7 +69,7 @@ def depublications_subscription(projection: DirectoryProjection) -> Subscription
         parks_failures=False,
         # Most records are skipped unread: large batches keep it ahead, also when it
         # takes turns with the in-order group (SQLite).
-        batch_size=DEPUBLICATIONS_BATCH_SIZE,
+        batch_size=READ_AHEAD_BATCH_SIZE,
     )
 
 

@@ -19,11 +19,10 @@ from fiches.handlers.identity_events import profile_published
 from fiches.handlers.invitation_events import InvitationEventHandlers
 from fiches.handlers.registry_events import RegistryEventHandlers
 from servicekit.auth import signing_key_subscription
-from servicekit.messaging.inbox import Subscription, kept_apart
+from servicekit.messaging.inbox import READ_AHEAD_BATCH_SIZE, Subscription, kept_apart
 from servicekit.messaging.outbox import Outbox
 
 SERVICE = "fiches"
-STOPS_BATCH_SIZE = 5000
 IN_ORDER_TURN = 100
 """Where the two registry groups take turns on one lock (SQLite), the in-order group
 applies at most this many events per transaction: a stop read ahead waits for about
@@ -78,7 +77,7 @@ def registry_stops_subscription(outbox: Outbox) -> Subscription:
         parks_failures=False,
         # Most records are skipped unread: large batches keep it ahead even when it must
         # take turns with the in-order group (SQLite), one batch each.
-        batch_size=STOPS_BATCH_SIZE,
+        batch_size=READ_AHEAD_BATCH_SIZE,
     )
 
 

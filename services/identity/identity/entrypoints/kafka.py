@@ -20,11 +20,7 @@ from contracts.events.registry import (
 )
 from identity.handlers import registry_events
 from identity.handlers.session_rights import SessionRights
-from servicekit.messaging.inbox import Subscription, kept_apart
-
-#: The read-ahead group skips every other record by its type header: large batches keep it
-#: at the head of the topic during a national import.
-STOPS_BATCH_SIZE = 5000
+from servicekit.messaging.inbox import READ_AHEAD_BATCH_SIZE, Subscription, kept_apart
 
 
 def subscriptions(rights: SessionRights, database_url: str) -> list[Subscription]:
@@ -78,5 +74,5 @@ def _stops_read_ahead(rights: SessionRights) -> Subscription:
         after_batch=rights.after_registry_batch,
         # A record it cannot apply is the in-order group's to park: one dead letter each.
         parks_failures=False,
-        batch_size=STOPS_BATCH_SIZE,
+        batch_size=READ_AHEAD_BATCH_SIZE,
     )

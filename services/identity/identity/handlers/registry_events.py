@@ -227,6 +227,8 @@ async def _with_changes_ahead(session: AsyncSession, row: Any) -> dict[str, Any]
         )
     ).all()
     ahead = [r for r in recorded if _is_newer(r.source_version, row)]
+    # By version (compared here: SQLite keeps the times as text); equal versions in the
+    # order they were read (the rows come in id order and the sort is stable).
     for change in sorted(ahead, key=lambda r: as_utc(r.source_version)):
         if change.event["type"] == ProfessionalRemoved.event_type:
             values = {**values, "removed": True, "source_version": change.source_version}

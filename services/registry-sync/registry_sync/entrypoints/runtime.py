@@ -7,14 +7,18 @@ and the folder watcher) so a command loads only this much before it starts worki
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from registry_sync.adapters.tables import TABLES
 from registry_sync.config import DEVELOPMENT_NRN_HMAC_KEY, RegistrySyncSettings
 from registry_sync.domain.pseudonyms import NrnHasher
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings, service_database_url
+
+if TYPE_CHECKING:
+    from registry_sync.handlers.sync_summary import ImportSummary
 
 SERVICE = "registry-sync"
 
@@ -45,7 +49,7 @@ def registry_runtime(
 
 def snapshot_import(
     settings: RegistrySyncSettings, runtime: ServiceRuntime, hasher: NrnHasher
-) -> partial[Any]:
+) -> Callable[..., Awaitable[ImportSummary]]:
     """`import_snapshot(path, ...)` bound to this runtime and the deployment's import settings.
 
     The one place `REGISTRY_SYNC_IMPORT_CHUNK_SIZE`, `..._MAX_REPORTED_ERRORS` and
