@@ -141,7 +141,7 @@ async def catch_up(
         started = time.perf_counter()
         await component.runtime.start(migrate=False)
         try:
-            caught_up_s = await _applied(component, events, started)
+            caught_up_s, first_event_s = await _applied(component, events, started)
         finally:
             await component.runtime.stop()
             await component.runtime.engine.dispose()
@@ -151,7 +151,13 @@ async def catch_up(
             await drop(admin_url, database)
     finally:
         broker.stop()
-    return {"publish_s": publish_s, "catch_up_s": caught_up_s, "events": events, **floor}
+    return {
+        "publish_s": publish_s,
+        "catch_up_s": caught_up_s,
+        "first_event_s": first_event_s,
+        "events": events,
+        **floor,
+    }
 
 
 async def _publish(kafka: Any, events: int) -> float:
@@ -185,19 +191,28 @@ async def _publish(kafka: Any, events: int) -> float:
     return time.perf_counter() - published_at
 
 
-async def _applied(component: Any, events: int, started: float) -> float:
+async def _applied(component: Any, events: int, started: float) -> tuple[float, float]:
     """Seconds from `started` until the directory's inbox holds all EVENTS and no fiche
-    waits to be rebuilt (a catch-up rebuilds its fiches once the backlog is applied)."""
+    waits to be rebuilt (a catch-up rebuilds its fiches once the backlog is applied), and
+    until its first event was applied (before that the broker forms the consumer group:
+    a new group waits for more members, 5 s on the embedded broker, 3 s by default
+    on Apache Kafka, group.initial.rebalance.delay.ms).
+    The inbox is counted only until it is full: counting 100,000 rows five times a second
+    took PostgreSQL over 2 s of the run being measured."""
+    done, first_s = 0, 0.0
     while True:
         async with component.runtime.engine.connect() as connection:
-            done = (
-                await connection.exec_driver_sql("SELECT count(*) FROM inbox_messages")
-            ).scalar_one()
+            if done < events:
+                done = (
+                    await connection.exec_driver_sql("SELECT count(*) FROM inbox_messages")
+                ).scalar_one()
+                if done and not first_s:
+                    first_s = time.perf_counter() - started
             waiting = (
                 await connection.exec_driver_sql("SELECT count(*) FROM projection_pending")
             ).scalar_one()
         if done >= events and not waiting:
-            return time.perf_counter() - started
+            return time.perf_counter() - started, first_s
         if time.perf_counter() - started > 1800:
             raise RuntimeError(f"catching up stalled at {done} of {events} events")
         await asyncio.sleep(0.2)

@@ -235,3 +235,56 @@ async def test_a_fiche_linked_to_a_changed_one_waits_with_it_and_is_rebuilt_once
         assert await waiting(behind) == 0
         assert sorted(rebuilt) == sorted([MARC, WARM, SOLO])  # each once
         assert await read_model(behind) == await read_model(one)
+
+
+_REPLACED_BY_A_REBUILD = (
+    "search_terms",
+    "search_prefixes",
+    "standard_resources",
+    "standard_terms",
+    "standard_prefixes",
+)
+
+
+def deletes_in(statements: list[str]) -> set[str]:
+    """The tables among `_REPLACED_BY_A_REBUILD` that these statements delete from."""
+    found = set()
+    for statement in statements:
+        words = statement.split()
+        if words[:2] == ["DELETE", "FROM"] and words[2] in _REPLACED_BY_A_REBUILD:
+            found.add(words[2])
+    return found
+
+
+async def test_a_first_build_deletes_nothing_and_a_rebuild_replaces_the_rows_it_built(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """Fiches built for the first time (a directory catching up from empty) have no rows to
+    replace: no statement deletes from the term, prefix and resource tables. A fiche built
+    again has its rows replaced, to the read model of one event at a time."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "fresh") as (
+        one,
+        fresh,
+        events,
+    ):
+        statements: list[str] = []
+
+        def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        engine = fresh.component.runtime.engine.sync_engine
+        sa.event.listen(engine, "before_cursor_execute", note)
+        try:
+            await fresh.apply(*events)
+            assert statements, "the listener sees the projection's statements"
+            assert deletes_in(statements) == set()
+            assert await read_model(fresh) == await read_model(one)
+
+            statements.clear()
+            renamed = one.provider_event(MARC, "Marc", "Creemers-Janssens", update=True)
+            await one.apply(renamed)
+            await fresh.apply(renamed)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", note)
+        assert {"search_terms", "standard_resources", "standard_terms"} <= deletes_in(statements)
+        assert await read_model(fresh) == await read_model(one)
