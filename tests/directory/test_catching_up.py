@@ -288,3 +288,36 @@ async def test_a_first_build_deletes_nothing_and_a_rebuild_replaces_the_rows_it_
             sa.event.remove(engine, "before_cursor_execute", note)
         assert {"search_terms", "standard_resources", "standard_terms"} <= deletes_in(statements)
         assert await read_model(fresh) == await read_model(one)
+
+
+async def test_the_idle_flush_sizes_its_chunks_by_the_time_they_take(
+    database_url_factory: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Aiming at (almost) no time per transaction, the flush takes its first chunk at the
+    most, then one fiche per transaction: the size follows the measured time, not the
+    count alone, and the read model is the same."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
+    ):
+        catching_up = DirectoryProjection(
+            ReferenceGeocoder(), defer_from=1, rebuild_chunk=3, rebuild_seconds=1e-9
+        )
+        await apply_with(behind, catching_up, events)  # a full batch: everything waits
+        before = await waiting(behind)
+        assert before > 4
+
+        chunk_sizes: list[int] = []
+        real_rebuild = DirectoryProjection.rebuild
+
+        async def counted(self: DirectoryProjection, session: Any, **fiches: Any) -> None:
+            chunk_sizes.append(len(fiches["providers"]) + len(fiches["practices"]))
+            await real_rebuild(self, session, **fiches)
+
+        monkeypatch.setattr(DirectoryProjection, "rebuild", counted)
+        await drain_by_the_idle_flush(behind, catching_up, polls=400)
+
+        assert await waiting(behind) == 0
+        assert chunk_sizes == [3] + [1] * (before - 3)
+        assert await read_model(behind) == await read_model(one)

@@ -14,7 +14,7 @@ from directory.entrypoints.cached_route import cached_route_class
 from directory.entrypoints.http_fhir import fhir_router
 from directory.entrypoints.http_hsds import hsds_router
 from directory.entrypoints.http_search import search_router
-from directory.entrypoints.kafka import DEFER_FROM, REBUILD_CHUNK, subscriptions
+from directory.entrypoints.kafka import DEFER_FROM, REBUILD_CHUNK, REBUILD_SECONDS, subscriptions
 from directory.handlers.projection import DirectoryProjection
 from servicekit.component import ServiceComponent, standalone_app
 from servicekit.runtime import ServiceRuntime
@@ -44,7 +44,12 @@ def build_component(
         tables=TABLES,
         migrations_package="directory.migrations",
     )
-    projection = DirectoryProjection(geocoder, defer_from=DEFER_FROM, rebuild_chunk=REBUILD_CHUNK)
+    projection = DirectoryProjection(
+        geocoder,
+        defer_from=DEFER_FROM,
+        rebuild_chunk=REBUILD_CHUNK,
+        rebuild_seconds=REBUILD_SECONDS,
+    )
     for subscription in subscriptions(projection, runtime.database_url):
         runtime.subscribe(subscription)
     runtime.run_in_background(

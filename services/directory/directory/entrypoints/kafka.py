@@ -22,12 +22,17 @@ DEFER_FROM = BATCH_SIZE // 2
 events per poll): its fiches are rebuilt once the backlog is applied (`projection_pending`)."""
 
 
-REBUILD_CHUNK = 200
+REBUILD_CHUNK = 2_000
 """Most waiting fiches a caught-up projection rebuilds in one transaction (the rest in the
-next ones): the read-ahead group's depublications get in between. A fiche's rebuild took
-about 5 ms on a loaded 2-core machine, so a chunk of 2,000 held the read model for up to
-10 s, and a depublication waited for it (bench/depublication_end_to_end.py: 11.6 s from
-the registry's stop to the directory); 200 bound that wait to about a second."""
+next ones): the read-ahead group's depublications get in between."""
+
+REBUILD_SECONDS = 0.5
+"""Aimed-at duration of one of those transactions: the chunk is sized by the time the last
+one took (handlers/rebuild_chunks.py), so a depublication read ahead waits about this long
+at most for the rebuild, on a fast machine or a loaded one. A fixed 2,000 held the read
+model for up to 10 s on a loaded 2-core machine (bench/depublication_end_to_end.py: 11.6 s
+from the registry's stop to the directory); a fixed 200 cost a fifth of a catch-up of
+100,000 events once a fiche took 0.6 ms to rebuild (bench/directory.py)."""
 
 
 def projection_subscription(projection: DirectoryProjection) -> Subscription:

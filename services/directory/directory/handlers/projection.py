@@ -54,6 +54,7 @@ from directory.domain.documents import (
 )
 from directory.domain.geo import Geocoder, NoGeocoder
 from directory.handlers.facts import record_facts
+from directory.handlers.rebuild_chunks import RebuildChunks
 from directory.handlers.standards import rebuild_standards
 from servicekit.messaging.inbox import TRANSIENT_ERRORS
 
@@ -181,17 +182,24 @@ class DirectoryProjection:
         *,
         defer_from: int | None = None,
         rebuild_chunk: int | None = None,
+        rebuild_seconds: float | None = None,
     ) -> None:
         self.geocoder = geocoder or NoGeocoder()
         self.defer_from = defer_from
         """A batch this large means the consumer is behind: rebuild its fiches later."""
-        self.rebuild_chunk = rebuild_chunk
-        """Most waiting fiches rebuilt in one transaction (None: all of them). Short
-        transactions let the read-ahead group's depublications in between: on SQLite, a
-        single writer, they would otherwise wait for the whole catch-up's rebuild."""
+        self.chunks = RebuildChunks(rebuild_chunk, rebuild_seconds) if rebuild_chunk else None
+        """Most waiting fiches rebuilt in one transaction (None: all of them), sized by
+        the time a chunk takes when `rebuild_seconds` is given. Short transactions let
+        the read-ahead group's depublications in between: on SQLite, a single writer,
+        they would otherwise wait for the whole catch-up's rebuild."""
         self._maybe_pending = True  # a previous run may have left fiches waiting
         self._batches = 0
         self._last_batch = time.monotonic()
+
+    @property
+    def rebuild_chunk(self) -> int | None:
+        """Waiting fiches the next rebuild transaction takes (None: all of them)."""
+        return self.chunks.size if self.chunks is not None else None
 
     def handlers(self) -> dict[type[Event], Any]:
         """The public events the directory reads. Each is recorded with the rest of its
@@ -288,10 +296,14 @@ class DirectoryProjection:
             ):
                 continue
             self._maybe_pending = False  # a batch deferring from now on sets it again
+            chunk = self.rebuild_chunk
             try:
+                started = time.monotonic()
                 async with sessions() as session, session.begin():
                     rebuilt = await self.rebuild_pending(session)
-                more = self.rebuild_chunk is not None and rebuilt >= self.rebuild_chunk
+                if self.chunks is not None:
+                    self.chunks.took(rebuilt, time.monotonic() - started)
+                more = chunk is not None and rebuilt >= chunk
                 self._maybe_pending = self._maybe_pending or more
             except Exception as error:
                 self._maybe_pending = True
@@ -302,7 +314,10 @@ class DirectoryProjection:
                 )
                 continue
             if rebuilt:
-                log.info("rebuilt the fiches a catch-up left waiting", extra={"fiches": rebuilt})
+                log.info(
+                    "rebuilt the fiches a catch-up left waiting",
+                    extra={"fiches": rebuilt, "next_chunk": self.rebuild_chunk},
+                )
 
     def _took_a_full_chunk(self, providers: set[str], practices: set[str]) -> bool:
         return self.rebuild_chunk is not None and (
