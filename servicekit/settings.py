@@ -108,6 +108,17 @@ class KafkaSettings(BaseSettings):
         default=1, description="Replication factor used when this platform creates topics."
     )
     consumer_batch_size: int = Field(default=500, description="Max records per consumed batch.")
+    consumer_session_timeout_ms: int = Field(
+        default=10_000,
+        description="How long the broker waits for a consumer's heartbeat before it gives "
+        "the consumer's partitions to another member of its group (aiokafka's default). "
+        "The embedded broker also holds a new group's first join for half of it.",
+    )
+    consumer_heartbeat_interval_ms: int = Field(
+        default=3_000,
+        description="Heartbeats to the group coordinator; keep it under a third of the "
+        "session timeout (aiokafka's default).",
+    )
     handler_max_attempts: int = Field(
         default=4, description="Attempts per failing message before it is dead-lettered."
     )

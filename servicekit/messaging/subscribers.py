@@ -138,6 +138,8 @@ def register_batch_subscriber(
         max_records=max_records,
         batch_timeout_ms=BATCH_TIMEOUT_MS,
         fetch_max_wait_ms=100,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
         ack_policy=AckPolicy.MANUAL,
         auto_offset_reset="earliest",
         parser=_parse_batch_keeping_records,
