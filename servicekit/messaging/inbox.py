@@ -31,6 +31,7 @@ from contracts.base import Event, event_class_for_type
 from contracts.envelope import Envelope
 from servicekit import metrics
 from servicekit.database import is_sqlite
+from servicekit.id_lists import one_of
 from servicekit.logging import correlation_scope
 from servicekit.messaging.bulk import insert_rows
 from servicekit.messaging.dead_letters import DeadLetters
@@ -335,7 +336,7 @@ class InboxConsumer:
         inbox = self._inbox
         rows = await session.execute(
             sa.select(inbox.c.event_id).where(
-                inbox.c.consumer == self.name, inbox.c.event_id.in_(event_ids)
+                inbox.c.consumer == self.name, one_of(session, inbox.c.event_id, event_ids)
             )
         )
         return set(rows.scalars())

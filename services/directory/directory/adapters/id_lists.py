@@ -1,32 +1,16 @@
-"""`column IN (ids)` as each database runs it best.
+"""Many rows of an index table, as each database takes them best.
 
-The projection reads and deletes by lists of up to 500 ids. Written as `IN (...)`, each
-list is rendered as that many bind parameters: SQLAlchemy renders them per execution and
-PostgreSQL prepares a new statement for every list length (a quarter of a catching-up
-batch's time went there). On PostgreSQL the list is one array parameter (`= ANY(:ids)`),
-so the statement text, and asyncpg's prepared statement, stay the same.
+(The lists of ids the projection reads and deletes by are `servicekit.id_lists.one_of`:
+every consumer's inbox uses it too.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-
-
-def one_of(
-    on: AsyncSession | AsyncConnection, column: sa.ColumnElement[Any], values: Iterable[str]
-) -> sa.ColumnElement[bool]:
-    """`column` is one of `values` (text ids), for the database `on` runs against."""
-    listed = list(values)
-    dialect = on.get_bind().dialect if isinstance(on, AsyncSession) else on.dialect
-    if dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, listed, type_=ARRAY(sa.String())))
-    return column.in_(listed)
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def insert_rows(session: AsyncSession, table: sa.Table, rows: list[dict[str, Any]]) -> None:

@@ -27,7 +27,6 @@ from contracts.events.fiches import (
     ProviderFichePublished,
     ProviderFicheUpdated,
 )
-from directory.adapters.id_lists import one_of
 from directory.adapters.tables import (
     practice_places,
     search_offers,
@@ -37,6 +36,7 @@ from directory.adapters.tables import (
 from directory.domain.documents import PRACTICE_FACTS
 from directory.domain.geo import Geocoder
 from servicekit.database import as_utc
+from servicekit.id_lists import one_of
 from servicekit.messaging.bulk import insert_rows
 
 _CHUNK = 500

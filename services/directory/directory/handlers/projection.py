@@ -32,7 +32,7 @@ from contracts.events.fiches import (
     ProviderFichePublished,
     ProviderFicheUpdated,
 )
-from directory.adapters.id_lists import insert_rows, one_of
+from directory.adapters.id_lists import insert_rows
 from directory.adapters.name_prefixes import write_search_prefixes
 from directory.adapters.pending import defer, one_writer, take
 from directory.adapters.response_cache import projection_committed
@@ -56,6 +56,7 @@ from directory.domain.geo import Geocoder, NoGeocoder
 from directory.handlers.facts import record_facts
 from directory.handlers.rebuild_chunks import RebuildChunks
 from directory.handlers.standards import rebuild_standards
+from servicekit.id_lists import one_of
 from servicekit.messaging.inbox import TRANSIENT_ERRORS
 
 _CHUNK = 2_000

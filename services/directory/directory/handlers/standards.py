@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.adapters.id_lists import insert_rows, one_of
+from directory.adapters.id_lists import insert_rows
 from directory.adapters.name_prefixes import write_standard_prefixes
 from directory.adapters.tables import (
     practice_places,
@@ -31,6 +31,7 @@ from directory.adapters.tables import (
 )
 from directory.domain import fhir, hsds
 from directory.domain.resources import FHIR, HSDS, Resource, stored_text
+from servicekit.id_lists import one_of
 
 _CHUNK = 2_000
 
