@@ -20,7 +20,7 @@ from tenacity import AsyncRetrying, stop_after_attempt, wait_fixed
 
 from contracts.events.registry import PROFESSIONALS_TOPIC
 from servicekit.component import ServiceComponent
-from servicekit.embedded_broker import EmbeddedBroker, start_embedded_broker
+from servicekit.embedded_broker import CONSUMER_TIMING, EmbeddedBroker, start_embedded_broker
 from servicekit.http import api_app, metrics_router
 from servicekit.messaging.kafka_clients import ensure_topics
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
@@ -47,9 +47,15 @@ async def choose_broker(platform: PlatformSettings, kafka: KafkaSettings) -> Bro
         )
     platform.data_dir.mkdir(parents=True, exist_ok=True)
     embedded = await start_embedded_broker(log_path=platform.data_dir / "broker.log")
-    # The embedded broker refuses the idempotent producer (InitProducerId).
+    # The embedded broker refuses the idempotent producer (InitProducerId). Its consumer
+    # groups form faster with a shorter session, unless the environment set one.
+    timing = {k: v for k, v in CONSUMER_TIMING.items() if k not in kafka.model_fields_set}
     settings = kafka.model_copy(
-        update={"bootstrap_servers": embedded.bootstrap_servers, "enable_idempotence": False}
+        update={
+            "bootstrap_servers": embedded.bootstrap_servers,
+            "enable_idempotence": False,
+            **timing,
+        }
     )
     return BrokerChoice(settings, embedded)
 

@@ -34,13 +34,6 @@ async def _async_test_deadline(request: pytest.FixtureRequest) -> AsyncIterator[
         handle.cancel()
 
 
-EMBEDDED_BROKER_CONSUMERS = {
-    "consumer_session_timeout_ms": 3_000,
-    "consumer_heartbeat_interval_ms": 1_000,
-}
-"""Consumer timing for tests on the embedded broker: a group forms in 1.5 s, not 5 s."""
-
-
 @pytest.fixture
 async def kafka() -> AsyncIterator[KafkaSettings]:
     """A broker with every contract topic: the environment's, a container, or embedded.
@@ -62,7 +55,7 @@ async def kafka() -> AsyncIterator[KafkaSettings]:
             await ensure_topics(settings)
             yield settings
         return
-    from servicekit.embedded_broker import start_embedded_broker
+    from servicekit.embedded_broker import CONSUMER_TIMING, start_embedded_broker
 
     broker = await start_embedded_broker()
     try:
@@ -70,9 +63,8 @@ async def kafka() -> AsyncIterator[KafkaSettings]:
             bootstrap_servers=broker.bootstrap_servers,
             enable_idempotence=False,
             handler_retry_backoff_s=0.05,
-            # The embedded broker holds a new group's first join for half the session
-            # timeout: 5 s with the default, before any test's consumer reads a record.
-            **EMBEDDED_BROKER_CONSUMERS,
+            # A group forms in 1.5 s instead of 5 s (see CONSUMER_TIMING).
+            **CONSUMER_TIMING,
         )
         await ensure_topics(settings)
         yield settings

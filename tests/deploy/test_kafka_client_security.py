@@ -87,3 +87,28 @@ async def test_the_embedded_broker_is_refused_outside_development(tmp_path: Path
     with pytest.raises(RuntimeError, match="embedded broker runs only in development"):
         await choose_broker(platform, kafka)
     assert not (tmp_path / "broker.log").exists()
+
+
+async def test_monolithic_mode_gives_the_embedded_brokers_consumers_a_short_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its consumer groups form in 1.5 s instead of 5 s; a session the environment sets
+    is kept."""
+    platform = PlatformSettings(environment=Environment.DEVELOPMENT, data_dir=tmp_path)
+    chosen = await choose_broker(platform, KafkaSettings(bootstrap_servers=None))
+    try:
+        assert chosen.embedded is not None
+        assert chosen.kafka.consumer_session_timeout_ms == 3_000
+        assert chosen.kafka.consumer_heartbeat_interval_ms == 1_000
+    finally:
+        if chosen.embedded:
+            chosen.embedded.stop()
+
+    monkeypatch.setenv("KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "12000")
+    chosen = await choose_broker(platform, KafkaSettings(bootstrap_servers=None))
+    try:
+        assert chosen.kafka.consumer_session_timeout_ms == 12_000
+        assert chosen.kafka.consumer_heartbeat_interval_ms == 1_000
+    finally:
+        if chosen.embedded:
+            chosen.embedded.stop()
