@@ -330,3 +330,35 @@ async def test_a_user_past_the_daily_number_of_exports_is_told_when_to_come_back
             )
         assert (await fiches.http.post("/api/fiches/exports", headers=marc)).status_code == 202
         assert (await fiches.http.post("/api/fiches/exports", headers=marc)).status_code == 429
+
+
+async def test_the_ready_event_carries_the_correlation_id_of_the_request(
+    world: dict[str, Any],
+) -> None:
+    """The worker produces an export later, outside the request; its ExportReady (and so
+    the e-mail) carries the correlation id the requester was answered with."""
+    fiches: FichesApp = world["fiches"]
+    asked = await fiches.http.post(
+        "/api/fiches/exports", headers=world["marc"], json={"formats": ["csv"]}
+    )
+    other = await fiches.http.post("/api/fiches/exports", headers=world["secretary"], json={})
+    assert asked.status_code == other.status_code == 202
+    ids = {
+        asked.json()["export_id"]: asked.headers["X-Correlation-Id"],
+        other.json()["export_id"]: other.headers["X-Correlation-Id"],
+    }
+    assert len(set(ids.values())) == 2
+
+    assert await fiches.exports.produce_pending() == 2
+
+    async with fiches.component.runtime.sessions() as session:
+        rows = await session.execute(
+            sa.select(outbox.c.headers, outbox.c.payload).where(
+                outbox.c.topic == "fiches.exports.v1"
+            )
+        )
+        carried = {
+            json.loads(bytes(row.payload))["export_id"]: dict(row.headers).get("ce_correlationid")
+            for row in rows
+        }
+    assert carried == ids

@@ -37,6 +37,7 @@ class ExportStore:
         professional_id: str | None,
         formats: list[str],
         requested_at: datetime,
+        correlation_id: str | None,
     ) -> None:
         await self._session.execute(
             sa.insert(fiche_exports).values(
@@ -46,6 +47,7 @@ class ExportStore:
                 formats=formats,
                 status="pending",
                 requested_at=requested_at,
+                correlation_id=correlation_id,
             )
         )
 

@@ -28,4 +28,8 @@ fiche_exports = sa.Table(
     sa.Column("json_content", sa.Text(), nullable=True),
     sa.Column("fiche_count", sa.Integer(), nullable=True),
     sa.Column("error", sa.String(500), nullable=True),
+    # The request's correlation id (migration 0006): the background worker produces the
+    # export in it, so the ExportReady event and the e-mail carry the id of the request
+    # that asked for them. NULL for exports requested before.
+    sa.Column("correlation_id", sa.String(200), nullable=True),
 )

@@ -34,6 +34,7 @@ from fiches.adapters.export_queries import managed_fiches
 from fiches.adapters.export_store import ExportStore
 from fiches.config import ExportSettings
 from servicekit.database import as_utc, is_sqlite
+from servicekit.logging import correlation_scope, current_correlation_id
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import Environment, PlatformSettings
 from servicekit.waiting import wait_until_set
@@ -135,6 +136,7 @@ class ExportWorker:
                 professional_id=professional_id,
                 formats=list(dict.fromkeys(formats)),
                 requested_at=now,
+                correlation_id=current_correlation_id(),
             )
         self._wake.set()
         return {"export_id": export_id, "status": "pending", "requested_at": now}
@@ -195,6 +197,13 @@ class ExportWorker:
         store = ExportStore(session)
         row = await store.get(export_id)
         assert row is not None
+        # In the request's correlation scope: its ExportReady event, the e-mail that
+        # follows and these log lines carry the id the requester was answered with.
+        with correlation_scope(row.correlation_id):
+            await self._produce_row(session, store, row)
+
+    async def _produce_row(self, session: AsyncSession, store: ExportStore, row: Any) -> None:
+        export_id = row.export_id
         fiches = await managed_fiches(session, row.user_id, row.professional_id)
         now = datetime.now(UTC)
         expires_at = (now + timedelta(seconds=self._settings.link_ttl_s)).replace(microsecond=0)
