@@ -31,7 +31,7 @@ REBUILD_SECONDS = 0.5
 one took (handlers/rebuild_chunks.py), so a depublication read ahead waits about this long
 at most for the rebuild, on a fast machine or a loaded one. A fixed 2,000 held the read
 model for up to 10 s on a loaded 2-core machine (bench/depublication_end_to_end.py: 11.6 s
-from the registry's stop to the directory); a fixed 200 cost a fifth of a catch-up of
+from the registry's stop to the directory); a fixed 200 cost a sixth of a catch-up of
 100,000 events once a fiche took 0.6 ms to rebuild (bench/directory.py)."""
 
 

@@ -5,7 +5,7 @@ a depublication read ahead (`directory.depublications`) waits for one chunk at m
 for the whole rebuild. A fixed count bounds that wait only on the machine it was tuned on:
 200 fiches took about a second on a loaded 2-core machine when a fiche took 5 ms to
 rebuild, and about 0.1 s once it took 0.6 ms, where each transaction's own cost (taking
-the chunk, the lock, the commit) became a fifth of the catch-up. So the size follows the
+the chunk, the lock, the commit) became a sixth of the catch-up. So the size follows the
 measured time of the last full chunk, toward `seconds` per transaction, never above `most`.
 """
 

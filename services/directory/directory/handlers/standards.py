@@ -186,7 +186,8 @@ def _delete_groups(
     replaced: dict[tuple[str, str], list[str]], most: int = 5_000
 ) -> list[dict[tuple[str, str], list[str]]]:
     """The ids to delete per (standard, type), in groups of at most `most` ids (SQLite
-    binds each id as a parameter)."""
+    binds each id as a parameter). No ids, no group: an empty group would be an OR of
+    nothing, a DELETE without a condition."""
     groups: list[dict[tuple[str, str], list[str]]] = [{}]
     size = 0
     for key, ids in replaced.items():
@@ -197,19 +198,17 @@ def _delete_groups(
                 size = 0
             groups[-1][key] = chunk
             size += len(chunk)
-    return groups
+    return [group for group in groups if group]
 
 
 async def _delete_keys(session: AsyncSession, table: sa.Table, resources: list[Resource]) -> None:
     """Delete these resources' rows from `table`: one statement per group of ids (for
     every type at once), each round trip costs more than the rows. No resources: no
-    statement (an empty OR would put no condition on the DELETE at all)."""
+    statement (`_delete_groups` gives none)."""
     replaced: dict[tuple[str, str], list[str]] = {}
     for resource in resources:
         replaced.setdefault((resource.standard, resource.type), []).append(resource.id)
     for group in _delete_groups(replaced):
-        if not group:
-            continue
         await session.execute(
             sa.delete(table).where(
                 sa.or_(

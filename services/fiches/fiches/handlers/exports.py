@@ -200,37 +200,33 @@ class ExportWorker:
         # In the request's correlation scope: its ExportReady event, the e-mail that
         # follows and these log lines carry the id the requester was answered with.
         with correlation_scope(row.correlation_id):
-            await self._produce_row(session, store, row)
-
-    async def _produce_row(self, session: AsyncSession, store: ExportStore, row: Any) -> None:
-        export_id = row.export_id
-        fiches = await managed_fiches(session, row.user_id, row.professional_id)
-        now = datetime.now(UTC)
-        expires_at = (now + timedelta(seconds=self._settings.link_ttl_s)).replace(microsecond=0)
-        formats = tuple(row.formats)
-        await store.mark_ready(
-            export_id,
-            ready_at=now,
-            expires_at=expires_at,
-            csv_content=render_csv(fiches) if "csv" in formats else None,
-            json_content=render_json(fiches, now) if "json" in formats else None,
-            fiche_count=len(fiches),
-        )
-        await self._runtime.outbox.add(
-            session,
-            ExportReady(
-                export_id=export_id,
-                user_id=row.user_id,
-                formats=formats,
-                download_url=self.download_url(export_id, expires_at),
+            fiches = await managed_fiches(session, row.user_id, row.professional_id)
+            now = datetime.now(UTC)
+            expires_at = (now + timedelta(seconds=self._settings.link_ttl_s)).replace(microsecond=0)
+            formats = tuple(row.formats)
+            await store.mark_ready(
+                export_id,
+                ready_at=now,
                 expires_at=expires_at,
-                occurred_at=now,
-            ),
-        )
-        log.info(
-            "export produced",
-            extra={"export_id": export_id, "fiches": len(fiches), "formats": list(formats)},
-        )
+                csv_content=render_csv(fiches) if "csv" in formats else None,
+                json_content=render_json(fiches, now) if "json" in formats else None,
+                fiche_count=len(fiches),
+            )
+            await self._runtime.outbox.add(
+                session,
+                ExportReady(
+                    export_id=export_id,
+                    user_id=row.user_id,
+                    formats=formats,
+                    download_url=self.download_url(export_id, expires_at),
+                    expires_at=expires_at,
+                    occurred_at=now,
+                ),
+            )
+            log.info(
+                "export produced",
+                extra={"export_id": export_id, "fiches": len(fiches), "formats": list(formats)},
+            )
 
     async def forget_expired(self) -> int:
         """Drop the files of exports whose link has lapsed (the row stays, as a record)."""
