@@ -296,8 +296,16 @@ async def test_the_stored_index_holds_every_person_in_the_source_once_by_digest_
 
     in_source = [registry.hasher.hash(record["ssin"]) for record in records[:5]]
     assert index.known == 5
-    assert index.undigested == [person_key(in_source[0])]
-    assert index.by_digest == {digests[key]: person_key(key) for key in in_source[1:]}
+    # Those with a digest first (found by it), then the one the feed changed (no digest).
+    assert index.undigested_keys == person_key(in_source[0])
+    keys = index.person_keys()
+    assert sorted(keys[:4]) == sorted(person_key(key) for key in in_source[1:])
+    assert keys[4] == person_key(in_source[0])
+    assert {digest: keys[at] for digest, at in index.position_of_digest.items()} == {
+        digests[key]: person_key(key) for key in in_source[1:]
+    }
+    assert all(index.position_of_key(key) == at for at, key in enumerate(keys))
+    assert index.position_of_key(person_key(registry.hasher.hash(records[5]["ssin"]))) is None
     assert all(
         digests[key] == registry.hasher.line_digest(as_line(record).encode())
         for key, record in zip(in_source[1:], records[1:5], strict=True)
@@ -306,4 +314,4 @@ async def test_the_stored_index_holds_every_person_in_the_source_once_by_digest_
 
 async def test_the_stored_index_of_an_empty_registry_is_empty(registry: Registry) -> None:
     index = await load_stored_index(registry.runtime.sessions)
-    assert (index.known, index.by_digest, index.undigested) == (0, {}, [])
+    assert (index.known, index.position_of_digest, index.person_keys()) == (0, {}, [])

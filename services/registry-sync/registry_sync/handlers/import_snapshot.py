@@ -127,7 +127,7 @@ async def _check(
     checker = SnapshotChecker(
         sessions, hasher, index, max_errors=options.max_errors, chunk_size=options.chunk_size
     )
-    result = CheckResult(spool=ChangeSpool())
+    result = CheckResult(spool=ChangeSpool(), index=index)
     try:
         await checker.check(path, result, progress)
     except CsvFormatError as error:
@@ -152,7 +152,7 @@ def _refuse_mass_removal(
     path: Path, checked: CheckResult, index: StoredIndex, options: ImportOptions
 ) -> int:
     """How many known people the file leaves out (0 when that cannot be told safely)."""
-    missing = checked.missing(index) if checked.identifiable else 0
+    missing = checked.missing() if checked.identifiable else 0
     share = (missing + checked.deactivated) / index.known if index.known else 0.0
     if not options.force and share > options.max_removal_share:
         raise MassRemovalRefused(
@@ -206,7 +206,7 @@ async def _checked(
         return checked, []
     if not missing:
         return checked, []
-    return checked, await missing_people(sessions, checked.first_line_of)
+    return checked, await missing_people(sessions, checked)
 
 
 async def _apply(
@@ -271,7 +271,7 @@ async def import_snapshot(
         options=options,
         progress=progress,
     )
-    checked.first_line_of.clear()
+    checked.release()
     with checked.spool:
         await start_run(sessions, summary, started)
         try:

@@ -10,11 +10,9 @@ apply pass. Nothing is written to the database here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
-from operator import countOf
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -40,36 +38,62 @@ def person_key(nrn_hash: str) -> bytes:
     return bytes.fromhex(nrn_hash[:32])
 
 
+_KEY = 16
+"""Bytes of a person key and of a line digest."""
+
+
 @dataclass
 class StoredIndex:
-    """Who is in the source as far as registry-sync knows, read once per import."""
+    """Who is in the source as far as registry-sync knows, read once per import.
 
-    by_digest: dict[bytes, bytes] = field(default_factory=dict)
-    """Line digest -> person key, for people with a stored digest."""
-    undigested: list[bytes] = field(default_factory=list)
-    """Keys of people stored without a digest (delta-feed changes, older imports)."""
+    Each known person has a position: first the people with a stored line digest, then
+    those without one. A line is looked up by its digest alone; a person's key is needed
+    only for a line that must be parsed, so the key-to-position table is built the first
+    time one is (never in an unchanged re-import).
+    """
+
+    position_of_digest: dict[bytes, int] = field(default_factory=dict)
+    """Line digest -> position, for people with a stored digest."""
+    digested: bytes = b""
+    """Each position with a digest as 32 bytes, in position order: the digest, then the
+    person key."""
+    undigested_keys: bytes = b""
+    """The keys of people stored without a digest (delta-feed changes, older imports),
+    16 bytes each, at the positions after those with one."""
+    _position_of_key: dict[bytes, int] | None = field(default=None, repr=False)
 
     @property
     def known(self) -> int:
         """People in the source (not removed)."""
-        return len(self.by_digest) + len(self.undigested)
+        return len(self.digested) // (2 * _KEY) + len(self.undigested_keys) // _KEY
 
-    def person_keys(self) -> Iterator[bytes]:
-        """Every known person's key."""
-        return chain(self.by_digest.values(), self.undigested)
+    def person_keys(self) -> list[bytes]:
+        """Every known person's key, by position."""
+        pairs, keys = self.digested, self.undigested_keys
+        return [pairs[start : start + _KEY] for start in range(_KEY, len(pairs), 2 * _KEY)] + [
+            keys[start : start + _KEY] for start in range(0, len(keys), _KEY)
+        ]
+
+    def position_of_key(self, key: bytes) -> int | None:
+        """The position of a known person, None for someone the source never named."""
+        if self._position_of_key is None:
+            keys = self.person_keys()
+            self._position_of_key = dict(zip(keys, range(len(keys)), strict=True))
+        return self._position_of_key.get(key)
 
 
-# Each stored person as hex digits, all of them in one text: their line digest (16 bytes)
-# then their person key (the first 16 bytes of their keyed hash); people without a digest
-# as their key alone, in a second text. Two values instead of a row object per person:
-# read as rows, the index was nearly half of an unchanged re-import's run (benchmarks.md).
-# One scan, no order: paging by nrn_hash sorted the table once per page. At 500,000
-# people the first text is 32 MB.
+# Each stored person with a digest as 32 bytes, all of them in one value: their line digest
+# (16 bytes) then their person key (the first 16 bytes of their keyed hash); people without
+# a digest as their key alone, in a second value. Two values instead of a row object per
+# person: read as rows, the index was nearly half of an unchanged re-import's run
+# (benchmarks.md). PostgreSQL sends them as bytea (16 MB at 500,000 people); SQLite's
+# group_concat makes text, so there they travel as hex. One scan, no order.
 _INDEX_SQL = {
     "postgresql": """
-        SELECT string_agg(encode(line_digest, 'hex') || substr(nrn_hash, 1, 32), '')
+        SELECT string_agg(line_digest || decode(substr(nrn_hash, 1, 32), 'hex'), ''::bytea)
                    FILTER (WHERE line_digest IS NOT NULL),
-               string_agg(substr(nrn_hash, 1, 32), '') FILTER (WHERE line_digest IS NULL)
+               string_agg(decode(substr(nrn_hash, 1, 32), 'hex'), ''::bytea)
+                   FILTER (WHERE line_digest IS NULL)
         FROM professionals WHERE NOT removed
     """,
     "sqlite": """
@@ -81,23 +105,25 @@ _INDEX_SQL = {
 }
 
 
+def _as_bytes(value: bytes | str | None) -> bytes:
+    if value is None:
+        return b""
+    return bytes.fromhex(value) if isinstance(value, str) else bytes(value)
+
+
 async def load_stored_index(sessions: async_sessionmaker[AsyncSession]) -> StoredIndex:
-    """Keys and line digests of everyone in the source (two narrow columns, no facts)."""
-    index = StoredIndex()
+    """Line digests and keys of everyone in the source (two narrow values, no facts)."""
     async with sessions() as session:
         sql = sa.text(_INDEX_SQL[session.get_bind().dialect.name])
         pairs, undigested = (await session.execute(sql)).one()
-    if pairs:
-        pieces = _sixteen_byte_pieces(bytes.fromhex(pairs))
-        del pairs
-        index.by_digest.update(zip(pieces[0::2], pieces[1::2], strict=True))
-    if undigested:
-        index.undigested = _sixteen_byte_pieces(bytes.fromhex(undigested))
-    return index
-
-
-def _sixteen_byte_pieces(data: bytes) -> list[bytes]:
-    return [data[start : start + 16] for start in range(0, len(data), 16)]
+    digested = _as_bytes(pairs)
+    del pairs
+    digests = [digested[start : start + _KEY] for start in range(0, len(digested), 2 * _KEY)]
+    return StoredIndex(
+        position_of_digest=dict(zip(digests, range(len(digests)), strict=True)),
+        digested=digested,
+        undigested_keys=_as_bytes(undigested),
+    )
 
 
 @dataclass
@@ -105,6 +131,7 @@ class CheckResult:
     """What the check pass found; the spool holds the changes to apply."""
 
     spool: ChangeSpool
+    index: StoredIndex = field(default_factory=StoredIndex)
     unchanged: int = 0
     """Lines skipped unparsed: their digest is stored."""
     records: int = 0
@@ -114,20 +141,45 @@ class CheckResult:
     deactivated: int = 0
     identifiable: bool = True
     """Every rejected line named a valid person: removals can be computed safely."""
-    first_line_of: dict[bytes, int] = field(default_factory=dict)
-    """Person key -> first line naming them: who is in the file."""
+    first_line: list[int] = field(default_factory=list)
+    """By the index's position: the first line naming that known person, 0 for none yet.
+    A list indexed by position, not a dict by key: filling a 500,000-entry dict was about
+    a sixth of the check pass of an unchanged re-import."""
+    first_line_of_new: dict[bytes, int] = field(default_factory=dict)
+    """Person key -> first line naming them, for people the index does not know."""
+
+    def __post_init__(self) -> None:
+        if not self.first_line:
+            self.first_line = [0] * self.index.known
 
     def claim(self, key: bytes, line: int) -> LineError | None:
         """Note that `line` names this person; an error if an earlier line did."""
-        first = self.first_line_of.setdefault(key, line)
+        position = self.index.position_of_key(key) if self.first_line else None
+        if position is None:
+            first = self.first_line_of_new.setdefault(key, line)
+        else:
+            first = self.first_line[position] or line
+            self.first_line[position] = first
         if first != line:
             return LineError(line, "ssin", f"same person as line {first}")
         return None
 
-    def missing(self, index: StoredIndex) -> int:
-        """How many known people no line of the file names."""
-        # Counted without a Python step per person (`countOf` over a `map`, both in C).
-        return countOf(map(self.first_line_of.__contains__, index.person_keys()), False)
+    def names(self, key: bytes) -> bool:
+        """Whether a line of the file names this person."""
+        position = self.index.position_of_key(key) if self.first_line else None
+        if position is None:
+            return key in self.first_line_of_new
+        return self.first_line[position] != 0
+
+    def missing(self) -> int:
+        """How many known people no line of the file names (a count in C, over a list)."""
+        return self.first_line.count(0)
+
+    def release(self) -> None:
+        """Drop what only the check pass needs, before the apply pass."""
+        self.first_line = []
+        self.first_line_of_new = {}
+        self.index = StoredIndex()
 
 
 @dataclass
@@ -149,27 +201,26 @@ class SnapshotChecker:
         position = [0]
         # The loop every line goes through: local names, no call of ours for a line whose
         # digest is stored (most of them in a re-import).
-        stored_key = self.index.by_digest.get
-        first_line_of = result.first_line_of
-        claim = first_line_of.setdefault
+        stored_position = self.index.position_of_digest.get
+        first_line = result.first_line
         new_state = self.hasher.line_hasher()
         unchanged = 0
         try:
             for number, raw, source_line in read_raw_lines(path, position=position):
                 if raw is None:
-                    digest = key = None
+                    digest = stored_at = None
                 else:
                     state = new_state()
                     state.update(raw)
                     digest = state.digest()
-                    key = stored_key(digest)
-                if key is None:
+                    stored_at = stored_position(digest)
+                if stored_at is None:
                     line = source_line or SourceLine(number, raw)
                     await self._check_parsed(line.parse(), digest, result)
-                elif claim(key, number) == number:
+                elif not (first := first_line[stored_at]):
+                    first_line[stored_at] = number
                     unchanged += 1
                 else:
-                    first = first_line_of[key]
                     error = LineError(number, "ssin", f"same person as line {first}")
                     self._reject(result, [error], identified=True)
                 if progress and number % 2000 == 0:
@@ -240,7 +291,7 @@ async def _would_deactivate(session: AsyncSession, changes: list[PersonChange]) 
 
 
 async def missing_people(
-    sessions: async_sessionmaker[AsyncSession], first_line_of: dict[bytes, int]
+    sessions: async_sessionmaker[AsyncSession], checked: CheckResult
 ) -> list[tuple[str, datetime]]:
     """Known people no line of the file names: id and last known version."""
     table = tables.professionals
@@ -253,6 +304,6 @@ async def missing_people(
         )
         async for rows in result.partitions(_INDEX_BATCH):
             for professional_id, nrn_hash, version in rows:
-                if person_key(nrn_hash) not in first_line_of:
+                if not checked.names(person_key(nrn_hash)):
                     missing.append((professional_id, as_utc(version)))
     return missing
