@@ -6,13 +6,16 @@ stored state came from is counted unchanged and never parsed (proved here by cou
 `SourceLine.parse`), so a 1% change parses 1% of the lines. A line that differs in any
 byte takes the full path, and publishes nothing when its facts are the same.
 
-Runs on SQLite and PostgreSQL, without a broker: events stay in the outbox.
+Runs on SQLite and PostgreSQL, without a broker: events stay in the outbox; and with the
+stored index arriving at three moments of the check pass, which reads it while it hashes
+the first lines (`index_arrival`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +23,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import registry_sync.handlers.import_snapshot as import_module
+import registry_sync.handlers.snapshot_check as check_module
 from registry_sync.adapters import tables
 from registry_sync.adapters.snapshot_files import ParsedLine, SourceLine
 from registry_sync.handlers.apply_records import apply_records
 from registry_sync.handlers.import_snapshot import MassRemovalRefused, SnapshotRejected
-from registry_sync.handlers.snapshot_check import load_stored_index, person_key
+from registry_sync.handlers.snapshot_check import StoredIndex, load_stored_index, person_key
 from registry_sync.handlers.sync_summary import ImportSummary
 from registry_sync.simulator.demo_data import apply_stop_reason, generate_professionals
 from tests.support.registry import RegistryUnderTest, registry_opener, utc
@@ -80,6 +85,44 @@ async def registry(
 ) -> AsyncIterator[Registry]:
     async with registry_opener(tmp_path, database_url_factory, Registry) as open_registry:
         yield await open_registry("registry-sync")
+
+
+@pytest.fixture(autouse=True, params=["index first", "index after line 2", "index last"])
+def index_arrival(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """When the stored index, read beside the check pass, arrives: before the first line
+    (every line checked as it is read), after line 2 (lines 1 and 2 hashed ahead, checked
+    once it is there, the rest as they are read), or after the last line (every line
+    hashed ahead: a file shorter than POLL_LINES never looks for it before its end).
+    Afterwards, each check pass the test ran is asserted to have hashed that many ahead."""
+    arrival = str(request.param)
+    hashed_ahead: list[int] = []
+    hash_ahead = check_module.SnapshotChecker._hash_until_the_index_arrives
+
+    async def counted(self: Any, *args: Any) -> check_module.Hashed:
+        hashed = await hash_ahead(self, *args)
+        hashed_ahead.append(len(hashed.numbers))
+        return hashed
+
+    monkeypatch.setattr(check_module.SnapshotChecker, "_hash_until_the_index_arrives", counted)
+    if arrival == "index last":
+        assert check_module.POLL_LINES > COUNT + 10
+        yield arrival
+        assert all(count > 2 for count in hashed_ahead)
+        return
+    monkeypatch.setattr(check_module, "POLL_LINES", 2)
+
+    async def read_first(sessions: Any) -> asyncio.Future[StoredIndex]:
+        index = await load_stored_index(sessions)
+        future: asyncio.Future[StoredIndex] = asyncio.get_running_loop().create_future()
+        if arrival == "index first":
+            future.set_result(index)
+        else:  # set by the loop at the check pass's first look, after line 2
+            asyncio.get_running_loop().call_soon(future.set_result, index)
+        return future
+
+    monkeypatch.setattr(import_module, "start_reading_the_index", read_first)
+    yield arrival
+    assert set(hashed_ahead) <= ({0} if arrival == "index first" else {2})
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import gzip
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from registry_sync.adapters.snapshot_files import read_raw_lines, read_source_lines
 from registry_sync.domain.pseudonyms import LINE_RULES_VERSION, NrnHasher
 from registry_sync.domain.source_limits import MAX_LINE_BYTES
@@ -90,3 +92,22 @@ def test_the_line_digest_is_the_keyed_blake2b_of_the_line() -> None:
     )
     assert hasher.line_digest(line) == expected
     assert NrnHasher(KEY + "x").line_digest(line) != expected
+
+
+def test_a_line_hashed_ahead_is_read_again_by_number_or_the_file_is_refused_as_changed(
+    tmp_path: Path,
+) -> None:
+    # The check pass reads a changed line again when it was hashed before the stored
+    # index arrived; a file cut short since then is unreadable, not silently skipped.
+    from registry_sync.adapters.snapshot_files import SnapshotUnreadable
+    from registry_sync.handlers.snapshot_check import _read_up_to
+
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b'{"a": 1}\n\n{"b": 2}\n{"c": 3}\n')
+    again = read_raw_lines(path)
+
+    assert _read_up_to(again, 3).raw == b'{"b": 2}'
+    assert _read_up_to(again, 4).raw == b'{"c": 3}'
+    with pytest.raises(SnapshotUnreadable) as refused:
+        _read_up_to(again, 7)
+    assert refused.value.problem == "line 7 was not found again: the file changed"

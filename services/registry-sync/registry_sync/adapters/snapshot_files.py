@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -130,7 +130,9 @@ RawLine = tuple[int, bytes | None, SourceLine | None]
 """`(number, raw, source_line)`: see `read_raw_lines`."""
 
 
-def read_raw_lines(path: Path, *, position: list[int] | None = None) -> Iterator[RawLine]:
+def read_raw_lines(
+    path: Path, *, position: list[int] | None = None
+) -> Generator[RawLine, None, None]:
     """`read_source_lines` without an object per line: `(number, raw, source_line)`.
 
     `source_line` is None for a plain JSON line (`SourceLine(number, raw)` is that line,

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -114,20 +115,27 @@ class ImportOptions:
     max_removal_share: float = 0.05
 
 
+async def start_reading_the_index(
+    sessions: async_sessionmaker[AsyncSession],
+) -> asyncio.Future[StoredIndex]:
+    """The stored index, read while the check pass hashes the first lines."""
+    return asyncio.ensure_future(load_stored_index(sessions))
+
+
 async def _check(
     path: Path,
     *,
     sessions: async_sessionmaker[AsyncSession],
     hasher: NrnHasher,
-    index: StoredIndex,
     options: ImportOptions,
     progress: ProgressCallback | None,
 ) -> CheckResult:
     """The check pass; raises SnapshotRejected (strict mode, or an unreadable file)."""
+    index = await start_reading_the_index(sessions)
     checker = SnapshotChecker(
         sessions, hasher, index, max_errors=options.max_errors, chunk_size=options.chunk_size
     )
-    result = CheckResult(spool=ChangeSpool(), index=index)
+    result = CheckResult(spool=ChangeSpool())
     try:
         await checker.check(path, result, progress)
     except CsvFormatError as error:
@@ -139,6 +147,11 @@ async def _check(
     except BaseException:
         result.spool.close()
         raise
+    finally:
+        if not index.done():
+            index.cancel()  # the file could not be read: the index is not needed
+        elif not index.cancelled():
+            index.exception()  # retrieved: what went wrong was raised by the check
     if result.invalid_lines and not options.lenient:
         result.spool.close()
         raise SnapshotRejected(path, result.errors, result.invalid_lines)
@@ -148,10 +161,9 @@ async def _check(
     return result
 
 
-def _refuse_mass_removal(
-    path: Path, checked: CheckResult, index: StoredIndex, options: ImportOptions
-) -> int:
+def _refuse_mass_removal(path: Path, checked: CheckResult, options: ImportOptions) -> int:
     """How many known people the file leaves out (0 when that cannot be told safely)."""
+    index = checked.index
     missing = checked.missing() if checked.identifiable else 0
     share = (missing + checked.deactivated) / index.known if index.known else 0.0
     if not options.force and share > options.max_removal_share:
@@ -173,12 +185,10 @@ async def _checked(
 ) -> tuple[CheckResult, list[tuple[str, datetime]]]:
     """Check the file; the changes to apply and the people to remove, or a refusal."""
     try:
-        index = await load_stored_index(sessions)
         checked = await _check(
             path,
             sessions=sessions,
             hasher=hasher,
-            index=index,
             options=options,
             progress=progress,
         )
@@ -186,7 +196,7 @@ async def _checked(
         summary.rejected_lines = checked.errors
         summary.lines = checked.records + checked.invalid_lines
         try:
-            missing = _refuse_mass_removal(path, checked, index, options)
+            missing = _refuse_mass_removal(path, checked, options)
         except MassRemovalRefused:
             checked.spool.close()
             raise
