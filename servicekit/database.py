@@ -101,6 +101,10 @@ async def ping(engine: AsyncEngine, timeout_s: float = 2.0) -> None:
     await within(_select_one(), timeout_s)
 
 
+#: The shared messaging tables' migrations, a branch of every service's history.
+MESSAGING_MIGRATIONS = "servicekit.messaging.migrations"
+
+
 def _alembic_config(migrations_package: str, connection: Connection) -> Any:
     from importlib import resources
 
@@ -115,7 +119,7 @@ def _alembic_config(migrations_package: str, connection: Connection) -> Any:
         "version_locations",
         os.pathsep.join(
             str(resources.files(package) / "versions")
-            for package in (migrations_package, "servicekit.messaging.migrations")
+            for package in (migrations_package, MESSAGING_MIGRATIONS)
         ),
     )
     config.attributes["connection"] = connection
@@ -123,7 +127,15 @@ def _alembic_config(migrations_package: str, connection: Connection) -> Any:
 
 
 async def upgrade_database(engine: AsyncEngine, migrations_package: str) -> None:
-    """Apply the service's Alembic migrations up to their heads (safe to run again)."""
+    """Apply the service's Alembic migrations up to their heads (safe to run again).
+
+    A database already at its heads is told so without loading Alembic
+    (`servicekit.migration_heads`)."""
+    from servicekit.migration_heads import migration_heads, stored_heads
+
+    heads = migration_heads((migrations_package, MESSAGING_MIGRATIONS))
+    if heads is not None and await stored_heads(engine) == heads:
+        return
     from alembic import command
 
     def _upgrade(connection: Connection) -> None:

@@ -140,11 +140,24 @@ async def _finish_publishing(publisher: PublisherForLargeImports, kafka: KafkaSe
     return outcome == PUBLISHED
 
 
-async def _pending(runtime: object) -> int:
+#: Outbox rows counted at most for what the command says waits: counting a backlog of
+#: 1,000,000 rows took PostgreSQL 0.17 s (100,000: 0.05 s), a tenth of an unchanged
+#: re-import, and the wait for the running platform counts again five times a second.
+PENDING_COUNTED = 10_000
+
+
+async def _pending(runtime: object, *, exact: bool = False) -> int:
+    """Events waiting in the outbox: at most PENDING_COUNTED of them, unless `exact`."""
     from registry_sync.adapters.tables import outbox
 
+    rows = outbox if exact else sa.select(outbox.c.id).limit(PENDING_COUNTED).subquery()
     async with runtime.sessions() as session:  # type: ignore[attr-defined]
-        return int(await session.scalar(sa.select(sa.func.count()).select_from(outbox)) or 0)
+        return int(await session.scalar(sa.select(sa.func.count()).select_from(rows)) or 0)
+
+
+def _events(pending: int) -> str:
+    """`pending` as a count of events, saying so when the count stopped at its limit."""
+    return f"{pending:,} or more" if pending >= PENDING_COUNTED else f"{pending:,}"
 
 
 class BrokerUnreachable(Exception):
@@ -183,6 +196,8 @@ async def publish_or_wait(
             )
         return
     if kafka.bootstrap_servers:
+        if pending >= PENDING_COUNTED:
+            pending = await _pending(runtime, exact=True)  # it is added up below
         published = await _publish_here(runtime, kafka, pending)
         if published is not None:
             if published_while_applying:
@@ -192,18 +207,18 @@ async def publish_or_wait(
             return
     elif read_running_platform(platform) is None:
         console.print(
-            f"{pending:,} events wait in registry-sync's outbox; they are published as soon "
-            "as the platform runs (`make up` or `skaart up`)."
+            f"{_events(pending)} events wait in registry-sync's outbox; they are published "
+            "as soon as the platform runs (`make up` or `skaart up`)."
         )
         return
     started = time.monotonic()
-    with console.status(f"The running platform is publishing {pending:,} events…"):
+    with console.status(f"The running platform is publishing {_events(pending)} events…"):
         while pending and time.monotonic() - started < wait_s:
             await asyncio.sleep(0.2)
             pending = await _pending(runtime)
     if pending:
         console.print(
-            f"{pending:,} events still queued after {wait_s:.0f}s; "
+            f"{_events(pending)} events still queued after {wait_s:.0f}s; "
             "the platform keeps publishing them."
         )
     else:
