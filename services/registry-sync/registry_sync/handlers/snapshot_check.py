@@ -206,6 +206,7 @@ class CheckResult:
 POLL_LINES = 2_000
 #: Most lines hashed ahead of the stored index (24 bytes each); then the check waits for it.
 EARLY_LINES = 500_000
+_REPLAY_BLOCK = 10_000
 
 
 @dataclass
@@ -220,11 +221,20 @@ class Hashed:
     """Lines that could not be read (too long, a broken CSV row): always parsed."""
 
     def lines(self) -> Iterator[tuple[int, bytes | None]]:
-        """`(number, digest)` in line order (digest None for a line without one)."""
-        digests = bytes(self.digests)
-        for at, number in enumerate(self.numbers):
-            digest = digests[at * _KEY : (at + 1) * _KEY]
-            yield number, None if number in self.without_digest else digest
+        """`(number, digest)` in line order (digest None for a line without one). Sliced
+        a block at a time: all at once, the digests of 300,000 lines held 16 MB more."""
+        packed = bytes(self.digests)
+        for first in range(0, len(self.numbers), _REPLAY_BLOCK):
+            numbers = self.numbers[first : first + _REPLAY_BLOCK]
+            digests: list[bytes | None] = [
+                packed[start : start + _KEY]
+                for start in range(first * _KEY, (first + len(numbers)) * _KEY, _KEY)
+            ]
+            if self.without_digest:
+                for at, number in enumerate(numbers):
+                    if number in self.without_digest:
+                        digests[at] = None
+            yield from zip(numbers, digests, strict=True)
 
 
 @dataclass
@@ -321,6 +331,7 @@ class SnapshotChecker:
     async def _check_hashed(self, path: Path, hashed: Hashed, result: CheckResult) -> None:
         """Check the lines hashed before the stored index arrived, in line order."""
         stored_position = result.index.position_of_digest.get
+        first_line = result.first_line
         again: Generator[RawLine, None, None] | None = None  # opened for a line to parse
         unchanged = 0
         try:
@@ -330,8 +341,8 @@ class SnapshotChecker:
                     again = again or read_raw_lines(path)
                     line = _read_up_to(again, number)
                     await self._check_parsed(line.parse(), digest, result)
-                elif not (first := result.first_line[stored_at]):
-                    result.first_line[stored_at] = number
+                elif not (first := first_line[stored_at]):
+                    first_line[stored_at] = number
                     unchanged += 1
                 else:
                     error = LineError(number, "ssin", f"same person as line {first}")
