@@ -7,7 +7,9 @@ already holds SNAPSHOT, and times its phases by wrapping the functions of
 `registry_sync.handlers.import_snapshot` that run them: reading the stored digests
 (`load_stored_index`), the check pass over every line (`_check`), counting who is
 missing (`_refuse_mass_removal`) and the sync-run records (`start_run`, `finish_run`).
-Prints one JSON object: per phase the median wall and CPU seconds. The same function
+Prints one JSON object: per phase the median wall and CPU seconds. The stored digests are
+read beside the check pass (since 2026-11-30): their wall time lies inside the check's, and
+the CPU of the process while they are read is mostly the check's hashing. The same function
 names exist in the code before the re-import work, so `--before`'s interpreter can run it
 too (from another folder than a checkout, so its own packages are imported).
 """
