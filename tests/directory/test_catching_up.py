@@ -321,3 +321,28 @@ async def test_the_idle_flush_sizes_its_chunks_by_the_time_they_take(
         assert await waiting(behind) == 0
         assert chunk_sizes == [3] + [1] * (before - 3)
         assert await read_model(behind) == await read_model(one)
+
+
+async def test_a_provider_owns_its_practitioner_only_and_leaves_it_inactive(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    # The rebuild looks a provider's resources up in FHIR alone (standards.PROVIDER_STANDARDS):
+    # a provider must own nothing else, and a depublished one is still found and retired.
+    async with searchable_directory(await database_url_factory("owners"), tmp_path) as d:
+        for event in backlog(d):
+            await d.apply(event)
+        async with d.component.runtime.sessions() as session:
+            table = standard_resources
+            rows = await session.execute(
+                sa.select(table.c.owner, table.c.standard, table.c.type, table.c.active).where(
+                    table.c.owner.in_((MARC, NELE, AN))
+                )
+            )
+            found = [tuple(row) for row in rows]
+    assert sorted(found) == sorted(
+        [
+            (MARC, "fhir", "Practitioner", True),
+            (NELE, "fhir", "Practitioner", True),
+            (AN, "fhir", "Practitioner", False),
+        ]
+    )
