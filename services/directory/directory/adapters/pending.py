@@ -3,6 +3,8 @@
 While the projection catches up, each batch records its facts and notes the fiches it
 touched in `projection_pending`; the first batch that finds the consumer caught up (or the
 idle flush) takes them all and rebuilds each fiche once, from the facts as they are then.
+The idle flush looks at the next chunk (`peek`) to build it ahead, and takes exactly
+those fiches in its next transaction (`take_these`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.adapters.tables import projection_pending
 from directory.domain.documents import PRACTICE, PROVIDER
+from servicekit.id_lists import one_of
 
 _LOCK_KEY = 0x6469726563746F72
 """pg_advisory_xact_lock key of the directory's projection ("director" in ASCII)."""
@@ -76,4 +79,41 @@ async def take(session: AsyncSession, limit: int | None = None) -> tuple[set[str
     practices: set[str] = set()
     for kind, fiche_id in rows:
         (providers if kind == PROVIDER else practices).add(fiche_id)
+    return providers, practices
+
+
+WaitingKey = tuple[str, str]
+"""(kind, fiche_id) of a waiting fiche."""
+
+
+async def peek(session: AsyncSession, limit: int | None) -> list[WaitingKey]:
+    """The waiting fiches `take` would take next (at most `limit`), left waiting."""
+    table = projection_pending
+    statement = sa.select(table.c.kind, table.c.fiche_id).order_by(table.c.kind, table.c.fiche_id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [(kind, fiche_id) for kind, fiche_id in await session.execute(statement)]
+
+
+async def take_these(
+    session: AsyncSession, keys: Iterable[WaitingKey]
+) -> tuple[set[str], set[str]]:
+    """Of these waiting fiches, the (providers, practices) still waiting, removed from the
+    table (as `take`)."""
+    table = projection_pending
+    wanted = sorted(set(keys))
+    providers: set[str] = set()
+    practices: set[str] = set()
+    for start in range(0, len(wanted), 2_000):
+        chunk = wanted[start : start + 2_000]
+        for kind in (PROVIDER, PRACTICE):
+            ids = [fiche_id for k, fiche_id in chunk if k == kind]
+            if not ids:
+                continue
+            rows = await session.execute(
+                sa.delete(table)
+                .where(table.c.kind == kind, one_of(session, table.c.fiche_id, ids))
+                .returning(table.c.fiche_id)
+            )
+            (providers if kind == PROVIDER else practices).update(rows.scalars())
     return providers, practices

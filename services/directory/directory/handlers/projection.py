@@ -32,30 +32,16 @@ from contracts.events.fiches import (
     ProviderFichePublished,
     ProviderFicheUpdated,
 )
-from directory.adapters.id_lists import insert_rows
-from directory.adapters.name_prefixes import write_search_prefixes
 from directory.adapters.pending import defer, one_writer, take
 from directory.adapters.response_cache import projection_committed
 from directory.adapters.tables import (
     projection_generation,
-    search_documents,
     search_offers,
-    search_practices,
-    search_prefixes,
-    search_providers,
-    search_terms,
-)
-from directory.domain.documents import (
-    PRACTICE,
-    PROVIDER,
-    Built,
-    build_practice,
-    build_provider,
 )
 from directory.domain.geo import Geocoder, NoGeocoder
 from directory.handlers.facts import record_facts
+from directory.handlers.rebuild import prepare_rebuild, write_rebuild
 from directory.handlers.rebuild_chunks import RebuildChunks
-from directory.handlers.standards import rebuild_standards
 from servicekit.id_lists import one_of
 from servicekit.messaging.inbox import TRANSIENT_ERRORS
 
@@ -137,41 +123,6 @@ async def _with_linked(session: AsyncSession, touched: Touched) -> tuple[set[str
 
 
 # Writes, one function per table -------------------------------------------------------
-
-
-async def _forget(session: AsyncSession, kind: str, ids: list[str]) -> None:
-    """Delete these fiches' rows from every table `rebuild` writes.
-
-    A fiche has terms and prefixes only if it has a document (`rebuild` writes all three
-    for each fiche it builds), so only the fiches whose document this deletes are looked
-    up in the two larger tables. In a first build (a directory catching up from empty)
-    that is none of them: those deletes found nothing, yet were the largest part of
-    PostgreSQL's work in a catch-up of 100,000 events (bench/directory.py)."""
-    deleted = await session.execute(
-        sa.delete(search_documents)
-        .where(search_documents.c.kind == kind, one_of(session, search_documents.c.fiche_id, ids))
-        .returning(search_documents.c.fiche_id)
-    )
-    built_before = list(deleted.scalars())
-    if not built_before:
-        return
-    for table in (search_terms, search_prefixes):
-        await session.execute(
-            sa.delete(table).where(
-                table.c.kind == kind, one_of(session, table.c.fiche_id, built_before)
-            )
-        )
-
-
-async def _write_documents(session: AsyncSession, built: list[Built]) -> None:
-    await insert_rows(session, search_documents, [b.document_row() for b in built])
-
-
-async def _write_terms(session: AsyncSession, built: list[Built]) -> None:
-    """The search terms, and the name prefixes stored beside them."""
-    terms = [row for b in built for row in b.term_rows()]
-    await insert_rows(session, search_terms, terms)
-    await write_search_prefixes(session, terms)
 
 
 class DirectoryProjection:
@@ -336,76 +287,5 @@ class DirectoryProjection:
     ) -> None:
         """Replace the hits, terms and standard resources of these fiches with what their
         facts say now."""
-        providers, practices = set(providers), set(practices)
-        built: list[Built] = []
-        for chunk in _chunks(providers):
-            await _forget(session, PROVIDER, chunk)
-            built.extend(await self._build_providers(session, chunk))
-        for chunk in _chunks(practices):
-            await _forget(session, PRACTICE, chunk)
-            built.extend(await self._build_practices(session, chunk))
-        await _write_documents(session, built)
-        await _write_terms(session, built)
-        await rebuild_standards(session, providers=providers, practices=practices)
-
-    async def _build_providers(self, session: AsyncSession, ids: list[str]) -> list[Built]:
-        rows = await session.execute(
-            sa.select(search_providers).where(
-                one_of(session, search_providers.c.fiche_id, ids), search_providers.c.published
-            )
-        )
-        providers = [dict(row._mapping) for row in rows]
-        if not providers:
-            return []
-        at: dict[str, dict[str, tuple[str, str, dict[str, Any]]]] = {}
-        linked = await session.execute(
-            sa.select(
-                search_offers.c.provider_fiche_id,
-                search_practices.c.practice_id,
-                search_practices.c.name,
-                search_practices.c.facts,
-            )
-            .join(search_practices, search_practices.c.practice_id == search_offers.c.practice_id)
-            .where(
-                one_of(
-                    session, search_offers.c.provider_fiche_id, [p["fiche_id"] for p in providers]
-                ),
-                search_practices.c.published,
-            )
-        )
-        for row in linked:
-            at.setdefault(row.provider_fiche_id, {})[row.practice_id] = (
-                row.practice_id,
-                row.name,
-                row.facts,
-            )
-        return [build_provider(p, list(at.get(p["fiche_id"], {}).values())) for p in providers]
-
-    async def _build_practices(self, session: AsyncSession, ids: list[str]) -> list[Built]:
-        rows = await session.execute(
-            sa.select(search_practices).where(
-                one_of(session, search_practices.c.practice_id, ids), search_practices.c.published
-            )
-        )
-        practices = list(rows)
-        if not practices:
-            return []
-        offers: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        linked = await session.execute(
-            sa.select(search_offers.c.practice_id, search_offers.c.profession, search_providers)
-            .join(
-                search_providers,
-                search_providers.c.fiche_id == search_offers.c.provider_fiche_id,
-            )
-            .where(
-                one_of(session, search_offers.c.practice_id, [p.practice_id for p in practices]),
-                search_providers.c.published,
-            )
-        )
-        for row in linked:
-            provider = dict(row._mapping)
-            offers.setdefault(row.practice_id, []).append((row.profession, provider))
-        return [
-            build_practice(p.practice_id, p.name, p.facts, offers.get(p.practice_id, []))
-            for p in practices
-        ]
+        prepared = await prepare_rebuild(session, providers=providers, practices=practices)
+        await write_rebuild(session, prepared)

@@ -11,6 +11,7 @@ unlinked offer, a removed address) is kept, inactive, never deleted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -320,25 +321,38 @@ async def _existing_terms(
     return found
 
 
-async def _store(
-    session: AsyncSession,
-    owners: list[str],
-    built: list[Resource],
-    standards: tuple[str, ...] = PRACTICE_STANDARDS,
-) -> None:
+@dataclass(frozen=True)
+class OwnedResources:
+    """The resources built for some fiches (their owners), each with its stored text."""
+
+    owners: list[str]
+    resources: list[Resource]
+    standards: tuple[str, ...]
+    """The standards these owners have resources in (where their stored ones are looked up)."""
+    texts: list[str]
+    """`stored_text` of each resource, in the same order: encoded when built."""
+
+    @classmethod
+    def of(
+        cls, owners: list[str], resources: list[Resource], standards: tuple[str, ...]
+    ) -> OwnedResources:
+        texts = [stored_text(r.standard, r.content) for r in resources]
+        return cls(owners, resources, standards, texts)
+
+
+async def _store(session: AsyncSession, built: OwnedResources) -> None:
     """Write what changed among these owners' resources; keep what is gone, inactive. A
     resource whose content is the same keeps its version, but its terms follow the facts
     (a service's content names its location, its terms carry the location's postcode)."""
-    existing = await _existing(session, owners, standards)
-    stored_terms = await _existing_terms(session, owners, standards) if existing else {}
+    existing = await _existing(session, built.owners, built.standards)
+    stored_terms = await _existing_terms(session, built.owners, built.standards) if existing else {}
     now = _now()
     writes: list[tuple[Resource, str, int]] = []
     retermed: list[Resource] = []
     produced: set[Key] = set()
-    for resource in built:
+    for resource, text in zip(built.resources, built.texts, strict=True):
         key = (resource.standard, resource.type, resource.id)
         produced.add(key)
-        text = stored_text(resource.standard, resource.content)
         old = existing.get(key)
         if old is None or old.content != text or old.active != resource.active:
             writes.append((resource, text, (old.version + 1) if old is not None else 1))
@@ -352,13 +366,31 @@ async def _store(
         await _write_terms(session, retermed, existing)
 
 
+async def build_standards(
+    session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
+) -> list[OwnedResources]:
+    """The FHIR and HSDS resources of these providers and practices, built from their
+    facts (read-only: `session` may be another connection than the one that writes)."""
+    built: list[OwnedResources] = []
+    for chunk in _chunks(providers):
+        found = await _providers(session, chunk)
+        practitioners = [fhir.practitioner(p) for p in found.values()]
+        built.append(OwnedResources.of(chunk, practitioners, PROVIDER_STANDARDS))
+    for chunk in _chunks(practices):
+        resources = await _practice_resources(session, chunk)
+        built.append(OwnedResources.of(chunk, resources, PRACTICE_STANDARDS))
+    return built
+
+
+async def store_standards(session: AsyncSession, built: list[OwnedResources]) -> None:
+    """Write built resources where they changed (`build_standards` made them)."""
+    for owned in built:
+        await _store(session, owned)
+
+
 async def rebuild_standards(
     session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
 ) -> None:
     """Rebuild the FHIR and HSDS resources of these providers and practices."""
-    for chunk in _chunks(providers):
-        found = await _providers(session, chunk)
-        practitioners = [fhir.practitioner(p) for p in found.values()]
-        await _store(session, chunk, practitioners, PROVIDER_STANDARDS)
-    for chunk in _chunks(practices):
-        await _store(session, chunk, await _practice_resources(session, chunk))
+    built = await build_standards(session, providers=providers, practices=practices)
+    await store_standards(session, built)

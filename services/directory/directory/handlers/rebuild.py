@@ -1,0 +1,170 @@
+"""Rebuilding fiches from their facts, in two steps: prepare, then write.
+
+`prepare_rebuild` reads the facts of some fiches and builds everything the read model
+holds for them: search documents and terms, FHIR and HSDS resources with their stored text.
+It only reads facts, so it may run on another connection than the transaction that
+writes, as long as no facts can change meanwhile (the idle flush builds its next chunk
+that way, while it writes the current one: handlers/rebuild_ahead.py). `write_rebuild`
+replaces what the read model held for those fiches with what was prepared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory.adapters.id_lists import insert_rows
+from directory.adapters.name_prefixes import write_search_prefixes
+from directory.adapters.tables import (
+    search_documents,
+    search_offers,
+    search_practices,
+    search_prefixes,
+    search_providers,
+    search_terms,
+)
+from directory.domain.documents import PRACTICE, PROVIDER, Built, build_practice, build_provider
+from directory.handlers.standards import OwnedResources, build_standards, store_standards
+from servicekit.id_lists import one_of
+
+_CHUNK = 2_000
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    items = sorted(set(values))
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+@dataclass(frozen=True)
+class PreparedRebuild:
+    """What the read model will hold for some fiches, built from their facts."""
+
+    providers: list[str]
+    practices: list[str]
+    built: list[Built]
+    """The search hits of those that are published."""
+    term_rows: list[dict[str, str]]
+    standards: list[OwnedResources]
+
+
+async def prepare_rebuild(
+    session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
+) -> PreparedRebuild:
+    """Read these fiches' facts and build their hits, terms and standard resources."""
+    providers, practices = sorted(set(providers)), sorted(set(practices))
+    built: list[Built] = []
+    for chunk in _chunks(providers):
+        built.extend(await _build_providers(session, chunk))
+    for chunk in _chunks(practices):
+        built.extend(await _build_practices(session, chunk))
+    return PreparedRebuild(
+        providers,
+        practices,
+        built,
+        [row for b in built for row in b.term_rows()],
+        await build_standards(session, providers=providers, practices=practices),
+    )
+
+
+async def write_rebuild(session: AsyncSession, prepared: PreparedRebuild) -> None:
+    """Replace the hits, terms and standard resources of the prepared fiches."""
+    for chunk in _chunks(prepared.providers):
+        await _forget(session, PROVIDER, chunk)
+    for chunk in _chunks(prepared.practices):
+        await _forget(session, PRACTICE, chunk)
+    await insert_rows(session, search_documents, [b.document_row() for b in prepared.built])
+    # The search terms, and the name prefixes stored beside them.
+    await insert_rows(session, search_terms, prepared.term_rows)
+    await write_search_prefixes(session, prepared.term_rows)
+    await store_standards(session, prepared.standards)
+
+
+async def _forget(session: AsyncSession, kind: str, ids: list[str]) -> None:
+    """Delete these fiches' rows from every table `rebuild` writes.
+
+    A fiche has terms and prefixes only if it has a document (`rebuild` writes all three
+    for each fiche it builds), so only the fiches whose document this deletes are looked
+    up in the two larger tables. In a first build (a directory catching up from empty)
+    that is none of them: those deletes found nothing, yet were the largest part of
+    PostgreSQL's work in a catch-up of 100,000 events (bench/directory.py)."""
+    deleted = await session.execute(
+        sa.delete(search_documents)
+        .where(search_documents.c.kind == kind, one_of(session, search_documents.c.fiche_id, ids))
+        .returning(search_documents.c.fiche_id)
+    )
+    built_before = list(deleted.scalars())
+    if not built_before:
+        return
+    for table in (search_terms, search_prefixes):
+        await session.execute(
+            sa.delete(table).where(
+                table.c.kind == kind, one_of(session, table.c.fiche_id, built_before)
+            )
+        )
+
+
+async def _build_providers(session: AsyncSession, ids: list[str]) -> list[Built]:
+    rows = await session.execute(
+        sa.select(search_providers).where(
+            one_of(session, search_providers.c.fiche_id, ids), search_providers.c.published
+        )
+    )
+    providers = [dict(row._mapping) for row in rows]
+    if not providers:
+        return []
+    at: dict[str, dict[str, tuple[str, str, dict[str, Any]]]] = {}
+    linked = await session.execute(
+        sa.select(
+            search_offers.c.provider_fiche_id,
+            search_practices.c.practice_id,
+            search_practices.c.name,
+            search_practices.c.facts,
+        )
+        .join(search_practices, search_practices.c.practice_id == search_offers.c.practice_id)
+        .where(
+            one_of(session, search_offers.c.provider_fiche_id, [p["fiche_id"] for p in providers]),
+            search_practices.c.published,
+        )
+    )
+    for row in linked:
+        at.setdefault(row.provider_fiche_id, {})[row.practice_id] = (
+            row.practice_id,
+            row.name,
+            row.facts,
+        )
+    return [build_provider(p, list(at.get(p["fiche_id"], {}).values())) for p in providers]
+
+
+async def _build_practices(session: AsyncSession, ids: list[str]) -> list[Built]:
+    rows = await session.execute(
+        sa.select(search_practices).where(
+            one_of(session, search_practices.c.practice_id, ids), search_practices.c.published
+        )
+    )
+    practices = list(rows)
+    if not practices:
+        return []
+    offers: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    linked = await session.execute(
+        sa.select(search_offers.c.practice_id, search_offers.c.profession, search_providers)
+        .join(
+            search_providers,
+            search_providers.c.fiche_id == search_offers.c.provider_fiche_id,
+        )
+        .where(
+            one_of(session, search_offers.c.practice_id, [p.practice_id for p in practices]),
+            search_providers.c.published,
+        )
+    )
+    for row in linked:
+        provider = dict(row._mapping)
+        offers.setdefault(row.practice_id, []).append((row.profession, provider))
+    return [
+        build_practice(p.practice_id, p.name, p.facts, offers.get(p.practice_id, []))
+        for p in practices
+    ]
