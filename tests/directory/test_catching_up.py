@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import directory.handlers.projection as projection_module
 from contracts.base import Event
 from directory.adapters.reference_geocoder import ReferenceGeocoder
 from directory.adapters.tables import (
@@ -25,6 +26,7 @@ from directory.adapters.tables import (
     standard_terms,
 )
 from directory.handlers.projection import DirectoryProjection
+from directory.handlers.rebuild import PreparedRebuild
 from tests.directory.support import Searchable, searchable_directory
 
 MARC, NELE, AN = "prov-marc", "prov-nele", "prov-an"
@@ -218,13 +220,14 @@ async def test_a_fiche_linked_to_a_changed_one_waits_with_it_and_is_rebuilt_once
         await one.apply(renamed)
 
         rebuilt: list[str] = []
-        real_rebuild = DirectoryProjection.rebuild
+        real_write = projection_module.write_rebuild
 
-        async def counted(self: DirectoryProjection, session: Any, **fiches: Any) -> None:
-            rebuilt.extend(sorted(fiches["providers"]) + sorted(fiches["practices"]))
-            await real_rebuild(self, session, **fiches)
+        async def counted(session: Any, prepared: PreparedRebuild) -> None:
+            # Every rebuild is written here, built in its transaction or ahead of it.
+            rebuilt.extend(prepared.providers + prepared.practices)
+            await real_write(session, prepared)
 
-        monkeypatch.setattr(DirectoryProjection, "rebuild", counted)
+        monkeypatch.setattr(projection_module, "write_rebuild", counted)
         catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=1, rebuild_chunk=1)
         await apply_with(behind, catching_up, [renamed])  # a full batch: noted, not rebuilt
         assert rebuilt == []
@@ -295,7 +298,8 @@ async def test_the_idle_flush_sizes_its_chunks_by_the_time_they_take(
 ) -> None:
     """Aiming at (almost) no time per transaction, the flush takes its first chunk at the
     most, then one fiche per transaction: the size follows the measured time, not the
-    count alone, and the read model is the same."""
+    count alone, and the read model is the same. The second transaction writes the chunk
+    the first built ahead, sized before the first one's time was known."""
     async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
         one,
         behind,
@@ -309,17 +313,17 @@ async def test_the_idle_flush_sizes_its_chunks_by_the_time_they_take(
         assert before > 4
 
         chunk_sizes: list[int] = []
-        real_rebuild = DirectoryProjection.rebuild
+        real_write = projection_module.write_rebuild
 
-        async def counted(self: DirectoryProjection, session: Any, **fiches: Any) -> None:
-            chunk_sizes.append(len(fiches["providers"]) + len(fiches["practices"]))
-            await real_rebuild(self, session, **fiches)
+        async def counted(session: Any, prepared: PreparedRebuild) -> None:
+            chunk_sizes.append(len(prepared.providers) + len(prepared.practices))
+            await real_write(session, prepared)
 
-        monkeypatch.setattr(DirectoryProjection, "rebuild", counted)
+        monkeypatch.setattr(projection_module, "write_rebuild", counted)
         await drain_by_the_idle_flush(behind, catching_up, polls=400)
 
         assert await waiting(behind) == 0
-        assert chunk_sizes == [3] + [1] * (before - 3)
+        assert chunk_sizes == [3, min(3, before - 3)] + [1] * max(0, before - 6)
         assert await read_model(behind) == await read_model(one)
 
 
@@ -346,3 +350,68 @@ async def test_a_provider_owns_its_practitioner_only_and_leaves_it_inactive(
             (AN, "fhir", "Practitioner", False),
         ]
     )
+
+
+async def flush_once(d: Searchable, projection: DirectoryProjection) -> int:
+    """One transaction of the idle flush: it writes a chunk and builds the next one ahead."""
+    sessions = d.component.runtime.sessions
+    async with sessions() as session, session.begin():
+        return await projection.rebuild_pending(session, reader=sessions)
+
+
+async def test_a_chunk_built_ahead_is_written_as_built_when_nothing_changed(
+    database_url_factory: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
+    ):
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=1, rebuild_chunk=2)
+        await apply_with(behind, catching_up, events)  # a full batch: everything waits
+        assert await flush_once(behind, catching_up) == 2
+        assert catching_up._built_ahead is not None
+        built_in_the_transaction: list[int] = []
+        real_rebuild = DirectoryProjection.rebuild
+
+        async def counted(self: DirectoryProjection, session: Any, **fiches: Any) -> None:
+            built_in_the_transaction.append(len(fiches["providers"]) + len(fiches["practices"]))
+            await real_rebuild(self, session, **fiches)
+
+        monkeypatch.setattr(DirectoryProjection, "rebuild", counted)
+        while await waiting(behind):
+            await flush_once(behind, catching_up)
+
+        assert built_in_the_transaction == []  # every later chunk was built ahead
+        assert await read_model(behind) == await read_model(one)
+
+
+async def test_a_chunk_built_ahead_is_built_again_when_its_facts_changed_after_it(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """Between two transactions of the idle flush, a depublication read ahead takes a
+    provider of the chunk built ahead off the map: the next transaction must not put him
+    back from what was built before (the generation moved), it rebuilds from the facts."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
+    ):
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=1, rebuild_chunk=2)
+        await apply_with(behind, catching_up, events)
+        await flush_once(behind, catching_up)
+        ahead = catching_up._built_ahead
+        assert ahead is not None and ("provider", MARC) in ahead.keys
+        assert MARC in {b.fiche_id for b in ahead.prepared.built}, "built as published"
+
+        gone = one.provider_gone(MARC)
+        await one.apply(gone)
+        sessions = behind.component.runtime.sessions
+        async with sessions() as session, session.begin():
+            await catching_up.after_read_ahead_batch(session, [gone])
+        await flush_once(behind, catching_up)
+
+        assert MARC not in await behind.ids()
+        while await waiting(behind):
+            await flush_once(behind, catching_up)
+        assert await read_model(behind) == await read_model(one)

@@ -41,6 +41,7 @@ from directory.adapters.tables import (
 from directory.domain.geo import Geocoder, NoGeocoder
 from directory.handlers.facts import record_facts
 from directory.handlers.rebuild import prepare_rebuild, write_rebuild
+from directory.handlers.rebuild_ahead import BuiltAhead, build_next, take_waiting
 from directory.handlers.rebuild_chunks import RebuildChunks
 from servicekit.id_lists import one_of
 from servicekit.messaging.inbox import TRANSIENT_ERRORS
@@ -56,15 +57,18 @@ def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
         yield items[start : start + _CHUNK]
 
 
-async def _raise_generation(session: AsyncSession) -> None:
+async def _raise_generation(session: AsyncSession) -> int:
     """Cached answers are superseded by this batch: in the database for every replica,
-    and in this process as soon as the batch commits."""
-    await session.execute(
+    and in this process as soon as the batch commits. The new generation (what was built
+    ahead is checked against it: handlers/rebuild_ahead.py)."""
+    raised = await session.execute(
         sa.update(projection_generation)
         .where(projection_generation.c.id == 1)
         .values(generation=projection_generation.c.generation + 1)
+        .returning(projection_generation.c.generation)
     )
     sa.event.listen(session.sync_session, "after_commit", _committed, once=True)
+    return int(raised.scalar_one())
 
 
 def _committed(_: Any) -> None:
@@ -145,6 +149,8 @@ class DirectoryProjection:
         the read-ahead group's depublications in between: on SQLite, a single writer,
         they would otherwise wait for the whole catch-up's rebuild."""
         self._maybe_pending = True  # a previous run may have left fiches waiting
+        self._built_ahead: BuiltAhead | None = None
+        """The next chunk of waiting fiches, built by the last idle flush transaction."""
         self._batches = 0
         self._last_batch = time.monotonic()
 
@@ -222,14 +228,30 @@ class DirectoryProjection:
         await _raise_generation(session)
         await self._rebuild_touched(session, Touched.by(events))
 
-    async def rebuild_pending(self, session: AsyncSession) -> int:
-        """Rebuild the fiches waiting in `projection_pending`; how many there were."""
+    async def rebuild_pending(
+        self, session: AsyncSession, reader: async_sessionmaker[AsyncSession] | None = None
+    ) -> int:
+        """Rebuild the fiches waiting in `projection_pending`; how many there were. With a
+        `reader`, the next chunk is built on one of its sessions while this one writes,
+        for the next call to write (handlers/rebuild_ahead.py)."""
         await one_writer(session)
-        providers, practices = await take(session, self.rebuild_chunk)
-        if providers or practices:
-            await _raise_generation(session)
+        ahead, self._built_ahead = self._built_ahead, None
+        providers, practices, prepared = await take_waiting(session, ahead, self.rebuild_chunk)
+        if not (providers or practices):
+            return 0
+        generation = await _raise_generation(session)
+        building = await build_next(session, reader, self.rebuild_chunk) if reader else None
+        try:
             # Their linked fiches were noted with them (`after_batch`): none to add here.
-            await self.rebuild(session, providers=providers, practices=practices)
+            if prepared is None:
+                await self.rebuild(session, providers=providers, practices=practices)
+            else:
+                await write_rebuild(session, prepared)
+            if building is not None:
+                self._built_ahead = await building.built(generation)
+        finally:
+            if building is not None:
+                building.cancel()
         return len(providers) + len(practices)
 
     async def flush_when_idle(
@@ -252,13 +274,16 @@ class DirectoryProjection:
             try:
                 started = time.monotonic()
                 async with sessions() as session, session.begin():
-                    rebuilt = await self.rebuild_pending(session)
+                    rebuilt = await self.rebuild_pending(session, reader=sessions)
                 if self.chunks is not None:
                     self.chunks.took(rebuilt, time.monotonic() - started)
-                more = chunk is not None and rebuilt >= chunk
+                # More wait when the chunk was full, or when the next one was built ahead
+                # (it was sized before this chunk's time resized the chunks).
+                more = (chunk is not None and rebuilt >= chunk) or self._built_ahead is not None
                 self._maybe_pending = self._maybe_pending or more
             except Exception as error:
                 self._maybe_pending = True
+                self._built_ahead = None  # built beside a transaction that did not commit
                 log.warning(
                     "rebuilding the waiting fiches failed; retrying",
                     extra={"error_type": type(error).__name__},
