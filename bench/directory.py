@@ -26,7 +26,8 @@ one PostgreSQL server do not drop each other's.
    database and times how long its consumer group takes to apply them all (every event in
    its inbox, no fiche waiting in `projection_pending` to be rebuilt); then measures
    the floor of that work on this machine (writing the resulting rows once inside
-   PostgreSQL, building every document and resource once).
+   PostgreSQL, building every document and resource once). `--without-building-ahead`
+   catches up with the idle flush as it was before it built its next chunk ahead.
 4. Drops the databases. Prints a Markdown table, written to bench/results/directory.md.
 """
 
@@ -395,6 +396,8 @@ def _floor_verdict(name: str, floor_figures: dict[str, float], bare: dict[str, f
 
 
 async def main(args: argparse.Namespace) -> str:
+    if args.without_building_ahead:
+        catching_up.without_building_ahead()
     if args.only == "catch-up":
         caught = await catching_up.catch_up(
             args.admin_url, args.events, f"{args.database_prefix}_catch_up"
@@ -470,6 +473,11 @@ if __name__ == "__main__":
         "--events", type=int, default=100_000, help="public events to catch up (0: skip)"
     )
     parser.add_argument("--only", choices=("all", "catch-up"), default="all")
+    parser.add_argument(
+        "--without-building-ahead",
+        action="store_true",
+        help="catch up with the idle flush building each chunk in its own transaction only",
+    )
     parser.add_argument(
         "--no-response-cache",
         action="store_true",

@@ -116,6 +116,20 @@ def public_events(count: int, seed: int = 3) -> Iterator[Any]:
         )
 
 
+def without_building_ahead() -> None:
+    """Make the idle flush rebuild each chunk in its own transaction only, as before it
+    built the next chunk ahead (commit 93b22cd): the same code otherwise, to compare the
+    two in one session (`bench/directory.py --without-building-ahead`)."""
+    from directory.handlers.projection import DirectoryProjection
+
+    rebuild_pending = DirectoryProjection.rebuild_pending
+
+    async def without_a_reader(self: Any, session: Any, reader: Any = None) -> int:
+        return await rebuild_pending(self, session, None)
+
+    DirectoryProjection.rebuild_pending = without_a_reader  # type: ignore[method-assign]
+
+
 async def catch_up(
     admin_url: str, events: int, database: str = CATCH_UP_DATABASE
 ) -> dict[str, float]:
