@@ -21,13 +21,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# The service packages first: this folder holds a `directory.py` too.
-import directory.handlers.projection as projection
-import directory.handlers.rebuild as rebuild
-import directory.handlers.standards as standards
+# This folder holds a `directory.py`, named like the service package: keep the folder off
+# the import path while the package is imported, as bench/directory.py does.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-sys.path.append(str(Path(__file__).parent))
-import directory_catch_up
+import directory.handlers.projection as projection  # noqa: E402
+import directory.handlers.rebuild as rebuild  # noqa: E402
+import directory.handlers.standards as standards  # noqa: E402
+
+sys.path.append(str(_HERE))
+import directory_catch_up  # noqa: E402
 
 SPENT: Counter[str] = Counter()
 
