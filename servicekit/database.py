@@ -105,7 +105,7 @@ async def ping(engine: AsyncEngine, timeout_s: float = 2.0) -> None:
 MESSAGING_MIGRATIONS = "servicekit.messaging.migrations"
 
 
-def _alembic_config(migrations_package: str, connection: Connection) -> Any:
+def _alembic_config(migrations_package: str, connection: Connection | None = None) -> Any:
     from importlib import resources
 
     from alembic.config import Config
@@ -122,7 +122,8 @@ def _alembic_config(migrations_package: str, connection: Connection) -> Any:
             for package in (migrations_package, MESSAGING_MIGRATIONS)
         ),
     )
-    config.attributes["connection"] = connection
+    if connection is not None:
+        config.attributes["connection"] = connection
     return config
 
 

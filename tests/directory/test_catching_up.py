@@ -298,8 +298,8 @@ async def test_the_idle_flush_sizes_its_chunks_by_the_time_they_take(
 ) -> None:
     """Aiming at (almost) no time per transaction, the flush takes its first chunk at the
     most, then one fiche per transaction: the size follows the measured time, not the
-    count alone, and the read model is the same. The second transaction writes the chunk
-    the first built ahead, sized before the first one's time was known."""
+    count alone, and the read model is the same. On PostgreSQL the second transaction
+    writes the chunk the first built ahead, sized before the first one's time was known."""
     async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
         one,
         behind,
@@ -323,7 +323,10 @@ async def test_the_idle_flush_sizes_its_chunks_by_the_time_they_take(
         await drain_by_the_idle_flush(behind, catching_up, polls=400)
 
         assert await waiting(behind) == 0
-        assert chunk_sizes == [3, min(3, before - 3)] + [1] * max(0, before - 6)
+        if behind.component.runtime.engine.dialect.name == "postgresql":  # builds ahead
+            assert chunk_sizes == [3, min(3, before - 3)] + [1] * max(0, before - 6)
+        else:
+            assert chunk_sizes == [3] + [1] * (before - 3)
         assert await read_model(behind) == await read_model(one)
 
 

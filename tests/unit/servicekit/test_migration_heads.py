@@ -7,7 +7,6 @@ Alembic whenever the database is not exactly at those heads.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,12 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from servicekit.database import MESSAGING_MIGRATIONS, create_engine, upgrade_database
+from servicekit.database import (
+    MESSAGING_MIGRATIONS,
+    _alembic_config,
+    create_engine,
+    upgrade_database,
+)
 from servicekit.migration_heads import migration_heads
 
 SERVICES = (
@@ -29,18 +33,7 @@ SERVICES = (
 
 
 def alembic_heads(package: str) -> frozenset[str]:
-    from importlib import resources
-
-    config = Config()
-    config.set_main_option("script_location", str(resources.files(package)))
-    config.set_main_option("path_separator", "os")
-    config.set_main_option(
-        "version_locations",
-        os.pathsep.join(
-            str(resources.files(p) / "versions") for p in (package, MESSAGING_MIGRATIONS)
-        ),
-    )
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    return frozenset(ScriptDirectory.from_config(_alembic_config(package)).get_heads())
 
 
 @pytest.mark.parametrize("package", SERVICES)

@@ -6,11 +6,22 @@ every consumer's inbox uses it too.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+
+ID_CHUNK = 2_000
+"""Most ids one statement of the projection reads or deletes by."""
+
+
+def id_chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    """The distinct ids, sorted, in lists of at most ID_CHUNK."""
+    items = sorted(set(values))
+    for start in range(0, len(items), ID_CHUNK):
+        yield items[start : start + ID_CHUNK]
 
 
 async def insert_rows(session: AsyncSession, table: sa.Table, rows: list[dict[str, Any]]) -> None:

@@ -10,14 +10,14 @@ replaces what the read model held for those fiches with what was prepared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.adapters.id_lists import insert_rows
+from directory.adapters.id_lists import id_chunks, insert_rows
 from directory.adapters.name_prefixes import write_search_prefixes
 from directory.adapters.tables import (
     search_documents,
@@ -30,14 +30,6 @@ from directory.adapters.tables import (
 from directory.domain.documents import PRACTICE, PROVIDER, Built, build_practice, build_provider
 from directory.handlers.standards import OwnedResources, build_standards, store_standards
 from servicekit.id_lists import one_of
-
-_CHUNK = 2_000
-
-
-def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    items = sorted(set(values))
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 @dataclass(frozen=True)
@@ -58,9 +50,9 @@ async def prepare_rebuild(
     """Read these fiches' facts and build their hits, terms and standard resources."""
     providers, practices = sorted(set(providers)), sorted(set(practices))
     built: list[Built] = []
-    for chunk in _chunks(providers):
+    for chunk in id_chunks(providers):
         built.extend(await _build_providers(session, chunk))
-    for chunk in _chunks(practices):
+    for chunk in id_chunks(practices):
         built.extend(await _build_practices(session, chunk))
     return PreparedRebuild(
         providers,
@@ -73,9 +65,9 @@ async def prepare_rebuild(
 
 async def write_rebuild(session: AsyncSession, prepared: PreparedRebuild) -> None:
     """Replace the hits, terms and standard resources of the prepared fiches."""
-    for chunk in _chunks(prepared.providers):
+    for chunk in id_chunks(prepared.providers):
         await _forget(session, PROVIDER, chunk)
-    for chunk in _chunks(prepared.practices):
+    for chunk in id_chunks(prepared.practices):
         await _forget(session, PRACTICE, chunk)
     await insert_rows(session, search_documents, [b.document_row() for b in prepared.built])
     # The search terms, and the name prefixes stored beside them.

@@ -10,7 +10,7 @@ unlinked offer, a removed address) is kept, inactive, never deleted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.adapters.id_lists import insert_rows
+from directory.adapters.id_lists import id_chunks, insert_rows
 from directory.adapters.name_prefixes import write_standard_prefixes
 from directory.adapters.tables import (
     practice_places,
@@ -33,14 +33,6 @@ from directory.adapters.tables import (
 from directory.domain import fhir, hsds
 from directory.domain.resources import FHIR, HSDS, Resource, stored_text
 from servicekit.id_lists import one_of
-
-_CHUNK = 2_000
-
-
-def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    items = sorted(set(values))
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
 
 
 def _inactive(standard: str, content: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +175,7 @@ async def _forget_hsds_terms(session: AsyncSession, keys: list[Key]) -> None:
         if standard == HSDS:
             by_type.setdefault(type_, []).append(id_)
     for type_, ids in by_type.items():
-        for chunk in _chunks(ids):
+        for chunk in id_chunks(ids):
             for table in (standard_terms, standard_prefixes):
                 await session.execute(
                     sa.delete(table).where(
@@ -372,11 +364,11 @@ async def build_standards(
     """The FHIR and HSDS resources of these providers and practices, built from their
     facts (read-only: `session` may be another connection than the one that writes)."""
     built: list[OwnedResources] = []
-    for chunk in _chunks(providers):
+    for chunk in id_chunks(providers):
         found = await _providers(session, chunk)
         practitioners = [fhir.practitioner(p) for p in found.values()]
         built.append(OwnedResources.of(chunk, practitioners, PROVIDER_STANDARDS))
-    for chunk in _chunks(practices):
+    for chunk in id_chunks(practices):
         resources = await _practice_resources(session, chunk)
         built.append(OwnedResources.of(chunk, resources, PRACTICE_STANDARDS))
     return built
