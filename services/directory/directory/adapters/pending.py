@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from directory.adapters.id_lists import id_chunks
 from directory.adapters.tables import projection_pending
 from directory.domain.documents import PRACTICE, PROVIDER
 from servicekit.id_lists import one_of
@@ -101,19 +102,14 @@ async def take_these(
     """Of these waiting fiches, the (providers, practices) still waiting, removed from the
     table (as `take`)."""
     table = projection_pending
-    wanted = sorted(set(keys))
-    providers: set[str] = set()
-    practices: set[str] = set()
-    for start in range(0, len(wanted), 2_000):
-        chunk = wanted[start : start + 2_000]
-        for kind in (PROVIDER, PRACTICE):
-            ids = [fiche_id for k, fiche_id in chunk if k == kind]
-            if not ids:
-                continue
+    wanted = set(keys)
+    taken: dict[str, set[str]] = {PROVIDER: set(), PRACTICE: set()}
+    for kind, found in taken.items():
+        for chunk in id_chunks(fiche_id for k, fiche_id in wanted if k == kind):
             rows = await session.execute(
                 sa.delete(table)
-                .where(table.c.kind == kind, one_of(session, table.c.fiche_id, ids))
+                .where(table.c.kind == kind, one_of(session, table.c.fiche_id, chunk))
                 .returning(table.c.fiche_id)
             )
-            (providers if kind == PROVIDER else practices).update(rows.scalars())
-    return providers, practices
+            found.update(rows.scalars())
+    return taken[PROVIDER], taken[PRACTICE]

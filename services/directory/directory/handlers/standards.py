@@ -378,11 +378,3 @@ async def store_standards(session: AsyncSession, built: list[OwnedResources]) ->
     """Write built resources where they changed (`build_standards` made them)."""
     for owned in built:
         await _store(session, owned)
-
-
-async def rebuild_standards(
-    session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
-) -> None:
-    """Rebuild the FHIR and HSDS resources of these providers and practices."""
-    built = await build_standards(session, providers=providers, practices=practices)
-    await store_standards(session, built)
