@@ -20,8 +20,14 @@ YOUNG_COLLECTION_EVERY = 50_000
 """Allocations (minus deallocations) between two young-generation collections."""
 
 
-def tune_for_long_running_service() -> None:
-    """Freeze what start-up built and collect young objects less often; call once, late."""
-    gc.collect()
+def tune_for_long_running_service(*, collect_first: bool = True) -> None:
+    """Freeze what start-up built and collect young objects less often; call once, late.
+
+    `collect_first=False` freezes without a full collection first: the command line's
+    start does, where the collection found nothing to collect (0 objects before
+    `skaart registry import`) and took 0.04 s walking every object imports built.
+    """
+    if collect_first:
+        gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, 20, 20)

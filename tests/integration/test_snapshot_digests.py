@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +24,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import registry_sync.adapters.line_digests as line_digests
 import registry_sync.handlers.import_snapshot as import_module
 import registry_sync.handlers.snapshot_check as check_module
 from registry_sync.adapters import tables
 from registry_sync.adapters.snapshot_files import ParsedLine, SourceLine
+from registry_sync.domain.source_limits import MAX_LINE_BYTES
 from registry_sync.handlers.apply_records import apply_records
 from registry_sync.handlers.import_snapshot import MassRemovalRefused, SnapshotRejected
 from registry_sync.handlers.snapshot_check import StoredIndex, load_stored_index, person_key
@@ -98,7 +101,7 @@ def index_arrival(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     hashed_ahead: list[int] = []
     hash_ahead = check_module.SnapshotChecker._hash_until_the_index_arrives
 
-    async def counted(self: Any, *args: Any) -> check_module.Hashed:
+    async def counted(self: Any, *args: Any) -> check_module.LineDigests:
         hashed = await hash_ahead(self, *args)
         hashed_ahead.append(len(hashed.numbers))
         return hashed
@@ -123,6 +126,24 @@ def index_arrival(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(import_module, "start_reading_the_index", read_first)
     yield arrival
     assert set(hashed_ahead) <= ({0} if arrival == "index first" else {2})
+
+
+@pytest.fixture
+def digest_tables_built(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each digest-to-position table an import builds."""
+    built: list[int] = []
+    table = StoredIndex.position_of_digest.fget
+    assert table is not None
+
+    def counted(index: StoredIndex) -> dict[bytes, int]:
+        fresh = index._position_of_digest is None
+        found: dict[bytes, int] = table(index)
+        if fresh:
+            built.append(len(found))
+        return found
+
+    monkeypatch.setattr(StoredIndex, "position_of_digest", property(counted))
+    return built
 
 
 @pytest.fixture
@@ -159,6 +180,47 @@ async def test_an_unchanged_reimport_parses_no_line_and_publishes_nothing(
     runs = await registry.rows(tables.sync_runs, tables.sync_runs.c.started_at)
     assert [run.status for run in runs] == ["succeeded", "succeeded"]
     assert runs[-1].counts["unchanged"] == COUNT
+
+
+async def test_unchanged_lines_in_another_order_are_unchanged_and_a_repeat_is_refused(
+    registry: Registry,
+    tmp_path: Path,
+    parsed_lines: list[int],
+    digest_tables_built: list[int],
+) -> None:
+    # The check pass expects each line at the stored position after the previous one's,
+    # which needs no digest table while the file keeps the stored order. The order is
+    # only a guess: lines out of it are found all the same (by the table, built then), and
+    # a line repeated right after itself is not in place but is still the same person.
+    # SQLite keeps rows in the order they were inserted (their rowids); PostgreSQL's COPY
+    # puts a short row into an earlier page that still has room, so there a few lines of
+    # a file in its own order are out of place and the table is built all the same.
+    records = people()
+    path = write_people(tmp_path / "first.jsonl", records)
+    await registry.import_file(path)
+    before = await registry.dump()
+    parsed_lines.clear()
+    digest_tables_built.clear()
+
+    in_order = await registry.import_file(path)
+
+    assert in_order.unchanged == COUNT
+    if registry.runtime.engine.dialect.name == "sqlite":
+        assert digest_tables_built == []
+    digest_tables_built.clear()
+    shuffled = records[COUNT // 2 :] + records[::-1][COUNT // 2 :]
+
+    again = await registry.import_file(write_people(tmp_path / "shuffled.jsonl", shuffled))
+
+    assert digest_tables_built == [COUNT]
+    assert parsed_lines == []
+    assert (again.lines, again.unchanged, again.events_published) == (COUNT, COUNT, 0)
+    assert await registry.dump() == before
+    repeated = [*records[:3], records[2], *records[3:]]
+    with pytest.raises(SnapshotRejected) as caught:
+        await registry.import_file(write_people(tmp_path / "repeated.jsonl", repeated))
+    assert "line 4, field ssin: same person as line 3" in str(caught.value)
+    assert await registry.dump() == before
 
 
 async def test_a_changed_line_is_the_only_one_parsed_and_only_its_events_are_published(
@@ -358,3 +420,99 @@ async def test_the_stored_index_holds_every_person_in_the_source_once_by_digest_
 async def test_the_stored_index_of_an_empty_registry_is_empty(registry: Registry) -> None:
     index = await load_stored_index(registry.runtime.sessions)
     assert (index.known, index.position_of_digest, index.person_keys()) == (0, {}, [])
+
+
+# The second half of a large file is hashed by a second process (`SecondHalf`); here every
+# file is large enough (SPLIT_MIN_BYTES is 0), so about lines 21 to 40 are the child's.
+
+
+@pytest.fixture
+def second_process(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every file split in two; per import, whether the child's digests were used."""
+    monkeypatch.setattr(line_digests, "SPLIT_MIN_BYTES", 0)
+    used: list[bool] = []
+    digests = line_digests.SecondHalf.digests
+
+    async def recorded(self: line_digests.SecondHalf) -> line_digests.LineDigests | None:
+        found = await digests(self)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(line_digests.SecondHalf, "digests", recorded)
+    return used
+
+
+def with_blank_lines(records: list[Record]) -> list[str]:
+    """The records' lines with blank ones and a CRLF ending among the first: line numbers
+    in the second half are then not the records' indexes plus one."""
+    lines = list(map(as_line, records))
+    return [lines[0] + "\r", "", "   ", *lines[1:5], "", *lines[5:]]
+
+
+async def test_a_second_process_hashing_the_second_half_leaves_an_unchanged_file_unparsed(
+    registry: Registry, tmp_path: Path, parsed_lines: list[int], second_process: list[bool]
+) -> None:
+    records = people()
+    path = write_lines(tmp_path / "first.jsonl", with_blank_lines(records))
+    await registry.import_file(path)
+    before = await registry.dump()
+    parsed_lines.clear()
+
+    again = await registry.import_file(path)
+
+    assert second_process == [True, True]
+    assert parsed_lines == []
+    assert (again.lines, again.unchanged, again.events_published) == (COUNT, COUNT, 0)
+    assert await registry.dump() == before
+
+
+@pytest.mark.parametrize("child", ["hashes", "fails"])
+async def test_a_change_in_the_second_half_is_parsed_at_its_own_line_number(
+    registry: Registry,
+    tmp_path: Path,
+    parsed_lines: list[int],
+    second_process: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+    child: str,
+) -> None:
+    # A child that fails costs time, not correctness: the check pass reads its half.
+    records = people()
+    await registry.import_file(write_lines(tmp_path / "first.jsonl", with_blank_lines(records)))
+    if child == "fails":
+        command = [sys.executable, "-c", "import sys; sys.stdin.buffer.read(); sys.exit(3)"]
+        monkeypatch.setattr(line_digests, "child_command", lambda: command)
+    parsed_lines.clear()
+    changed = list(records)
+    changed[35] = dict(records[35], last_name="Vanderbeken", version=LATER_VERSION)
+    lines = with_blank_lines(changed)
+
+    summary = await registry.import_file(write_lines(tmp_path / "second.jsonl", lines))
+
+    assert second_process[-1] is (child == "hashes")
+    assert parsed_lines == [lines.index(as_line(changed[35])) + 1] == [39]
+    assert (summary.updated, summary.unchanged) == (1, COUNT - 1)
+    row = await registry.professional(records[35]["ssin"])
+    assert row.facts["last_name"] == "Vanderbeken"
+
+
+async def test_lines_of_the_second_half_are_refused_by_their_own_line_numbers(
+    registry: Registry, tmp_path: Path, second_process: list[bool]
+) -> None:
+    records = people()
+    await registry.import_file(write_lines(tmp_path / "first.jsonl", with_blank_lines(records)))
+    before = await registry.dump()
+    lines = with_blank_lines(records)
+    lines[38] = '{"x": "' + "y" * MAX_LINE_BYTES + '"}'  # the person of line 39 is missing
+    lines.append(as_line(records[2]))  # the same person as line 5
+    repeated = len(lines)
+
+    with pytest.raises(SnapshotRejected) as caught:
+        await registry.import_file(write_lines(tmp_path / "refused.jsonl", lines))
+
+    assert second_process[-1] is True
+    assert [str(error) for error in caught.value.errors] == [
+        f"line 39, field (line): longer than {MAX_LINE_BYTES:,} bytes, the most one "
+        "professional's line may hold; it was not read. Ask the source for a corrected export",
+        f"line {repeated}, field ssin: same person as line 5",
+    ]
+    assert await registry.dump() == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -131,7 +132,10 @@ RawLine = tuple[int, bytes | None, SourceLine | None]
 
 
 def read_raw_lines(
-    path: Path, *, position: list[int] | None = None
+    path: Path,
+    *,
+    position: list[int] | None = None,
+    stretch: tuple[int, int | None, int] = (0, None, 1),
 ) -> Generator[RawLine, None, None]:
     """`read_source_lines` without an object per line: `(number, raw, source_line)`.
 
@@ -139,10 +143,15 @@ def read_raw_lines(
     to build only when it must be parsed); otherwise (CSV, an invalid line) it is the
     line itself. An unchanged re-import reads every line and parses none of them, so
     what reading costs per line is most of what it costs.
+
+    `stretch` `(start, end, first)` reads a plain JSON Lines file from byte `start` (a
+    line's start) to byte `end` (a line's start, or None for the end of the file), the
+    first line numbered `first`: the check pass reads a file's halves apart.
     """
     last_line = 0
+    start, end, first = stretch
     with path.open("rb") as raw:
-        stream = _reader(raw)
+        stream = _reader(raw) if stretch == (0, None, 1) else _plain_stretch(path, raw, start, end)
         try:
             if is_csv(path):
                 for number, record, problem in read_csv_records(_csv_lines(stream)):
@@ -159,7 +168,7 @@ def read_raw_lines(
             # `bounded_lines`, inlined: one generator a line less.
             readline = stream.readline
             limit = MAX_LINE_BYTES + 1
-            number = 0
+            number = first - 1
             while line := readline(limit):
                 number += 1
                 last_line = number
@@ -176,20 +185,25 @@ def read_raw_lines(
                 # `strip` it replaces copied every line).
                 if text and not text.isspace():
                     yield number, text, None
-        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-            raise SnapshotUnreadable(
-                last_line,
-                f"the gzip data is truncated or damaged after line {last_line} ({error}); "
-                "the file was probably cut off while it was copied",
-            ) from None
-        except UnicodeDecodeError as error:
-            raise SnapshotUnreadable(
-                last_line, f"not UTF-8 text after line {last_line} ({error.reason})"
-            ) from None
-        except csv.Error as error:
-            raise SnapshotUnreadable(
-                last_line, f"not readable as CSV after line {last_line} ({error})"
-            ) from None
+        except (EOFError, gzip.BadGzipFile, zlib.error, UnicodeDecodeError, csv.Error) as error:
+            raise _unreadable(error, last_line) from None
+
+
+def _unreadable(error: Exception, last_line: int) -> SnapshotUnreadable:
+    """What stopped reading a file after `last_line`, said for the person importing it."""
+    if isinstance(error, UnicodeDecodeError):
+        return SnapshotUnreadable(
+            last_line, f"not UTF-8 text after line {last_line} ({error.reason})"
+        )
+    if isinstance(error, csv.Error):
+        return SnapshotUnreadable(
+            last_line, f"not readable as CSV after line {last_line} ({error})"
+        )
+    return SnapshotUnreadable(
+        last_line,
+        f"the gzip data is truncated or damaged after line {last_line} ({error}); "
+        "the file was probably cut off while it was copied",
+    )
 
 
 def _too_long(number: int) -> LineError:
@@ -282,6 +296,36 @@ def _loads(line: bytes) -> Any:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
+
+
+class _UpTo(io.RawIOBase):
+    """A file read from where it stands up to byte `end` only."""
+
+    def __init__(self, file: IO[bytes], end: int) -> None:
+        self._file = file
+        self._left = end - file.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self._left)
+        if size <= 0:
+            return 0
+        with memoryview(buffer) as view:
+            read = self._file.readinto(view[:size])  # type: ignore[attr-defined]
+        self._left -= read
+        return int(read)
+
+
+def _plain_stretch(path: Path, raw: IO[bytes], start: int, end: int | None) -> IO[bytes]:
+    """`raw` (a plain JSON Lines file) from byte `start`, up to byte `end` when given."""
+    if is_csv(path) or raw.read(2) == b"\x1f\x8b":
+        raise ValueError("only a plain JSON Lines file can be read a stretch at a time")
+    raw.seek(start)
+    if end is None:
+        return raw
+    return io.BufferedReader(_UpTo(raw, end), buffer_size=2**20)
 
 
 def _reader(raw: IO[bytes]) -> IO[bytes]:

@@ -20,12 +20,14 @@ class NrnHasher:
         self._key = key.encode()
         # A key of its own for line digests, derived from the secret: a line holds a
         # national register number, so its digest must not be computable without the key.
-        line_key = hashlib.blake2b(
+        self.line_key = hashlib.blake2b(
             self._key, digest_size=32, person=b"line-digest", salt=LINE_RULES_VERSION[:16]
         ).digest()
+        """The key of line digests (`line_digest` is `blake2b(line, digest_size=16,
+        key=line_key)`): secret as the key it is derived from."""
         # Keyed once: a copy of this state hashes a line as `blake2b(line, key=...)` would,
         # without absorbing the key block again for every line.
-        self._line_state = hashlib.blake2b(digest_size=16, key=line_key)
+        self._line_state = hashlib.blake2b(digest_size=16, key=self.line_key)
 
     def hash(self, national_number: str) -> str:
         """Hex digest of the keyed hash."""
