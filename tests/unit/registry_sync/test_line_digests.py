@@ -113,12 +113,17 @@ def test_the_packed_digests_travel_whole_or_are_refused(tmp_path: Path) -> None:
         LineDigests.from_bytes(found.to_bytes()[:-1])
 
 
-def test_the_child_process_hashes_the_second_half(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def split_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file the check pass reads in two halves (every file is, here)."""
     monkeypatch.setattr(line_digests, "SPLIT_MIN_BYTES", 0)
     path = tmp_path / "lines.jsonl"
     path.write_bytes(CONTENT * 3)
+    return path
+
+
+def test_the_child_process_hashes_the_second_half(split_file: Path) -> None:
+    path = split_file
 
     second = SecondHalf.begin(path, HASHER.line_key, MAX_LINE_BYTES)
 
@@ -154,28 +159,19 @@ FAILING_CHILDREN = {
 
 @pytest.mark.parametrize("failure", FAILING_CHILDREN)
 def test_a_child_that_fails_gives_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+    split_file: Path, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
-    monkeypatch.setattr(line_digests, "SPLIT_MIN_BYTES", 0)
     command = [sys.executable, "-c", FAILING_CHILDREN[failure]]
     monkeypatch.setattr(line_digests, "child_command", lambda: command)
-    path = tmp_path / "lines.jsonl"
-    path.write_bytes(CONTENT * 3)
 
-    failing = SecondHalf.begin(path, HASHER.line_key, MAX_LINE_BYTES)
+    failing = SecondHalf.begin(split_file, HASHER.line_key, MAX_LINE_BYTES)
 
     assert failing is not None
     assert asyncio.run(failing.digests()) is None
 
 
-def test_a_child_stopped_early_is_waited_for(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(line_digests, "SPLIT_MIN_BYTES", 0)
-    path = tmp_path / "lines.jsonl"
-    path.write_bytes(CONTENT * 3)
-
-    stopped = SecondHalf.begin(path, HASHER.line_key, MAX_LINE_BYTES)
+def test_a_child_stopped_early_is_waited_for(split_file: Path) -> None:
+    stopped = SecondHalf.begin(split_file, HASHER.line_key, MAX_LINE_BYTES)
     assert stopped is not None
     stopped.cancel()
 
