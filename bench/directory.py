@@ -301,7 +301,9 @@ def _start_server(
 
 
 async def _wait_until_up(server: subprocess.Popen[bytes]) -> str:
-    base_url = f"http://127.0.0.1:{server.args[-1]}"  # type: ignore[index]
+    args = server.args
+    assert isinstance(args, list), args  # as `_start_server` starts it
+    base_url = f"http://127.0.0.1:{args[-1]}"
     for _ in range(600):
         try:
             async with httpx.AsyncClient() as probe:
