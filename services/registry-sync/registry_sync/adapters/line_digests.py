@@ -196,8 +196,12 @@ class SecondHalf:
             )
         except OSError:
             return None
-        job = {"path": str(path), "start": start, "key": line_key.hex()}
-        job["max_line_bytes"] = max_line_bytes
+        job = {
+            "path": str(path),
+            "start": start,
+            "key": line_key.hex(),
+            "max_line_bytes": max_line_bytes,
+        }
         assert child.stdin is not None
         try:
             child.stdin.write(json.dumps(job).encode())
@@ -219,18 +223,28 @@ class SecondHalf:
             out = await within(asyncio.to_thread(self._collect), CHILD_TIMEOUT_S)
         except TimeoutError:
             self.cancel()
-            _log.warning("hashing the second half took over %.0f s; read here", CHILD_TIMEOUT_S)
+            _log.warning(
+                "hashing the second half took over %.0f s; the import reads it itself "
+                "(slower, same result)",
+                CHILD_TIMEOUT_S,
+            )
             return None
         if self._child.returncode != 0:
             _log.warning(
-                "the process hashing the second half exited with %s; read here",
+                "the process hashing the second half exited with %s; the import reads that "
+                "half itself (slower, same result). If it recurs, check that `python -m "
+                "registry_sync.adapters.line_digests` runs in this image",
                 self._child.returncode,
             )
             return None
         try:
             return LineDigests.from_bytes(out)
         except ValueError as error:
-            _log.warning("the second half's digests were unreadable (%s); read here", error)
+            _log.warning(
+                "the second half's digests were unreadable (%s); the import reads that "
+                "half itself (slower, same result)",
+                error,
+            )
             return None
 
     def _collect(self) -> bytes:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from registry_sync import metrics
 from registry_sync.adapters import tables
 from registry_sync.handlers.sync_summary import ImportSummary
 
@@ -73,10 +74,6 @@ async def finish_run(
             )
         )
     if status == "succeeded":
-        # Imported here: a command (`skaart registry import`) has no metrics endpoint, and
-        # prometheus_client's import was 15 ms of its start.
-        from registry_sync import metrics
-
         metrics.LAST_SUCCESSFUL_SYNC.labels(_source_kind(summary.source)).set(finished.timestamp())
 
 
