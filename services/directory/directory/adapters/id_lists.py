@@ -43,3 +43,15 @@ async def insert_rows(session: AsyncSession, table: sa.Table, rows: list[dict[st
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
         table.name, records=[values(row) for row in rows], columns=columns
     )
+
+
+async def delete_rows(session: AsyncSession, table: sa.Table, keys: list[dict[str, Any]]) -> None:
+    """Delete these rows of an index table, each named by its whole primary key (one
+    executemany: a batch of keyed deletes in one round trip on PostgreSQL)."""
+    if not keys:
+        return
+    key = table.primary_key.columns
+    await session.execute(
+        sa.delete(table).where(*(column == sa.bindparam(f"k_{column.name}") for column in key)),
+        [{f"k_{column.name}": row[column.name] for column in key} for row in keys],
+    )

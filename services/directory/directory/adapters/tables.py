@@ -112,8 +112,8 @@ search_terms = sa.Table(
 # `n:peeters`), with the name term it comes from: a name search of 3 to 7 characters starts
 # here by equality, reading its fiches in page order and stopping after a page, instead of
 # gathering every term in a prefix range and sorting them. Its own table, so the planner's
-# statistics on the term index stay those of whole terms. The rows go with their term
-# (foreign key, on delete cascade); the projection writes them (adapters/name_prefixes.py).
+# statistics on the term index stay those of whole terms. The projection writes and deletes
+# them with their terms (adapters/name_prefixes.py).
 search_prefixes = sa.Table(
     "search_prefixes",
     metadata,
@@ -122,9 +122,9 @@ search_prefixes = sa.Table(
     sa.Column("kind", sa.String(10), primary_key=True),
     sa.Column("fiche_id", sa.String(36), primary_key=True),
     sa.Column("term", TERM_TYPE, primary_key=True),
-    # Deleted with their fiche's terms by the projection (`_forget`). No foreign key: its
-    # check on every row was about 30% of writing them, the largest write of a catch-up.
-    sa.Index("ix_search_prefixes_fiche", "kind", "fiche_id"),
+    # Deleted by their whole key with their fiche's terms (adapters/name_prefixes.py): no
+    # foreign key and no index by fiche, whose upkeep on every row was about 30% and 25%
+    # of writing them, the largest write of a catch-up.
 )
 
 # --- What the standards' endpoints read (FHIR R4 and HSDS 3.0) ----------------------------
@@ -185,8 +185,8 @@ standard_prefixes = sa.Table(
     sa.Column("prefix", TERM_TYPE, primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("term", TERM_TYPE, primary_key=True),
-    # Deleted with their resource's terms (standards.py); no foreign key, as above.
-    sa.Index("ix_standard_prefixes_resource", "standard", "type", "id"),
+    # Deleted by their whole key with their resource's terms; no foreign key and no index
+    # by resource, as above (that index was about 40% of writing them).
 )
 
 # One row (id 1): a number the projection raises with every batch it commits. A replica's

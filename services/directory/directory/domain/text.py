@@ -41,6 +41,11 @@ SHORTEST_PREFIX, LONGEST_PREFIX = 3, 7
 _NAME = "n:"
 
 
+def is_name_term(term: str) -> bool:
+    """Whether a term is a name word (`n:peeters`): only those have stored prefixes."""
+    return term.startswith(_NAME)
+
+
 def stored_prefixes(term: str) -> list[str]:
     """The stored prefixes of a name term (`n:peeters` -> `n:pee` ... `n:peeter`); none
     for other terms. A word of 3 to 7 characters is its own longest prefix."""

@@ -18,12 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.adapters.id_lists import id_chunks, insert_rows
-from directory.adapters.name_prefixes import write_search_prefixes
+from directory.adapters.name_prefixes import forget_search_prefixes, write_search_prefixes
 from directory.adapters.tables import (
     search_documents,
     search_offers,
     search_practices,
-    search_prefixes,
     search_providers,
     search_terms,
 )
@@ -83,7 +82,8 @@ async def _forget(session: AsyncSession, kind: str, ids: list[str]) -> None:
     for each fiche it builds), so only the fiches whose document this deletes are looked
     up in the two larger tables. In a first build (a directory catching up from empty)
     that is none of them: those deletes found nothing, yet were the largest part of
-    PostgreSQL's work in a catch-up of 100,000 events (bench/directory.py)."""
+    PostgreSQL's work in a catch-up of 100,000 events (bench/directory.py). The prefix
+    rows go by the terms deleted (adapters/name_prefixes.py)."""
     deleted = await session.execute(
         sa.delete(search_documents)
         .where(search_documents.c.kind == kind, one_of(session, search_documents.c.fiche_id, ids))
@@ -92,12 +92,13 @@ async def _forget(session: AsyncSession, kind: str, ids: list[str]) -> None:
     built_before = list(deleted.scalars())
     if not built_before:
         return
-    for table in (search_terms, search_prefixes):
-        await session.execute(
-            sa.delete(table).where(
-                table.c.kind == kind, one_of(session, table.c.fiche_id, built_before)
-            )
-        )
+    terms = search_terms
+    deleted_terms = await session.execute(
+        sa.delete(terms)
+        .where(terms.c.kind == kind, one_of(session, terms.c.fiche_id, built_before))
+        .returning(terms.c.term, terms.c.sort_key, terms.c.kind, terms.c.fiche_id)
+    )
+    await forget_search_prefixes(session, list(deleted_terms))
 
 
 async def _build_providers(session: AsyncSession, ids: list[str]) -> list[Built]:

@@ -20,13 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.adapters.id_lists import id_chunks, insert_rows
-from directory.adapters.name_prefixes import write_standard_prefixes
+from directory.adapters.name_prefixes import forget_standard_prefixes, write_standard_prefixes
 from directory.adapters.tables import (
     practice_places,
     search_offers,
     search_practices,
     search_providers,
-    standard_prefixes,
     standard_resources,
     standard_terms,
 )
@@ -91,6 +90,14 @@ async def _practice_resources(session: AsyncSession, ids: list[str]) -> list[Res
 Key = tuple[str, str, str]
 """(standard, type, id) of a stored resource."""
 
+
+#: A standard term row's key: what deleting it returns, to delete its prefix rows by.
+_TERM_KEY = (
+    standard_terms.c.standard,
+    standard_terms.c.type,
+    standard_terms.c.term,
+    standard_terms.c.id,
+)
 
 #: The standards a provider's resources belong to (its Practitioner), and a practice's.
 PROVIDER_STANDARDS = (FHIR,)
@@ -174,16 +181,19 @@ async def _forget_hsds_terms(session: AsyncSession, keys: list[Key]) -> None:
     for standard, type_, id_ in keys:
         if standard == HSDS:
             by_type.setdefault(type_, []).append(id_)
+    terms = standard_terms
     for type_, ids in by_type.items():
         for chunk in id_chunks(ids):
-            for table in (standard_terms, standard_prefixes):
-                await session.execute(
-                    sa.delete(table).where(
-                        table.c.standard == HSDS,
-                        table.c.type == type_,
-                        one_of(session, table.c.id, chunk),
-                    )
+            deleted = await session.execute(
+                sa.delete(terms)
+                .where(
+                    terms.c.standard == HSDS,
+                    terms.c.type == type_,
+                    one_of(session, terms.c.id, chunk),
                 )
+                .returning(*_TERM_KEY)
+            )
+            await forget_standard_prefixes(session, list(deleted))
 
 
 def _delete_groups(
@@ -205,28 +215,38 @@ def _delete_groups(
     return [group for group in groups if group]
 
 
-async def _delete_keys(session: AsyncSession, table: sa.Table, resources: list[Resource]) -> None:
+async def _delete_keys(
+    session: AsyncSession,
+    table: sa.Table,
+    resources: list[Resource],
+    returning: tuple[sa.Column[Any], ...] = (),
+) -> list[Any]:
     """Delete these resources' rows from `table`: one statement per group of ids (for
     every type at once), each round trip costs more than the rows. No resources: no
-    statement (`_delete_groups` gives none)."""
+    statement (`_delete_groups` gives none). The deleted rows' `returning` columns come
+    back, if any are named."""
     replaced: dict[tuple[str, str], list[str]] = {}
     for resource in resources:
         replaced.setdefault((resource.standard, resource.type), []).append(resource.id)
+    deleted: list[Any] = []
     for group in _delete_groups(replaced):
-        await session.execute(
-            sa.delete(table).where(
-                sa.or_(
-                    *(
-                        sa.and_(
-                            table.c.standard == standard,
-                            table.c.type == type_,
-                            one_of(session, table.c.id, ids),
-                        )
-                        for (standard, type_), ids in group.items()
+        statement = sa.delete(table).where(
+            sa.or_(
+                *(
+                    sa.and_(
+                        table.c.standard == standard,
+                        table.c.type == type_,
+                        one_of(session, table.c.id, ids),
                     )
+                    for (standard, type_), ids in group.items()
                 )
             )
         )
+        if returning:
+            deleted += await session.execute(statement.returning(*returning))
+        else:
+            await session.execute(statement)
+    return deleted
 
 
 def _stored_before(resources: list[Resource], existing: dict[Key, Any]) -> list[Resource]:
@@ -280,8 +300,8 @@ async def _write_terms(
 ) -> None:
     """Replace these resources' terms and the name prefixes stored beside them."""
     stored_before = _stored_before(resources, existing)
-    await _delete_keys(session, standard_terms, stored_before)
-    await _delete_keys(session, standard_prefixes, stored_before)
+    deleted = await _delete_keys(session, standard_terms, stored_before, returning=_TERM_KEY)
+    await forget_standard_prefixes(session, deleted)
     terms = [
         {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
         for r in resources
