@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 import directory.handlers.projection as projection_module
 from contracts.base import Event
+from directory.adapters import planner_statistics
 from directory.adapters.reference_geocoder import ReferenceGeocoder
 from directory.adapters.tables import (
     practice_places,
@@ -418,3 +420,66 @@ async def test_a_chunk_built_ahead_is_built_again_when_its_facts_changed_after_i
         while await waiting(behind):
             await flush_once(behind, catching_up)
         assert await read_model(behind) == await read_model(one)
+
+
+async def _analyzed(d: Searchable) -> dict[str, bool]:
+    """Per table the rebuild reads: whether it was analyzed (PostgreSQL's own record)."""
+    async with d.component.runtime.sessions() as session:
+        rows = await session.execute(
+            sa.text("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables")
+        )
+        analyzed = {name: flag for name, flag in rows}
+    return {table: analyzed[table] for table in planner_statistics.READ_BY_THE_REBUILD}
+
+
+async def test_a_catch_up_refreshes_the_statistics_of_the_tables_its_rebuild_reads(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """Planned with the statistics of empty tables, reading a chunk's resources by owner
+    scanned all of them: the rebuild analyzes what it reads once a full chunk is done
+    (PostgreSQL; SQLite plans without statistics)."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
+    ):
+        postgresql = behind.component.runtime.engine.dialect.name == "postgresql"
+        if postgresql:
+            assert not any((await _analyzed(behind)).values()), "a fresh database"
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4, rebuild_chunk=2)
+        await apply_with(behind, catching_up, events)
+        await drain_by_the_idle_flush(behind, catching_up, polls=200)
+
+        assert await waiting(behind) == 0
+        assert await read_model(behind) == await read_model(one)
+        if postgresql:
+            assert catching_up.statistics.analyzed >= 1
+            assert all((await _analyzed(behind)).values())
+        else:
+            assert catching_up.statistics.analyzed == 0
+
+
+async def test_a_table_held_by_a_vacuum_does_not_stop_the_rebuild(
+    database_url_factory: Any, tmp_path: Path, monkeypatch: Any, caplog: Any
+) -> None:
+    """The ANALYZE waits a moment for a table another session holds, gives up with a
+    warning, and the rebuild goes on to the same read model."""
+    monkeypatch.setattr(planner_statistics, "LOCK_WAIT", "100ms")
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
+    ):
+        if behind.component.runtime.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite plans without statistics: the rebuild runs no ANALYZE")
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4, rebuild_chunk=2)
+        await apply_with(behind, catching_up, events)
+        async with behind.component.runtime.engine.connect() as holder:
+            await holder.execute(sa.text("LOCK TABLE search_offers IN SHARE UPDATE EXCLUSIVE MODE"))
+            await drain_by_the_idle_flush(behind, catching_up, polls=200)
+            await holder.rollback()
+
+        assert await waiting(behind) == 0
+        assert await read_model(behind) == await read_model(one)
+        assert catching_up.statistics.analyzed == 0
+        assert "could not refresh the planner statistics" in caplog.text

@@ -34,6 +34,7 @@ from contracts.events.fiches import (
 )
 from directory.adapters.id_lists import id_chunks
 from directory.adapters.pending import defer, one_writer, take
+from directory.adapters.planner_statistics import PlannerStatistics
 from directory.adapters.response_cache import projection_committed
 from directory.adapters.tables import (
     projection_generation,
@@ -154,6 +155,8 @@ class DirectoryProjection:
         """The next chunk of waiting fiches, built by the last idle flush transaction."""
         self._batches = 0
         self._last_batch = time.monotonic()
+        self.statistics = PlannerStatistics()
+        """Refreshed while a catch-up's rebuild makes the tables it reads grow."""
 
     @property
     def rebuild_chunk(self) -> int | None:
@@ -283,6 +286,9 @@ class DirectoryProjection:
                 # (it was sized before this chunk's time resized the chunks).
                 more = (chunk is not None and rebuilt >= chunk) or self._built_ahead is not None
                 self._maybe_pending = self._maybe_pending or more
+                if more:
+                    self.statistics.chunk_rebuilt(rebuilt)
+                    await self.statistics.refresh_if_due(sessions)
             except Exception as error:
                 self._maybe_pending = True
                 self._built_ahead = None  # built beside a transaction that did not commit
