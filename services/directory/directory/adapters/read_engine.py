@@ -11,17 +11,21 @@ SQLite has no server round trips to save: there the service's engine is used.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol, TypeVar
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from servicekit.database import is_sqlite
 from servicekit.runtime import ServiceRuntime
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 READ_POOL_SIZE = 20
@@ -32,8 +36,10 @@ each time). Kept open, the same questions were answered at 1,019-1,054 instead o
 820-943 searches/s (bench/fiches_search.py, 30,000 providers, no response cache)."""
 
 
-def read_engine(runtime: ServiceRuntime, *, pool_size: int = READ_POOL_SIZE) -> AsyncEngine:
-    """The public reads' engine; disposed when the service stops."""
+def read_engine(
+    runtime: ServiceRuntime, *, pool_size: int = READ_POOL_SIZE, close_on_stop: bool = True
+) -> AsyncEngine:
+    """The public reads' engine; disposed when the service stops (`close_on_stop`)."""
     if is_sqlite(runtime.database_url):
         return runtime.engine
     engine = create_async_engine(
@@ -52,8 +58,79 @@ def read_engine(runtime: ServiceRuntime, *, pool_size: int = READ_POOL_SIZE) -> 
         json_serializer=lambda value: orjson.dumps(value).decode(),
         json_deserializer=orjson.loads,
     )
-    runtime.close_on_stop("public read engine", engine.dispose)
+    if close_on_stop:
+        runtime.close_on_stop("public read engine", engine.dispose)
     return engine
+
+
+class Reads(Protocol):
+    """Where a public read takes its connection: `async with reads.connect() as c`."""
+
+    def connect(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+class HeldConnections:
+    """The read engine's connections, checked out once and handed from read to read.
+
+    Checking a connection out of SQLAlchemy's pool and back in for every request (two
+    greenlet switches, the pool's bookkeeping and events) cost about 150 microseconds of
+    CPU per request, a sixth of a FHIR postcode search's time in the server
+    (bench/directory_profile.py). These connections are checked out once, up to `size`,
+    and kept in a list: a read takes one, or waits for one while all are in use (as the
+    pool made it wait). A read that ends in an error (a dropped connection, a cancelled
+    request) closes its connection, returning it to the pool, which resets or discards
+    it; the next read checks out a fresh one. A read that used SQLAlchemy's `execute`
+    ends its (autocommit) transaction before the connection is handed on.
+    """
+
+    def __init__(self, engine: AsyncEngine, size: int) -> None:
+        self.engine = engine
+        self._free: list[AsyncConnection] = []
+        self._slots = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator[AsyncConnection]:
+        async with self._slots:
+            connection = self._free.pop() if self._free else await self.engine.connect()
+            try:
+                yield connection
+                if connection.in_transaction():
+                    await connection.rollback()
+            except BaseException:
+                await self._close(connection)
+                raise
+            if connection.invalidated:
+                await self._close(connection)
+            else:
+                self._free.append(connection)
+
+    def connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self._held()
+
+    async def _close(self, connection: AsyncConnection) -> None:
+        try:
+            await connection.close()
+        except Exception as error:  # already broken: the pool has let it go
+            log.debug(
+                "closing a read connection failed", extra={"error_type": type(error).__name__}
+            )
+
+    async def close(self) -> None:
+        """Return the idle connections to the pool and close the engine (at stop)."""
+        free, self._free = self._free, []
+        for connection in free:
+            await self._close(connection)
+        await self.engine.dispose()
+
+
+def read_connections(runtime: ServiceRuntime, *, pool_size: int = READ_POOL_SIZE) -> Reads:
+    """The public reads' connections: held (PostgreSQL) or the service's engine (SQLite)."""
+    if is_sqlite(runtime.database_url):
+        return runtime.engine
+    engine = read_engine(runtime, pool_size=pool_size, close_on_stop=False)
+    held = HeldConnections(engine, pool_size)
+    runtime.close_on_stop("public read connections", held.close)
+    return held
 
 
 async def retry_once_on_disconnect(run: Callable[[], Awaitable[T]]) -> T:

@@ -32,9 +32,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import Response, StreamingResponse
 
+from directory.adapters.read_engine import Reads
 from directory.adapters.tables import projection_generation
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class ResponseCache:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        engine: Reads,
         *,
         entries: int,
         max_bytes: int,

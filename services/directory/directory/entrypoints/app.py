@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from directory.adapters.read_engine import read_engine
+from directory.adapters.read_engine import read_connections
 from directory.adapters.reference_geocoder import ReferenceGeocoder
 from directory.adapters.response_cache import ResponseCache
 from directory.adapters.tables import TABLES
@@ -55,7 +55,7 @@ def build_component(
     runtime.run_in_background(
         "projection-pending", lambda: projection.flush_when_idle(runtime.sessions)
     )
-    reads = read_engine(runtime)
+    reads = read_connections(runtime)
     cache = (
         ResponseCache(
             reads,

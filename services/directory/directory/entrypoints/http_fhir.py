@@ -16,8 +16,9 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from directory.adapters.read_engine import Reads
 from directory.adapters.standard_queries import (
     ResourceQuery,
     by_ids,
@@ -153,7 +154,7 @@ def capability_statement(base: str) -> dict[str, Any]:
 
 
 def fhir_router(
-    reads: AsyncEngine, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
+    reads: Reads, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
 ) -> APIRouter:
     router = APIRouter(prefix="/fhir", tags=["public: FHIR R4 (IHE mCSD)"], route_class=route_class)
 

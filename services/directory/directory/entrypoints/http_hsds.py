@@ -21,8 +21,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from directory.adapters.read_engine import Reads
 from directory.adapters.standard_queries import Found, ResourceQuery, by_ids, count, find
 from directory.config import DirectorySettings
 from directory.domain.resources import HSDS, without_nulls
@@ -155,7 +156,7 @@ async def _page(
 
 
 def hsds_router(
-    reads: AsyncEngine, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
+    reads: Reads, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
 ) -> APIRouter:
     router = APIRouter(
         prefix="/hsds", tags=["public: Open Referral HSDS 3.0"], route_class=route_class

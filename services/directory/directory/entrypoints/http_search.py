@@ -22,9 +22,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from directory.adapters.near_queries import Near, run_near_search
+from directory.adapters.read_engine import Reads
 from directory.adapters.search_queries import run_search
 from directory.config import DirectorySettings
 from directory.domain.geo import Geocoder, Point
@@ -235,7 +235,7 @@ def _page(documents: list[str], limit: int, offset: int) -> bytes:
 
 
 def search_router(
-    reads: AsyncEngine,
+    reads: Reads,
     settings: DirectorySettings,
     geocoder: Geocoder,
     *,
