@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from directory.adapters.read_engine import (
     READ_POOL_SIZE,
     HeldConnections,
+    Reads,
     read_engine,
     retry_once_on_disconnect,
 )
@@ -53,18 +54,27 @@ async def reads() -> AsyncIterator[AsyncEngine]:
                 await close()
 
 
-async def test_more_concurrent_reads_than_connections_reuse_the_same_connections(
-    reads: AsyncEngine,
-) -> None:
-    opened: list[int] = []
-    sa.event.listen(reads.sync_engine, "connect", lambda *_: opened.append(1))
+def _count(engine: AsyncEngine, event: str) -> list[int]:
+    happened: list[int] = []
+    sa.event.listen(engine.sync_engine, event, lambda *_: happened.append(1))
+    return happened
 
+
+async def _three_rounds_of_more_reads_than_connections(reads: Reads) -> None:
     async def one_read() -> None:
         async with reads.connect() as connection:
             await connection.execute(sa.text("SELECT pg_sleep(0.005)"))
 
     for _ in range(3):
         await asyncio.gather(*(one_read() for _ in range(READ_POOL_SIZE * 2 + 10)))
+
+
+async def test_more_concurrent_reads_than_connections_reuse_the_same_connections(
+    reads: AsyncEngine,
+) -> None:
+    opened = _count(reads, "connect")
+
+    await _three_rounds_of_more_reads_than_connections(reads)
 
     assert len(opened) == READ_POOL_SIZE
 
@@ -84,24 +94,13 @@ async def held(reads: AsyncEngine) -> AsyncIterator[HeldConnections]:
         await connections.close()
 
 
-def _count(engine: AsyncEngine, event: str) -> list[int]:
-    happened: list[int] = []
-    sa.event.listen(engine.sync_engine, event, lambda *_: happened.append(1))
-    return happened
-
-
 async def test_held_connections_are_checked_out_of_the_pool_once_not_per_read(
     held: HeldConnections,
 ) -> None:
     """The pool's checkout and checkin per read were a sixth of a FHIR search's time."""
     checkouts = _count(held.engine, "checkout")
 
-    async def one_read() -> None:
-        async with held.connect() as connection:
-            await connection.execute(sa.text("SELECT pg_sleep(0.005)"))
-
-    for _ in range(3):
-        await asyncio.gather(*(one_read() for _ in range(READ_POOL_SIZE * 2 + 10)))
+    await _three_rounds_of_more_reads_than_connections(held)
 
     assert len(checkouts) == READ_POOL_SIZE
     assert held.engine.pool.checkedout() == READ_POOL_SIZE  # type: ignore[attr-defined]

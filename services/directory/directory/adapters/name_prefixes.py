@@ -21,125 +21,89 @@ by one for COPY.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory.adapters.id_lists import delete_rows, insert_rows
 from directory.adapters.tables import search_prefixes, standard_prefixes
 from directory.domain.text import LONGEST_PREFIX, SHORTEST_PREFIX, is_name_term, stored_prefixes
 
-# `n:` and a word of at least `size` characters: its prefix is the term's first size + 2.
-_CUT = f"""
-INSERT INTO {{table}} ({{columns}})
-SELECT {{selected}}
-FROM unnest({{arrays}}) AS t({{names}})
+
+@dataclass(frozen=True)
+class _PrefixTable:
+    """A prefix table and the term table columns its rows copy (all but the prefix)."""
+
+    table: sa.Table
+    copied: tuple[str, ...]
+    """The term row's columns a prefix row repeats, `term` first."""
+
+    def rows(self, terms: Iterable[Any]) -> list[dict[str, Any]]:
+        """The prefix rows of these term rows (rows or mappings)."""
+        found = []
+        for row in terms:
+            values = {name: _field(row, name) for name in self.copied}
+            found += [{**values, "prefix": prefix} for prefix in stored_prefixes(values["term"])]
+        return found
+
+    @functools.cached_property
+    def cut_by_the_database(self) -> str:
+        """INSERT of the prefixes of the name terms given as one array per copied column:
+        `n:` and a word of at least `size` characters has a prefix of size + 2."""
+        arrays = ", ".join(f"${n}::text[]" for n in range(1, len(self.copied) + 1))
+        names = ", ".join(self.copied)
+        copied = ", ".join(f"t.{name}" for name in self.copied)
+        return f"""
+INSERT INTO {self.table.name} (prefix, {names})
+SELECT left(t.term, size + 2), {copied}
+FROM unnest({arrays}) AS t({names})
 CROSS JOIN generate_series({SHORTEST_PREFIX}, {LONGEST_PREFIX}) AS size
 WHERE length(t.term) >= size + 2
 """
 
-_SEARCH_CUT = _CUT.format(
-    table="search_prefixes",
-    columns="prefix, sort_key, kind, fiche_id, term",
-    selected="left(t.term, size + 2), t.sort_key, t.kind, t.fiche_id, t.term",
-    arrays="$1::text[], $2::text[], $3::text[], $4::text[]",
-    names="term, sort_key, kind, fiche_id",
-)
-_STANDARD_CUT = _CUT.format(
-    table="standard_prefixes",
-    columns="standard, type, prefix, id, term",
-    selected="t.standard, t.type, left(t.term, size + 2), t.id, t.term",
-    arrays="$1::text[], $2::text[], $3::text[], $4::text[]",
-    names="standard, type, term, id",
-)
 
-
-async def _cut_by_the_database(
-    session: AsyncSession, statement: str, columns: Sequence[list[str]]
-) -> None:
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.execute(statement, *columns)  # type: ignore[union-attr]
-
-
-def _on_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-async def write_search_prefixes(session: AsyncSession, terms: Iterable[dict[str, Any]]) -> None:
-    """The prefix rows of search term rows just inserted (term, kind, fiche_id, sort_key)."""
-    names = [row for row in terms if is_name_term(row["term"])]
-    if not names:
-        return
-    if _on_postgresql(session):
-        fields = ("term", "sort_key", "kind", "fiche_id")
-        await _cut_by_the_database(
-            session, _SEARCH_CUT, [[row[field] for row in names] for field in fields]
-        )
-        return
-    await insert_rows(session, search_prefixes, _search_prefix_rows(names))
-
-
-async def write_standard_prefixes(session: AsyncSession, terms: Iterable[dict[str, Any]]) -> None:
-    """The prefix rows of standard term rows just inserted (standard, type, term, id)."""
-    names = [row for row in terms if is_name_term(row["term"])]
-    if not names:
-        return
-    if _on_postgresql(session):
-        fields = ("standard", "type", "term", "id")
-        await _cut_by_the_database(
-            session, _STANDARD_CUT, [[row[field] for row in names] for field in fields]
-        )
-        return
-    await insert_rows(session, standard_prefixes, _standard_prefix_rows(names))
-
-
-async def forget_search_prefixes(session: AsyncSession, deleted_terms: Iterable[Any]) -> None:
-    """Delete the prefix rows of these deleted search term rows (term, sort_key, kind,
-    fiche_id: rows or mappings)."""
-    await delete_rows(session, search_prefixes, _search_prefix_rows(deleted_terms))
-
-
-async def forget_standard_prefixes(session: AsyncSession, deleted_terms: Iterable[Any]) -> None:
-    """Delete the prefix rows of these deleted standard term rows (standard, type, term,
-    id: rows or mappings)."""
-    await delete_rows(session, standard_prefixes, _standard_prefix_rows(deleted_terms))
+_SEARCH = _PrefixTable(search_prefixes, ("term", "sort_key", "kind", "fiche_id"))
+_STANDARD = _PrefixTable(standard_prefixes, ("term", "standard", "type", "id"))
 
 
 def _field(row: Any, name: str) -> Any:
     return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
-def _search_prefix_rows(terms: Iterable[Any]) -> list[dict[str, Any]]:
-    rows = []
-    for row in terms:
-        term = _field(row, "term")
-        for prefix in stored_prefixes(term):
-            rows.append(
-                {
-                    "prefix": prefix,
-                    "sort_key": _field(row, "sort_key"),
-                    "kind": _field(row, "kind"),
-                    "fiche_id": _field(row, "fiche_id"),
-                    "term": term,
-                }
-            )
-    return rows
+async def _write(session: AsyncSession, prefixes: _PrefixTable, terms: Iterable[Any]) -> None:
+    names = [row for row in terms if is_name_term(row["term"])]
+    if not names:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        await insert_rows(session, prefixes.table, prefixes.rows(names))
+        return
+    columns = [[row[name] for row in names] for name in prefixes.copied]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.execute(prefixes.cut_by_the_database, *columns)  # type: ignore[union-attr]
 
 
-def _standard_prefix_rows(terms: Iterable[Any]) -> list[dict[str, Any]]:
-    rows = []
-    for row in terms:
-        term = _field(row, "term")
-        for prefix in stored_prefixes(term):
-            rows.append(
-                {
-                    "standard": _field(row, "standard"),
-                    "type": _field(row, "type"),
-                    "prefix": prefix,
-                    "id": _field(row, "id"),
-                    "term": term,
-                }
-            )
-    return rows
+async def write_search_prefixes(session: AsyncSession, terms: Iterable[dict[str, Any]]) -> None:
+    """The prefix rows of search term rows just inserted (term, kind, fiche_id, sort_key)."""
+    await _write(session, _SEARCH, terms)
+
+
+async def write_standard_prefixes(session: AsyncSession, terms: Iterable[dict[str, Any]]) -> None:
+    """The prefix rows of standard term rows just inserted (standard, type, term, id)."""
+    await _write(session, _STANDARD, terms)
+
+
+async def forget_search_prefixes(session: AsyncSession, deleted_terms: Iterable[Any]) -> None:
+    """Delete the prefix rows of these deleted search term rows (term, sort_key, kind,
+    fiche_id: rows or mappings)."""
+    await delete_rows(session, search_prefixes, _SEARCH.rows(deleted_terms))
+
+
+async def forget_standard_prefixes(session: AsyncSession, deleted_terms: Iterable[Any]) -> None:
+    """Delete the prefix rows of these deleted standard term rows (standard, type, term,
+    id: rows or mappings)."""
+    await delete_rows(session, standard_prefixes, _STANDARD.rows(deleted_terms))
