@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from directory.adapters.driver_rows import fetch_rows
 from directory.adapters.read_engine import (
     READ_POOL_SIZE,
     HeldConnections,
@@ -146,3 +147,33 @@ async def test_a_cancelled_read_leaves_no_busy_connection_behind(held: HeldConne
     assert await asyncio.gather(*(quick() for _ in range(READ_POOL_SIZE * 2))) == [1] * (
         READ_POOL_SIZE * 2
     )
+
+
+async def test_after_a_restart_the_retry_does_not_take_another_dropped_connection(
+    held: HeldConnections,
+) -> None:
+    """A restart drops every held connection: the first read to find its connection dead
+    gives the idle ones up too, so its retry answers (driver path and SQLAlchemy path)."""
+
+    async def pid_by_the_driver() -> int:
+        async with held.connect() as connection:
+            rows = await fetch_rows(connection, sa.select(sa.func.pg_backend_pid()), {})
+            return int(rows[0][0])
+
+    async def pid_by_sqlalchemy() -> int:
+        async with held.connect() as connection:
+            return int(await connection.scalar(sa.text("SELECT pg_backend_pid()")))
+
+    for read in (pid_by_the_driver, pid_by_sqlalchemy):
+        await asyncio.gather(*(pid_by_sqlalchemy() for _ in range(READ_POOL_SIZE)))
+        outsider = create_async_engine(held.engine.url, poolclass=NullPool)
+        async with outsider.connect() as admin:
+            await admin.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        await outsider.dispose()
+
+        assert await retry_once_on_disconnect(read) > 0

@@ -79,7 +79,8 @@ class HeldConnections:
     and kept in a list: a read takes one, or waits for one while all are in use (as the
     pool made it wait). A read that ends in an error (a dropped connection, a cancelled
     request) closes its connection, returning it to the pool, which resets or discards
-    it; the next read checks out a fresh one. A read that used SQLAlchemy's `execute`
+    it; the next read checks out a fresh one (after a connection the database dropped,
+    the idle ones are replaced too). A read that used SQLAlchemy's `execute`
     ends its (autocommit) transaction before the connection is handed on.
     """
 
@@ -97,23 +98,36 @@ class HeldConnections:
                 if connection.in_transaction():
                     await connection.rollback()
             except BaseException:
-                await self._close(connection)
+                await self._close(connection, dropped=connection.invalidated)
                 raise
-            if connection.invalidated:
-                await self._close(connection)
-            else:
-                self._free.append(connection)
+            self._free.append(connection)
 
     def connect(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return self._held()
 
-    async def _close(self, connection: AsyncConnection) -> None:
+    async def _close(self, connection: AsyncConnection, *, dropped: bool = False) -> None:
+        """Return `connection` to the pool. If the database `dropped` it (a restart drops
+        them all), the idle ones are invalidated too: the retry must not take another dead
+        one, and the pool opens fresh connections in their place."""
+        if dropped:
+            idle, self._free = self._free, []
+            for other in idle:
+                await self._invalidate(other)
         try:
             await connection.close()
         except Exception as error:  # already broken: the pool has let it go
             log.debug(
                 "closing a read connection failed", extra={"error_type": type(error).__name__}
             )
+
+    async def _invalidate(self, connection: AsyncConnection) -> None:
+        try:
+            await connection.invalidate()
+        except Exception as error:  # a dropped connection may fail even to be let go
+            log.debug(
+                "invalidating a read connection failed", extra={"error_type": type(error).__name__}
+            )
+        await self._close(connection)
 
     async def close(self) -> None:
         """Return the idle connections to the pool and close the engine (at stop)."""
