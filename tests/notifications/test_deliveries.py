@@ -227,8 +227,10 @@ async def test_a_crash_between_smtp_and_the_database_sends_again_rather_than_nev
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(sender, "_finish", crash_once)
-    # Long enough to outlast one SMTP attempt and the checks below on a loaded machine.
-    lease = timedelta(seconds=1)
+    # Long enough to outlast one SMTP attempt and the checks below on a loaded machine
+    # (1 s did not, once, in a CI run of 2026-11-30 on a slow machine: the lease had
+    # expired before the second round, which then sent the message again).
+    lease = timedelta(seconds=5)
     monkeypatch.setattr(sender, "_lease", lease)
     event = verification()
     await notifications.consume(event)
