@@ -36,13 +36,19 @@ async def insert_rows(session: AsyncSession, table: sa.Table, rows: list[dict[st
     if session.get_bind().dialect.name != "postgresql":
         await session.execute(sa.insert(table), rows)
         return
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
     columns = list(rows[0])
     values = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
-    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+    await (await driver_connection(session)).copy_records_to_table(
         table.name, records=[values(row) for row in rows], columns=columns
     )
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session's own (inside its transaction), for what
+    SQLAlchemy has no bulk form of: COPY, a statement over arrays."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
 
 
 async def delete_rows(session: AsyncSession, table: sa.Table, keys: list[dict[str, Any]]) -> None:

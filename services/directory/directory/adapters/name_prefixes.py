@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.adapters.id_lists import delete_rows, insert_rows
+from directory.adapters.id_lists import delete_rows, driver_connection, insert_rows
 from directory.adapters.tables import search_prefixes, standard_prefixes
 from directory.domain.text import LONGEST_PREFIX, SHORTEST_PREFIX, is_name_term, stored_prefixes
 
@@ -82,9 +82,7 @@ async def _write(session: AsyncSession, prefixes: _PrefixTable, terms: Iterable[
         await insert_rows(session, prefixes.table, prefixes.rows(names))
         return
     columns = [[row[name] for row in names] for name in prefixes.copied]
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    await raw.driver_connection.execute(prefixes.cut_by_the_database, *columns)  # type: ignore[union-attr]
+    await (await driver_connection(session)).execute(prefixes.cut_by_the_database, *columns)
 
 
 async def write_search_prefixes(session: AsyncSession, terms: Iterable[dict[str, Any]]) -> None:

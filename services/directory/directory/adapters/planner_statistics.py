@@ -23,14 +23,25 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from directory.adapters.tables import (
+    practice_places,
+    search_offers,
+    search_practices,
+    search_providers,
+    standard_resources,
+)
+
 log = logging.getLogger(__name__)
 
-READ_BY_THE_REBUILD = (
-    "search_providers",
-    "search_practices",
-    "search_offers",
-    "practice_places",
-    "standard_resources",
+READ_BY_THE_REBUILD = tuple(
+    table.name
+    for table in (
+        search_providers,
+        search_practices,
+        search_offers,
+        practice_places,
+        standard_resources,
+    )
 )
 """The tables a rebuild reads by lists of ids; the index tables it only writes to (and
 deletes from by key) are left to autovacuum."""
@@ -75,7 +86,9 @@ class PlannerStatistics:
                     await session.execute(sa.text(f"ANALYZE {', '.join(READ_BY_THE_REBUILD)}"))
             except sa.exc.DBAPIError as error:
                 log.warning(
-                    "could not refresh the planner statistics; the rebuild goes on without",
+                    "could not refresh the planner statistics; the rebuild goes on with the "
+                    "old ones, slower. If this recurs, look in pg_locks for what holds "
+                    "those tables (a long VACUUM, a LOCK TABLE) longer than the 2 s it waits",
                     extra={"error_type": type(error.orig).__name__},
                 )
                 return

@@ -72,7 +72,7 @@ class Reads(Protocol):
 class HeldConnections:
     """The read engine's connections, checked out once and handed from read to read.
 
-    Checking a connection out of SQLAlchemy's pool and back in for every request (two
+    Checking a connection out of SQLAlchemy's pool and back in for every request (three
     greenlet switches, the pool's bookkeeping and events) cost about 150 microseconds of
     CPU per request, a sixth of a FHIR postcode search's time in the server
     (bench/directory_profile.py). These connections are checked out once, up to `size`,
