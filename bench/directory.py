@@ -3,11 +3,14 @@
     .venv/bin/python bench/directory.py [--providers 300000] [--practices 50000]
         [--clients 50] [--seconds 20] [--events 100000] [--admin-url postgresql://...]
         [--only catch-up] [--database-prefix skaart_bench_directory] [--no-response-cache]
+        [--gc tuned|default]
 
 `--no-response-cache` measures only the server without its response cache (with the floor).
 Without the response cache each search is also driven from one connection, where nothing
 queues: its req/s is the inverse of a request's own time.
 `--only catch-up` runs step 3 alone (with its floor) and skips the load and the searches;
+`--gc default` runs the directory (the server, the catch-up) with CPython's default garbage
+collector thresholds instead of tuned as `skaart serve` tunes it (servicekit/gc_tuning.py);
 `--database-prefix` names the databases (`<prefix>`, `<prefix>_catch_up`), so two runs on
 one PostgreSQL server do not drop each other's.
 
@@ -278,10 +281,10 @@ HEALTH = "/api/directory/healthz"
 
 
 def _start_server(
-    url: str, cache_entries: str | None, floor_file: Path | None = None
+    url: str, cache_entries: str | None, floor_file: Path | None = None, gc_mode: str = "tuned"
 ) -> subprocess.Popen[bytes]:
     """The directory app under uvicorn, one worker, on a free port (the port is appended
-    to the process's args so `_wait_until_up` finds it)."""
+    to the process's args so `_wait_until_up` finds it); `gc_mode` as `--gc`."""
     from servicekit.embedded_broker import free_loopback_port
 
     port = free_loopback_port()
@@ -291,7 +294,7 @@ def _start_server(
         f"import sys, directory.entrypoints.app; sys.path.append({str(_HERE)!r}); "
         f"import load_runner; load_runner.serve({url!r}, {port})"
     )
-    environment = {**os.environ, "SKAART_LOG_LEVEL": "WARNING"}
+    environment = {**os.environ, "SKAART_LOG_LEVEL": "WARNING", "SKAART_BENCH_GC": gc_mode}
     if cache_entries is not None:
         environment["DIRECTORY_RESPONSE_CACHE_ENTRIES"] = cache_entries
     if floor_file is not None:
@@ -324,7 +327,7 @@ def _verdict(label: str, found: dict[str, float], bare: dict[str, float]) -> str
     )
 
 
-def _catch_up_verdicts(caught: dict[str, float]) -> list[str]:
+def _catch_up_verdicts(caught: dict[str, Any]) -> list[str]:
     rows = ", ".join(f"{caught[t]:,} {t}" for t in catching_up.INDEX_TABLES)
     floor = caught["write_s"] + caught["build_s"]
     return [
@@ -332,7 +335,8 @@ def _catch_up_verdicts(caught: dict[str, float]) -> list[str]:
         f"{caught['publish_s']:.0f} s on the embedded broker): {caught['catch_up_s']:.1f} s "
         f"(target < 20 s: {'met' if caught['catch_up_s'] < 20 else 'MISSED'}); of which "
         f"{caught['first_event_s']:.1f} s before its first event was applied (the broker "
-        "forming the new consumer group, and the first fetch)",
+        "forming the new consumer group, and the first fetch), and "
+        f"{caught['collector_s']:.1f} s in the garbage collector ({caught['gc_mode']})",
         f"- floor of catching up, measured on its result ({rows}): writing those rows once "
         f"inside PostgreSQL {caught['write_s']:.1f} s + building every document and "
         f"resource once {caught['build_s']:.1f} s = {floor:.1f} s (before any reading from "
@@ -364,7 +368,7 @@ async def _measure(
         print(
             f"floor: {len(recording):,} questions recorded in {time.perf_counter() - started:.0f} s"
         )
-    server = _start_server(url, cache, floor_file)
+    server = _start_server(url, cache, floor_file, args.gc)
     try:
         base_url = await _wait_until_up(server)
         for name, paths in questions.items():
@@ -402,7 +406,7 @@ async def main(args: argparse.Namespace) -> str:
         catching_up.without_building_ahead()
     if args.only == "catch-up":
         caught = await catching_up.catch_up(
-            args.admin_url, args.events, f"{args.database_prefix}_catch_up"
+            args.admin_url, args.events, f"{args.database_prefix}_catch_up", args.gc
         )
         return "\n".join(
             [
@@ -442,7 +446,7 @@ async def main(args: argparse.Namespace) -> str:
         await _drop(args.admin_url, args.database_prefix)
     if args.events:
         caught = await catching_up.catch_up(
-            args.admin_url, args.events, f"{args.database_prefix}_catch_up"
+            args.admin_url, args.events, f"{args.database_prefix}_catch_up", args.gc
         )
         all_verdicts += _catch_up_verdicts(caught)
     return "\n".join(
@@ -475,6 +479,12 @@ if __name__ == "__main__":
         "--events", type=int, default=100_000, help="public events to catch up (0: skip)"
     )
     parser.add_argument("--only", choices=("all", "catch-up"), default="all")
+    parser.add_argument(
+        "--gc",
+        choices=("tuned", "default"),
+        default="tuned",
+        help="the directory's garbage collector: tuned as `skaart serve` tunes it, or default",
+    )
     parser.add_argument(
         "--without-building-ahead",
         action="store_true",

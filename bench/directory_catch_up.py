@@ -3,7 +3,9 @@
 Part of bench/directory.py. Publishes EVENTS public events (providers, practices, offer
 links) on an embedded broker, starts a directory on a fresh database and times how long its
 consumer group takes to apply them all (every event in its inbox, no fiche waiting to be
-rebuilt). Then measures a floor on the same database: the
+rebuilt). The directory runs with the garbage collector tuned as `skaart serve` tunes it
+(servicekit/gc_tuning.py) unless `gc_mode="default"`; the seconds the collector took
+during the catch-up are reported beside it. Then measures a floor on the same database: the
 time PostgreSQL takes to write the read model's rows once (INSERT ... SELECT into empty
 copies of the tables, indexes included, no network, no Python), and the time the
 directory's builders take to build every document and resource once from the final facts.
@@ -12,6 +14,7 @@ directory's builders take to build every document and resource once from the fin
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import tempfile
 import time
@@ -130,13 +133,36 @@ def without_building_ahead() -> None:
     DirectoryProjection.rebuild_pending = without_a_reader  # type: ignore[method-assign]
 
 
+class CollectorTime:
+    """Seconds the garbage collector spends while it is attached (`gc.callbacks`)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __enter__(self) -> CollectorTime:
+        gc.callbacks.append(self._observe)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        gc.callbacks.remove(self._observe)
+
+    def _observe(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+
 async def catch_up(
-    admin_url: str, events: int, database: str = CATCH_UP_DATABASE
-) -> dict[str, float]:
-    """Publish EVENTS on an embedded broker, then time a fresh directory applying them."""
+    admin_url: str, events: int, database: str = CATCH_UP_DATABASE, gc_mode: str = "tuned"
+) -> dict[str, Any]:
+    """Publish EVENTS on an embedded broker, then time a fresh directory applying them,
+    its garbage collector tuned as `skaart serve` tunes it (`gc_mode="default"`: not)."""
     from directory.config import DirectorySettings
     from directory.entrypoints.app import build_component
     from servicekit.embedded_broker import start_embedded_broker
+    from servicekit.gc_tuning import tune_for_long_running_service
     from servicekit.messaging.kafka_clients import ensure_topics
     from servicekit.settings import KafkaSettings, PlatformSettings
 
@@ -152,10 +178,13 @@ async def catch_up(
             DirectorySettings(database_url=url),
         )
         await component.runtime.migrate()
+        if gc_mode == "tuned":  # as `skaart serve` does once its service is built
+            tune_for_long_running_service()
         started = time.perf_counter()
         await component.runtime.start(migrate=False)
         try:
-            caught_up_s, first_event_s = await _applied(component, events, started)
+            with CollectorTime() as collector:
+                caught_up_s, first_event_s = await _applied(component, events, started)
         finally:
             await component.runtime.stop()
             await component.runtime.engine.dispose()
@@ -169,6 +198,8 @@ async def catch_up(
         "publish_s": publish_s,
         "catch_up_s": caught_up_s,
         "first_event_s": first_event_s,
+        "collector_s": collector.seconds,
+        "gc_mode": gc_mode,
         "events": events,
         **floor,
     }

@@ -1,6 +1,7 @@
 """Where a directory's catch-up spends its rebuild: building vs writing (a script, not a test).
 
     .venv/bin/python bench/directory_stages.py [--events 100000] [--without-building-ahead]
+        [--gc tuned|default]
 
 Runs the catch-up of bench/directory.py (bench/directory_catch_up.py) with the rebuild's
 steps wrapped in timers and prints the seconds spent in each, summed over the catch-up:
@@ -16,7 +17,7 @@ import asyncio
 import os
 import sys
 import time
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ import directory.handlers.standards as standards  # noqa: E402
 sys.path.append(str(_HERE))
 import directory_catch_up  # noqa: E402
 
-SPENT: Counter[str] = Counter()
+SPENT: defaultdict[str, float] = defaultdict(float)
 
 
 def _timed(owner: Any, name: str, label: str) -> None:
@@ -67,12 +68,15 @@ async def main(args: argparse.Namespace) -> str:
     wrap()
     if args.without_building_ahead:
         directory_catch_up.without_building_ahead()
-    caught = await directory_catch_up.catch_up(args.admin_url, args.events, "skaart_bench_stages")
+    caught = await directory_catch_up.catch_up(
+        args.admin_url, args.events, "skaart_bench_stages", args.gc
+    )
     rows = [f"| {label} | {seconds:.1f} s |" for label, seconds in sorted(SPENT.items())]
     return "\n".join(
         [
             f"catching up {args.events:,} events: {caught['catch_up_s']:.1f} s "
-            f"(floor {caught['write_s'] + caught['build_s']:.1f} s)",
+            f"(floor {caught['write_s'] + caught['build_s']:.1f} s; "
+            f"{caught['collector_s']:.1f} s in the garbage collector, {args.gc})",
             "",
             "| step, summed over the catch-up | seconds |",
             "| --- | --- |",
@@ -85,6 +89,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--without-building-ahead", action="store_true")
+    parser.add_argument("--gc", choices=("tuned", "default"), default="tuned")
     parser.add_argument(
         "--admin-url",
         default=os.environ.get(

@@ -1,7 +1,8 @@
 """What the HTTP benchmarks share: the directory app under uvicorn, and wrk as the load.
 
 bench/fiches_search.py and bench/directory.py drive the same server the same way, so
-their figures compare.
+their figures compare. The server's garbage collector is tuned as `skaart serve` tunes it
+(servicekit/gc_tuning.py), unless SKAART_BENCH_GC=default.
 """
 
 from __future__ import annotations
@@ -43,10 +44,14 @@ def serve(url: str, port: int, workers: int = 1) -> None:
 
 
 def _app(url: str) -> Any:
+    from servicekit.gc_tuning import tune_for_long_running_service
+
     app = build_app(url)
     floor_recording = os.environ.get("SKAART_BENCH_FLOOR")
     if floor_recording:
         _floor().mount(app, url, floor_recording)
+    if os.environ.get("SKAART_BENCH_GC", "tuned") == "tuned":
+        tune_for_long_running_service()  # as `skaart serve` does once its app is built
     return app
 
 
