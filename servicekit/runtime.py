@@ -58,6 +58,9 @@ class ServiceRuntime:
     tables: ServiceTables
     migrations_package: str
     subscriptions: list[Subscription] = field(default_factory=list)
+    publishes: bool = True
+    """False for a service that never writes its outbox (the directory): it runs no relay,
+    which would otherwise poll an empty table ten times a second for as long as it runs."""
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     outbox: Outbox = field(init=False)
@@ -130,7 +133,7 @@ class ServiceRuntime:
             await self.migrate()
         self._producer = create_producer(self.kafka, client_id=self.name)
         await self._producer.start()
-        if relay:
+        if relay and self.publishes:
             self._relay = OutboxRelay(
                 service=self.name,
                 table=self.tables.outbox,

@@ -4,7 +4,11 @@ without publishing never does."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
 
 from servicekit.settings import KafkaSettings
 from tests.directory.support import searchable_directory
@@ -56,3 +60,28 @@ async def test_published_fiches_reach_the_directory_search(
         finally:
             await directory.component.runtime.stop()
             await fiches.component.runtime.stop()
+
+
+async def test_the_directory_runs_no_outbox_relay_as_it_publishes_nothing(
+    kafka: KafkaSettings, tmp_path: Path
+) -> None:
+    """A relay would read the directory's always-empty outbox ten times a second, for as
+    long as each replica runs."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}"
+    async with searchable_directory(url, tmp_path, kafka=kafka) as directory:
+        statements: list[str] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        engine = directory.component.runtime.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", seen)
+        await directory.component.runtime.start()
+        try:
+            await asyncio.sleep(2)  # twenty polls of a relay
+        finally:
+            await directory.component.runtime.stop()
+            event.remove(engine, "before_cursor_execute", seen)
+        # Starting checks the migrations: the listener saw the directory's statements.
+        assert any("alembic_version" in s for s in statements)
+        assert [s for s in statements if "outbox" in s] == []

@@ -43,6 +43,9 @@ def build_component(
         kafka=kafka or KafkaSettings(),
         tables=TABLES,
         migrations_package="directory.migrations",
+        # It reads the public topics and publishes nothing (dead letters go straight to
+        # the producer): an outbox relay would only poll its empty outbox.
+        publishes=False,
     )
     projection = DirectoryProjection(
         geocoder,
