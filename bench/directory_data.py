@@ -135,7 +135,7 @@ def _last_name(rng: random.Random) -> str:
 
 def _places(rng: random.Random) -> list[tuple[str, str]]:
     """~1,100 (postcode, municipality) pairs; several postcodes share a municipality."""
-    places = []
+    places: list[tuple[str, str]] = []
     for number, postcode in enumerate(sorted(rng.sample(range(1000, 10000), 1100))):
         municipality = (rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + "gem").capitalize()
         if number % 3 and places:
@@ -179,7 +179,7 @@ def generate(
         }
         practice_rows.append({"practice_id": f"pr-{number:06d}", "name": name, "facts": facts})
     provider_rows = []
-    offers = []
+    offers: list[tuple[str, str, str]] = []
     for number in range(providers):
         fiche_id = f"pv-{number:07d}"
         profession = _weighted(rng, PROFESSIONS)
@@ -196,7 +196,7 @@ def generate(
         )
         # Most providers work at one practice, some at two, some at none.
         for _ in range(rng.choices([0, 1, 2], weights=[10, 75, 15])[0]):
-            offers.append((rng.choice(practice_rows)["practice_id"], fiche_id, profession))
+            offers.append((str(rng.choice(practice_rows)["practice_id"]), fiche_id, profession))
     return provider_rows, practice_rows, list(dict.fromkeys(offers))
 
 

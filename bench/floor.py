@@ -66,7 +66,7 @@ async def record(url: str, paths: list[str], *, passes: int = 1, workers: int = 
     import asyncpg
 
     driver_fetch = asyncpg.Connection.fetch
-    asyncpg.Connection.fetch = _noting_fetch(driver_fetch)  # type: ignore[method-assign]
+    asyncpg.Connection.fetch = _noting_fetch(driver_fetch)
     queue: asyncio.Queue[str] = asyncio.Queue()
     for path in distinct:
         queue.put_nowait(path)
@@ -93,7 +93,7 @@ async def record(url: str, paths: list[str], *, passes: int = 1, workers: int = 
             await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", _note)
-        asyncpg.Connection.fetch = driver_fetch  # type: ignore[method-assign]
+        asyncpg.Connection.fetch = driver_fetch
         await app.state.component.runtime.stop()  # its connections: PostgreSQL has few
     return recording
 

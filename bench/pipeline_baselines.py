@@ -148,6 +148,8 @@ async def raw_aiokafka_rate(bootstrap: str, count: int) -> float:
                 first_batch = n
             seen += n
             await consumer.commit()
+        if started is None:
+            raise RuntimeError("no record arrived: nothing to measure")
         elapsed = time.perf_counter() - started
     finally:
         await consumer.stop()
