@@ -402,6 +402,8 @@ def _floor_verdict(name: str, floor_figures: dict[str, float], bare: dict[str, f
 
 
 async def main(args: argparse.Namespace) -> str:
+    if args.only != "catch-up":
+        load_runner.require_wrk()  # before minutes of loading
     if args.without_building_ahead:
         catching_up.without_building_ahead()
     if args.only == "catch-up":

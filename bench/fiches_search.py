@@ -54,7 +54,7 @@ try:
         links,
         publish,
     )
-    from load_runner import drive_wrk, serve
+    from load_runner import drive_wrk, require_wrk, serve
 finally:
     # bench/directory.py is named like the directory package: once the siblings are
     # loaded, keep this folder off the import path so that `import directory` finds the
@@ -245,6 +245,7 @@ async def explain(url: str, slowest: list[tuple[float, str, str]]) -> list[str]:
 
 
 async def main(args: argparse.Namespace) -> str:
+    require_wrk()
     from directory.config import DirectorySettings
     from directory.entrypoints.app import build_component
     from servicekit.embedded_broker import free_loopback_port

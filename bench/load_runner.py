@@ -8,6 +8,7 @@ their figures compare. The server's garbage collector is tuned as `skaart serve`
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -112,6 +113,15 @@ function done(summary, latency, requests)
     latency:percentile(99) / 1000))
 end
 """
+
+
+def require_wrk() -> None:
+    """Stop before any loading when wrk is missing, saying how to get it."""
+    if shutil.which("wrk") is None:
+        raise SystemExit(
+            "wrk is not installed: the HTTP benchmarks drive their server with it. "
+            "Install it (Debian: apt-get install wrk) and run the command again."
+        )
 
 
 def drive_wrk(base_url: str, clients: int, seconds: float, paths: list[str]) -> dict[str, float]:

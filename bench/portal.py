@@ -33,7 +33,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fiches_search import drive_wrk
+from bench.fiches_search import drive_wrk, require_wrk
 from tests.portal.platform_process import running_monolith
 
 
@@ -73,6 +73,7 @@ async def _load(base: str, path: str, users: int, seconds: float) -> dict[str, f
 
 
 def main(users: int, seconds: float) -> None:
+    require_wrk()
     with running_monolith(Path(tempfile.mkdtemp(prefix="skaart-bench-portal-"))) as monolith:
         base = monolith.base_url
         hit = httpx.get(base + "/api/fiches/providers", params={"limit": 1}).json()["items"][0]
