@@ -253,8 +253,10 @@ async def _applied(component: Any, events: int, started: float) -> tuple[float, 
                 ).scalar_one()
                 if done and not first_s:
                     first_s = time.perf_counter() - started
+            # Whether any waits, not how many: counting 70,000 waiting rows five times a
+            # second took PostgreSQL 3.3 s of the catch-up being measured.
             waiting = (
-                await connection.exec_driver_sql("SELECT count(*) FROM projection_pending")
+                await connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM projection_pending)")
             ).scalar_one()
         if done >= events and not waiting:
             return time.perf_counter() - started, first_s

@@ -27,7 +27,12 @@ from directory.adapters.tables import (
     search_terms,
 )
 from directory.domain.documents import PRACTICE, PROVIDER, Built, build_practice, build_provider
-from directory.handlers.standards import OwnedResources, build_standards, store_standards
+from directory.handlers.standards import (
+    OwnedResources,
+    build_standards,
+    read_providers,
+    store_standards,
+)
 from servicekit.id_lists import one_of
 
 
@@ -49,16 +54,19 @@ async def prepare_rebuild(
     """Read these fiches' facts and build their hits, terms and standard resources."""
     providers, practices = sorted(set(providers)), sorted(set(practices))
     built: list[Built] = []
+    # Read once for the search hits (the published) and the Practitioners (all).
+    provider_facts: dict[str, dict[str, Any]] = {}
     for chunk in id_chunks(providers):
-        built.extend(await _build_providers(session, chunk))
+        found = await read_providers(session, chunk)
+        provider_facts.update(found)
+        built.extend(await _build_providers(session, [p for p in found.values() if p["published"]]))
     for chunk in id_chunks(practices):
         built.extend(await _build_practices(session, chunk))
+    standards = await build_standards(
+        session, providers=providers, practices=practices, provider_facts=provider_facts
+    )
     return PreparedRebuild(
-        providers,
-        practices,
-        built,
-        [row for b in built for row in b.term_rows()],
-        await build_standards(session, providers=providers, practices=practices),
+        providers, practices, built, [row for b in built for row in b.term_rows()], standards
     )
 
 
@@ -101,13 +109,8 @@ async def _forget(session: AsyncSession, kind: str, ids: list[str]) -> None:
     await forget_search_prefixes(session, list(deleted_terms))
 
 
-async def _build_providers(session: AsyncSession, ids: list[str]) -> list[Built]:
-    rows = await session.execute(
-        sa.select(search_providers).where(
-            one_of(session, search_providers.c.fiche_id, ids), search_providers.c.published
-        )
-    )
-    providers = [dict(row._mapping) for row in rows]
+async def _build_providers(session: AsyncSession, providers: list[dict[str, Any]]) -> list[Built]:
+    """The search hits of these published providers (their facts, `read_providers`)."""
     if not providers:
         return []
     at: dict[str, dict[str, tuple[str, str, dict[str, Any]]]] = {}

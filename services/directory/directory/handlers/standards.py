@@ -40,7 +40,9 @@ def _inactive(standard: str, content: dict[str, Any]) -> dict[str, Any]:
     return {**content, "status": "inactive"} if "status" in content else content
 
 
-async def _providers(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+async def read_providers(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The facts of these providers by fiche id, published or not (a depublished one's
+    Practitioner shows inactive)."""
     rows = await session.execute(
         sa.select(search_providers).where(one_of(session, search_providers.c.fiche_id, ids))
     )
@@ -70,7 +72,7 @@ async def _practice_resources(session: AsyncSession, ids: list[str]) -> list[Res
             ).where(one_of(session, search_offers.c.practice_id, ids))
         )
     )
-    providers = await _providers(session, [link.provider_fiche_id for link in links])
+    providers = await read_providers(session, [link.provider_fiche_id for link in links])
     offers: dict[str, list[fhir.Offer]] = {}
     for link in links:
         offers.setdefault(link.practice_id, []).append(
@@ -379,13 +381,22 @@ async def _store(session: AsyncSession, built: OwnedResources) -> None:
 
 
 async def build_standards(
-    session: AsyncSession, *, providers: Iterable[str], practices: Iterable[str]
+    session: AsyncSession,
+    *,
+    providers: Iterable[str],
+    practices: Iterable[str],
+    provider_facts: dict[str, dict[str, Any]] | None = None,
 ) -> list[OwnedResources]:
     """The FHIR and HSDS resources of these providers and practices, built from their
-    facts (read-only: `session` may be another connection than the one that writes)."""
+    facts (read-only: `session` may be another connection than the one that writes).
+    `provider_facts`: those providers' facts when the caller has read them already
+    (`read_providers`), so they are not read and decoded twice."""
     built: list[OwnedResources] = []
     for chunk in id_chunks(providers):
-        found = await _providers(session, chunk)
+        if provider_facts is None:
+            found = await read_providers(session, chunk)
+        else:
+            found = {fiche: provider_facts[fiche] for fiche in chunk if fiche in provider_facts}
         practitioners = [fhir.practitioner(p) for p in found.values()]
         built.append(OwnedResources.of(chunk, practitioners, PROVIDER_STANDARDS))
     for chunk in id_chunks(practices):
