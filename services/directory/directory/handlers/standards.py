@@ -385,19 +385,16 @@ async def build_standards(
     *,
     providers: Iterable[str],
     practices: Iterable[str],
-    provider_facts: dict[str, dict[str, Any]] | None = None,
+    provider_facts: dict[str, dict[str, Any]],
 ) -> list[OwnedResources]:
     """The FHIR and HSDS resources of these providers and practices, built from their
     facts (read-only: `session` may be another connection than the one that writes).
-    `provider_facts`: those providers' facts when the caller has read them already
-    (`read_providers`), so they are not read and decoded twice."""
+    `provider_facts`: those providers' facts, as the caller read them for their search
+    hits too (`read_providers`), so they are not read and decoded twice."""
     built: list[OwnedResources] = []
     for chunk in id_chunks(providers):
-        if provider_facts is None:
-            found = await read_providers(session, chunk)
-        else:
-            found = {fiche: provider_facts[fiche] for fiche in chunk if fiche in provider_facts}
-        practitioners = [fhir.practitioner(p) for p in found.values()]
+        found = [provider_facts[fiche] for fiche in chunk if fiche in provider_facts]
+        practitioners = [fhir.practitioner(p) for p in found]
         built.append(OwnedResources.of(chunk, practitioners, PROVIDER_STANDARDS))
     for chunk in id_chunks(practices):
         resources = await _practice_resources(session, chunk)
