@@ -338,9 +338,12 @@ def _catch_up_verdicts(caught: dict[str, Any]) -> list[str]:
         "forming the new consumer group, and the first fetch), and "
         f"{caught['collector_s']:.1f} s in the garbage collector ({caught['gc_mode']})",
         f"- floor of catching up, measured on its result ({rows}): writing those rows once "
-        f"inside PostgreSQL {caught['write_s']:.1f} s + building every document and "
-        f"resource once {caught['build_s']:.1f} s = {floor:.1f} s (before any reading from "
-        "the broker, decoding or comparing)",
+        f"inside PostgreSQL {caught['write_s']:.1f} s (of which the name prefixes "
+        f"{caught['prefix_write_s']:.1f} s) + building every document and resource once "
+        f"{caught['build_s']:.1f} s = {floor:.1f} s (before any reading from the broker, "
+        "decoding or comparing); from its first event applied, the catch-up took "
+        f"{caught['catch_up_s'] - caught['first_event_s']:.1f} s, "
+        f"{(caught['catch_up_s'] - caught['first_event_s']) / floor:.1f}x the floor",
     ]
 
 

@@ -28,7 +28,18 @@ import asyncpg
 import orjson
 
 CATCH_UP_DATABASE = "skaart_bench_directory_catch_up"
-INDEX_TABLES = ("search_documents", "search_terms", "standard_resources", "standard_terms")
+INDEX_TABLES = (
+    "search_documents",
+    "search_terms",
+    "search_prefixes",
+    "standard_resources",
+    "standard_terms",
+    "standard_prefixes",
+)
+"""The read model's tables a catch-up fills, and its floor writes once. The two name-prefix
+tables (migration 0003) were left out of the floor until 2026-11-30: a catch-up writes
+them with their terms, so a floor without them was lower than the catch-up could go."""
+PREFIX_TABLES = ("search_prefixes", "standard_prefixes")
 
 
 def real_places(rng: random.Random) -> list[tuple[str, str]]:
@@ -273,14 +284,20 @@ async def floor_of(dsn: str) -> dict[str, float]:
         rows = {t: await connection.fetchval(f"SELECT count(*) FROM {t}") for t in INDEX_TABLES}
         for table in INDEX_TABLES:
             await connection.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
-        started = time.perf_counter()
+        written: dict[str, float] = {}
         for table in INDEX_TABLES:
+            started = time.perf_counter()
             await connection.execute(f"INSERT INTO floor_{table} SELECT * FROM {table}")
-        write_s = time.perf_counter() - started
+            written[table] = time.perf_counter() - started
         facts = await _facts(connection)
     finally:
         await connection.close()
-    return {"write_s": write_s, "build_s": _build_once(*facts), **rows}
+    return {
+        "write_s": sum(written.values()),
+        "prefix_write_s": sum(written[table] for table in PREFIX_TABLES),
+        "build_s": _build_once(*facts),
+        **rows,
+    }
 
 
 async def _facts(connection: asyncpg.Connection) -> tuple[Any, ...]:

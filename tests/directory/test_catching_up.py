@@ -205,6 +205,39 @@ async def test_the_waiting_fiches_are_rebuilt_a_chunk_per_transaction(
         assert await read_model(behind) == await read_model(one)
 
 
+async def test_a_batch_that_finds_the_consumer_caught_up_wakes_the_idle_flush_at_once(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """The short batch at the end of a backlog rebuilds one chunk and hands the rest to the
+    idle flush, which goes on at once instead of waiting for no batch to come first (here
+    an hour: the rest is rebuilt well before it)."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "behind") as (
+        one,
+        behind,
+        events,
+    ):
+        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4, rebuild_chunk=2)
+        for start in range(0, len(events) - 1, 8):
+            await apply_with(behind, catching_up, events[start : start + 8])
+        flush = asyncio.create_task(
+            catching_up.flush_when_idle(behind.component.runtime.sessions, idle_s=3600)
+        )
+        try:
+            await asyncio.sleep(0.2)  # the flush is waiting for an idle hour
+            assert await waiting(behind) > 2, "nothing is rebuilt before the backlog ends"
+
+            await apply_with(behind, catching_up, events[16:])  # short: caught up, one chunk
+
+            for _ in range(600):  # a generous deadline of about a minute
+                if not await waiting(behind):
+                    break
+                await asyncio.sleep(0.1)
+            assert await waiting(behind) == 0
+        finally:
+            flush.cancel()
+        assert await read_model(behind) == await read_model(one)
+
+
 async def test_a_fiche_linked_to_a_changed_one_waits_with_it_and_is_rebuilt_once(
     database_url_factory: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
