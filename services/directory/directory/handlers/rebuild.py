@@ -33,6 +33,7 @@ from directory.handlers.standards import (
     read_providers,
     store_standards,
 )
+from directory.handlers.taking_turns import taking_turns
 from servicekit.id_lists import one_of
 
 
@@ -65,9 +66,8 @@ async def prepare_rebuild(
     standards = await build_standards(
         session, providers=providers, practices=practices, provider_facts=provider_facts
     )
-    return PreparedRebuild(
-        providers, practices, built, [row for b in built for row in b.term_rows()], standards
-    )
+    term_rows = [row async for b in taking_turns(built, 200) for row in b.term_rows()]
+    return PreparedRebuild(providers, practices, built, term_rows, standards)
 
 
 async def write_rebuild(session: AsyncSession, prepared: PreparedRebuild) -> None:
@@ -133,7 +133,10 @@ async def _build_providers(session: AsyncSession, providers: list[dict[str, Any]
             row.name,
             row.facts,
         )
-    return [build_provider(p, list(at.get(p["fiche_id"], {}).values())) for p in providers]
+    return [
+        build_provider(p, list(at.get(p["fiche_id"], {}).values()))
+        async for p in taking_turns(providers)
+    ]
 
 
 async def _build_practices(session: AsyncSession, ids: list[str]) -> list[Built]:
@@ -162,5 +165,5 @@ async def _build_practices(session: AsyncSession, ids: list[str]) -> list[Built]
         offers.setdefault(row.practice_id, []).append((row.profession, provider))
     return [
         build_practice(p.practice_id, p.name, p.facts, offers.get(p.practice_id, []))
-        for p in practices
+        async for p in taking_turns(practices)
     ]

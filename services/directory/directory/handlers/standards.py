@@ -31,6 +31,7 @@ from directory.adapters.tables import (
 )
 from directory.domain import fhir, hsds
 from directory.domain.resources import FHIR, HSDS, Resource, stored_text
+from directory.handlers.taking_turns import taking_turns
 from servicekit.id_lists import one_of
 
 
@@ -81,7 +82,7 @@ async def _practice_resources(session: AsyncSession, ids: list[str]) -> list[Res
             )
         )
     built: list[Resource] = []
-    for practice in practices:
+    async for practice in taking_turns(practices):
         here = places.get(practice["practice_id"], {})
         linked = offers.get(practice["practice_id"], [])
         built += fhir.practice_resources(practice, here, linked)
@@ -347,10 +348,10 @@ class OwnedResources:
     """`stored_text` of each resource, in the same order: encoded when built."""
 
     @classmethod
-    def of(
+    async def of(
         cls, owners: list[str], resources: list[Resource], standards: tuple[str, ...]
     ) -> OwnedResources:
-        texts = [stored_text(r.standard, r.content) for r in resources]
+        texts = [stored_text(r.standard, r.content) async for r in taking_turns(resources, 100)]
         return cls(owners, resources, standards, texts)
 
 
@@ -394,11 +395,11 @@ async def build_standards(
     built: list[OwnedResources] = []
     for chunk in id_chunks(providers):
         found = [provider_facts[fiche] for fiche in chunk if fiche in provider_facts]
-        practitioners = [fhir.practitioner(p) for p in found]
-        built.append(OwnedResources.of(chunk, practitioners, PROVIDER_STANDARDS))
+        practitioners = [fhir.practitioner(p) async for p in taking_turns(found, 100)]
+        built.append(await OwnedResources.of(chunk, practitioners, PROVIDER_STANDARDS))
     for chunk in id_chunks(practices):
         resources = await _practice_resources(session, chunk)
-        built.append(OwnedResources.of(chunk, resources, PRACTICE_STANDARDS))
+        built.append(await OwnedResources.of(chunk, resources, PRACTICE_STANDARDS))
     return built
 
 
