@@ -88,6 +88,19 @@ async def apply_with(d: Searchable, projection: DirectoryProjection, events: lis
         await projection.apply(session, events)
 
 
+async def behind_the_backlog(
+    d: Searchable, events: list[Event], rebuild_chunk: int | None = None
+) -> DirectoryProjection:
+    """A projection that has applied all but the backlog's last event in full batches (the
+    consumer behind: every fiche they touched waits); the last event is a short batch."""
+    catching_up = DirectoryProjection(
+        ReferenceGeocoder(), defer_from=4, rebuild_chunk=rebuild_chunk
+    )
+    for start in range(0, len(events) - 1, 8):
+        await apply_with(d, catching_up, events[start : start + 8])
+    return catching_up
+
+
 async def waiting(d: Searchable) -> int:
     async with d.component.runtime.sessions() as session:
         return (
@@ -151,9 +164,7 @@ async def test_a_catching_up_projection_rebuilds_each_fiche_once_the_backlog_is_
         behind,
         events,
     ):
-        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4)
-        for start in range(0, len(events) - 1, 8):  # full batches: the consumer is behind
-            await apply_with(behind, catching_up, events[start : start + 8])
+        catching_up = await behind_the_backlog(behind, events)
         assert await behind.ids() == [], "nothing is rebuilt while the consumer is behind"
         assert await waiting(behind) > 0
         # The last, short batch finds the consumer caught up: everything waiting is rebuilt.
@@ -191,9 +202,7 @@ async def test_the_waiting_fiches_are_rebuilt_a_chunk_per_transaction(
         behind,
         events,
     ):
-        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4, rebuild_chunk=2)
-        for start in range(0, len(events) - 1, 8):
-            await apply_with(behind, catching_up, events[start : start + 8])
+        catching_up = await behind_the_backlog(behind, events, rebuild_chunk=2)
         before = await waiting(behind)
         assert before > 2
 
@@ -216,9 +225,7 @@ async def test_a_batch_that_finds_the_consumer_caught_up_wakes_the_idle_flush_at
         behind,
         events,
     ):
-        catching_up = DirectoryProjection(ReferenceGeocoder(), defer_from=4, rebuild_chunk=2)
-        for start in range(0, len(events) - 1, 8):
-            await apply_with(behind, catching_up, events[start : start + 8])
+        catching_up = await behind_the_backlog(behind, events, rebuild_chunk=2)
         flush = asyncio.create_task(
             catching_up.flush_when_idle(behind.component.runtime.sessions, idle_s=3600)
         )
