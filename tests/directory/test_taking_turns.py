@@ -30,4 +30,23 @@ async def test_the_event_loop_runs_other_work_between_turns_of_a_long_build() ->
 
 
 async def test_a_short_build_needs_no_turn() -> None:
-    assert [item async for item in taking_turns("abc", per_turn=10)] == ["a", "b", "c"]
+    """Fewer items than a turn's worth: built without letting other work in (a chunk of a
+    few fiches pays nothing for the turns)."""
+    turns_of_the_other_task: list[None] = []
+
+    async def other_work() -> None:
+        while True:
+            turns_of_the_other_task.append(None)
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    await asyncio.sleep(0)  # it has started
+    before = len(turns_of_the_other_task)
+    try:
+        built = [item async for item in taking_turns("abc", per_turn=10)]
+        ran_meanwhile = len(turns_of_the_other_task) - before
+    finally:
+        other.cancel()
+
+    assert built == ["a", "b", "c"]
+    assert ran_meanwhile == 0
