@@ -137,3 +137,19 @@ async def test_the_migration_lists_the_terms_of_stored_resources(world: Searchab
     assert await _names(world, "/hsds/organizations", postcode="9000", search="h") == [
         "Huisartsen Vanderstraeten"
     ]
+
+
+async def test_a_resource_stored_without_its_terms_listed_is_refused(world: Searchable) -> None:
+    """What the release before migration 0008 writes (it does not know the column): during
+    a rollout its batch fails and is redelivered instead of leaving a resource whose list
+    does not match its term rows (this release deletes term rows by that list)."""
+    engine = world.component.runtime.engine
+    with pytest.raises(sa.exc.IntegrityError):
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO standard_resources (standard, type, id, owner, active, "
+                    "version, last_updated, content) VALUES ('fhir', 'Practitioner', "
+                    "'pv-older', 'pv-older', true, 1, CURRENT_TIMESTAMP, '{}')"
+                )
+            )

@@ -152,7 +152,9 @@ standard_resources = sa.Table(
     # they are deleted by their whole key, so standard_terms needs no index by resource
     # (keeping one up was 44% of writing its rows, migration 0008), and a name word of one
     # or two letters is checked against them per resource (adapters/resource_statements.py).
-    sa.Column("terms", sa.Text(), nullable=False, server_default=""),
+    # No default: a directory of the release before, still running during a rollout,
+    # cannot write a resource without its list (its batch fails and is redelivered).
+    sa.Column("terms", sa.Text(), nullable=False),
     sa.Index("ix_standard_resources_owner", "standard", "owner"),
     sa.Index("ix_standard_resources_updated", "standard", "type", "last_updated"),
     # A near search's bounding box, per type; with the id, the box is read index-only.

@@ -7,6 +7,10 @@ term rows of a 100,000-event catch-up inside PostgreSQL (4.6 s of them against 2
 without it, docs/benchmarks.md). A name word of one or two letters checked per resource
 reads that list instead of the index.
 
+A directory of the release before that still runs while this one rolls out fails to store
+a resource (the column has no default) and its batch is redelivered: nothing is lost, and
+no resource is left with a list that does not match its term rows.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-30
@@ -49,6 +53,11 @@ def upgrade() -> None:
     )
     postgresql = op.get_bind().dialect.name == "postgresql"
     op.execute(_LISTED_ON_POSTGRESQL if postgresql else _LISTED_ON_SQLITE)
+    # Without a default, the release before (still running until a rollout finishes)
+    # cannot store a resource without listing its terms, which this release would trust
+    # to delete them: its batch fails, is redelivered, and the new release applies it.
+    with op.batch_alter_table("standard_resources") as batch:
+        batch.alter_column("terms", server_default=None, existing_type=sa.Text())
     op.drop_index("ix_standard_terms_resource", table_name="standard_terms")
 
 
