@@ -108,30 +108,25 @@ _RESOURCE_COLUMNS = [
 ]
 
 
-def _resource_rows(
-    resources: Iterable[Any], now: datetime, *, listed: bool
-) -> tuple[list[Any], list[Any]]:
-    """Resource rows (with the terms each lists, migration 0008, when `listed`) and term rows."""
+def _resource_rows(resources: Iterable[Any], now: datetime) -> tuple[list[Any], list[Any]]:
     from directory.domain.resources import stored_text
-
-    if listed:
-        from directory.domain.resources import stored_terms
 
     rows, terms = [], []
     for r in resources:
-        row = (
-            r.standard,
-            r.type,
-            r.id,
-            r.owner,
-            r.active,
-            1,
-            now,
-            r.latitude,
-            r.longitude,
-            stored_text(r.standard, r.content),
+        rows.append(
+            (
+                r.standard,
+                r.type,
+                r.id,
+                r.owner,
+                r.active,
+                1,
+                now,
+                r.latitude,
+                r.longitude,
+                stored_text(r.standard, r.content),
+            )
         )
-        rows.append((*row, stored_terms(r.terms)) if listed else row)
         terms += [(r.standard, r.type, term, r.id) for term in r.terms]
     return rows, terms
 
@@ -181,10 +176,8 @@ async def _copy_built(
 ) -> None:
     """Search documents and terms, and standard resources and terms."""
     await copy_search_index(connection, built)
-    listed = await directory_data.has_column(connection, "standard_resources", "terms")
-    rows, terms = _resource_rows(resources, now, listed=listed)
-    columns = [*_RESOURCE_COLUMNS, "terms"] if listed else _RESOURCE_COLUMNS
-    await copy(connection, "standard_resources", rows, columns)
+    rows, terms = _resource_rows(resources, now)
+    await copy(connection, "standard_resources", rows, _RESOURCE_COLUMNS)
     await copy(connection, "standard_terms", terms, ["standard", "type", "term", "id"])
     if await directory_data.has_table(connection, "standard_prefixes"):
         from directory.domain.text import stored_prefixes

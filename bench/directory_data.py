@@ -324,15 +324,3 @@ async def copy_search_index(connection: asyncpg.Connection, built: list[Any]) ->
 async def has_table(connection: asyncpg.Connection, table: str) -> bool:
     """Whether the migrated schema has this table (a run on an older checkout has not)."""
     return bool(await connection.fetchval("SELECT to_regclass($1) IS NOT NULL", table))
-
-
-async def has_column(connection: asyncpg.Connection, table: str, column: str) -> bool:
-    """Whether the migrated schema's table has this column (an older checkout's may not)."""
-    return bool(
-        await connection.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.columns"
-            " WHERE table_name = $1 AND column_name = $2)",
-            table,
-            column,
-        )
-    )

@@ -10,11 +10,7 @@ request's values.
 Every filter on what a resource is found by is a probe of `standard_terms`, whose primary
 key (standard, type, term, id) hands out a term's resources in id order; with a term
 condition the search starts from the term index (a page reads little more than a page)
-and checks the rest per resource; without one it walks the resources. Checked per
-resource, a term or a stored name prefix is one lookup of its table's primary key; a name
-word of another length (a range of terms) is looked for in the terms the resource's row
-lists: the term table has no index by resource, and its key would read the whole range
-for each resource (`n:p` is thousands of terms).
+and checks the rest per resource; without one it walks the resources.
 """
 
 from __future__ import annotations
@@ -83,8 +79,6 @@ class Conditions:
         for number, probe in enumerate(self.probes):
             for position, term in enumerate(probe[1:]):
                 found[f"p{number}_{position}"] = term
-            if probe[0] == "range":  # terms are [a-z0-9 :-]: nothing to escape for LIKE
-                found[f"p{number}_listed"] = f"%\n{probe[1]}%"
         if self.ids:
             found["ids"] = list(self.ids)
         if self.active is not None:
@@ -122,24 +116,6 @@ def _same_resource(terms: Any, of: Any) -> list[sa.ColumnElement[bool]]:
     return [terms.c.standard == of.c.standard, terms.c.type == of.c.type, terms.c.id == of.c.id]
 
 
-def _has(of: Any, number: int, probe: Probe) -> sa.ColumnElement[bool]:
-    """Whether one resource has a term matching the probe. `of` is `standard_resources`
-    itself or a term row naming the resource (the first probe's, `start`)."""
-    if probe[0] != "range":
-        terms = _terms(probe, f"t{number}")
-        return sa.exists().where(*_same_resource(terms, of), _matches(terms, number, probe))
-    if of is standard_resources:
-        return _listed(of, number)
-    resource = standard_resources.alias(f"r{number}")
-    return sa.exists().where(*_same_resource(resource, of), _listed(resource, number))
-
-
-def _listed(resource: Any, number: int) -> sa.ColumnElement[bool]:
-    """A term starting with the range's low end is among those the row lists (each after
-    a line break: `resources.stored_terms`)."""
-    return resource.c.terms.like(sa.bindparam(f"p{number}_listed"))
-
-
 _COMPARE = {"eq": "__eq__", "ge": "__ge__", "gt": "__gt__", "le": "__le__", "lt": "__lt__"}
 
 
@@ -158,7 +134,12 @@ def _where(shape: Shape, first_probe: int) -> list[sa.ColumnElement[bool]]:
     for number, operator in enumerate(shape.updated):
         found.append(getattr(table.c.last_updated, _COMPARE[operator])(sa.bindparam(f"u{number}")))
     for number in range(first_probe, len(shape.probes)):
-        found.append(_has(table, number, shape.probes[number]))
+        terms = _terms(shape.probes[number], f"t{number}")
+        found.append(
+            sa.exists().where(
+                *_same_resource(terms, table), _matches(terms, number, shape.probes[number])
+            )
+        )
     if shape.near:
         found.append(table.c.latitude.between(sa.bindparam("lat_min"), sa.bindparam("lat_max")))
         found.append(table.c.longitude.between(sa.bindparam("lng_min"), sa.bindparam("lng_max")))
@@ -307,5 +288,10 @@ def _terms_alone(shape: Shape, start: Any, column: Any) -> sa.Select[Any]:
         _matches(start, 0, shape.probes[0]),
     )
     for number in range(1, len(shape.probes)):
-        found = found.where(_has(start, number, shape.probes[number]))
+        terms = _terms(shape.probes[number], f"t{number}")
+        found = found.where(
+            sa.exists().where(
+                *_same_resource(terms, start), _matches(terms, number, shape.probes[number])
+            )
+        )
     return found

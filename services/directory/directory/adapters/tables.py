@@ -148,13 +148,6 @@ standard_resources = sa.Table(
     sa.Column("latitude", sa.Float(), nullable=True),
     sa.Column("longitude", sa.Float(), nullable=True),
     sa.Column("content", sa.Text(), nullable=False),
-    # The resource's rows in standard_terms, one term per line (`resources.stored_terms`):
-    # they are deleted by their whole key, so standard_terms needs no index by resource
-    # (keeping one up was 44% of writing its rows, migration 0008), and a name word of one
-    # or two letters is checked against them per resource (adapters/resource_statements.py).
-    # No default: a directory of the release before, still running during a rollout,
-    # cannot write a resource without its list (its batch fails and is redelivered).
-    sa.Column("terms", sa.Text(), nullable=False),
     sa.Index("ix_standard_resources_owner", "standard", "owner"),
     sa.Index("ix_standard_resources_updated", "standard", "type", "last_updated"),
     # A near search's bounding box, per type; with the id, the box is read index-only.
@@ -164,8 +157,6 @@ standard_resources = sa.Table(
 # What a resource is found by: `n:<name word>`, `pc:<postcode>`, `city:<municipality>`,
 # `organization:<id>`, `practitioner:<id>`, `location:<id>`, `service:<id>`,
 # `specialty:<profession>`, `taxonomy:<term id>`.
-# Only the primary key: a resource's rows are deleted by their whole key, from the terms
-# its resource row lists (standard_resources.terms).
 standard_terms = sa.Table(
     "standard_terms",
     metadata,
@@ -173,6 +164,7 @@ standard_terms = sa.Table(
     sa.Column("type", sa.String(40), primary_key=True),
     sa.Column("term", TERM_TYPE, primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
+    sa.Index("ix_standard_terms_resource", "standard", "type", "id", "term"),
 )
 
 # Fiches whose hits and standard resources wait to be rebuilt from their facts. A batch

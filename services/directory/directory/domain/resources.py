@@ -64,15 +64,3 @@ def stored_text(standard: str, content: dict[str, Any]) -> str:
     """A resource's content as stored: the JSON text it is served as (HSDS without nulls),
     so that an answer is assembled from stored texts without decoding them."""
     return orjson.dumps(without_nulls(content) if standard == HSDS else content).decode()
-
-
-def stored_terms(terms: Iterable[str]) -> str:
-    """A resource's terms as its row lists them (standard_resources.terms): each after a
-    line break (terms are [a-z0-9 :-], never one), so that `\\n<prefix>` is found in the
-    text exactly when a term starts with that prefix."""
-    return "".join(f"\n{term}" for term in sorted(terms))
-
-
-def terms_stored(text: str) -> frozenset[str]:
-    """The terms `stored_terms` listed."""
-    return frozenset(text.split("\n")[1:])

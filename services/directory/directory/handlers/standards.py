@@ -19,7 +19,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory.adapters.id_lists import delete_rows, id_chunks, insert_rows
+from directory.adapters.id_lists import id_chunks, insert_rows
 from directory.adapters.name_prefixes import forget_standard_prefixes, write_standard_prefixes
 from directory.adapters.tables import (
     practice_places,
@@ -30,14 +30,7 @@ from directory.adapters.tables import (
     standard_terms,
 )
 from directory.domain import fhir, hsds
-from directory.domain.resources import (
-    FHIR,
-    HSDS,
-    Resource,
-    stored_terms,
-    stored_text,
-    terms_stored,
-)
+from directory.domain.resources import FHIR, HSDS, Resource, stored_text
 from directory.handlers.taking_turns import taking_turns
 from servicekit.id_lists import one_of
 
@@ -101,9 +94,13 @@ Key = tuple[str, str, str]
 """(standard, type, id) of a stored resource."""
 
 
-def _key(resource: Resource) -> Key:
-    return (resource.standard, resource.type, resource.id)
-
+#: A standard term row's key: what deleting it returns, to delete its prefix rows by.
+_TERM_KEY = (
+    standard_terms.c.standard,
+    standard_terms.c.type,
+    standard_terms.c.term,
+    standard_terms.c.id,
+)
 
 #: The standards a provider's resources belong to (its Practitioner), and a practice's.
 PROVIDER_STANDARDS = (FHIR,)
@@ -135,7 +132,6 @@ async def _existing(
             table.c.active,
             table.c.version,
             table.c.content,
-            table.c.terms,
         ).where(_owned_by(session, owners, standards))
     )
     return {(row.standard, row.type, row.id): row for row in rows}
@@ -152,8 +148,20 @@ async def _retire(
     session: AsyncSession, existing: dict[Key, Any], produced: set[Key], now: datetime
 ) -> None:
     """Resources the facts no longer produce stay, inactive (one statement for all)."""
-    retired = [old for key, old in existing.items() if key not in produced and old.active]
-    if not retired:
+    gone = [
+        {
+            "k_standard": key[0],
+            "k_type": key[1],
+            "k_id": key[2],
+            "version": old.version + 1,
+            "content": stored_text(
+                old.standard, _inactive(old.standard, orjson.loads(old.content))
+            ),
+        }
+        for key, old in existing.items()
+        if key not in produced and old.active
+    ]
+    if not gone:
         return
     table = standard_resources
     await session.execute(
@@ -164,40 +172,31 @@ async def _retire(
             table.c.id == sa.bindparam("k_id"),
         )
         .values(active=False, last_updated=now),
-        [
-            {
-                "k_standard": old.standard,
-                "k_type": old.type,
-                "k_id": old.id,
-                "version": old.version + 1,
-                "content": stored_text(
-                    old.standard, _inactive(old.standard, orjson.loads(old.content))
-                ),
-                # HSDS serves active records only, so an inactive record keeps no terms:
-                # an HSDS filter then finds (and counts) active records from the term
-                # index alone. A FHIR resource keeps them (found with active=false).
-                "terms": "" if old.standard == HSDS else old.terms,
-            }
-            for old in retired
-        ],
+        gone,
     )
-    await _forget_terms(session, [old for old in retired if old.standard == HSDS])
+    await _forget_hsds_terms(session, [(g["k_standard"], g["k_type"], g["k_id"]) for g in gone])
 
 
-def _term_rows(standard: str, type_: str, id_: str, terms: Iterable[str]) -> list[dict[str, str]]:
-    return [{"standard": standard, "type": type_, "term": term, "id": id_} for term in terms]
-
-
-async def _forget_terms(session: AsyncSession, stored: list[Any]) -> None:
-    """Delete the term rows (and their name prefixes) of these stored resource rows, by
-    their whole key: the terms each row lists."""
-    rows = [
-        term_row
-        for old in stored
-        for term_row in _term_rows(old.standard, old.type, old.id, sorted(terms_stored(old.terms)))
-    ]
-    await delete_rows(session, standard_terms, rows)
-    await forget_standard_prefixes(session, rows)
+async def _forget_hsds_terms(session: AsyncSession, keys: list[Key]) -> None:
+    """HSDS serves active records only, so an inactive record keeps no terms: an HSDS
+    filter then finds (and counts) active records from the term index alone."""
+    by_type: dict[str, list[str]] = {}
+    for standard, type_, id_ in keys:
+        if standard == HSDS:
+            by_type.setdefault(type_, []).append(id_)
+    terms = standard_terms
+    for type_, ids in by_type.items():
+        for chunk in id_chunks(ids):
+            deleted = await session.execute(
+                sa.delete(terms)
+                .where(
+                    terms.c.standard == HSDS,
+                    terms.c.type == type_,
+                    one_of(session, terms.c.id, chunk),
+                )
+                .returning(*_TERM_KEY)
+            )
+            await forget_standard_prefixes(session, list(deleted))
 
 
 def _delete_groups(
@@ -219,28 +218,38 @@ def _delete_groups(
     return [group for group in groups if group]
 
 
-async def _delete_keys(session: AsyncSession, table: sa.Table, resources: list[Resource]) -> None:
+async def _delete_keys(
+    session: AsyncSession,
+    table: sa.Table,
+    resources: list[Resource],
+    returning: tuple[sa.Column[Any], ...] = (),
+) -> list[Any]:
     """Delete these resources' rows from `table`: one statement per group of ids (for
     every type at once), each round trip costs more than the rows. No resources: no
-    statement (`_delete_groups` gives none)."""
+    statement (`_delete_groups` gives none). The deleted rows' `returning` columns come
+    back, if any are named."""
     replaced: dict[tuple[str, str], list[str]] = {}
     for resource in resources:
         replaced.setdefault((resource.standard, resource.type), []).append(resource.id)
+    deleted: list[Any] = []
     for group in _delete_groups(replaced):
-        await session.execute(
-            sa.delete(table).where(
-                sa.or_(
-                    *(
-                        sa.and_(
-                            table.c.standard == standard,
-                            table.c.type == type_,
-                            one_of(session, table.c.id, ids),
-                        )
-                        for (standard, type_), ids in group.items()
+        statement = sa.delete(table).where(
+            sa.or_(
+                *(
+                    sa.and_(
+                        table.c.standard == standard,
+                        table.c.type == type_,
+                        one_of(session, table.c.id, ids),
                     )
+                    for (standard, type_), ids in group.items()
                 )
             )
         )
+        if returning:
+            deleted += await session.execute(statement.returning(*returning))
+        else:
+            await session.execute(statement)
+    return deleted
 
 
 def _stored_before(resources: list[Resource], existing: dict[Key, Any]) -> list[Resource]:
@@ -249,7 +258,7 @@ def _stored_before(resources: list[Resource], existing: dict[Key, Any]) -> list[
     `existing` (read by owner) holds every stored one. A resource not stored before has no
     terms either: its rows are written only with it. Deleting the rows of new resources
     found nothing, and in a first build it was most of the rebuild's time in PostgreSQL."""
-    return [r for r in resources if _key(r) in existing]
+    return [r for r in resources if (r.standard, r.type, r.id) in existing]
 
 
 async def _write_resources(
@@ -276,7 +285,6 @@ async def _write_resources(
                 "latitude": r.latitude,
                 "longitude": r.longitude,
                 "content": text,
-                "terms": stored_terms(_terms_of(r)),
             }
             for r, text, version in writes
         ],
@@ -291,47 +299,41 @@ def _terms_of(resource: Resource) -> frozenset[str]:
 
 
 async def _write_terms(
-    session: AsyncSession,
-    resources: list[Resource],
-    existing: dict[Key, Any],
-    rewritten: set[Key],
+    session: AsyncSession, resources: list[Resource], existing: dict[Key, Any]
 ) -> None:
-    """Replace these resources' terms and the name prefixes stored beside them. The rows
-    of the `rewritten` resources list their new terms already (`_write_resources`); the
-    others' rows are told them here."""
+    """Replace these resources' terms and the name prefixes stored beside them."""
     stored_before = _stored_before(resources, existing)
-    await _forget_terms(session, [existing[_key(r)] for r in stored_before])
+    deleted = await _delete_keys(session, standard_terms, stored_before, returning=_TERM_KEY)
+    await forget_standard_prefixes(session, deleted)
     terms = [
-        row for r in resources for row in _term_rows(r.standard, r.type, r.id, sorted(_terms_of(r)))
+        {"standard": r.standard, "type": r.type, "term": term, "id": r.id}
+        for r in resources
+        for term in sorted(_terms_of(r))
     ]
     await insert_rows(session, standard_terms, terms)
     await write_standard_prefixes(session, terms)
-    await _list_terms(session, [r for r in stored_before if _key(r) not in rewritten])
 
 
-async def _list_terms(session: AsyncSession, resources: list[Resource]) -> None:
-    """Tell these stored resources' rows their new terms (their content is unchanged)."""
-    if not resources:
-        return
-    table = standard_resources
-    await session.execute(
-        sa.update(table)
-        .where(
-            table.c.standard == sa.bindparam("k_standard"),
-            table.c.type == sa.bindparam("k_type"),
-            table.c.id == sa.bindparam("k_id"),
+async def _existing_terms(
+    session: AsyncSession, owners: list[str], standards: tuple[str, ...]
+) -> dict[Key, set[str]]:
+    terms, resources = standard_terms, standard_resources
+    rows = await session.execute(
+        sa.select(terms.c.standard, terms.c.type, terms.c.id, terms.c.term)
+        .join(
+            resources,
+            sa.and_(
+                resources.c.standard == terms.c.standard,
+                resources.c.type == terms.c.type,
+                resources.c.id == terms.c.id,
+            ),
         )
-        .values(terms=sa.bindparam("k_terms")),
-        [
-            {
-                "k_standard": r.standard,
-                "k_type": r.type,
-                "k_id": r.id,
-                "k_terms": stored_terms(_terms_of(r)),
-            }
-            for r in resources
-        ],
+        .where(_owned_by(session, owners, standards))
     )
+    found: dict[Key, set[str]] = {}
+    for row in rows:
+        found.setdefault((row.standard, row.type, row.id), set()).add(row.term)
+    return found
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,7 @@ async def _store(session: AsyncSession, built: OwnedResources) -> None:
     resource whose content is the same keeps its version, but its terms follow the facts
     (a service's content names its location, its terms carry the location's postcode)."""
     existing = await _existing(session, built.owners, built.standards)
+    stored_terms = await _existing_terms(session, built.owners, built.standards) if existing else {}
     now = _now()
     writes: list[tuple[Resource, str, int]] = []
     retermed: list[Resource] = []
@@ -369,13 +372,13 @@ async def _store(session: AsyncSession, built: OwnedResources) -> None:
         if old is None or old.content != text or old.active != resource.active:
             writes.append((resource, text, (old.version + 1) if old is not None else 1))
             retermed.append(resource)
-        elif terms_stored(old.terms) != _terms_of(resource):
+        elif stored_terms.get(key, set()) != _terms_of(resource):
             retermed.append(resource)
     await _retire(session, existing, produced, now)
     if writes:
         await _write_resources(session, writes, now, existing)
     if retermed:
-        await _write_terms(session, retermed, existing, {_key(r) for r, _, _ in writes})
+        await _write_terms(session, retermed, existing)
 
 
 async def build_standards(
