@@ -8,8 +8,8 @@ directory's search_terms), so they are compared here too.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,25 +18,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from servicekit.database import create_engine, upgrade_database
-
-# (service's migrations package, the modules declaring its tables: all share one MetaData)
-SERVICES = {
-    "directory": ("directory.migrations", ("directory.adapters.tables",)),
-    "fiches": (
-        "fiches.migrations",
-        ("fiches.adapters.tables", "fiches.adapters.export_tables"),
-    ),
-    "identity": ("identity.migrations", ("identity.adapters.tables",)),
-    "invitations": ("invitations.migrations", ("invitations.adapters.tables",)),
-    "notifications": ("notifications.migrations", ("notifications.adapters.tables",)),
-    "registry-sync": ("registry_sync.migrations", ("registry_sync.adapters.tables",)),
-}
-
-
-def _declared(modules: tuple[str, ...]) -> sa.MetaData:
-    found = {importlib.import_module(name).metadata for name in modules}
-    assert len(found) == 1, f"{modules} declare their tables on more than one MetaData"
-    return found.pop()
+from servicekit.settings import KafkaSettings, PlatformSettings
+from skaart.components import BUILDERS
 
 
 def _differences(connection: sa.Connection, metadata: sa.MetaData) -> list[str]:
@@ -51,17 +34,18 @@ def _differences(connection: sa.Connection, metadata: sa.MetaData) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("service", sorted(SERVICES))
+@pytest.mark.parametrize("service", sorted(BUILDERS))
 async def test_the_migrations_build_the_tables_the_code_declares(
-    service: str, database_url_factory: Callable[[str], Any]
+    service: str, database_url_factory: Callable[[str], Any], tmp_path: Path
 ) -> None:
-    migrations, modules = SERVICES[service]
-    metadata = _declared(modules)
+    # The service as `skaart migrate` builds it: its migrations and its tables' MetaData.
+    runtime = BUILDERS[service](PlatformSettings(data_dir=tmp_path), KafkaSettings()).runtime
+    await runtime.engine.dispose()  # never connected: the test's own database is used
     engine = create_engine(await database_url_factory(service))
     try:
-        await upgrade_database(engine, migrations)
+        await upgrade_database(engine, runtime.migrations_package)
         async with engine.connect() as connection:
-            differences = await connection.run_sync(_differences, metadata)
+            differences = await connection.run_sync(_differences, runtime.tables.metadata)
     finally:
         await engine.dispose()
     assert differences == [], (
