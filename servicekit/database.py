@@ -105,7 +105,7 @@ async def ping(engine: AsyncEngine, timeout_s: float = 2.0) -> None:
 MESSAGING_MIGRATIONS = "servicekit.messaging.migrations"
 
 
-def _alembic_config(migrations_package: str, connection: Connection | None = None) -> Any:
+def alembic_config(migrations_package: str, connection: Connection | None = None) -> Any:
     from importlib import resources
 
     from alembic.config import Config
@@ -140,7 +140,7 @@ async def upgrade_database(engine: AsyncEngine, migrations_package: str) -> None
     from alembic import command
 
     def _upgrade(connection: Connection) -> None:
-        command.upgrade(_alembic_config(migrations_package, connection), "heads")
+        command.upgrade(alembic_config(migrations_package, connection), "heads")
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)

@@ -20,7 +20,7 @@ from directory.adapters.tables import standard_terms as standard_terms_table
 from directory.domain import ranking
 from directory.domain.ranking import SearchFilters
 from directory.domain.text import stored_prefixes
-from servicekit.database import _alembic_config
+from servicekit.database import alembic_config
 from tests.directory.support import Searchable, searchable_directory
 
 
@@ -262,7 +262,7 @@ async def test_the_migration_backfills_the_prefixes_and_goes_back_down(world: Se
 
     def to(revision: str, down: bool) -> Any:
         def run(connection: Any) -> None:
-            config = _alembic_config("directory.migrations", connection)
+            config = alembic_config("directory.migrations", connection)
             (command.downgrade if down else command.upgrade)(config, revision)
 
         return run

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from servicekit.database import (
     MESSAGING_MIGRATIONS,
-    _alembic_config,
+    alembic_config,
     create_engine,
     upgrade_database,
 )
@@ -33,7 +33,7 @@ SERVICES = (
 
 
 def alembic_heads(package: str) -> frozenset[str]:
-    return frozenset(ScriptDirectory.from_config(_alembic_config(package)).get_heads())
+    return frozenset(ScriptDirectory.from_config(alembic_config(package)).get_heads())
 
 
 @pytest.mark.parametrize("package", SERVICES)

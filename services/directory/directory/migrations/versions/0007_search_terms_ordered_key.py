@@ -20,6 +20,16 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+# What a directory of the release before, running until the rollout finishes, meets here
+# (tests/integration/test_migrations_keep_the_previous_release_working.py).
+SAFE_IN_A_ROLLOUT_BECAUSE = {
+    "search_terms: unique (term, kind, fiche_id) dropped": (
+        "the new key keeps the same rows unique (a fiche has one sort key), and no statement "
+        "of the directory names (term, kind, fiche_id) as an ON CONFLICT target: it deletes "
+        "a fiche's term rows before inserting them again"
+    ),
+}
+
 _ORDERED = ["term", "sort_key", "kind", "fiche_id"]
 _BY_TERM = ["term", "kind", "fiche_id"]
 
@@ -51,9 +61,7 @@ def upgrade() -> None:
         _key_on_postgresql(_ORDERED)
         op.drop_index("ix_search_terms_order", table_name="search_terms")
         return
-    with op.batch_alter_table(
-        "search_terms", recreate="always", copy_from=_sqlite_table(_ORDERED)
-    ):
+    with op.batch_alter_table("search_terms", recreate="always", copy_from=_sqlite_table(_ORDERED)):
         pass
 
 

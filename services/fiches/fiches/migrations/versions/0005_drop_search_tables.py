@@ -26,6 +26,16 @@ SEARCH_TABLES = (
     "search_providers",
 )
 
+# A fiches pod of a release from before the public search moved to the directory (a13cc2f)
+# still writes these tables: that rollout needs those pods stopped first
+# (tests/integration/test_migrations_keep_the_previous_release_working.py).
+_STOP_THE_OLD_PODS = (
+    "a fiches release from before the public search moved to the directory (a13cc2f) still "
+    "writes this table: stop its pods before the migration Job (docs/operations.md, "
+    "'Migrations and rollouts')"
+)
+ROLLOUT_REQUIRES = {f"{table}: table dropped": _STOP_THE_OLD_PODS for table in SEARCH_TABLES}
+
 
 def upgrade() -> None:
     for table in SEARCH_TABLES:
