@@ -4,15 +4,26 @@ Monolithic mode calls them in-process (httpx over the monolith's own ASGI app: t
 requests, no port); microservices mode calls each by its configured base URL. Either way
 the portal sends the user's identity session as identity's cookie and an access token as
 a Bearer header, server-side only.
+
+A service handles a call from across the network under a correlation id of its own (it
+never takes over one sent to it: servicekit/http.py). The portal logs that id beside its
+own request's, so the id a person quotes from a portal page leads to the service's log
+lines and to the events the call caused (docs/operations.md, "Logs"). In-process calls keep
+the portal's id, and log nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
 
 from portal.config import CALLED_SERVICES, PortalSettings
+from servicekit.http import CORRELATION_HEADER
+from servicekit.logging import current_correlation_id
+
+log = logging.getLogger(__name__)
 
 IDENTITY_COOKIE = "skaart_session"
 IN_PROCESS_BASE = "http://monolith"
@@ -78,6 +89,7 @@ class ServiceClients:
             response = await client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             raise ServiceUnavailable(service) from error
+        _log_the_services_correlation_id(service, method, response)
         if response.status_code in (502, 503, 504):
             raise ServiceUnavailable(service)
         return response
@@ -93,3 +105,22 @@ class ServiceClients:
     async def close(self) -> None:
         for client in {id(c): c for c in self._clients.values()}.values():
             await client.aclose()
+
+
+def _log_the_services_correlation_id(service: str, method: str, response: httpx.Response) -> None:
+    """One line naming the id `service` handled the call under, when it is not ours.
+
+    The path is left out: some carry an invitation's or activation's token."""
+    theirs = response.headers.get(CORRELATION_HEADER)
+    if theirs is None or theirs == current_correlation_id():
+        return
+    log.info(
+        "called %s",
+        service,
+        extra={
+            "service": service,
+            "method": method,
+            "status": response.status_code,
+            "service_correlation_id": theirs,
+        },
+    )

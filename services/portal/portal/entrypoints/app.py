@@ -29,7 +29,7 @@ from portal.entrypoints import (
 from portal.entrypoints.errors import install_error_pages
 from portal.entrypoints.web import SessionMiddleware, Site
 from servicekit.auth import AuthSettings
-from servicekit.http import health_router, metrics_router
+from servicekit.http import CorrelationIds, health_router, metrics_router
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 
 SERVICE = "portal"
@@ -147,6 +147,10 @@ def standalone_app(component: PortalComponent) -> FastAPI:
             await component.runtime.stop()
 
     app = FastAPI(title="Sociale Kaart portal", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # Each page request gets its id, as every request does in monolithic mode (the
+    # monolith's app is built by servicekit.http.api_app): on its log lines, in the
+    # X-Correlation-Id header and on an error page, for a visitor to quote.
+    app.add_middleware(CorrelationIds)
     app.include_router(health_router(component.runtime.readiness))
     app.include_router(metrics_router())
     app.mount("/", component.app)

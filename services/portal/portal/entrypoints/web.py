@@ -25,6 +25,7 @@ from portal.config import PortalSettings
 from portal.domain.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, supported
 from portal.domain.phone_numbers import dialable_phone_number, readable_phone_number
 from portal.domain.session import LoginRequired, WebSession
+from servicekit.logging import current_correlation_id
 
 COOKIE = "skaart_portal"
 CSRF_FIELD = "csrf_token"
@@ -129,6 +130,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             "professions": lambda codes: ", ".join(profession_label(c, language) for c in codes),
             "errors": {},
             "values": {},
+            # The request's correlation id: an error page shows it, for the help desk.
+            "reference": current_correlation_id(),
             **context,
         },
         status_code=status,
