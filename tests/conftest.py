@@ -75,6 +75,16 @@ async def kafka() -> AsyncIterator[KafkaSettings]:
 DatabaseFactory = Callable[[str], "AsyncIterator[str]"]
 
 
+@pytest.fixture
+async def postgresql_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database, for what only production's database has."""
+    admin_url = admin_postgres_url()
+    if admin_url is None:
+        pytest.skip("PostgreSQL not reachable: set SKAART_TEST_POSTGRES_URL (CI always has one)")
+    async with fresh_postgres_database(admin_url) as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url_factory(
     request: pytest.FixtureRequest, tmp_path: Path

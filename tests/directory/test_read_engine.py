@@ -26,7 +26,6 @@ from directory.adapters.read_engine import (
     retry_once_on_disconnect,
 )
 from servicekit.runtime import ServiceRuntime
-from tests.support.infrastructure import admin_postgres_url, fresh_postgres_database
 
 
 @dataclass
@@ -41,18 +40,15 @@ class RuntimeStandIn:
 
 
 @pytest.fixture
-async def reads() -> AsyncIterator[AsyncEngine]:
-    admin_url = admin_postgres_url()
-    if admin_url is None:
-        pytest.skip("PostgreSQL not reachable: the read engine is PostgreSQL's only")
-    async with fresh_postgres_database(admin_url) as url:
-        runtime = RuntimeStandIn(url)
-        engine = read_engine(cast(ServiceRuntime, runtime))
-        try:
-            yield engine
-        finally:
-            for close in runtime.closers:
-                await close()
+async def reads(postgresql_url: str) -> AsyncIterator[AsyncEngine]:
+    # PostgreSQL only: on SQLite the service's engine serves the reads.
+    runtime = RuntimeStandIn(postgresql_url)
+    engine = read_engine(cast(ServiceRuntime, runtime))
+    try:
+        yield engine
+    finally:
+        for close in runtime.closers:
+            await close()
 
 
 def _count(engine: AsyncEngine, event: str) -> list[int]:

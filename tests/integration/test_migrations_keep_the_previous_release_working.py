@@ -12,7 +12,6 @@ too, so the explanations stay true.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +24,8 @@ from servicekit.database import alembic_config, create_engine
 from servicekit.schema_rollout import TableShape, changes_the_previous_release_notices, schema_shape
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.components import BUILDERS
-from tests.support.infrastructure import admin_postgres_url, fresh_postgres_database
 
 OPERATIONS_GUIDE = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    admin_url = admin_postgres_url()
-    if admin_url is None:
-        pytest.skip("PostgreSQL not reachable: set SKAART_TEST_POSTGRES_URL (CI always has one)")
-    async with fresh_postgres_database(admin_url) as url:
-        yield url
 
 
 def _migrations_package(service: str, tmp_path: Path) -> tuple[str, Any]:
@@ -69,11 +58,11 @@ def _explained(module: Any) -> tuple[dict[str, str], dict[str, str]]:
 
 @pytest.mark.parametrize("service", sorted(BUILDERS))
 async def test_each_migration_names_what_the_previous_release_would_run_into(
-    service: str, postgres_url: str, tmp_path: Path
+    service: str, postgresql_url: str, tmp_path: Path
 ) -> None:
     package, unused_engine = _migrations_package(service, tmp_path)
     await unused_engine.dispose()  # never connected: the test's own database is used
-    engine = create_engine(postgres_url)
+    engine = create_engine(postgresql_url)
     try:
         async with engine.begin() as connection:
             applied = await connection.run_sync(_each_revision_and_what_it_changes, package)
@@ -129,7 +118,7 @@ _MIGRATION = [
 
 
 async def test_the_comparison_sees_each_change_the_previous_release_runs_into(
-    postgres_url: str,
+    postgresql_url: str,
 ) -> None:
     def before_and_after(connection: sa.Connection) -> list[str]:
         for statement in _BEFORE:
@@ -139,7 +128,7 @@ async def test_the_comparison_sees_each_change_the_previous_release_runs_into(
             connection.execute(sa.text(statement))
         return changes_the_previous_release_notices(before, schema_shape(connection))
 
-    engine = create_engine(postgres_url)
+    engine = create_engine(postgresql_url)
     try:
         async with engine.begin() as connection:
             changes = await connection.run_sync(before_and_after)
