@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, overload
 
 import orjson
-from sqlalchemy import event, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -127,20 +127,34 @@ def alembic_config(migrations_package: str, connection: Connection | None = None
     return config
 
 
-async def upgrade_database(engine: AsyncEngine, migrations_package: str) -> None:
+async def upgrade_database(
+    engine: AsyncEngine, migrations_package: str, tables: MetaData | None = None
+) -> None:
     """Apply the service's Alembic migrations up to their heads (safe to run again).
 
     A database already at its heads is told so without loading Alembic
-    (`servicekit.migration_heads`)."""
+    (`servicekit.migration_heads`). A database a newer release has migrated is used as it
+    is when it holds every table and column of `tables` (`servicekit.newer_schema`: the
+    previous release's pods during a rollout, every pod after a rollback)."""
     from servicekit.migration_heads import migration_heads, stored_heads
 
     heads = migration_heads((migrations_package, MESSAGING_MIGRATIONS))
     if heads is not None and await stored_heads(engine) == heads:
         return
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from servicekit.newer_schema import run_on_newer_schema, unknown_revisions
 
     def _upgrade(connection: Connection) -> None:
-        command.upgrade(alembic_config(migrations_package, connection), "heads")
+        config = alembic_config(migrations_package, connection)
+        stored = MigrationContext.configure(connection).get_current_heads()
+        unknown = unknown_revisions(ScriptDirectory.from_config(config), stored)
+        if unknown:
+            run_on_newer_schema(connection, unknown, tables)
+            return
+        command.upgrade(config, "heads")
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)

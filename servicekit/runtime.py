@@ -116,7 +116,7 @@ class ServiceRuntime:
 
     async def migrate(self) -> None:
         """Bring the service's database to the newest migration."""
-        await upgrade_database(self.engine, self.migrations_package)
+        await upgrade_database(self.engine, self.migrations_package, self.tables.metadata)
 
     async def start(
         self, *, migrate: bool = True, relay: bool = True, background: bool = True
