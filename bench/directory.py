@@ -27,7 +27,8 @@ one PostgreSQL server do not drop each other's.
 3. Catching up (bench/directory_catch_up.py): publishes EVENTS public events (providers,
    practices, offer links) on an embedded broker, then starts a directory on a fresh
    database and times how long its consumer group takes to apply them all (every event in
-   its inbox, no fiche waiting in `projection_pending` to be rebuilt); then measures
+   its inbox, no fiche waiting in `projection_pending` to be rebuilt, the term tables
+   indexed again after a first build); then measures
    the floor of that work on this machine (writing the resulting rows once inside
    PostgreSQL, building every document and resource once). `--without-building-ahead`
    catches up with the idle flush as it was before it built its next chunk ahead.

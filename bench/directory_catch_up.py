@@ -248,8 +248,9 @@ async def _publish(kafka: Any, events: int) -> float:
 
 
 async def _applied(component: Any, events: int, started: float) -> tuple[float, float]:
-    """Seconds from `started` until the directory's inbox holds all EVENTS and no fiche
-    waits to be rebuilt (a catch-up rebuilds its fiches once the backlog is applied), and
+    """Seconds from `started` until the directory's inbox holds all EVENTS, no fiche
+    waits to be rebuilt (a catch-up rebuilds its fiches once the backlog is applied) and a
+    first build has indexed its term tables again, and
     until its first event was applied (before that the broker forms the consumer group:
     a new group waits for more members, 5 s on the embedded broker, 3 s by default
     on Apache Kafka, group.initial.rebalance.delay.ms).
@@ -269,11 +270,20 @@ async def _applied(component: Any, events: int, started: float) -> tuple[float, 
             waiting = (
                 await connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM projection_pending)")
             ).scalar_one()
-        if done >= events and not waiting:
+        if done >= events and not waiting and not await _indexes_aside(component):
             return time.perf_counter() - started, first_s
         if time.perf_counter() - started > 1800:
             raise RuntimeError(f"catching up stalled at {done} of {events} events")
         await asyncio.sleep(0.2)
+
+
+async def _indexes_aside(component: Any) -> bool:
+    """Whether a first build still has the term tables' indexes to build: its catch-up
+    ends once they are built (directory/adapters/first_build.py)."""
+    from directory.adapters.first_build import indexes_set_aside
+
+    async with component.runtime.sessions() as session:
+        return await indexes_set_aside(session)
 
 
 async def floor_of(dsn: str) -> dict[str, float]:

@@ -33,6 +33,7 @@ from contracts.events.fiches import (
     ProviderFichePublished,
     ProviderFicheUpdated,
 )
+from directory.adapters.first_build import FirstBuild
 from directory.adapters.id_lists import id_chunks
 from directory.adapters.pending import defer, one_writer, take
 from directory.adapters.planner_statistics import PlannerStatistics
@@ -162,6 +163,8 @@ class DirectoryProjection:
         self._last_batch = time.monotonic()
         self.statistics = PlannerStatistics()
         """Refreshed while a catch-up's rebuild makes the tables it reads grow."""
+        self.first_build = FirstBuild()
+        """A catch-up from an empty map writes the term tables bare, indexed at its end."""
 
     @property
     def rebuild_chunk(self) -> int | None:
@@ -287,6 +290,7 @@ class DirectoryProjection:
             self._maybe_pending = False  # a batch deferring from now on sets it again
             chunk = self.rebuild_chunk
             try:
+                await self.first_build.before_rebuilding(sessions)
                 started = time.monotonic()
                 async with sessions() as session, session.begin():
                     reader = sessions if _builds_ahead(session) else None
@@ -300,6 +304,8 @@ class DirectoryProjection:
                 if more:
                     self.statistics.chunk_rebuilt(rebuilt)
                     await self.statistics.refresh_if_due(sessions)
+                else:
+                    await self.first_build.after_rebuilding(sessions)
             except Exception as error:
                 self._maybe_pending = True
                 self._built_ahead = None  # built beside a transaction that did not commit
