@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
@@ -127,10 +128,68 @@ def alembic_config(migrations_package: str, connection: Connection | None = None
     return config
 
 
+@dataclass(frozen=True)
+class MigrationStatus:
+    """Where a service's database stands against this release's migrations."""
+
+    to_apply: tuple[str, ...] = ()
+    """Revisions this release has and the database has not, oldest first."""
+    unknown: tuple[str, ...] = ()
+    """Revisions the database is at that this release does not know (a newer release's)."""
+    problem: str | None = None
+    """Why this release cannot run on that newer database (None: it can)."""
+
+    @property
+    def summary(self) -> str:
+        if self.problem:
+            return f"refused: {self.problem}"
+        if self.unknown:
+            return (
+                f"at {', '.join(self.unknown)}, a newer release's migration: this release "
+                "runs on it as it is"
+            )
+        if self.to_apply:
+            return f"{len(self.to_apply)} migration(s) to apply: {', '.join(self.to_apply)}"
+        return "at the newest migration"
+
+
+async def migration_status(
+    engine: AsyncEngine, migrations_package: str, tables: MetaData | None = None
+) -> MigrationStatus:
+    """What `upgrade_database` would find, without changing anything."""
+    from servicekit.migration_heads import migration_heads, stored_heads
+
+    heads = migration_heads((migrations_package, MESSAGING_MIGRATIONS))
+    if heads is not None and await stored_heads(engine) == heads:
+        return MigrationStatus()
+    async with engine.connect() as connection:
+        return await connection.run_sync(_status, migrations_package, tables)
+
+
+def _status(connection: Connection, migrations_package: str, tables: MetaData | None) -> Any:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from servicekit.newer_schema import newer_schema_problem, unknown_revisions
+
+    script = ScriptDirectory.from_config(alembic_config(migrations_package, connection))
+    stored = MigrationContext.configure(connection).get_current_heads()
+    unknown = unknown_revisions(script, stored)
+    if unknown:
+        problem = newer_schema_problem(connection, unknown, tables)
+        return MigrationStatus(unknown=tuple(unknown), problem=problem)
+    applied: set[str] = set()
+    for revision in stored:
+        applied |= {r.revision for r in script.iterate_revisions(revision, "base")}
+    oldest_first = [r.revision for r in reversed(list(script.walk_revisions()))]
+    return MigrationStatus(to_apply=tuple(r for r in oldest_first if r not in applied))
+
+
 async def upgrade_database(
     engine: AsyncEngine, migrations_package: str, tables: MetaData | None = None
-) -> None:
-    """Apply the service's Alembic migrations up to their heads (safe to run again).
+) -> MigrationStatus:
+    """Apply the service's Alembic migrations up to their heads (safe to run again); the
+    status the database was in.
 
     A database already at its heads is told so without loading Alembic
     (`servicekit.migration_heads`). A database a newer release has migrated is used as it
@@ -140,21 +199,18 @@ async def upgrade_database(
 
     heads = migration_heads((migrations_package, MESSAGING_MIGRATIONS))
     if heads is not None and await stored_heads(engine) == heads:
-        return
+        return MigrationStatus()
     from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
-    from servicekit.newer_schema import run_on_newer_schema, unknown_revisions
+    from servicekit.newer_schema import run_on_newer_schema
 
-    def _upgrade(connection: Connection) -> None:
-        config = alembic_config(migrations_package, connection)
-        stored = MigrationContext.configure(connection).get_current_heads()
-        unknown = unknown_revisions(ScriptDirectory.from_config(config), stored)
-        if unknown:
-            run_on_newer_schema(connection, unknown, tables)
-            return
-        command.upgrade(config, "heads")
+    def _upgrade(connection: Connection) -> MigrationStatus:
+        status: MigrationStatus = _status(connection, migrations_package, tables)
+        if status.unknown:
+            run_on_newer_schema(connection, list(status.unknown), tables)
+        elif status.to_apply:
+            command.upgrade(alembic_config(migrations_package, connection), "heads")
+        return status
 
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        return await connection.run_sync(_upgrade)

@@ -47,23 +47,33 @@ def run_on_newer_schema(
     """Accept the database as it is when it holds every table and column of `metadata`;
     raise SchemaTooNew naming what it lacks otherwise (or when there is no metadata to
     check against)."""
-    if metadata is None:
-        raise SchemaTooNew(
-            f"the database is at migration {', '.join(unknown)}, which this release does not "
-            "know: run a release that knows it (or the newest one)"
-        )
-    missing = _missing(connection, metadata)
-    if missing:
-        raise SchemaTooNew(
-            f"the database is at migration {', '.join(unknown)}, which this release does not "
-            f"know, and lacks what this release uses ({'; '.join(missing)}). Check that the "
-            "database URL names this service's database; otherwise run the release that "
-            "migrated it, or the newest one (docs/operations.md, 'Migrations and rollouts')"
-        )
+    problem = newer_schema_problem(connection, unknown, metadata)
+    if problem:
+        raise SchemaTooNew(problem)
     log.warning(
         "the database is at a migration this release does not know; running on it as it is "
         "(the previous release during a rollout, or a rollback)",
         extra={"database_revisions": unknown},
+    )
+
+
+def newer_schema_problem(
+    connection: sa.Connection, unknown: list[str], metadata: sa.MetaData | None
+) -> str | None:
+    """Why this release cannot run on a database at `unknown` revisions (None: it can)."""
+    if metadata is None:
+        return (
+            f"the database is at migration {', '.join(unknown)}, which this release does not "
+            "know: run a release that knows it (or the newest one)"
+        )
+    missing = _missing(connection, metadata)
+    if not missing:
+        return None
+    return (
+        f"the database is at migration {', '.join(unknown)}, which this release does not "
+        f"know, and lacks what this release uses ({'; '.join(missing)}). Check that the "
+        "database URL names this service's database; otherwise run the release that "
+        "migrated it, or the newest one (docs/operations.md, 'Migrations and rollouts')"
     )
 
 

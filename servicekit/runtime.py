@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from servicekit.database import create_engine, ping, session_factory, upgrade_database
+from servicekit.database import (
+    MigrationStatus,
+    create_engine,
+    migration_status,
+    ping,
+    session_factory,
+    upgrade_database,
+)
 from servicekit.messaging.outbox import Outbox
 from servicekit.settings import KafkaSettings
 from servicekit.waiting import within
@@ -114,9 +121,13 @@ class ServiceRuntime:
         """Consumer group of a subscription: `<service>.<subscription>`."""
         return f"{self.name}.{subscription.name}"
 
-    async def migrate(self) -> None:
-        """Bring the service's database to the newest migration."""
-        await upgrade_database(self.engine, self.migrations_package, self.tables.metadata)
+    async def migrate(self) -> MigrationStatus:
+        """Bring the service's database to the newest migration; where it stood before."""
+        return await upgrade_database(self.engine, self.migrations_package, self.tables.metadata)
+
+    async def migration_status(self) -> MigrationStatus:
+        """Where the service's database stands, without changing it."""
+        return await migration_status(self.engine, self.migrations_package, self.tables.metadata)
 
     async def start(
         self, *, migrate: bool = True, relay: bool = True, background: bool = True

@@ -6,12 +6,16 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from servicekit.logging import configure_logging
 from servicekit.settings import KafkaSettings, PlatformSettings
+
+if TYPE_CHECKING:
+    from servicekit.database import MigrationStatus
 
 app = typer.Typer(
     help="Sociale Kaart fiches platform.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -144,20 +148,49 @@ def serve(
 
 
 @app.command("migrate")
-def migrate(service: str = typer.Argument("all", help="A service name, or all")) -> None:
+def migrate(
+    service: str = typer.Argument("all", help="A service name, or all"),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Only say where each database stands; exit 1 if one needs migrating or this "
+        "release cannot run on it (before a rollback, say).",
+    ),
+) -> None:
     """Apply database migrations (the Kubernetes migration Job runs this)."""
     from skaart.components import BUILDERS
 
     names = list(BUILDERS) if service == "all" else [service]
 
-    async def run() -> None:
-        for name in names:
-            component = BUILDERS[name](PlatformSettings(), KafkaSettings())
-            await component.runtime.migrate()
-            await component.runtime.engine.dispose()
-            console.print(f"{name}: database at the newest migration")
+    async def run() -> bool:
+        from servicekit.newer_schema import SchemaTooNew
 
-    asyncio.run(run())
+        ready = True
+        for name in names:
+            runtime = BUILDERS[name](PlatformSettings(), KafkaSettings()).runtime
+            try:
+                status = await (runtime.migration_status() if check else runtime.migrate())
+            except SchemaTooNew as refused:
+                console.print(f"{name}: refused: {refused}")
+                ready = False
+                continue
+            finally:
+                await runtime.engine.dispose()
+            ready = ready and not (status.problem or (check and status.to_apply))
+            console.print(f"{name}: {status.summary if check else _migrated(status)}")
+        return ready
+
+    if not asyncio.run(run()):
+        raise typer.Exit(1)
+
+
+def _migrated(status: MigrationStatus) -> str:
+    """What `skaart migrate` did, from the status the database was in."""
+    if status.unknown:
+        return status.summary  # a newer release's database: nothing applied
+    if status.to_apply:
+        return f"migrated ({', '.join(status.to_apply)}): at the newest migration"
+    return "at the newest migration (nothing to apply)"
 
 
 @app.command("create-topics")

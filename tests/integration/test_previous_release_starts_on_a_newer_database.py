@@ -7,6 +7,7 @@ code declares is there, and refuses, naming what is missing, when they are not."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -14,11 +15,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from directory.config import DirectorySettings
 from directory.entrypoints.app import build_component
 from servicekit.newer_schema import SchemaTooNew
 from servicekit.settings import KafkaSettings, PlatformSettings
+from skaart.cli import app
 
 NEWER = "0999_of_a_newer_release"
 
@@ -88,3 +91,60 @@ async def test_it_refuses_a_newer_schema_without_what_it_uses(
         await previous.engine.dispose()
     assert NEWER in str(refused.value) and "table search_prefixes" in str(refused.value)
     assert "database URL" in str(refused.value)
+
+
+def test_skaart_migrate_check_says_where_each_database_stands_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`skaart migrate --check`, as a platform team runs it before a rollback: exit 1 while
+    a database needs migrating, 0 once it is current or a newer one this release runs on."""
+    monkeypatch.setenv("SKAART_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")  # no wrapping of the lines asserted on
+    url = f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}"
+    monkeypatch.setenv("DIRECTORY_DATABASE_URL", url)
+    cli = CliRunner()
+
+    fresh = cli.invoke(app, ["migrate", "directory", "--check"])
+    assert fresh.exit_code == 1
+    assert "directory: 9 migration(s) to apply: 0001, " in fresh.output
+    assert cli.invoke(app, ["migrate", "directory", "--check"]).exit_code == 1, "unchanged"
+
+    migrated = cli.invoke(app, ["migrate", "directory"])
+    assert migrated.exit_code == 0 and "directory: migrated (0001, " in migrated.output
+    current = cli.invoke(app, ["migrate", "directory", "--check"])
+    assert current.exit_code == 0 and "directory: at the newest migration" in current.output
+
+    async def stamp_newer() -> None:
+        runtime = await _directory_as_deployed(url, tmp_path)
+        try:
+            await _as_a_newer_release_left_it(runtime)
+        finally:
+            await runtime.engine.dispose()
+
+    asyncio.run(stamp_newer())
+    newer = cli.invoke(app, ["migrate", "directory", "--check"])
+    assert newer.exit_code == 0
+    assert f"directory: at {NEWER}, a newer release's migration" in newer.output
+
+
+def test_skaart_migrate_refuses_a_newer_database_without_what_this_release_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKAART_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "300")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}"
+    monkeypatch.setenv("DIRECTORY_DATABASE_URL", url)
+
+    async def stamp_newer_without_prefixes() -> None:
+        runtime = await _directory_as_deployed(url, tmp_path)
+        try:
+            await _as_a_newer_release_left_it(runtime, "DROP TABLE search_prefixes")
+        finally:
+            await runtime.engine.dispose()
+
+    asyncio.run(stamp_newer_without_prefixes())
+    for command in (["migrate", "directory"], ["migrate", "directory", "--check"]):
+        refused = CliRunner().invoke(app, command)
+        assert refused.exit_code == 1, refused.output
+        assert "directory: refused: the database is at migration" in refused.output
+        assert "table search_prefixes" in refused.output
