@@ -72,6 +72,25 @@ async def test_a_first_build_writes_the_term_tables_bare_and_indexes_them_at_its
             assert catching_up.first_build.times_set_aside == 0, "PostgreSQL only"
 
 
+async def test_a_catch_up_ending_in_a_short_batch_is_still_a_first_build(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """The backlog's last batch is shorter than a deferring one (the consumer caught up):
+    it used to rebuild a chunk at once, so the idle flush found fiches on the map and
+    the whole catch-up kept its indexes. On an empty map its fiches wait with the rest."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "first") as (one, first, events):
+        catching_up = _catching_up(fewest_waiting=1)
+        await apply_with(first, catching_up, events[:-1])  # behind: a deferring batch
+        await apply_with(first, catching_up, events[-1:])  # the backlog's end
+
+        await _caught_up_by_the_idle_flush(first, catching_up)
+
+        assert await read_model(first) == await read_model(one)
+        if _postgresql(first):
+            assert catching_up.first_build.times_set_aside == 1
+            assert await _indexes(first) == await _indexes(one)
+
+
 async def test_a_first_build_stopped_halfway_gets_its_indexes_back_after_a_restart(
     database_url_factory: Any, tmp_path: Path
 ) -> None:

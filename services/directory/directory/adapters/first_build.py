@@ -90,6 +90,29 @@ class FirstBuild:
         self.aside = False
         self.times_set_aside = 0
         """For tests and logs."""
+        self._map_looked_at = False
+        """Whether `may_come` found a fiche on the map (or a backend without a first build)."""
+
+    async def may_come(self, session: AsyncSession) -> bool:
+        """Whether a batch should leave its fiches waiting rather than rebuild them at once,
+        so that the rebuild can still start as a first build: on PostgreSQL, while this
+        process has not decided and no fiche has a search document.
+
+        The last batch of a backlog is nearly always shorter than a batch that defers
+        (the consumer behind), and it rebuilt a chunk at once: the map's first search
+        documents, so the idle flush found fiches on the map and the whole catch-up kept
+        its indexes. Its fiches now wait with the rest. (A first fetch that came back
+        short with a published fiche in it is still rebuilt at once, by the flush it
+        wakes: that catch-up keeps its indexes.)"""
+        if self.decided or self._map_looked_at:
+            return False
+        if session.get_bind().dialect.name != "postgresql":
+            self._map_looked_at = True
+            return False
+        if await session.scalar(sa.select(sa.exists().select_from(search_documents))):
+            self._map_looked_at = True  # the map has fiches: it never empties by itself
+            return False
+        return True
 
     async def before_rebuilding(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Before a rebuild: set the indexes aside if this is a first build, or note that a

@@ -205,19 +205,25 @@ class DirectoryProjection:
         fiche the batch touched, and of the fiches linked to it. A batch of `defer_from`
         events or more means the consumer is behind: its fiches wait in
         `projection_pending` for the first batch that finds it caught up (or the idle
-        flush), which rebuilds each of them once."""
+        flush), which rebuilds each of them once. On an empty map (PostgreSQL) the batch
+        that finds the consumer caught up leaves its fiches waiting too and wakes the idle
+        flush, which decides whether its rebuild is a first build
+        (adapters/first_build.py)."""
         self._batches += 1
         try:
             await one_writer(session)
             await record_facts(session, events, self.geocoder)
             await _raise_generation(session)
             providers, practices = await _with_linked(session, Touched.by(events))
-            if self.defer_from is not None and len(events) >= self.defer_from:
+            behind = self.defer_from is not None and len(events) >= self.defer_from
+            if behind or (self.defer_from is not None and await self.first_build.may_come(session)):
                 self._maybe_pending = True
                 # The linked fiches wait too, noted now: a waiting fiche is rebuilt alone,
                 # so a practice is rebuilt once per catch-up, not once per chunk holding
                 # one of its providers.
                 await defer(session, providers=providers, practices=practices)
+                if not behind:  # caught up on an empty map: the idle flush goes on at once
+                    self._wake_the_flush_on_commit(session)
                 return
             waiting_providers, waiting_practices = await take(session, self.rebuild_chunk)
             if self._took_a_full_chunk(waiting_providers, waiting_practices):
