@@ -37,7 +37,7 @@ from directory.domain.documents import PRACTICE_FACTS
 from directory.domain.geo import Geocoder
 from servicekit.database import as_utc
 from servicekit.id_lists import one_of
-from servicekit.messaging.bulk import insert_rows
+from servicekit.messaging.bulk import copy_rows
 
 _CHUNK = 500
 
@@ -66,7 +66,7 @@ async def _replace(
 ) -> None:
     for chunk in _chunks(sorted(rows)):
         await session.execute(sa.delete(table).where(one_of(session, key, chunk)))
-    await insert_rows(await session.connection(), table, list(rows.values()))
+    await copy_rows(await session.connection(), table, list(rows.values()))
 
 
 def _older_than_shown(
@@ -188,7 +188,7 @@ async def _practices(session: AsyncSession, events: Sequence[Event], geocoder: G
         await session.execute(
             sa.delete(practice_places).where(one_of(session, practice_places.c.practice_id, chunk))
         )
-    await insert_rows(await session.connection(), practice_places, places)
+    await copy_rows(await session.connection(), practice_places, places)
 
 
 async def _offers(session: AsyncSession, events: Sequence[Event]) -> None:
@@ -223,7 +223,7 @@ async def _offers(session: AsyncSession, events: Sequence[Event]) -> None:
         {"practice_id": p, "provider_fiche_id": f, "profession": c}
         for p, f, c in sorted(final - known)
     ]
-    await insert_rows(await session.connection(), table, added)
+    await copy_rows(await session.connection(), table, added)
 
 
 async def record_facts(session: AsyncSession, events: Sequence[Event], geocoder: Geocoder) -> None:
