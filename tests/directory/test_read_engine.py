@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from directory.adapters.driver_rows import fetch_rows
@@ -145,7 +145,7 @@ async def test_a_cancelled_read_leaves_no_busy_connection_behind(held: HeldConne
     )
 
 
-async def _until_no_other_backend(admin: Any) -> None:
+async def _until_no_other_backend(admin: AsyncConnection) -> None:
     for _ in range(200):  # a generous deadline of about 10 s
         others = await admin.scalar(
             sa.text(

@@ -71,6 +71,11 @@ async def _present(session: AsyncSession) -> set[str]:
     return set(rows.scalars())
 
 
+async def _map_has_fiches(session: AsyncSession) -> bool:
+    """Whether any fiche has a search document (a first build starts on an empty map)."""
+    return bool(await session.scalar(sa.select(sa.exists().select_from(search_documents))))
+
+
 async def indexes_set_aside(session: AsyncSession) -> bool:
     """Whether any index these tables declare is missing (a first build under way)."""
     if session.get_bind().dialect.name != "postgresql":
@@ -109,7 +114,7 @@ class FirstBuild:
         if session.get_bind().dialect.name != "postgresql":
             self._map_looked_at = True
             return False
-        if await session.scalar(sa.select(sa.exists().select_from(search_documents))):
+        if await _map_has_fiches(session):
             self._map_looked_at = True  # the map has fiches: it never empties by itself
             return False
         return True
@@ -129,7 +134,7 @@ class FirstBuild:
                 if await indexes_set_aside(session):
                     self.aside = self.decided = True  # a first build stopped before its end
                     return
-                if await session.scalar(sa.select(sa.exists().select_from(search_documents))):
+                if await _map_has_fiches(session):
                     self.decided = True  # a map with fiches on it: not a first build
                     return
                 if await self._enough_waiting(session):
