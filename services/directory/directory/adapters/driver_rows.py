@@ -29,6 +29,8 @@ _CONNECTION_LOST: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.AdminShutdownError,
+    # A restart can leave the protocol stuck mid-operation (read_engine.protocol_stuck).
+    asyncpg.exceptions.InternalClientError,
 )
 
 

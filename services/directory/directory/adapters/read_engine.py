@@ -4,7 +4,8 @@ A public read is one or a few SELECTs. Through the service's engine each also co
 pre-ping, a BEGIN and a ROLLBACK: three extra round trips, about a fifth of the server's
 busy time under load. This engine runs each statement on its own (autocommit) in a
 read-only session and does not ping; a connection the database dropped (a restart) fails
-one statement, which `retry_once_on_disconnect` runs again on a fresh connection.
+one statement, which `retry_once_on_disconnect` runs again on a fresh connection. So does
+a connection whose protocol a restart left stuck mid-operation (`protocol_stuck`).
 
 SQLite has no server round trips to save: there the service's engine is used.
 """
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol, TypeVar
 
+import asyncpg
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -97,7 +99,9 @@ class HeldConnections:
                 yield connection
                 if connection.in_transaction():
                     await connection.rollback()
-            except BaseException:
+            except BaseException as error:
+                if not connection.invalidated and protocol_stuck(error):
+                    await self._invalidate(connection, close=False)
                 await self._close(connection, dropped=connection.invalidated)
                 raise
             self._free.append(connection)
@@ -120,14 +124,15 @@ class HeldConnections:
                 "closing a read connection failed", extra={"error_type": type(error).__name__}
             )
 
-    async def _invalidate(self, connection: AsyncConnection) -> None:
+    async def _invalidate(self, connection: AsyncConnection, *, close: bool = True) -> None:
         try:
             await connection.invalidate()
         except Exception as error:  # a dropped connection may fail even to be let go
             log.debug(
                 "invalidating a read connection failed", extra={"error_type": type(error).__name__}
             )
-        await self._close(connection)
+        if close:
+            await self._close(connection)
 
     async def close(self) -> None:
         """Return the idle connections to the pool and close the engine (at stop)."""
@@ -147,11 +152,31 @@ def read_connections(runtime: ServiceRuntime, *, pool_size: int = READ_POOL_SIZE
     return held
 
 
+def protocol_stuck(error: BaseException) -> bool:
+    """Whether `error` (or an error it was raised from) is asyncpg's InternalClientError:
+    the connection's protocol is in the middle of an operation nobody waits for.
+
+    A read sent while the database ends its backend (a restart, pg_terminate_backend) can
+    find the connection still open, its protocol consuming the server's unsolicited
+    FATAL error: it fails with "cannot switch to state 11; another operation (2) is in
+    progress" instead of as a dropped connection (1 read in 60 sent at once after every
+    backend was terminated, before this was handled). The connection can never answer
+    again, which is what a dropped one means to a read."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, asyncpg.exceptions.InternalClientError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
 async def retry_once_on_disconnect(run: Callable[[], Awaitable[T]]) -> T:
-    """`run()`, again once if its connection had been dropped by the database."""
+    """`run()`, again once if its connection had been dropped by the database (or left
+    stuck by it: `protocol_stuck`). The connection it failed on is let go
+    (`HeldConnections`), so the retry runs on another one."""
     try:
         return await run()
     except sa.exc.DBAPIError as error:
-        if not error.connection_invalidated:
+        if not (error.connection_invalidated or protocol_stuck(error)):
             raise
     return await run()
