@@ -339,7 +339,15 @@ def _catch_up_verdicts(caught: dict[str, Any]) -> list[str]:
         f"(target < 20 s: {'met' if caught['catch_up_s'] < 20 else 'MISSED'}); of which "
         f"{caught['first_event_s']:.1f} s before its first event was applied (the broker "
         "forming the new consumer group, and the first fetch), and "
-        f"{caught['collector_s']:.1f} s in the garbage collector ({caught['gc_mode']})",
+        f"{caught['collector_s']:.1f} s in the garbage collector ({caught['gc_mode']}; by "
+        "generation, youngest first: "
+        + ", ".join(
+            f"{count:,} collections {seconds:.1f} s"
+            for count, seconds in zip(
+                caught["collections"], caught["collector_by_generation_s"], strict=True
+            )
+        )
+        + ")",
         f"- floor of catching up, measured on its result ({rows}): writing those rows once "
         f"inside PostgreSQL as a first build does (the term and prefix tables bare, then "
         f"indexed) {caught['bare_write_s']:.1f} s (with every index in place "

@@ -153,6 +153,9 @@ class CollectorTime:
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.by_generation = [0.0, 0.0, 0.0]
+        """Seconds per generation collected (the oldest one walks every live object)."""
+        self.collections = [0, 0, 0]
         self._started = 0.0
 
     def __enter__(self) -> CollectorTime:
@@ -162,11 +165,14 @@ class CollectorTime:
     def __exit__(self, *_: object) -> None:
         gc.callbacks.remove(self._observe)
 
-    def _observe(self, phase: str, _info: dict[str, Any]) -> None:
+    def _observe(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
-            self.seconds += time.perf_counter() - self._started
+            took = time.perf_counter() - self._started
+            self.seconds += took
+            self.by_generation[info["generation"]] += took
+            self.collections[info["generation"]] += 1
 
 
 async def catch_up(
@@ -214,6 +220,8 @@ async def catch_up(
         "catch_up_s": caught_up_s,
         "first_event_s": first_event_s,
         "collector_s": collector.seconds,
+        "collector_by_generation_s": collector.by_generation,
+        "collections": collector.collections,
         "gc_mode": gc_mode,
         "events": events,
         **floor,
