@@ -159,7 +159,7 @@ def protocol_stuck(error: BaseException) -> bool:
     A read sent while the database ends its backend (a restart, pg_terminate_backend) can
     find the connection still open, its protocol consuming the server's unsolicited
     FATAL error: it fails with "cannot switch to state 11; another operation (2) is in
-    progress" instead of as a dropped connection (1 read in 60 sent at once after every
+    progress" instead of as a dropped connection (5 reads in 200 sent at once after every
     backend was terminated, before this was handled). The connection can never answer
     again, which is what a dropped one means to a read."""
     seen: BaseException | None = error
