@@ -29,7 +29,7 @@ _CONNECTION_LOST: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.AdminShutdownError,
-    # A restart can leave the protocol stuck mid-operation (read_engine.protocol_stuck).
+    # A restart can leave the protocol stuck mid-operation (read_engine, "stuck protocol").
     asyncpg.exceptions.InternalClientError,
 )
 

@@ -4,8 +4,9 @@ A public read is one or a few SELECTs. Through the service's engine each also co
 pre-ping, a BEGIN and a ROLLBACK: three extra round trips, about a fifth of the server's
 busy time under load. This engine runs each statement on its own (autocommit) in a
 read-only session and does not ping; a connection the database dropped (a restart) fails
-one statement, which `retry_once_on_disconnect` runs again on a fresh connection. So does
-a connection whose protocol a restart left stuck mid-operation (`protocol_stuck`).
+one statement, which `retry_once_on_disconnect` runs again on a fresh connection. A
+connection whose protocol a restart left stuck mid-operation counts as dropped
+(`_stuck_protocol_is_a_disconnect`).
 
 SQLite has no server round trips to save: there the service's engine is used.
 """
@@ -60,9 +61,24 @@ def read_engine(
         json_serializer=lambda value: orjson.dumps(value).decode(),
         json_deserializer=orjson.loads,
     )
+    sa.event.listen(engine.sync_engine, "handle_error", _stuck_protocol_is_a_disconnect)
     if close_on_stop:
         runtime.close_on_stop("public read engine", engine.dispose)
     return engine
+
+
+def _stuck_protocol_is_a_disconnect(context: sa.engine.ExceptionContext) -> None:
+    """asyncpg's InternalClientError counts as a dropped connection.
+
+    A read sent while the database ends its backend (a restart, pg_terminate_backend) can
+    find the connection still open, its protocol consuming the server's unsolicited
+    FATAL error: it fails with "cannot switch to state 11; another operation (2) is in
+    progress", which SQLAlchemy does not take for a disconnect (the socket is not closed
+    yet), so the read was not retried (5 reads in 200 sent at once after every backend was
+    terminated, before this). The connection can never answer again: SQLAlchemy now
+    invalidates it, as it does a dropped one. (Reads on the driver itself: driver_rows.)"""
+    if isinstance(context.original_exception.__cause__, asyncpg.exceptions.InternalClientError):
+        context.is_disconnect = True
 
 
 class Reads(Protocol):
@@ -99,9 +115,7 @@ class HeldConnections:
                 yield connection
                 if connection.in_transaction():
                     await connection.rollback()
-            except BaseException as error:
-                if not connection.invalidated and protocol_stuck(error):
-                    await self._invalidate(connection, close=False)
+            except BaseException:
                 await self._close(connection, dropped=connection.invalidated)
                 raise
             self._free.append(connection)
@@ -124,15 +138,14 @@ class HeldConnections:
                 "closing a read connection failed", extra={"error_type": type(error).__name__}
             )
 
-    async def _invalidate(self, connection: AsyncConnection, *, close: bool = True) -> None:
+    async def _invalidate(self, connection: AsyncConnection) -> None:
         try:
             await connection.invalidate()
         except Exception as error:  # a dropped connection may fail even to be let go
             log.debug(
                 "invalidating a read connection failed", extra={"error_type": type(error).__name__}
             )
-        if close:
-            await self._close(connection)
+        await self._close(connection)
 
     async def close(self) -> None:
         """Return the idle connections to the pool and close the engine (at stop)."""
@@ -152,31 +165,11 @@ def read_connections(runtime: ServiceRuntime, *, pool_size: int = READ_POOL_SIZE
     return held
 
 
-def protocol_stuck(error: BaseException) -> bool:
-    """Whether `error` (or an error it was raised from) is asyncpg's InternalClientError:
-    the connection's protocol is in the middle of an operation nobody waits for.
-
-    A read sent while the database ends its backend (a restart, pg_terminate_backend) can
-    find the connection still open, its protocol consuming the server's unsolicited
-    FATAL error: it fails with "cannot switch to state 11; another operation (2) is in
-    progress" instead of as a dropped connection (5 reads in 200 sent at once after every
-    backend was terminated, before this was handled). The connection can never answer
-    again, which is what a dropped one means to a read."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, asyncpg.exceptions.InternalClientError):
-            return True
-        seen = seen.__cause__
-    return False
-
-
 async def retry_once_on_disconnect(run: Callable[[], Awaitable[T]]) -> T:
-    """`run()`, again once if its connection had been dropped by the database (or left
-    stuck by it: `protocol_stuck`). The connection it failed on is let go
-    (`HeldConnections`), so the retry runs on another one."""
+    """`run()`, again once if its connection had been dropped by the database."""
     try:
         return await run()
     except sa.exc.DBAPIError as error:
-        if not (error.connection_invalidated or protocol_stuck(error)):
+        if not error.connection_invalidated:
             raise
     return await run()
