@@ -338,7 +338,14 @@ def _catch_up_verdicts(caught: dict[str, Any]) -> list[str]:
         f"{caught['publish_s']:.0f} s on the embedded broker): {caught['catch_up_s']:.1f} s "
         f"(target < 20 s: {'met' if caught['catch_up_s'] < 20 else 'MISSED'}); of which "
         f"{caught['first_event_s']:.1f} s before its first event was applied (the broker "
-        "forming the new consumer group, and the first fetch); the directory's process "
+        "forming the new consumer group, and the first fetch)"
+        + (
+            f" and {caught['indexes_s']:.1f} s from every fiche rebuilt to the first build's "
+            "indexes built and analyzed (polled every 0.2 s)"
+            if caught["indexes_s"]
+            else ""
+        )
+        + "; the directory's process "
         f"used {caught['cpu_s']:.1f} s of CPU, of which "
         f"{caught['collector_s']:.1f} s in the garbage collector ({caught['gc_mode']}; by "
         "generation, youngest first: "

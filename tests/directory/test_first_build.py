@@ -19,14 +19,19 @@ from tests.directory.test_catching_up import apply_with, one_at_a_time_and, read
 BARE = [table.name for table in first_build.WRITTEN_BARE]
 
 
-async def _indexes(d: Searchable) -> set[tuple[str, str]]:
-    """The term and prefix tables' indexes as PostgreSQL defines them (name, definition)."""
+async def _indexes(d: Searchable) -> set[tuple[str, str, bool]]:
+    """The term and prefix tables' indexes as PostgreSQL defines them (name, definition,
+    whether it is the table's primary key)."""
     async with d.component.runtime.sessions() as session:
         rows = await session.execute(
-            sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:t)"),
+            sa.text(
+                "SELECT index.relname, pg_get_indexdef(entry.indexrelid), entry.indisprimary "
+                "FROM pg_index AS entry JOIN pg_class AS index ON index.oid = entry.indexrelid "
+                "WHERE entry.indrelid IN (SELECT oid FROM pg_class WHERE relname = ANY(:t))"
+            ),
             {"t": BARE},
         )
-        return {(name, definition) for name, definition in rows}
+        return {(name, definition, is_key) for name, definition, is_key in rows}
 
 
 def _postgresql(d: Searchable) -> bool:
@@ -147,3 +152,111 @@ async def test_a_search_holding_the_tables_leaves_the_first_build_its_indexes(
         assert "could not set the term tables' indexes aside" in caplog.text
         assert await _indexes(first) == await _indexes(one)
         assert await read_model(first) == await read_model(one)
+
+
+async def _index_names(d: Searchable) -> set[str]:
+    return {name for name, _, _ in await _indexes(d)}
+
+
+async def test_searches_read_the_term_tables_while_their_indexes_are_built(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """The indexes are built one statement at a time, each committed: while one build
+    waits (here, for a transaction holding standard_prefixes), the other tables are
+    indexed and every table can be read. A single transaction adding primary keys kept
+    searches out of each table it had reached until the whole build ended."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "first") as (one, first, events):
+        if not _postgresql(first):
+            return  # nothing is set aside on SQLite
+        catching_up = _catching_up(fewest_waiting=1)
+        await apply_with(first, catching_up, events)
+        await catching_up.first_build.before_rebuilding(first.component.runtime.sessions)
+        assert catching_up.first_build.aside
+        all_but_one = {name for name, _, _ in await _indexes(one)} - {"standard_prefixes_pkey"}
+
+        engine = first.component.runtime.engine
+        async with engine.connect() as holding:
+            await holding.execute(
+                sa.text("LOCK TABLE standard_prefixes IN ROW EXCLUSIVE MODE")
+            )  # as a writer would: CREATE INDEX waits for it, reads do not
+            flush = asyncio.create_task(_caught_up_by_the_idle_flush(first, catching_up))
+            try:
+                for _ in range(1200):
+                    if await _index_names(first) >= all_but_one or flush.done():
+                        break
+                    await asyncio.sleep(0.05)
+                assert await _index_names(first) == all_but_one, "the others are built"
+                async with engine.connect() as search:
+                    await search.execute(sa.text("SET lock_timeout = '10s'"))
+                    for table in BARE:
+                        await search.execute(sa.text(f"SELECT count(*) FROM {table}"))
+                assert catching_up.first_build.aside, "still waiting for the last one"
+            finally:
+                await holding.rollback()
+            await flush
+
+        assert await _indexes(first) == await _indexes(one)
+        assert await read_model(first) == await read_model(one)
+
+
+async def test_a_first_build_stopped_before_attaching_its_keys_attaches_them_after_a_restart(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """A primary key is built as a unique index, then attached: a directory stopped in
+    between finds a unique index where the key should be, takes the indexes for still
+    aside, and attaches the key once it has caught up."""
+    async with one_at_a_time_and(database_url_factory, tmp_path, "first") as (one, first, events):
+        if not _postgresql(first):
+            return  # nothing is set aside on SQLite
+        stopped = _catching_up(fewest_waiting=1)
+        await apply_with(first, stopped, events)
+        await stopped.first_build.before_rebuilding(first.component.runtime.sessions)
+        async with first.component.runtime.sessions() as session, session.begin():
+            for _, statement in first_build._declared_indexes():
+                await session.execute(sa.text(statement))
+            assert await first_build.indexes_set_aside(session), "no key is attached yet"
+
+        restarted = _catching_up(fewest_waiting=first_build.FEWEST_WAITING)
+        await _caught_up_by_the_idle_flush(first, restarted)
+
+        assert restarted.first_build.times_set_aside == 0
+        assert await _indexes(first) == await _indexes(one), "the keys are attached"
+        assert await read_model(first) == await read_model(one)
+
+
+class _CountingSessions:
+    """Stands in for a session factory: counts the statements running at once."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+        self.running = self.most_at_once = 0
+
+    def __call__(self) -> _CountingSessions:
+        return self
+
+    async def __aenter__(self) -> _CountingSessions:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def begin(self) -> _CountingSessions:
+        return self
+
+    async def execute(self, statement: Any) -> None:
+        if str(statement).startswith("SET LOCAL"):
+            return
+        self.running += 1
+        self.most_at_once = max(self.most_at_once, self.running)
+        await asyncio.sleep(0.01)
+        self.running -= 1
+        self.ran.append(str(statement))
+
+
+async def test_the_index_builds_run_as_many_at_once_as_configured() -> None:
+    statements = [f"CREATE INDEX i{n} ON t (c{n})" for n in range(5)]
+    for builders, expected in ((1, 1), (2, 2), (8, 5)):
+        sessions = _CountingSessions()
+        await first_build._at_once(sessions, statements, builders)  # type: ignore[arg-type]
+        assert sorted(sessions.ran) == statements, "each statement runs once"
+        assert sessions.most_at_once == expected, builders

@@ -20,6 +20,13 @@ class DirectorySettings(BaseSettings):
     near_radius_km_max: float = Field(
         default=100.0, gt=0, description="Largest `radius_km` of a search near a place."
     )
+    first_build_index_builders: int = Field(
+        default=2,
+        ge=1,
+        description="Indexes a first build (a directory catching up from an empty map) builds "
+        "at once at its end, each on a database connection and a core of its own, with up "
+        "to 256 MB of sort memory each.",
+    )
     response_cache_entries: int = Field(
         default=4096,
         ge=0,

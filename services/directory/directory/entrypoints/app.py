@@ -52,6 +52,7 @@ def build_component(
         defer_from=DEFER_FROM,
         rebuild_chunk=REBUILD_CHUNK,
         rebuild_seconds=REBUILD_SECONDS,
+        index_builders=settings.first_build_index_builders,
     )
     for subscription in subscriptions(projection, runtime.database_url):
         runtime.subscribe(subscription)

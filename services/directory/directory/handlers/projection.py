@@ -33,7 +33,7 @@ from contracts.events.fiches import (
     ProviderFichePublished,
     ProviderFicheUpdated,
 )
-from directory.adapters.first_build import FirstBuild
+from directory.adapters.first_build import INDEX_BUILDERS, FirstBuild
 from directory.adapters.id_lists import id_chunks
 from directory.adapters.pending import defer, one_writer, take
 from directory.adapters.planner_statistics import PlannerStatistics
@@ -144,6 +144,7 @@ class DirectoryProjection:
         defer_from: int | None = None,
         rebuild_chunk: int | None = None,
         rebuild_seconds: float | None = None,
+        index_builders: int = INDEX_BUILDERS,
     ) -> None:
         self.geocoder = geocoder or NoGeocoder()
         self.defer_from = defer_from
@@ -163,7 +164,7 @@ class DirectoryProjection:
         self._last_batch = time.monotonic()
         self.statistics = PlannerStatistics()
         """Refreshed while a catch-up's rebuild makes the tables it reads grow."""
-        self.first_build = FirstBuild()
+        self.first_build = FirstBuild(index_builders=index_builders)
         """A catch-up from an empty map writes the term tables bare, indexed at its end."""
 
     @property
