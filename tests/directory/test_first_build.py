@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from directory.adapters import first_build
@@ -59,6 +60,17 @@ def _catching_up(fewest_waiting: int) -> DirectoryProjection:
     return projection
 
 
+async def _stopped_with_the_indexes_aside(
+    first: Searchable, events: list[Any]
+) -> DirectoryProjection:
+    """A projection that applied the backlog and set the indexes aside, nothing rebuilt."""
+    stopped = _catching_up(fewest_waiting=1)
+    await apply_with(first, stopped, events)
+    await stopped.first_build.before_rebuilding(first.component.runtime.sessions)
+    assert stopped.first_build.aside
+    return stopped
+
+
 async def test_a_first_build_writes_the_term_tables_bare_and_indexes_them_at_its_end(
     database_url_factory: Any, tmp_path: Path
 ) -> None:
@@ -102,10 +114,8 @@ async def test_a_first_build_stopped_halfway_gets_its_indexes_back_after_a_resta
     async with one_at_a_time_and(database_url_factory, tmp_path, "first") as (one, first, events):
         if not _postgresql(first):
             return  # nothing is set aside on SQLite
-        stopped = _catching_up(fewest_waiting=1)
-        await apply_with(first, stopped, events)
-        await stopped.first_build.before_rebuilding(first.component.runtime.sessions)
-        assert stopped.first_build.aside and await _indexes(first) == set()
+        await _stopped_with_the_indexes_aside(first, events)
+        assert await _indexes(first) == set()
 
         # A new process: too few waiting for it to set them aside itself.
         restarted = _catching_up(fewest_waiting=first_build.FEWEST_WAITING)
@@ -168,10 +178,7 @@ async def test_searches_read_the_term_tables_while_their_indexes_are_built(
     async with one_at_a_time_and(database_url_factory, tmp_path, "first") as (one, first, events):
         if not _postgresql(first):
             return  # nothing is set aside on SQLite
-        catching_up = _catching_up(fewest_waiting=1)
-        await apply_with(first, catching_up, events)
-        await catching_up.first_build.before_rebuilding(first.component.runtime.sessions)
-        assert catching_up.first_build.aside
+        catching_up = await _stopped_with_the_indexes_aside(first, events)
         all_but_one = {name for name, _, _ in await _indexes(one)} - {"standard_prefixes_pkey"}
 
         engine = first.component.runtime.engine
@@ -208,9 +215,7 @@ async def test_a_first_build_stopped_before_attaching_its_keys_attaches_them_aft
     async with one_at_a_time_and(database_url_factory, tmp_path, "first") as (one, first, events):
         if not _postgresql(first):
             return  # nothing is set aside on SQLite
-        stopped = _catching_up(fewest_waiting=1)
-        await apply_with(first, stopped, events)
-        await stopped.first_build.before_rebuilding(first.component.runtime.sessions)
+        await _stopped_with_the_indexes_aside(first, events)
         async with first.component.runtime.sessions() as session, session.begin():
             for _, statement in first_build._declared_indexes():
                 await session.execute(sa.text(statement))
@@ -246,6 +251,8 @@ class _CountingSessions:
     async def execute(self, statement: Any) -> None:
         if str(statement).startswith("SET LOCAL"):
             return
+        if "fails" in str(statement):
+            raise sa.exc.OperationalError(str(statement), {}, ConnectionResetError())
         self.running += 1
         self.most_at_once = max(self.most_at_once, self.running)
         await asyncio.sleep(0.01)
@@ -260,3 +267,10 @@ async def test_the_index_builds_run_as_many_at_once_as_configured() -> None:
         await first_build._at_once(sessions, statements, builders)  # type: ignore[arg-type]
         assert sorted(sessions.ran) == statements, "each statement runs once"
         assert sessions.most_at_once == expected, builders
+
+
+async def test_a_failed_index_build_raises_its_own_error() -> None:
+    """Not an ExceptionGroup: the idle flush logs and retries by the error's type."""
+    statements = ["CREATE INDEX i0 ON t (c0)", "CREATE INDEX fails ON t (c1)"]
+    with pytest.raises(sa.exc.OperationalError):
+        await first_build._at_once(_CountingSessions(), statements, 2)  # type: ignore[arg-type]

@@ -272,6 +272,11 @@ async def _at_once(
                 await session.execute(sa.text(f"SET LOCAL maintenance_work_mem = '{SORT_MEMORY}'"))
                 await session.execute(sa.text(statement))
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(max(1, min(builders, len(statements)))):
-            group.create_task(builder())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, min(builders, len(statements)))):
+                group.create_task(builder())
+    except ExceptionGroup as failed:
+        # The first failure itself, as one transaction would have raised it: the idle
+        # flush tells a dropped connection (retried quietly) from anything else by its type.
+        raise failed.exceptions[0] from None
