@@ -34,7 +34,10 @@ one PostgreSQL server do not drop each other's.
    indexed, also given with every index in place; building every document and resource
    once). `--without-building-ahead`
    catches up with the idle flush as it was before it built its next chunk ahead.
-4. Drops the databases. Prints a Markdown table, written to bench/results/directory.md.
+4. Drops the databases (`--keep-database`: not the loaded one, whose questions' sample is
+   saved beside the results so that `--reuse-database` measures on it again without the
+   minutes of loading; `--searches near` measures one search alone). Prints a Markdown
+   table, written to bench/results/directory.md.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import json
 import os
 import random
 import subprocess
@@ -281,6 +285,12 @@ def request_paths(sample: dict[str, Any], seed: int = 13) -> dict[str, list[str]
 
 
 HEALTH = "/api/directory/healthz"
+SEARCHES = {
+    "postcode": "FHIR PractitionerRole?address-postalcode=",
+    "near": "FHIR PractitionerRole?near= (1-5 km)",
+    "hsds": "HSDS /services?search=",
+}
+"""`--searches`: one row of `request_paths` alone."""
 
 
 def _start_server(
@@ -383,7 +393,11 @@ async def _measure(
     without the cache, also beside the floor (the same SQL on raw asyncpg, bench/floor.py)."""
     rows: list[str] = []
     verdicts: list[str] = []
-    questions = request_paths(sample)
+    questions = {
+        name: paths
+        for name, paths in request_paths(sample).items()
+        if args.searches == "all" or name == SEARCHES[args.searches]
+    }
     floor_file = None
     if cache == "0":
         started = time.perf_counter()
@@ -445,7 +459,12 @@ async def main(args: argparse.Namespace) -> str:
     from directory.entrypoints.app import build_component
     from servicekit.settings import KafkaSettings, PlatformSettings
 
-    url = await _fresh_database(args.admin_url, args.database_prefix)
+    saved_sample = Path(__file__).parent / "results" / f"{args.database_prefix}-sample.json"
+    if args.reuse_database:
+        url = catching_up.database_url(args.admin_url, args.database_prefix)
+        load_s, sample = 0.0, json.loads(saved_sample.read_text())
+    else:
+        url = await _fresh_database(args.admin_url, args.database_prefix)
     all_rows: list[str] = []
     all_verdicts: list[str] = []
     try:
@@ -458,9 +477,17 @@ async def main(args: argparse.Namespace) -> str:
         )
         await component.runtime.migrate()
         await component.runtime.engine.dispose()
-        load_s, sample = await load(url, args.providers, args.practices)
+        if not args.reuse_database:
+            load_s, sample = await load(url, args.providers, args.practices)
+            saved_sample.parent.mkdir(exist_ok=True)
+            saved_sample.write_text(json.dumps(sample))
         print(
-            f"loaded in {load_s:.0f} s ({sample['resources']:,} FHIR/HSDS resources, "
+            (
+                "reused the database loaded before"
+                if args.reuse_database
+                else f"loaded in {load_s:.0f} s"
+            )
+            + f" ({sample['resources']:,} FHIR/HSDS resources, "
             f"{sample['terms']:,} terms, {sample['roles']:,} PractitionerRoles)"
         )
         modes = [("response cache", None), ("no response cache", "0")]
@@ -469,7 +496,8 @@ async def main(args: argparse.Namespace) -> str:
             all_rows += rows
             all_verdicts += verdicts
     finally:
-        await _drop(args.admin_url, args.database_prefix)
+        if not (args.keep_database or args.reuse_database):
+            await _drop(args.admin_url, args.database_prefix)
     if args.events:
         caught = await catching_up.catch_up(
             args.admin_url, args.events, f"{args.database_prefix}_catch_up", args.gc
@@ -488,7 +516,8 @@ async def main(args: argparse.Namespace) -> str:
             *all_rows,
             "",
             *all_verdicts,
-            f"- bulk load (not measured): {load_s:.0f} s",
+            "- bulk load (not measured): "
+            + ("the database was reused" if args.reuse_database else f"{load_s:.0f} s"),
         ]
     )
 
@@ -523,6 +552,24 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--database-prefix", default=DATABASE, help="prefix of the databases it creates and drops"
+    )
+    parser.add_argument(
+        "--searches",
+        choices=("all", *SEARCHES),
+        default="all",
+        help="measure one search only (beside the bare endpoint, and its floor)",
+    )
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="leave the loaded database (and its sample of questions, in bench/results) in "
+        "place for `--reuse-database`",
+    )
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="measure on the database a run with `--keep-database` loaded (same prefix), "
+        "without loading it again; it is kept again",
     )
     parser.add_argument(
         "--admin-url",

@@ -64,6 +64,11 @@ async def fresh_database(admin_url: str, name: str) -> str:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
+    return database_url(admin_url, name)
+
+
+def database_url(admin_url: str, name: str) -> str:
+    """The SQLAlchemy URL of database `name` on the server of `admin_url`."""
     base = admin_url.rsplit("/", 1)[0]
     return f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
 
