@@ -15,7 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from directory.adapters.driver_rows import fetch_rows
-from directory.adapters.resource_statements import Conditions, Kind, places_in_box, statement
+from directory.adapters.resource_statements import (
+    Conditions,
+    Kind,
+    Shape,
+    places_in_box,
+    statement,
+)
 from directory.adapters.tables import standard_resources
 from directory.domain.geo import Point, bounding_box, distance_km
 from directory.domain.resources import HSDS
@@ -129,6 +135,25 @@ async def _points_within(connection: AsyncConnection, circle: Circle) -> list[tu
     ]
 
 
+def _at(
+    connection: AsyncConnection,
+    conditions: Conditions,
+    kind: Kind,
+    points: list[tuple[float, float]],
+    values: dict[str, Any],
+) -> Shape:
+    """The shape of a statement reading the resources at these points (none: anywhere in
+    the box), their values added to `values`: two arrays for more than one point on
+    PostgreSQL (resource_statements.Shape.points_listed), else a pair of values each."""
+    if len(points) > 1 and connection.dialect.name == "postgresql":
+        values["ring_lats"] = [latitude for latitude, _ in points]
+        values["ring_lngs"] = [longitude for _, longitude in points]
+        return conditions.shape(kind, points_listed=True)
+    for number, (latitude, longitude) in enumerate(points):
+        values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
+    return conditions.shape(kind, ring_points=len(points))
+
+
 async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Ring]:
     """Matching resources in the circle, per distance, nearest first. The points come from
     the practices' places (a small table), the resources are counted at those points (an
@@ -139,10 +164,8 @@ async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Rin
     points = await _points_within(connection, query.near)
     if not points:
         return []
-    ring_points = len(points) if len(points) <= _MOST_POINTS else 0
-    for number, (latitude, longitude) in enumerate(points[:ring_points]):
-        values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
-    shape = conditions.shape("points", ring_points=ring_points)
+    at_points = points if len(points) <= _MOST_POINTS else []
+    shape = _at(connection, conditions, "points", at_points, values)
     rows = await fetch_rows(connection, statement(shape), values)
     by_distance: dict[float, list[tuple[float, float, int]]] = {}
     for latitude, longitude, number in rows:
@@ -160,9 +183,7 @@ async def _page_in_ring(
 ) -> list[Found]:
     conditions = _conditions(query)
     values = {**conditions.values(), "limit": take, "offset": skip}
-    for number, (latitude, longitude) in enumerate(ring.points):
-        values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
-    shape = conditions.shape("page", ring_points=len(ring.points))
+    shape = _at(connection, conditions, "page", list(ring.points), values)
     return [
         Found(r[0], r[1], r[2], r[3], r[4], ring.distance_km)
         for r in await fetch_rows(connection, statement(shape), values)
