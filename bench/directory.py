@@ -461,6 +461,11 @@ async def main(args: argparse.Namespace) -> str:
 
     saved_sample = Path(__file__).parent / "results" / f"{args.database_prefix}-sample.json"
     if args.reuse_database:
+        if not saved_sample.exists():
+            raise SystemExit(
+                f"--reuse-database: no sample of questions at {saved_sample}; load the "
+                f"database once with --keep-database --database-prefix {args.database_prefix}"
+            )
         url = catching_up.database_url(args.admin_url, args.database_prefix)
         load_s, sample = 0.0, json.loads(saved_sample.read_text())
     else:
@@ -479,6 +484,7 @@ async def main(args: argparse.Namespace) -> str:
         await component.runtime.engine.dispose()
         if not args.reuse_database:
             load_s, sample = await load(url, args.providers, args.practices)
+        if args.keep_database:
             saved_sample.parent.mkdir(exist_ok=True)
             saved_sample.write_text(json.dumps(sample))
         print(

@@ -56,6 +56,19 @@ def ids(bundle: dict[str, Any], mode: str = "match") -> list[str]:
     return [e["resource"]["id"] for e in bundle["entry"] if e["search"]["mode"] == mode]
 
 
+async def all_pages(world: Searchable, path: str, **params: Any) -> list[str]:
+    """The matches of every page of a search, following the Bundles' `next` links."""
+    seen: list[str] = []
+    page = await fhir(world, path, **params)
+    while True:
+        seen += ids(page)
+        following = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        if not following:
+            return seen
+        response = await world.http.get(following[0].replace("http://test", ""))
+        page = valid(response.json())
+
+
 async def test_metadata_and_the_profession_code_system_validate(world: Searchable) -> None:
     capability = await fhir(world, "metadata")
     assert capability["fhirVersion"] == "4.0.1"
@@ -159,15 +172,7 @@ async def test_include_revinclude_and_paging(world: Searchable) -> None:
     assert any(t == "Location" for t, _ in included)
     rev = await fhir(world, "Practitioner", _id=MARC, _revinclude="PractitionerRole:practitioner")
     assert ids(rev) == [MARC] and len(ids(rev, "include")) == 2
-    seen: list[str] = []
-    page = await fhir(world, "PractitionerRole", _count=1)
-    while True:
-        seen += ids(page)
-        following = [link["url"] for link in page["link"] if link["relation"] == "next"]
-        if not following:
-            break
-        response = await world.http.get(following[0].replace("http://test", ""))
-        page = valid(response.json())
+    seen = await all_pages(world, "PractitionerRole", _count=1)
     assert len(seen) == 3 == len(set(seen))
 
 

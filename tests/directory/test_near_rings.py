@@ -19,7 +19,7 @@ from directory.adapters.resource_statements import Shape
 from directory.domain.geo import Placed, Point
 from directory.handlers.projection import DirectoryProjection
 from tests.directory.support import Searchable, searchable_directory
-from tests.directory.test_fhir import fhir, ids, valid
+from tests.directory.test_fhir import all_pages, fhir, ids
 
 CENTRE = "51.0|4.0"
 # North and south at the same distance (1.11 km: the same ring, two points), east further
@@ -69,18 +69,6 @@ async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Sear
         yield d
 
 
-async def _all_pages(world: Searchable, path: str, **params: Any) -> list[str]:
-    seen: list[str] = []
-    page = await fhir(world, path, **params)
-    while True:
-        seen += ids(page)
-        following = [link["url"] for link in page["link"] if link["relation"] == "next"]
-        if not following:
-            return seen
-        response = await world.http.get(following[0].replace("http://test", ""))
-        page = valid(response.json())
-
-
 async def _roles_at(world: Searchable, *practices: str) -> list[str]:
     found: list[str] = []
     for practice in practices:
@@ -102,13 +90,13 @@ async def test_pages_near_a_place_go_ring_by_ring_nearest_first(
     expected = await _roles_at(world, NORTH, SOUTH) + await _roles_at(world, EAST)
 
     for count in (1, 2, 50):
-        found = await _all_pages(world, "PractitionerRole", near=f"{CENTRE}|5|km", _count=count)
+        found = await all_pages(world, "PractitionerRole", near=f"{CENTRE}|5|km", _count=count)
         assert found == expected, count
-    assert await _all_pages(world, "PractitionerRole", near=f"{CENTRE}|2|km") == (
+    assert await all_pages(world, "PractitionerRole", near=f"{CENTRE}|2|km") == (
         await _roles_at(world, NORTH, SOUTH)
     )
     locations = {p: ids(await fhir(world, "Location", organization=p)) for p in STAFF}
-    assert await _all_pages(world, "Location", near=f"{CENTRE}|40|km", _count=1) == (
+    assert await all_pages(world, "Location", near=f"{CENTRE}|40|km", _count=1) == (
         sorted(locations[NORTH] + locations[SOUTH]) + locations[EAST] + locations[FAR]
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from directory.adapters.first_build import INDEX_BUILDERS, SORT_MEMORY
+
 
 class DirectorySettings(BaseSettings):
     """Where the directory keeps its read model, and how large its pages may be."""
@@ -21,11 +23,11 @@ class DirectorySettings(BaseSettings):
         default=100.0, gt=0, description="Largest `radius_km` of a search near a place."
     )
     first_build_index_builders: int = Field(
-        default=2,
+        default=INDEX_BUILDERS,
         ge=1,
         description="Indexes a first build (a directory catching up from an empty map) builds "
         "at once at its end, each on a database connection and a core of its own, with up "
-        "to 256 MB of sort memory each.",
+        f"to {SORT_MEMORY} of sort memory each.",
     )
     response_cache_entries: int = Field(
         default=4096,
