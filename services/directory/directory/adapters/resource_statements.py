@@ -16,12 +16,11 @@ and checks the rest per resource; without one it walks the resources.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from directory.adapters.tables import (
     practice_places,
@@ -29,13 +28,13 @@ from directory.adapters.tables import (
     standard_resources,
     standard_terms,
 )
-from directory.domain.geo import Box
+from directory.domain.geo import EARTH_RADIUS_KM, Box
 
 Probe = tuple[str, int]
 """("in", number of terms), ("range", 2) or ("prefix", 1) (a stored name prefix of 3 to 7
 characters, read from `standard_prefixes`): one term condition's shape."""
 
-Kind = Literal["page", "page_terms", "ids", "points", "count", "count_terms"]
+Kind = Literal["page", "page_terms", "ids", "points", "count", "count_terms", "nearest"]
 
 
 @dataclass(frozen=True)
@@ -48,14 +47,8 @@ class Shape:
     """The comparison operators on the last update, in order."""
     near: bool
     ring_points: int = 0
-    """For `page` and `points`: how many points (`lat{i}`, `lng{i}`) the resources are at."""
-    points_listed: bool = False
-    """For `page` and `points`, instead of `ring_points`: the points are two arrays,
-    `ring_lats` and `ring_lngs` (PostgreSQL), joined as a table. Each point is then one
-    index-only probe of the place index, where an OR of several points made PostgreSQL
-    read the resources' rows (a bitmap scan: 2.3-2.6 ms against 0.9-1.0 ms for the
-    circles of more than one point, 300,000 providers; docs/benchmarks.md). One point
-    stays an equality, a little faster still."""
+    """For `page` and `points` (SQLite's near searches): how many points (`lat{i}`,
+    `lng{i}`) the resources are at."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +64,7 @@ class Conditions:
     updated: tuple[tuple[str, datetime], ...]
     box: Box | None
 
-    def shape(self, kind: Kind, ring_points: int = 0, points_listed: bool = False) -> Shape:
+    def shape(self, kind: Kind, ring_points: int = 0) -> Shape:
         return Shape(
             kind,
             tuple((p[0], len(p) - 1) for p in self.probes),
@@ -80,7 +73,6 @@ class Conditions:
             tuple(operator for operator, _ in self.updated),
             self.box is not None,
             ring_points,
-            points_listed,
         )
 
     def values(self) -> dict[str, Any]:
@@ -219,22 +211,17 @@ def places_in_box() -> sa.Select[Any]:
 @functools.lru_cache(maxsize=1024)
 def statement(shape: Shape) -> sa.Select[Any]:
     """The statement of one shape; its values are `Conditions.values()` plus, per kind,
-    `limit`/`offset` (page, ids) and the points' `lat{i}`/`lng{i}` or `ring_lats`/
-    `ring_lngs` (page, points)."""
+    `limit`/`offset` (page, ids), the points' `lat{i}`/`lng{i}` (page, points), or
+    `centre_lat`, `centre_lng`, `radius_km`, `reach`, `limit` and `offset` (nearest)."""
     if shape.kind == "count_terms":
         return _terms_alone_count(shape)
     if shape.kind == "page_terms":
         return _terms_alone_page(shape)
+    if shape.kind == "nearest":
+        return _nearest_page(shape)
     found, order = _matching(shape)
     table = standard_resources
-    if shape.points_listed:
-        found = found.join_from(
-            table,
-            _LISTED_POINTS,
-            (table.c.latitude == _LISTED_POINTS.c.lat)
-            & (table.c.longitude == _LISTED_POINTS.c.lng),
-        )
-    elif shape.ring_points:
+    if shape.ring_points:
         found = found.where(
             sa.or_(
                 *(
@@ -265,19 +252,103 @@ def _rest(shape: Shape) -> tuple[Any, ...]:
         shape.updated,
         shape.near,
         shape.ring_points,
-        shape.points_listed,
     )
 
 
-_LISTED_POINTS = (
-    sa.func.unnest(
-        sa.bindparam("ring_lats", type_=postgresql.ARRAY(sa.Float)),
-        sa.bindparam("ring_lngs", type_=postgresql.ARRAY(sa.Float)),
+def _distance_km(latitude: Any, longitude: Any) -> sa.ColumnElement[float]:
+    """The great-circle distance from the centre (`centre_lat`, `centre_lng`) in SQL,
+    operation for operation as domain.geo.distance_km computes it in double precision
+    (PostgreSQL's sin, cos, asin and sqrt are the C library's, as Python's are), so a
+    point is in or out of a circle, and at what distance, as the rest of the directory
+    says. The constants are bound as doubles, not SQL numerics."""
+
+    def double(name: str, value: float | None = None) -> Any:
+        return sa.bindparam(name, value, type_=sa.Float, literal_execute=False)
+
+    lat1 = sa.func.radians(double("centre_lat"))
+    lat2 = sa.func.radians(latitude)
+    dlng = sa.func.radians(longitude - double("centre_lng"))
+    half = double("two", 2.0)
+    h = sa.func.power(sa.func.sin((lat2 - lat1) / half), half) + sa.func.cos(lat1) * sa.func.cos(
+        lat2
+    ) * sa.func.power(sa.func.sin(dlng / half), half)
+    return double("earth_diameter_km", 2 * EARTH_RADIUS_KM) * sa.func.asin(
+        sa.func.least(double("one", 1.0), sa.func.sqrt(h))
     )
-    .table_valued("lat", "lng")
-    .render_derived(name="ring")
-)
-"""The points of `Shape.points_listed`, as a table (PostgreSQL's `unnest` of two arrays)."""
+
+
+def _circle_points() -> Any:
+    """The distinct points of practice addresses within `radius_km` of the centre (read
+    through the box), each with its distance rounded to metres as pages order by it:
+    rounded as Python's `round(d, 3)` rounds (decimal, then the nearest double)."""
+    places = practice_places
+    points = (
+        sa.select(places.c.latitude.label("lat"), places.c.longitude.label("lng"))
+        .where(
+            places.c.latitude.between(sa.bindparam("lat_min"), sa.bindparam("lat_max")),
+            places.c.longitude.between(sa.bindparam("lng_min"), sa.bindparam("lng_max")),
+        )
+        .distinct()
+        .subquery("points")
+    )
+    exact = _distance_km(points.c.lat, points.c.lng)
+    rounded = sa.cast(sa.func.round(sa.cast(exact, sa.Numeric), 3), sa.Float)
+    return (
+        sa.select(points.c.lat, points.c.lng, rounded.label("distance"))
+        .where(exact <= sa.bindparam("radius_km", type_=sa.Float))
+        .subquery("ring")
+    )
+
+
+def _nearest_page(shape: Shape) -> sa.Select[Any]:
+    """A page of the resources nearest a centre, in one statement (PostgreSQL): the
+    circle's points (`_circle_points`); per point the first `reach` (offset + limit)
+    matching ids in id order, read from the place index; of those, the page by distance
+    then id; then the page's rows by primary key. No point can give a page more than
+    `reach` of its resources, so nothing beyond them is read or counted. This replaced the
+    points, a count per point and a page per ring: three statements, each planned and
+    sent on its own, where this is one."""
+    table = standard_resources
+    ring = _circle_points()
+    at_point = (
+        sa.select(table.c.id)
+        .where(
+            *_where(replace(shape, near=False), 0),
+            table.c.latitude == ring.c.lat,
+            table.c.longitude == ring.c.lng,
+        )
+        .order_by(table.c.id)
+        .limit(sa.bindparam("reach", type_=sa.Integer))
+        .lateral("at_point")
+    )
+    page = (
+        sa.select(ring.c.distance, at_point.c.id)
+        .select_from(ring)
+        .join(at_point, sa.true())
+        .order_by(ring.c.distance, at_point.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+        .subquery("page")
+    )
+    found = table.alias("found")
+    return (
+        sa.select(
+            found.c.id,
+            found.c.version,
+            found.c.last_updated,
+            found.c.active,
+            found.c.content,
+            page.c.distance,
+        )
+        .select_from(page)
+        .join(
+            found,
+            (found.c.standard == sa.bindparam("standard"))
+            & (found.c.type == sa.bindparam("type"))
+            & (found.c.id == page.c.id),
+        )
+        .order_by(page.c.distance, page.c.id)
+    )
 
 
 def _terms_alone_count(shape: Shape) -> sa.Select[Any]:

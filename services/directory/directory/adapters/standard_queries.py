@@ -136,19 +136,13 @@ async def _points_within(connection: AsyncConnection, circle: Circle) -> list[tu
 
 
 def _at(
-    connection: AsyncConnection,
     conditions: Conditions,
     kind: Kind,
     points: list[tuple[float, float]],
     values: dict[str, Any],
 ) -> Shape:
     """The shape of a statement reading the resources at these points (none: anywhere in
-    the box), their values added to `values`: two arrays for more than one point on
-    PostgreSQL (resource_statements.Shape.points_listed), else a pair of values each."""
-    if len(points) > 1 and connection.dialect.name == "postgresql":
-        values["ring_lats"] = [latitude for latitude, _ in points]
-        values["ring_lngs"] = [longitude for _, longitude in points]
-        return conditions.shape(kind, points_listed=True)
+    the box), a pair of values each added to `values`."""
     for number, (latitude, longitude) in enumerate(points):
         values[f"lat{number}"], values[f"lng{number}"] = latitude, longitude
     return conditions.shape(kind, ring_points=len(points))
@@ -165,7 +159,7 @@ async def _rings(connection: AsyncConnection, query: ResourceQuery) -> list[_Rin
     if not points:
         return []
     at_points = points if len(points) <= _MOST_POINTS else []
-    shape = _at(connection, conditions, "points", at_points, values)
+    shape = _at(conditions, "points", at_points, values)
     rows = await fetch_rows(connection, statement(shape), values)
     by_distance: dict[float, list[tuple[float, float, int]]] = {}
     for latitude, longitude, number in rows:
@@ -183,7 +177,7 @@ async def _page_in_ring(
 ) -> list[Found]:
     conditions = _conditions(query)
     values = {**conditions.values(), "limit": take, "offset": skip}
-    shape = _at(connection, conditions, "page", list(ring.points), values)
+    shape = _at(conditions, "page", list(ring.points), values)
     return [
         Found(r[0], r[1], r[2], r[3], r[4], ring.distance_km)
         for r in await fetch_rows(connection, statement(shape), values)
@@ -193,8 +187,11 @@ async def _page_in_ring(
 async def _find_near(
     connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
 ) -> list[Found]:
-    """Nearest first (ties by id): the rings that overlap the page, then the page's part
-    of each (usually one ring: one more statement)."""
+    """Nearest first (ties by id). PostgreSQL: one statement
+    (resource_statements._nearest_page). SQLite, which has no LATERAL: the circle's
+    points, the rings that overlap the page, then the page's part of each."""
+    if connection.dialect.name == "postgresql":
+        return await _nearest(connection, query, limit=limit, offset=offset)
     page: list[Found] = []
     start = 0
     for ring in await _rings(connection, query):
@@ -207,6 +204,24 @@ async def _find_near(
             break
         start = end
     return page
+
+
+async def _nearest(
+    connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
+) -> list[Found]:
+    assert query.near is not None
+    conditions = _conditions(query)
+    values = {
+        **conditions.values(),
+        "centre_lat": query.near.centre.latitude,
+        "centre_lng": query.near.centre.longitude,
+        "radius_km": query.near.radius_km,
+        "reach": offset + limit,
+        "limit": limit,
+        "offset": offset,
+    }
+    rows = await fetch_rows(connection, statement(conditions.shape("nearest")), values)
+    return [Found(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def _terms_alone(query: ResourceQuery) -> bool:
@@ -222,9 +237,10 @@ def _terms_alone(query: ResourceQuery) -> bool:
 
 
 async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
-    """How many resources match (HSDS pages say so)."""
+    """How many resources match (HSDS pages say so; FHIR pages, the only ones near a
+    place, do not)."""
     if query.near is not None:
-        return sum(ring.count for ring in await _rings(connection, query))
+        raise ValueError("near searches are paged by their next link, not counted")
     conditions = _conditions(query)
     if _terms_alone(query):
         conditions = replace(conditions, active=None)
