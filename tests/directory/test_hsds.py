@@ -134,6 +134,23 @@ async def test_filters_and_pages(world: Searchable) -> None:
     assert beyond["empty"] is True
 
 
+async def test_a_search_counts_every_page_the_same_even_past_the_end(world: Searchable) -> None:
+    """A `search=` page reads its total and its records in one statement; a page past
+    the end has no records but keeps the total."""
+    pages = [
+        await listing(world, "services", search="arts", per_page=1, page=number)
+        for number in (1, 2, 3)
+    ]
+    assert [p["total_items"] for p in pages] == [2, 2, 2]
+    assert [p["total_pages"] for p in pages] == [2, 2, 2]
+    assert [p["size"] for p in pages] == [1, 1, 0]
+    assert [p["empty"] for p in pages] == [False, False, True]
+    assert {s["name"] for p in pages for s in p["contents"]} == {
+        "Het Warmste Team: arts",
+        "Praktijk Creemers: arts",
+    }
+
+
 async def test_ndjson_streams_every_record(world: Searchable) -> None:
     response = await world.http.get("/hsds/services", params={"format": "ndjson"})
     assert response.status_code == 200

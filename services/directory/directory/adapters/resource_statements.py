@@ -34,7 +34,9 @@ Probe = tuple[str, int]
 """("in", number of terms), ("range", 2) or ("prefix", 1) (a stored name prefix of 3 to 7
 characters, read from `standard_prefixes`): one term condition's shape."""
 
-Kind = Literal["page", "page_terms", "ids", "points", "count", "count_terms", "nearest"]
+Kind = Literal[
+    "page", "page_terms", "counted_page_terms", "ids", "points", "count", "count_terms", "nearest"
+]
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,16 @@ def _matches(terms: Any, number: int, probe: Probe) -> sa.ColumnElement[bool]:
     return sa.and_(terms.c.term >= low, terms.c.term < high)
 
 
+def _by_id(resources: Any, id_column: Any) -> sa.ColumnElement[bool]:
+    """Joins the resources (the table or an alias) of the search's standard and type to
+    the ids in `id_column`, by primary key."""
+    return (
+        (resources.c.standard == sa.bindparam("standard"))
+        & (resources.c.type == sa.bindparam("type"))
+        & (resources.c.id == id_column)
+    )
+
+
 def _same_resource(terms: Any, of: Any) -> list[sa.ColumnElement[bool]]:
     return [terms.c.standard == of.c.standard, terms.c.type == of.c.type, terms.c.id == of.c.id]
 
@@ -182,12 +194,7 @@ def _matching(shape: Shape) -> tuple[sa.Select[Any], Any]:
     statement = (
         sa.select(*columns)
         .select_from(driver)
-        .join(
-            table,
-            (table.c.standard == sa.bindparam("standard"))
-            & (table.c.type == sa.bindparam("type"))
-            & (table.c.id == driver.c.id),
-        )
+        .join(table, _by_id(table, driver.c.id))
         .where(*_where(shape, 1))
     )
     # Pages follow the driver's order (the term index), so reading stops after a page.
@@ -217,6 +224,8 @@ def statement(shape: Shape) -> sa.Select[Any]:
         return _terms_alone_count(shape)
     if shape.kind == "page_terms":
         return _terms_alone_page(shape)
+    if shape.kind == "counted_page_terms":
+        return _terms_alone_counted_page(shape)
     if shape.kind == "nearest":
         return _nearest_page(shape)
     found, order = _matching(shape)
@@ -341,12 +350,7 @@ def _nearest_page(shape: Shape) -> sa.Select[Any]:
             page.c.distance,
         )
         .select_from(page)
-        .join(
-            found,
-            (found.c.standard == sa.bindparam("standard"))
-            & (found.c.type == sa.bindparam("type"))
-            & (found.c.id == page.c.id),
-        )
+        .join(found, _by_id(found, page.c.id))
         .order_by(page.c.distance, page.c.id)
     )
 
@@ -376,13 +380,24 @@ def _terms_alone_page(shape: Shape) -> sa.Select[Any]:
     return (
         sa.select(*_columns("page"))
         .select_from(driver)
-        .join(
-            table,
-            (table.c.standard == sa.bindparam("standard"))
-            & (table.c.type == sa.bindparam("type"))
-            & (table.c.id == driver.c.id),
-        )
+        .join(table, _by_id(table, driver.c.id))
         .order_by(driver.c.id)
+    )
+
+
+def _terms_alone_counted_page(shape: Shape) -> sa.Select[Any]:
+    """`_terms_alone_page`'s rows, each led by `_terms_alone_count`'s total: one
+    statement where an HSDS page sent two. The total is an uncorrelated subquery,
+    computed once; a page past the end is one row of the total and NULLs (the outer
+    join on a single row), so the total always comes back."""
+    total = _terms_alone_count(shape).scalar_subquery()
+    page = _terms_alone_page(shape).subquery("page")
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    return (
+        sa.select(total.label("total"), *page.c)
+        .select_from(one)
+        .outerjoin(page, sa.true())
+        .order_by(page.c.id)
     )
 
 

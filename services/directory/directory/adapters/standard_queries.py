@@ -250,6 +250,24 @@ async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
     return int((await fetch_rows(connection, statement(shape), conditions.values()))[0][0])
 
 
+async def counted(
+    connection: AsyncConnection, query: ResourceQuery, *, limit: int, offset: int
+) -> tuple[int, list[Found]]:
+    """How many resources match, and one page of them (an HSDS page shows both): one
+    statement for a search on terms alone, else `count` and `find`."""
+    if not _terms_alone(query):
+        return await count(connection, query), await find(
+            connection, query, limit=limit, offset=offset
+        )
+    conditions = replace(_conditions(query), active=None)
+    rows = await fetch_rows(
+        connection,
+        statement(conditions.shape("counted_page_terms")),
+        {**conditions.values(), "limit": limit, "offset": offset},
+    )
+    return int(rows[0][0]), [Found(*r[1:6]) for r in rows if r[1] is not None]
+
+
 async def by_ids(
     connection: AsyncConnection, standard: str, type_: str, ids: list[str]
 ) -> list[Found]:

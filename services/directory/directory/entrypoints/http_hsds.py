@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from directory.adapters.read_engine import Reads
-from directory.adapters.standard_queries import Found, ResourceQuery, by_ids, count, find
+from directory.adapters.standard_queries import Found, ResourceQuery, by_ids, counted, find
 from directory.config import DirectorySettings
 from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
@@ -137,8 +137,7 @@ async def _page(
     connection: AsyncConnection, type_: str, query: ResourceQuery, page: int, per_page: int
 ) -> bytes:
     """One page as the HSDS API reference shows it, assembled from the stored texts."""
-    total = await count(connection, query)
-    found = await find(connection, query, limit=per_page, offset=(page - 1) * per_page)
+    total, found = await counted(connection, query, limit=per_page, offset=(page - 1) * per_page)
     pages = math.ceil(total / per_page) if total else 0
     head = orjson.dumps(
         {
