@@ -9,11 +9,10 @@ within a ring, and leave out what lies beyond the radius.
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import random
 
 import pytest
 import sqlalchemy as sa

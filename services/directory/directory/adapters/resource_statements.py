@@ -272,7 +272,7 @@ def _distance_km(latitude: Any, longitude: Any) -> sa.ColumnElement[float]:
     says. The constants are bound as doubles, not SQL numerics."""
 
     def double(name: str, value: float | None = None) -> Any:
-        return sa.bindparam(name, value, type_=sa.Float, literal_execute=False)
+        return sa.bindparam(name, value, type_=sa.Float)
 
     lat1 = sa.func.radians(double("centre_lat"))
     lat2 = sa.func.radians(latitude)
