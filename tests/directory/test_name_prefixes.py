@@ -159,7 +159,8 @@ async def test_hsds_pages_read_by_their_ids_first_are_the_pages_of_the_joined_st
     world: Searchable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An HSDS list found by terms alone takes its page's ids from the term index, then
-    reads their rows (kind `page_terms`); the same pages as joining first, then limiting."""
+    reads their rows, its total beside them in the same statement (kind
+    `counted_page_terms`); the same pages as joining first, then limiting."""
     questions: list[dict[str, str]] = [{"search": word} for word in WORDS]
     questions += [{"search": "praktijk pee"}, {"search": "pee", "postcode": "9000"}]
     questions += [{"postcode": "9000"}]
@@ -175,11 +176,11 @@ async def test_hsds_pages_read_by_their_ids_first_are_the_pages_of_the_joined_st
 
     monkeypatch.setattr(standard_queries, "statement", noting)
     by_ids_first = [await _pages(world, path, q, "2") for path, q in pairs]
-    assert "page_terms" in statements and "page" not in statements
+    assert "counted_page_terms" in statements and "page" not in statements
     monkeypatch.setattr(standard_queries, "_terms_alone", lambda query: False)
     statements.clear()
     assert by_ids_first == [await _pages(world, path, q, "2") for path, q in pairs]
-    assert "page" in statements and "page_terms" not in statements
+    assert "page" in statements and "counted_page_terms" not in statements
     assert sum(1 for pages in by_ids_first for page in pages[::2] if page) > 20
 
 
