@@ -21,7 +21,8 @@ one PostgreSQL server do not drop each other's.
 2. Serves the directory app with uvicorn in a subprocess (one worker; bench/load_runner.py)
    and drives it with wrk (CLIENTS connections, SECONDS per row): the bare liveness
    endpoint (/api/directory/healthz), then FHIR `PractitionerRole?address-postalcode=`,
-   FHIR `PractitionerRole?near=`, HSDS `/services?search=`, each beside the bare endpoint
+   FHIR `PractitionerRole?near=`, HSDS `/services?search=` and the citizens' search near a
+   postcode (`/api/directory/search?near=`), each beside the bare endpoint
    of the same server in the same run; once with the response cache and once without it
    (DIRECTORY_RESPONSE_CACHE_ENTRIES=0), so both figures are in the table.
 3. Catching up (bench/directory_catch_up.py): publishes EVENTS public events (providers,
@@ -277,10 +278,20 @@ def request_paths(sample: dict[str, Any], seed: int = 13) -> dict[str, list[str]
         "/hsds/services?" + urlencode({"search": rng.choice(sample["names"])[:5]})
         for _ in range(20_000)
     ]
+    # The citizens' search near a postcode (drawn after the others, which stay the same):
+    # 100 postcodes and 3 radii, 300 distinct questions, so that the floor's recording
+    # (every distinct question once, before) stays within a minute or two.
+    postcodes = rng.sample(sorted(set(sample["postcodes"])), 100)
+    public_near = [
+        "/api/directory/search?"
+        + urlencode({"near": rng.choice(postcodes), "radius_km": rng.choice([2, 5, 10])})
+        for _ in range(20_000)
+    ]
     return {
         "FHIR PractitionerRole?address-postalcode=": postcode,
         "FHIR PractitionerRole?near= (1-5 km)": near,
         "HSDS /services?search=": search,
+        "search near= a postcode (2-10 km)": public_near,
     }
 
 
@@ -289,6 +300,7 @@ SEARCHES = {
     "postcode": "FHIR PractitionerRole?address-postalcode=",
     "near": "FHIR PractitionerRole?near= (1-5 km)",
     "hsds": "HSDS /services?search=",
+    "public-near": "search near= a postcode (2-10 km)",
 }
 """`--searches`: one row of `request_paths` alone."""
 

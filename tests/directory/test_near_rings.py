@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from directory.adapters import standard_queries
-from directory.adapters.resource_statements import Shape, _distance_km
+from directory.adapters.resource_statements import Shape, sql_distance_km
 from directory.domain.geo import Placed, Point, distance_km
 from directory.handlers.projection import DirectoryProjection
 from tests.directory.support import Searchable, searchable_directory
@@ -138,7 +138,7 @@ async def test_the_database_measures_distances_as_the_directory_does(postgresql_
         .table_valued("lat", "lng")
         .render_derived(name="p")
     )
-    measured = sa.select(listed.c.lat, listed.c.lng, _distance_km(listed.c.lat, listed.c.lng))
+    measured = sa.select(listed.c.lat, listed.c.lng, sql_distance_km(listed.c.lat, listed.c.lng))
     engine = create_async_engine(postgresql_url)
     try:
         async with engine.connect() as connection:

@@ -74,6 +74,28 @@ async def test_near_combines_with_the_other_filters(world: Searchable) -> None:
     assert await world.ids(near=f"{lat},{lng}", radius_km=3) == [NELE, ANTWERP]
 
 
+async def test_pages_near_a_place_follow_one_order_across_equal_distances(
+    world: Searchable,
+) -> None:
+    """Pages of any size add up to the one ordering: nearest first, then by name. On
+    PostgreSQL a page reads documents only up to its last distance; the ties at that
+    distance (Marc and the Kouter practice both at Gent's centre, Nele and her practice
+    in Antwerpen) must still come in name order on every page."""
+    everything = [MARC, GENT_CENTRE, GENT_EAST, LOKEREN, NELE, ANTWERP]
+    assert await world.ids(near="9000", radius_km=60, limit=50) == everything
+    for size in (1, 2, 4):
+        paged: list[str] = []
+        offset: int | None = 0
+        while offset is not None:
+            page = (await world.search(near="9000", radius_km=60, limit=size, offset=offset)).json()
+            paged += [hit["id"] for hit in page["items"]]
+            offset = page["next_offset"]
+            assert page["has_more"] == (offset is not None)
+        assert paged == everything, size
+    beyond = (await world.search(near="9000", radius_km=60, limit=2, offset=6)).json()
+    assert (beyond["items"], beyond["has_more"]) == ([], False)
+
+
 async def test_a_depublished_practice_leaves_the_map(world: Searchable) -> None:
     await world.apply(world.practice_gone(LOKEREN))
     assert await world.ids(near="Lokeren", radius_km=5) == []

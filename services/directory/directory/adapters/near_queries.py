@@ -1,19 +1,26 @@
 """Searching near a place: published fiches within a radius, nearest first.
 
 The practices' points come from `practice_places` through a latitude/longitude box (an
-index range), the exact distance is computed here, and a provider is as near as the
+index range), the exact distance is computed for each, and a provider is as near as the
 nearest published practice where their offer is linked. The other filters of the search
 are then checked on the term index for those candidates only.
+
+On PostgreSQL that is one statement that returns only the page (`_page_statement`): a
+circle around Brussels of 10 km holds about 12,000 fiches at 300,000 providers, whose
+documents the process used to read, sort and cut itself (0.6 s a search). SQLite reads the
+candidates and sorts them here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from directory.adapters.resource_statements import sql_distance_km
 from directory.adapters.search_queries import condition_on
 from directory.adapters.tables import (
     practice_places,
@@ -106,11 +113,112 @@ async def _matching(
     return ids
 
 
+def _with_distance(document: str, distance: float) -> str:
+    # The stored hit is JSON text ending in `}`: the distance is added without decoding.
+    return f'{document[:-1]},"distance_km":{round(distance, 2)}}}'
+
+
+def _hits_in_circle(filters: SearchFilters, near: Near) -> Any:
+    """(kind, fiche_id, exact distance) of the fiches of the search's kind in the circle:
+    practices by their nearest place, providers by their nearest such practice where
+    they are published, computed as `practices_within` and `providers_at` compute them."""
+    places = practice_places
+    box = bounding_box(near.centre, near.radius_km)
+    exact = sql_distance_km(places.c.latitude, places.c.longitude)
+    practices = (
+        sa.select(places.c.practice_id.label("fiche_id"), sa.func.min(exact).label("exact"))
+        .where(
+            places.c.latitude.between(box.min_latitude, box.max_latitude),
+            places.c.longitude.between(box.min_longitude, box.max_longitude),
+            exact <= sa.bindparam("radius_km", type_=sa.Float),
+        )
+        .group_by(places.c.practice_id)
+        .cte("practices_in_circle")
+    )
+    parts: list[sa.Select[Any]] = []
+    if filters.kind in (None, PRACTICE):
+        parts.append(
+            sa.select(sa.literal(PRACTICE).label("kind"), practices.c.fiche_id, practices.c.exact)
+        )
+    if filters.kind in (None, PROVIDER):
+        offers = search_offers
+        parts.append(
+            sa.select(
+                sa.literal(PROVIDER).label("kind"),
+                offers.c.provider_fiche_id.label("fiche_id"),
+                sa.func.min(practices.c.exact).label("exact"),
+            )
+            .join_from(practices, offers, offers.c.practice_id == practices.c.fiche_id)
+            .join(search_providers, search_providers.c.fiche_id == offers.c.provider_fiche_id)
+            .where(search_providers.c.published)
+            .group_by(offers.c.provider_fiche_id)
+        )
+    return (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("hits")
+
+
+def _page_statement(filters: SearchFilters, near: Near, *, limit: int, offset: int) -> Any:
+    """One page of the hits in the circle that meet every other filter, with their
+    documents, in page order: the distance rounded to metres as Python rounds it, then
+    the sort key, kind and id in code point order, as the sort in Python.
+
+    Only the hits up to the page's last distance are read with their documents (for the
+    sort key): the `offset + limit`-th nearest distance is found first, from the hits
+    alone. Around a municipality's centre most hits are farther than a page reaches."""
+    hits = _hits_in_circle(filters, near)
+    metres = sa.cast(sa.func.round(sa.cast(hits.c.exact, sa.Numeric), 3), sa.Float)
+    found = sa.select(hits.c.kind, hits.c.fiche_id, hits.c.exact, metres.label("metres"))
+    for number, condition in enumerate(conditions(filters)):
+        terms = search_terms.alias(f"t{number}")
+        found = found.where(
+            sa.exists().where(
+                terms.c.kind == hits.c.kind,
+                terms.c.fiche_id == hits.c.fiche_id,
+                condition_on(condition, terms),
+            )
+        )
+    matching = found.cte("matching")
+    page_reaches = (
+        sa.select(matching.c.metres)
+        .order_by(matching.c.metres)
+        .offset(offset + limit - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    documents = search_documents
+    return (
+        sa.select(documents.c.document, matching.c.exact)
+        .join_from(
+            matching,
+            documents,
+            (documents.c.kind == matching.c.kind) & (documents.c.fiche_id == matching.c.fiche_id),
+        )
+        .where(matching.c.metres <= sa.func.coalesce(page_reaches, float("inf")))
+        .order_by(
+            matching.c.metres,
+            documents.c.sort_key,
+            matching.c.kind.collate("C"),
+            matching.c.fiche_id.collate("C"),
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+
+
 async def run_near_search(
     connection: AsyncConnection, filters: SearchFilters, near: Near, *, limit: int, offset: int
 ) -> list[str]:
     """The JSON documents of one page of hits in the circle, nearest first, each with its
     `distance_km` (ties: by name, then kind and id, so pages are stable)."""
+    if connection.dialect.name == "postgresql":
+        rows = await connection.execute(
+            _page_statement(filters, near, limit=limit, offset=offset),
+            {
+                "centre_lat": near.centre.latitude,
+                "centre_lng": near.centre.longitude,
+                "radius_km": near.radius_km,
+            },
+        )
+        return [_with_distance(document, exact) for document, exact in rows]
     practices = await practices_within(connection, near)
     distances: dict[tuple[str, str], float] = {}
     if filters.kind in (None, PRACTICE):
@@ -136,7 +244,6 @@ async def run_near_search(
                 documents[(kind, fiche_id)] = (sort_key, document)
     ordered = sorted(documents, key=lambda key: (round(distances[key], 3), documents[key][0], *key))
     return [
-        # The stored hit is JSON text ending in `}`: the distance is added without decoding.
-        f'{documents[key][1][:-1]},"distance_km":{round(distances[key], 2)}}}'
+        _with_distance(documents[key][1], distances[key])
         for key in ordered[offset : offset + limit]
     ]

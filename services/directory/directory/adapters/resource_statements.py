@@ -264,7 +264,7 @@ def _rest(shape: Shape) -> tuple[Any, ...]:
     )
 
 
-def _distance_km(latitude: Any, longitude: Any) -> sa.ColumnElement[float]:
+def sql_distance_km(latitude: Any, longitude: Any) -> sa.ColumnElement[float]:
     """The great-circle distance from the centre (`centre_lat`, `centre_lng`) in SQL,
     operation for operation as domain.geo.distance_km computes it in double precision
     (PostgreSQL's sin, cos, asin and sqrt are the C library's, as Python's are), so a
@@ -300,7 +300,7 @@ def _circle_points() -> Any:
         .distinct()
         .subquery("points")
     )
-    exact = _distance_km(points.c.lat, points.c.lng)
+    exact = sql_distance_km(points.c.lat, points.c.lng)
     rounded = sa.cast(sa.func.round(sa.cast(exact, sa.Numeric), 3), sa.Float)
     return (
         sa.select(points.c.lat, points.c.lng, rounded.label("distance"))
