@@ -20,7 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from directory.adapters.resource_statements import sql_distance_km
+from directory.adapters.resource_statements import (
+    circle_values,
+    sql_distance_km,
+    sql_metres,
+    sql_within_radius,
+)
 from directory.adapters.search_queries import condition_on
 from directory.adapters.tables import (
     practice_places,
@@ -130,7 +135,7 @@ def _hits_in_circle(filters: SearchFilters, near: Near) -> Any:
         .where(
             places.c.latitude.between(box.min_latitude, box.max_latitude),
             places.c.longitude.between(box.min_longitude, box.max_longitude),
-            exact <= sa.bindparam("radius_km", type_=sa.Float),
+            sql_within_radius(exact),
         )
         .group_by(places.c.practice_id)
         .cte("practices_in_circle")
@@ -165,7 +170,7 @@ def _page_statement(filters: SearchFilters, near: Near, *, limit: int, offset: i
     sort key): the `offset + limit`-th nearest distance is found first, from the hits
     alone. Around a municipality's centre most hits are farther than a page reaches."""
     hits = _hits_in_circle(filters, near)
-    metres = sa.cast(sa.func.round(sa.cast(hits.c.exact, sa.Numeric), 3), sa.Float)
+    metres = sql_metres(hits.c.exact)
     found = sa.select(hits.c.kind, hits.c.fiche_id, hits.c.exact, metres.label("metres"))
     for number, condition in enumerate(conditions(filters)):
         terms = search_terms.alias(f"t{number}")
@@ -212,11 +217,7 @@ async def run_near_search(
     if connection.dialect.name == "postgresql":
         rows = await connection.execute(
             _page_statement(filters, near, limit=limit, offset=offset),
-            {
-                "centre_lat": near.centre.latitude,
-                "centre_lng": near.centre.longitude,
-                "radius_km": near.radius_km,
-            },
+            circle_values(near.centre, near.radius_km),
         )
         return [_with_distance(document, exact) for document, exact in rows]
     practices = await practices_within(connection, near)

@@ -28,7 +28,7 @@ from directory.adapters.tables import (
     standard_resources,
     standard_terms,
 )
-from directory.domain.geo import EARTH_RADIUS_KM, Box
+from directory.domain.geo import EARTH_RADIUS_KM, Box, Point
 
 Probe = tuple[str, int]
 """("in", number of terms), ("range", 2) or ("prefix", 1) (a stored name prefix of 3 to 7
@@ -286,10 +286,24 @@ def sql_distance_km(latitude: Any, longitude: Any) -> sa.ColumnElement[float]:
     )
 
 
+def sql_metres(exact: Any) -> sa.ColumnElement[float]:
+    """A distance in km rounded to metres as Python's `round(d, 3)` rounds it (decimal,
+    then the nearest double): the distance pages order by."""
+    return sa.cast(sa.func.round(sa.cast(exact, sa.Numeric), 3), sa.Float)
+
+
+def sql_within_radius(exact: Any) -> sa.ColumnElement[bool]:
+    return exact <= sa.bindparam("radius_km", type_=sa.Float)
+
+
+def circle_values(centre: Point, radius_km: float) -> dict[str, float]:
+    """The values `sql_distance_km` and `sql_within_radius` are bound to."""
+    return {"centre_lat": centre.latitude, "centre_lng": centre.longitude, "radius_km": radius_km}
+
+
 def _circle_points() -> Any:
     """The distinct points of practice addresses within `radius_km` of the centre (read
-    through the box), each with its distance rounded to metres as pages order by it:
-    rounded as Python's `round(d, 3)` rounds (decimal, then the nearest double)."""
+    through the box), each with its distance rounded to metres (`sql_metres`)."""
     places = practice_places
     points = (
         sa.select(places.c.latitude.label("lat"), places.c.longitude.label("lng"))
@@ -301,10 +315,9 @@ def _circle_points() -> Any:
         .subquery("points")
     )
     exact = sql_distance_km(points.c.lat, points.c.lng)
-    rounded = sa.cast(sa.func.round(sa.cast(exact, sa.Numeric), 3), sa.Float)
     return (
-        sa.select(points.c.lat, points.c.lng, rounded.label("distance"))
-        .where(exact <= sa.bindparam("radius_km", type_=sa.Float))
+        sa.select(points.c.lat, points.c.lng, sql_metres(exact).label("distance"))
+        .where(sql_within_radius(exact))
         .subquery("ring")
     )
 

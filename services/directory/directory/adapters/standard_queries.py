@@ -19,6 +19,7 @@ from directory.adapters.resource_statements import (
     Conditions,
     Kind,
     Shape,
+    circle_values,
     places_in_box,
     statement,
 )
@@ -213,9 +214,7 @@ async def _nearest(
     conditions = _conditions(query)
     values = {
         **conditions.values(),
-        "centre_lat": query.near.centre.latitude,
-        "centre_lng": query.near.centre.longitude,
-        "radius_km": query.near.radius_km,
+        **circle_values(query.near.centre, query.near.radius_km),
         "reach": offset + limit,
         "limit": limit,
         "offset": offset,
