@@ -119,6 +119,8 @@ def mount(app: Any, url: str, recording_file: str, *, pool_size: int = 10) -> No
     from starlette.requests import Request
     from starlette.responses import Response
 
+    from directory.adapters.read_engine import READ_SESSION_SETTINGS
+
     # The file this benchmark run wrote itself (`save`).
     recording: Recording = pickle.loads(Path(recording_file).read_bytes())  # noqa: S301
     dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -131,10 +133,7 @@ def mount(app: Any, url: str, recording_file: str, *, pool_size: int = 10) -> No
                     dsn,
                     min_size=1,
                     max_size=2 * pool_size,
-                    server_settings={
-                        "plan_cache_mode": "force_custom_plan",
-                        "default_transaction_read_only": "on",
-                    },
+                    server_settings=dict(READ_SESSION_SETTINGS),
                     # As the read engine's pool: a connection goes back as it is. asyncpg's
                     # default reset (UNLISTEN, RESET ALL, ...) is one more round trip.
                     reset=_as_it_is,

@@ -275,3 +275,43 @@ async def test_reads_sent_at_once_after_a_restart_answer(held: HeldConnections) 
             assert await retry_once_on_disconnect(read) not in backends
     finally:
         await outsider.dispose()
+
+
+async def test_a_plan_made_while_a_table_was_empty_is_made_again_after_analyze(
+    reads: AsyncEngine,
+) -> None:
+    """The read connections let PostgreSQL keep a generic plan (`plan_cache_mode=auto`).
+    A plan it made while a table was empty is kept as the table fills, until the table is
+    analyzed: the catch-up's ANALYZEs (planner_statistics, first_build) and autovacuum
+    are what make it plan again, on every connection that holds the statement. This is
+    PostgreSQL's documented behaviour; the read engine's setting relies on it."""
+    writer = create_async_engine(reads.url, poolclass=NullPool)
+    try:
+        async with writer.begin() as connection:
+            await connection.execute(sa.text("CREATE TABLE held (id int PRIMARY KEY, owner int)"))
+            await connection.execute(sa.text("CREATE INDEX held_owner ON held (owner)"))
+        async with reads.connect() as connection:
+            await connection.execute(
+                sa.text("PREPARE owned(int[]) AS SELECT id FROM held WHERE owner = ANY($1)")
+            )
+
+            async def plan() -> str:
+                explained = await connection.execute(sa.text("EXPLAIN EXECUTE owned('{1,2}')"))
+                return "\n".join(row[0] for row in explained)
+
+            for _ in range(6):  # five custom plans, then PostgreSQL may keep a generic one
+                await connection.execute(sa.text("EXECUTE owned('{1,2}')"))
+            made_while_empty = await plan()
+            assert "$1" in made_while_empty  # the generic plan, its parameter unbound
+
+            async with writer.begin() as filling:
+                await filling.execute(
+                    sa.text("INSERT INTO held SELECT n, n / 10 FROM generate_series(1, 50000) n")
+                )
+            assert await plan() == made_while_empty  # filled: still the empty table's plan
+
+            async with writer.begin() as analyzing:
+                await analyzing.execute(sa.text("ANALYZE held"))
+            assert await plan() != made_while_empty  # analyzed: planned again
+    finally:
+        await writer.dispose()

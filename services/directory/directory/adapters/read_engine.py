@@ -39,6 +39,29 @@ each time). Kept open, the same questions were answered at 1,019-1,054 instead o
 820-943 searches/s (bench/fiches_search.py, 30,000 providers, no response cache)."""
 
 
+READ_SESSION_SETTINGS = {
+    # PostgreSQL's default, where the service's engine forces custom plans: see below.
+    "plan_cache_mode": "auto",
+    "default_transaction_read_only": "on",
+}
+"""The read connections' session settings (bench/floor.py opens its own with the same).
+
+`plan_cache_mode=auto` lets PostgreSQL keep a generic plan for a statement a connection has
+run five times, where forcing custom plans (as the service's engine does) planned every
+search again: planning a FHIR `near` page took about as long as running it. On the kept
+full-scale database, alternating: `near` 943-997 against 775-893 searches/s (one
+connection: 715-727 against 454-477), the postcode search 1,114-1,195 against 1,059-1,116;
+HSDS `search=` within the runs' spread (bench/directory.py, docs/benchmarks.md).
+
+The service's engine forces custom plans because a generic plan made while a table was
+empty is kept as the table fills (fiches' batch lookups fell to 125 events/s). Here it is
+kept until the table is analyzed, and a directory that fills its tables analyzes them:
+a catch-up's rebuild (planner_statistics), a first build's end (first_build), and
+autovacuum for the rest (`test_a_plan_made_while_a_table_was_empty_is_made_again_after_analyze`
+holds PostgreSQL to that). The searches' generic plans made on empty tables use their
+indexes too (each statement of the three benchmark searches, explained on an empty schema)."""
+
+
 def read_engine(
     runtime: ServiceRuntime, *, pool_size: int = READ_POOL_SIZE, close_on_stop: bool = True
 ) -> AsyncEngine:
@@ -51,13 +74,7 @@ def read_engine(
         max_overflow=0,
         pool_pre_ping=False,
         isolation_level="AUTOCOMMIT",
-        connect_args={
-            "server_settings": {
-                # As the service's engine: custom plans always use the indexes.
-                "plan_cache_mode": "force_custom_plan",
-                "default_transaction_read_only": "on",
-            }
-        },
+        connect_args={"server_settings": dict(READ_SESSION_SETTINGS)},
         json_serializer=lambda value: orjson.dumps(value).decode(),
         json_deserializer=orjson.loads,
     )
