@@ -3,7 +3,7 @@
     .venv/bin/python bench/directory.py [--providers 300000] [--practices 50000]
         [--clients 50] [--seconds 20] [--events 100000] [--admin-url postgresql://...]
         [--only catch-up] [--database-prefix skaart_bench_directory] [--no-response-cache]
-        [--gc tuned|default]
+        [--gc tuned|default] [--loop uvloop|asyncio]
 
 `--no-response-cache` measures only the server without its response cache (with the floor).
 Without the response cache each search is also driven from one connection, where nothing
@@ -11,6 +11,9 @@ queues: its req/s is the inverse of a request's own time.
 `--only catch-up` runs step 3 alone (with its floor) and skips the load and the searches;
 `--gc default` runs the directory (the server, the catch-up) with CPython's default garbage
 collector thresholds instead of tuned as `skaart serve` tunes it (servicekit/gc_tuning.py);
+`--loop asyncio` runs this process (where the catch-up runs) on Python's own event loop
+instead of uvloop, which `skaart serve` runs the directory on (the server always runs under
+uvicorn, which takes uvloop);
 `--database-prefix` names the databases (`<prefix>`, `<prefix>_catch_up`), so two runs on
 one PostgreSQL server do not drop each other's.
 
@@ -462,8 +465,9 @@ async def main(args: argparse.Namespace) -> str:
         )
         return "\n".join(
             [
-                f"Directory catching up (alone), PostgreSQL; machine: {os.cpu_count()} cores "
-                "shared by the directory, PostgreSQL and the embedded broker.",
+                f"Directory catching up (alone, on the {args.loop} event loop), PostgreSQL; "
+                f"machine: {os.cpu_count()} cores shared by the directory, PostgreSQL and the "
+                "embedded broker.",
                 "",
                 *_catch_up_verdicts(caught),
             ]
@@ -595,8 +599,19 @@ if __name__ == "__main__":
             "SKAART_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
         ),
     )
+    parser.add_argument(
+        "--loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="this process's event loop (the catch-up's): uvloop, as `skaart serve` runs it",
+    )
     arguments = parser.parse_args()
-    table = asyncio.run(main(arguments))
+    if arguments.loop == "uvloop":
+        import uvloop
+
+        table = uvloop.run(main(arguments))
+    else:
+        table = asyncio.run(main(arguments))
     print(table)
     results = Path(__file__).parent / "results"
     results.mkdir(exist_ok=True)

@@ -1,12 +1,15 @@
-"""The client address is read from the trusted hops of X-Forwarded-For only."""
+"""The client address is read from the trusted hops of X-Forwarded-For only; the server
+configuration that keeps it so (`uvicorn_config`) also takes the fast parser and loop."""
 
 from __future__ import annotations
+
+import sys
 
 import pytest
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from servicekit.client_address import ClientAddress, ProxySettings
+from servicekit.client_address import ClientAddress, ProxySettings, uvicorn_config
 
 
 def request_from(peer: str, *forwarded: str) -> Request:
@@ -47,3 +50,20 @@ def test_an_untrusted_peer_cannot_pass_as_the_gateway() -> None:
 def test_a_wrong_trusted_proxies_setting_is_refused_with_the_entry() -> None:
     with pytest.raises(ValidationError, match="'gateway' is not an IP address or network"):
         ProxySettings(trusted_proxies="10.0.0.0/8, gateway")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop is not installed on Windows")
+def test_the_platform_serves_http_with_the_c_parser_and_the_libuv_loop() -> None:
+    """`uvicorn_config` is how `skaart serve` and `skaart up` serve: uvicorn takes httptools
+    and uvloop only when they are installed, and drops back to h11 and asyncio's own loop
+    without a word when they are not (the directory's postcode search then answered a
+    sixth to a third less: docs/benchmarks.md, "uvloop and httptools"). `skaart up` runs
+    its services on asyncio's loop; the parser is taken there too."""
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    config = uvicorn_config(object(), "127.0.0.1", 8000)
+    config.load()
+
+    assert config.http_protocol_class is HttpToolsProtocol
+    assert config.get_loop_factory() is uvloop.new_event_loop
