@@ -58,8 +58,9 @@ empty is kept as the table fills (fiches' batch lookups fell to 125 events/s). H
 kept until the table is analyzed, and a directory that fills its tables analyzes them:
 a catch-up's rebuild (planner_statistics), a first build's end (first_build), and
 autovacuum for the rest (`test_a_plan_made_while_a_table_was_empty_is_made_again_after_analyze`
-holds PostgreSQL to that). The searches' generic plans made on empty tables use their
-indexes too (each statement of the three benchmark searches, explained on an empty schema)."""
+holds PostgreSQL to that). And a generic plan made on empty tables reads them through
+their indexes anyway: every statement the public searches send, planned so on a new
+directory, does (test_generic_plans.py)."""
 
 
 def read_engine(
