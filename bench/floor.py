@@ -13,7 +13,8 @@ of the service.
 2. The benchmark's server mounts `GET /bench/floor/<the question's path and query>`
    (`mount`, from load_runner when SKAART_BENCH_FLOOR names the recording): it runs that
    question's statements in order on a raw asyncpg pool (sized and configured as the read
-   engine: autocommit, read-only sessions, custom plans), and answers with the stored JSON
+   engine: autocommit, its session settings `READ_SESSION_SETTINGS`: read-only, generic
+   plans kept since 2026-12-01 late afternoon, custom before), and answers with the stored JSON
    texts of the last statement's rows, joined: no SQLAlchemy, no parameter parsing, no
    response building.
 
