@@ -27,7 +27,10 @@ one PostgreSQL server do not drop each other's.
    FHIR `PractitionerRole?near=`, HSDS `/services?search=` and the citizens' search near a
    postcode (`/api/directory/search?near=`), each beside the bare endpoint
    of the same server in the same run; once with the response cache and once without it
-   (DIRECTORY_RESPONSE_CACHE_ENTRIES=0), so both figures are in the table.
+   (DIRECTORY_RESPONSE_CACHE_ENTRIES=0), so both figures are in the table. Each row
+   also says where the machine's CPU went while it ran (Linux /proc): the server
+   process's and PostgreSQL's (every local `postgres` process) in ms per request, and the
+   cores left idle on average. A server near one core is its one worker's limit.
 3. Catching up (bench/directory_catch_up.py): publishes EVENTS public events (providers,
    practices, offer links) on an embedded broker, then starts a directory on a fresh
    database and times how long its consumer group takes to apply them all (every event in
@@ -86,6 +89,7 @@ directory_data = _sibling("directory_data")
 floor = _sibling("floor")
 catching_up = _sibling("directory_catch_up")
 drive_wrk, generate = load_runner.drive_wrk, directory_data.generate
+counting = load_runner.drive_wrk_counting_cpu
 copy, copy_search_index = directory_data.copy, directory_data.copy_search_index
 _real_places, _fresh_database, _drop = (
     catching_up.real_places,
@@ -394,10 +398,15 @@ def _catch_up_verdicts(caught: dict[str, Any]) -> list[str]:
 
 
 def _row(name: str, figures: dict[str, float]) -> str:
+    cpu = (
+        f"{figures['server_ms']:.3f} | {figures['postgres_ms']:.3f} | {figures['idle_cores']:.2f}"
+        if figures.get("cpu_counted")
+        else "n/a | n/a | n/a"
+    )
     return (
         f"| {name} | {figures['requests']:.0f} | {figures['errors']:.0f} | "
         f"{figures['rps']:.0f} | {figures['p50']:.1f} | {figures['p95']:.1f} | "
-        f"{figures['p99']:.1f} |"
+        f"{figures['p99']:.1f} | {cpu} |"
     )
 
 
@@ -426,19 +435,21 @@ async def _measure(
         base_url = await _wait_until_up(server)
         for name, paths in questions.items():
             drive_wrk(base_url, args.clients, 5, paths)  # warm-up
-            bare = drive_wrk(base_url, args.clients, args.seconds, [HEALTH])
+            bare = counting(base_url, args.clients, args.seconds, [HEALTH], server.pid)
             label = f"{name}, {mode}"
             rows.append(_row(f"bare {HEALTH} (beside {label})", bare))
             if floor_file is not None:
                 drive_wrk(base_url, args.clients, 5, floor.floor_paths(paths))  # warm-up
-                under = drive_wrk(base_url, args.clients, args.seconds, floor.floor_paths(paths))
+                under = counting(
+                    base_url, args.clients, args.seconds, floor.floor_paths(paths), server.pid
+                )
                 rows.append(_row(f"floor: {name}, same SQL on raw asyncpg", under))
                 verdicts.append(_floor_verdict(name, under, bare))
-            found = drive_wrk(base_url, args.clients, args.seconds, paths)
+            found = counting(base_url, args.clients, args.seconds, paths, server.pid)
             rows.append(_row(f"**{label}**", found))
             verdicts.append(_verdict(label, found, bare))
             if floor_file is not None:
-                alone = drive_wrk(base_url, 1, args.seconds, paths)
+                alone = counting(base_url, 1, args.seconds, paths, server.pid)
                 rows.append(_row(f"{label}, 1 connection (no queueing)", alone))
     finally:
         server.terminate()
@@ -533,8 +544,9 @@ async def main(args: argparse.Namespace) -> str:
             f"{args.clients} connections, {args.seconds:.0f} s per row; machine: "
             f"{os.cpu_count()} cores shared by the server, PostgreSQL and wrk.",
             "",
-            "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| endpoint | requests | errors | req/s | p50 ms | p95 ms | p99 ms "
+            "| server CPU ms/req | PostgreSQL CPU ms/req | idle cores |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             *all_rows,
             "",
             *all_verdicts,

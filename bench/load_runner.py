@@ -151,3 +151,61 @@ def drive_wrk(base_url: str, clients: int, seconds: float, paths: list[str]) -> 
         "p95": float(p95),
         "p99": float(p99),
     }
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User plus system CPU seconds of one process (Linux /proc), 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _postgres_cpu_s() -> float:
+    """CPU seconds of every process named `postgres` on this machine (its backends and
+    background workers); 0 where PostgreSQL runs elsewhere."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+        except OSError:
+            continue
+        total += _process_cpu_s(int(entry.name))
+    return total
+
+
+def _idle_s() -> float:
+    """Seconds every core of this machine has been idle (the `cpu` line of /proc/stat)."""
+    return int(Path("/proc/stat").read_text().split()[4]) / _TICK
+
+
+def drive_wrk_counting_cpu(
+    base_url: str, clients: int, seconds: float, paths: list[str], server_pid: int
+) -> dict[str, float]:
+    """`drive_wrk`, with where the machine's CPU went meanwhile: the server's process and
+    PostgreSQL's, in ms per request, and how many cores stood idle on average. Which of
+    them bounds a search shows there: a server near one core is its one worker's limit,
+    idle cores say that neither it nor PostgreSQL was kept busy."""
+    if not Path("/proc/stat").exists():
+        return {**drive_wrk(base_url, clients, seconds, paths), "cpu_counted": 0}
+    server_before, postgres_before, idle_before = (
+        _process_cpu_s(server_pid),
+        _postgres_cpu_s(),
+        _idle_s(),
+    )
+    figures = drive_wrk(base_url, clients, seconds, paths)
+    requests = max(1, int(figures["requests"]))
+    return {
+        **figures,
+        "cpu_counted": 1,
+        "server_ms": (_process_cpu_s(server_pid) - server_before) * 1000 / requests,
+        "postgres_ms": (_postgres_cpu_s() - postgres_before) * 1000 / requests,
+        "idle_cores": (_idle_s() - idle_before) / seconds,
+    }
