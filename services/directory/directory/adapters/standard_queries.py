@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -52,8 +52,10 @@ class ResourceQuery:
     near: Circle | None = None
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
+    """A resource as read: a named tuple, where a frozen dataclass's constructor (a
+    `object.__setattr__` per field) cost a microsecond a row, 20 to 50 rows a page."""
+
     id: str
     version: int
     last_updated: datetime
