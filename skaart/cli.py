@@ -107,9 +107,10 @@ def up(
     demo_count: int = typer.Option(300, help="Professionals in the demo snapshot."),
 ) -> None:
     """Run the whole platform in monolithic mode, with demo data."""
+    from servicekit.event_loop import run_main
     from skaart.up import run_up
 
-    asyncio.run(run_up(PlatformSettings(), KafkaSettings(), demo=demo, demo_count=demo_count))
+    run_main(run_up(PlatformSettings(), KafkaSettings(), demo=demo, demo_count=demo_count))
 
 
 @app.command()
