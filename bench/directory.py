@@ -619,9 +619,9 @@ if __name__ == "__main__":
     )
     arguments = parser.parse_args()
     if arguments.loop == "uvloop":
-        import uvloop
+        from servicekit.event_loop import run_main  # as `skaart up` runs the platform
 
-        table = uvloop.run(main(arguments))
+        table = run_main(main(arguments))
     else:
         table = asyncio.run(main(arguments))
     print(table)

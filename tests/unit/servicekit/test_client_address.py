@@ -57,8 +57,8 @@ def test_the_platform_serves_http_with_the_c_parser_and_the_libuv_loop() -> None
     """`uvicorn_config` is how `skaart serve` and `skaart up` serve: uvicorn takes httptools
     and uvloop only when they are installed, and drops back to h11 and asyncio's own loop
     without a word when they are not (the directory's postcode search then answered a
-    sixth to a third less: docs/benchmarks.md, "uvloop and httptools"). `skaart up` runs
-    its services on asyncio's loop; the parser is taken there too."""
+    sixth to a third less: docs/benchmarks.md, "uvloop and httptools"). `skaart up` starts
+    its own loop, the same one (servicekit/event_loop.py, test_event_loop.py)."""
     import uvloop
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 

@@ -8,29 +8,17 @@ re-encoding every resource of a page was most of a search's CPU.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from directory.adapters.standard_queries import Found
+from directory.entrypoints.served_times import utc_milliseconds, utc_milliseconds_json
 
 
 def instant(moment: datetime) -> str:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _instant_json(moment: datetime) -> bytes:
-    """`instant(moment)` as a JSON string. orjson writes a UTC datetime (asyncpg reads
-    every `timestamptz` as one) with its microseconds in a third of the time `isoformat`
-    takes; they are cut to milliseconds as `instant` cuts them. A datetime without
-    microseconds (orjson leaves them out) or in another zone takes `instant`."""
-    if moment.tzinfo is UTC:
-        text = orjson.dumps(moment, option=orjson.OPT_UTC_Z)  # b'"2026-12-01T18:23:30.882430Z"'
-        if len(text) == 29:
-            return text[:24] + b'Z"'
-    return orjson.dumps(instant(moment))
+    return utc_milliseconds(moment, zulu=True)
 
 
 def resource_of(found: Found) -> dict[str, Any]:
@@ -48,7 +36,7 @@ def resource_text(found: Found) -> bytes:
         return b'%s,"meta":{"versionId":"%d","lastUpdated":%s}}' % (
             content[:-1],
             found.version,
-            _instant_json(found.last_updated),
+            utc_milliseconds_json(found.last_updated, zulu=True),
         )
     return orjson.dumps(resource_of(found))
 

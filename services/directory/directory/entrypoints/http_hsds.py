@@ -37,6 +37,7 @@ from directory.entrypoints.query_parameters import (
     only_parameters,
     text,
 )
+from directory.entrypoints.served_times import utc_milliseconds, utc_milliseconds_json
 
 HSDS_VERSION = "3.0"
 NDJSON = "application/x-ndjson"
@@ -58,15 +59,10 @@ LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
 _PAGING = ("page", "per_page", "format")
 
 
-def _last_modified(moment: datetime) -> str:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
 def _record(type_: str, found: Found) -> dict[str, Any]:
     record: dict[str, Any] = orjson.loads(found.content)
     if type_ == "service":
-        record["last_modified"] = _last_modified(found.last_updated)
+        record["last_modified"] = utc_milliseconds(found.last_updated, zulu=False)
     return without_nulls(record)
 
 
@@ -80,19 +76,10 @@ def record_text(type_: str, found: Found) -> bytes:
         return orjson.dumps(_record(type_, found))
     if type_ != "service":
         return content
-    return b'%s,"last_modified":%s}' % (content[:-1], _last_modified_json(found.last_updated))
-
-
-def _last_modified_json(moment: datetime) -> bytes:
-    """`_last_modified` as a JSON string: orjson writes a UTC datetime (asyncpg reads every
-    `timestamptz` as one) in a third of `isoformat`'s time, its microseconds cut to
-    milliseconds here; without microseconds (orjson leaves them out) or in another zone,
-    `_last_modified` writes it."""
-    if moment.tzinfo is UTC:
-        text = orjson.dumps(moment)  # b'"2026-12-01T18:23:30.882430+00:00"'
-        if len(text) == 34:
-            return text[:24] + b'+00:00"'
-    return orjson.dumps(_last_modified(moment))
+    return b'%s,"last_modified":%s}' % (
+        content[:-1],
+        utc_milliseconds_json(found.last_updated, zulu=False),
+    )
 
 
 def _invalid(param: str, message: str, value: str) -> RequestValidationError:
