@@ -303,7 +303,12 @@ def circle_values(centre: Point, radius_km: float) -> dict[str, float]:
 
 def _circle_points() -> Any:
     """The distinct points of practice addresses within `radius_km` of the centre (read
-    through the box), each with its distance rounded to metres (`sql_metres`)."""
+    through the box), each with its distance rounded to metres (`sql_metres`).
+
+    `OFFSET 0` keeps PostgreSQL from pushing the radius test into the box's scan: pushed
+    down, the distance was computed for every practice in the box (536 for a 5 km circle
+    at 300,000 providers) before the DISTINCT left its 3 points, measured as about a
+    tenth of the statement's backend CPU (docs/benchmarks.md, 2026-12-01 night)."""
     places = practice_places
     points = (
         sa.select(places.c.latitude.label("lat"), places.c.longitude.label("lng"))
@@ -312,6 +317,7 @@ def _circle_points() -> Any:
             places.c.longitude.between(sa.bindparam("lng_min"), sa.bindparam("lng_max")),
         )
         .distinct()
+        .offset(sa.literal_column("0"))
         .subquery("points")
     )
     exact = sql_distance_km(points.c.lat, points.c.lng)
