@@ -105,12 +105,18 @@ def _configure() -> None:
 def up(
     demo: bool = typer.Option(True, help="Load generated demo data on first start."),
     demo_count: int = typer.Option(300, help="Professionals in the demo snapshot."),
+    demo_practices: int = typer.Option(
+        60,
+        help="Practice fiches published for demo providers once they reach fiches, when "
+        "fiches holds none yet (0: none).",
+    ),
 ) -> None:
     """Run the whole platform in monolithic mode, with demo data."""
     from servicekit.event_loop import run_main
-    from skaart.up import run_up
+    from skaart.up import DemoOptions, run_up
 
-    run_main(run_up(PlatformSettings(), KafkaSettings(), demo=demo, demo_count=demo_count))
+    options = DemoOptions(count=demo_count, practices=demo_practices) if demo else None
+    run_main(run_up(PlatformSettings(), KafkaSettings(), demo=options))
 
 
 @app.command()

@@ -113,13 +113,25 @@ async def reannounce_after_broker_loss(components: list[ServiceComponent]) -> in
 SOURCE_PREFIX = "/dev/source"
 
 
-def _simulated_source(platform: PlatformSettings, demo: bool, count: int) -> SimulatedSource | None:
+@dataclass(frozen=True)
+class DemoOptions:
+    """What demo data `skaart up` loads (none without `--demo`)."""
+
+    count: int
+    """Professionals in the demo register."""
+    practices: int
+    """Practice fiches published for demo providers (skaart/demo_practices.py)."""
+
+
+def _simulated_source(
+    platform: PlatformSettings, demo: DemoOptions | None
+) -> SimulatedSource | None:
     """The source simulator, in development with demo data and no real feed configured."""
-    if not demo or not platform.is_development:
+    if demo is None or not platform.is_development:
         return None
     if RegistrySyncSettings().feed_url:
         return None
-    return SimulatedSource(count, DEMO_SEED)
+    return SimulatedSource(demo.count, DEMO_SEED)
 
 
 def _polling_registry_sync(
@@ -192,6 +204,7 @@ def start_panel(
     reannounced: int,
     follow_up: Path | None,
     simulated_source: bool,
+    demo_practices: int = 0,
 ) -> Panel:
     """What `skaart up` shows once the platform runs: where to look, what to try."""
     base = f"http://{platform.http_host}:{platform.http_port}"
@@ -204,7 +217,14 @@ def start_panel(
             f"Fresh broker: {reannounced:,} professionals announced again from "
             "registry-sync's store"
         )
-    lines += ["", *_where_to_look(base), *_things_to_try(base, follow_up, simulated_source)]
+    lines += ["", *_where_to_look(base)]
+    if demo_practices:
+        lines.insert(
+            lines.index(f"                   {base}/fhir/metadata   {base}/hsds/services") + 1,
+            f"                   (up to {demo_practices} demo practices, published for demo "
+            "providers once they reach fiches)",
+        )
+    lines += _things_to_try(base, follow_up, simulated_source)
     return Panel("\n".join(lines), expand=False)
 
 
@@ -216,11 +236,35 @@ class _Platform:
     source_app: FastAPI | None
 
 
+def _seed_practices_once_providers_arrive(
+    components: list[ServiceComponent], demo: DemoOptions
+) -> None:
+    """Runs skaart/demo_practices.py in fiches' background once fiches starts."""
+    from fiches.handlers.practices import PracticeCommands
+    from fiches.handlers.unit_of_work import UnitOfWork
+    from identity.devidp.people import demo_people
+    from skaart.demo_practices import seed_demo_practices
+
+    runtime = next(c for c in components if c.name == "fiches").runtime
+    commands = PracticeCommands(UnitOfWork(runtime.sessions, runtime.outbox))
+    # The people the development identity provider offers at login (as it lists them).
+    people = {(p.given_name, p.surname) for p in demo_people()}
+
+    async def seed() -> None:
+        await seed_demo_practices(
+            runtime.sessions, commands, count=demo.practices, excluded_names=people
+        )
+
+    runtime.run_in_background("demo-practices", seed)
+
+
 def _build_platform(
-    platform: PlatformSettings, kafka: KafkaSettings, *, demo: bool, demo_count: int
+    platform: PlatformSettings, kafka: KafkaSettings, *, demo: DemoOptions | None
 ) -> _Platform:
     components = build_all(platform, kafka)
-    source = _simulated_source(platform, demo, demo_count)
+    if demo is not None and demo.practices > 0:
+        _seed_practices_once_providers_arrive(components, demo)
+    source = _simulated_source(platform, demo)
     source_app = create_source_app(source) if source is not None else None
     if source_app is not None:
         base = f"http://{platform.http_host}:{platform.http_port}"
@@ -230,13 +274,13 @@ def _build_platform(
 
 
 async def run_up(
-    platform: PlatformSettings, kafka: KafkaSettings, *, demo: bool, demo_count: int
+    platform: PlatformSettings, kafka: KafkaSettings, *, demo: DemoOptions | None
 ) -> None:
     """Run until interrupted."""
     choice = await choose_broker(platform, kafka)
     try:
         fresh_broker = broker_lost_its_topics(await prepare_broker_topics(choice.kafka))
-        built = _build_platform(platform, choice.kafka, demo=demo, demo_count=demo_count)
+        built = _build_platform(platform, choice.kafka, demo=demo)
         components = built.components
         tune_for_long_running_service()
 
@@ -247,7 +291,7 @@ async def run_up(
         async def on_started() -> None:
             write_runtime_file(platform, choice.kafka)
             reannounced = await reannounce_after_broker_loss(components) if reannounce else 0
-            follow_up = await _load_demo(components, platform, demo_count) if demo else None
+            follow_up = await _load_demo(components, platform, demo.count) if demo else None
             console.print(
                 start_panel(
                     platform,
@@ -255,6 +299,7 @@ async def run_up(
                     reannounced=reannounced,
                     follow_up=follow_up,
                     simulated_source=built.source_app is not None,
+                    demo_practices=demo.practices if demo else 0,
                 )
             )
 

@@ -198,3 +198,37 @@ def test_kill_9_leaves_no_broker_and_the_restart_announces_every_professional_ag
         assert any(m.startswith("the broker is new") for m in messages)
     finally:
         stop_for_good(second)
+
+
+def test_the_demo_practices_reach_the_public_map_near_a_place_in_fhir_and_in_hsds(
+    tmp_path: Path,
+) -> None:
+    """`skaart up` publishes demo practices once the demo providers reach fiches; the
+    directory, fed by the public topics only, shows them as the README's links ask."""
+    running = start_platform(
+        tmp_path / "data", tmp_path / "platform.log", "--demo-count", "40", "--demo-practices", "5"
+    )
+    base = f"http://127.0.0.1:{running.port}"
+    try:
+
+        def organizations() -> int:
+            answer = httpx.get(f"{base}/hsds/organizations", timeout=5)
+            answer.raise_for_status()
+            return int(answer.json()["total_items"])
+
+        wait_until(lambda: organizations() == 5, 120, "the 5 demo practices reached HSDS")
+
+        # The first demo place is in 9000 Gent: found near it, and as a FHIR Organization.
+        near = httpx.get(
+            f"{base}/api/directory/search",
+            params={"near": "9000", "radius_km": 5, "type": "practice"},
+            timeout=5,
+        ).json()["items"]
+        assert len(near) == 1 and near[0]["distance_km"] <= 5, near
+        bundle = httpx.get(f"{base}/fhir/Organization", params={"address-city": "Gent"}).json()
+        assert [e["resource"]["name"] for e in bundle["entry"]] == [near[0]["name"]]
+        services = httpx.get(f"{base}/hsds/services", timeout=5).json()
+        assert services["total_items"] >= 5  # each practice offers its provider's professions
+        assert "Traceback" not in running.log.read_text()
+    finally:
+        stop_for_good(running)
