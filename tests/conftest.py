@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -19,6 +20,22 @@ from tests.support.infrastructure import admin_postgres_url, docker_answers, fre
 # An async test still running after this long is cancelled with a dump of where every task
 # waits (tests/support/deadline.py); the slowest honest async test takes about 30 s.
 ASYNC_TEST_DEADLINE_S = float(os.environ.get("SKAART_TEST_DEADLINE_S", "240"))
+
+
+@pytest.fixture(autouse=True)
+def _platform_log_handlers_left_behind() -> Iterator[None]:
+    """Removes the platform's log handlers a test installed and left on the root logger.
+
+    A `skaart` command run through typer's CliRunner configures logging
+    (`servicekit.logging.configure_logging`) with the runner's stderr, which the runner
+    closes afterwards: every later test that logged then printed "--- Logging error ---
+    ValueError: I/O operation on closed file" into CI's output."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and getattr(handler, "_skaart", False):
+            root.removeHandler(handler)
 
 
 @pytest.fixture(autouse=True)
