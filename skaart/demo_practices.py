@@ -34,9 +34,6 @@ from servicekit.auth import Caller
 
 log = logging.getLogger(__name__)
 
-DEFAULT_COUNT = 60
-"""Practices `skaart up` creates by default (`--demo-practices`)."""
-
 _NAMESPACE = uuid.UUID("5b0c6c3e-4f7a-4d0e-9a53-2f3a8a1d6c11")
 """Makes each demo practice's manager a fixed user id (no one logs in as it)."""
 

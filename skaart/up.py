@@ -159,13 +159,22 @@ def _broker_line(choice: BrokerChoice) -> str:
     return f"Kafka at {choice.kafka.bootstrap_servers}"
 
 
-def _where_to_look(base: str) -> list[str]:
+def _where_to_look(base: str, demo_practices: int) -> list[str]:
+    practices = (
+        [
+            f"                   (up to {demo_practices} demo practices, published for demo "
+            "providers once they reach fiches)"
+        ]
+        if demo_practices
+        else []
+    )
     return [
         f"Portal:            {base}/   (start here)",
         f"API docs:          {base}/docs",
         f"Provider fiches:   {base}/api/fiches/providers?profession=nurse",
         f"Public map:        {base}/api/directory/search?near=9000&radius_km=20",
         f"                   {base}/fhir/metadata   {base}/hsds/services",
+        *practices,
         f"Readiness:         {base}/readyz      Metrics: {base}/metrics",
         f"Sync runs:         {base}/api/registry-sync/runs",
         "",
@@ -217,13 +226,7 @@ def start_panel(
             f"Fresh broker: {reannounced:,} professionals announced again from "
             "registry-sync's store"
         )
-    lines += ["", *_where_to_look(base)]
-    if demo_practices:
-        lines.insert(
-            lines.index(f"                   {base}/fhir/metadata   {base}/hsds/services") + 1,
-            f"                   (up to {demo_practices} demo practices, published for demo "
-            "providers once they reach fiches)",
-        )
+    lines += ["", *_where_to_look(base, demo_practices)]
     lines += _things_to_try(base, follow_up, simulated_source)
     return Panel("\n".join(lines), expand=False)
 
