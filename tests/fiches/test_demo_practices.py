@@ -156,3 +156,24 @@ def test_every_demo_place_is_placed_by_the_reference_geocoder_with_a_valid_phone
         assert geocoder.place(address.postcode) is not None, address
         assert practice.phone_numbers[0].number.startswith("+32")
     assert len(taken) == len(PLACES) * 2  # every name distinct
+
+
+async def test_the_team_opens_a_demo_practice_like_any_other(fiches: FichesUnderTest) -> None:
+    await fiches.professional("gp", ("physician",), first="Jan", last="Peeters")
+    team = fiches.team()
+    assert await _seed(fiches, count=1, excluded=set()) == 1
+    [practice] = await _public_practices(fiches)
+
+    for view in ("edit", "managers", "history"):
+        answer = await fiches.request(
+            "GET", f"/api/fiches/practices/{practice['practice_id']}/{view}", team
+        )
+        assert answer.status_code == 200, (view, answer.text)
+    managers = await fiches.request(
+        "GET", f"/api/fiches/practices/{practice['practice_id']}/managers", team
+    )
+    # One manager no one logs in as (no name known: the portal shows "Beheerder 1"),
+    # whose rights the team can withdraw or hand to a real person like anyone's.
+    [manager] = managers.json()["managers"]
+    assert manager["name"] is None
+    assert manager["user_id"] not in {user.user_id for user in fiches.users.values()}
