@@ -179,19 +179,21 @@ async def create_demo_practices(
     return created
 
 
-async def _settled_count(
-    count_now: Callable[[], Awaitable[int]], deadline_s: float, poll_s: float
-) -> int:
-    """Polls until the count is above 0 and the same three times running (the demo
-    import has reached fiches), or the deadline passes; the last count."""
+async def _settled(
+    read: Callable[[], Awaitable[list[DemoProvider]]], deadline_s: float, poll_s: float
+) -> list[DemoProvider]:
+    """Polls `read` until it finds providers and the same number three times running (the
+    demo import has reached fiches), or the deadline passes; what it read last."""
     deadline = time.monotonic() + deadline_s
-    seen: list[int] = []
+    counts: list[int] = []
+    found: list[DemoProvider] = []
     while time.monotonic() < deadline:
-        seen.append(await count_now())
-        if len(seen) >= 3 and seen[-1] > 0 and len(set(seen[-3:])) == 1:
+        found = await read()
+        counts.append(len(found))
+        if len(counts) >= 3 and counts[-1] > 0 and len(set(counts[-3:])) == 1:
             break
         await asyncio.sleep(poll_s)
-    return seen[-1] if seen else 0
+    return found
 
 
 async def seed_demo_practices(
@@ -204,13 +206,12 @@ async def seed_demo_practices(
     poll_s: float = 1.0,
 ) -> int:
     """Waits for the demo providers, then creates the demo practices once; how many."""
-
-    async def eligible() -> int:
-        return len(await published_providers(sessions, excluded_names))
-
     if count <= 0 or await has_practices(sessions):
         return 0
-    if await _settled_count(eligible, deadline_s, poll_s) == 0:
+    providers = await _settled(
+        lambda: published_providers(sessions, excluded_names), deadline_s, poll_s
+    )
+    if not providers:
         log.warning(
             "no demo practices: fiches had no published provider fiche within %g s (the "
             "demo register did not reach it); restart `skaart up` to try again",
@@ -219,7 +220,6 @@ async def seed_demo_practices(
         return 0
     if await has_practices(sessions):  # someone made one meanwhile: theirs stays alone
         return 0
-    providers = await published_providers(sessions, excluded_names)
     created = await create_demo_practices(commands, providers, count)
     log.info("demo practices published", extra={"practices": len(created)})
     return len(created)

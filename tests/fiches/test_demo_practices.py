@@ -164,14 +164,15 @@ async def test_the_team_opens_a_demo_practice_like_any_other(fiches: FichesUnder
     assert await _seed(fiches, count=1, excluded=set()) == 1
     [practice] = await _public_practices(fiches)
 
-    for view in ("edit", "managers", "history"):
-        answer = await fiches.request(
+    answers = {
+        view: await fiches.request(
             "GET", f"/api/fiches/practices/{practice['practice_id']}/{view}", team
         )
+        for view in ("edit", "managers", "history")
+    }
+    for view, answer in answers.items():
         assert answer.status_code == 200, (view, answer.text)
-    managers = await fiches.request(
-        "GET", f"/api/fiches/practices/{practice['practice_id']}/managers", team
-    )
+    managers = answers["managers"]
     # One manager no one logs in as (no name known: the portal shows "Beheerder 1"),
     # whose rights the team can withdraw or hand to a real person like anyone's.
     [manager] = managers.json()["managers"]
