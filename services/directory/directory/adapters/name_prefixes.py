@@ -17,6 +17,9 @@ On PostgreSQL the prefixes are cut by the database from the name terms it is sen
 (`left(term, n)`, as migration 0004 backfilled them): a catch-up of 100,000 events writes
 about 1.3 million prefix rows, which Python otherwise built as dictionaries and encoded one
 by one for COPY.
+
+The HSDS records' prefixes are counted as they are written and deleted
+(adapters/prefix_totals.py): an HSDS page's total for one name word is then one row.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from directory.adapters import prefix_totals
 from directory.adapters.id_lists import delete_rows, driver_connection, insert_rows
+from directory.adapters.prefix_totals import ADDED_BY_RETURNING
 from directory.adapters.tables import search_prefixes, standard_prefixes
 from directory.domain.text import LONGEST_PREFIX, SHORTEST_PREFIX, is_name_term, stored_prefixes
 
@@ -41,6 +46,8 @@ class _PrefixTable:
     table: sa.Table
     copied: tuple[str, ...]
     """The term row's columns a prefix row repeats, `term` first."""
+    totals_kept: bool = False
+    """Whether `standard_prefix_totals` counts its records (adapters/prefix_totals.py)."""
 
     def rows(self, terms: Iterable[Any]) -> list[dict[str, Any]]:
         """The prefix rows of these term rows (rows or mappings)."""
@@ -57,17 +64,22 @@ class _PrefixTable:
         arrays = ", ".join(f"${n}::text[]" for n in range(1, len(self.copied) + 1))
         names = ", ".join(self.copied)
         copied = ", ".join(f"t.{name}" for name in self.copied)
-        return f"""
+        inserted = f"""
 INSERT INTO {self.table.name} (prefix, {names})
 SELECT left(t.term, size + 2), {copied}
 FROM unnest({arrays}) AS t({names})
 CROSS JOIN generate_series({SHORTEST_PREFIX}, {LONGEST_PREFIX}) AS size
 WHERE length(t.term) >= size + 2
 """
+        if not self.totals_kept:
+            return inserted
+        # The same statement adds the records it wrote prefixes for to the totals.
+        returning = "RETURNING standard, type, prefix, id"
+        return f"WITH added AS ({inserted}{returning})\n{ADDED_BY_RETURNING}"
 
 
 _SEARCH = _PrefixTable(search_prefixes, ("term", "sort_key", "kind", "fiche_id"))
-_STANDARD = _PrefixTable(standard_prefixes, ("term", "standard", "type", "id"))
+_STANDARD = _PrefixTable(standard_prefixes, ("term", "standard", "type", "id"), totals_kept=True)
 
 
 def _field(row: Any, name: str) -> Any:
@@ -79,7 +91,10 @@ async def _write(session: AsyncSession, prefixes: _PrefixTable, terms: Iterable[
     if not names:
         return
     if session.get_bind().dialect.name != "postgresql":
-        await insert_rows(session, prefixes.table, prefixes.rows(names))
+        rows = prefixes.rows(names)
+        await insert_rows(session, prefixes.table, rows)
+        if prefixes.totals_kept:
+            await prefix_totals.add(session, prefix_totals.changes(rows, 1))
         return
     columns = [[row[name] for row in names] for name in prefixes.copied]
     await (await driver_connection(session)).execute(prefixes.cut_by_the_database, *columns)
@@ -91,7 +106,8 @@ async def write_search_prefixes(session: AsyncSession, terms: Iterable[dict[str,
 
 
 async def write_standard_prefixes(session: AsyncSession, terms: Iterable[dict[str, Any]]) -> None:
-    """The prefix rows of standard term rows just inserted (standard, type, term, id)."""
+    """The prefix rows of standard term rows just inserted (standard, type, term, id;
+    every term of their resources), their records added to the prefix totals."""
     await _write(session, _STANDARD, terms)
 
 
@@ -103,5 +119,8 @@ async def forget_search_prefixes(session: AsyncSession, deleted_terms: Iterable[
 
 async def forget_standard_prefixes(session: AsyncSession, deleted_terms: Iterable[Any]) -> None:
     """Delete the prefix rows of these deleted standard term rows (standard, type, term,
-    id: rows or mappings)."""
-    await delete_rows(session, standard_prefixes, _STANDARD.rows(deleted_terms))
+    id: rows or mappings; every term of their resources) and take their records from the
+    prefix totals."""
+    rows = _STANDARD.rows(deleted_terms)
+    await delete_rows(session, standard_prefixes, rows)
+    await prefix_totals.add(session, prefix_totals.changes(rows, -1))

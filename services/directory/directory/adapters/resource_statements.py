@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from directory.adapters.prefix_totals import kept_total, totals_are_right
 from directory.adapters.tables import (
     practice_places,
     standard_prefixes,
@@ -375,9 +376,20 @@ def _nearest_page(shape: Shape) -> sa.Select[Any]:
 
 
 def _terms_alone_count(shape: Shape) -> sa.Select[Any]:
-    """Distinct resources with every probe's terms, from the term index alone."""
+    """Distinct resources with every probe's terms, from the term index alone; for one
+    stored name prefix alone, its kept total while the totals are right (an HSDS page's
+    total for one name word: adapters/prefix_totals.py). The count is then a subquery
+    PostgreSQL never runs (an init plan is run when its value is first needed)."""
     start = _terms(shape.probes[0], "start")
-    return _terms_alone(shape, start, sa.func.count(sa.distinct(start.c.id)))
+    counted = _terms_alone(shape, start, sa.func.count(sa.distinct(start.c.id)))
+    if shape.probes != (("prefix", 1),):
+        return counted
+    return sa.select(
+        sa.case(
+            (totals_are_right(), kept_total(sa.bindparam("p0_0"))),
+            else_=counted.scalar_subquery(),
+        )
+    )
 
 
 def _terms_alone_page(shape: Shape) -> sa.Select[Any]:

@@ -191,6 +191,17 @@ standard_prefixes = sa.Table(
     # by resource, as above (that index was about 40% of writing them).
 )
 
+# How many HSDS records of a type have each stored name prefix: an HSDS page's total for
+# one name word, read instead of counted (adapters/prefix_totals.py).
+standard_prefix_totals = sa.Table(
+    "standard_prefix_totals",
+    metadata,
+    sa.Column("standard", sa.String(10), primary_key=True),
+    sa.Column("type", sa.String(40), primary_key=True),
+    sa.Column("prefix", TERM_TYPE, primary_key=True),
+    sa.Column("total", sa.Integer(), nullable=False),
+)
+
 # One row (id 1): a number the projection raises with every batch it commits. A replica's
 # response cache compares it with the one its cached answers were computed at.
 projection_generation = sa.Table(
@@ -198,6 +209,9 @@ projection_generation = sa.Table(
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
     sa.Column("generation", sa.BigInteger(), nullable=False),
+    # The generation standard_prefix_totals are right at: `generation` while every batch
+    # kept them; behind it (or NULL) once a writer that does not keep them committed.
+    sa.Column("prefix_totals_at", sa.BigInteger(), nullable=True),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

@@ -37,9 +37,9 @@ from directory.adapters.first_build import INDEX_BUILDERS, FirstBuild
 from directory.adapters.id_lists import id_chunks
 from directory.adapters.pending import defer, one_writer, take
 from directory.adapters.planner_statistics import PlannerStatistics
+from directory.adapters.prefix_totals import raise_generation
 from directory.adapters.response_cache import projection_committed
 from directory.adapters.tables import (
-    projection_generation,
     search_offers,
 )
 from directory.domain.geo import Geocoder, NoGeocoder
@@ -57,15 +57,11 @@ log = logging.getLogger(__name__)
 async def _raise_generation(session: AsyncSession) -> int:
     """Cached answers are superseded by this batch: in the database for every replica,
     and in this process as soon as the batch commits. The new generation (what was built
-    ahead is checked against it: handlers/rebuild_ahead.py)."""
-    raised = await session.execute(
-        sa.update(projection_generation)
-        .where(projection_generation.c.id == 1)
-        .values(generation=projection_generation.c.generation + 1)
-        .returning(projection_generation.c.generation)
-    )
+    ahead is checked against it: handlers/rebuild_ahead.py). The HSDS prefix totals are
+    counted again first if a writer that did not keep them committed (prefix_totals.py)."""
+    raised = await raise_generation(session)
     sa.event.listen(session.sync_session, "after_commit", _committed, once=True)
-    return int(raised.scalar_one())
+    return raised
 
 
 def _committed(_: Any) -> None:
