@@ -234,6 +234,18 @@ async def _copy_indexes(
         await _copy_built(connection, built, resources, now)
 
 
+async def _count_prefix_totals(connection: asyncpg.Connection) -> None:
+    """The HSDS name-prefix totals the projection keeps beside the prefix rows copied
+    (adapters/prefix_totals.py), counted as migration 0008 counts them; the migration
+    marked them right at the generation, which copying does not raise."""
+    if await directory_data.has_table(connection, "standard_prefix_totals"):
+        await connection.execute(
+            "INSERT INTO standard_prefix_totals (standard, type, prefix, total) "
+            "SELECT standard, type, prefix, count(DISTINCT id) FROM standard_prefixes "
+            "WHERE standard = 'hsds' GROUP BY standard, type, prefix"
+        )
+
+
 async def load(url: str, providers: int, practices: int) -> tuple[float, dict[str, Any]]:
     """Everything the projection would have written, built by the same domain code."""
     started = time.perf_counter()
@@ -247,6 +259,7 @@ async def load(url: str, providers: int, practices: int) -> tuple[float, dict[st
         await directory_data.copy_facts(connection, provider_rows, practice_rows, offers, now)
         places = await _copy_places(connection, practice_rows)
         await _copy_indexes(connection, provider_rows, practice_rows, links, places)
+        await _count_prefix_totals(connection)
         await connection.execute("VACUUM ANALYZE")
         counts = {
             "resources": await connection.fetchval("SELECT count(*) FROM standard_resources"),

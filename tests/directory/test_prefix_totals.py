@@ -4,7 +4,9 @@ page while right, and counted again after a writer that did not keep them
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +161,51 @@ async def test_the_migration_counts_the_totals_and_marks_them_right(world: Searc
     assert await _kept(engine) == expected != {}
     assert await _right(engine)
     assert await _total(world, "/hsds/organizations", "prak") == 1
+
+
+def _counting_scans(plan: dict[str, Any], counting: bool = False) -> list[dict[str, Any]]:
+    """The nodes reading `standard_prefixes` under a plain aggregate (the count; a page's
+    DISTINCT is a hashed aggregate or a Unique)."""
+    counting = counting or (
+        plan.get("Node Type") == "Aggregate" and plan.get("Strategy") == "Plain"
+    )
+    found = [plan] if counting and plan.get("Relation Name") == "standard_prefixes" else []
+    for child in plan.get("Plans", []):
+        found += _counting_scans(child, counting)
+    return found
+
+
+async def test_postgresql_never_runs_the_count_while_the_totals_are_right(
+    postgresql_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy.dialects import postgresql
+
+    from directory.adapters.resource_statements import statement
+    from directory.adapters.standard_queries import ResourceQuery, _conditions
+
+    async with named_world(postgresql_url, tmp_path) as world:
+        query = ResourceQuery("hsds", "organization", name_prefixes=("prak",), active=True)
+        conditions = replace(_conditions(query), active=None)  # as standard_queries.counted
+        compiled = statement(conditions.shape("counted_page_terms")).compile(
+            dialect=postgresql.asyncpg.dialect()
+        )
+        values = {**conditions.values(), "limit": 2, "offset": 0}
+        arguments = [values.get(n, compiled.params.get(n)) for n in compiled.positiontup]
+        engine = world.component.runtime.engine
+
+        async def loops_of_the_count() -> list[int]:
+            async with engine.connect() as connection:
+                raw = (await connection.get_raw_connection()).driver_connection
+                explained = await raw.fetchval(
+                    f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled.string}", *arguments
+                )
+            if isinstance(explained, str):  # the engine's connections may decode JSON
+                explained = json.loads(explained)
+            scans = _counting_scans(explained[0]["Plan"])
+            assert scans, explained
+            return [scan["Actual Loops"] for scan in scans]
+
+        assert set(await loops_of_the_count()) == {0}
+        async with engine.begin() as connection:
+            await connection.execute(sa.update(projection_generation).values(prefix_totals_at=None))
+        assert 0 not in await loops_of_the_count()
