@@ -16,6 +16,11 @@ from directory.adapters.reference_geocoder import ReferenceGeocoder
 from directory.handlers.projection import DirectoryProjection
 from tests.directory.support import Searchable
 from tests.directory.test_catching_up import apply_with, one_at_a_time_and, read_model, waiting
+from tests.directory.test_prefix_totals import (
+    counted_prefix_totals,
+    kept_prefix_totals,
+    prefix_totals_right,
+)
 
 BARE = [table.name for table in first_build.WRITTEN_BARE]
 
@@ -33,6 +38,14 @@ async def _indexes(d: Searchable) -> set[tuple[str, str, bool]]:
             {"t": BARE},
         )
         return {(name, definition, is_key) for name, definition, is_key in rows}
+
+
+async def _prefix_totals_counted_and_right(d: Searchable) -> None:
+    """The HSDS name-prefix totals, not kept while the indexes were aside, were counted at
+    the build's end (adapters/prefix_totals.py)."""
+    engine = d.component.runtime.engine
+    assert await kept_prefix_totals(engine) == await counted_prefix_totals(engine) != {}
+    assert await prefix_totals_right(engine)
 
 
 def _postgresql(d: Searchable) -> bool:
@@ -82,6 +95,7 @@ async def test_a_first_build_writes_the_term_tables_bare_and_indexes_them_at_its
         await _caught_up_by_the_idle_flush(first, catching_up)
 
         assert await read_model(first) == await read_model(one)
+        await _prefix_totals_counted_and_right(first)
         if _postgresql(first):
             assert catching_up.first_build.times_set_aside == 1
             assert await _indexes(first) == await _indexes(one), "as the migrations built them"
@@ -116,6 +130,7 @@ async def test_a_first_build_stopped_halfway_gets_its_indexes_back_after_a_resta
             return  # nothing is set aside on SQLite
         await _stopped_with_the_indexes_aside(first, events)
         assert await _indexes(first) == set()
+        assert not await prefix_totals_right(first.component.runtime.engine)  # left to the build
 
         # A new process: too few waiting for it to set them aside itself.
         restarted = _catching_up(fewest_waiting=first_build.FEWEST_WAITING)
@@ -124,6 +139,7 @@ async def test_a_first_build_stopped_halfway_gets_its_indexes_back_after_a_resta
         assert restarted.first_build.times_set_aside == 0
         assert await _indexes(first) == await _indexes(one)
         assert await read_model(first) == await read_model(one)
+        await _prefix_totals_counted_and_right(first)
 
 
 async def test_a_map_with_fiches_on_it_keeps_its_indexes_while_it_catches_up(

@@ -29,7 +29,7 @@ async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Sear
         yield fiches
 
 
-async def _kept(engine: AsyncEngine) -> dict[tuple[str, str, str], int]:
+async def kept_prefix_totals(engine: AsyncEngine) -> dict[tuple[str, str, str], int]:
     """The kept totals, without the prefixes no record has any more (kept at 0)."""
     table = standard_prefix_totals
     async with engine.connect() as connection:
@@ -37,7 +37,7 @@ async def _kept(engine: AsyncEngine) -> dict[tuple[str, str, str], int]:
     return {(r.standard, r.type, r.prefix): r.total for r in rows}
 
 
-async def _counted(engine: AsyncEngine) -> dict[tuple[str, str, str], int]:
+async def counted_prefix_totals(engine: AsyncEngine) -> dict[tuple[str, str, str], int]:
     """The totals as the HSDS records' prefix rows say."""
     prefixes = standard_prefixes
     async with engine.connect() as connection:
@@ -54,7 +54,7 @@ async def _counted(engine: AsyncEngine) -> dict[tuple[str, str, str], int]:
     return {(r[0], r[1], r[2]): r[3] for r in rows}
 
 
-async def _right(engine: AsyncEngine) -> bool:
+async def prefix_totals_right(engine: AsyncEngine) -> bool:
     table = projection_generation
     async with engine.connect() as connection:
         row = (await connection.execute(sa.select(table).where(table.c.id == 1))).one()
@@ -71,12 +71,13 @@ async def test_the_totals_follow_the_prefix_rows_through_renames_depublication_a
     world: Searchable,
 ) -> None:
     engine = world.component.runtime.engine
-    assert await _kept(engine) == await _counted(engine) != {}
-    assert await _right(engine)
+    assert await kept_prefix_totals(engine) == await counted_prefix_totals(engine) != {}
+    assert await prefix_totals_right(engine)
     # A resource with two name words of one prefix counts once ("Peeters-Peetermans").
     double = ("hsds", "organization", "n:peete")
     await world.apply(world.practice_event("pr-double", "Peeters Peetermans Peetjes"))
-    assert (await _counted(engine))[double] == (await _kept(engine))[double]
+    kept, counted = await kept_prefix_totals(engine), await counted_prefix_totals(engine)
+    assert kept[double] == counted[double] == 2  # pr-double and pr-peeters
 
     await world.apply(world.provider_event("pv-peeters", "An", "Maes", update=True))
     await world.apply(world.provider_gone("pv-peetermans"))
@@ -84,8 +85,8 @@ async def test_the_totals_follow_the_prefix_rows_through_renames_depublication_a
     await world.apply(world.practice_event("pr-double", "Peeters", update=True))
     # Its only physician leaves: the practice's HSDS records for physicians are retired.
     await world.apply(world.unlink("pr-jans", "pv-janssens", "physician"))
-    assert await _kept(engine) == await _counted(engine)
-    assert await _right(engine)
+    assert await kept_prefix_totals(engine) == await counted_prefix_totals(engine)
+    assert await prefix_totals_right(engine)
 
 
 async def test_a_page_reads_the_kept_total_while_the_totals_are_right(world: Searchable) -> None:
@@ -126,13 +127,13 @@ async def test_after_a_writer_that_did_not_keep_them_pages_count_until_the_total
                 prefixes.c.prefix.in_(["n:pra", "n:prak", "n:prakt", "n:prakti", "n:praktij"])
             )
         )
-    assert not await _right(engine)
-    assert await _kept(engine) != await _counted(engine)
+    assert not await prefix_totals_right(engine)
+    assert await kept_prefix_totals(engine) != await counted_prefix_totals(engine)
     assert await _total(world, "/hsds/organizations", "prak") == 0  # counted, not kept
 
     await world.apply(world.provider_event("pv-peeters", "An", "Maes", update=True))
-    assert await _right(engine)
-    assert await _kept(engine) == await _counted(engine)
+    assert await prefix_totals_right(engine)
+    assert await kept_prefix_totals(engine) == await counted_prefix_totals(engine)
     assert await _total(world, "/hsds/organizations", "prak") == 0
     assert await _total(world, "/hsds/organizations", "jans") == word_totals["jans"]
 
@@ -143,7 +144,7 @@ async def test_the_migration_counts_the_totals_and_marks_them_right(world: Searc
     from servicekit.database import alembic_config
 
     engine = world.component.runtime.engine
-    expected = await _counted(engine)
+    expected = await counted_prefix_totals(engine)
 
     def to(revision: str, down: bool) -> Any:
         def run(connection: Any) -> None:
@@ -158,8 +159,8 @@ async def test_the_migration_counts_the_totals_and_marks_them_right(world: Searc
     assert "standard_prefix_totals" not in tables
     async with engine.begin() as connection:
         await connection.run_sync(to("heads", down=False))
-    assert await _kept(engine) == expected != {}
-    assert await _right(engine)
+    assert await kept_prefix_totals(engine) == expected != {}
+    assert await prefix_totals_right(engine)
     assert await _total(world, "/hsds/organizations", "prak") == 1
 
 

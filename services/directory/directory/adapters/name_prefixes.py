@@ -64,18 +64,20 @@ class _PrefixTable:
         arrays = ", ".join(f"${n}::text[]" for n in range(1, len(self.copied) + 1))
         names = ", ".join(self.copied)
         copied = ", ".join(f"t.{name}" for name in self.copied)
-        inserted = f"""
+        return f"""
 INSERT INTO {self.table.name} (prefix, {names})
 SELECT left(t.term, size + 2), {copied}
 FROM unnest({arrays}) AS t({names})
 CROSS JOIN generate_series({SHORTEST_PREFIX}, {LONGEST_PREFIX}) AS size
 WHERE length(t.term) >= size + 2
 """
-        if not self.totals_kept:
-            return inserted
-        # The same statement adds the records it wrote prefixes for to the totals.
+
+    @functools.cached_property
+    def cut_and_counted(self) -> str:
+        """`cut_by_the_database`, the records it wrote prefixes for added to the totals in
+        the same statement."""
         returning = "RETURNING standard, type, prefix, id"
-        return f"WITH added AS ({inserted}{returning})\n{ADDED_BY_RETURNING}"
+        return f"WITH added AS ({self.cut_by_the_database}{returning})\n{ADDED_BY_RETURNING}"
 
 
 _SEARCH = _PrefixTable(search_prefixes, ("term", "sort_key", "kind", "fiche_id"))
@@ -90,14 +92,16 @@ async def _write(session: AsyncSession, prefixes: _PrefixTable, terms: Iterable[
     names = [row for row in terms if is_name_term(row["term"])]
     if not names:
         return
+    counted = prefixes.totals_kept and prefix_totals.kept_in(session)
     if session.get_bind().dialect.name != "postgresql":
         rows = prefixes.rows(names)
         await insert_rows(session, prefixes.table, rows)
-        if prefixes.totals_kept:
+        if counted:
             await prefix_totals.add(session, prefix_totals.changes(rows, 1))
         return
     columns = [[row[name] for row in names] for name in prefixes.copied]
-    await (await driver_connection(session)).execute(prefixes.cut_by_the_database, *columns)
+    sql = prefixes.cut_and_counted if counted else prefixes.cut_by_the_database
+    await (await driver_connection(session)).execute(sql, *columns)
 
 
 async def write_search_prefixes(session: AsyncSession, terms: Iterable[dict[str, Any]]) -> None:
@@ -123,4 +127,5 @@ async def forget_standard_prefixes(session: AsyncSession, deleted_terms: Iterabl
     prefix totals."""
     rows = _STANDARD.rows(deleted_terms)
     await delete_rows(session, standard_prefixes, rows)
-    await prefix_totals.add(session, prefix_totals.changes(rows, -1))
+    if prefix_totals.kept_in(session):
+        await prefix_totals.add(session, prefix_totals.changes(rows, -1))

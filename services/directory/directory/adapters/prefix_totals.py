@@ -15,6 +15,9 @@ resources' rows, and each resource adds (or takes) one to every distinct prefix 
 them. Only HSDS's are kept: FHIR pages give no total. A prefix no record has any more keeps
 its row, at 0 (a page reads 0 either way).
 
+A first build (adapters/first_build.py) writes the prefix rows without keeping the totals
+and counts them once at its end, as it builds the prefix tables' indexes at its end.
+
 Trusted only while every writer kept them. A directory of an earlier release (its pods
 during a rollout, every pod after a rollback) writes prefix rows without the totals and
 raises the projection's generation without `prefix_totals_at`: from then on no page trusts
@@ -104,10 +107,19 @@ async def add(session: AsyncSession, changed: dict[Counted, int]) -> None:
     )
 
 
+FIRST_BUILD = -1
+"""`prefix_totals_at` while a first build writes the prefix tables bare: no writer keeps
+the totals (nor counts them again), the first build counts them at its end."""
+
+_KEPT = "prefix_totals_kept"
+"""`session.info` key: whether this transaction's prefix writes keep the totals."""
+
+
 async def raise_generation(session: AsyncSession) -> int:
     """Raise the projection's generation (this transaction writes the read model) and keep
     the totals right at the new one: counted again first when a writer that does not keep
-    them committed since they were last right. The new generation."""
+    them committed since they were last right; left to a first build while one runs
+    (`FIRST_BUILD`). The new generation."""
     generation = projection_generation.c.generation
     totals_at = projection_generation.c.prefix_totals_at
     raised = await session.execute(
@@ -115,19 +127,48 @@ async def raise_generation(session: AsyncSession) -> int:
         .where(projection_generation.c.id == 1)
         .values(
             generation=generation + 1,
-            prefix_totals_at=sa.case((totals_at == generation, generation + 1), else_=None),
+            prefix_totals_at=sa.case((totals_at == generation, generation + 1), else_=totals_at),
         )
         .returning(generation, totals_at)
     )
     now, right_at = raised.one()
-    if right_at is None:
+    session.info[_KEPT] = right_at != FIRST_BUILD
+    if right_at not in (now, FIRST_BUILD):
         await recount(session)
-        await session.execute(
-            sa.update(projection_generation)
-            .where(projection_generation.c.id == 1)
-            .values(prefix_totals_at=now)
-        )
+        await _mark_right(session)
     return int(now)
+
+
+def kept_in(session: AsyncSession) -> bool:
+    """Whether this transaction's prefix writes keep the totals (not during a first
+    build; a transaction that raised no generation keeps them, to be safe)."""
+    return bool(session.info.get(_KEPT, True))
+
+
+async def leave_to_the_first_build(session: AsyncSession) -> None:
+    """A first build sets the prefix tables' indexes aside: from now on until its end the
+    totals are neither kept nor trusted (writing them per chunk cost about 5% of a
+    catch-up; counted once at the end, a moment)."""
+    await session.execute(
+        sa.update(projection_generation)
+        .where(projection_generation.c.id == 1)
+        .values(prefix_totals_at=FIRST_BUILD)
+    )
+
+
+async def count_at_the_first_builds_end(session: AsyncSession) -> None:
+    """The first build's prefix rows are written and indexed: count the totals from them
+    and mark them right (the caller holds the projection's lock)."""
+    await recount(session)
+    await _mark_right(session)
+
+
+async def _mark_right(session: AsyncSession) -> None:
+    await session.execute(
+        sa.update(projection_generation)
+        .where(projection_generation.c.id == 1)
+        .values(prefix_totals_at=projection_generation.c.generation)
+    )
 
 
 async def recount(session: AsyncSession) -> None:
