@@ -241,8 +241,9 @@ async def _count_prefix_totals(connection: asyncpg.Connection) -> None:
     if await directory_data.has_table(connection, "standard_prefix_totals"):
         await connection.execute(
             "INSERT INTO standard_prefix_totals (standard, type, prefix, total) "
-            "SELECT standard, type, prefix, count(DISTINCT id) FROM standard_prefixes "
-            "WHERE standard = 'hsds' GROUP BY standard, type, prefix"
+            "SELECT standard, type, prefix, count(*) FROM (SELECT DISTINCT standard, type, "
+            "prefix, id FROM standard_prefixes WHERE standard = 'hsds') AS records "
+            "GROUP BY standard, type, prefix"
         )
 
 

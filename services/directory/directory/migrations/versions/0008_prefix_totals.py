@@ -45,8 +45,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("prefix_totals_at", sa.BigInteger(), nullable=True))
     op.execute(
         "INSERT INTO standard_prefix_totals (standard, type, prefix, total) "
-        "SELECT standard, type, prefix, count(DISTINCT id) FROM standard_prefixes "
-        "WHERE standard = 'hsds' GROUP BY standard, type, prefix"
+        "SELECT standard, type, prefix, count(*) FROM (SELECT DISTINCT standard, type, prefix, id "
+        "FROM standard_prefixes WHERE standard = 'hsds') AS records GROUP BY standard, type, prefix"
     )
     op.execute("UPDATE projection_generation SET prefix_totals_at = generation")
 
