@@ -136,6 +136,7 @@ async def raise_generation(session: AsyncSession) -> int:
     if right_at not in (now, FIRST_BUILD):
         await recount(session)
         await _mark_right(session)
+        log.info("counted the HSDS name-prefix totals again: a writer had not kept them")
     return int(now)
 
 
@@ -195,7 +196,6 @@ async def recount(session: AsyncSession) -> None:
             ).group_by(records.c.standard, records.c.type, records.c.prefix),
         )
     )
-    log.info("counted the HSDS name-prefix totals again: a writer had not kept them")
 
 
 def totals_are_right() -> sa.ColumnElement[bool]:
