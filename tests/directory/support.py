@@ -201,3 +201,17 @@ async def searchable_directory(
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+async def migrate_to(engine: Any, revision: str, *, down: bool = False) -> None:
+    """Upgrade (or downgrade) the directory's database to `revision` with its migrations."""
+    from alembic import command
+
+    from servicekit.database import alembic_config
+
+    def run(connection: Any) -> None:
+        config = alembic_config("directory.migrations", connection)
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)

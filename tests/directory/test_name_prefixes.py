@@ -20,8 +20,7 @@ from directory.adapters.tables import standard_terms as standard_terms_table
 from directory.domain import ranking
 from directory.domain.ranking import SearchFilters
 from directory.domain.text import stored_prefixes
-from servicekit.database import alembic_config
-from tests.directory.support import Searchable, searchable_directory
+from tests.directory.support import Searchable, migrate_to, searchable_directory
 
 
 @asynccontextmanager
@@ -255,25 +254,14 @@ async def test_prefix_rows_follow_their_terms_through_renames_and_depublication(
 
 
 async def test_the_migration_backfills_the_prefixes_and_goes_back_down(world: Searchable) -> None:
-    from alembic import command
-
     engine = world.component.runtime.engine
     expected = await _expected_rows(engine)
     assert expected[0] and expected[1]
 
-    def to(revision: str, down: bool) -> Any:
-        def run(connection: Any) -> None:
-            config = alembic_config("directory.migrations", connection)
-            (command.downgrade if down else command.upgrade)(config, revision)
-
-        return run
-
-    async with engine.begin() as connection:
-        await connection.run_sync(to("0003", down=True))
+    await migrate_to(engine, "0003", down=True)
     async with engine.connect() as connection:
         tables = await connection.run_sync(lambda c: sa.inspect(c).get_table_names())
     assert "search_prefixes" not in tables and "standard_prefixes" not in tables
-    async with engine.begin() as connection:
-        await connection.run_sync(to("heads", down=False))
+    await migrate_to(engine, "heads")
     assert await _prefix_rows(engine) == expected
     assert "pv-peeters" in await world.ids(q="peete")

@@ -19,7 +19,7 @@ from directory.adapters.tables import (
     standard_prefix_totals,
     standard_prefixes,
 )
-from tests.directory.support import Searchable
+from tests.directory.support import Searchable, migrate_to
 from tests.directory.test_name_prefixes import WORDS, named_world
 
 
@@ -139,26 +139,14 @@ async def test_after_a_writer_that_did_not_keep_them_pages_count_until_the_total
 
 
 async def test_the_migration_counts_the_totals_and_marks_them_right(world: Searchable) -> None:
-    from alembic import command
-
-    from servicekit.database import alembic_config
-
     engine = world.component.runtime.engine
     expected = await counted_prefix_totals(engine)
 
-    def to(revision: str, down: bool) -> Any:
-        def run(connection: Any) -> None:
-            config = alembic_config("directory.migrations", connection)
-            (command.downgrade if down else command.upgrade)(config, revision)
-
-        return run
-
-    async with engine.begin() as connection:
-        await connection.run_sync(to("0007", down=True))
+    await migrate_to(engine, "0007", down=True)
+    async with engine.connect() as connection:
         tables = await connection.run_sync(lambda c: sa.inspect(c).get_table_names())
     assert "standard_prefix_totals" not in tables
-    async with engine.begin() as connection:
-        await connection.run_sync(to("heads", down=False))
+    await migrate_to(engine, "heads")
     assert await kept_prefix_totals(engine) == expected != {}
     assert await prefix_totals_right(engine)
     assert await _total(world, "/hsds/organizations", "prak") == 1
