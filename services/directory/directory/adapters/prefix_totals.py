@@ -22,7 +22,7 @@ Trusted only while every writer kept them. A directory of an earlier release (it
 during a rollout, every pod after a rollback) writes prefix rows without the totals and
 raises the projection's generation without `prefix_totals_at`: from then on no page trusts
 the totals (it counts, as before) until a writer of this release finds them behind, counts
-them again from the prefix rows (`recount`, seconds at national scale) in its own
+them again from the prefix rows (`recount`: 9.8 s at 300,000 providers) in its own
 transaction and marks them right at its generation (`raise_generation`).
 """
 
@@ -148,8 +148,8 @@ def kept_in(session: AsyncSession) -> bool:
 
 async def leave_to_the_first_build(session: AsyncSession) -> None:
     """A first build sets the prefix tables' indexes aside: from now on until its end the
-    totals are neither kept nor trusted (writing them per chunk cost about 5% of a
-    catch-up; counted once at the end, a moment)."""
+    totals are neither kept nor trusted (kept per chunk they cost a 100,000-event catch-up
+    about 4 s; counted once at its end, about 1 s: docs/benchmarks.md)."""
     await session.execute(
         sa.update(projection_generation)
         .where(projection_generation.c.id == 1)
