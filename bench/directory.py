@@ -236,15 +236,12 @@ async def _copy_indexes(
 
 async def _count_prefix_totals(connection: asyncpg.Connection) -> None:
     """The HSDS name-prefix totals the projection keeps beside the prefix rows copied
-    (adapters/prefix_totals.py), counted as migration 0008 counts them; the migration
+    (adapters/prefix_totals.py), counted as the directory counts them again; the migration
     marked them right at the generation, which copying does not raise."""
     if await directory_data.has_table(connection, "standard_prefix_totals"):
-        await connection.execute(
-            "INSERT INTO standard_prefix_totals (standard, type, prefix, total) "
-            "SELECT standard, type, prefix, count(*) FROM (SELECT DISTINCT standard, type, "
-            "prefix, id FROM standard_prefixes WHERE standard = 'hsds') AS records "
-            "GROUP BY standard, type, prefix"
-        )
+        from directory.adapters.prefix_totals import COUNTED_FROM_THE_PREFIX_ROWS
+
+        await connection.execute(COUNTED_FROM_THE_PREFIX_ROWS)
 
 
 async def load(url: str, providers: int, practices: int) -> tuple[float, dict[str, Any]]:

@@ -39,9 +39,7 @@ from directory.adapters.pending import defer, one_writer, take
 from directory.adapters.planner_statistics import PlannerStatistics
 from directory.adapters.prefix_totals import raise_generation
 from directory.adapters.response_cache import projection_committed
-from directory.adapters.tables import (
-    search_offers,
-)
+from directory.adapters.tables import search_offers
 from directory.domain.geo import Geocoder, NoGeocoder
 from directory.handlers.facts import record_facts
 from directory.handlers.rebuild import prepare_rebuild, write_rebuild
