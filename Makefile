@@ -17,11 +17,15 @@ $(STAMP): pyproject.toml
 up: $(STAMP)
 	$(BIN)/skaart up
 
+# Two test processes (pytest-xdist): every test has its own broker, databases, Redis keys
+# and ports, so they run side by side; `make test TEST_WORKERS=0` runs them in one.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from registry_sync.config import RegistrySyncSettings
 from registry_sync.entrypoints.runtime import nrn_hasher, registry_runtime, snapshot_import
@@ -322,7 +322,8 @@ def runs_command(limit: int = typer.Option(20, help="How many runs, newest first
     rows = asyncio.run(_runs(limit=limit))
     table = Table(
         "run",
-        "source",
+        # A path too long for the terminal is folded onto more lines, not cut off.
+        Column("source", overflow="fold"),
         "status",
         "started",
         "finished",

@@ -22,6 +22,18 @@ from tests.support.infrastructure import admin_postgres_url, docker_answers, fre
 ASYNC_TEST_DEADLINE_S = float(os.environ.get("SKAART_TEST_DEADLINE_S", "240"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Forgets the terminal size pytest-xdist hands its workers as COLUMNS and LINES.
+
+    A worker starts with COLUMNS=80 and LINES=24 in its environment. A rich Console made
+    when its module is imported (skaart's command modules make theirs then) keeps a size it
+    finds in the environment for good, so the command tests' own wider COLUMNS would not
+    apply and the messages they assert on would wrap at 80 columns. Without these, each
+    Console reads COLUMNS when it prints, as a command run from a shell does."""
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
+
 @pytest.fixture(autouse=True)
 def _platform_log_handlers_left_behind() -> Iterator[None]:
     """Removes the platform's log handlers a test installed and left on the root logger.

@@ -17,7 +17,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("SKAART_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     monkeypatch.delenv("REGISTRY_SYNC_DATABASE_URL", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")  # no wrapping of the messages asserted on
+    # No wrapping of the messages asserted on, nor of the runs table, whose source column
+    # holds the snapshot's whole path under pytest's temporary directory.
+    monkeypatch.setenv("COLUMNS", "300")
     _register_subcommands()
     return CliRunner()
 
