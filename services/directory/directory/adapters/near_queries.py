@@ -7,8 +7,9 @@ are then checked on the term index for those candidates only.
 
 On PostgreSQL that is one statement that returns only the page (`_page_statement`): a
 circle around Brussels of 10 km holds about 12,000 fiches at 300,000 providers, whose
-documents the process used to read, sort and cut itself (0.6 s a search). SQLite reads the
-candidates and sorts them here.
+documents the process used to read, sort and cut itself (0.6 s a search). It is asked of
+a smaller circle first, which in a city holds the page already (`_page_within_reach`).
+SQLite reads the candidates and sorts them here.
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ from directory.domain.geo import Point, bounding_box, distance_km
 from directory.domain.ranking import SearchFilters, conditions
 
 _CHUNK = 500
+# A near page on PostgreSQL is asked of a circle this many times smaller first, then of
+# circles `_REACH_GROWTH` times wider up to the radius (`_page_within_reach`); a page's
+# last hit must lie a metre inside a smaller circle (distances order rounded to metres).
+_FIRST_REACH_SHARE = 16
+_REACH_GROWTH = 4
+_SAFE_INSIDE_KM = 0.001
 
 
 @dataclass(frozen=True)
@@ -209,17 +216,51 @@ def _page_statement(filters: SearchFilters, near: Near, *, limit: int, offset: i
     )
 
 
+async def _page_within_reach(
+    connection: AsyncConnection, filters: SearchFilters, near: Near, *, limit: int, offset: int
+) -> list[tuple[str, float]]:
+    """The page of `_page_statement`, asked first of a circle with a sixteenth of the
+    search's radius, then of one four times wider, until the page is whole (PostgreSQL).
+
+    A smaller circle gives the same page when its page is full and the page's last hit
+    lies at least `_SAFE_INSIDE_KM` inside it: every hit outside is farther than
+    `reach_km`, so at least a metre farther once rounded, and sorts after the page. In a
+    city a page of the nearest fiches lies a few hundred metres around the centre, where
+    the whole circle of 10 km held 12,000 fiches to aggregate and order. A page the
+    smaller circles cannot fill costs them on top of the whole circle: they hold about a
+    256th and a sixteenth of its area."""
+    reach_km = near.radius_km / _FIRST_REACH_SHARE
+    while True:
+        reach_km = min(reach_km, near.radius_km)
+        rows = await connection.execute(
+            _page_statement(filters, Near(near.centre, reach_km), limit=limit, offset=offset),
+            circle_values(near.centre, reach_km),
+        )
+        page = [(document, exact) for document, exact in rows]
+        if reach_km == near.radius_km:
+            return page
+        if page and len(page) == limit and page[-1][1] <= reach_km - _SAFE_INSIDE_KM:
+            return page
+        reach_km *= _REACH_GROWTH
+
+
 async def run_near_search(
     connection: AsyncConnection, filters: SearchFilters, near: Near, *, limit: int, offset: int
 ) -> list[str]:
     """The JSON documents of one page of hits in the circle, nearest first, each with its
     `distance_km` (ties: by name, then kind and id, so pages are stable)."""
     if connection.dialect.name == "postgresql":
-        rows = await connection.execute(
-            _page_statement(filters, near, limit=limit, offset=offset),
-            circle_values(near.centre, near.radius_km),
-        )
-        return [_with_distance(document, exact) for document, exact in rows]
+        page = await _page_within_reach(connection, filters, near, limit=limit, offset=offset)
+    else:
+        page = await page_read_in_python(connection, filters, near, limit=limit, offset=offset)
+    return [_with_distance(document, exact) for document, exact in page]
+
+
+async def page_read_in_python(
+    connection: AsyncConnection, filters: SearchFilters, near: Near, *, limit: int, offset: int
+) -> list[tuple[str, float]]:
+    """The page as SQLite gives it: every candidate in the circle read, sorted here. On
+    PostgreSQL too it is the reference the one-statement page is tested against."""
     practices = await practices_within(connection, near)
     distances: dict[tuple[str, str], float] = {}
     if filters.kind in (None, PRACTICE):
@@ -244,7 +285,4 @@ async def run_near_search(
             for fiche_id, sort_key, document in rows:
                 documents[(kind, fiche_id)] = (sort_key, document)
     ordered = sorted(documents, key=lambda key: (round(distances[key], 3), documents[key][0], *key))
-    return [
-        _with_distance(documents[key][1], distances[key])
-        for key in ordered[offset : offset + limit]
-    ]
+    return [(documents[key][1], distances[key]) for key in ordered[offset : offset + limit]]
