@@ -114,3 +114,21 @@ def test_resync_queues_the_stored_state_of_everyone_again(cli: CliRunner, tmp_pa
     assert "Re-announced 12 professionals (0 of them no longer in the source)" in result.output
     assert "events queued" in result.output
     assert "wait in registry-sync's outbox" in result.output
+
+
+def test_the_runs_table_folds_a_long_source_path_on_a_narrow_terminal(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = tmp_path / ("snapshot-of-the-register-as-the-source-sent-it-" * 2 + ".jsonl")
+    write_snapshot(snapshot, generate_professionals(3, 4))
+    assert cli.invoke(app, ["registry", "import", str(snapshot)]).exit_code == 0
+
+    monkeypatch.setenv("COLUMNS", "100")
+    runs = cli.invoke(app, ["registry", "runs"])
+
+    assert runs.exit_code == 0
+    # The source column's cells, line after line, give the whole path back (the header's
+    # line is drawn with "┃").
+    cells = [line.split("│")[2].strip() for line in runs.output.splitlines() if "│" in line]
+    assert len(cells) > 1
+    assert "".join(cells) == str(snapshot)
