@@ -10,6 +10,7 @@ equal distances and providers linked to practices near and far.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.postgres
 
 CENTRE = Point(51.0543, 3.7174)  # Gent
 JUST_INSIDE, JUST_OUTSIDE = "prac-edge-in", "prac-edge-out"
-KM_PER_DEGREE_LATITUDE = EARTH_RADIUS_KM * 3.141592653589793 / 180
+KM_PER_DEGREE_LATITUDE = EARTH_RADIUS_KM * math.radians(1)
 
 
 class StreetPoints:
