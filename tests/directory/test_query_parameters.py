@@ -136,3 +136,26 @@ def test_readers_take_only_what_they_can_check_whole() -> None:
     assert positive_number("0") is UNSURE
     assert positive_number("inf") is UNSURE
     assert positive_number("1e3") is UNSURE
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/directory/search?postcode=9000&postcode=1000",
+        "/api/fiches/search?q=pee&q=jan",
+        "/api/directory/search?near=9000&radius_km=2&radius_km=50",
+        "/hsds/services?postcode=9000&postcode=1000",
+        "/hsds/organizations?search=pee&page=1&page=2",
+        "/hsds/locations?per_page=5&per_page=200",
+    ],
+)
+async def test_a_parameter_given_twice_is_refused_not_half_used(
+    world: Searchable, path: str
+) -> None:
+    # FastAPI kept the last value: `postcode=9000&postcode=1000` searched 1000 alone.
+    name = path.rpartition("&")[2].partition("=")[0]
+    response = await world.http.get(path)
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert [(e["location"], e["field"]) for e in errors] == [("query", name)], errors
+    assert "given 2 times; give it once" in errors[0]["message"]

@@ -24,24 +24,37 @@ from fastapi.exceptions import RequestValidationError
 
 
 def only_parameters(allowed: Iterable[str]) -> Callable[[Request], None]:
-    """A FastAPI dependency that refuses, with 422, any query parameter not in `allowed`."""
+    """A FastAPI dependency that refuses, with 422, any query parameter not in `allowed`,
+    and any given more than once: every parameter of these endpoints takes one value, and
+    FastAPI would silently keep the last (`postcode=2000&postcode=1000` searched 1000)."""
     known = frozenset(allowed)
 
     def check(request: Request) -> None:
-        unknown = sorted({name for name in request.query_params if name not in known})
-        if unknown:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("query", name),
-                        "msg": f"unknown query parameter {name!r}; this endpoint takes "
-                        f"{', '.join(sorted(known))}",
-                        "type": "extra_forbidden",
-                        "input": request.query_params.get(name),
-                    }
-                    for name in unknown
-                ]
-            )
+        names = [name for name, _ in request.query_params.multi_items()]
+        unknown = sorted({name for name in names if name not in known})
+        repeated = sorted({name for name in names if name in known and names.count(name) > 1})
+        errors: list[dict[str, Any]] = [
+            {
+                "loc": ("query", name),
+                "msg": f"unknown query parameter {name!r}; this endpoint takes "
+                f"{', '.join(sorted(known))}",
+                "type": "extra_forbidden",
+                "input": request.query_params.get(name),
+            }
+            for name in unknown
+        ]
+        errors += [
+            {
+                "loc": ("query", name),
+                "msg": f"{name} is given {names.count(name)} times; give it once "
+                "(each parameter takes one value)",
+                "type": "repeated_parameter",
+                "input": request.query_params.getlist(name),
+            }
+            for name in repeated
+        ]
+        if errors:
+            raise RequestValidationError(errors)
 
     return check
 
