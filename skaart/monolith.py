@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 from tenacity import AsyncRetrying, stop_after_attempt, wait_fixed
 
 from contracts.events.registry import PROFESSIONALS_TOPIC
@@ -23,6 +25,7 @@ from servicekit.component import ServiceComponent
 from servicekit.embedded_broker import CONSUMER_TIMING, EmbeddedBroker, start_embedded_broker
 from servicekit.http import api_app, metrics_router
 from servicekit.messaging.kafka_clients import ensure_topics
+from servicekit.problems import Problem
 from servicekit.settings import Environment, KafkaSettings, PlatformSettings
 
 log = logging.getLogger(__name__)
@@ -135,18 +138,74 @@ def monolith_app(
         description="Monolithic mode: every service's API under its own prefix.",
         lifespan=_lifespan(components, front_end, on_started),
     )
-    for component in components:
-        for router in component.api_routers():
-            app.include_router(router)
+    routers = [router for component in components for router in component.api_routers()]
+    for router in routers:
+        app.include_router(router)
     _add_health_routes(app, components, front_end)
     app.include_router(metrics_router())
     for path, mounted in (mounts or {}).items():
         app.mount(path, mounted)
     if front_end is not None:
         # Last, so that every API, /docs and the health endpoints are matched first.
-        app.mount("/", front_end.app)
+        api_routes = [*app.routes, *(route for router in routers for route in router.routes)]
+        app.mount("/", ApiPathsKeptFromThePortal(front_end.app, api_routes))
         front_end.bind_in_process(app)
     return app
+
+
+def api_sections(routes: Iterable[BaseRoute]) -> frozenset[str]:
+    """The first path segments the APIs have endpoints below (`api`, `fhir`, `hsds`, ...)."""
+    sections = set()
+    for route in routes:
+        parts = str(getattr(route, "path", "")).strip("/").split("/")
+        if len(parts) > 1 and parts[0]:
+            sections.add(parts[0])
+    return frozenset(sections)
+
+
+class ApiPathsKeptFromThePortal:
+    """The front end at `/`, except below the APIs' sections: there a request no API
+    route took is answered as the APIs answer (a 404 or 405 problem, JSON), not with the
+    portal's Dutch HTML page, as in microservices mode where the gateway sends those
+    paths to the services. An agency's misspelt `/hsds/servics` gets JSON it can read.
+
+    `routes` are the APIs' routes (the included routers' own: FastAPI keeps them apart
+    from the app's), asked only on this error path which methods the path takes."""
+
+    def __init__(self, front_end: ASGIApp, routes: Sequence[BaseRoute]) -> None:
+        self.front_end = front_end
+        self.routes = routes
+        self.sections = api_sections(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path.lstrip("/").split("/", 1)[0] not in self.sections:
+            await self.front_end(scope, receive, send)
+            return
+        method = str(scope.get("method", "GET"))
+        allowed = sorted(
+            {
+                allowed_method
+                for route in self.routes
+                if route.matches(scope)[0] is Match.PARTIAL
+                for allowed_method in getattr(route, "methods", None) or ()
+            }
+        )
+        if allowed:
+            problem = Problem(
+                405,
+                "method_not_allowed",
+                f"{path} does not take {method}; it takes {', '.join(allowed)}.",
+                headers={"Allow": ", ".join(allowed)},
+            )
+        else:
+            problem = Problem(
+                404,
+                "not_found",
+                f"There is no {method} endpoint at {path}.",
+                what_to_do="Check the address; the API's endpoints are listed at /docs.",
+            )
+        await problem.response()(scope, receive, send)
 
 
 def _lifespan(

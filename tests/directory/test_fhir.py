@@ -223,6 +223,27 @@ async def test_refused_searches_say_why(
     assert next(iter(params)) in body["issue"][0]["diagnostics"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "says"),
+    [
+        ("GET", "/fhir/Practitioner/some-id/extra", 404, "/fhir/metadata lists"),
+        ("GET", "/fhir/", 404, "no FHIR endpoint"),
+        ("POST", "/fhir/Practitioner", 405, "read-only"),
+        ("PUT", "/fhir/Practitioner/some-id", 405, "read-only"),
+        ("DELETE", "/fhir/Organization/some-id", 405, "read-only"),
+    ],
+)
+async def test_what_no_endpoint_takes_is_an_operation_outcome(
+    world: Searchable, method: str, path: str, status: int, says: str
+) -> None:
+    response = await world.http.request(method, path)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/fhir+json"
+    body = valid(response.json())
+    assert body["resourceType"] == "OperationOutcome"
+    assert says in body["issue"][0]["diagnostics"]
+
+
 async def test_nothing_the_public_topics_never_carried(world: Searchable) -> None:
     await world.apply(
         world.provider_event(NELE, "Nele", "Van Schelvergem", ("psychologist",), update=True)

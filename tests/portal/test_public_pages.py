@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.portal.pages import check_page
@@ -88,6 +89,52 @@ def test_an_unknown_fiche_gives_a_page_with_what_to_do(page: Page, base: str) ->
     page.goto(base + "/zorgverleners/no-such-fiche")
     expect(page.get_by_role("heading", name="Deze pagina bestaat niet (meer)")).to_be_visible()
     check_page(page, "not-found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "media_type", "says"),
+    [
+        (
+            "GET",
+            "/hsds/servics",
+            404,
+            "application/problem+json",
+            "no GET endpoint at /hsds/servics",
+        ),
+        (
+            "GET",
+            "/api/directory/nothing",
+            404,
+            "application/problem+json",
+            "at /api/directory/nothing",
+        ),
+        (
+            "POST",
+            "/hsds/services",
+            405,
+            "application/problem+json",
+            "does not take POST; it takes GET",
+        ),
+        ("GET", "/fhir/Practitioner/x/y", 404, "application/fhir+json", "no FHIR endpoint at"),
+        ("POST", "/fhir/Practitioner", 405, "application/fhir+json", "read-only"),
+    ],
+)
+def test_an_unknown_api_path_is_answered_by_the_api_not_with_the_portals_page(
+    base: str, method: str, path: str, status: int, media_type: str, says: str
+) -> None:
+    # The portal serves every other path at `/`; an agency's typo below /hsds got its
+    # Dutch HTML page.
+    answer = httpx.request(method, base + path)
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith(media_type)
+    assert says in answer.text
+
+
+def test_an_unknown_page_is_still_the_portals_page(base: str) -> None:
+    answer = httpx.get(base + "/geen-pagina")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Deze pagina bestaat niet (meer)" in answer.text
 
 
 def test_a_refused_professional_login_explains_why_and_offers_the_citizen_login(

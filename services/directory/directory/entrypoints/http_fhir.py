@@ -228,10 +228,30 @@ def fhir_router(
             _next_link(request, links, parsed.offset + parsed.count)
         return Response(bundle_text("searchset", links, entries), media_type=FHIR_JSON)
 
+    # Last: what no route above took is answered as FHIR answers, an OperationOutcome,
+    # not the platform's problem JSON (nor, in monolithic mode, the portal's page).
+    @router.api_route(
+        "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    async def elsewhere(path: str, request: Request) -> Response:
+        if request.method != "GET":
+            return outcome(
+                405,
+                "not-supported",
+                f"{request.method} is not supported: this FHIR server is read-only "
+                "(read, search and history, with GET)",
+            )
+        return outcome(
+            404,
+            "not-found",
+            f"no FHIR endpoint at /fhir/{path}; /fhir/metadata lists what this server offers",
+        )
+
     # Their parameters are text (the path's) or read from the request by the endpoints
     # themselves: FastAPI has nothing to validate.
     direct(metadata, None, takes_request=True)
     direct(history, None, takes_request=True)
     direct(read, None)
     direct(search, None, takes_request=True)
+    direct(elsewhere, None, takes_request=True)
     return router
