@@ -22,8 +22,9 @@ from directory.domain.practice_view import (
     service_id,
     street_line,
 )
-from directory.domain.professions import profession
+from directory.domain.professions import PROFESSIONS, profession
 from directory.domain.resources import HSDS, Resource, derived_id, name_terms
+from directory.domain.text import words
 
 TAXONOMY_ID = derived_id("taxonomy", "profession")
 TAXONOMY_URI = "https://socialekaart.be/fhir/CodeSystem/profession"
@@ -54,6 +55,41 @@ def taxonomy_term(code: str) -> dict[str, Any]:
         "taxonomy_id": TAXONOMY_ID,
         "language": "nl",
     }
+
+
+def taxonomy() -> dict[str, Any]:
+    """The one taxonomy the services' terms come from: the platform's professions."""
+    return {
+        "id": TAXONOMY_ID,
+        "name": "Sociale Kaart professions",
+        "description": "The professions of the healthcare providers on the Sociale Kaart, "
+        "named in Dutch, French and English; also the FHIR CodeSystem at "
+        "/fhir/CodeSystem/profession.",
+        "uri": TAXONOMY_URI,
+    }
+
+
+def taxonomies(search: str | None = None) -> list[dict[str, Any]]:
+    """The taxonomies: `taxonomy()`, unless `search` does not find it by its name."""
+    found = taxonomy()
+    return [found] if _found_by(search, found["name"]) else []
+
+
+def taxonomy_terms(search: str | None = None) -> list[dict[str, Any]]:
+    """The terms of `taxonomy()`, one per known profession, by code; with `search`, those
+    it finds by their code or a name in any of the three languages."""
+    return [
+        taxonomy_term(known.code)
+        for known in sorted(PROFESSIONS, key=lambda p: p.code)
+        if _found_by(search, " ".join((known.code, known.nl, known.fr, known.en)))
+    ]
+
+
+def _found_by(search: str | None, text: str) -> bool:
+    """Whether each word of `search` starts a word of `text`, as a service's `search`
+    matches its name (accents and case aside)."""
+    own = words(text)
+    return all(any(word.startswith(wanted) for word in own) for wanted in words(search))
 
 
 def _address(place: Place) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from directory.domain.geo import Geocoder
 from directory.entrypoints.cached_route import cached_route_class
 from directory.entrypoints.http_fhir import fhir_router
 from directory.entrypoints.http_hsds import hsds_router
+from directory.entrypoints.http_hsds_taxonomy import hsds_taxonomy_router
 from directory.entrypoints.http_search import search_router
 from directory.entrypoints.kafka import DEFER_FROM, REBUILD_CHUNK, REBUILD_SECONDS, subscriptions
 from directory.handlers.projection import DirectoryProjection
@@ -80,6 +81,7 @@ def build_component(
             search_router(reads, settings, geocoder, prefix=OLD_SEARCH_PREFIX, route_class=route),
             fhir_router(reads, settings, route),
             hsds_router(reads, settings, route),
+            hsds_taxonomy_router(settings, route),
         ],
     )
 

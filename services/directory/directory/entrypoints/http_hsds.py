@@ -12,7 +12,7 @@ from every list and answers 404. An unknown parameter is refused with 422.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -82,7 +82,8 @@ def record_text(type_: str, found: Found) -> bytes:
     )
 
 
-def _invalid(param: str, message: str, value: str) -> RequestValidationError:
+def invalid_parameter(param: str, message: str, value: str) -> RequestValidationError:
+    """A 422 naming `param`, as FastAPI refuses a value."""
     return RequestValidationError(
         [{"loc": ("query", param), "msg": message, "type": "value_error", "input": value}]
     )
@@ -107,7 +108,7 @@ def _query(
     if search is not None:
         prefixes = tuple(dict.fromkeys(words(search)))
         if not prefixes:
-            raise _invalid("search", "search must contain letters or digits", search)
+            raise invalid_parameter("search", "search must contain letters or digits", search)
     after: tuple[tuple[str, datetime], ...] = ()
     if modified_after is not None:
         moment = modified_after if modified_after.tzinfo else modified_after.replace(tzinfo=UTC)
@@ -115,7 +116,7 @@ def _query(
             # In UTC, as the database compares it; 0001-01-01T00:00+14:00 has no UTC moment.
             moment = moment.astimezone(UTC)
         except OverflowError:
-            raise _invalid(
+            raise invalid_parameter(
                 "modified_after",
                 "modified_after must lie within the years 1 to 9999 in UTC; give a later date",
                 modified_after.isoformat(),
@@ -136,20 +137,25 @@ async def _page(
 ) -> bytes:
     """One page as the HSDS API reference shows it, assembled from the stored texts."""
     total, found = await counted(connection, query, limit=per_page, offset=(page - 1) * per_page)
+    return page_text(total, page, per_page, [record_text(type_, f) for f in found])
+
+
+def page_text(total: int, page: int, per_page: int, contents: Sequence[bytes]) -> bytes:
+    """A page of `total` records: its head as the HSDS API reference says, and `contents`
+    (the encoded records of page `page`)."""
     pages = math.ceil(total / per_page) if total else 0
     head = orjson.dumps(
         {
             "total_items": total,
             "total_pages": pages,
             "page_number": page,
-            "size": len(found),
+            "size": len(contents),
             "first_page": page == 1,
             "last_page": page >= pages,
-            "empty": not found,
+            "empty": not contents,
         }
     )
-    contents = b",".join(record_text(type_, f) for f in found)
-    return b"".join((head[:-1], b',"contents":[', contents, b"]}"))
+    return b"".join((head[:-1], b',"contents":[', b",".join(contents), b"]}"))
 
 
 def hsds_router(
@@ -179,7 +185,7 @@ def hsds_router(
             format: Annotated[str, Query(pattern="^(json|ndjson)$")] = "json",
         ) -> Response:
             if per_page > settings.public_page_size_max:
-                raise _invalid(
+                raise invalid_parameter(
                     "per_page",
                     f"per_page must be at most {settings.public_page_size_max}",
                     str(per_page),
