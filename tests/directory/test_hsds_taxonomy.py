@@ -131,3 +131,57 @@ async def test_bad_unknown_and_repeated_parameters_are_refused(
     response = await world.http.get(f"/hsds/{path}?{query}")
     assert response.status_code == 422, response.text
     assert error_locs(response) == [["query", param]]
+
+
+@pytest.mark.parametrize("path", ["services", "service_at_locations"])
+async def test_lists_by_taxonomy(world: Searchable, path: str) -> None:
+    schema = "compiled_service_list.json" if path == "services" else None
+    everything = (await world.http.get(f"/hsds/{path}")).json()
+    assert everything["total_items"] == 2
+    same = (await world.http.get(f"/hsds/{path}", params={"taxonomy_id": TAXONOMY_ID})).json()
+    assert same == everything
+    other = await world.http.get(f"/hsds/{path}", params={"taxonomy_id": "another"})
+    assert other.status_code == 200
+    assert other.json() == {
+        "total_items": 0,
+        "total_pages": 0,
+        "page_number": 1,
+        "size": 0,
+        "first_page": True,
+        "last_page": True,
+        "empty": True,
+        "contents": [],
+    }
+    streamed = await world.http.get(
+        f"/hsds/{path}", params={"taxonomy_id": "another", "format": "ndjson"}
+    )
+    assert streamed.headers["content-type"] == "application/x-ndjson"
+    assert streamed.content == b""
+    if schema:
+        assert not [e for s in same["contents"] for e in validator(schema).iter_errors(s)]
+
+
+async def test_services_are_always_full(world: Searchable) -> None:
+    plain = (await world.http.get("/hsds/services")).json()
+    for full in ("true", "false"):
+        assert (await world.http.get("/hsds/services", params={"full": full})).json() == plain
+    service = plain["contents"][0]
+    assert (await world.http.get(f"/hsds/services/{service['id']}")).json() == service
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("organizations?taxonomy_id=x", "taxonomy_id"),
+        ("locations?taxonomy_id=x", "taxonomy_id"),
+        ("organizations?full=true", "full"),
+        ("service_at_locations?full=true", "full"),
+        ("services?full=maybe", "full"),
+    ],
+)
+async def test_what_a_list_does_not_take_is_refused(
+    world: Searchable, path: str, param: str
+) -> None:
+    response = await world.http.get(f"/hsds/{path}")
+    assert response.status_code == 422, response.text
+    assert error_locs(response) == [["query", param]]

@@ -4,7 +4,8 @@ Pages as the HSDS API reference says (`page` from 1, `per_page`; the body says
 `total_items`, `total_pages`, `page_number`, `size`, `first_page`, `last_page`, `empty`,
 `contents`); `format=ndjson` streams every match, one record a line, without pages.
 Filters: `search` (name words, by prefix), `postcode`, `taxonomy_term_id` (a profession's
-term id or code), `modified_after`, `organization_id`. Only what is on the map is served:
+term id or code), `taxonomy_id`, `modified_after`, `organization_id`; services also take
+`full` (they are always served fully nested). Only what is on the map is served:
 what left it (a depublished practice, an offer block without published providers) is gone
 from every list and answers 404. An unknown parameter is refused with 422.
 """
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from directory.adapters.read_engine import Reads
 from directory.adapters.standard_queries import Found, ResourceQuery, by_ids, counted, find
 from directory.config import DirectorySettings
+from directory.domain.hsds import TAXONOMY_ID
 from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
 from directory.entrypoints.query_parameters import (
@@ -47,11 +49,26 @@ _STREAM_PAGE = 1_000
 LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "services": (
         "service",
-        ("search", "postcode", "taxonomy_term_id", "modified_after", "organization_id"),
+        (
+            "search",
+            "postcode",
+            "taxonomy_term_id",
+            "taxonomy_id",
+            "modified_after",
+            "organization_id",
+            "full",
+        ),
     ),
     "service_at_locations": (
         "service_at_location",
-        ("search", "postcode", "taxonomy_term_id", "modified_after", "organization_id"),
+        (
+            "search",
+            "postcode",
+            "taxonomy_term_id",
+            "taxonomy_id",
+            "modified_after",
+            "organization_id",
+        ),
     ),
     "organizations": ("organization", ("search", "postcode", "modified_after")),
     "locations": ("location", ("search", "postcode", "modified_after", "organization_id")),
@@ -158,6 +175,12 @@ def page_text(total: int, page: int, per_page: int, contents: Sequence[bytes]) -
     return b"".join((head[:-1], b',"contents":[', b",".join(contents), b"]}"))
 
 
+def _nothing_found(page: int, per_page: int, format_: str) -> Response:
+    if format_ == "ndjson":
+        return Response(b"", media_type=NDJSON)
+    return Response(page_text(0, page, per_page, []), media_type="application/json")
+
+
 def hsds_router(
     reads: Reads, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
 ) -> APIRouter:
@@ -180,6 +203,10 @@ def hsds_router(
             taxonomy_term_id: Annotated[str | None, Query(max_length=64)] = None,
             modified_after: Annotated[datetime | None, Query()] = None,
             organization_id: Annotated[str | None, Query(max_length=64)] = None,
+            taxonomy_id: Annotated[str | None, Query(max_length=64)] = None,
+            full: Annotated[
+                bool, Query(description="A service is always served fully nested.")
+            ] = True,
             page: Annotated[int, Query(ge=1, le=100_000)] = 1,
             per_page: Annotated[int, Query(ge=1)] = 50,
             format: Annotated[str, Query(pattern="^(json|ndjson)$")] = "json",
@@ -193,6 +220,12 @@ def hsds_router(
             query = _query(
                 type_, search, postcode, taxonomy_term_id, modified_after, organization_id
             )
+            # `full` (services): the stored service is the fully nested one, as
+            # /services/{id} serves it, whatever is asked.
+            del full
+            if taxonomy_id is not None and taxonomy_id != TAXONOMY_ID:
+                # Every term is of the one taxonomy (/hsds/taxonomies): none of another.
+                return _nothing_found(page, per_page, format)
             if format == "ndjson":
                 return StreamingResponse(_stream(type_, query), media_type=NDJSON)
             async with reads.connect() as connection:
@@ -207,6 +240,7 @@ def hsds_router(
             "postcode": matching(r"[1-9][0-9]{3}"),
             "taxonomy_term_id": text(64),
             "organization_id": text(64),
+            "taxonomy_id": text(64),
             "page": integer(1, 100_000),
             "per_page": integer(1, 10**9),
             "format": one_of("json", "ndjson"),
