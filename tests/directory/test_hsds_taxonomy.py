@@ -185,3 +185,29 @@ async def test_what_a_list_does_not_take_is_refused(
     response = await world.http.get(f"/hsds/{path}")
     assert response.status_code == 422, response.text
     assert error_locs(response) == [["query", param]]
+
+
+async def test_the_api_schema_lists_what_each_list_takes(world: Searchable) -> None:
+    paths = (await world.http.get("/openapi.json")).json()["paths"]
+
+    def taken(path: str) -> set[str]:
+        return {p["name"] for p in paths[path]["get"].get("parameters", [])}
+
+    paging = {"page", "per_page", "format"}
+    assert taken("/hsds/organizations") == {"search", "postcode", "modified_after", *paging}
+    assert taken("/hsds/locations") == {
+        "search",
+        "postcode",
+        "modified_after",
+        "organization_id",
+        *paging,
+    }
+    assert {"taxonomy_id", "full"} <= taken("/hsds/services")
+    assert "full" not in taken("/hsds/service_at_locations")
+    assert taken("/hsds/taxonomy_terms") == {
+        "search",
+        "taxonomy_id",
+        "parent_id",
+        "top_only",
+        *paging,
+    }

@@ -12,6 +12,7 @@ from every list and answers 404. An unknown parameter is refused with 422.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
@@ -233,6 +234,12 @@ def hsds_router(
             return Response(body, media_type="application/json")
 
         listing.__name__ = f"list_{path}"
+        # Only the parameters this list takes, in the API's schema (/docs, /openapi.json):
+        # the others keep their defaults and are refused if sent (`only_parameters`).
+        signature = inspect.signature(listing, eval_str=True)
+        listing.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[p for p in signature.parameters.values() if p.name in (*filters, *_PAGING)]
+        )
         # The checks of the parameters' annotations above, for the usual requests
         # (modified_after, a date, always through FastAPI).
         readers: dict[str, Reader] = {
