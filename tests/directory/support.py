@@ -199,6 +199,25 @@ async def searchable_directory(
         await component.runtime.stop()  # its engines, the public reads' one included
 
 
+MARC, NELE = "0b0c1b2e-0000-4000-8000-00000000000a", "0b0c1b2e-0000-4000-8000-00000000000b"
+WARM = "0b0c1b2e-0000-4000-8000-0000000000a1"
+
+
+@asynccontextmanager
+async def warm_team_directory(url: str, tmp_path: Path) -> AsyncIterator[Searchable]:
+    """A directory whose map holds one practice, Het Warmste Team, with two offer blocks:
+    Marc Creemers (physician) and Nele Van Schelvergem (nurse)."""
+    async with searchable_directory(url, tmp_path) as directory:
+        await directory.apply(
+            directory.provider_event(MARC, "Marc", "Creemers"),
+            directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
+            directory.practice_event(WARM, "Het Warmste Team"),
+            directory.link(WARM, MARC),
+            directory.link(WARM, NELE, "nurse"),
+        )
+        yield directory
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 

@@ -12,22 +12,15 @@ import pytest
 
 from directory.domain.hsds import TAXONOMY_ID, taxonomy_term_id
 from directory.domain.professions import PROFESSIONS
-from tests.directory.support import Searchable, searchable_directory
-from tests.directory.test_hsds import MARC, NELE, PAGE_KEYS, WARM, validator
+from tests.directory.support import Searchable, warm_team_directory
+from tests.directory.test_hsds import PAGE_KEYS, validator
 from tests.support.problems import error_locs
 
 
 @pytest.fixture
 async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
-    async with searchable_directory(await database_url_factory("directory"), tmp_path) as directory:
-        await directory.apply(
-            directory.provider_event(MARC, "Marc", "Creemers"),
-            directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
-            directory.practice_event(WARM, "Het Warmste Team"),
-            directory.link(WARM, MARC),
-            directory.link(WARM, NELE, "nurse"),
-        )
-        yield directory
+    async with warm_team_directory(await database_url_factory("directory"), tmp_path) as team:
+        yield team
 
 
 async def page_of(world: Searchable, path: str, schema: str, **params: Any) -> dict[str, Any]:

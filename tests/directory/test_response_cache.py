@@ -19,25 +19,22 @@ from directory.adapters import response_cache
 from directory.adapters.response_cache import ResponseCache
 from directory.adapters.tables import metadata, projection_generation
 from directory.handlers import projection
-from tests.directory.support import Searchable, searchable_directory
+from tests.directory.support import (
+    MARC,
+    NELE,
+    WARM,
+    Searchable,
+    searchable_directory,
+    warm_team_directory,
+)
 from tests.directory.test_fhir import valid
 from tests.support.infrastructure import wait_for
-
-MARC, NELE = "0b0c1b2e-0000-4000-8000-00000000000a", "0b0c1b2e-0000-4000-8000-00000000000b"
-WARM = "0b0c1b2e-0000-4000-8000-0000000000a1"
 
 
 @pytest.fixture
 async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
-    async with searchable_directory(await database_url_factory("directory"), tmp_path) as directory:
-        await directory.apply(
-            directory.provider_event(MARC, "Marc", "Creemers"),
-            directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
-            directory.practice_event(WARM, "Het Warmste Team"),
-            directory.link(WARM, MARC),
-            directory.link(WARM, NELE, "nurse"),
-        )
-        yield directory
+    async with warm_team_directory(await database_url_factory("directory"), tmp_path) as team:
+        yield team
 
 
 def _cache(world: Searchable) -> ResponseCache:

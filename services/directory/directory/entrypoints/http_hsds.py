@@ -46,31 +46,19 @@ HSDS_VERSION = "3.0"
 NDJSON = "application/x-ndjson"
 _STREAM_PAGE = 1_000
 
+_SERVICE_FILTERS = (
+    "search",
+    "postcode",
+    "taxonomy_term_id",
+    "taxonomy_id",
+    "modified_after",
+    "organization_id",
+)
+
 # Per path: the record type and the filters its list takes.
 LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "services": (
-        "service",
-        (
-            "search",
-            "postcode",
-            "taxonomy_term_id",
-            "taxonomy_id",
-            "modified_after",
-            "organization_id",
-            "full",
-        ),
-    ),
-    "service_at_locations": (
-        "service_at_location",
-        (
-            "search",
-            "postcode",
-            "taxonomy_term_id",
-            "taxonomy_id",
-            "modified_after",
-            "organization_id",
-        ),
-    ),
+    "services": ("service", (*_SERVICE_FILTERS, "full")),
+    "service_at_locations": ("service_at_location", _SERVICE_FILTERS),
     "organizations": ("organization", ("search", "postcode", "modified_after")),
     "locations": ("location", ("search", "postcode", "modified_after", "organization_id")),
 }
