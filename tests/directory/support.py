@@ -70,8 +70,9 @@ class Searchable:
         preferred_name: str | None = None,
         update: bool = False,
         qualification_code: str | None = None,
+        riziv_number: str | None = "11234508003",
     ) -> ProviderFichePublished | ProviderFicheUpdated:
-        """`qualification_code`, if given, is published with every profession."""
+        """`qualification_code` and `riziv_number` are published with every profession."""
         cls = ProviderFicheUpdated if update else ProviderFichePublished
         return cls(
             fiche_id=fiche_id,
@@ -80,7 +81,7 @@ class Searchable:
             official_last_name=last,
             professions=tuple(
                 PublicProfession(
-                    profession=p, riziv_number="11234508003", qualification_code=qualification_code
+                    profession=p, riziv_number=riziv_number, qualification_code=qualification_code
                 )
                 for p in professions
             ),

@@ -93,8 +93,19 @@ def practitioner(provider: dict[str, Any]) -> Resource:
                 provider["official_last_name"],
                 provider.get("preferred_name"),
             )
+            | {
+                term
+                for p in numbers
+                for term in identifier_terms(RIZIV_SYSTEM, str(p["riziv_number"]))
+            }
         ),
     )
+
+
+def identifier_terms(system: str, value: str) -> tuple[str, str]:
+    """The terms `identifier=` finds a resource's identifier by: its value (any system),
+    and `system|value`. Migration 0009 writes the same from the stored content."""
+    return f"identifier:{value}", f"identifier:{system}|{value}"
 
 
 def _address(address: dict[str, Any]) -> dict[str, Any]:

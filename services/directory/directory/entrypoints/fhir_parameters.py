@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location", "Health
 COMMON = ("_id", "_lastUpdated", "_count", "_offset", "_include", "_revinclude", "_format")
 
 SEARCH_PARAMETERS: dict[str, dict[str, str]] = {
-    "Practitioner": {"name": "string", "active": "token"},
+    "Practitioner": {"name": "string", "active": "token", "identifier": "token"},
     "Organization": {
         "name": "string",
         "active": "token",
@@ -256,6 +257,27 @@ def _any_of(search: _Search, name: str, value: str) -> None:
         search.groups.append(tuple(f"specialty:{_token(name, v)}" for v in values))
 
 
+_NUMBER_WRITTEN_WITH_SEPARATORS = re.compile(r"[0-9][0-9 ./-]*[0-9]")
+_SEPARATORS = re.compile(r"[ ./-]")
+
+
+def _identifier(search: _Search, name: str, value: str) -> None:
+    """`identifier=value` (any system), `system|value`, or `|value` (no system: none of
+    ours), comma-separated for any of them. A number may be written with separators
+    (`1-23456-78-910`, as RIZIV numbers often are): they are left out."""
+    terms = []
+    for one in (v for v in value.split(",") if v):
+        system, bar, code = one.rpartition("|")
+        if _NUMBER_WRITTEN_WITH_SEPARATORS.fullmatch(code):
+            code = _SEPARATORS.sub("", code)
+        if not code:
+            raise BadRequest(f"identifier: {one!r} has no value; give value or system|value")
+        terms.append(f"identifier:{system}|{code}" if bar else f"identifier:{code}")
+    if not terms:
+        raise BadRequest("identifier: give value or system|value")
+    search.groups.append(tuple(terms))
+
+
 def _near_parameter(search: _Search, name: str, value: str) -> None:
     search.near = _near(value)
 
@@ -278,6 +300,7 @@ _PARAMETERS = {
     "service-type": _any_of,
     "role": _any_of,
     "near": _near_parameter,
+    "identifier": _identifier,
 }
 """How each parameter a type takes (SEARCH_PARAMETERS, COMMON) adds to a search."""
 
