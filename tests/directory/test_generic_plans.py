@@ -23,6 +23,8 @@ QUESTIONS = (
     "/fhir/PractitionerRole?near=50.85|4.35|5|km",
     "/fhir/PractitionerRole?near=50.85|4.35|5|km&specialty=physician",
     "/fhir/Practitioner?name=jan&_revinclude=PractitionerRole:practitioner",
+    "/fhir/Practitioner?family=van%20sch&given=an",
+    "/fhir/Practitioner?identifier=11234508003",
     "/fhir/Organization?name=huisart&address-city=Gent",
     "/fhir/Location?address-postalcode=9000",
     "/fhir/HealthcareService?_id=a,b",

@@ -46,6 +46,8 @@ class ResourceQuery:
     """Each group: the resource has at least one of these terms; groups combine with AND."""
     name_prefixes: tuple[str, ...] = ()
     """Each a word the resource's name has a word starting with."""
+    term_prefixes: tuple[str, ...] = ()
+    """Each the start of a term the resource has (`family:peet`): read as a range of terms."""
     active: bool | None = None
     updated: tuple[tuple[str, datetime], ...] = ()
     """(`eq`|`ge`|`gt`|`le`|`lt`, instant) on the last update."""
@@ -70,6 +72,7 @@ def _conditions(query: ResourceQuery) -> Conditions:
         ("prefix", f"n:{word}") if prefix_is_stored(word) else ("range", *prefix_range(f"n:{word}"))
         for word in query.name_prefixes
     ]
+    probes += [("range", *prefix_range(start)) for start in query.term_prefixes]
     box = bounding_box(query.near.centre, query.near.radius_km) if query.near else None
     return Conditions(
         query.standard,

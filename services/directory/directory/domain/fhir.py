@@ -8,7 +8,7 @@ register number, no registry person id, no e-mail address, no edit version.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from directory.domain.documents import provider_display_name
@@ -25,6 +25,7 @@ from directory.domain.practice_view import (
 )
 from directory.domain.professions import PROFESSIONS, profession
 from directory.domain.resources import FHIR, Resource, name_terms
+from directory.domain.text import words
 
 CANONICAL = "https://socialekaart.be/fhir"
 PROFESSION_SYSTEM = f"{CANONICAL}/CodeSystem/profession"
@@ -98,6 +99,7 @@ def practitioner(provider: dict[str, Any]) -> Resource:
                 for p in numbers
                 for term in identifier_terms(RIZIV_SYSTEM, str(p["riziv_number"]))
             }
+            | name_part_terms(provider["official_last_name"], [provider["official_first_name"]])
         ),
     )
 
@@ -106,6 +108,15 @@ def identifier_terms(system: str, value: str) -> tuple[str, str]:
     """The terms `identifier=` finds a resource's identifier by: its value (any system),
     and `system|value`. Migration 0009 writes the same from the stored content."""
     return f"identifier:{value}", f"identifier:{system}|{value}"
+
+
+def name_part_terms(family: str | None, given: Iterable[str | None]) -> set[str]:
+    """The terms `family=` and `given=` find a practitioner's official name by, a word
+    each (`family:van`, `family:schelvergem`, `given:nele`): searched by prefix, as `name`
+    searches every word. Migration 0009 writes the same from the stored content."""
+    return {f"family:{word}" for word in words(family)} | {
+        f"given:{word}" for part in given for word in words(part)
+    }
 
 
 def _address(address: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,13 @@ TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location", "Health
 COMMON = ("_id", "_lastUpdated", "_count", "_offset", "_include", "_revinclude", "_format")
 
 SEARCH_PARAMETERS: dict[str, dict[str, str]] = {
-    "Practitioner": {"name": "string", "active": "token", "identifier": "token"},
+    "Practitioner": {
+        "name": "string",
+        "family": "string",
+        "given": "string",
+        "active": "token",
+        "identifier": "token",
+    },
     "Organization": {
         "name": "string",
         "active": "token",
@@ -165,6 +171,7 @@ class _Search:
     ids: list[str] = field(default_factory=list)
     groups: list[tuple[str, ...]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
+    term_prefixes: list[str] = field(default_factory=list)
     active: bool | None = None
     updated: list[tuple[str, datetime]] = field(default_factory=list)
     near: Circle | None = None
@@ -180,6 +187,7 @@ class _Search:
             ids=tuple(self.ids),
             any_terms=tuple(self.groups),
             name_prefixes=tuple(dict.fromkeys(self.prefixes)),
+            term_prefixes=tuple(dict.fromkeys(self.term_prefixes)),
             active=self.active,
             updated=tuple(self.updated),
             near=self.near,
@@ -230,6 +238,14 @@ def _name(search: _Search, name: str, value: str) -> None:
     if not found:
         raise BadRequest("name: give letters or digits")
     search.prefixes += found
+
+
+def _name_part(search: _Search, name: str, value: str) -> None:
+    """`family` or `given`: every word starts a word of that part of the official name."""
+    found = words(value)
+    if not found:
+        raise BadRequest(f"{name}: give letters or digits")
+    search.term_prefixes += [f"{name}:{word}" for word in found]
 
 
 def _active(search: _Search, name: str, value: str) -> None:
@@ -291,6 +307,8 @@ _PARAMETERS = {
     "_revinclude": _include,
     "_format": _format,
     "name": _name,
+    "family": _name_part,
+    "given": _name_part,
     "active": _active,
     "status": _status,
     "address-postalcode": _any_of,

@@ -1,6 +1,7 @@
-"""`Practitioner?identifier=` (IHE mCSD ITI-90): a practitioner found by their RIZIV/INAMI
-number, with or without its system, also once depublished (then `active: false`); and
-migration 0009, which writes those terms for the practitioners stored before it."""
+"""`Practitioner?identifier=`, `family=` and `given=` (IHE mCSD ITI-90): a practitioner
+found by their RIZIV/INAMI number, with or without its system, and by the parts of their
+official name, also once depublished (then `active: false`); and migration 0009, which
+writes those terms for the practitioners stored before it."""
 
 from __future__ import annotations
 
@@ -29,13 +30,17 @@ async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Sear
                 NELE, "Nele", "Van Schelvergem", ("nurse",), riziv_number=NELES_NUMBER
             ),
             # A psychologist's public profession carries no RIZIV number.
-            directory.provider_event(ANNE, "Anne", "Peeters", ("psychologist",), riziv_number=None),
+            directory.provider_event(
+                ANNE, "Anne-Sophie", "Peeters", ("psychologist",), riziv_number=None
+            ),
         )
         yield directory
 
 
-async def found(world: Searchable, identifier: str) -> list[str]:
-    response = await world.http.get("/fhir/Practitioner", params={"identifier": identifier})
+async def found(world: Searchable, identifier: str = "", **params: str) -> list[str]:
+    if identifier:
+        params["identifier"] = identifier
+    response = await world.http.get("/fhir/Practitioner", params=params)
     assert response.status_code == 200, response.text
     bundle = valid(response.json())
     return sorted(entry["resource"]["id"] for entry in bundle.get("entry", []))
@@ -60,6 +65,26 @@ async def test_a_practitioner_is_found_by_identifier(
     assert await found(world, identifier) == ids
 
 
+@pytest.mark.parametrize(
+    ("params", "ids"),
+    [
+        ({"family": "creem"}, [MARC]),
+        ({"family": "Van Schel"}, [NELE]),  # every word starts a word of the family name
+        ({"family": "schelvergem"}, [NELE]),
+        ({"family": "marc"}, []),  # a given name, not a family name
+        ({"given": "MA"}, [MARC]),
+        ({"given": "sophie"}, [ANNE]),  # Anne-Sophie: two words
+        ({"given": "anne", "family": "peeters"}, [ANNE]),
+        ({"given": "anne", "family": "creemers"}, []),
+        ({"given": "nele", "identifier": NELES_NUMBER}, [NELE]),
+    ],
+)
+async def test_a_practitioner_is_found_by_the_parts_of_their_name(
+    world: Searchable, params: dict[str, str], ids: list[str]
+) -> None:
+    assert await found(world, **params) == ids
+
+
 async def test_a_depublished_practitioner_is_still_found_inactive(world: Searchable) -> None:
     await world.apply(world.provider_gone(NELE))
     response = await world.http.get("/fhir/Practitioner", params={"identifier": NELES_NUMBER})
@@ -67,23 +92,29 @@ async def test_a_depublished_practitioner_is_still_found_inactive(world: Searcha
     assert [(e["resource"]["id"], e["resource"]["active"]) for e in entries] == [(NELE, False)]
 
 
-@pytest.mark.parametrize("identifier", [f"{RIZIV_SYSTEM}|", ","])
-async def test_an_identifier_without_a_value_is_refused(world: Searchable, identifier: str) -> None:
-    response = await world.http.get("/fhir/Practitioner", params={"identifier": identifier})
+@pytest.mark.parametrize(
+    ("name", "value"), [("identifier", f"{RIZIV_SYSTEM}|"), ("identifier", ","), ("family", "-")]
+)
+async def test_a_parameter_without_a_value_is_refused(
+    world: Searchable, name: str, value: str
+) -> None:
+    response = await world.http.get("/fhir/Practitioner", params={name: value})
     assert response.status_code == 400, response.text
-    assert "identifier" in valid(response.json())["issue"][0]["diagnostics"]
+    assert name in valid(response.json())["issue"][0]["diagnostics"]
 
 
-async def test_identifier_is_a_practitioner_parameter_only(world: Searchable) -> None:
-    response = await world.http.get("/fhir/PractitionerRole", params={"identifier": "x"})
-    assert response.status_code == 400
+async def test_these_are_practitioner_parameters_only(world: Searchable) -> None:
+    for name in ("identifier", "family", "given"):
+        response = await world.http.get("/fhir/PractitionerRole", params={name: "x"})
+        assert response.status_code == 400
     metadata = (await world.http.get("/fhir/metadata")).json()
     parameters = {
         resource["type"]: {p["name"]: p["type"] for p in resource["searchParam"]}
         for resource in metadata["rest"][0]["resource"]
     }
     assert parameters["Practitioner"]["identifier"] == "token"
-    assert "identifier" not in parameters["PractitionerRole"]
+    assert parameters["Practitioner"]["family"] == parameters["Practitioner"]["given"] == "string"
+    assert not {"identifier", "family", "given"} & set(parameters["PractitionerRole"])
 
 
 async def test_the_migration_writes_the_terms_of_practitioners_stored_before(
@@ -92,9 +123,12 @@ async def test_the_migration_writes_the_terms_of_practitioners_stored_before(
     engine = world.component.runtime.engine
     await migrate_to(engine, "0008", down=True)
     assert await found(world, MARCS_NUMBER) == []
+    assert await found(world, family="van", given="nele") == []
     await migrate_to(engine, "heads")
     assert await found(world, MARCS_NUMBER) == [MARC]
     assert await found(world, f"{RIZIV_SYSTEM}|{NELES_NUMBER}") == [NELE]
+    assert await found(world, family="van", given="nele") == [NELE]
+    assert await found(world, given="sophie") == [ANNE]
     # The same terms as the projection writes: rebuilding changes none of them.
     await world.apply(world.provider_event(MARC, "Marc", "Creemers", update=True))
     assert await found(world, MARCS_NUMBER) == [MARC]
