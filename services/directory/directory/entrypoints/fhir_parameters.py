@@ -233,19 +233,20 @@ def _format(search: _Search, name: str, value: str) -> None:
         raise BadRequest("_format: only json is served")
 
 
-def _name(search: _Search, name: str, value: str) -> None:
+def _words_of(name: str, value: str) -> tuple[str, ...]:
     found = words(value)
     if not found:
-        raise BadRequest("name: give letters or digits")
-    search.prefixes += found
+        raise BadRequest(f"{name}: give letters or digits")
+    return found
+
+
+def _name(search: _Search, name: str, value: str) -> None:
+    search.prefixes += _words_of(name, value)
 
 
 def _name_part(search: _Search, name: str, value: str) -> None:
     """`family` or `given`: every word starts a word of that part of the official name."""
-    found = words(value)
-    if not found:
-        raise BadRequest(f"{name}: give letters or digits")
-    search.term_prefixes += [f"{name}:{word}" for word in found]
+    search.term_prefixes += [f"{name}:{word}" for word in _words_of(name, value)]
 
 
 def _active(search: _Search, name: str, value: str) -> None:

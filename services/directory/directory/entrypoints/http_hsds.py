@@ -64,6 +64,12 @@ LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 _PAGING = ("page", "per_page", "format")
 
+# The search and paging parameters of every HSDS list (/taxonomies and /taxonomy_terms too).
+SearchWords = Annotated[str | None, Query(max_length=100, description="Name words, by prefix.")]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int, Query(ge=1)]
+ListFormat = Annotated[str, Query(pattern="^(json|ndjson)$")]
+
 
 def _record(type_: str, found: Found) -> dict[str, Any]:
     record: dict[str, Any] = orjson.loads(found.content)
@@ -95,6 +101,22 @@ def invalid_parameter(param: str, message: str, value: str) -> RequestValidation
     )
 
 
+def search_words(search: str) -> tuple[str, ...]:
+    """The distinct words of a list's `search`; refused (422) when it has none."""
+    found = tuple(dict.fromkeys(words(search)))
+    if not found:
+        raise invalid_parameter("search", "search must contain letters or digits", search)
+    return found
+
+
+def check_page_size(per_page: int, page_size_max: int) -> None:
+    """Refuse (422) a `per_page` above the directory's largest page."""
+    if per_page > page_size_max:
+        raise invalid_parameter(
+            "per_page", f"per_page must be at most {page_size_max}", str(per_page)
+        )
+
+
 def _query(
     type_: str,
     search: str | None,
@@ -110,11 +132,7 @@ def _query(
         groups.append((f"taxonomy:{taxonomy_term_id}",))
     if organization_id is not None:
         groups.append((f"organization:{organization_id}",))
-    prefixes: tuple[str, ...] = ()
-    if search is not None:
-        prefixes = tuple(dict.fromkeys(words(search)))
-        if not prefixes:
-            raise invalid_parameter("search", "search must contain letters or digits", search)
+    prefixes = search_words(search) if search is not None else ()
     after: tuple[tuple[str, datetime], ...] = ()
     if modified_after is not None:
         moment = modified_after if modified_after.tzinfo else modified_after.replace(tzinfo=UTC)
@@ -187,7 +205,7 @@ def hsds_router(
 
     def list_endpoint(path: str, type_: str, filters: tuple[str, ...]) -> Callable[..., Any]:
         async def listing(
-            search: Annotated[str | None, Query(max_length=100)] = None,
+            search: SearchWords = None,
             postcode: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{3}$")] = None,
             taxonomy_term_id: Annotated[str | None, Query(max_length=64)] = None,
             modified_after: Annotated[datetime | None, Query()] = None,
@@ -196,16 +214,11 @@ def hsds_router(
             full: Annotated[
                 bool, Query(description="A service is always served fully nested.")
             ] = True,
-            page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-            per_page: Annotated[int, Query(ge=1)] = 50,
-            format: Annotated[str, Query(pattern="^(json|ndjson)$")] = "json",
+            page: PageNumber = 1,
+            per_page: PageSize = 50,
+            format: ListFormat = "json",
         ) -> Response:
-            if per_page > settings.public_page_size_max:
-                raise invalid_parameter(
-                    "per_page",
-                    f"per_page must be at most {settings.public_page_size_max}",
-                    str(per_page),
-                )
+            check_page_size(per_page, settings.public_page_size_max)
             query = _query(
                 type_, search, postcode, taxonomy_term_id, modified_after, organization_id
             )

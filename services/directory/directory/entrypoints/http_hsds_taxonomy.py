@@ -20,35 +20,33 @@ from fastapi.routing import APIRoute
 
 from directory.config import DirectorySettings
 from directory.domain.hsds import TAXONOMY_ID, taxonomies, taxonomy, taxonomy_terms
-from directory.domain.text import words
-from directory.entrypoints.http_hsds import NDJSON, invalid_parameter, page_text
+from directory.entrypoints.http_hsds import (
+    NDJSON,
+    ListFormat,
+    PageNumber,
+    PageSize,
+    SearchWords,
+    check_page_size,
+    page_text,
+    search_words,
+)
 from directory.entrypoints.query_parameters import only_parameters
 
 _PAGING = ("search", "page", "per_page", "format")
 _TERM_FILTERS = ("taxonomy_id", "parent_id", "top_only")
 
-# The parameters as the other HSDS lists take them (http_hsds.py).
-Search = Annotated[
-    str | None, Query(max_length=100, description="Words of a name (any language), by prefix.")
-]
-Page = Annotated[int, Query(ge=1, le=100_000)]
-PerPage = Annotated[int, Query(ge=1)]
-Format = Annotated[str, Query(pattern="^(json|ndjson)$")]
-
 
 def _searched(search: str | None) -> str | None:
-    if search is not None and not words(search):
-        raise invalid_parameter("search", "search must contain letters or digits", search)
+    """`search` as given, once `search_words` has refused one without words."""
+    if search is not None:
+        search_words(search)
     return search
 
 
 def _answer(
     records: list[dict[str, Any]], page: int, per_page: int, format_: str, page_size_max: int
 ) -> Response:
-    if per_page > page_size_max:
-        raise invalid_parameter(
-            "per_page", f"per_page must be at most {page_size_max}", str(per_page)
-        )
+    check_page_size(per_page, page_size_max)
     if format_ == "ndjson":
         lines: Iterator[bytes] = (orjson.dumps(record) + b"\n" for record in records)
         return StreamingResponse(lines, media_type=NDJSON)
@@ -71,7 +69,10 @@ def hsds_taxonomy_router(
         dependencies=[Depends(only_parameters(_PAGING))],
     )
     async def list_taxonomies(
-        search: Search = None, page: Page = 1, per_page: PerPage = 50, format: Format = "json"
+        search: SearchWords = None,
+        page: PageNumber = 1,
+        per_page: PageSize = 50,
+        format: ListFormat = "json",
     ) -> Response:
         found = taxonomies(_searched(search))
         return _answer(found, page, per_page, format, settings.public_page_size_max)
@@ -94,13 +95,13 @@ def hsds_taxonomy_router(
         dependencies=[Depends(only_parameters((*_PAGING, *_TERM_FILTERS)))],
     )
     async def list_taxonomy_terms(
-        search: Search = None,
+        search: SearchWords = None,
         taxonomy_id: Annotated[str | None, Query(max_length=64)] = None,
         parent_id: Annotated[str | None, Query(max_length=64)] = None,
         top_only: Annotated[bool, Query(description="Terms without a parent.")] = False,
-        page: Page = 1,
-        per_page: PerPage = 50,
-        format: Format = "json",
+        page: PageNumber = 1,
+        per_page: PageSize = 50,
+        format: ListFormat = "json",
     ) -> Response:
         found = taxonomy_terms(_searched(search))
         if taxonomy_id is not None and taxonomy_id != TAXONOMY_ID:
