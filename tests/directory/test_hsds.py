@@ -173,9 +173,84 @@ async def test_what_leaves_the_map_leaves_hsds(world: Searchable) -> None:
     assert (await listing(world, "locations", postcode="9160"))["total_items"] == 0
 
 
+async def test_proximity_finds_services_at_locations_around_a_postcode_nearest_first(
+    world: Searchable,
+) -> None:
+    """`postcode` with `proximity` (metres from the postcode's centroid, as the HSDS API
+    reference says) is a circle, not the postcode: Lokeren (9160) lies about 20 km from
+    Gent (9000)."""
+    near_gent = await listing(world, "service_at_locations", postcode="9000", proximity=5000)
+    assert near_gent["total_items"] == 2
+    assert {at["location"]["addresses"][0]["postal_code"] for at in near_gent["contents"]} == {
+        "9000"
+    }
+    wide = await listing(world, "service_at_locations", postcode="9000", proximity=30000)
+    assert wide["total_items"] == 3
+    postcodes = [at["location"]["addresses"][0]["postal_code"] for at in wide["contents"]]
+    assert postcodes == ["9000", "9000", "9160"]  # nearest first
+    from_lokeren = await listing(world, "service_at_locations", postcode="9160", proximity=30000)
+    assert from_lokeren["contents"][0]["location"]["addresses"][0]["postal_code"] == "9160"
+    assert [at["id"] for at in from_lokeren["contents"]][1:] == sorted(
+        at["id"] for at in near_gent["contents"]
+    )  # equally far: by id
+    nurses = await listing(
+        world, "service_at_locations", postcode="9000", proximity=30000, taxonomy_term_id="nurse"
+    )
+    assert [at["service"]["name"] for at in nurses["contents"]] == [
+        "Het Warmste Team: verpleegkundige"
+    ]
+    creemers = await listing(
+        world, "service_at_locations", postcode="9160", proximity=1000, search="creemers"
+    )
+    assert [at["service"]["name"] for at in creemers["contents"]] == ["Praktijk Creemers: arts"]
+
+
+async def test_proximity_pages_and_streams_the_one_order(world: Searchable) -> None:
+    wide = {"postcode": "9000", "proximity": 30000}
+    whole = [at["id"] for at in (await listing(world, "service_at_locations", **wide))["contents"]]
+    pages = [
+        await listing(world, "service_at_locations", **wide, per_page=2, page=number)
+        for number in (1, 2, 3)
+    ]
+    assert [p["total_items"] for p in pages] == [3, 3, 3]
+    assert [p["size"] for p in pages] == [2, 1, 0]
+    assert [at["id"] for p in pages for at in p["contents"]] == whole
+    response = await world.http.get(
+        "/hsds/service_at_locations", params={**wide, "format": "ndjson"}
+    )
+    assert [json.loads(line)["id"] for line in response.text.splitlines()] == whole
+
+
+async def test_what_leaves_the_map_leaves_a_proximity_search(world: Searchable) -> None:
+    await world.apply(world.practice_gone(SOLO))
+    wide = await listing(world, "service_at_locations", postcode="9000", proximity=30000)
+    assert wide["total_items"] == 2
+    assert all(at["service"]["name"].startswith("Het Warmste") for at in wide["contents"])
+
+
+@pytest.mark.parametrize(
+    ("params", "param", "says"),
+    [
+        ({"proximity": "5000"}, "proximity", "needs postcode"),
+        ({"postcode": "9000", "proximity": "0"}, "proximity", "greater than or equal to 1"),
+        ({"postcode": "9000", "proximity": "5km"}, "proximity", "valid integer"),
+        ({"postcode": "9000", "proximity": "100001"}, "proximity", "at most 100000 metres"),
+        ({"postcode": "1001", "proximity": "5000"}, "postcode", "can place"),
+    ],
+)
+async def test_a_proximity_that_cannot_be_measured_is_refused(
+    world: Searchable, params: dict[str, str], param: str, says: str
+) -> None:
+    response = await world.http.get("/hsds/service_at_locations", params=params)
+    assert response.status_code == 422, response.text
+    assert error_locs(response) == [["query", param]]
+    assert says in response.text
+
+
 @pytest.mark.parametrize(
     ("path", "params", "param"),
     [
+        ("services", {"proximity": "5000", "postcode": "9000"}, "proximity"),
         ("services", {"q": "x"}, "q"),
         ("services", {"per_page": "1000"}, "per_page"),
         ("services", {"page": "0"}, "page"),

@@ -20,7 +20,9 @@ class DirectorySettings(BaseSettings):
         default=200, description="Largest page of a public search, FHIR Bundle or HSDS list."
     )
     near_radius_km_max: float = Field(
-        default=100.0, gt=0, description="Largest `radius_km` of a search near a place."
+        default=100.0,
+        gt=0,
+        description="Largest `radius_km` of a search near a place (and HSDS `proximity`).",
     )
     first_build_index_builders: int = Field(
         default=INDEX_BUILDERS,

@@ -241,10 +241,11 @@ def _terms_alone(query: ResourceQuery) -> bool:
 
 
 async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
-    """How many resources match (HSDS pages say so; FHIR pages, the only ones near a
-    place, do not)."""
+    """How many resources match (HSDS pages say so, also within a `proximity`; FHIR
+    pages do not). Near a place: the circle's points and the matching resources at each
+    (`_rings`), as the pages of both databases read them."""
     if query.near is not None:
-        raise ValueError("near searches are paged by their next link, not counted")
+        return sum(ring.count for ring in await _rings(connection, query))
     conditions = _conditions(query)
     if _terms_alone(query):
         conditions = replace(conditions, active=None)

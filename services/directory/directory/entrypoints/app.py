@@ -80,7 +80,7 @@ def build_component(
             search_router(reads, settings, geocoder, prefix=f"/api/{SERVICE}", route_class=route),
             search_router(reads, settings, geocoder, prefix=OLD_SEARCH_PREFIX, route_class=route),
             fhir_router(reads, settings, route),
-            hsds_router(reads, settings, route),
+            hsds_router(reads, settings, geocoder, route),
             hsds_taxonomy_router(settings, route),
         ],
     )

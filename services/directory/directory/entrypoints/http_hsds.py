@@ -5,7 +5,8 @@ Pages as the HSDS API reference says (`page` from 1, `per_page`; the body says
 `contents`); `format=ndjson` streams every match, one record a line, without pages.
 Filters: `search` (name words, by prefix), `postcode`, `taxonomy_term_id` (a profession's
 term id or code), `taxonomy_id`, `modified_after`, `organization_id`; services also take
-`full` (they are always served fully nested). Only what is on the map is served:
+`full` (they are always served fully nested); services at locations `proximity` (metres
+from the centroid of `postcode`, nearest first). Only what is on the map is served:
 what left it (a depublished practice, an offer block without published providers) is gone
 from every list and answers 404. An unknown parameter is refused with 422.
 """
@@ -26,8 +27,16 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from directory.adapters.read_engine import Reads
-from directory.adapters.standard_queries import Found, ResourceQuery, by_ids, counted, find
+from directory.adapters.standard_queries import (
+    Circle,
+    Found,
+    ResourceQuery,
+    by_ids,
+    counted,
+    find,
+)
 from directory.config import DirectorySettings
+from directory.domain.geo import Geocoder
 from directory.domain.hsds import TAXONOMY_ID
 from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
@@ -58,7 +67,7 @@ _SERVICE_FILTERS = (
 # Per path: the record type and the filters its list takes.
 LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "services": ("service", (*_SERVICE_FILTERS, "full")),
-    "service_at_locations": ("service_at_location", _SERVICE_FILTERS),
+    "service_at_locations": ("service_at_location", (*_SERVICE_FILTERS, "proximity")),
     "organizations": ("organization", ("search", "postcode", "modified_after")),
     "locations": ("location", ("search", "postcode", "modified_after", "organization_id")),
 }
@@ -124,9 +133,12 @@ def _query(
     taxonomy_term_id: str | None,
     modified_after: datetime | None,
     organization_id: str | None,
+    near: Circle | None = None,
 ) -> ResourceQuery:
+    """The search of a list; within `near` (a `proximity` around the postcode's centroid)
+    the postcode is that circle's centre, not a filter."""
     groups: list[tuple[str, ...]] = []
-    if postcode is not None:
+    if postcode is not None and near is None:
         groups.append((f"pc:{postcode}",))
     if taxonomy_term_id is not None:
         groups.append((f"taxonomy:{taxonomy_term_id}",))
@@ -153,7 +165,37 @@ def _query(
         name_prefixes=prefixes,
         active=True,
         updated=after,
+        near=near,
     )
+
+
+def proximity_circle(
+    postcode: str | None, proximity: int | None, geocoder: Geocoder, most_km: float
+) -> Circle | None:
+    """The circle of `proximity` metres around the centroid of `postcode` (the HSDS API
+    reference's `proximity`); None without `proximity`. 422 without a postcode, for a
+    postcode the geocoder does not place, or beyond the directory's largest circle."""
+    if proximity is None:
+        return None
+    if postcode is None:
+        raise invalid_parameter(
+            "proximity",
+            "proximity needs postcode: it is measured in metres from the postcode's centroid",
+            str(proximity),
+        )
+    if proximity > most_km * 1000:
+        raise invalid_parameter(
+            "proximity", f"proximity must be at most {most_km * 1000:.0f} metres", str(proximity)
+        )
+    centre = geocoder.place(postcode)
+    if centre is None:
+        raise invalid_parameter(
+            "postcode",
+            f"postcode {postcode} is not a Belgian postcode this directory can place; "
+            "proximity is measured from its centroid",
+            postcode,
+        )
+    return Circle(centre, proximity / 1000)
 
 
 async def _page(
@@ -189,7 +231,10 @@ def _nothing_found(page: int, per_page: int, format_: str) -> Response:
 
 
 def hsds_router(
-    reads: Reads, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
+    reads: Reads,
+    settings: DirectorySettings,
+    geocoder: Geocoder,
+    route_class: type[APIRoute] = APIRoute,
 ) -> APIRouter:
     router = APIRouter(
         prefix="/hsds", tags=["public: Open Referral HSDS 3.0"], route_class=route_class
@@ -214,13 +259,22 @@ def hsds_router(
             full: Annotated[
                 bool, Query(description="A service is always served fully nested.")
             ] = True,
+            proximity: Annotated[
+                int | None,
+                Query(
+                    ge=1,
+                    description="Metres from the centroid of `postcode`: the services at "
+                    "locations within, nearest first (instead of those at the postcode).",
+                ),
+            ] = None,
             page: PageNumber = 1,
             per_page: PageSize = 50,
             format: ListFormat = "json",
         ) -> Response:
             check_page_size(per_page, settings.public_page_size_max)
+            near = proximity_circle(postcode, proximity, geocoder, settings.near_radius_km_max)
             query = _query(
-                type_, search, postcode, taxonomy_term_id, modified_after, organization_id
+                type_, search, postcode, taxonomy_term_id, modified_after, organization_id, near
             )
             # `full` (services): the stored service is the fully nested one, as
             # /services/{id} serves it, whatever is asked.
@@ -251,6 +305,7 @@ def hsds_router(
             "taxonomy_id": text(64),
             "page": integer(1, 100_000),
             "per_page": integer(1, 10**9),
+            "proximity": integer(1, 10**9),
             "format": one_of("json", "ndjson"),
         }
         direct(listing, {name: readers[name] for name in (*filters, *_PAGING) if name in readers})
