@@ -24,8 +24,9 @@ one PostgreSQL server do not drop each other's.
 2. Serves the directory app with uvicorn in a subprocess (one worker; bench/load_runner.py)
    and drives it with wrk (CLIENTS connections, SECONDS per row): the bare liveness
    endpoint (/api/directory/healthz), then FHIR `PractitionerRole?address-postalcode=`,
-   FHIR `PractitionerRole?near=`, HSDS `/services?search=` and the citizens' search near a
-   postcode (`/api/directory/search?near=`), each beside the bare endpoint
+   FHIR `PractitionerRole?near=`, HSDS `/services?search=`, the citizens' search near a
+   postcode (`/api/directory/search?near=`) and HSDS services at locations within
+   `proximity` of a postcode (counted within the circle), each beside the bare endpoint
    of the same server in the same run; once with the response cache and once without it
    (DIRECTORY_RESPONSE_CACHE_ENTRIES=0), so both figures are in the table. Each row
    also says where the machine's CPU went while it ran (Linux /proc): the server
@@ -305,11 +306,21 @@ def request_paths(sample: dict[str, Any], seed: int = 13) -> dict[str, list[str]
         + urlencode({"near": rng.choice(postcodes), "radius_km": rng.choice([2, 5, 10])})
         for _ in range(20_000)
     ]
+    # HSDS services at locations within `proximity` metres of a postcode's centroid (drawn
+    # last, so the rows above keep their questions), counted within the circle: 300
+    # distinct questions, as the citizens' search near a postcode.
+    around = rng.sample(sorted(set(sample["postcodes"])), 100)
+    proximity = [
+        "/hsds/service_at_locations?"
+        + urlencode({"postcode": rng.choice(around), "proximity": rng.choice([2000, 5000, 10000])})
+        for _ in range(20_000)
+    ]
     return {
         "FHIR PractitionerRole?address-postalcode=": postcode,
         "FHIR PractitionerRole?near= (1-5 km)": near,
         "HSDS /services?search=": search,
         "search near= a postcode (2-10 km)": public_near,
+        "HSDS /service_at_locations?postcode=&proximity= (2-10 km)": proximity,
     }
 
 
@@ -319,6 +330,7 @@ SEARCHES = {
     "near": "FHIR PractitionerRole?near= (1-5 km)",
     "hsds": "HSDS /services?search=",
     "public-near": "search near= a postcode (2-10 km)",
+    "hsds-proximity": "HSDS /service_at_locations?postcode=&proximity= (2-10 km)",
 }
 """`--searches`: one row of `request_paths` alone."""
 

@@ -33,6 +33,7 @@ QUESTIONS = (
     "/hsds/services?postcode=1000&taxonomy_term_id=physician",
     "/hsds/organizations?search=praktijk",
     "/hsds/locations",
+    "/hsds/service_at_locations?postcode=1000&proximity=5000",
     "/api/directory/search?q=jan",
     "/api/directory/search?postcode=9000&profession=physician",
     "/api/directory/search?near=9000&radius_km=5",

@@ -36,7 +36,15 @@ Probe = tuple[str, int]
 characters, read from `standard_prefixes`): one term condition's shape."""
 
 Kind = Literal[
-    "page", "page_terms", "counted_page_terms", "ids", "points", "count", "count_terms", "nearest"
+    "page",
+    "page_terms",
+    "counted_page_terms",
+    "ids",
+    "points",
+    "count",
+    "count_terms",
+    "nearest",
+    "count_near",
 ]
 
 
@@ -229,6 +237,8 @@ def statement(shape: Shape) -> sa.Select[Any]:
         return _terms_alone_counted_page(shape)
     if shape.kind == "nearest":
         return _nearest_page(shape)
+    if shape.kind == "count_near":
+        return _nearest_count(shape)
     found, order = _matching(shape)
     table = standard_resources
     if shape.ring_points:
@@ -372,6 +382,29 @@ def _nearest_page(shape: Shape) -> sa.Select[Any]:
         .select_from(page)
         .join(found, _by_id(found, page.c.id))
         .order_by(page.c.distance, page.c.id)
+    )
+
+
+def _nearest_count(shape: Shape) -> sa.Select[Any]:
+    """How many resources match within the circle (an HSDS page's total near a place), in
+    one statement (PostgreSQL): the circle's points (`_circle_points`), then a count at
+    each point on the place index. Counting the box's rows at the points in one scan
+    (`points`, grouped, as SQLite's pages read it) made PostgreSQL OR one bitmap per point
+    and sort what it found: 12 ms against 7.7 ms for a 10 km circle in Brussels (6,701
+    services at locations at 25 points, docs/benchmarks.md, 2026-12-02 midday)."""
+    table = standard_resources
+    ring = _circle_points()
+    at_point = (
+        sa.select(sa.func.count().label("found"))
+        .where(
+            *_where(replace(shape, near=False), 0),
+            table.c.latitude == ring.c.lat,
+            table.c.longitude == ring.c.lng,
+        )
+        .lateral("at_point")
+    )
+    return sa.select(sa.func.coalesce(sa.func.sum(at_point.c.found), 0)).select_from(
+        ring.join(at_point, sa.true())
     )
 
 

@@ -243,9 +243,16 @@ def _terms_alone(query: ResourceQuery) -> bool:
 async def count(connection: AsyncConnection, query: ResourceQuery) -> int:
     """How many resources match (HSDS pages say so, also within a `proximity`; FHIR
     pages do not). Near a place: the circle's points and the matching resources at each
-    (`_rings`), as the pages of both databases read them."""
+    (PostgreSQL: one statement, `resource_statements._nearest_count`; SQLite: `_rings`, as
+    its pages read them)."""
     if query.near is not None:
-        return sum(ring.count for ring in await _rings(connection, query))
+        if connection.dialect.name != "postgresql":
+            return sum(ring.count for ring in await _rings(connection, query))
+        conditions = _conditions(query)
+        values = {**conditions.values(), **circle_values(query.near.centre, query.near.radius_km)}
+        return int(
+            (await fetch_rows(connection, statement(conditions.shape("count_near")), values))[0][0]
+        )
     conditions = _conditions(query)
     if _terms_alone(query):
         conditions = replace(conditions, active=None)
