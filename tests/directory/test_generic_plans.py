@@ -33,6 +33,8 @@ QUESTIONS = (
     "/hsds/services?postcode=1000&taxonomy_term_id=physician",
     "/hsds/organizations?search=praktijk",
     "/hsds/locations",
+    "/hsds/services?page=3&per_page=20",
+    "/fhir/Location?_lastUpdated=ge2026-01-01",
     "/hsds/service_at_locations?postcode=1000&proximity=5000",
     "/api/directory/search?q=jan",
     "/api/directory/search?postcode=9000&profession=physician",

@@ -239,6 +239,8 @@ def statement(shape: Shape) -> sa.Select[Any]:
         return _nearest_page(shape)
     if shape.kind == "count_near":
         return _nearest_count(shape)
+    if shape.kind == "page" and not (shape.probes or shape.ids or shape.near):
+        return _walked_page(shape)
     found, order = _matching(shape)
     table = standard_resources
     if shape.ring_points:
@@ -262,6 +264,32 @@ def statement(shape: Shape) -> sa.Select[Any]:
     limit = sa.bindparam("limit", type_=sa.Integer)
     offset = sa.bindparam("offset", type_=sa.Integer)
     return found.order_by(order).limit(limit).offset(offset)
+
+
+def _walked_page(shape: Shape) -> sa.Select[Any]:
+    """A page of a list without a term to start from (`/hsds/services`): its ids first, in
+    id order with the limit and offset applied there, then their rows by primary key. On
+    (standard, type, active, id) the ids are read from the index alone (migration 0010):
+    reading whole rows in id order, a page far into the list read every row before it
+    (1.5 s for HSDS services' page 1,000 of 200 at 300,000 providers)."""
+    table = standard_resources
+    ids = (
+        sa.select(table.c.id)
+        .where(*_where(shape, 0))
+        .order_by(table.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+        .subquery("walked")
+    )
+    found = table.alias("found")
+    return (
+        sa.select(
+            found.c.id, found.c.version, found.c.last_updated, found.c.active, found.c.content
+        )
+        .select_from(ids)
+        .join(found, _by_id(found, ids.c.id))
+        .order_by(ids.c.id)
+    )
 
 
 def _rest(shape: Shape) -> tuple[Any, ...]:
