@@ -15,7 +15,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.dialects import postgresql
 
-from directory.adapters.resource_statements import circle_values, statement
+from directory.adapters.resource_statements import statement
+from directory.adapters.sql_distance import circle_values
 from directory.adapters.standard_queries import Circle, ResourceQuery, _conditions
 from directory.domain.geo import Point
 from tests.directory.support import searchable_directory

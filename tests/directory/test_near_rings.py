@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from directory.adapters import standard_queries
-from directory.adapters.resource_statements import Shape, sql_distance_km
+from directory.adapters.resource_statements import Shape
+from directory.adapters.sql_distance import sql_distance_km
 from directory.domain.geo import Placed, Point, distance_km
 from directory.handlers.projection import DirectoryProjection
 from tests.directory.support import Searchable, searchable_directory

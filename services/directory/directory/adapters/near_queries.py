@@ -21,13 +21,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from directory.adapters.resource_statements import (
+from directory.adapters.search_queries import condition_on
+from directory.adapters.sql_distance import (
     circle_values,
     sql_distance_km,
     sql_metres,
     sql_within_radius,
 )
-from directory.adapters.search_queries import condition_on
 from directory.adapters.tables import (
     practice_places,
     search_documents,

@@ -19,10 +19,10 @@ from directory.adapters.resource_statements import (
     Conditions,
     Kind,
     Shape,
-    circle_values,
     places_in_box,
     statement,
 )
+from directory.adapters.sql_distance import circle_values
 from directory.adapters.tables import standard_resources
 from directory.domain.geo import Point, bounding_box, distance_km
 from directory.domain.resources import HSDS

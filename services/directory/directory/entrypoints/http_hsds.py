@@ -169,7 +169,7 @@ def _query(
     )
 
 
-def proximity_circle(
+def _proximity_circle(
     postcode: str | None, proximity: int | None, geocoder: Geocoder, most_km: float
 ) -> Circle | None:
     """The circle of `proximity` metres around the centroid of `postcode` (the HSDS API
@@ -272,7 +272,7 @@ def hsds_router(
             format: ListFormat = "json",
         ) -> Response:
             check_page_size(per_page, settings.public_page_size_max)
-            near = proximity_circle(postcode, proximity, geocoder, settings.near_radius_km_max)
+            near = _proximity_circle(postcode, proximity, geocoder, settings.near_radius_km_max)
             query = _query(
                 type_, search, postcode, taxonomy_term_id, modified_after, organization_id, near
             )
