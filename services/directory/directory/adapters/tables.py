@@ -150,9 +150,16 @@ standard_resources = sa.Table(
     sa.Column("content", sa.Text(), nullable=False),
     sa.Index("ix_standard_resources_owner", "standard", "owner"),
     sa.Index("ix_standard_resources_updated", "standard", "type", "last_updated"),
-    # A list without a term (`/hsds/services`): its count and its page's ids, index-only
-    # (migration 0010).
-    sa.Index("ix_standard_resources_active", "standard", "type", "active", "id"),
+    # A list without a term (`/hsds/services`, also since a `modified_after`): its count
+    # and its page's ids, index-only on PostgreSQL (migration 0010).
+    sa.Index(
+        "ix_standard_resources_active",
+        "standard",
+        "type",
+        "active",
+        "id",
+        postgresql_include=["last_updated"],
+    ),
     # A near search's bounding box, per type; with the id, the box is read index-only.
     sa.Index("ix_standard_resources_place", "standard", "type", "latitude", "longitude", "id"),
 )
