@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from directory.domain.hsds import taxonomy_term_id
-from tests.directory.support import Searchable, searchable_directory
+from tests.directory.support import Searchable, migrate_to, searchable_directory
 from tests.support.problems import error_locs
 
 SCHEMAS = Path(__file__).parent / "hsds_schema"
@@ -58,20 +59,26 @@ PAGE_KEYS = {
 }
 
 
+async def two_practices(directory: Searchable) -> None:
+    """Marc at Het Warmste Team (Gent) and at his own practice (Lokeren); Nele, a nurse,
+    at Het Warmste Team."""
+    await directory.apply(
+        directory.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
+        directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
+        directory.practice_event(WARM, "Het Warmste Team"),
+        directory.practice_event(
+            SOLO, "Praktijk Creemers", postcode="9160", municipality="Lokeren"
+        ),
+        directory.link(WARM, MARC),
+        directory.link(WARM, NELE, "nurse"),
+        directory.link(SOLO, MARC),
+    )
+
+
 @pytest.fixture
 async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
     async with searchable_directory(await database_url_factory("directory"), tmp_path) as directory:
-        await directory.apply(
-            directory.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
-            directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
-            directory.practice_event(WARM, "Het Warmste Team"),
-            directory.practice_event(
-                SOLO, "Praktijk Creemers", postcode="9160", municipality="Lokeren"
-            ),
-            directory.link(WARM, MARC),
-            directory.link(WARM, NELE, "nurse"),
-            directory.link(SOLO, MARC),
-        )
+        await two_practices(directory)
         yield directory
 
 
@@ -275,3 +282,50 @@ async def test_no_email_or_person_ids(world: Searchable) -> None:
     for path in ("services", "organizations", "locations", "service_at_locations"):
         body = (await world.http.get(f"/hsds/{path}", params={"format": "ndjson"})).text
         assert "@" not in body and "prof-" not in body and "riziv" not in body.lower()
+
+
+async def _resource_indexes(world: Searchable) -> dict[str, str]:
+    """The indexes of standard_resources and their definitions (PostgreSQL)."""
+    async with world.component.runtime.engine.connect() as connection:
+        rows = await connection.execute(
+            sa.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'standard_resources'"
+            )
+        )
+        return {name: definition for name, definition in rows}
+
+
+async def test_the_activity_index_migration_changes_no_answer(
+    database_url_factory: Any, tmp_path: Path
+) -> None:
+    """Migration 0010 only adds indexes (and includes columns in the place index): every
+    list answers the same below it and above it, also one near a postcode."""
+    url = await database_url_factory("directory")
+    async with searchable_directory(url, tmp_path, response_cache_entries=0) as directory:
+        await two_practices(directory)
+        questions: list[tuple[str, dict[str, Any]]] = [
+            ("services", {}),
+            ("services", {"per_page": 2, "page": 2}),
+            ("services", {"modified_after": "2020-01-01T00:00:00Z", "per_page": 1, "page": 3}),
+            ("organizations", {}),
+            ("service_at_locations", {"postcode": "9000", "proximity": 30000, "per_page": 2}),
+        ]
+        answers = [await listing(directory, path, **params) for path, params in questions]
+        engine = directory.component.runtime.engine
+        await migrate_to(engine, "0009", down=True)
+        assert [await listing(directory, path, **params) for path, params in questions] == answers
+        if engine.dialect.name == "postgresql":
+            before = await _resource_indexes(directory)
+            assert "ix_standard_resources_active" not in before
+            assert "INCLUDE" not in before["ix_standard_resources_place"]
+        await migrate_to(engine, "heads")
+        assert [await listing(directory, path, **params) for path, params in questions] == answers
+        if engine.dialect.name == "postgresql":
+            after = await _resource_indexes(directory)
+            assert after["ix_standard_resources_active"].endswith(
+                "(standard, type, active, id) INCLUDE (last_updated)"
+            )
+            assert after["ix_standard_resources_place"].endswith(
+                "(standard, type, latitude, longitude, id) INCLUDE (active)"
+            )
+    assert [a["total_items"] for a in answers] == [3, 3, 3, 2, 3]

@@ -160,8 +160,17 @@ standard_resources = sa.Table(
         "id",
         postgresql_include=["last_updated"],
     ),
-    # A near search's bounding box, per type; with the id, the box is read index-only.
-    sa.Index("ix_standard_resources_place", "standard", "type", "latitude", "longitude", "id"),
+    # A near search's bounding box, per type; with the id, the box is read index-only, and
+    # on PostgreSQL a count of the active ones at a point too (migration 0010).
+    sa.Index(
+        "ix_standard_resources_place",
+        "standard",
+        "type",
+        "latitude",
+        "longitude",
+        "id",
+        postgresql_include=["active"],
+    ),
 )
 
 # What a resource is found by: `n:<name word>`, `pc:<postcode>`, `city:<municipality>`,
