@@ -201,7 +201,23 @@ async def searchable_directory(
 
 
 MARC, NELE = "0b0c1b2e-0000-4000-8000-00000000000a", "0b0c1b2e-0000-4000-8000-00000000000b"
-WARM = "0b0c1b2e-0000-4000-8000-0000000000a1"
+WARM, SOLO = "0b0c1b2e-0000-4000-8000-0000000000a1", "0b0c1b2e-0000-4000-8000-0000000000a2"
+
+
+async def two_practices(directory: Searchable) -> None:
+    """Marc (GP, nl/fr) at Het Warmste Team (Gent) and at his solo practice (Lokeren,
+    about 20 km away); Nele (nurse) at Het Warmste Team."""
+    await directory.apply(
+        directory.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
+        directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
+        directory.practice_event(WARM, "Het Warmste Team"),
+        directory.practice_event(
+            SOLO, "Praktijk Creemers", postcode="9160", municipality="Lokeren"
+        ),
+        directory.link(WARM, MARC),
+        directory.link(WARM, NELE, "nurse"),
+        directory.link(SOLO, MARC),
+    )
 
 
 @asynccontextmanager

@@ -11,10 +11,15 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from directory.domain.fhir import PROFESSION_SYSTEM
-from tests.directory.support import Searchable, searchable_directory
-
-MARC, NELE = "0b0c1b2e-0000-4000-8000-00000000000a", "0b0c1b2e-0000-4000-8000-00000000000b"
-WARM, SOLO = "0b0c1b2e-0000-4000-8000-0000000000a1", "0b0c1b2e-0000-4000-8000-0000000000a2"
+from tests.directory.support import (
+    MARC,
+    NELE,
+    SOLO,
+    WARM,
+    Searchable,
+    searchable_directory,
+    two_practices,
+)
 
 
 def valid(resource: dict[str, Any]) -> dict[str, Any]:
@@ -28,20 +33,8 @@ def valid(resource: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
-    """Marc (GP, nl/fr) at Het Warmste Team (Gent) and his solo practice (Lokeren);
-    Nele (nurse) at Het Warmste Team."""
     async with searchable_directory(await database_url_factory("directory"), tmp_path) as directory:
-        await directory.apply(
-            directory.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
-            directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
-            directory.practice_event(WARM, "Het Warmste Team"),
-            directory.practice_event(
-                SOLO, "Praktijk Creemers", postcode="9160", municipality="Lokeren"
-            ),
-            directory.link(WARM, MARC),
-            directory.link(WARM, NELE, "nurse"),
-            directory.link(SOLO, MARC),
-        )
+        await two_practices(directory)
         yield directory
 
 

@@ -17,12 +17,18 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from directory.domain.hsds import taxonomy_term_id
-from tests.directory.support import Searchable, migrate_to, searchable_directory
+from tests.directory.support import (
+    NELE,
+    SOLO,
+    WARM,
+    Searchable,
+    migrate_to,
+    searchable_directory,
+    two_practices,
+)
 from tests.support.problems import error_locs
 
 SCHEMAS = Path(__file__).parent / "hsds_schema"
-MARC, NELE = "0b0c1b2e-0000-4000-8000-00000000000a", "0b0c1b2e-0000-4000-8000-00000000000b"
-WARM, SOLO = "0b0c1b2e-0000-4000-8000-0000000000a1", "0b0c1b2e-0000-4000-8000-0000000000a2"
 
 
 def _registry() -> Registry:
@@ -57,22 +63,6 @@ PAGE_KEYS = {
     "empty",
     "contents",
 }
-
-
-async def two_practices(directory: Searchable) -> None:
-    """Marc at Het Warmste Team (Gent) and at his own practice (Lokeren); Nele, a nurse,
-    at Het Warmste Team."""
-    await directory.apply(
-        directory.provider_event(MARC, "Marc", "Creemers", languages=("nl", "fr")),
-        directory.provider_event(NELE, "Nele", "Van Schelvergem", ("nurse",)),
-        directory.practice_event(WARM, "Het Warmste Team"),
-        directory.practice_event(
-            SOLO, "Praktijk Creemers", postcode="9160", municipality="Lokeren"
-        ),
-        directory.link(WARM, MARC),
-        directory.link(WARM, NELE, "nurse"),
-        directory.link(SOLO, MARC),
-    )
 
 
 @pytest.fixture

@@ -262,9 +262,26 @@ def statement(shape: Shape) -> sa.Select[Any]:
         return sa.select(sa.func.count()).select_from(
             _matching(Shape("ids", *_rest(shape)))[0].subquery()
         )
-    limit = sa.bindparam("limit", type_=sa.Integer)
-    offset = sa.bindparam("offset", type_=sa.Integer)
-    return found.order_by(order).limit(limit).offset(offset)
+    return _one_page(found.order_by(order))
+
+
+def _one_page(found: sa.Select[Any]) -> sa.Select[Any]:
+    """`found` cut to one page: the `limit` and `offset` values."""
+    return found.limit(sa.bindparam("limit", type_=sa.Integer)).offset(
+        sa.bindparam("offset", type_=sa.Integer)
+    )
+
+
+def _rows_of(driver: Any) -> sa.Select[Any]:
+    """The rows of the ids in `driver` (a subquery with an `id` column) by primary key, in
+    the driver's id order: a page whose ids were found before its rows were read."""
+    table = standard_resources
+    return (
+        sa.select(*_columns("page"))
+        .select_from(driver)
+        .join(table, _by_id(table, driver.c.id))
+        .order_by(driver.c.id)
+    )
 
 
 def _walked_page(shape: Shape) -> sa.Select[Any]:
@@ -274,23 +291,8 @@ def _walked_page(shape: Shape) -> sa.Select[Any]:
     reading whole rows in id order, a page far into the list read every row before it
     (1.5 s for HSDS services' page 1,000 of 200 at 300,000 providers)."""
     table = standard_resources
-    ids = (
-        sa.select(table.c.id)
-        .where(*_where(shape, 0))
-        .order_by(table.c.id)
-        .limit(sa.bindparam("limit", type_=sa.Integer))
-        .offset(sa.bindparam("offset", type_=sa.Integer))
-        .subquery("walked")
-    )
-    found = table.alias("found")
-    return (
-        sa.select(
-            found.c.id, found.c.version, found.c.last_updated, found.c.active, found.c.content
-        )
-        .select_from(ids)
-        .join(found, _by_id(found, ids.c.id))
-        .order_by(ids.c.id)
-    )
+    ids = sa.select(table.c.id).where(*_where(shape, 0)).order_by(table.c.id)
+    return _rows_of(_one_page(ids).subquery("walked"))
 
 
 def _rest(shape: Shape) -> tuple[Any, ...]:
@@ -352,15 +354,13 @@ def _nearest_page(shape: Shape) -> sa.Select[Any]:
         .limit(sa.bindparam("reach", type_=sa.Integer))
         .lateral("at_point")
     )
-    page = (
+    nearest_first = (
         sa.select(ring.c.distance, at_point.c.id)
         .select_from(ring)
         .join(at_point, sa.true())
         .order_by(ring.c.distance, at_point.c.id)
-        .limit(sa.bindparam("limit", type_=sa.Integer))
-        .offset(sa.bindparam("offset", type_=sa.Integer))
-        .subquery("page")
     )
+    page = _one_page(nearest_first).subquery("page")
     found = table.alias("found")
     return (
         sa.select(
@@ -426,19 +426,7 @@ def _terms_alone_page(shape: Shape) -> sa.Select[Any]:
     ids = _terms_alone(shape, start, start.c.id)
     if shape.probes[0] != ("in", 1):
         ids = ids.distinct()  # one resource can have several of these terms
-    driver = (
-        ids.order_by(start.c.id)
-        .limit(sa.bindparam("limit", type_=sa.Integer))
-        .offset(sa.bindparam("offset", type_=sa.Integer))
-        .subquery("driver")
-    )
-    table = standard_resources
-    return (
-        sa.select(*_columns("page"))
-        .select_from(driver)
-        .join(table, _by_id(table, driver.c.id))
-        .order_by(driver.c.id)
-    )
+    return _rows_of(_one_page(ids.order_by(start.c.id)).subquery("driver"))
 
 
 def _terms_alone_counted_page(shape: Shape) -> sa.Select[Any]:
