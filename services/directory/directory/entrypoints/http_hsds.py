@@ -180,19 +180,23 @@ def _proximity_circle(
     if postcode is None:
         raise invalid_parameter(
             "proximity",
-            "proximity needs postcode: it is measured in metres from the postcode's centroid",
+            "proximity needs postcode: give the postcode whose centroid the metres are "
+            "measured from (postcode=9000&proximity=5000)",
             str(proximity),
         )
     if proximity > most_km * 1000:
         raise invalid_parameter(
-            "proximity", f"proximity must be at most {most_km * 1000:.0f} metres", str(proximity)
+            "proximity",
+            f"proximity must be at most {most_km * 1000:.0f} metres; give a smaller circle",
+            str(proximity),
         )
     centre = geocoder.place(postcode)
     if centre is None:
         raise invalid_parameter(
             "postcode",
-            f"postcode {postcode} is not a Belgian postcode this directory can place; "
-            "proximity is measured from its centroid",
+            f"postcode {postcode} is not a Belgian postcode this directory can place, and "
+            "proximity is measured from its centroid: give another postcode, or leave out "
+            "proximity to filter on this one",
             postcode,
         )
     return Circle(centre, proximity / 1000)
