@@ -178,9 +178,14 @@ async def test_a_depublished_provider_is_inactive_and_in_the_history(world: Sear
     assert len(ids(roles)) == 2
     assert ids(await fhir(world, "PractitionerRole", practitioner=MARC, active="true")) == []
     history = await fhir(world, "Practitioner/_history", _since=before)
-    changed = {e["resource"]["id"]: e["resource"]["active"] for e in history["entry"]}
-    assert changed == {MARC: False}
-    assert history["entry"][0]["request"] == {"method": "PUT", "url": f"Practitioner/{MARC}"}
+    stamps = {e["resource"]["id"]: e["resource"]["meta"]["lastUpdated"] for e in history["entry"]}
+    later = {
+        e["resource"]["id"]: e for e in history["entry"] if stamps[e["resource"]["id"]] > before
+    }
+    assert {i: e["resource"]["active"] for i, e in later.items()} == {MARC: False}
+    assert later[MARC]["request"] == {"method": "PUT", "url": f"Practitioner/{MARC}"}
+    # `_since` is inclusive (FHIR R4: at or after): what was stamped at `before` is in it.
+    assert set(stamps.values()) <= {before, stamps[MARC]}
     # Unchanged resources keep their version: only real changes are history.
     nele = await fhir(world, f"Practitioner/{NELE}")
     assert nele["meta"]["versionId"] == "1"
@@ -188,6 +193,88 @@ async def test_a_depublished_provider_is_inactive_and_in_the_history(world: Sear
     await world.apply(world.unlink(WARM, NELE, "nurse"))
     role = await fhir(world, "PractitionerRole", practitioner=NELE)
     assert [e["resource"]["active"] for e in role["entry"]] == [False]
+
+
+async def _history_walk(world: Searchable, page: dict[str, Any]) -> list[tuple[str, str]]:
+    """(id, versionId) of every entry from `page` on, following the `next` links."""
+    seen: list[tuple[str, str]] = []
+    while True:
+        seen += [(e["resource"]["id"], e["resource"]["meta"]["versionId"]) for e in page["entry"]]
+        following = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        if not following:
+            return seen
+        response = await world.http.get(following[0].replace("http://test", ""))
+        assert response.status_code == 200, response.text
+        page = valid(response.json())
+
+
+async def test_a_history_walked_page_by_page_misses_no_change_made_meanwhile(
+    world: Searchable,
+) -> None:
+    """A resource that changes while a client walks the history's pages moves to its end;
+    the pages after are walked by key, so none of the others is skipped (with offsets the
+    first entry of the next page was never served)."""
+    first = await fhir(world, "Practitioner/_history", _count=1)
+    [(changed, version)] = [
+        (e["resource"]["id"], e["resource"]["meta"]["versionId"]) for e in first["entry"]
+    ]
+    await world.apply(world.provider_gone(changed))
+    rest = await _history_walk(world, first)
+    assert rest[0] == (changed, version) and rest[-1] == (changed, str(int(version) + 1))
+    assert {resource for resource, _ in rest} == {MARC, NELE}
+    assert len(rest) == len(set(rest)) == 3
+
+
+async def test_history_since_is_inclusive(world: Searchable) -> None:
+    """FHIR R4's `_since`: changes at or after it. Asked again from the lastUpdated of the
+    last entry seen, the history holds that entry again (a poller skips the versions it
+    has) and every change stamped at that same moment."""
+    everything = await fhir(world, "Practitioner/_history")
+    last = everything["entry"][-1]["resource"]["meta"]["lastUpdated"]
+    again = await fhir(world, "Practitioner/_history", _since=last)
+    at_last = [
+        e["resource"]["id"]
+        for e in everything["entry"]
+        if e["resource"]["meta"]["lastUpdated"] == last
+    ]
+    assert [e["resource"]["id"] for e in again["entry"]] == at_last != []
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"_count": "abc"}, "_count: 'abc' is not a whole number"),
+        ({"_count": "0"}, "_count: between 1 and"),
+        ([("_since", "2026-01-01"), ("_since", "2026-02-01")], "_since: given twice"),
+        ({"_sinse": "2026-01-01"}, "unknown parameter '_sinse'"),
+        ({"_since": "2026-11-29T08:00:00 01:00"}, "%2B01:00"),
+        ({"_page_after": "2026-11-29T08:00:00Z"}, "follow the Bundle's next link"),
+    ],
+)
+async def test_a_refused_history_request_names_its_parameter(
+    world: Searchable, params: Any, says: str
+) -> None:
+    response = await world.http.get("/fhir/Practitioner/_history", params=params)
+    assert response.status_code == 400, response.text
+    assert says in valid(response.json())["issue"][0]["diagnostics"]
+
+
+async def test_an_include_asked_the_other_way_round_says_so(world: Searchable) -> None:
+    response = await world.http.get(
+        "/fhir/Practitioner", params={"_include": "PractitionerRole:practitioner"}
+    )
+    assert response.status_code == 400, response.text
+    said = valid(response.json())["issue"][0]["diagnostics"]
+    assert "with _revinclude: PractitionerRole:practitioner" in said
+
+
+async def test_near_beyond_the_largest_circle_is_refused(world: Searchable) -> None:
+    """As the search's `radius_km` and HSDS's `proximity`: at most DIRECTORY_NEAR_RADIUS_KM_MAX."""
+    response = await world.http.get("/fhir/Location", params={"near": "51.05|3.72|150|km"})
+    assert response.status_code == 400, response.text
+    assert "at most 100 km" in valid(response.json())["issue"][0]["diagnostics"]
+    within = await fhir(world, "Location", near="51.05|3.72|100000|m")
+    assert len(ids(within)) > 0
 
 
 @pytest.mark.parametrize(
@@ -221,6 +308,9 @@ async def test_refused_searches_say_why(
     [
         ("GET", "/fhir/Practitioner/some-id/extra", 404, "/fhir/metadata lists"),
         ("GET", "/fhir/", 404, "no FHIR endpoint"),
+        ("GET", "/fhir", 404, "/fhir/metadata lists"),
+        ("GET", "/fhir/_history", 404, "/fhir/{type}/_history"),
+        ("GET", "/fhir/Practitioners", 404, "this server serves Practitioner, "),
         ("POST", "/fhir/Practitioner", 405, "read-only"),
         ("PUT", "/fhir/Practitioner/some-id", 405, "read-only"),
         ("DELETE", "/fhir/Organization/some-id", 405, "read-only"),

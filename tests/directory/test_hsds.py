@@ -268,6 +268,38 @@ async def test_bad_and_unknown_parameters_are_refused(
     assert error_locs(response) == [["query", param]]
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "param", "says"),
+    [
+        ("services", {"modified_after": "yesterday"}, "modified_after", "e.g. 2026-11-29T08"),
+        # An unescaped + in a URL's query is a space: the message says how to write it.
+        ("services", {"modified_after": "2026-11-29T08:00:00 01:00"}, "modified_after", "%2B"),
+        # NDJSON has no pages: a page asked of it is refused, not ignored.
+        ("services", {"format": "ndjson", "per_page": "10"}, "per_page", "without pages"),
+        ("locations", {"format": "ndjson", "page": "2"}, "page", "without pages"),
+        ("taxonomy_terms", {"format": "ndjson", "page": "2"}, "page", "without pages"),
+    ],
+)
+async def test_a_refusal_says_what_to_give_instead(
+    world: Searchable, path: str, params: dict[str, str], param: str, says: str
+) -> None:
+    response = await world.http.get(f"/hsds/{path}", params=params)
+    assert response.status_code == 422, response.text
+    assert error_locs(response) == [["query", param]]
+    assert says in response.text
+
+
+async def test_modified_after_takes_a_date_a_zone_or_utc(world: Searchable) -> None:
+    everything = (await world.http.get("/hsds/services")).json()["total_items"]
+    assert everything > 0
+    for moment in ("2020-01-01", "2020-01-01T00:00:00Z", "2020-01-01T01:00:00+01:00"):
+        found = await world.http.get("/hsds/services", params={"modified_after": moment})
+        assert found.status_code == 200, found.text
+        assert found.json()["total_items"] == everything
+    later = await world.http.get("/hsds/services", params={"modified_after": "2999-01-01"})
+    assert later.json()["total_items"] == 0
+
+
 async def test_no_email_or_person_ids(world: Searchable) -> None:
     for path in ("services", "organizations", "locations", "service_at_locations"):
         body = (await world.http.get(f"/hsds/{path}", params={"format": "ndjson"})).text

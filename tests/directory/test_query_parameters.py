@@ -28,6 +28,9 @@ USUAL = [
     "/hsds/organizations?search=pee&postcode=9000",
     "/hsds/locations?postcode=9000&format=ndjson",
     "/hsds/service_at_locations?per_page=1000",
+    "/hsds/services?modified_after=2020-01-01T00:00:00Z",
+    "/hsds/services?modified_after=yesterday",
+    "/hsds/services?format=ndjson&per_page=10",
 ]
 # Endpoints whose parameters FastAPI has nothing to check (text path parameters, a query
 # the endpoint parses itself): always called directly, their refusals their own.
@@ -63,7 +66,6 @@ LEFT_TO_FASTAPI = [
     "/api/directory/search?language=nld",
     "/hsds/services?per_page=0",
     "/hsds/services?format=xml",
-    "/hsds/services?modified_after=2020-01-01T00:00:00Z",
     "/hsds/organizations?taxonomy_term_id=physician",
     "/hsds/services?page=0",
     "/hsds/services?page=100001",

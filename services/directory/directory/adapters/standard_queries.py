@@ -294,14 +294,24 @@ async def by_ids(
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _changed_since(with_since: bool) -> sa.Select[Any]:
+@functools.lru_cache(maxsize=8)
+def _changed_since(with_since: bool, with_after: bool) -> sa.Select[Any]:
     table = standard_resources
     found = sa.select(
         table.c.id, table.c.version, table.c.last_updated, table.c.active, table.c.content
     ).where(table.c.standard == sa.bindparam("standard"), table.c.type == sa.bindparam("type"))
     if with_since:
-        found = found.where(table.c.last_updated > sa.bindparam("since"))
+        found = found.where(table.c.last_updated >= sa.bindparam("since"))
+    if with_after:
+        # After the last entry of the page before, in the history's order (a row value:
+        # PostgreSQL reads it from the update index; SQLite has them since 3.15).
+        found = found.where(
+            sa.tuple_(table.c.last_updated, table.c.id)
+            > sa.tuple_(
+                sa.bindparam("after_updated", type_=table.c.last_updated.type),
+                sa.bindparam("after_id", type_=table.c.id.type),
+            )
+        )
     return (
         found.order_by(table.c.last_updated, table.c.id)
         .limit(sa.bindparam("limit", type_=sa.Integer))
@@ -316,9 +326,16 @@ async def changed_since(
     since: datetime | None,
     *,
     limit: int,
-    offset: int,
+    offset: int = 0,
+    after: tuple[datetime, str] | None = None,
 ) -> list[Found]:
-    """Resources changed after `since` (all without), oldest change first."""
+    """Resources changed at or after `since` (all without), oldest change first; with
+    `after` (last_updated, id), only those after it in that order."""
     values: dict[str, Any] = {"standard": standard, "type": type_, "limit": limit}
-    values |= {"offset": offset, "since": since} if since else {"offset": offset}
-    return _found(await connection.execute(_changed_since(since is not None), values))
+    values["offset"] = offset
+    if since is not None:
+        values["since"] = since
+    if after is not None:
+        values["after_updated"], values["after_id"] = after
+    statement_ = _changed_since(since is not None, after is not None)
+    return _found(await connection.execute(statement_, values))

@@ -118,6 +118,7 @@ def _instant(parameter: str, value: str) -> datetime:
     except ValueError:
         raise BadRequest(
             f"{parameter}: {value!r} is not a date or dateTime (e.g. 2026-11-29T08:00:00Z)"
+            + plus_in_url_hint(value)
         ) from None
     try:
         # In UTC, as the database compares it; 0001-01-01T00:00+14:00 has no UTC moment.
@@ -128,11 +129,22 @@ def _instant(parameter: str, value: str) -> datetime:
         ) from None
 
 
+def plus_in_url_hint(value: str) -> str:
+    """What to do when a time's `+01:00` reached the server as ` 01:00`: in a URL's query
+    an unescaped `+` is a space."""
+    if " " not in value.strip():
+        return ""
+    return (
+        "; a + in a URL's query is read as a space: write a time zone as %2B01:00, "
+        "or the time in UTC with Z"
+    )
+
+
 def parse_instant(parameter: str, value: str) -> datetime:
     return _instant(parameter, value)
 
 
-def _near(value: str) -> Circle:
+def _near(value: str, most_km: float) -> Circle:
     parts = value.split("|")
     try:
         latitude, longitude = float(parts[0]), float(parts[1])
@@ -142,11 +154,18 @@ def _near(value: str) -> Circle:
             f"near: {value!r} must be latitude|longitude|distance|unit, e.g. 51.05|3.72|5|km"
         ) from None
     unit = parts[3] if len(parts) > 3 and parts[3] else "km"
-    if unit not in ("km", "m") or distance <= 0 or distance > 100_000:
+    if unit not in ("km", "m") or distance <= 0:
         raise BadRequest(f"near: distance must be positive, unit km or m, got {value!r}")
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise BadRequest(f"near: {value!r} is not a latitude|longitude")
-    return Circle(Point(latitude, longitude), distance / 1000 if unit == "m" else distance)
+    km = distance / 1000 if unit == "m" else distance
+    if km > most_km:
+        # As the search's radius_km and HSDS's proximity: a circle is read point by point.
+        raise BadRequest(
+            f"near: the distance must be at most {most_km:g} km, got {value!r}; give a "
+            "smaller circle, or search by address-postalcode or address-city"
+        )
+    return Circle(Point(latitude, longitude), km)
 
 
 def _boolean(parameter: str, value: str) -> bool:
@@ -168,6 +187,7 @@ class _Search:
 
     resource_type: str
     page_max: int
+    near_km_max: float
     ids: list[str] = field(default_factory=list)
     groups: list[tuple[str, ...]] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
@@ -221,9 +241,12 @@ def _include(search: _Search, name: str, value: str) -> None:
     )
     supported = table.get(search.resource_type, {})
     if value not in supported:
+        other = "_revinclude" if name == "_include" else "_include"
+        elsewhere = (REVINCLUDES if name == "_include" else INCLUDES).get(search.resource_type, {})
+        hint = f"; with {other}: {', '.join(elsewhere)}" if value in elsewhere else ""
         raise BadRequest(
             f"{name}: {value!r} is not supported on {search.resource_type}; supported: "
-            f"{', '.join(supported) or 'none'}"
+            f"{', '.join(supported) or 'none'}{hint}"
         )
     found.append(supported[value])
 
@@ -296,7 +319,7 @@ def _identifier(search: _Search, name: str, value: str) -> None:
 
 
 def _near_parameter(search: _Search, name: str, value: str) -> None:
-    search.near = _near(value)
+    search.near = _near(value, search.near_km_max)
 
 
 _PARAMETERS = {
@@ -325,11 +348,11 @@ _PARAMETERS = {
 
 
 def parse_search(
-    resource_type: str, items: list[tuple[str, str]], *, page_max: int
+    resource_type: str, items: list[tuple[str, str]], *, page_max: int, near_km_max: float
 ) -> ParsedSearch:
     """The query for `GET /fhir/{type}?...`; BadRequest names what is wrong."""
     known = SEARCH_PARAMETERS[resource_type]
-    search = _Search(resource_type, page_max)
+    search = _Search(resource_type, page_max, near_km_max)
     for name, value in items:
         if name not in known and name not in COMMON:
             raise BadRequest(

@@ -10,9 +10,8 @@ widen a search), 404 for an unknown resource.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -36,6 +35,7 @@ from directory.entrypoints.fhir_bundles import (
     referenced,
     resource_text,
 )
+from directory.entrypoints.fhir_history import PAGE_AFTER, history_paging, page_after
 from directory.entrypoints.fhir_parameters import (
     INCLUDES,
     REVINCLUDES,
@@ -43,7 +43,6 @@ from directory.entrypoints.fhir_parameters import (
     TYPES,
     BadRequest,
     ParsedSearch,
-    parse_instant,
     parse_search,
 )
 from directory.entrypoints.query_parameters import direct
@@ -70,39 +69,23 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/fhir"
 
 
-def _next_link(request: Request, links: list[dict[str, str]], offset: int) -> None:
-    """The request's own URL with its `_offset` (if any) replaced by `offset`, put last;
-    the other parameters stay as the client sent them. Starlette's `include_query_params`
-    decoded and encoded them all again: a twentieth of a `near` search's time."""
+def _next_link(request: Request, links: list[dict[str, str]], name: str, value: str | int) -> None:
+    """The request's own URL with its paging (`_offset`, `_page_after`) replaced by
+    `name=value`, put last; the other parameters stay as the client sent them. Starlette's
+    `include_query_params` decoded and encoded them all again: a twentieth of a `near`
+    search's time."""
     address, _, query = str(request.url).partition("?")
-    kept = [part for part in query.split("&") if part and _name(part) != "_offset"]
-    kept.append(f"_offset={offset}")
+    kept = [part for part in query.split("&") if part and _name(part) not in _PAGING]
+    kept.append(f"{name}={quote(str(value), safe='')}")
     links.append({"relation": "next", "url": f"{address}?{'&'.join(kept)}"})
+
+
+_PAGING = ("_offset", PAGE_AFTER)
 
 
 def _name(parameter: str) -> str:
     name = parameter.partition("=")[0]
     return unquote_plus(name) if "%" in name or "+" in name else name
-
-
-def _history_paging(request: Request, page_max: int) -> tuple[datetime | None, int, int]:
-    """`_since`, `_count`, `_offset` of a history request; ValueError says what is wrong."""
-    since: datetime | None = None
-    count, offset = 100, 0
-    for name, value in request.query_params.multi_items():
-        if name == "_since":
-            since = parse_instant(name, value)
-        elif name == "_count":
-            count = int(value)
-            if not 1 <= count <= page_max:
-                raise BadRequest(f"_count: between 1 and {page_max}")
-        elif name == "_offset":
-            offset = int(value)
-            if offset < 0:
-                raise BadRequest("_offset: 0 or more")
-        else:
-            raise BadRequest(f"unknown parameter {name!r}; _history takes _since, _count")
-    return since, count, offset
 
 
 async def _searchset(
@@ -165,6 +148,19 @@ def capability_statement(base: str) -> dict[str, Any]:
     }
 
 
+def _unknown_type(type_: str) -> Response:
+    if type_ == "_history":
+        return outcome(
+            404,
+            "not-found",
+            "no history of the whole server: ask each type's, /fhir/{type}/_history "
+            f"({', '.join(TYPES)})",
+        )
+    return outcome(
+        404, "not-found", f"unknown resource type {type_!r}; this server serves {', '.join(TYPES)}"
+    )
+
+
 def fhir_router(
     reads: Reads, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
 ) -> APIRouter:
@@ -183,26 +179,35 @@ def fhir_router(
     @router.get("/{type_}/_history", summary="Changes since (ITI-91)", response_class=Response)
     async def history(type_: str, request: Request) -> Response:
         if type_ not in TYPES:
-            return outcome(404, "not-found", f"unknown resource type {type_!r}")
+            return _unknown_type(type_)
         try:
-            since, count, offset = _history_paging(request, settings.public_page_size_max)
-        except ValueError as error:
+            paging = history_paging(
+                list(request.query_params.multi_items()), settings.public_page_size_max
+            )
+        except BadRequest as error:
             return outcome(400, "invalid", str(error))
         async with reads.connect() as connection:
             changed = await changed_since(
-                connection, FHIR, type_, since, limit=count + 1, offset=offset
+                connection,
+                FHIR,
+                type_,
+                paging.since,
+                limit=paging.count + 1,
+                offset=paging.offset,
+                after=paging.after,
             )
         base = _base(request)
         links = [{"relation": "self", "url": str(request.url)}]
-        if len(changed) > count:
-            _next_link(request, links, offset + count)
-        entries = [history_entry_text(base, type_, found) for found in changed[:count]]
+        page = changed[: paging.count]
+        if len(changed) > paging.count:
+            _next_link(request, links, PAGE_AFTER, page_after(page[-1].last_updated, page[-1].id))
+        entries = [history_entry_text(base, type_, found) for found in page]
         return Response(bundle_text("history", links, entries), media_type=FHIR_JSON)
 
     @router.get("/{type_}/{resource_id}", summary="Read one resource", response_class=Response)
     async def read(type_: str, resource_id: str) -> Response:
         if type_ not in TYPES:
-            return outcome(404, "not-found", f"unknown resource type {type_!r}")
+            return _unknown_type(type_)
         async with reads.connect() as connection:
             found = await by_ids(connection, FHIR, type_, [resource_id])
         if not found:
@@ -212,12 +217,13 @@ def fhir_router(
     @router.get("/{type_}", summary="Search (ITI-90)", response_class=Response)
     async def search(type_: str, request: Request) -> Response:
         if type_ not in TYPES:
-            return outcome(404, "not-found", f"unknown resource type {type_!r}")
+            return _unknown_type(type_)
         try:
             parsed = parse_search(
                 type_,
                 list(request.query_params.multi_items()),
                 page_max=settings.public_page_size_max,
+                near_km_max=settings.near_radius_km_max,
             )
         except BadRequest as error:
             return outcome(400, "invalid", str(error))
@@ -225,7 +231,7 @@ def fhir_router(
             entries, more = await _searchset(connection, _base(request), type_, parsed)
         links = [{"relation": "self", "url": str(request.url)}]
         if more:
-            _next_link(request, links, parsed.offset + parsed.count)
+            _next_link(request, links, "_offset", parsed.offset + parsed.count)
         return Response(bundle_text("searchset", links, entries), media_type=FHIR_JSON)
 
     # Last: what no route above took is answered as FHIR answers, an OperationOutcome,
@@ -247,6 +253,12 @@ def fhir_router(
             f"no FHIR endpoint at /fhir/{path}; /fhir/metadata lists what this server offers",
         )
 
+    @router.get("", include_in_schema=False)
+    async def base() -> Response:
+        return outcome(
+            404, "not-found", "no FHIR endpoint at /fhir; /fhir/metadata lists what it offers"
+        )
+
     # Their parameters are text (the path's) or read from the request by the endpoints
     # themselves: FastAPI has nothing to validate.
     direct(metadata, None, takes_request=True)
@@ -254,4 +266,5 @@ def fhir_router(
     direct(read, None)
     direct(search, None, takes_request=True)
     direct(elsewhere, None, takes_request=True)
+    direct(base, None)
     return router

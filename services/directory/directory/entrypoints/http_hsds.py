@@ -40,6 +40,7 @@ from directory.domain.geo import Geocoder
 from directory.domain.hsds import TAXONOMY_ID
 from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
+from directory.entrypoints.fhir_parameters import plus_in_url_hint
 from directory.entrypoints.query_parameters import (
     Reader,
     direct,
@@ -75,9 +76,18 @@ _PAGING = ("page", "per_page", "format")
 
 # The search and paging parameters of every HSDS list (/taxonomies and /taxonomy_terms too).
 SearchWords = Annotated[str | None, Query(max_length=100, description="Name words, by prefix.")]
-PageNumber = Annotated[int, Query(ge=1, le=100_000)]
-PageSize = Annotated[int, Query(ge=1)]
+PageNumber = Annotated[int | None, Query(ge=1, le=100_000, description="From 1 (default 1).")]
+PageSize = Annotated[int | None, Query(ge=1, description="Records a page (default 50).")]
 ListFormat = Annotated[str, Query(pattern="^(json|ndjson)$")]
+ModifiedAfter = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Only records changed at or after this date or date-time (ISO 8601, "
+        "e.g. 2026-11-29T08:00:00Z; without a zone: UTC). A record that left the map is "
+        "not listed: follow removals on FHIR's _history or the public topics.",
+    ),
+]
 
 
 def _record(type_: str, found: Found) -> dict[str, Any]:
@@ -126,12 +136,36 @@ def check_page_size(per_page: int, page_size_max: int) -> None:
         )
 
 
+def modified_moment(value: str) -> datetime:
+    """`modified_after` as a UTC moment (a date or date-time, ISO 8601; without a zone in
+    UTC); 422 saying how to write one."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid_parameter(
+            "modified_after",
+            f"modified_after must be a date or date-time (ISO 8601), e.g. "
+            f"2026-11-29T08:00:00Z or 2026-11-29{plus_in_url_hint(value)}",
+            value,
+        ) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        # In UTC, as the database compares it; 0001-01-01T00:00+14:00 has no UTC moment.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise invalid_parameter(
+            "modified_after",
+            "modified_after must lie within the years 1 to 9999 in UTC; give a later date",
+            value,
+        ) from None
+
+
 def _query(
     type_: str,
     search: str | None,
     postcode: str | None,
     taxonomy_term_id: str | None,
-    modified_after: datetime | None,
+    modified_after: str | None,
     organization_id: str | None,
     near: Circle | None = None,
 ) -> ResourceQuery:
@@ -147,17 +181,7 @@ def _query(
     prefixes = search_words(search) if search is not None else ()
     after: tuple[tuple[str, datetime], ...] = ()
     if modified_after is not None:
-        moment = modified_after if modified_after.tzinfo else modified_after.replace(tzinfo=UTC)
-        try:
-            # In UTC, as the database compares it; 0001-01-01T00:00+14:00 has no UTC moment.
-            moment = moment.astimezone(UTC)
-        except OverflowError:
-            raise invalid_parameter(
-                "modified_after",
-                "modified_after must lie within the years 1 to 9999 in UTC; give a later date",
-                modified_after.isoformat(),
-            ) from None
-        after = (("ge", moment),)
+        after = (("ge", modified_moment(modified_after)),)
     return ResourceQuery(
         standard=HSDS,
         type=type_,
@@ -228,6 +252,22 @@ def page_text(total: int, page: int, per_page: int, contents: Sequence[bytes]) -
     return b"".join((head[:-1], b',"contents":[', b",".join(contents), b"]}"))
 
 
+def paging_of(format_: str, page: int | None, per_page: int | None) -> tuple[int, int]:
+    """A list's page and page size (1 and 50 unless given); refused (422) with
+    `format=ndjson`, which streams every match: a page asked of it is not silently
+    ignored."""
+    if format_ == "ndjson":
+        for name, value in (("page", page), ("per_page", per_page)):
+            if value is not None:
+                raise invalid_parameter(
+                    name,
+                    "format=ndjson streams every match, without pages: leave out page and "
+                    "per_page, or ask for format=json to read one page",
+                    str(value),
+                )
+    return page or 1, per_page or 50
+
+
 def _nothing_found(page: int, per_page: int, format_: str) -> Response:
     if format_ == "ndjson":
         return Response(b"", media_type=NDJSON)
@@ -257,7 +297,7 @@ def hsds_router(
             search: SearchWords = None,
             postcode: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{3}$")] = None,
             taxonomy_term_id: Annotated[str | None, Query(max_length=64)] = None,
-            modified_after: Annotated[datetime | None, Query()] = None,
+            modified_after: ModifiedAfter = None,
             organization_id: Annotated[str | None, Query(max_length=64)] = None,
             taxonomy_id: Annotated[str | None, Query(max_length=64)] = None,
             full: Annotated[
@@ -271,10 +311,11 @@ def hsds_router(
                     "locations within, nearest first (instead of those at the postcode).",
                 ),
             ] = None,
-            page: PageNumber = 1,
-            per_page: PageSize = 50,
+            page: PageNumber = None,
+            per_page: PageSize = None,
             format: ListFormat = "json",
         ) -> Response:
+            page, per_page = paging_of(format, page, per_page)
             check_page_size(per_page, settings.public_page_size_max)
             near = _proximity_circle(postcode, proximity, geocoder, settings.near_radius_km_max)
             query = _query(
@@ -299,10 +340,10 @@ def hsds_router(
         listing.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=[p for p in signature.parameters.values() if p.name in (*filters, *_PAGING)]
         )
-        # The checks of the parameters' annotations above, for the usual requests
-        # (modified_after, a date, always through FastAPI).
+        # The checks of the parameters' annotations above, for the usual requests.
         readers: dict[str, Reader] = {
             "search": text(100),
+            "modified_after": text(64),
             "postcode": matching(r"[1-9][0-9]{3}"),
             "taxonomy_term_id": text(64),
             "organization_id": text(64),

@@ -28,6 +28,7 @@ from directory.entrypoints.http_hsds import (
     SearchWords,
     check_page_size,
     page_text,
+    paging_of,
     search_words,
 )
 from directory.entrypoints.query_parameters import only_parameters
@@ -70,12 +71,14 @@ def hsds_taxonomy_router(
     )
     async def list_taxonomies(
         search: SearchWords = None,
-        page: PageNumber = 1,
-        per_page: PageSize = 50,
+        page: PageNumber = None,
+        per_page: PageSize = None,
         format: ListFormat = "json",
     ) -> Response:
         found = taxonomies(_searched(search))
-        return _answer(found, page, per_page, format, settings.public_page_size_max)
+        return _answer(
+            found, *paging_of(format, page, per_page), format, settings.public_page_size_max
+        )
 
     @router.get(
         "/taxonomies/{taxonomy_id}",
@@ -99,8 +102,8 @@ def hsds_taxonomy_router(
         taxonomy_id: Annotated[str | None, Query(max_length=64)] = None,
         parent_id: Annotated[str | None, Query(max_length=64)] = None,
         top_only: Annotated[bool, Query(description="Terms without a parent.")] = False,
-        page: PageNumber = 1,
-        per_page: PageSize = 50,
+        page: PageNumber = None,
+        per_page: PageSize = None,
         format: ListFormat = "json",
     ) -> Response:
         found = taxonomy_terms(_searched(search))
@@ -109,7 +112,9 @@ def hsds_taxonomy_router(
         if parent_id is not None:
             found = []  # every profession is a term of the first level: none has a parent
         del top_only  # every term is a top one: the filter keeps them all
-        return _answer(found, page, per_page, format, settings.public_page_size_max)
+        return _answer(
+            found, *paging_of(format, page, per_page), format, settings.public_page_size_max
+        )
 
     @router.get(
         "/taxonomy_terms/{term_id}",

@@ -138,8 +138,9 @@ async def _existing(
 
 
 def _now() -> datetime:
-    # Milliseconds, as served in meta.lastUpdated: a client's `_since` of a time it was
-    # shown must not find that same change again.
+    # Milliseconds, as served in meta.lastUpdated and HSDS last_modified: what a client
+    # was shown is what is stored, so its `_since` (at or after) or `modified_after` of a
+    # time it was shown finds exactly the changes stamped at that moment and later.
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
