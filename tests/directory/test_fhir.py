@@ -110,6 +110,7 @@ async def test_every_resource_type_reads_and_validates(world: Searchable) -> Non
     assert [c["coding"][0]["code"] for c in marc["communication"]] == ["fr", "nl"]
     warm = await fhir(world, f"Organization/{WARM}")
     assert warm["address"][0]["postalCode"] == "9000"
+    assert (warm["address"][0]["city"], warm["address"][0]["state"]) == ("Gent", "Oost-Vlaanderen")
     missing = await world.http.get("/fhir/Practitioner/nobody")
     assert missing.status_code == 404
     assert missing.json()["resourceType"] == "OperationOutcome"

@@ -101,6 +101,15 @@ async def test_every_list_and_record_validates(world: Searchable) -> None:
     assert {o["id"] for o in organizations["contents"]} == {WARM, SOLO}
     locations = await listing(world, "locations")
     assert {loc["addresses"][0]["postal_code"] for loc in locations["contents"]} == {"9000", "9160"}
+    # Gent and Lokeren: the province, not the municipality again.
+    assert {
+        (a["city"], a["state_province"], a["region"])
+        for loc in locations["contents"]
+        for a in loc["addresses"]
+    } == {
+        ("Gent", "Oost-Vlaanderen", "Vlaams Gewest"),
+        ("Lokeren", "Oost-Vlaanderen", "Vlaams Gewest"),
+    }
     at = await listing(world, "service_at_locations")
     assert at["total_items"] == 3
     root = (await world.http.get("/hsds/")).json()

@@ -24,6 +24,7 @@ from directory.domain.practice_view import (
     street_line,
 )
 from directory.domain.professions import PROFESSIONS, profession
+from directory.domain.provinces import province_of
 from directory.domain.resources import FHIR, Resource, name_terms
 from directory.domain.text import words
 
@@ -121,7 +122,7 @@ def name_part_terms(family: str | None, given: Iterable[str | None]) -> set[str]
 
 def _address(address: dict[str, Any]) -> dict[str, Any]:
     line = " ".join(part for part in (street_line(address), box_line(address)) if part)
-    return {
+    found: dict[str, Any] = {
         "use": "work",
         "type": "physical",
         "line": [line],
@@ -129,6 +130,10 @@ def _address(address: dict[str, Any]) -> dict[str, Any]:
         "postalCode": address["postcode"],
         "country": "BE",
     }
+    province = province_of(address["postcode"])
+    if province is not None:
+        found["state"] = province.name
+    return found
 
 
 def _telecom(view: PracticeView) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from directory.domain.practice_view import (
     street_line,
 )
 from directory.domain.professions import PROFESSIONS, profession
+from directory.domain.provinces import province_of
 from directory.domain.resources import HSDS, Resource, derived_id, name_terms
 from directory.domain.text import words
 
@@ -94,13 +95,16 @@ def _found_by(search: str | None, text: str) -> bool:
 
 def _address(place: Place) -> dict[str, Any]:
     address = place.address
+    province = province_of(address["postcode"])
     return {
         "id": derived_id("address", place.id, str(place.position)),
         "location_id": place.id,
         "address_1": street_line(address),
         "address_2": box_line(address),
         "city": address["municipality"],
-        "state_province": address["municipality"],
+        # Required by HSDS: the province (Brussels: its region, which is in none).
+        "state_province": province.name if province else address["municipality"],
+        "region": province.region if province else None,
         "postal_code": address["postcode"],
         "country": "BE",
         "address_type": "physical",
