@@ -30,6 +30,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # noqa: E402
 
+# The service's package first, then this folder for the scripts' shared output.
+from directory.adapters.reference_geocoder import ReferenceGeocoder  # noqa: E402
+from directory.entrypoints.kafka import REBUILD_CHUNK, REBUILD_SECONDS  # noqa: E402
+from directory.handlers.projection import DirectoryProjection  # noqa: E402
+
 sys.path.append(str(_HERE))
 from script_output import measure_table, script_parser, write_result  # noqa: E402
 
@@ -74,9 +79,6 @@ async def _versions_changed(engine: Any, since: Any) -> dict[str, int]:
 async def main(url: str, queue_again: bool) -> str:
     from datetime import UTC, datetime
 
-    from directory.adapters.reference_geocoder import ReferenceGeocoder
-    from directory.entrypoints.kafka import REBUILD_CHUNK, REBUILD_SECONDS
-    from directory.handlers.projection import DirectoryProjection
     from servicekit.gc_tuning import tune_for_long_running_service
 
     engine = create_async_engine(url)
