@@ -23,7 +23,7 @@ folder, and two pollers would fetch every page twice. It consumes nothing either
 AGENCY_EXAMPLE_USER = "agency-example"
 FRONT_ENDS = ("portal",)
 """Deployed like the services, but without Kafka or a database: the web pages."""
-PORTAL_CALLS = ("identity", "fiches", "invitations")
+PORTAL_CALLS = ("identity", "fiches", "invitations", "directory")
 """The services the portal calls over HTTP (portal.config.CALLED_SERVICES)."""
 
 LABEL_STAGE = "socialekaart.be/stage"

@@ -51,3 +51,39 @@ def test_directory_reads_only_the_public_topics() -> None:
         "fiches.offers.v1": ["Describe", "Read"],
         "deadletter.directory.v1": ["Describe", "Write"],
     }
+
+
+def test_the_portal_reaches_every_service_it_calls_in_the_cluster() -> None:
+    """Each service the portal calls (its public search: the directory) has the portal's
+    URL setting in its ConfigMap, and both network policies let the call through:
+    monolithic mode calls in-process and would not show a missing one."""
+    from portal.config import CALLED_SERVICES
+    from skaart.manifests.cluster import PORTAL_CALLS
+
+    assert set(PORTAL_CALLS) == set(CALLED_SERVICES)
+    assert "directory" in CALLED_SERVICES
+    (config,) = load_yaml(REPO / "deploy/base/portal/kustomization.yaml")
+    literals = config["configMapGenerator"][0]["literals"]
+    for service in CALLED_SERVICES:
+        assert f"PORTAL_{service.upper()}_URL=http://{service}:8000" in literals, service
+    (portal_policy,) = kind(
+        load_yaml(REPO / "deploy/base/portal/networkpolicy.yaml"), "NetworkPolicy"
+    )
+    egress_to = {
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        for rule in portal_policy["spec"]["egress"]
+        for peer in rule.get("to", [])
+        if "podSelector" in peer and "namespaceSelector" not in peer
+    }
+    for service in CALLED_SERVICES:
+        assert service in egress_to, service
+        (policy,) = kind(
+            load_yaml(REPO / f"deploy/base/{service}/networkpolicy.yaml"), "NetworkPolicy"
+        )
+        ingress_from = {
+            peer["podSelector"]["matchLabels"].get("app.kubernetes.io/name")
+            for rule in policy["spec"]["ingress"]
+            for peer in rule.get("from", [])
+            if "podSelector" in peer
+        }
+        assert "portal" in ingress_from, service

@@ -1,8 +1,9 @@
 """An error page gives the visitor a code to quote, and the platform team finds the request
 by it: the page's correlation id, also in microservices mode (`skaart serve portal`).
 
-In a real browser: the standalone portal served by uvicorn, with fiches' URL at a port
-nothing listens on, so a search shows the page for a service that does not answer. The
+In a real browser: the standalone portal served by uvicorn, with the services' URLs at a
+port nothing listens on, so a search (the directory's) shows the page for a service that
+does not answer. The
 page of an unexpected failure is rendered by the same app (it is handled inside the id's
 scope, so it has the id too)."""
 
@@ -27,11 +28,12 @@ from tests.portal.pages import check_page
 
 
 @pytest.fixture
-def portal_without_fiches() -> Iterator[str]:
+def portal_without_directory() -> Iterator[str]:
     nothing_listens = f"http://127.0.0.1:{free_loopback_port()}"
     settings = PortalSettings(
         redis_url="memory://",
         fiches_url=nothing_listens,
+        directory_url=nothing_listens,
         identity_url=nothing_listens,
         invitations_url=nothing_listens,
     )
@@ -54,11 +56,11 @@ def portal_without_fiches() -> Iterator[str]:
 
 
 def test_the_service_down_page_shows_the_code_the_logs_know_the_request_by(
-    browser: Browser, portal_without_fiches: str
+    browser: Browser, portal_without_directory: str
 ) -> None:
     page = browser.new_page()
     try:
-        answered = page.goto(portal_without_fiches + "/zoeken?beroep=huisarts")
+        answered = page.goto(portal_without_directory + "/zoeken?beroep=huisarts")
         assert answered is not None and answered.status == 503
         request_id = answered.headers["x-correlation-id"]
         assert re.fullmatch(r"[0-9a-f]{32}", request_id)
@@ -66,18 +68,18 @@ def test_the_service_down_page_shows_the_code_the_logs_know_the_request_by(
         assert reference.inner_text() == f"Vermeld deze code als je ons mailt: {request_id}"
         check_page(page, "service-down-with-reference")
 
-        page.goto(portal_without_fiches + "/zoeken?beroep=huisarts&lang=fr")
+        page.goto(portal_without_directory + "/zoeken?beroep=huisarts&lang=fr")
         assert "Indiquez ce code si vous nous écrivez" in page.locator(".reference").inner_text()
     finally:
         page.close()
 
 
 def test_the_page_of_an_unexpected_failure_shows_its_code_too() -> None:
-    def fiches_fails(request: httpx.Request) -> httpx.Response:
+    def directory_fails(request: httpx.Request) -> httpx.Response:
         raise RuntimeError("a defect, not a service that is down")
 
     portal = build_component(PlatformSettings(), None, PortalSettings(redis_url="memory://"))
-    portal.runtime.clients.bind("fiches", httpx.MockTransport(fiches_fails))
+    portal.runtime.clients.bind("directory", httpx.MockTransport(directory_fails))
     browser = TestClient(standalone_app(portal), raise_server_exceptions=False)
 
     failed = browser.get("/zoeken", params={"beroep": "huisarts"})

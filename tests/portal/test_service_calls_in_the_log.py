@@ -20,7 +20,7 @@ from servicekit.http import CORRELATION_HEADER
 from servicekit.logging import JsonFormatter
 from servicekit.settings import PlatformSettings
 
-FICHES_OWN_ID = "3f1c0e6a9b2d4c8e8f7a6b5c4d3e2f10"
+DIRECTORY_OWN_ID = "3f1c0e6a9b2d4c8e8f7a6b5c4d3e2f10"
 
 
 @pytest.fixture
@@ -38,35 +38,37 @@ def portal_log() -> Iterator[io.StringIO]:
         logger.setLevel(level)
 
 
-def _search_answered_by(fiches: httpx.MockTransport) -> TestClient:
-    """The portal as `skaart serve portal` serves it, with fiches answering through `fiches`."""
+def _search_answered_by(directory: httpx.MockTransport) -> TestClient:
+    """The portal as `skaart serve portal` serves it, with the directory (the public
+    search) answering through `directory`."""
     portal = build_component(PlatformSettings(), None, PortalSettings(redis_url="memory://"))
-    portal.runtime.clients.bind("fiches", fiches)
+    portal.runtime.clients.bind("directory", directory)
     return TestClient(standalone_app(portal))
 
 
 def test_a_service_call_is_logged_with_the_services_id_under_the_pages_id(
     portal_log: io.StringIO,
 ) -> None:
-    def fiches(request: httpx.Request) -> httpx.Response:
+    def directory(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/directory/search"
         body = {"items": [], "has_more": False, "next_offset": None}
-        return httpx.Response(200, json=body, headers={CORRELATION_HEADER: FICHES_OWN_ID})
+        return httpx.Response(200, json=body, headers={CORRELATION_HEADER: DIRECTORY_OWN_ID})
 
-    page = _search_answered_by(httpx.MockTransport(fiches)).get(
+    page = _search_answered_by(httpx.MockTransport(directory)).get(
         "/zoeken", params={"beroep": "huisarts"}
     )
 
     assert page.status_code == 200
     lines = [orjson.loads(line) for line in portal_log.getvalue().splitlines()]
-    calls = [line for line in lines if line.get("service_correlation_id") == FICHES_OWN_ID]
+    calls = [line for line in lines if line.get("service_correlation_id") == DIRECTORY_OWN_ID]
     assert len(calls) == 1, lines
     assert calls[0]["correlation_id"] == page.headers[CORRELATION_HEADER]
-    assert calls[0]["service"] == "fiches" and calls[0]["status"] == 200
+    assert calls[0]["service"] == "directory" and calls[0]["status"] == 200
     assert "/api/" not in portal_log.getvalue(), "paths can carry tokens: never logged"
 
 
 def test_a_call_under_the_pages_own_id_adds_no_line(portal_log: io.StringIO) -> None:
-    def fiches_in_process(request: httpx.Request) -> httpx.Response:
+    def directory_in_process(request: httpx.Request) -> httpx.Response:
         # In monolithic mode the service answers in the portal's own scope: the same id.
         from servicekit.logging import current_correlation_id
 
@@ -74,7 +76,7 @@ def test_a_call_under_the_pages_own_id_adds_no_line(portal_log: io.StringIO) -> 
         same = current_correlation_id() or ""
         return httpx.Response(200, json=body, headers={CORRELATION_HEADER: same})
 
-    page = _search_answered_by(httpx.MockTransport(fiches_in_process)).get(
+    page = _search_answered_by(httpx.MockTransport(directory_in_process)).get(
         "/zoeken", params={"beroep": "huisarts"}
     )
 

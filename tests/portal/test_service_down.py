@@ -20,13 +20,13 @@ def _readiness(portal: PortalComponent) -> dict[str, str]:
         return thread.submit(asyncio.run, portal.runtime.readiness()).result()
 
 
-def test_search_while_fiches_is_down_then_back() -> None:
-    fiches_up = False
+def test_search_while_the_directory_is_down_then_back() -> None:
+    directory_up = False
 
-    def fiches(request: httpx.Request) -> httpx.Response:
-        if not fiches_up:
+    def directory(request: httpx.Request) -> httpx.Response:
+        if not directory_up:
             raise httpx.ConnectError("connection refused", request=request)
-        if request.url.path == "/api/fiches/readyz":
+        if request.url.path == "/api/directory/readyz":
             return httpx.Response(200, json={"status": "ready"})
         return httpx.Response(200, json={"items": [], "has_more": False, "next_offset": None})
 
@@ -34,8 +34,8 @@ def test_search_while_fiches_is_down_then_back() -> None:
         return httpx.Response(200, json={"status": "ready"})
 
     portal = build_component(PlatformSettings(), None, PortalSettings(redis_url="memory://"))
-    portal.runtime.clients.bind("fiches", httpx.MockTransport(fiches))
-    for service in ("identity", "invitations"):
+    portal.runtime.clients.bind("directory", httpx.MockTransport(directory))
+    for service in ("identity", "fiches", "invitations"):
         portal.runtime.clients.bind(service, httpx.MockTransport(others))
     browser = TestClient(portal.app)
 
@@ -46,9 +46,9 @@ def test_search_while_fiches_is_down_then_back() -> None:
     assert "Traceback" not in down.text and "{" not in down.text.split("<body")[1][:200]
 
     readiness = _readiness(portal)
-    assert readiness["fiches"] == "not ready" and readiness["identity"] == "ok"
+    assert readiness["directory"] == "not ready" and readiness["identity"] == "ok"
 
-    fiches_up = True
+    directory_up = True
     back = browser.get("/zoeken", params={"beroep": "huisarts"})
     assert back.status_code == 200 and "Geen fiches gevonden" in back.text
-    assert _readiness(portal)["fiches"] == "ok"
+    assert _readiness(portal)["directory"] == "ok"

@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from servicekit.settings import Environment, PlatformSettings
 
 #: The services the portal calls, by name (their APIs live under /api/<name>).
-CALLED_SERVICES = ("identity", "fiches", "invitations")
+CALLED_SERVICES = ("identity", "fiches", "invitations", "directory")
 
 
 class PortalSettings(BaseSettings):
@@ -23,6 +23,9 @@ class PortalSettings(BaseSettings):
     )
     fiches_url: str | None = Field(default=None, description="Base URL of fiches.")
     invitations_url: str | None = Field(default=None, description="Base URL of invitations.")
+    directory_url: str | None = Field(
+        default=None, description="Base URL of directory (the public search)."
+    )
     service_timeout_s: float = Field(
         default=10, gt=0, description="How long a call to a service may take."
     )

@@ -76,7 +76,7 @@ async def _practices_of(
     # The search documents list where a provider's offer is published.
     name = f"{fiche['official_first_name']} {fiche['official_last_name']}"
     found = await clients.call(
-        "fiches", "GET", "/api/fiches/search", params={"q": name, "type": "provider"}
+        "directory", "GET", "/api/directory/search", params={"q": name, "type": "provider"}
     )
     if found.status_code != 200:
         return []

@@ -69,7 +69,7 @@ async def search(clients: ServiceClients, form: SearchForm) -> SearchOutcome:
     params, errors = search_params(form)
     if errors:
         return SearchOutcome(errors=errors)
-    response = await clients.call("fiches", "GET", "/api/fiches/search", params=params)
+    response = await clients.call("directory", "GET", "/api/directory/search", params=params)
     if response.status_code == 422:
         return SearchOutcome(errors={"naam": N_("Deze zoekopdracht kunnen we niet uitvoeren.")})
     response.raise_for_status()
