@@ -45,7 +45,8 @@ class PlatformSettings(BaseSettings):
         description="Address people reach the platform at (scheme, host, port: the "
         "gateway's in production). Every public address defaults from it: links in "
         "e-mails, the login redirect URI, download links, the development identity "
-        "provider's issuer. Unset: `http://` + SKAART_HTTP_HOST + `:` + SKAART_HTTP_PORT "
+        "provider's issuer, the directory's FHIR and HSDS links (unset, those follow "
+        "each request). Unset: `http://` + SKAART_HTTP_HOST + `:` + SKAART_HTTP_PORT "
         "(127.0.0.1 when listening on every interface). A service's own "
         "`*_PUBLIC_BASE_URL` still overrides it for that service.",
     )

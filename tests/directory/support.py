@@ -180,9 +180,11 @@ async def searchable_directory(
     *,
     kafka: KafkaSettings | None = None,
     response_cache_entries: int | None = None,
+    public_base_url: str = "",
 ) -> AsyncIterator[Searchable]:
-    """`response_cache_entries`: the setting's default unless given (0: no cache)."""
-    platform = PlatformSettings(data_dir=tmp_path / "data")
+    """`response_cache_entries`: the setting's default unless given (0: no cache);
+    `public_base_url`: SKAART_PUBLIC_BASE_URL (the gateway's address)."""
+    platform = PlatformSettings(data_dir=tmp_path / "data", public_base_url=public_base_url)
     settings = DirectorySettings(database_url=url)
     if response_cache_entries is not None:
         settings = settings.model_copy(update={"response_cache_entries": response_cache_entries})

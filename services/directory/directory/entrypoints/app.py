@@ -79,8 +79,8 @@ def build_component(
         routers=[
             search_router(reads, settings, geocoder, prefix=f"/api/{SERVICE}", route_class=route),
             search_router(reads, settings, geocoder, prefix=OLD_SEARCH_PREFIX, route_class=route),
-            fhir_router(reads, settings, route),
-            hsds_router(reads, settings, geocoder, route),
+            fhir_router(reads, settings, route, public_base_url=platform.public_base_url),
+            hsds_router(reads, settings, geocoder, route, public_base_url=platform.public_base_url),
             hsds_taxonomy_router(settings, route),
         ],
     )

@@ -45,6 +45,7 @@ from directory.entrypoints.fhir_parameters import (
     ParsedSearch,
     parse_search,
 )
+from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import direct
 
 FHIR_JSON = "application/fhir+json"
@@ -65,16 +66,24 @@ def outcome(status: int, code: str, diagnostics: str) -> Response:
     )
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/fhir"
+def _base(request: Request, public: str) -> str:
+    return origin(request, public) + "/fhir"
 
 
-def _next_link(request: Request, links: list[dict[str, str]], name: str, value: str | int) -> None:
+def _url(request: Request, public: str) -> str:
+    """The request's own URL as the client reached it."""
+    query = request.url.query
+    return origin(request, public) + request.url.path + (f"?{query}" if query else "")
+
+
+def _next_link(
+    request: Request, public: str, links: list[dict[str, str]], name: str, value: str | int
+) -> None:
     """The request's own URL with its paging (`_offset`, `_page_after`) replaced by
     `name=value`, put last; the other parameters stay as the client sent them. Starlette's
     `include_query_params` decoded and encoded them all again: a twentieth of a `near`
     search's time."""
-    address, _, query = str(request.url).partition("?")
+    address, _, query = _url(request, public).partition("?")
     kept = [part for part in query.split("&") if part and _name(part) not in _PAGING]
     kept.append(f"{name}={quote(str(value), safe='')}")
     links.append({"relation": "next", "url": f"{address}?{'&'.join(kept)}"})
@@ -162,13 +171,20 @@ def _unknown_type(type_: str) -> Response:
 
 
 def fhir_router(
-    reads: Reads, settings: DirectorySettings, route_class: type[APIRoute] = APIRoute
+    reads: Reads,
+    settings: DirectorySettings,
+    route_class: type[APIRoute] = APIRoute,
+    *,
+    public_base_url: str = "",
 ) -> APIRouter:
+    """`public_base_url` (SKAART_PUBLIC_BASE_URL): what the links of every answer start
+    with; empty: the request's own scheme and host."""
+    public = public_base_url.rstrip("/")
     router = APIRouter(prefix="/fhir", tags=["public: FHIR R4 (IHE mCSD)"], route_class=route_class)
 
     @router.get("/metadata", summary="CapabilityStatement", response_class=Response)
     async def metadata(request: Request) -> Response:
-        return fhir_response(capability_statement(_base(request)))
+        return fhir_response(capability_statement(_base(request, public)))
 
     @router.get(
         "/CodeSystem/profession", summary="The professions (nl, fr, en)", response_class=Response
@@ -196,11 +212,12 @@ def fhir_router(
                 offset=paging.offset,
                 after=paging.after,
             )
-        base = _base(request)
-        links = [{"relation": "self", "url": str(request.url)}]
+        base = _base(request, public)
+        links = [{"relation": "self", "url": _url(request, public)}]
         page = changed[: paging.count]
         if len(changed) > paging.count:
-            _next_link(request, links, PAGE_AFTER, page_after(page[-1].last_updated, page[-1].id))
+            last = page[-1]
+            _next_link(request, public, links, PAGE_AFTER, page_after(last.last_updated, last.id))
         entries = [history_entry_text(base, type_, found) for found in page]
         return Response(bundle_text("history", links, entries), media_type=FHIR_JSON)
 
@@ -228,10 +245,10 @@ def fhir_router(
         except BadRequest as error:
             return outcome(400, "invalid", str(error))
         async with reads.connect() as connection:
-            entries, more = await _searchset(connection, _base(request), type_, parsed)
-        links = [{"relation": "self", "url": str(request.url)}]
+            entries, more = await _searchset(connection, _base(request, public), type_, parsed)
+        links = [{"relation": "self", "url": _url(request, public)}]
         if more:
-            _next_link(request, links, "_offset", parsed.offset + parsed.count)
+            _next_link(request, public, links, "_offset", parsed.offset + parsed.count)
         return Response(bundle_text("searchset", links, entries), media_type=FHIR_JSON)
 
     # Last: what no route above took is answered as FHIR answers, an OperationOutcome,

@@ -41,6 +41,7 @@ from directory.domain.hsds import TAXONOMY_ID
 from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
 from directory.entrypoints.fhir_parameters import plus_in_url_hint
+from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import (
     Reader,
     direct,
@@ -279,7 +280,12 @@ def hsds_router(
     settings: DirectorySettings,
     geocoder: Geocoder,
     route_class: type[APIRoute] = APIRoute,
+    *,
+    public_base_url: str = "",
 ) -> APIRouter:
+    """`public_base_url` (SKAART_PUBLIC_BASE_URL): what the root's `openapi_url` starts
+    with; empty: the request's own scheme and host."""
+    public = public_base_url.rstrip("/")
     router = APIRouter(
         prefix="/hsds", tags=["public: Open Referral HSDS 3.0"], route_class=route_class
     )
@@ -289,8 +295,14 @@ def hsds_router(
         return {
             "version": HSDS_VERSION,
             "profile": "https://docs.openreferral.org/en/3.0/",
-            "openapi_url": str(request.base_url).rstrip("/") + "/openapi.json",
+            "openapi_url": origin(request, public) + "/hsds/openapi.json",
         }
+
+    @router.get("/openapi.json", summary="This API's OpenAPI description")
+    async def openapi(request: Request) -> dict[str, Any]:
+        # Under /hsds, where the gateway sends it to the directory (its /openapi.json at
+        # the host's root is the portal's path).
+        return request.app.openapi()
 
     def list_endpoint(path: str, type_: str, filters: tuple[str, ...]) -> Callable[..., Any]:
         async def listing(
