@@ -156,6 +156,23 @@ def sqlite_url(data_dir: Path, service: str) -> str:
     return f"sqlite+aiosqlite:///{(data_dir / f'{service}.db').resolve()}"
 
 
+class MissingDatabaseUrl(ValueError):
+    """A service outside development without its database URL."""
+
+
 def service_database_url(service: str, configured: str | None, platform: PlatformSettings) -> str:
-    """The configured database URL, or the service's own SQLite file when none is set."""
-    return configured or sqlite_url(platform.data_dir, service.replace("-", "_"))
+    """The configured database URL, or in development the service's own SQLite file.
+
+    Outside development a missing URL is refused: the SQLite file would live in the
+    pod's temporary folder, lost with the pod, each replica with a database of its own
+    (and readiness would still say ready). A SQLite URL given explicitly is taken."""
+    if configured:
+        return configured
+    if not platform.is_development:
+        setting = f"{service.upper().replace('-', '_')}_DATABASE_URL"
+        raise MissingDatabaseUrl(
+            f"{setting} is not set: outside development (SKAART_ENVIRONMENT="
+            f"{platform.environment}) {service} needs its own database; set {setting} to its "
+            "PostgreSQL URL (postgresql+asyncpg://...), from the service's Secret"
+        )
+    return sqlite_url(platform.data_dir, service.replace("-", "_"))

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
+from servicekit.settings import (
+    Environment,
+    MissingDatabaseUrl,
+    PlatformSettings,
+    service_database_url,
+)
 from skaart.cli import _register_subcommands, app
 from skaart.deploy_manifests import settings_docs
 from tests.deploy.support import kind, workloads
@@ -89,3 +97,17 @@ def test_config_maps_hold_known_settings_only(prod: list[dict[str, Any]]) -> Non
         for key in config_map["data"]:
             assert key in docs, f"{config_map['metadata']['name']}: {key} is read by nothing"
             assert not docs[key].secret, f"{config_map['metadata']['name']}: {key} is secret"
+
+
+def test_a_service_without_its_database_url_is_refused_outside_development(
+    tmp_path: Path,
+) -> None:
+    """Outside development the SQLite default would live in the pod's temporary folder:
+    each replica a map of its own, lost with the pod. An explicit URL is taken."""
+    production = PlatformSettings(environment=Environment.PRODUCTION, data_dir=tmp_path)
+    with pytest.raises(MissingDatabaseUrl, match="REGISTRY_SYNC_DATABASE_URL is not set"):
+        service_database_url("registry-sync", None, production)
+    given = "postgresql+asyncpg://directory@db/directory"
+    assert service_database_url("directory", given, production) == given
+    development = PlatformSettings(environment=Environment.DEVELOPMENT, data_dir=tmp_path)
+    assert service_database_url("directory", None, development).startswith("sqlite+aiosqlite:")
