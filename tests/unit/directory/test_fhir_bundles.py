@@ -77,7 +77,7 @@ def test_the_next_link_replaces_the_offset_and_keeps_every_other_parameter(
 ) -> None:
     links: list[dict[str, str]] = []
     offset = 40 if b"_offset" in query else 20
-    _next_link(_request(query), links, offset)
+    _next_link(_request(query), "", links, "_offset", offset)
     assert links == [
         {"relation": "next", "url": f"https://map.example/fhir/PractitionerRole?{expected}"}
     ]

@@ -36,7 +36,11 @@ async def test_readiness_names_redis_reachable_or_not(idle_runtime: ServiceRunti
 def _fiches_in_production(tmp_path: Path, redis_url: str) -> ServiceRuntime:
     component = build_component(
         PlatformSettings(environment=Environment.PRODUCTION, data_dir=tmp_path),
-        settings=FichesSettings(email_lookup_key=SecretStr("k" * 40)),
+        # Outside development the database URL must be given (a SQLite file here).
+        settings=FichesSettings(
+            email_lookup_key=SecretStr("k" * 40),
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'fiches.db'}",
+        ),
         auth=AuthSettings(redis_url=redis_url),
         export_settings=ExportSettings(
             signing_key=SecretStr("s" * 40), public_base_url="https://fiches.example"
