@@ -287,6 +287,9 @@ async def test_bad_and_unknown_parameters_are_refused(
         ("services", {"format": "ndjson", "per_page": "10"}, "per_page", "without pages"),
         ("locations", {"format": "ndjson", "page": "2"}, "page", "without pages"),
         ("taxonomy_terms", {"format": "ndjson", "page": "2"}, "page", "without pages"),
+        ("services", {"postcode": "900"}, "postcode", "4 digits, 1000 to 9999"),
+        ("locations", {"format": "xml"}, "format", "json (a page) or ndjson"),
+        ("taxonomies", {"format": "csv"}, "format", "json (a page) or ndjson"),
     ],
 )
 async def test_a_refusal_says_what_to_give_instead(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -46,8 +47,6 @@ from directory.entrypoints.query_parameters import (
     Reader,
     direct,
     integer,
-    matching,
-    one_of,
     only_parameters,
     text,
 )
@@ -79,7 +78,25 @@ _PAGING = ("page", "per_page", "format")
 SearchWords = Annotated[str | None, Query(max_length=100, description="Name words, by prefix.")]
 PageNumber = Annotated[int | None, Query(ge=1, le=100_000, description="From 1 (default 1).")]
 PageSize = Annotated[int | None, Query(ge=1, description="Records a page (default 50).")]
-ListFormat = Annotated[str, Query(pattern="^(json|ndjson)$")]
+# Checked by the endpoints (`paging_of`, `check_postcode`), whose refusals say what to give
+# instead: a pattern in the Query would answer with the bare regular expression.
+ListFormat = Annotated[
+    str,
+    Query(
+        max_length=16,
+        description="`json` (a page, the default) or `ndjson` (every match, a record a line).",
+        json_schema_extra={"enum": ["json", "ndjson"]},
+    ),
+]
+_POSTCODE = re.compile(r"[1-9][0-9]{3}")
+Postcode = Annotated[
+    str | None,
+    Query(
+        max_length=16,
+        description="A Belgian postcode: 4 digits, 1000 to 9999.",
+        json_schema_extra={"pattern": "^[1-9][0-9]{3}$"},
+    ),
+]
 ModifiedAfter = Annotated[
     str | None,
     Query(
@@ -253,10 +270,26 @@ def page_text(total: int, page: int, per_page: int, contents: Sequence[bytes]) -
     return b"".join((head[:-1], b',"contents":[', b",".join(contents), b"]}"))
 
 
+def check_postcode(postcode: str | None) -> None:
+    """Refuse (422) a `postcode` that is no Belgian postcode, saying what one is."""
+    if postcode is not None and not _POSTCODE.fullmatch(postcode):
+        raise invalid_parameter(
+            "postcode",
+            "postcode must be a Belgian postcode: 4 digits, 1000 to 9999 (9000)",
+            postcode,
+        )
+
+
 def paging_of(format_: str, page: int | None, per_page: int | None) -> tuple[int, int]:
     """A list's page and page size (1 and 50 unless given); refused (422) with
     `format=ndjson`, which streams every match: a page asked of it is not silently
-    ignored."""
+    ignored. An unknown `format` is refused too."""
+    if format_ not in ("json", "ndjson"):
+        raise invalid_parameter(
+            "format",
+            "format must be json (a page) or ndjson (every match, one record a line)",
+            format_,
+        )
     if format_ == "ndjson":
         for name, value in (("page", page), ("per_page", per_page)):
             if value is not None:
@@ -307,7 +340,7 @@ def hsds_router(
     def list_endpoint(path: str, type_: str, filters: tuple[str, ...]) -> Callable[..., Any]:
         async def listing(
             search: SearchWords = None,
-            postcode: Annotated[str | None, Query(pattern=r"^[1-9][0-9]{3}$")] = None,
+            postcode: Postcode = None,
             taxonomy_term_id: Annotated[str | None, Query(max_length=64)] = None,
             modified_after: ModifiedAfter = None,
             organization_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -329,6 +362,7 @@ def hsds_router(
         ) -> Response:
             page, per_page = paging_of(format, page, per_page)
             check_page_size(per_page, settings.public_page_size_max)
+            check_postcode(postcode)
             near = _proximity_circle(postcode, proximity, geocoder, settings.near_radius_km_max)
             query = _query(
                 type_, search, postcode, taxonomy_term_id, modified_after, organization_id, near
@@ -356,14 +390,14 @@ def hsds_router(
         readers: dict[str, Reader] = {
             "search": text(100),
             "modified_after": text(64),
-            "postcode": matching(r"[1-9][0-9]{3}"),
+            "postcode": text(16),
             "taxonomy_term_id": text(64),
             "organization_id": text(64),
             "taxonomy_id": text(64),
             "page": integer(1, 100_000),
             "per_page": integer(1, 10**9),
             "proximity": integer(1, 10**9),
-            "format": one_of("json", "ndjson"),
+            "format": text(16),
         }
         direct(listing, {name: readers[name] for name in (*filters, *_PAGING) if name in readers})
         return listing
