@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from directory.adapters.standard_queries import Circle, ResourceQuery
 from directory.domain.fhir import PROFESSION_SYSTEM
 from directory.domain.geo import Point
 from directory.domain.resources import FHIR
 from directory.domain.text import normalized, words
+from directory.entrypoints.query_times import plus_in_url_hint, utc_moment
 
 TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location", "HealthcareService")
 
@@ -114,30 +115,16 @@ class ParsedSearch:
 
 def _instant(parameter: str, value: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return utc_moment(value)
     except ValueError:
         raise BadRequest(
             f"{parameter}: {value!r} is not a date or dateTime (e.g. 2026-11-29T08:00:00Z)"
             + plus_in_url_hint(value)
         ) from None
-    try:
-        # In UTC, as the database compares it; 0001-01-01T00:00+14:00 has no UTC moment.
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     except OverflowError:
         raise BadRequest(
             f"{parameter}: {value!r} is outside the years 1 to 9999 in UTC; give a later date"
         ) from None
-
-
-def plus_in_url_hint(value: str) -> str:
-    """What to do when a time's `+01:00` reached the server as ` 01:00`: in a URL's query
-    an unescaped `+` is a space."""
-    if " " not in value.strip():
-        return ""
-    return (
-        "; a + in a URL's query is read as a space: write a time zone as %2B01:00, "
-        "or the time in UTC with Z"
-    )
 
 
 def parse_instant(parameter: str, value: str) -> datetime:

@@ -17,7 +17,7 @@ import inspect
 import math
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -41,7 +41,6 @@ from directory.domain.geo import Geocoder
 from directory.domain.hsds import TAXONOMY_ID
 from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
-from directory.entrypoints.fhir_parameters import plus_in_url_hint
 from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import (
     Reader,
@@ -50,6 +49,7 @@ from directory.entrypoints.query_parameters import (
     only_parameters,
     text,
 )
+from directory.entrypoints.query_times import plus_in_url_hint, utc_moment
 from directory.entrypoints.served_times import utc_milliseconds, utc_milliseconds_json
 
 HSDS_VERSION = "3.0"
@@ -158,7 +158,7 @@ def modified_moment(value: str) -> datetime:
     """`modified_after` as a UTC moment (a date or date-time, ISO 8601; without a zone in
     UTC); 422 saying how to write one."""
     try:
-        moment = datetime.fromisoformat(value)
+        return utc_moment(value)
     except ValueError:
         raise invalid_parameter(
             "modified_after",
@@ -166,10 +166,6 @@ def modified_moment(value: str) -> datetime:
             f"2026-11-29T08:00:00Z or 2026-11-29{plus_in_url_hint(value)}",
             value,
         ) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    try:
-        # In UTC, as the database compares it; 0001-01-01T00:00+14:00 has no UTC moment.
-        return moment.astimezone(UTC)
     except OverflowError:
         raise invalid_parameter(
             "modified_after",
