@@ -112,9 +112,22 @@ class ClientAddress:
         return str(client)
 
 
+HTTP_DRAIN_S = 10
+"""On SIGTERM, how long uvicorn lets requests in flight finish before it closes their
+connections and runs the app's shutdown (by default it would wait for ever)."""
+
+
 def uvicorn_config(app: Any, host: str, port: int) -> Any:
     """How the platform serves HTTP: uvicorn without its forwarded-header handling, so a
-    request's peer stays the peer and only `ClientAddress` reads X-Forwarded-For."""
+    request's peer stays the peer and only `ClientAddress` reads X-Forwarded-For; and a
+    bounded drain on SIGTERM, so a stop fits the pod's grace period (servicekit.runtime)."""
     import uvicorn
 
-    return uvicorn.Config(app, host=host, port=port, log_config=None, proxy_headers=False)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+        timeout_graceful_shutdown=HTTP_DRAIN_S,
+    )

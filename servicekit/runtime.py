@@ -41,6 +41,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STOP_BUDGET_S = 45.0
+"""The longest `ServiceRuntime.stop()` takes, whatever hangs: each step waits at most its
+own bound and never past this budget. A Deployment's terminationGracePeriodSeconds covers
+it plus the preStop pause and uvicorn's HTTP drain (tests/deploy checks the sum), so a
+service that stops slowly still releases its relay lock and closes its clients instead of
+being killed halfway."""
+
 
 class AnotherRelayPublishes(RuntimeError):
     """The outbox is published by another process's relay (a running platform)."""
@@ -205,39 +212,51 @@ class ServiceRuntime:
                 extra={"service": self.name, "task": task.get_name()},
             )
 
-    async def stop(self) -> None:
-        """Stop background loops and subscribers, then the relay and the producer."""
-        await cancel_and_wait(self._background_tasks, service=self.name)
+    async def stop(self, budget_s: float = STOP_BUDGET_S) -> None:
+        """Stop background loops and subscribers, then the relay and the producer, all
+        within `budget_s` seconds (a step that would outlast it is cut short and logged)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_s
+
+        def left(step_bound_s: float) -> float:
+            # Never zero: a step past the budget still gets a moment to finish cleanly.
+            return max(0.05, min(step_bound_s, deadline - loop.time()))
+
+        await cancel_and_wait(self._background_tasks, service=self.name, patience_s=left(10.0))
         self._background_tasks.clear()
         # Bounded like the loops: a broker client that never answers must not keep the
         # service from stopping (FastStream waits up to its graceful_timeout, 15 s).
         await self._bounded(
-            "consumers", asyncio.gather(*(broker.stop() for broker in self._brokers)), 30.0
+            "consumers", asyncio.gather(*(broker.stop() for broker in self._brokers)), left(30.0)
         )
         self._brokers.clear()
+        await self._stop_relay(left)
+        if self._producer is not None:
+            await self._bounded("producer", self._producer.stop(), left(15.0))
+            self._producer = None
+        for name, close in reversed(self._closers):
+            await self._bounded(name, close(), left(10.0))
+        await self._bounded("database", self.engine.dispose(), left(10.0))
+        log.info("service stopped", extra={"service": self.name})
+
+    async def _stop_relay(self, left: Callable[[float], float]) -> None:
         if self._relay is not None:
             self._relay.stop()
             if self._relay_task is not None:
                 # Let it finish its batch and hand the lead over before cancelling it.
-                await self._bounded("relay", asyncio.wait({self._relay_task}), 10.0)
+                await self._bounded("relay", asyncio.wait({self._relay_task}), left(10.0))
         await cancel_and_wait(
             [task for task in (self._relay_task, self._lag_task) if task is not None],
             service=self.name,
+            patience_s=left(10.0),
         )
         if self._relay is not None:
-            await self._bounded("relay lock", self._relay.release(), 5.0)
+            await self._bounded("relay lock", self._relay.release(), left(5.0))
             self.outbox.off_commit(self._relay.wake)
         # A runtime started again (a command publishing what is left) gets a new relay
         # with the new producer, not this one bound to the stopped producer.
         self._relay = None
         self._relay_task = self._lag_task = None
-        if self._producer is not None:
-            await self._bounded("producer", self._producer.stop(), 15.0)
-            self._producer = None
-        for name, close in reversed(self._closers):
-            await self._bounded(name, close(), 10.0)
-        await self.engine.dispose()
-        log.info("service stopped", extra={"service": self.name})
 
     async def _bounded(self, what: str, stopping: Awaitable[Any], timeout_s: float) -> None:
         """Await one step of stopping; a failure or a timeout is logged, not raised."""

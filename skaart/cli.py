@@ -139,7 +139,7 @@ def serve(
 
         app = create_app()
         tune_for_long_running_service()
-        uvicorn.run(app, host=platform.http_host, port=platform.http_port, log_config=None)
+        uvicorn.Server(uvicorn_config(app, platform.http_host, platform.http_port)).run()
         return
     if service not in BUILDERS:
         console.print(

@@ -128,3 +128,41 @@ async def test_stopping_closes_every_client_even_when_one_fails(
     assert closed == ["first"]
     (record,) = [r for r in caplog.records if r.getMessage() == "a step of stopping failed"]
     assert (record.step, record.error) == ("broken", "ConnectionResetError")
+
+
+async def test_stopping_keeps_to_its_budget_when_every_step_hangs(
+    idle_runtime: ServiceRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = idle_runtime
+    release = asyncio.Event()
+    stubborn = asyncio.create_task(_stops_only_when_released(release), name="stubborn-loop")
+    runtime._background_tasks.append(stubborn)
+    await asyncio.sleep(0)  # started: a task cancelled before its first step just ends
+    closed: list[str] = []
+
+    async def close_quickly() -> None:
+        closed.append("quick")
+
+    async def hang() -> None:
+        await asyncio.Event().wait()
+
+    runtime.close_on_stop("quick", close_quickly)
+    runtime.close_on_stop("hanging", hang)
+    runtime.close_on_stop("hanging too", hang)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    with caplog.at_level(logging.WARNING, logger="servicekit.runtime"):
+        await runtime.stop(budget_s=1.0)
+
+    # Unbounded by a budget, the stubborn loop (10 s) and the two closers (10 s each) would
+    # hold the stop for 30 s; a generous margin over the 1 s budget for a loaded machine.
+    assert loop.time() - started < 8
+    # The client registered first is closed last, after the budget ran out: still closed.
+    assert closed == ["quick"]
+    failed = [r.step for r in caplog.records if r.getMessage() == "a step of stopping failed"]
+    assert failed == ["hanging too", "hanging"]
+    assert [r for r in caplog.records if r.getMessage() == "background tasks did not stop"]
+    release.set()
+    stubborn.cancel()
+    await asyncio.wait({stubborn}, timeout=1)
