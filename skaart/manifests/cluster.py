@@ -23,6 +23,10 @@ folder, and two pollers would fetch every page twice. It consumes nothing either
 AGENCY_EXAMPLE_USER = "agency-example"
 FRONT_ENDS = ("portal",)
 """Deployed like the services, but without Kafka or a database: the web pages."""
+TOKEN_VERIFYING = frozenset({"identity", "fiches", "invitations", "portal"})
+"""The services that check signed-in callers (`servicekit.auth`): only they read the
+`AUTH_*` settings and reach Redis for revoked sessions. registry-sync, notifications and
+the directory serve no signed-in caller (tests/deploy checks this against the imports)."""
 PORTAL_CALLS = ("identity", "fiches", "invitations", "directory")
 """The services the portal calls over HTTP (portal.config.CALLED_SERVICES)."""
 

@@ -24,7 +24,7 @@ def _port(port: int, protocol: str = "TCP") -> dict[str, Any]:
 def network_policy(service: str) -> dict[str, Any]:
     """Ingress from the gateway and Prometheus; egress to DNS, Kafka, the service's own
     database and, when its settings have them, Redis and the SMTP relay."""
-    env = service_settings(service) | service_settings("all")
+    env = service_settings(service)
     egress: list[dict[str, Any]] = [
         {
             "to": [

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings
 from contracts.topics import SERVICES
 from skaart.manifests.cluster import (
     FRONT_ENDS,
+    TOKEN_VERIFYING,
     markdown_cell,
     service_package,
     service_secret_name,
@@ -149,15 +150,17 @@ def settings_table_markdown() -> str:
         "|---|---|---|---|---|---|",
     ]
     for doc in settings_docs():
+        readers = SHARED_BY_SOME.get(doc.settings_class)
+        service = ", ".join(sorted(readers)) if readers else doc.service
         rows.append(
-            f"| `{doc.env}` | {markdown_cell(doc.default)} | {doc.service} | "
+            f"| `{doc.env}` | {markdown_cell(doc.default)} | {service} | "
             f"{'yes' if doc.secret else 'no'} | {secret_source(doc)} | "
             f"{markdown_cell(doc.description)} |"
         )
     rows.append("")
     rows.append(
-        "Keys of each service's Secret (the shared ones, such as `AUTH_REDIS_URL`, go in "
-        "every service's Secret; a key left out takes its default):"
+        "Keys of each service's Secret (a shared one, such as `AUTH_REDIS_URL`, goes in the "
+        "Secret of every service that reads it; a key left out takes its default):"
     )
     rows.append("")
     rows.append("| Secret | Keys |")
@@ -168,15 +171,27 @@ def settings_table_markdown() -> str:
     return "\n".join(rows) + "\n"
 
 
+SHARED_BY_SOME = {"servicekit.auth.AuthSettings": TOKEN_VERIFYING}
+"""Shared settings classes that only some services read; every other shared class is read
+by every service."""
+
+
+def reads(service: str, doc: SettingDoc) -> bool:
+    """Whether `service` reads the setting: its own, or a shared one its code uses."""
+    if doc.service == service:
+        return True
+    return doc.service == "all" and service in SHARED_BY_SOME.get(doc.settings_class, {service})
+
+
 def service_secret_settings(service: str) -> list[SettingDoc]:
     """The secret settings one service's Secret provides (not the Strimzi password)."""
     return [
         doc
         for doc in settings_docs()
-        if doc.secret and doc.service in (service, "all") and doc.env != "KAFKA_SASL_PASSWORD"
+        if doc.secret and reads(service, doc) and doc.env != "KAFKA_SASL_PASSWORD"
     ]
 
 
 def service_settings(service: str) -> set[str]:
-    """The environment variables only `service` reads (`all`: the shared ones)."""
-    return {doc.env for doc in settings_docs() if doc.service == service}
+    """The environment variables `service` reads, its own and the shared ones it uses."""
+    return {doc.env for doc in settings_docs() if reads(service, doc)}
