@@ -5,8 +5,10 @@ from __future__ import annotations
 
 KAFKA_CLUSTER = "skaart"
 """Name of the Strimzi `Kafka` resource (label `strimzi.io/cluster`)."""
-KAFKA_BOOTSTRAP = f"{KAFKA_CLUSTER}-kafka-bootstrap:9093"
-"""The cluster's TLS listener with SCRAM-SHA-512 authentication."""
+KAFKA_BOOTSTRAP_SERVICE = f"{KAFKA_CLUSTER}-kafka-bootstrap"
+"""Strimzi's bootstrap Service of the cluster; its TLS listener with SCRAM-SHA-512
+authentication is on KAFKA_PORT. The overlays give it fully qualified, as
+`<service>.<namespace>.svc:9093`, in KAFKA_BOOTSTRAP_SERVERS."""
 KAFKA_PORT = 9093
 KAFKA_CA_SECRET = f"{KAFKA_CLUSTER}-cluster-ca-cert"
 """Strimzi's public cluster CA certificate (key `ca.crt`)."""

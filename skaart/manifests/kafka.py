@@ -13,7 +13,6 @@ from typing import Any
 from contracts.topics import SERVICES, TOPICS, TopicSpec, Visibility, dead_letter_topic
 from skaart.manifests.cluster import (
     CPU_UTILIZATION,
-    KAFKA_BOOTSTRAP,
     KAFKA_CA_SECRET,
     KAFKA_CLUSTER,
     LABEL_STAGE,
@@ -198,7 +197,10 @@ def scaled_object(service: str, groups: list[ConsumerGroup]) -> dict[str, Any]:
                     "type": "kafka",
                     "name": _k8s_name(f"lag-{group.group_id}-{topic}").replace(".", "-"),
                     "metadata": {
-                        "bootstrapServers": KAFKA_BOOTSTRAP,
+                        # Read from the service's own settings (its ConfigMap), where the
+                        # overlays write the fully qualified name: KEDA's operator runs in
+                        # its own namespace, where the short one does not resolve.
+                        "bootstrapServersFromEnv": "KAFKA_BOOTSTRAP_SERVERS",
                         "consumerGroup": group.group_id,
                         "topic": topic,
                         "lagThreshold": str(LAG_THRESHOLD),
