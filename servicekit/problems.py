@@ -37,6 +37,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from servicekit.readable_patterns import pattern_refusal
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:skaart:problem:"
 
@@ -196,6 +198,9 @@ def validation_problem(error: RequestValidationError) -> Problem:
 
 
 def _message(error: Mapping[str, Any]) -> str:
+    # A pattern declared with `described()` is refused in words, not as a regex.
+    if (in_words := pattern_refusal(error)) is not None:
+        return in_words
     message = str(error.get("msg", "invalid value"))
     # pydantic prefixes the messages of custom validators; people need only the message.
     return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")

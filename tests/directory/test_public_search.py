@@ -183,6 +183,21 @@ async def test_bad_parameters_are_refused_naming_the_parameter(
     assert error_locs(response) == [["query", param]]
 
 
+@pytest.mark.parametrize(
+    ("params", "detail"),
+    [
+        ({"postcode": "12"}, "postcode must be a Belgian postcode: 4 digits, 1000 to 9999 (9000)"),
+        ({"language": "dutch"}, "language must be a language code of two letters (nl, fr, en)"),
+    ],
+)
+async def test_a_value_of_the_wrong_form_is_refused_saying_what_the_right_form_is(
+    world: Searchable, params: dict[str, str], detail: str
+) -> None:
+    response = await world.search(**params)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == detail
+
+
 async def test_no_personal_identifiers_in_any_hit(world: Searchable) -> None:
     body = (await world.search(limit=50)).text
     for hit in (await world.search(limit=50)).json()["items"]:

@@ -101,6 +101,22 @@ BAD_PRACTICES = [
 ]
 
 
+async def test_an_opening_time_of_the_wrong_form_is_refused_saying_how_to_write_one(
+    fiches: FichesUnderTest,
+) -> None:
+    marc = await fiches.professional("marc", ("physician",))
+    body = with_change(("opening_hours", 0, "opens"), "8u30")
+
+    created = await fiches.request("POST", "/api/fiches/practices", marc, json=body)
+
+    assert created.status_code == 422, created.text
+    assert error_locs(created) == [["body", "opening_hours", 0, "opens"]]
+    assert problem_of(created)["detail"] == (
+        "opens must be a time of day as HH:MM, 00:00 to 23:59 (08:30)"
+    )
+    assert await fiches.count(practice_fiches) == 0
+
+
 @pytest.mark.parametrize(("path", "value", "loc"), BAD_PRACTICES)
 async def test_bad_practice_input_is_refused_with_the_field_and_nothing_is_stored(
     fiches: FichesUnderTest, path: tuple[str | int, ...], value: Any, loc: list[Any]

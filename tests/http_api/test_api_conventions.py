@@ -1,5 +1,6 @@
 """What every service's HTTP API shares: problem details for every error, unknown body
-fields refused, the bearer scheme in the OpenAPI, and API docs that need no CDN."""
+fields refused, patterns refused in words, the bearer scheme in the OpenAPI, and API docs
+that need no CDN."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from servicekit.component import ServiceComponent
 from servicekit.http import api_app
 from servicekit.inputs import RequestBody
 from servicekit.problems import FieldError, Problem
+from servicekit.readable_patterns import described, what_matches
 from servicekit.settings import KafkaSettings, PlatformSettings
 from skaart.components import build_all
 from skaart.monolith import monolith_app
@@ -36,6 +38,10 @@ def components() -> list[ServiceComponent]:
 
 class Body(RequestBody):
     name: str
+    opens: str | None = Field(
+        default=None, pattern=described(r"^[0-2][0-9]:[0-5][0-9]$", "a time as HH:MM (08:30)")
+    )
+    code: str | None = Field(default=None, pattern=r"^[a-z]+$")
 
 
 def _demo_app() -> FastAPI:
@@ -102,6 +108,44 @@ async def test_every_kind_of_error_is_problem_details() -> None:
         missing = await client.post("/things", json={})
         assert error_locs(missing) == [["body", "name"]]
         assert problem_of(missing)["errors"][0]["message"] == "Field required"
+
+
+async def test_a_described_pattern_is_refused_in_words_and_another_as_pydantic_says() -> None:
+    async with _client(_demo_app()) as client:
+        late = problem_of(await client.post("/things", json={"name": "x", "opens": "8u30"}), 422)
+        assert late["detail"] == "opens must be a time as HH:MM (08:30)"
+        assert late["errors"][0]["code"] == "string_pattern_mismatch"
+        bare = problem_of(await client.post("/things", json={"name": "x", "code": "A1"}), 422)
+        assert bare["detail"] == "String should match pattern '^[a-z]+$'"
+
+
+def test_a_pattern_cannot_be_described_twice_differently() -> None:
+    described(r"^[0-9]{4}$", "four digits")
+    assert described(r"^[0-9]{4}$", "four digits") == r"^[0-9]{4}$"
+    with pytest.raises(ValueError, match="described twice"):
+        described(r"^[0-9]{4}$", "a postcode")
+
+
+def _patterns(schema: Any, where: str) -> typing.Iterator[tuple[str, str]]:
+    if isinstance(schema, dict):
+        if isinstance(schema.get("pattern"), str):
+            yield where, schema["pattern"]
+        for key, value in schema.items():
+            yield from _patterns(value, f"{where}.{key}")
+    elif isinstance(schema, list):
+        for number, value in enumerate(schema):
+            yield from _patterns(value, f"{where}[{number}]")
+
+
+def test_every_pattern_of_the_apis_says_in_words_what_matches(
+    components: list[ServiceComponent],
+) -> None:
+    """A value refused by a bare pattern would be answered with a regular expression."""
+    openapi = monolith_app(components).openapi()
+    found = list(_patterns(openapi, "openapi"))
+    assert len(found) >= 5, found
+    bare = [f"{where}: {pattern}" for where, pattern in found if what_matches(pattern) is None]
+    assert bare == [], "patterns without words: declare them with servicekit.readable_patterns"
 
 
 def _models(annotation: Any) -> typing.Iterator[type[BaseModel]]:

@@ -41,6 +41,7 @@ from directory.entrypoints.query_parameters import (
     text,
 )
 from servicekit.inputs import INT32_MAX, Limit
+from servicekit.readable_patterns import described
 
 MAX_OFFSET = 10_000
 MAX_NAME_WORDS = 6
@@ -157,7 +158,11 @@ Qualification = Annotated[
     ),
 ]
 Postcode = Annotated[
-    str | None, Query(pattern=r"^[1-9][0-9]{3}$", description="Belgian postcode, 1000-9999.")
+    str | None,
+    Query(
+        pattern=described(r"^[1-9][0-9]{3}$", "a Belgian postcode: 4 digits, 1000 to 9999 (9000)"),
+        description="Belgian postcode, 1000-9999.",
+    ),
 ]
 Municipality = Annotated[
     str | None, Query(max_length=100, description="Municipality, e.g. `Gent`.")
@@ -165,7 +170,10 @@ Municipality = Annotated[
 TargetGroup = Annotated[str | None, Query(max_length=100, description="Target group (doelgroep).")]
 Language = Annotated[
     str | None,
-    Query(pattern=r"^[A-Za-z]{2}$", description="ISO 639-1 language code, e.g. `nl`."),
+    Query(
+        pattern=described(r"^[A-Za-z]{2}$", "a language code of two letters (nl, fr, en)"),
+        description="ISO 639-1 language code, e.g. `nl`.",
+    ),
 ]
 Kind = Annotated[
     Literal["provider", "practice"] | None,

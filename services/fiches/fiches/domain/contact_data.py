@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from servicekit.plain_text import SingleLineText
+from servicekit.readable_patterns import described
 
 Text200 = Annotated[SingleLineText, Field(min_length=1, max_length=200)]
 ShortList = Annotated[list[Text200], Field(max_length=50)]
@@ -147,7 +148,9 @@ class AgeCategory(StrEnum):
     SENIOR = "senior"
 
 
-_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+_CLOCK = described(
+    r"([01][0-9]|2[0-3]):[0-5][0-9]", "a time of day as HH:MM, 00:00 to 23:59 (08:30)"
+)
 
 
 class OpeningHours(_Value):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fiches.domain.contact_data import EmailAddresses, PhoneNumbers, Websites
 from servicekit.plain_text import MultiLineText, SingleLineText
+from servicekit.readable_patterns import described
 
 #: Fields of a provider fiche that only the authentic source changes.
 AUTHENTIC_FIELDS = frozenset(
@@ -35,7 +36,13 @@ AUTHENTIC_FIELDS = frozenset(
     }
 )
 
-Language = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code, e.g. nl")]
+Language = Annotated[
+    str,
+    Field(
+        pattern=described(r"^[a-z]{2}$", "a language code of two small letters (nl, fr, en)"),
+        description="ISO 639-1 code, e.g. nl",
+    ),
+]
 
 
 class ProviderOwnData(BaseModel):

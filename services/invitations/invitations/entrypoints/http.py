@@ -30,8 +30,12 @@ from invitations.handlers.manage import practice_invitations, revoke_invitation
 from servicekit.auth import Caller
 from servicekit.inputs import RequestBody
 from servicekit.problems import FieldError, Problem, invalid_fields
+from servicekit.readable_patterns import described
 
-PROFESSION_PATTERN = r"^[a-z][a-z0-9_]{1,59}$"
+PROFESSION_PATTERN = described(
+    r"^[a-z][a-z0-9_]{1,59}$",
+    "a profession code: small letters, digits and _, starting with a letter (nurse)",
+)
 TOKEN_MAX_LENGTH = 200
 
 _STATUS = {

@@ -18,6 +18,7 @@ from registry_sync.adapters.csv_snapshot import read_csv_records
 from registry_sync.domain.identifiers import is_valid_ssin
 from registry_sync.domain.source_limits import MAX_LINE_BYTES
 from registry_sync.domain.source_record import SourceProfessional
+from servicekit.readable_patterns import pattern_refusal
 
 #: What reading past a line's limit reads at a time, to skip the rest of that line.
 _SKIP_CHUNK = 64 * 1024
@@ -60,7 +61,8 @@ def _field_errors(line: int, error: ValidationError) -> tuple[LineError, ...]:
     found = []
     for detail in error.errors(include_input=False, include_url=False):
         field = ".".join(str(part) for part in detail["loc"]) or "(line)"
-        found.append(LineError(line, field, detail["msg"].removeprefix("Value error, ")))
+        message = pattern_refusal(detail) or detail["msg"].removeprefix("Value error, ")
+        found.append(LineError(line, field, message))
     return tuple(found)
 
 

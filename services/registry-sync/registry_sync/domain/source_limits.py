@@ -22,6 +22,8 @@ from typing import Annotated, Final
 
 from pydantic import AfterValidator, Field
 
+from servicekit.readable_patterns import described
+
 NAME_MAX_CHARS: Final = 150
 LANGUAGE_MAX_CHARS: Final = 10
 VISA_NUMBER_MAX_CHARS: Final = 40
@@ -65,5 +67,11 @@ DiplomaTitle = Annotated[
 #: A language code such as `nl`, `fr` or `nl-BE` (letters, then optional subtags).
 LanguageCode = Annotated[
     str,
-    Field(max_length=LANGUAGE_MAX_CHARS, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"),
+    Field(
+        max_length=LANGUAGE_MAX_CHARS,
+        pattern=described(
+            r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+            "a language code of 2 or 3 letters, then optional subtags (nl, fr, nl-BE)",
+        ),
+    ),
 ]
