@@ -41,7 +41,7 @@ async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Sear
 async def fhir(world: Searchable, path: str, **params: Any) -> dict[str, Any]:
     response = await world.http.get(f"/fhir/{path}", params=params)
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/fhir+json"
+    assert response.headers["content-type"] == "application/fhir+json; charset=utf-8"
     return valid(response.json())
 
 
@@ -283,11 +283,13 @@ async def test_near_beyond_the_largest_circle_is_refused(world: Searchable) -> N
     [
         ("Practitioner", {"nmae": "marc"}),
         ("Practitioner", {"address-postalcode": "9000"}),
-        ("PractitionerRole", {"_count": "0"}),
+        ("PractitionerRole", {"_count": "-1"}),
         ("PractitionerRole", {"_include": "PractitionerRole:endpoint"}),
         ("Location", {"near": "north"}),
         ("Organization", {"_lastUpdated": "yesterday"}),
-        ("PractitionerRole", {"specialty": "http://snomed.info/sct|123"}),
+        ("PractitionerRole", {"practitioner": "Organization/123"}),
+        ("Organization", {"_lastUpdated": "ne2026-11-29"}),
+        ("Location", {"status": "closed"}),
         ("Practitioner/_history", {"_since": "soon"}),
         # Before year 1 in UTC: once a server error on PostgreSQL.
         ("Practitioner/_history", {"_since": "0001-01-01T00:00:00+14:00"}),
@@ -322,7 +324,7 @@ async def test_what_no_endpoint_takes_is_an_operation_outcome(
 ) -> None:
     response = await world.http.request(method, path)
     assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/fhir+json"
+    assert response.headers["content-type"] == "application/fhir+json; charset=utf-8"
     body = valid(response.json())
     assert body["resourceType"] == "OperationOutcome"
     assert says in body["issue"][0]["diagnostics"]

@@ -75,12 +75,16 @@ def history_entry_text(base: str, type_: str, found: Found) -> bytes:
     )
 
 
-def bundle_text(kind: str, links: list[dict[str, str]], entries: list[bytes]) -> bytes:
-    """A Bundle of `kind` (searchset, history) with these links and encoded entries."""
+def bundle_text(
+    kind: str, links: list[dict[str, str]], entries: list[bytes], total: int | None = None
+) -> bytes:
+    """A Bundle of `kind` (searchset, history) with these links and encoded entries, and
+    how many match when `total` is given (`_total`, `_summary=count`)."""
     return b"".join(
         (
             b'{"resourceType":"Bundle","type":',
             orjson.dumps(kind),
+            b"" if total is None else b',"total":%d' % total,
             b',"link":',
             orjson.dumps(links),
             b',"entry":[',

@@ -31,6 +31,8 @@ class HistoryPaging:
     offset: int = 0
     after: tuple[datetime, str] | None = None
     """(lastUpdated, id) of the last entry of the page before: entries after it."""
+    format: str | None = None
+    """`_format` as given (checked by the endpoint: JSON is all it serves)."""
 
 
 def page_after(last_updated: datetime, resource_id: str) -> str:
@@ -65,8 +67,10 @@ def history_paging(items: list[tuple[str, str]], page_max: int) -> HistoryPaging
     history to everything)."""
     given: dict[str, str] = {}
     for name, value in items:
-        if name not in ("_since", "_count", "_offset", PAGE_AFTER):
-            raise BadRequest(f"unknown parameter {name!r}; _history takes _since and _count")
+        if name not in ("_since", "_count", "_offset", "_format", PAGE_AFTER):
+            raise BadRequest(
+                f"unknown parameter {name!r}; _history takes _since, _count and _format"
+            )
         if name in given:
             raise BadRequest(f"{name}: given twice; give it once")
         given[name] = value
@@ -77,4 +81,5 @@ def history_paging(items: list[tuple[str, str]], page_max: int) -> HistoryPaging
         else PAGE_SIZE,
         offset=_whole_number("_offset", given["_offset"], 0, 10**9) if "_offset" in given else 0,
         after=_after(given[PAGE_AFTER]) if PAGE_AFTER in given else None,
+        format=given.get("_format"),
     )

@@ -11,91 +11,14 @@ from directory.domain.fhir import PROFESSION_SYSTEM
 from directory.domain.geo import Point
 from directory.domain.resources import FHIR
 from directory.domain.text import normalized, words
-from directory.entrypoints.query_times import plus_in_url_hint, utc_moment
-
-TYPES = ("Practitioner", "PractitionerRole", "Organization", "Location", "HealthcareService")
-
-COMMON = ("_id", "_lastUpdated", "_count", "_offset", "_include", "_revinclude", "_format")
-
-SEARCH_PARAMETERS: dict[str, dict[str, str]] = {
-    "Practitioner": {
-        "name": "string",
-        "family": "string",
-        "given": "string",
-        "active": "token",
-        "identifier": "token",
-    },
-    "Organization": {
-        "name": "string",
-        "active": "token",
-        "address-postalcode": "string",
-        "address-city": "string",
-    },
-    "Location": {
-        "name": "string",
-        "status": "token",
-        "address-postalcode": "string",
-        "address-city": "string",
-        "organization": "reference",
-        "near": "special",
-    },
-    "HealthcareService": {
-        "name": "string",
-        "active": "token",
-        "organization": "reference",
-        "location": "reference",
-        "specialty": "token",
-        "service-type": "token",
-        "address-postalcode": "string",
-        "address-city": "string",
-        "near": "special",
-    },
-    "PractitionerRole": {
-        "active": "token",
-        "practitioner": "reference",
-        "organization": "reference",
-        "location": "reference",
-        "service": "reference",
-        "specialty": "token",
-        "role": "token",
-        "address-postalcode": "string",
-        "address-city": "string",
-        "near": "special",
-    },
-}
-"""Per type: the parameters it takes and their FHIR type. On PractitionerRole and
-HealthcareService, `address-postalcode`, `address-city` and `near` are this server's
-shorthand for the same parameters of their Location (`location.address-postalcode`)."""
-
-INCLUDES: dict[str, dict[str, tuple[str, str]]] = {
-    "PractitionerRole": {
-        "PractitionerRole:practitioner": ("practitioner", "Practitioner"),
-        "PractitionerRole:organization": ("organization", "Organization"),
-        "PractitionerRole:location": ("location", "Location"),
-        "PractitionerRole:service": ("healthcareService", "HealthcareService"),
-    },
-    "Location": {"Location:organization": ("managingOrganization", "Organization")},
-    "HealthcareService": {
-        "HealthcareService:organization": ("providedBy", "Organization"),
-        "HealthcareService:location": ("location", "Location"),
-    },
-}
-"""`_include` values per searched type: (element holding the reference, type it points to)."""
-
-REVINCLUDES: dict[str, dict[str, tuple[str, str]]] = {
-    "Practitioner": {"PractitionerRole:practitioner": ("PractitionerRole", "practitioner")},
-    "Organization": {
-        "PractitionerRole:organization": ("PractitionerRole", "organization"),
-        "Location:organization": ("Location", "organization"),
-        "HealthcareService:organization": ("HealthcareService", "organization"),
-    },
-    "Location": {
-        "PractitionerRole:location": ("PractitionerRole", "location"),
-        "HealthcareService:location": ("HealthcareService", "location"),
-    },
-    "HealthcareService": {"PractitionerRole:service": ("PractitionerRole", "service")},
-}
-"""`_revinclude` values per searched type: (type that refers, its term prefix)."""
+from directory.entrypoints.fhir_search_tables import (
+    COMMON,
+    INCLUDES,
+    JSON_FORMATS,
+    REVINCLUDES,
+    SEARCH_PARAMETERS,
+)
+from directory.entrypoints.query_times import plus_in_url_hint, utc_moment, utc_range
 
 _REFERENCE_TERM = {"organization", "practitioner", "location", "service"}
 
@@ -111,6 +34,13 @@ class ParsedSearch:
     offset: int
     includes: list[tuple[str, str]] = field(default_factory=list)
     revincludes: list[tuple[str, str]] = field(default_factory=list)
+    nothing: bool = False
+    """A value no resource can have (a code of another system, `status=suspended`): the
+    answer is an empty Bundle, as FHIR answers a search for an unknown code."""
+    only_total: bool = False
+    """`_summary=count` or `_count=0`: the Bundle's total, no entries."""
+    total: bool = False
+    """`_total=accurate` or `estimate`: the Bundle says how many match."""
 
 
 def _instant(parameter: str, value: str) -> datetime:
@@ -161,10 +91,12 @@ def _boolean(parameter: str, value: str) -> bool:
     return value == "true"
 
 
-def _token(parameter: str, value: str) -> str:
-    system, _, code = value.rpartition("|")
-    if system and system != PROFESSION_SYSTEM:
-        raise BadRequest(f"{parameter}: only codes of {PROFESSION_SYSTEM} are known")
+def _token(value: str) -> str | None:
+    """A profession code, from `code` or `system|code`; None when no profession can have
+    it (another system, or `|code`: a code without a system)."""
+    system, bar, code = value.rpartition("|")
+    if bar and system != PROFESSION_SYSTEM:
+        return None
     return code
 
 
@@ -186,6 +118,9 @@ class _Search:
     offset: int = 0
     includes: list[tuple[str, str]] = field(default_factory=list)
     revincludes: list[tuple[str, str]] = field(default_factory=list)
+    nothing: bool = False
+    only_total: bool = False
+    total: bool = False
 
     def result(self) -> ParsedSearch:
         query = ResourceQuery(
@@ -199,12 +134,54 @@ class _Search:
             updated=tuple(self.updated),
             near=self.near,
         )
-        return ParsedSearch(query, self.count, self.offset, self.includes, self.revincludes)
+        return ParsedSearch(
+            query,
+            self.count,
+            self.offset,
+            self.includes,
+            self.revincludes,
+            nothing=self.nothing,
+            only_total=self.only_total,
+            total=self.total or self.only_total,
+        )
+
+
+_RANGE_BOUNDS = {
+    # prefix: what a resource's lastUpdated (a moment) must be, against the range
+    # [start, end) the value stands for at its precision (FHIR R4 search, "date").
+    "eq": (("ge", "start"), ("lt", "end")),
+    "ge": (("ge", "start"),),
+    "gt": (("ge", "end"),),
+    "sa": (("ge", "end"),),
+    "le": (("lt", "end"),),
+    "lt": (("lt", "start"),),
+    "eb": (("lt", "start"),),
+}
 
 
 def _last_updated(search: _Search, name: str, value: str) -> None:
-    prefix = value[:2] if value[:2] in ("eq", "ge", "gt", "le", "lt") else "eq"
-    search.updated.append((prefix, _instant(name, value[2:] if value[:2] == prefix else value)))
+    """`_lastUpdated=[prefix]date`: the date to its precision (a day, a minute, ...)
+    with eq, ne refused, gt, ge, lt, le, sa or eb."""
+    prefix = value[:2] if value[:2].isalpha() else "eq"
+    written = value[2:] if value[:2].isalpha() else value
+    if prefix not in _RANGE_BOUNDS:
+        raise BadRequest(
+            f"{name}: the prefix {prefix!r} is not supported; use one of "
+            f"{', '.join(_RANGE_BOUNDS)} (ne: ask lt and gt in two searches)"
+        )
+    try:
+        start, end = utc_range(written)
+    except ValueError:
+        raise BadRequest(
+            f"{name}: {written!r} is not a date or dateTime (2026-11-29, 2026-11, "
+            f"2026-11-29T08:00:00Z)" + plus_in_url_hint(written)
+        ) from None
+    except OverflowError:
+        raise BadRequest(
+            f"{name}: {written!r} is outside the years 1 to 9999 in UTC; give a later date"
+        ) from None
+    bounds = {"start": start, "end": end}
+    search.updated += [(operator, bounds[bound]) for operator, bound in _RANGE_BOUNDS[prefix]]
 
 
 def _paging(search: _Search, name: str, value: str) -> None:
@@ -213,9 +190,14 @@ def _paging(search: _Search, name: str, value: str) -> None:
     except ValueError:
         raise BadRequest(f"{name}: {value!r} is not a whole number") from None
     if name == "_count":
-        if not 1 <= number <= search.page_max:
-            raise BadRequest(f"_count: between 1 and {search.page_max}")
-        search.count = number
+        if number < 0:
+            raise BadRequest(
+                f"_count: {number} is below 0; give 0 (the total only) to {search.page_max}"
+            )
+        # 0: the total only, as _summary=count; above the largest page, the largest page
+        # (FHIR lets a server return fewer than asked; the next link has the rest).
+        search.only_total = search.only_total or number == 0
+        search.count = min(max(number, 1), search.page_max)
     else:
         if not 0 <= number <= 100_000:
             raise BadRequest("_offset: between 0 and 100000")
@@ -235,12 +217,39 @@ def _include(search: _Search, name: str, value: str) -> None:
             f"{name}: {value!r} is not supported on {search.resource_type}; supported: "
             f"{', '.join(supported) or 'none'}{hint}"
         )
-    found.append(supported[value])
+    if supported[value] not in found:  # twice asked, once included (Bundle rule bdl-7)
+        found.append(supported[value])
+
+
+def check_format(value: str) -> None:
+    """`_format`: JSON in any of its spellings; anything else (xml) is refused."""
+    if value.partition(";")[0].strip().lower() not in JSON_FORMATS:
+        raise BadRequest(
+            f"_format: {value!r} is not served; this server answers JSON only "
+            "(_format=json, or leave it out)"
+        )
 
 
 def _format(search: _Search, name: str, value: str) -> None:
-    if value not in ("json", "application/fhir+json", "application/json"):
-        raise BadRequest("_format: only json is served")
+    check_format(value)
+
+
+def _summary(search: _Search, name: str, value: str) -> None:
+    """`_summary=count`: the total only. true, text, data and false: every resource whole
+    (FHIR lets a server send more than the summary asked)."""
+    if value not in ("count", "true", "text", "data", "false"):
+        raise BadRequest(f"_summary: {value!r}; use count, true, text, data or false")
+    search.only_total = search.only_total or value == "count"
+
+
+def _total(search: _Search, name: str, value: str) -> None:
+    if value not in ("none", "estimate", "accurate"):
+        raise BadRequest(f"_total: {value!r}; use none, estimate or accurate")
+    search.total = value != "none"
+
+
+def _ignored(search: _Search, name: str, value: str) -> None:
+    """`_elements`, `_pretty`: every resource is sent whole, and compact."""
 
 
 def _words_of(name: str, value: str) -> tuple[str, ...]:
@@ -260,13 +269,28 @@ def _name_part(search: _Search, name: str, value: str) -> None:
 
 
 def _active(search: _Search, name: str, value: str) -> None:
-    search.active = _boolean(name, value)
+    """`active=true`, `false`, or both comma-separated (any of them: no filter)."""
+    wanted = {_boolean(name, one) for one in value.split(",") if one}
+    search.active = wanted.pop() if len(wanted) == 1 else None
+
+
+_LOCATION_STATUS = ("active", "suspended", "inactive")
 
 
 def _status(search: _Search, name: str, value: str) -> None:
-    if value not in ("active", "inactive"):
-        raise BadRequest("status: active or inactive")
-    search.active = value == "active"
+    """A Location's `status`, comma-separated for any of them. No location here is
+    `suspended`: asked alone, nothing matches."""
+    wanted = {one for one in value.split(",") if one}
+    unknown = wanted - set(_LOCATION_STATUS)
+    if unknown:
+        raise BadRequest(
+            f"status: {', '.join(sorted(unknown))} is not a Location status; use "
+            f"{', '.join(_LOCATION_STATUS)}"
+        )
+    served = wanted - {"suspended"}
+    if not served:
+        search.nothing = True
+    search.active = ("active" in served) if len(served) == 1 else None
 
 
 def _any_of(search: _Search, name: str, value: str) -> None:
@@ -275,13 +299,66 @@ def _any_of(search: _Search, name: str, value: str) -> None:
     if name == "_id":
         search.ids += values
     elif name == "address-postalcode":
-        search.groups.append(tuple(f"pc:{v.strip()}" for v in values))
+        _postcodes(search, [v.strip() for v in values])
     elif name == "address-city":
-        search.groups.append(tuple(f"city:{normalized(v)}" for v in values))
+        _cities(search, values)
     elif name in _REFERENCE_TERM:
-        search.groups.append(tuple(f"{name}:{v.rpartition('/')[2]}" for v in values))
+        search.groups.append(tuple(f"{name}:{_reference_id(name, v)}" for v in values))
     else:  # specialty, service-type, role: a profession code
-        search.groups.append(tuple(f"specialty:{_token(name, v)}" for v in values))
+        codes = [code for code in map(_token, values) if code is not None]
+        if not codes:
+            search.nothing = True
+        search.groups.append(tuple(f"specialty:{code}" for code in codes))
+
+
+_WHOLE_POSTCODE = re.compile(r"[1-9][0-9]{3}")
+
+
+def _postcodes(search: _Search, values: list[str]) -> None:
+    """A string search: one value matches the start of a postcode (`90`: 9000 to 9099);
+    several, each a whole postcode, match any of them."""
+    if len(values) == 1 and not _WHOLE_POSTCODE.fullmatch(values[0]):
+        search.term_prefixes.append(f"pc:{values[0]}")
+        return
+    if not all(_WHOLE_POSTCODE.fullmatch(v) for v in values):
+        raise BadRequest(
+            "address-postalcode: with several values, give whole postcodes (9000,9050); "
+            "one value matches the start of a postcode (90 finds 9000 to 9099)"
+        )
+    search.groups.append(tuple(f"pc:{v}" for v in values))
+
+
+def _cities(search: _Search, values: list[str]) -> None:
+    """A string search: one value matches the start of a municipality's name (`gent`:
+    Gent and Gentbrugge), case and accents aside; several each match a whole name."""
+    names = [normalized(v) for v in values]
+    if not all(names):
+        raise BadRequest("address-city: give a municipality's name (letters or digits)")
+    if len(names) == 1:
+        search.term_prefixes.append(f"city:{names[0]}")
+    else:
+        search.groups.append(tuple(f"city:{n}" for n in names))
+
+
+_REFERENCE_TYPE = {
+    "organization": "Organization",
+    "practitioner": "Practitioner",
+    "location": "Location",
+    "service": "HealthcareService",
+}
+
+
+def _reference_id(name: str, value: str) -> str:
+    """The id of `id`, `Type/id` or a full URL ending in `Type/id`; 400 when `Type` is
+    not what the parameter refers to."""
+    *path, resource_id = value.split("/")
+    expected = _REFERENCE_TYPE[name]
+    if path and path[-1] != expected:
+        raise BadRequest(
+            f"{name}: refers to a {expected}, and {value!r} names a {path[-1]}; give "
+            f"{expected}/<id> or the id alone"
+        )
+    return resource_id
 
 
 _NUMBER_WRITTEN_WITH_SEPARATORS = re.compile(r"[0-9][0-9 ./-]*[0-9]")
@@ -317,6 +394,10 @@ _PARAMETERS = {
     "_include": _include,
     "_revinclude": _include,
     "_format": _format,
+    "_summary": _summary,
+    "_total": _total,
+    "_elements": _ignored,
+    "_pretty": _ignored,
     "name": _name,
     "family": _name_part,
     "given": _name_part,
@@ -335,16 +416,48 @@ _PARAMETERS = {
 
 
 def parse_search(
-    resource_type: str, items: list[tuple[str, str]], *, page_max: int, near_km_max: float
+    resource_type: str,
+    items: list[tuple[str, str]],
+    *,
+    page_max: int,
+    near_km_max: float,
+    lenient: bool = False,
 ) -> ParsedSearch:
-    """The query for `GET /fhir/{type}?...`; BadRequest names what is wrong."""
+    """The query for `GET /fhir/{type}?...`; BadRequest names what is wrong. A parameter
+    without a value is ignored (FHIR R4 search); an unknown one is refused, unless the
+    client asked `Prefer: handling=lenient`: then it is left out."""
     known = SEARCH_PARAMETERS[resource_type]
     search = _Search(resource_type, page_max, near_km_max)
     for name, value in items:
+        if value == "":
+            continue
         if name not in known and name not in COMMON:
-            raise BadRequest(
-                f"unknown search parameter {name!r} for {resource_type}; it takes "
-                f"{', '.join([*sorted(known), *COMMON])}"
-            )
+            if lenient:
+                continue
+            raise BadRequest(_unknown_parameter(resource_type, name))
         _PARAMETERS[name](search, name, value)
     return search.result()
+
+
+def _unknown_parameter(resource_type: str, name: str) -> str:
+    known = SEARCH_PARAMETERS[resource_type]
+    base, colon, modifier = name.partition(":")
+    if colon and (base in known or base in COMMON):
+        how = {
+            "string": f"{base} matches the start of each word (name=pee finds Peeters)",
+            "token": f"{base} matches a code, or system|code",
+            "reference": f"{base} matches an id or Type/id",
+        }.get(known.get(base, ""), f"{base} takes no modifier here")
+        return f"{name}: the modifier :{modifier} is not supported; {how}"
+    if "." in name and name.partition(".")[0] in known:
+        return (
+            f"{name}: chained parameters are not supported; search the referred type "
+            "first, then by its ids (organization=<id>,<id>)"
+        )
+    if name == "_sort":
+        return "_sort is not supported: matches come by name, or nearest first with near"
+    return (
+        f"unknown search parameter {name!r} for {resource_type}; it takes "
+        f"{', '.join([*sorted(known), *COMMON])} (send Prefer: handling=lenient to have "
+        "unknown parameters left out instead)"
+    )

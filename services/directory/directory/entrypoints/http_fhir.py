@@ -10,6 +10,8 @@ widen a search), 404 for an unknown resource.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
@@ -20,9 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from directory.adapters.read_engine import Reads
 from directory.adapters.standard_queries import (
+    Found,
     ResourceQuery,
     by_ids,
     changed_since,
+    count,
     find,
 )
 from directory.config import DirectorySettings
@@ -37,18 +41,21 @@ from directory.entrypoints.fhir_bundles import (
 )
 from directory.entrypoints.fhir_history import PAGE_AFTER, history_paging, page_after
 from directory.entrypoints.fhir_parameters import (
+    BadRequest,
+    ParsedSearch,
+    check_format,
+    parse_search,
+)
+from directory.entrypoints.fhir_search_tables import (
     INCLUDES,
     REVINCLUDES,
     SEARCH_PARAMETERS,
     TYPES,
-    BadRequest,
-    ParsedSearch,
-    parse_search,
 )
 from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import direct
 
-FHIR_JSON = "application/fhir+json"
+FHIR_JSON = "application/fhir+json; charset=utf-8"
 FHIR_VERSION = "4.0.1"
 
 
@@ -102,6 +109,8 @@ async def _searchset(
 ) -> tuple[list[bytes], bool]:
     """The encoded entries of one searchset page (matches, then what they include), and
     whether a next page exists."""
+    if parsed.nothing or parsed.only_total:
+        return [], False
     page = await find(connection, parsed.query, limit=parsed.count + 1, offset=parsed.offset)
     matches = page[: parsed.count]
     entries = [entry_text(base, type_, f, "match") for f in matches]
@@ -150,11 +159,30 @@ def capability_statement(base: str) -> dict[str, Any]:
         "implementation": {"description": "Sociale Kaart public directory", "url": base},
         "fhirVersion": FHIR_VERSION,
         "format": ["json"],
-        "instantiates": [
-            "https://profiles.ihe.net/ITI/mCSD/CapabilityStatement/IHE.mCSD.Directory"
-        ],
+        # No `instantiates` of mCSD's Directory: it asks more than this server answers (XML,
+        # POST searches, chained parameters, :exact); docs/directory.md says which part.
         "rest": [{"mode": "server", "resource": resources}],
     }
+
+
+def _lenient(request: Request) -> bool:
+    """`Prefer: handling=lenient`: unknown search parameters are left out, not refused."""
+    return any(
+        part.strip().lower() == "handling=lenient"
+        for part in request.headers.get("prefer", "").split(";")
+    )
+
+
+def version_headers(found: Found) -> dict[str, str]:
+    """A read's ETag (its versionId, weak, as FHIR writes it) and Last-Modified."""
+    return {
+        "ETag": f'W/"{found.version}"',
+        "Last-Modified": format_datetime(_utc(found.last_updated), usegmt=True),
+    }
+
+
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _unknown_type(type_: str) -> Response:
@@ -202,6 +230,11 @@ def fhir_router(
             )
         except BadRequest as error:
             return outcome(400, "invalid", str(error))
+        if paging.format is not None:
+            try:
+                check_format(paging.format)
+            except BadRequest as error:
+                return outcome(400, "not-supported", str(error))
         async with reads.connect() as connection:
             changed = await changed_since(
                 connection,
@@ -222,14 +255,21 @@ def fhir_router(
         return Response(bundle_text("history", links, entries), media_type=FHIR_JSON)
 
     @router.get("/{type_}/{resource_id}", summary="Read one resource", response_class=Response)
-    async def read(type_: str, resource_id: str) -> Response:
+    async def read(type_: str, resource_id: str, request: Request) -> Response:
         if type_ not in TYPES:
             return _unknown_type(type_)
+        try:
+            for value in request.query_params.getlist("_format"):
+                check_format(value)
+        except BadRequest as error:
+            return outcome(400, "not-supported", str(error))
         async with reads.connect() as connection:
             found = await by_ids(connection, FHIR, type_, [resource_id])
         if not found:
             return outcome(404, "not-found", f"no {type_} with id {resource_id!r}")
-        return Response(resource_text(found[0]), media_type=FHIR_JSON)
+        return Response(
+            resource_text(found[0]), media_type=FHIR_JSON, headers=version_headers(found[0])
+        )
 
     @router.get("/{type_}", summary="Search (ITI-90)", response_class=Response)
     async def search(type_: str, request: Request) -> Response:
@@ -241,15 +281,19 @@ def fhir_router(
                 list(request.query_params.multi_items()),
                 page_max=settings.public_page_size_max,
                 near_km_max=settings.near_radius_km_max,
+                lenient=_lenient(request),
             )
         except BadRequest as error:
             return outcome(400, "invalid", str(error))
+        total: int | None = None
         async with reads.connect() as connection:
             entries, more = await _searchset(connection, _base(request, public), type_, parsed)
+            if parsed.total:
+                total = 0 if parsed.nothing else await count(connection, parsed.query)
         links = [{"relation": "self", "url": _url(request, public)}]
         if more:
             _next_link(request, public, links, "_offset", parsed.offset + parsed.count)
-        return Response(bundle_text("searchset", links, entries), media_type=FHIR_JSON)
+        return Response(bundle_text("searchset", links, entries, total), media_type=FHIR_JSON)
 
     # Last: what no route above took is answered as FHIR answers, an OperationOutcome,
     # not the platform's problem JSON (nor, in monolithic mode, the portal's page).
@@ -280,7 +324,7 @@ def fhir_router(
     # themselves: FastAPI has nothing to validate.
     direct(metadata, None, takes_request=True)
     direct(history, None, takes_request=True)
-    direct(read, None)
+    direct(read, None, takes_request=True)
     direct(search, None, takes_request=True)
     direct(elsewhere, None, takes_request=True)
     direct(base, None)

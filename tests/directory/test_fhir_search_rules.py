@@ -1,0 +1,182 @@
+"""FHIR R4's search rules, as a standard client relies on them: dates to their precision,
+the total on request, codes nobody has finding nothing, result parameters a server may
+ignore, lenient handling, string searches by the start of a value."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from directory.domain.fhir import PROFESSION_SYSTEM
+from tests.directory.support import (
+    MARC,
+    SOLO,
+    WARM,
+    Searchable,
+    searchable_directory,
+    two_practices,
+)
+from tests.directory.test_fhir import fhir, ids, valid
+
+
+@pytest.fixture
+async def world(database_url_factory: Any, tmp_path: Path) -> AsyncIterator[Searchable]:
+    async with searchable_directory(await database_url_factory("directory"), tmp_path) as directory:
+        await two_practices(directory)
+        yield directory
+
+
+async def refused(world: Searchable, path: str, **params: str) -> str:
+    response = await world.http.get(f"/fhir/{path}", params=params)
+    assert response.status_code == 400, response.text
+    return str(valid(response.json())["issue"][0]["diagnostics"])
+
+
+async def test_last_updated_is_read_to_the_precision_it_is_written(world: Searchable) -> None:
+    both = ids(await fhir(world, "Organization"))
+    assert len(both) == 2
+    stamps = [(await fhir(world, f"Organization/{i}"))["meta"]["lastUpdated"] for i in both]
+    if stamps[0][:10] != stamps[1][:10]:
+        pytest.skip("the two practices were stamped on either side of midnight (UTC)")
+    day, minute = stamps[0][:10], stamps[0][:16]
+    year, month = day[:4], day[:7]
+
+    async def found(value: str) -> list[str]:
+        return sorted(ids(await fhir(world, "Organization", _lastUpdated=value)))
+
+    # Both practices were stamped on one day: that day, its month and its year hold both.
+    for whole in (day, month, year, f"ge{day}", f"le{day}", f"sa{int(year) - 1}", "eb9999"):
+        assert await found(whole) == sorted(both), whole
+    for none in (f"gt{day}", f"lt{day}", f"sa{day}", f"eb{day}", f"{int(year) + 1}"):
+        assert await found(none) == [], none
+    assert both[0] in await found(f"{minute}Z") + await found(f"ge{minute}Z")
+    assert "prefix 'ne' is not supported" in await refused(
+        world, "Organization", _lastUpdated=f"ne{day}"
+    )
+
+
+async def test_the_total_comes_alone_with_a_count_of_zero_or_summary_count(
+    world: Searchable,
+) -> None:
+    for params in ({"_count": "0"}, {"_summary": "count"}):
+        bundle = await fhir(world, "PractitionerRole", **params)
+        assert bundle["total"] == 3, params
+        assert bundle["entry"] == [], params
+    page = await fhir(world, "PractitionerRole", _total="accurate", _count="1")
+    assert page["total"] == 3
+    assert len(ids(page)) == 1
+    assert [link["relation"] for link in page["link"]] == ["self", "next"]
+    assert "total" not in await fhir(world, "PractitionerRole")
+    nurses = await fhir(world, "PractitionerRole", specialty="nurse", _total="accurate")
+    assert nurses["total"] == len(ids(nurses)) == 1
+
+
+async def test_a_count_above_the_largest_page_gets_the_largest_page(world: Searchable) -> None:
+    bundle = await fhir(world, "PractitionerRole", _count="100000")
+    assert len(ids(bundle)) == 3
+    assert "below 0" in await refused(world, "PractitionerRole", _count="-1")
+
+
+async def test_result_parameters_a_server_may_ignore_are_taken(world: Searchable) -> None:
+    whole = await fhir(world, "PractitionerRole")
+    for params in (
+        {"_elements": "id"},
+        {"_pretty": "true"},
+        {"_summary": "true"},
+        {"_summary": "data"},
+        {"specialty": ""},  # a parameter without a value is left out
+    ):
+        bundle = await fhir(world, "PractitionerRole", **params)
+        assert ids(bundle) == ids(whole), params
+        assert bundle["entry"][0]["resource"] == whole["entry"][0]["resource"], params
+
+
+async def test_lenient_handling_leaves_unknown_parameters_out(world: Searchable) -> None:
+    assert "handling=lenient" in await refused(world, "Practitioner", nmae="marc")
+    response = await world.http.get(
+        "/fhir/Practitioner", params={"nmae": "marc"}, headers={"Prefer": "handling=lenient"}
+    )
+    assert response.status_code == 200, response.text
+    assert len(ids(valid(response.json()))) == 2
+
+
+async def test_codes_nobody_has_find_nothing_and_comma_means_any(world: Searchable) -> None:
+    async def found(path: str, **params: str) -> list[str]:
+        return ids(await fhir(world, path, **params))
+
+    assert await found("PractitionerRole", specialty="http://snomed.info/sct|224535009") == []
+    assert await found("PractitionerRole", specialty="|nurse") == []
+    assert len(await found("PractitionerRole", specialty=f"{PROFESSION_SYSTEM}|nurse")) == 1
+    assert len(await found("PractitionerRole", specialty="nurse,http://snomed.info/sct|1")) == 1
+    assert await found("Location", status="suspended") == []
+    assert len(await found("Location", status="active,inactive")) == 2
+    assert len(await found("Practitioner", active="true,false")) == 2
+    assert "not a Location status" in await refused(world, "Location", status="closed")
+
+
+async def test_a_reference_to_another_type_is_refused_saying_which(world: Searchable) -> None:
+    message = await refused(world, "PractitionerRole", practitioner=f"Organization/{WARM}")
+    assert "refers to a Practitioner" in message
+    by_url = await fhir(
+        world, "PractitionerRole", practitioner=f"http://test/fhir/Practitioner/{MARC}"
+    )
+    assert len(ids(by_url)) == 2
+
+
+async def test_an_include_asked_twice_is_included_once(world: Searchable) -> None:
+    response = await world.http.get(
+        "/fhir/PractitionerRole?_include=PractitionerRole:organization"
+        "&_include=PractitionerRole:organization"
+    )
+    bundle = valid(response.json())
+    urls = [entry["fullUrl"] for entry in bundle["entry"]]
+    assert len(urls) == len(set(urls)) == 3 + 2
+
+
+async def test_format_is_json_in_any_spelling_and_nothing_else(world: Searchable) -> None:
+    assert len(
+        ids(await fhir(world, "Organization", _format="application/fhir+json;fhirVersion=4.0"))
+    )
+    history = await world.http.get("/fhir/Organization/_history", params={"_format": "json"})
+    assert history.status_code == 200, history.text
+    assert "JSON only" in await refused(world, f"Organization/{SOLO}", _format="xml")
+    assert "JSON only" in await refused(world, "Organization/_history", _format="xml")
+
+
+async def test_a_read_says_its_version_in_etag_and_last_modified(world: Searchable) -> None:
+    response = await world.http.get(f"/fhir/Organization/{SOLO}")
+    assert response.status_code == 200, response.text
+    meta = response.json()["meta"]
+    assert response.headers["etag"] == f'W/"{meta["versionId"]}"'
+    assert response.headers["last-modified"].endswith(" GMT")
+    assert response.headers["content-type"] == "application/fhir+json; charset=utf-8"
+
+
+async def test_postcode_and_city_match_the_start_of_the_value(world: Searchable) -> None:
+    async def names(**params: str) -> list[str]:
+        bundle = await fhir(world, "Organization", **params)
+        return sorted(e["resource"]["name"] for e in bundle["entry"])
+
+    assert await names(**{"address-postalcode": "91"}) == ["Praktijk Creemers"]
+    assert len(await names(**{"address-postalcode": "9"})) == 2
+    assert await names(**{"address-postalcode": "9160"}) == ["Praktijk Creemers"]
+    assert await names(**{"address-city": "lok"}) == ["Praktijk Creemers"]
+    assert await names(**{"address-city": "LOKEREN"}) == ["Praktijk Creemers"]
+    assert len(await names(**{"address-city": "gent,lokeren"})) == 2
+    assert await names(**{"address-city": "gen,lok"}) == []  # several: each a whole name
+    assert "whole postcodes" in await refused(
+        world, "Organization", **{"address-postalcode": "91,9000"}
+    )
+
+
+async def test_a_modifier_or_a_chain_is_refused_saying_what_is_served(world: Searchable) -> None:
+    assert ":contains is not supported" in await refused(
+        world, "Practitioner", **{"name:contains": "arc"}
+    )
+    assert "chained parameters are not supported" in await refused(
+        world, "PractitionerRole", **{"practitioner.name": "marc"}
+    )
+    assert "_sort is not supported" in await refused(world, "Practitioner", _sort="name")
