@@ -59,6 +59,26 @@ async def test_a_repeated_read_is_answered_from_the_cache(world: Searchable) -> 
     assert cache.hits == hits + 1
 
 
+async def test_a_cached_fhir_read_keeps_its_etag_and_last_modified(world: Searchable) -> None:
+    cache = _cache(world)
+    first = await world.http.get(f"/fhir/Practitioner/{MARC}")
+    hits = cache.hits
+    again = await world.http.get(f"/fhir/Practitioner/{MARC}")
+    assert cache.hits == hits + 1
+    assert again.content == first.content
+    for header in ("etag", "last-modified", "content-type"):
+        assert again.headers[header] == first.headers[header], header
+
+
+async def test_a_lenient_answer_is_never_served_to_a_strict_client(world: Searchable) -> None:
+    url = "/fhir/Practitioner?nmae=marc"
+    lenient = await world.http.get(url, headers={"Prefer": "handling=lenient"})
+    assert lenient.status_code == 200, lenient.text
+    strict = await world.http.get(url)
+    assert strict.status_code == 400, strict.text
+    assert (await world.http.get(url, headers={"Prefer": "handling=lenient"})).status_code == 200
+
+
 async def test_a_depublished_provider_leaves_every_cached_answer_at_once(
     world: Searchable,
 ) -> None:

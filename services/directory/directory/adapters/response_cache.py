@@ -58,9 +58,19 @@ class CachedAnswer:
     status_code: int
     media_type: str | None
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+    """What the endpoint said beside its body (a FHIR read's ETag and Last-Modified)."""
 
     def response(self) -> Response:
-        return Response(self.body, status_code=self.status_code, media_type=self.media_type)
+        return Response(
+            self.body,
+            status_code=self.status_code,
+            media_type=self.media_type,
+            headers=dict(self.headers) if self.headers else None,
+        )
+
+
+_BODY_HEADERS = frozenset({"content-length", "content-type"})
 
 
 def _cacheable(response: Response) -> bool:
@@ -148,6 +158,11 @@ class ResponseCache:
                     response.status_code,
                     response.media_type,
                     bytes(response.body),
+                    tuple(
+                        (name, value)
+                        for name, value in response.headers.items()
+                        if name not in _BODY_HEADERS
+                    ),
                 )
                 self._keep(key, answer)
             return response

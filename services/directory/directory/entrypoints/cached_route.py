@@ -39,10 +39,17 @@ def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
                         return await retry_once_on_disconnect(lambda: endpoint(**arguments))
                     return await retry_once_on_disconnect(lambda: handle(request))
 
-                if cache is None or request.method != "GET":
+                if cache is None or request.method != "GET" or _lenient(request):
                     return await compute()
                 return await cache.respond(str(request.url), compute)
 
             return answer
 
     return PublicReadRoute
+
+
+def _lenient(request: Request) -> bool:
+    """FHIR's `Prefer: handling=lenient` changes the answer to the same URL (an unknown
+    parameter left out, not refused): such a request is neither answered from the cache
+    nor kept in it, where a strict client asking the same URL would get it."""
+    return "lenient" in request.headers.get("prefer", "")
