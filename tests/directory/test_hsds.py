@@ -97,8 +97,21 @@ async def test_every_list_and_record_validates(world: Searchable) -> None:
         errors = list(validator("compiled_service.json").iter_errors(full))
         assert not errors, [e.message for e in errors]
         assert full["status"] == "active"
+        # Fully nested, as the API reference serves one service: its organization, and
+        # where it is offered, each place with its whole location.
+        assert full["organization"]["id"] == full["organization_id"]
+        [at_location] = full["service_at_locations"]
+        assert at_location["service_id"] == full["id"]
+        location = at_location["location"]
+        assert location["id"] == at_location["location_id"]
+        assert location["addresses"][0]["postal_code"] in ("9000", "9160")
+        assert "schedules" in location and "latitude" in location
     organizations = await listing(world, "organizations")
     assert {o["id"] for o in organizations["contents"]} == {WARM, SOLO}
+    warm = (await world.http.get(f"/hsds/organizations/{WARM}")).json()
+    errors = list(validator("organization.json").iter_errors(warm))
+    assert not errors, [e.message for e in errors]
+    assert [loc["addresses"][0]["postal_code"] for loc in warm["locations"]] == ["9000"]
     locations = await listing(world, "locations")
     assert {loc["addresses"][0]["postal_code"] for loc in locations["contents"]} == {"9000", "9160"}
     # Gent and Lokeren: the province, not the municipality again.

@@ -5,7 +5,8 @@ Pages as the HSDS API reference says (`page` from 1, `per_page`; the body says
 `contents`); `format=ndjson` streams every match, one record a line, without pages.
 Filters: `search` (name words, by prefix), `postcode`, `taxonomy_term_id` (a profession's
 term id or code), `taxonomy_id`, `modified_after`, `organization_id`; services also take
-`full` (they are always served fully nested); services at locations `proximity` (metres
+`full` (taken; a listed service carries its own fields, `/services/{id}` nests its
+organization and locations: entrypoints/hsds_nesting.py); services at locations `proximity` (metres
 from the centroid of `postcode`, nearest first). Only what is on the map is served:
 what left it (a depublished practice, an offer block without published providers) is gone
 from every list and answers 404. An unknown parameter is refused with 422.
@@ -41,6 +42,7 @@ from directory.domain.geo import Geocoder
 from directory.domain.hsds import TAXONOMY_ID
 from directory.domain.resources import HSDS, without_nulls
 from directory.domain.text import words
+from directory.entrypoints.hsds_nesting import nested_organization, nested_service
 from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import (
     Reader,
@@ -342,7 +344,11 @@ def hsds_router(
             organization_id: Annotated[str | None, Query(max_length=64)] = None,
             taxonomy_id: Annotated[str | None, Query(max_length=64)] = None,
             full: Annotated[
-                bool, Query(description="A service is always served fully nested.")
+                bool,
+                Query(
+                    description="Taken, and changes nothing: a listed service carries its "
+                    "own fields; /hsds/services/{id} nests its organization and locations."
+                ),
             ] = True,
             proximity: Annotated[
                 int | None,
@@ -363,8 +369,8 @@ def hsds_router(
             query = _query(
                 type_, search, postcode, taxonomy_term_id, modified_after, organization_id, near
             )
-            # `full` (services): the stored service is the fully nested one, as
-            # /services/{id} serves it, whatever is asked.
+            # `full` (services): a page serves each stored service as it is, whatever is
+            # asked; nesting its organization and locations is /services/{id}'s, a read.
             del full
             if taxonomy_id is not None and taxonomy_id != TAXONOMY_ID:
                 # Every term is of the one taxonomy (/hsds/taxonomies): none of another.
@@ -413,9 +419,15 @@ def hsds_router(
         async def read(record_id: str) -> Response:
             async with reads.connect() as connection:
                 found = [f for f in await by_ids(connection, HSDS, type_, [record_id]) if f.active]
-            if not found:
-                raise HTTPException(404, f"no {type_} with id {record_id!r} on the map")
-            return Response(record_text(type_, found[0]), media_type="application/json")
+                if not found:
+                    raise HTTPException(404, f"no {type_} with id {record_id!r} on the map")
+                if type_ == "service":
+                    nested = await nested_service(connection, _record(type_, found[0]))
+                elif type_ == "organization":
+                    nested = await nested_organization(connection, _record(type_, found[0]))
+                else:
+                    return Response(record_text(type_, found[0]), media_type="application/json")
+            return Response(orjson.dumps(nested), media_type="application/json")
 
         read.__name__ = f"read_{type_}"
         direct(read, {})  # a query parameter: through FastAPI, which refuses it
