@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from directory.domain.fhir import PROFESSION_SYSTEM
 from tests.directory.support import (
@@ -16,6 +17,7 @@ from tests.directory.support import (
     SOLO,
     WARM,
     Searchable,
+    migrate_to,
     searchable_directory,
     two_practices,
 )
@@ -180,3 +182,43 @@ async def test_a_modifier_or_a_chain_is_refused_saying_what_is_served(world: Sea
         world, "PractitionerRole", **{"practitioner.name": "marc"}
     )
     assert "_sort is not supported" in await refused(world, "Practitioner", _sort="name")
+
+
+async def test_a_practice_is_an_mcsd_facility_and_searched_by_its_type(
+    world: Searchable,
+) -> None:
+    organization = await fhir(world, f"Organization/{SOLO}")
+    codes = {c["code"] for t in organization["type"] for c in t["coding"]}
+    assert codes == {"prov", "facility"}
+    [location] = (await fhir(world, "Location", organization=SOLO))["entry"]
+    assert location["resource"]["type"][0]["coding"][0]["code"] == "facility"
+    assert location["resource"]["physicalType"]["coding"][0]["code"] == "bu"
+
+    async def count(path: str, **params: str) -> int:
+        return len(ids(await fhir(world, path, **params)))
+
+    system = "https://profiles.ihe.net/ITI/mCSD/CodeSystem/IHE.mCSD.Organization.Location.Types"
+    assert await count("Organization", type="facility") == 2
+    assert await count("Organization", type=f"{system}|facility") == 2
+    assert await count("Organization", type="prov") == 2
+    assert await count("Organization", type="dept") == 0
+    assert await count("Organization", type="http://example.org|facility") == 0
+    assert await count("Location", type="facility,bu") == 2
+    assert await count("Location", type="prov") == 0
+    # mCSD's identifier and partof: a practice has no identifier on the public topics and
+    # is part of no other organization.
+    assert await count("Organization", identifier="0123456789") == 0
+    assert await count("Location", identifier="0123456789") == 0
+    assert await count("HealthcareService", identifier="x") == 0
+    assert await count("Organization", partof=f"Organization/{WARM}") == 0
+
+
+async def test_migration_0012_queues_every_practice_for_its_facility_types(
+    world: Searchable,
+) -> None:
+    engine = world.component.runtime.engine
+    await migrate_to(engine, "0011", down=True)
+    await migrate_to(engine, "heads")
+    async with engine.connect() as connection:
+        waiting = await connection.execute(sa.text("SELECT kind, fiche_id FROM projection_pending"))
+        assert sorted(waiting.all()) == sorted([("practice", WARM), ("practice", SOLO)])

@@ -32,6 +32,23 @@ CANONICAL = "https://socialekaart.be/fhir"
 PROFESSION_SYSTEM = f"{CANONICAL}/CodeSystem/profession"
 RIZIV_SYSTEM = "https://www.riziv.fgov.be/nihdi-number"
 LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
+ORGANIZATION_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/organization-type"
+MCSD_TYPE_SYSTEM = (
+    "https://profiles.ihe.net/ITI/mCSD/CodeSystem/IHE.mCSD.Organization.Location.Types"
+)
+PHYSICAL_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/location-physical-type"
+
+FACILITY = {"system": MCSD_TYPE_SYSTEM, "code": "facility", "display": "Facility"}
+"""mCSD's type of a facility's Organization and Location: a practice at its addresses is
+a physical care delivery site, which mCSD pairs as an Organization and a Location."""
+PROVIDER = {"system": ORGANIZATION_TYPE_SYSTEM, "code": "prov", "display": "Healthcare Provider"}
+BUILDING = {"system": PHYSICAL_TYPE_SYSTEM, "code": "bu", "display": "Building"}
+
+RESOURCE_TYPES: dict[str, tuple[dict[str, str], ...]] = {
+    "Organization": (PROVIDER, FACILITY),
+    "Location": (FACILITY,),
+}
+"""The `type` codings every resource of these FHIR types carries (searched by `type`)."""
 
 _DAYS = {
     "monday": "mon",
@@ -157,17 +174,7 @@ def _organization(view: PracticeView) -> Resource:
         "resourceType": "Organization",
         "id": view.id,
         "active": view.published,
-        "type": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/organization-type",
-                        "code": "prov",
-                        "display": "Healthcare Provider",
-                    }
-                ]
-            }
-        ],
+        "type": [{"coding": [dict(coding)]} for coding in RESOURCE_TYPES["Organization"]],
         "name": view.name,
     }
     if view.other_names:
@@ -191,6 +198,8 @@ def _location(view: PracticeView, place: Place) -> Resource:
         "status": "active" if view.published else "inactive",
         "name": view.name,
         "mode": "instance",
+        "type": [{"coding": [dict(coding)]} for coding in RESOURCE_TYPES["Location"]],
+        "physicalType": {"coding": [dict(BUILDING)]},
         "address": _address(place.address),
         "managingOrganization": _organization_reference(view),
     }

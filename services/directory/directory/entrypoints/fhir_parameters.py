@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from directory.adapters.standard_queries import Circle, ResourceQuery
-from directory.domain.fhir import PROFESSION_SYSTEM
+from directory.domain.fhir import PROFESSION_SYSTEM, RESOURCE_TYPES
 from directory.domain.geo import Point
 from directory.domain.resources import FHIR
 from directory.domain.text import normalized, words
@@ -382,6 +382,23 @@ def _identifier(search: _Search, name: str, value: str) -> None:
     search.groups.append(tuple(terms))
 
 
+def _resource_type(search: _Search, name: str, value: str) -> None:
+    """`type` of an Organization or a Location: every one carries the same codes (mCSD's
+    facility; an Organization also `prov`), so a code of theirs keeps all and another
+    finds nothing."""
+    carried = RESOURCE_TYPES[search.resource_type]
+    for one in (v for v in value.split(",") if v):
+        system, bar, code = one.rpartition("|")
+        if any(c["code"] == code and (not bar or c["system"] == system) for c in carried):
+            return
+    search.nothing = True
+
+
+def _part_of(search: _Search, name: str, value: str) -> None:
+    """No practice is part of another organization: `partof` finds nothing."""
+    search.nothing = True
+
+
 def _near_parameter(search: _Search, name: str, value: str) -> None:
     search.near = _near(value, search.near_km_max)
 
@@ -411,6 +428,8 @@ _PARAMETERS = {
     "role": _any_of,
     "near": _near_parameter,
     "identifier": _identifier,
+    "type": _resource_type,
+    "partof": _part_of,
 }
 """How each parameter a type takes (SEARCH_PARAMETERS, COMMON) adds to a search."""
 

@@ -36,10 +36,15 @@ SEARCH_PARAMETERS: dict[str, dict[str, str]] = {
         "active": "token",
         "address-postalcode": "string",
         "address-city": "string",
+        "type": "token",
+        "identifier": "token",
+        "partof": "reference",
     },
     "Location": {
         "name": "string",
         "status": "token",
+        "type": "token",
+        "identifier": "token",
         "address-postalcode": "string",
         "address-city": "string",
         "organization": "reference",
@@ -48,6 +53,7 @@ SEARCH_PARAMETERS: dict[str, dict[str, str]] = {
     "HealthcareService": {
         "name": "string",
         "active": "token",
+        "identifier": "token",
         "organization": "reference",
         "location": "reference",
         "specialty": "token",
@@ -69,7 +75,9 @@ SEARCH_PARAMETERS: dict[str, dict[str, str]] = {
         "near": "special",
     },
 }
-"""Per type: the parameters it takes and their FHIR type. On PractitionerRole and
+"""Per type: the parameters it takes and their FHIR type (mCSD's `identifier` on a
+practice's resources, which carry none on the public topics, and `partof`, as no practice
+is part of another, find nothing). On PractitionerRole and
 HealthcareService, `address-postalcode`, `address-city` and `near` are this server's
 shorthand for the same parameters of their Location (`location.address-postalcode`)."""
 
