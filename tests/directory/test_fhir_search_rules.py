@@ -222,3 +222,44 @@ async def test_migration_0012_queues_every_practice_for_its_facility_types(
     async with engine.connect() as connection:
         waiting = await connection.execute(sa.text("SELECT kind, fiche_id FROM projection_pending"))
         assert sorted(waiting.all()) == sorted([("practice", WARM), ("practice", SOLO)])
+
+
+async def test_a_search_by_post_finds_what_the_same_get_finds(world: Searchable) -> None:
+    form = {"specialty": "physician", "_count": "1"}
+    posted = await world.http.post("/fhir/PractitionerRole/_search", data=form)
+    assert posted.status_code == 200, posted.text
+    assert posted.headers["content-type"] == "application/fhir+json; charset=utf-8"
+    by_post = valid(posted.json())
+    by_get = await fhir(world, "PractitionerRole", **form)
+    assert ids(by_post) == ids(by_get)
+    links = {link["relation"]: link["url"] for link in by_post["link"]}
+    assert links["self"] == "http://test/fhir/PractitionerRole?specialty=physician&_count=1"
+    following = await world.http.get(links["next"])
+    assert ids(valid(following.json())) != ids(by_post)
+    # The query's parameters count too.
+    both = await world.http.post(
+        "/fhir/PractitionerRole/_search?specialty=nurse", data={"_total": "accurate"}
+    )
+    assert valid(both.json())["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "says"),
+    [
+        (b'{"name": "marc"}', {"content-type": "application/json"}, 415, "form-urlencoded"),
+        (
+            b"name=" + b"m" * 20_000,
+            {"content-type": "application/x-www-form-urlencoded"},
+            413,
+            "at most",
+        ),
+        (b"name=ma%00rc", {"content-type": "application/x-www-form-urlencoded"}, 400, "name"),
+        (b"nmae=marc", {"content-type": "application/x-www-form-urlencoded"}, 400, "nmae"),
+    ],
+)
+async def test_a_post_search_refuses_what_is_not_a_search_form(
+    world: Searchable, content: bytes, headers: dict[str, str], status: int, says: str
+) -> None:
+    response = await world.http.post("/fhir/Practitioner/_search", content=content, headers=headers)
+    assert response.status_code == status, response.text
+    assert says in valid(response.json())["issue"][0]["diagnostics"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import quote, unquote_plus
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -54,6 +54,7 @@ from directory.entrypoints.fhir_search_tables import (
 )
 from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import direct
+from servicekit.inputs import refused_character
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 FHIR_VERSION = "4.0.1"
@@ -83,14 +84,12 @@ def _url(request: Request, public: str) -> str:
     return origin(request, public) + request.url.path + (f"?{query}" if query else "")
 
 
-def _next_link(
-    request: Request, public: str, links: list[dict[str, str]], name: str, value: str | int
-) -> None:
-    """The request's own URL with its paging (`_offset`, `_page_after`) replaced by
+def _next_link(self_url: str, links: list[dict[str, str]], name: str, value: str | int) -> None:
+    """The page's own URL with its paging (`_offset`, `_page_after`) replaced by
     `name=value`, put last; the other parameters stay as the client sent them. Starlette's
     `include_query_params` decoded and encoded them all again: a twentieth of a `near`
     search's time."""
-    address, _, query = _url(request, public).partition("?")
+    address, _, query = self_url.partition("?")
     kept = [part for part in query.split("&") if part and _name(part) not in _PAGING]
     kept.append(f"{name}={quote(str(value), safe='')}")
     links.append({"relation": "next", "url": f"{address}?{'&'.join(kept)}"})
@@ -163,6 +162,42 @@ def capability_statement(base: str) -> dict[str, Any]:
         # POST searches, chained parameters, :exact); docs/directory.md says which part.
         "rest": [{"mode": "server", "resource": resources}],
     }
+
+
+SEARCH_BODY_MAX = 16_384
+"""The largest form body of a POST search, in bytes (a GET's query is bounded by the
+gateway's line length; a search's parameters are far shorter)."""
+
+
+async def posted_parameters(request: Request) -> list[tuple[str, str]] | Response:
+    """A POST search's parameters: the query's, then the form body's; or the
+    OperationOutcome refusing the body (not a form, too large, not UTF-8, a control
+    character)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded":
+        return outcome(
+            415,
+            "not-supported",
+            "a POST search sends its parameters as application/x-www-form-urlencoded, "
+            "written as a GET search's query (name=marc&_count=10)",
+        )
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > SEARCH_BODY_MAX:
+            return outcome(
+                413, "too-costly", f"a POST search's body is at most {SEARCH_BODY_MAX} bytes"
+            )
+    try:
+        items = parse_qsl(request.url.query, keep_blank_values=True)
+        items += parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        return outcome(400, "invalid", "a POST search's body must be UTF-8")
+    for name, value in items:
+        reason = refused_character(name) or refused_character(value)
+        if reason:
+            return outcome(400, "invalid", f"{name}: the value {reason}")
+    return items
 
 
 def _lenient(request: Request) -> bool:
@@ -250,7 +285,7 @@ def fhir_router(
         page = changed[: paging.count]
         if len(changed) > paging.count:
             last = page[-1]
-            _next_link(request, public, links, PAGE_AFTER, page_after(last.last_updated, last.id))
+            _next_link(links[0]["url"], links, PAGE_AFTER, page_after(last.last_updated, last.id))
         entries = [history_entry_text(base, type_, found) for found in page]
         return Response(bundle_text("history", links, entries), media_type=FHIR_JSON)
 
@@ -271,14 +306,15 @@ def fhir_router(
             resource_text(found[0]), media_type=FHIR_JSON, headers=version_headers(found[0])
         )
 
-    @router.get("/{type_}", summary="Search (ITI-90)", response_class=Response)
-    async def search(type_: str, request: Request) -> Response:
-        if type_ not in TYPES:
-            return _unknown_type(type_)
+    async def answer(
+        type_: str, request: Request, items: list[tuple[str, str]], self_url: str
+    ) -> Response:
+        """A searchset for `items`, whose own URL (the GET that asks the same) is
+        `self_url`."""
         try:
             parsed = parse_search(
                 type_,
-                list(request.query_params.multi_items()),
+                items,
                 page_max=settings.public_page_size_max,
                 near_km_max=settings.near_radius_km_max,
                 lenient=_lenient(request),
@@ -290,10 +326,29 @@ def fhir_router(
             entries, more = await _searchset(connection, _base(request, public), type_, parsed)
             if parsed.total:
                 total = 0 if parsed.nothing else await count(connection, parsed.query)
-        links = [{"relation": "self", "url": _url(request, public)}]
+        links = [{"relation": "self", "url": self_url}]
         if more:
-            _next_link(request, public, links, "_offset", parsed.offset + parsed.count)
+            _next_link(self_url, links, "_offset", parsed.offset + parsed.count)
         return Response(bundle_text("searchset", links, entries, total), media_type=FHIR_JSON)
+
+    @router.get("/{type_}", summary="Search (ITI-90)", response_class=Response)
+    async def search(type_: str, request: Request) -> Response:
+        if type_ not in TYPES:
+            return _unknown_type(type_)
+        items = list(request.query_params.multi_items())
+        return await answer(type_, request, items, _url(request, public))
+
+    @router.post("/{type_}/_search", summary="Search by POST (ITI-90)", response_class=Response)
+    async def search_by_post(type_: str, request: Request) -> Response:
+        """The same search with its parameters in a form body (and the query): what mCSD
+        asks a server to take besides GET."""
+        if type_ not in TYPES:
+            return _unknown_type(type_)
+        items = await posted_parameters(request)
+        if isinstance(items, Response):
+            return items
+        self_url = f"{_base(request, public)}/{type_}" + (f"?{urlencode(items)}" if items else "")
+        return await answer(type_, request, items, self_url)
 
     # Last: what no route above took is answered as FHIR answers, an OperationOutcome,
     # not the platform's problem JSON (nor, in monolithic mode, the portal's page).
@@ -306,7 +361,8 @@ def fhir_router(
                 405,
                 "not-supported",
                 f"{request.method} is not supported: this FHIR server is read-only "
-                "(read, search and history, with GET)",
+                "(read, search and history with GET; a search also as POST "
+                "/fhir/{type}/_search)",
             )
         return outcome(
             404,
@@ -326,6 +382,7 @@ def fhir_router(
     direct(history, None, takes_request=True)
     direct(read, None, takes_request=True)
     direct(search, None, takes_request=True)
+    direct(search_by_post, None, takes_request=True)
     direct(elsewhere, None, takes_request=True)
     direct(base, None)
     return router
