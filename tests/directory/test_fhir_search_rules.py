@@ -263,3 +263,23 @@ async def test_a_post_search_refuses_what_is_not_a_search_form(
     response = await world.http.post("/fhir/Practitioner/_search", content=content, headers=headers)
     assert response.status_code == status, response.text
     assert says in valid(response.json())["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        ("application/fhir+xml", 406),
+        ("application/xml, text/xml", 406),
+        ("application/fhir+json", 200),
+        ("application/json", 200),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", 200),
+        ("*/*", 200),
+    ],
+)
+async def test_an_accept_header_without_json_is_refused(
+    world: Searchable, accept: str, status: int
+) -> None:
+    for path in ("/fhir/metadata", "/fhir/Practitioner", f"/fhir/Practitioner/{MARC}"):
+        response = await world.http.get(path, headers={"Accept": accept})
+        assert response.status_code == status, (path, response.text)
+        assert response.headers["content-type"] == "application/fhir+json; charset=utf-8"

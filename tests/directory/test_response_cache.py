@@ -79,6 +79,15 @@ async def test_a_lenient_answer_is_never_served_to_a_strict_client(world: Search
     assert (await world.http.get(url, headers={"Prefer": "handling=lenient"})).status_code == 200
 
 
+async def test_a_cached_json_answer_is_not_served_to_a_client_refusing_json(
+    world: Searchable,
+) -> None:
+    url = f"/fhir/Practitioner/{MARC}"
+    assert (await world.http.get(url)).status_code == 200
+    refused = await world.http.get(url, headers={"Accept": "application/fhir+xml"})
+    assert refused.status_code == 406, refused.text
+
+
 async def test_a_depublished_provider_leaves_every_cached_answer_at_once(
     world: Searchable,
 ) -> None:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from directory.adapters.read_engine import retry_once_on_disconnect
 from directory.adapters.response_cache import ResponseCache
+from directory.entrypoints.json_accept import admits_json
 from directory.entrypoints.query_parameters import direct_arguments, direct_of
 
 
@@ -39,7 +40,7 @@ def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
                         return await retry_once_on_disconnect(lambda: endpoint(**arguments))
                     return await retry_once_on_disconnect(lambda: handle(request))
 
-                if cache is None or request.method != "GET" or _lenient(request):
+                if cache is None or request.method != "GET" or _varies(request):
                     return await compute()
                 return await cache.respond(str(request.url), compute)
 
@@ -48,8 +49,10 @@ def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
     return PublicReadRoute
 
 
-def _lenient(request: Request) -> bool:
-    """FHIR's `Prefer: handling=lenient` changes the answer to the same URL (an unknown
-    parameter left out, not refused): such a request is neither answered from the cache
-    nor kept in it, where a strict client asking the same URL would get it."""
-    return "lenient" in request.headers.get("prefer", "")
+def _varies(request: Request) -> bool:
+    """Whether a header changes the answer to the same URL: FHIR's `Prefer:
+    handling=lenient` (an unknown parameter left out, not refused), or an `Accept` that
+    admits no JSON (refused with 406). Such a request is neither answered from the cache
+    nor kept in it, where a client asking the same URL without the header would get it."""
+    headers = request.headers
+    return "lenient" in headers.get("prefer", "") or not admits_json(headers.get("accept"))

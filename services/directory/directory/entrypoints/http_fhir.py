@@ -52,6 +52,7 @@ from directory.entrypoints.fhir_search_tables import (
     SEARCH_PARAMETERS,
     TYPES,
 )
+from directory.entrypoints.json_accept import admits_json
 from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import direct
 from servicekit.inputs import refused_character
@@ -164,6 +165,22 @@ def capability_statement(base: str) -> dict[str, Any]:
     }
 
 
+def not_acceptable(request: Request) -> Response | None:
+    """406 when the `Accept` header admits no JSON (`application/fhir+xml` alone): this
+    server answers JSON only. No header, `*/*` (curl's, a browser's) or any JSON type is
+    fine."""
+    accept = request.headers.get("accept")
+    if admits_json(accept):
+        return None
+    assert accept is not None
+    return outcome(
+        406,
+        "not-supported",
+        f"this server answers JSON only (application/fhir+json); the Accept header asks "
+        f"for {accept[:100]!r}",
+    )
+
+
 SEARCH_BODY_MAX = 16_384
 """The largest form body of a POST search, in bytes (a GET's query is bounded by the
 gateway's line length; a search's parameters are far shorter)."""
@@ -247,6 +264,8 @@ def fhir_router(
 
     @router.get("/metadata", summary="CapabilityStatement", response_class=Response)
     async def metadata(request: Request) -> Response:
+        if (refusal := not_acceptable(request)) is not None:
+            return refusal
         return fhir_response(capability_statement(_base(request, public)))
 
     @router.get(
@@ -259,6 +278,8 @@ def fhir_router(
     async def history(type_: str, request: Request) -> Response:
         if type_ not in TYPES:
             return _unknown_type(type_)
+        if (refusal := not_acceptable(request)) is not None:
+            return refusal
         try:
             paging = history_paging(
                 list(request.query_params.multi_items()), settings.public_page_size_max
@@ -293,6 +314,8 @@ def fhir_router(
     async def read(type_: str, resource_id: str, request: Request) -> Response:
         if type_ not in TYPES:
             return _unknown_type(type_)
+        if (refusal := not_acceptable(request)) is not None:
+            return refusal
         try:
             for value in request.query_params.getlist("_format"):
                 check_format(value)
@@ -335,6 +358,8 @@ def fhir_router(
     async def search(type_: str, request: Request) -> Response:
         if type_ not in TYPES:
             return _unknown_type(type_)
+        if (refusal := not_acceptable(request)) is not None:
+            return refusal
         items = list(request.query_params.multi_items())
         return await answer(type_, request, items, _url(request, public))
 
@@ -344,6 +369,8 @@ def fhir_router(
         asks a server to take besides GET."""
         if type_ not in TYPES:
             return _unknown_type(type_)
+        if (refusal := not_acceptable(request)) is not None:
+            return refusal
         items = await posted_parameters(request)
         if isinstance(items, Response):
             return items
