@@ -178,9 +178,21 @@ async def test_a_modifier_or_a_chain_is_refused_saying_what_is_served(world: Sea
     assert ":contains is not supported" in await refused(
         world, "Practitioner", **{"name:contains": "arc"}
     )
-    assert "chained parameters are not supported" in await refused(
+    assert "chained parameter is not supported" in await refused(
         world, "PractitionerRole", **{"practitioner.name": "marc"}
     )
+
+
+async def test_the_chains_on_a_roles_location_are_its_shorthand(world: Searchable) -> None:
+    for chain, shorthand, value in (
+        ("location.address-postalcode", "address-postalcode", "9160"),
+        ("location.address-city", "address-city", "Lokeren"),
+        ("location.near", "near", "51.05|3.72|5|km"),
+    ):
+        for path in ("PractitionerRole", "HealthcareService"):
+            chained = ids(await fhir(world, path, **{chain: value}))
+            assert chained, (path, chain)
+            assert chained == ids(await fhir(world, path, **{shorthand: value})), (path, chain)
     assert "_sort is not supported" in await refused(world, "Practitioner", _sort="name")
 
 

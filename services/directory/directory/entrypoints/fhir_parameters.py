@@ -306,9 +306,10 @@ def _any_of(search: _Search, name: str, value: str) -> None:
         search.groups.append(tuple(f"{name}:{_reference_id(name, v)}" for v in values))
     else:  # specialty, service-type, role: a profession code
         codes = [code for code in map(_token, values) if code is not None]
-        if not codes:
+        if codes:
+            search.groups.append(tuple(f"specialty:{code}" for code in codes))
+        else:
             search.nothing = True
-        search.groups.append(tuple(f"specialty:{code}" for code in codes))
 
 
 _WHOLE_POSTCODE = re.compile(r"[1-9][0-9]{3}")
@@ -434,6 +435,16 @@ _PARAMETERS = {
 """How each parameter a type takes (SEARCH_PARAMETERS, COMMON) adds to a search."""
 
 
+LOCATION_CHAINS = {
+    "location.address-postalcode": "address-postalcode",
+    "location.address-city": "address-city",
+    "location.near": "near",
+}
+"""mCSD's chained parameters on a PractitionerRole's or HealthcareService's Location, the
+same searches as this server's shorthand without `location.`."""
+CHAINING_TYPES = ("PractitionerRole", "HealthcareService")
+
+
 def parse_search(
     resource_type: str,
     items: list[tuple[str, str]],
@@ -447,13 +458,14 @@ def parse_search(
     client asked `Prefer: handling=lenient`: then it is left out."""
     known = SEARCH_PARAMETERS[resource_type]
     search = _Search(resource_type, page_max, near_km_max)
-    for name, value in items:
+    for given, value in items:
         if value == "":
             continue
+        name = LOCATION_CHAINS.get(given, given) if resource_type in CHAINING_TYPES else given
         if name not in known and name not in COMMON:
             if lenient:
                 continue
-            raise BadRequest(_unknown_parameter(resource_type, name))
+            raise BadRequest(_unknown_parameter(resource_type, given))
         _PARAMETERS[name](search, name, value)
     return search.result()
 
@@ -469,9 +481,12 @@ def _unknown_parameter(resource_type: str, name: str) -> str:
         }.get(known.get(base, ""), f"{base} takes no modifier here")
         return f"{name}: the modifier :{modifier} is not supported; {how}"
     if "." in name and name.partition(".")[0] in known:
+        served = (
+            f" (served: {', '.join(LOCATION_CHAINS)})" if resource_type in CHAINING_TYPES else ""
+        )
         return (
-            f"{name}: chained parameters are not supported; search the referred type "
-            "first, then by its ids (organization=<id>,<id>)"
+            f"{name}: this chained parameter is not supported{served}; search the referred "
+            "type first, then by its ids (organization=<id>,<id>)"
         )
     if name == "_sort":
         return "_sort is not supported: matches come by name, or nearest first with near"
