@@ -160,7 +160,7 @@ def capability_statement(base: str) -> dict[str, Any]:
         "fhirVersion": FHIR_VERSION,
         "format": ["json"],
         # No `instantiates` of mCSD's Directory: it asks more than this server answers (XML,
-        # POST searches, chained parameters, :exact); docs/directory.md says which part.
+        # most chained parameters, :exact); docs/directory.md says which part.
         "rest": [{"mode": "server", "resource": resources}],
     }
 
