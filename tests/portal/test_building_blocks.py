@@ -115,7 +115,11 @@ def test_the_search_form_sends_the_gp_filter_to_the_search_api() -> None:
     assert errors == {}
     assert params["profession"] == "physician"
     assert params["qualification"] == "general_practitioner"
-    assert params["postcode"] == "9000" and params["municipality"] == "Gent"
+    # Around the postcode (the municipality is where it is): nearest first.
+    assert (params["near"], params["radius_km"]) == ("9000", 10)
+    assert "postcode" not in params and "municipality" not in params
+    params, _ = search_params(SearchForm(plaats="Sint-Niklaas"))
+    assert params["near"] == "Sint-Niklaas"
     params, _ = search_params(SearchForm(beroep="arts"))
     assert params["profession"] == "physician" and "qualification" not in params
     params, _ = search_params(SearchForm(beroep="kinesitherapeut"))

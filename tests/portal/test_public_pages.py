@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
@@ -61,6 +62,36 @@ def test_a_citizen_searches_a_profession_by_its_dutch_name_and_opens_a_provider(
         page.get_by_role("heading", name="Waar biedt deze zorgverlener zorg aan?")
     ).to_be_visible()
     check_page(page, "provider-public")
+
+
+def test_a_citizen_searches_around_a_postcode_nearest_first(page: Page, base: str) -> None:
+    results = page.get_by_role("list", name="Resultaten").get_by_role("listitem")
+    # The demo practices are published while the platform starts: ask until they are in.
+    deadline = time.monotonic() + 60
+    while True:
+        page.goto(base + "/")
+        page.get_by_label("Postcode of gemeente").fill("9000")
+        page.get_by_role("button", name="Zoeken").click()
+        expect(page.get_by_role("heading", name="Resultaten")).to_be_visible()
+        if results.count() or time.monotonic() > deadline:
+            break
+        expect(page.get_by_text("Niets gevonden binnen 10 km van 9000.")).to_be_visible()
+        time.sleep(1)
+    expect(results.first).to_be_visible()
+    distances = [
+        float(text.removeprefix("op ").removesuffix(" km").replace(",", "."))
+        for text in page.locator(".result .distance").all_inner_texts()
+    ]
+    assert distances, "every hit says how far it is"
+    assert len(distances) == results.count()
+    assert distances == sorted(distances) and distances[-1] <= 10
+    check_page(page, "search-near-postcode")
+
+    page.get_by_label("Postcode of gemeente").fill("Atlantis")
+    page.get_by_role("button", name="Zoeken").click()
+    field = page.get_by_label("Postcode of gemeente")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_text("Deze plaats kennen we niet.").first).to_be_visible()
 
 
 def test_an_unknown_profession_is_shown_next_to_its_field_and_what_was_typed_stays(

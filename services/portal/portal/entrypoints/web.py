@@ -110,6 +110,13 @@ class Site:
     help_url: str
 
 
+def kilometres(distance: float, language: str) -> str:
+    """A distance in km to one decimal, written as the visitor's language writes it
+    (2,3 in Dutch and French, 2.3 in English)."""
+    text = f"{distance:.1f}"
+    return text if language == "en" else text.replace(".", ",")
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     """A page in the visitor's language."""
     language = language_of(request)
@@ -128,6 +135,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             "site": request.app.state.site,
             "profession": lambda code: profession_label(code, language),
             "professions": lambda codes: ", ".join(profession_label(c, language) for c in codes),
+            "km": lambda distance: kilometres(distance, language),
             "errors": {},
             "values": {},
             # The request's correlation id: an error page shows it, for the help desk.

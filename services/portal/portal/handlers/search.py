@@ -12,6 +12,9 @@ from portal.domain.professions import profession_filter
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3}$")
 PAGE_SIZE = 20
+NEAR_KM = 10
+"""A place typed in the form is searched around, this far: a GP in the next postcode is
+as near as one in the same postcode, and a citizen typing 9000 wants both."""
 
 
 @dataclass
@@ -35,6 +38,9 @@ class SearchOutcome:
     hits: list[dict[str, Any]] = field(default_factory=list)
     next_offset: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    near: str | None = None
+    """The place searched around (as typed), when the form had one."""
+    near_km: int = NEAR_KM
 
 
 def search_params(form: SearchForm) -> tuple[dict[str, Any], dict[str, str]]:
@@ -49,14 +55,15 @@ def search_params(form: SearchForm) -> tuple[dict[str, Any], dict[str, str]]:
             errors["beroep"] = N_("Dit beroep kennen we niet. Kies een beroep uit de lijst.")
         else:
             params.update(wanted)
-    # "9000 Gent", "9000" or "Gent": a postcode and/or a municipality.
-    for word in form.plaats.replace(",", " ").split():
-        if POSTCODE.match(word):
-            params["postcode"] = word
-    place = " ".join(w for w in form.plaats.replace(",", " ").split() if not w.isdigit())
-    if place:
-        params["municipality"] = place
-    elif form.plaats.strip() and "postcode" not in params:
+    # "9000 Gent", "9000" or "Gent": around the postcode, else around the municipality,
+    # nearest first (the directory places both; every hit then has its distance).
+    words = form.plaats.replace(",", " ").split()
+    postcode = next((word for word in words if POSTCODE.match(word)), None)
+    place = " ".join(w for w in words if not w.isdigit())
+    if postcode or place:
+        params["near"] = postcode or place
+        params["radius_km"] = NEAR_KM
+    elif form.plaats.strip():
         errors["plaats"] = N_("Geef een postcode (vier cijfers) of een gemeente.")
     if form.doelgroep.strip():
         params["target_group"] = form.doelgroep.strip()
@@ -71,7 +78,29 @@ async def search(clients: ServiceClients, form: SearchForm) -> SearchOutcome:
         return SearchOutcome(errors=errors)
     response = await clients.call("directory", "GET", "/api/directory/search", params=params)
     if response.status_code == 422:
+        if _refused_parameters(response) == {"near"}:
+            return SearchOutcome(
+                errors={
+                    "plaats": N_(
+                        "Deze plaats kennen we niet. Geef een postcode (vier cijfers) of "
+                        "een Belgische gemeente."
+                    )
+                }
+            )
         return SearchOutcome(errors={"naam": N_("Deze zoekopdracht kunnen we niet uitvoeren.")})
     response.raise_for_status()
     page = response.json()
-    return SearchOutcome(hits=list(page.get("items", [])), next_offset=page.get("next_offset"))
+    return SearchOutcome(
+        hits=list(page.get("items", [])),
+        next_offset=page.get("next_offset"),
+        near=params.get("near"),
+    )
+
+
+def _refused_parameters(response: Any) -> set[str]:
+    """The query parameters a 422 of the search names."""
+    try:
+        errors = response.json().get("errors", [])
+    except ValueError:
+        return set()
+    return {str(e.get("field")) for e in errors if e.get("location") == "query"}
