@@ -170,3 +170,44 @@ def test_a_link_used_meanwhile_gets_the_same_clear_page_on_confirming() -> None:
         )
     assert page.status_code == 410
     assert "Deze uitnodiging werd al aanvaard" in page.text
+
+
+def test_a_colleague_who_first_confirms_an_address_is_offered_the_invitation_again() -> None:
+    """A first login goes to the e-mail address, not back: after activating it, the page
+    offers the invitation they came from."""
+    services = FakeServices()
+    open_invitation(services)
+    services.on("POST", "/api/identity/session/handoff", body={"session": "identity-session"})
+    me = {
+        "given_name": "Kathleen",
+        "surname": "Lambrechts",
+        "status": "needs_email",
+        "roles": ["professional"],
+        "professional_id": "prof-kathleen",
+        "professions": ["nurse"],
+        "language": "nl",
+    }
+    services.on("GET", "/api/identity/me", body=me)
+    services.on("POST", "/api/identity/activate", body={"language": "nl"})
+    with portal_pages(services) as browser:
+        page = browser.get("/uitnodiging", params={"token": TOKEN})
+        (login,) = [
+            line.split('href="')[1].split('"')[0].replace("&amp;", "&")
+            for line in page.text.splitlines()
+            if "/aanmelden/start?" in line and "Aanmelden als professioneel" in line
+        ]
+        browser.get(login)
+        done = browser.get("/aanmelden/klaar", params={"code": "one-time"})
+        assert done.headers["location"] == "/e-mailadres"
+
+        services.on("GET", "/api/identity/me", body=me | {"status": "active"})
+        form = browser.get("/activeren", params={"token": "activation-token"})
+        csrf = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+        activated = browser.post(
+            "/activeren", data={"csrf_token": csrf, "token": "activation-token"}
+        )
+        assert activated.status_code == 200, activated.text
+        assert f'href="/uitnodiging?token={TOKEN}">Verder waar je was</a>' in activated.text
+        # Offered once: a later activation page does not send them there again.
+        again = browser.post("/activeren", data={"csrf_token": csrf, "token": "activation-token"})
+        assert "Verder waar je was" not in again.text

@@ -90,6 +90,9 @@ async def login_done(
     user = session.user or {}
     if back and user.get("status") == "active":
         return see_other(safe_next(back))
+    if back:
+        # Kept past the login's new session: offered once the address is confirmed.
+        session.set(RETURN_KEY, back)
     return see_other(next_page(user.get("status")))
 
 
@@ -156,10 +159,16 @@ async def activate(request: Request, form: CheckedForm, clients: Clients) -> Res
     language = supported(response.json().get("language"))
     if language and not session.get("lang_chosen"):
         session.set("lang", language)
+    back = None
     if session.user:
         await account.refresh_profile(clients, session)
         session.set("pending_email", None)
-    return render(request, "activated.html")
+        # The page that sent them to log in (an invitation link), which the first login
+        # could not return to before the address was confirmed: offered now, once.
+        if (saved := session.get(RETURN_KEY)) and session.user.get("status") == "active":
+            back = safe_next(saved)
+            session.set(RETURN_KEY, None)
+    return render(request, "activated.html", back=back)
 
 
 @router.get("/mijn-profiel")
