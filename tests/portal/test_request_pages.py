@@ -178,3 +178,46 @@ def test_a_link_request_without_a_requester_name_is_named_by_its_provider_fiche(
         queue = browser.get("/team/werklijst")
     assert "Gevraagd door Nele Van Schelvergem" in queue.text
     assert "user-nele" not in queue.text
+
+
+def test_a_proposed_change_shows_the_values_proposed_to_whoever_decides() -> None:
+    proposal = {
+        **LINK_REQUEST,
+        "request_id": "req-3",
+        "kind": "proposal",
+        "requester_name": "Filip Wuyts",
+        "payload": {
+            "changes": {
+                "phone_numbers": [{"number": "+3292658112", "preferred": True}],
+                "addresses": [
+                    {
+                        "street": "Kouter",
+                        "number": "12",
+                        "box": "3",
+                        "postcode": "9000",
+                        "municipality": "Gent",
+                        "preferred": True,
+                    }
+                ],
+                "opening_hours": [{"day": "monday", "opens": "08:30", "closes": "12:00"}],
+                "age_categories": ["senior"],
+                "websites": [],
+            }
+        },
+    }
+    services = FakeServices()
+    services.on(
+        "GET",
+        "/api/fiches/team/requests",
+        body={"items": [proposal], "total": 1, "limit": 25, "offset": 0},
+    )
+    with portal_pages(services, TEAM) as browser:
+        queue = browser.get("/team/werklijst")
+    assert queue.status_code == 200
+    text = " ".join(queue.text.split())
+    assert "Telefoonnummers wordt</dt> <dd>09 265 81 12</dd>" in text
+    assert "Adressen wordt</dt> <dd>Kouter 12 bus 3, 9000 Gent</dd>" in text
+    assert "Openingsuren wordt</dt> <dd>maandag 08:30-12:00</dd>" in text
+    assert "<dd>ouderen</dd>" in text
+    assert "Websites wordt</dt> <dd>(leeg gemaakt)</dd>" in text
+    assert "+3292658112" not in text

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from portal.domain.messages import N_
+from portal.domain.phone_numbers import readable_phone_number
+from portal.domain.practice_form import AGE_CATEGORIES, WEEKDAY_LABELS
 
 KINDS = {
     "link": N_("Aanbod koppelen"),
@@ -70,6 +72,61 @@ def asked(item: dict[str, Any]) -> dict[str, Any]:
         return {"professions": list(payload.get("professions") or [])}
     if kind == "proposal":
         changes = payload.get("changes") or {}
-        return {"fields": [FIELD_LABELS.get(name, name) for name in changes], "changes": changes}
+        return {
+            "fields": [FIELD_LABELS.get(name, name) for name in changes],
+            "changes": changes,
+            "proposed": proposed(changes),
+        }
     text = payload.get("reason") or payload.get("motivation") or payload.get("description")
     return {"text": str(text) if text else ""}
+
+
+EMPTIED = N_("(leeg gemaakt)")
+
+
+def proposed(changes: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each field a proposal changes (its label) with the values proposed, as the lines a
+    decider reads: an address as it is written, a phone number in the national format, an
+    opening period with its weekday. A line is `text`, with `day` (a weekday label) before
+    it, and `translate` when the text is one of the portal's own words."""
+    return [(FIELD_LABELS.get(name, name), _lines(name, value)) for name, value in changes.items()]
+
+
+def _lines(name: str, value: Any) -> list[dict[str, Any]]:
+    if value in (None, "", [], {}):
+        return [{"text": EMPTIED, "translate": True}]
+    return [_line(name, item) for item in (value if isinstance(value, list) else [value])]
+
+
+def _line(name: str, item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        if name == "age_categories" and item in AGE_CATEGORIES:
+            return {"text": AGE_CATEGORIES[item], "translate": True}
+        return {"text": str(item)}
+    if name == "opening_hours":
+        note = f" ({item['note']})" if item.get("note") else ""
+        day = item.get("day")
+        return {
+            "day": WEEKDAY_LABELS.get(day, day),
+            "text": f"{item.get('opens')}-{item.get('closes')}{note}",
+        }
+    if name == "addresses":
+        box = f" bus {item['box']}" if item.get("box") else ""
+        return {
+            "text": f"{item.get('street')} {item.get('number')}{box}, "
+            f"{item.get('postcode')} {item.get('municipality')}"
+        }
+    if name == "phone_numbers" and item.get("number"):
+        return {"text": readable_phone_number(str(item["number"]))}
+    if name == "contact_persons":
+        phone = readable_phone_number(str(item["phone"])) if item.get("phone") else None
+        return {"text": ", ".join(str(p) for p in (item.get("name"), item.get("role"), phone) if p)}
+    for key in ("email", "url", "name"):
+        if item.get(key):
+            return {"text": str(item[key])}
+    # Another shape: its words and numbers, in order (flags such as `preferred` left out).
+    return {
+        "text": ", ".join(
+            str(v) for v in item.values() if isinstance(v, str | int) and not isinstance(v, bool)
+        )
+    }
