@@ -105,7 +105,7 @@ def _line(name: str, item: Any) -> dict[str, Any]:
         return {"text": str(item)}
     if name == "opening_hours":
         note = f" ({item['note']})" if item.get("note") else ""
-        day = item.get("day")
+        day = str(item.get("day", ""))
         return {
             "day": WEEKDAY_LABELS.get(day, day),
             "text": f"{item.get('opens')}-{item.get('closes')}{note}",
