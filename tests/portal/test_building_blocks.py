@@ -10,8 +10,10 @@ from babel.messages.extract import extract_from_dir
 from contracts.profession_labels import profession_label
 from portal.adapters.translations import catalog, translator
 from portal.domain.phone_numbers import dialable_phone_number, readable_phone_number
+from portal.domain.practice_form import read_form
 from portal.domain.problems import errors_by_field, read_problem
 from portal.domain.professions import profession_code, profession_filter
+from portal.domain.web_addresses import with_scheme
 from portal.handlers.search import SearchForm, search_params
 
 PORTAL = Path(__file__).resolve().parents[2] / "services" / "portal"
@@ -168,3 +170,23 @@ def test_phone_numbers_read_in_the_national_format_and_dial_in_e164(
     assert readable_phone_number(stored) == shown
     if stored.startswith("+"):
         assert dialable_phone_number(shown) == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("www.vandewalle.be", "https://www.vandewalle.be"),
+        ("  praktijk-hermans.be/contact ", "https://praktijk-hermans.be/contact"),
+        ("http://www.vandewalle.be", "http://www.vandewalle.be"),
+        ("https://www.vandewalle.be", "https://www.vandewalle.be"),
+        ("vandewalle", "vandewalle"),  # no address: fiches refuses it with its own words
+        ("mail@vandewalle.be", "mail@vandewalle.be"),
+    ],
+)
+def test_a_website_typed_without_https_is_sent_with_it(typed: str, sent: str) -> None:
+    assert with_scheme(typed) == sent
+
+
+def test_the_practice_form_sends_a_website_with_its_scheme() -> None:
+    form = read_form({"website-0": "www.praktijk.be"})
+    assert form.data["websites"] == [{"url": "https://www.praktijk.be", "preferred": True}]

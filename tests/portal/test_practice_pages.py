@@ -172,7 +172,8 @@ def test_the_edit_version_shows_the_preferred_entries_and_saves_and_publishes() 
     with portal_pages(services, professional()) as browser:
         page = browser.get(f"/praktijken/{PRACTICE}/bewerken")
         assert page.status_code == 200
-        assert 'value="+32470123456"' in page.text
+        # As people write it (fiches stores +32470123456, and takes it back as typed).
+        assert 'value="0470 12 34 56"' in page.text
         assert 'name="telefoon-voorkeur" value="1"\n    checked' in page.text
         assert "Nele Van Schelvergem" in page.text and "user-nele</" not in page.text
         assert "E-mailadres of naam" in page.text
@@ -376,3 +377,43 @@ def test_the_practice_pages_ask_an_anonymous_visitor_to_log_in() -> None:
         page = browser.get("/praktijken/nieuw")
     assert page.status_code == 303
     assert page.headers["location"].startswith("/aanmelden?")
+
+
+def test_sent_invitations_show_their_state_in_the_pages_language() -> None:
+    services = FakeServices()
+    managed_practice(services)
+    services.on(
+        "GET",
+        f"/api/invitations/practices/{PRACTICE}/invitations",
+        body=[
+            {"status": "accepted", "profession": "nurse", "expires_at": "2026-12-16T10:00:00Z"},
+            {"status": "open", "profession": None, "expires_at": "2026-12-20T10:00:00Z"},
+        ],
+    )
+    with portal_pages(services, professional()) as browser:
+        dutch = browser.get(f"/praktijken/{PRACTICE}/bewerken").text
+    with portal_pages(services, professional(), language="fr") as browser:
+        french = browser.get(f"/praktijken/{PRACTICE}/bewerken").text
+    assert "<li>aanvaard · verpleegkundige" in dutch and "<li>open ·" in dutch
+    assert "<li>acceptée ·" in french
+    assert "accepted" not in dutch
+
+
+def test_a_providers_public_page_names_the_languages_they_speak() -> None:
+    services = FakeServices()
+    services.on(
+        "GET",
+        "/api/fiches/providers/fiche-sarah",
+        body={
+            "fiche_id": "fiche-sarah",
+            "official_first_name": "Sarah",
+            "official_last_name": "Peeters",
+            "professions": [{"profession": "nurse"}],
+            "languages": ["nl", "fr", "de", "tr"],
+        },
+    )
+    services.on("GET", "/api/directory/search", body={"items": []})
+    with portal_pages(services) as browser:
+        page = browser.get("/zorgverleners/fiche-sarah")
+    assert page.status_code == 200, page.text
+    assert "<dd>Nederlands, Français, Deutsch, tr</dd>" in page.text

@@ -12,3 +12,12 @@ def supported(value: str | None) -> str | None:
     """The language code when the portal speaks it, else None."""
     code = (value or "").strip().lower()[:2]
     return code if code in LANGUAGES else None
+
+
+#: Languages a provider may say they speak, each named as it names itself.
+SPOKEN_LANGUAGE_NAMES = {**LANGUAGE_NAMES, "de": "Deutsch"}
+
+
+def spoken_language_name(code: str) -> str:
+    """A spoken language's own name (`nl`: Nederlands); an unknown code as it is."""
+    return SPOKEN_LANGUAGE_NAMES.get(str(code).lower(), str(code))

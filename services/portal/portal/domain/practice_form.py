@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.domain.messages import N_
+from portal.domain.phone_numbers import readable_phone_number
+from portal.domain.web_addresses import with_scheme
 
 #: Weekdays in the order a week is read, as fiches names them.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -178,6 +180,8 @@ def read_form(form: Mapping[str, Any], getlist: Any = None) -> PracticeForm:
             cleaned: dict[str, Any] = {
                 part: value for part, value in entry.items() if value or part not in OPTIONAL
             }
+            if spec is WEBSITES and cleaned.get("url"):
+                cleaned["url"] = with_scheme(cleaned["url"])
             if spec.preferable:
                 cleaned["preferred"] = preferred == str(row)
             entries.append(cleaned)
@@ -200,7 +204,10 @@ def form_values(data: Mapping[str, Any]) -> dict[str, Any]:
         for row, entry in enumerate(data.get(spec.api) or []):
             for part in spec.parts:
                 value = entry.get(part)
-                values[_input_name(spec, row, part)] = "" if value is None else str(value)
+                shown = "" if value is None else str(value)
+                if value and (spec, part) in ((PHONES, "number"), (CONTACTS, "phone")):
+                    shown = readable_phone_number(shown)  # as people write it, not E.164
+                values[_input_name(spec, row, part)] = shown
             if spec.preferable and entry.get("preferred"):
                 values[f"{spec.form}-voorkeur"] = str(row)
         values[f"{spec.form}-rijen"] = len(data.get(spec.api) or [])

@@ -16,6 +16,14 @@ KINDS = {
     "source_error": N_("Fout in de authentieke bron"),
 }
 STATES = {"open": N_("Open"), "approved": N_("Goedgekeurd"), "declined": N_("Geweigerd")}
+#: An invitation's state, as the invitations service names it, in the guide's words.
+INVITATION_STATES = {
+    "open": N_("open"),
+    "accepted": N_("aanvaard"),
+    "declined": N_("geweigerd"),
+    "revoked": N_("ingetrokken"),
+    "expired": N_("verlopen"),
+}
 FICHE_TYPES = {"practice": N_("Praktijkfiche"), "provider": N_("Zorgverlenerfiche")}
 #: Field names of a proposed change, in the words of the practice form.
 FIELD_LABELS = {

@@ -22,8 +22,15 @@ from portal.adapters.services import ServiceClients
 from portal.adapters.session_store import SessionStore
 from portal.adapters.translations import translator
 from portal.config import PortalSettings
-from portal.domain.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, supported
+from portal.domain.languages import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    spoken_language_name,
+    supported,
+)
 from portal.domain.phone_numbers import dialable_phone_number, readable_phone_number
+from portal.domain.requests import INVITATION_STATES
 from portal.domain.session import LoginRequired, WebSession
 from servicekit.logging import current_correlation_id
 
@@ -35,6 +42,9 @@ TEMPLATES.env.auto_reload = False
 # Phone numbers: shown as people read them, linked as phones dial them (E.164).
 TEMPLATES.env.filters["phone"] = readable_phone_number
 TEMPLATES.env.filters["tel"] = dialable_phone_number
+# Codes the services use, in people's words (the page's `_` then translates them).
+TEMPLATES.env.filters["spoken"] = spoken_language_name
+TEMPLATES.env.filters["invitation_state"] = lambda state: INVITATION_STATES.get(state, state)
 
 
 class SessionMiddleware:

@@ -11,8 +11,10 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from portal.adapters.services import ServiceClients
+from portal.domain.phone_numbers import readable_phone_number
 from portal.domain.problems import Problem, in_own_words
 from portal.domain.session import WebSession
+from portal.domain.web_addresses import with_scheme
 from portal.handlers import account
 
 #: API field → form field.
@@ -60,7 +62,9 @@ def form_values(own: dict[str, Any]) -> dict[str, Any]:
         "naam": own.get("preferred_name") or "",
         "talen": list(own.get("languages") or []),
         "beschrijving": own.get("description") or "",
-        "telefoon": ordered(own.get("phone_numbers") or [], "number"),
+        "telefoon": [
+            readable_phone_number(n) for n in ordered(own.get("phone_numbers") or [], "number")
+        ],
         "email": ordered(own.get("email_addresses") or [], "email"),
         "website": ordered(own.get("websites") or [], "url"),
     }
@@ -94,7 +98,7 @@ def own_data(values: dict[str, Any]) -> dict[str, Any]:
         "description": values["beschrijving"] or None,
         "phone_numbers": listed(values["telefoon"], "number"),
         "email_addresses": listed(values["email"], "email"),
-        "websites": listed(values["website"], "url"),
+        "websites": listed([with_scheme(url) for url in values["website"]], "url"),
     }
 
 
