@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from portal.adapters.services import ServiceClients
+from portal.domain import requests as words
 from portal.domain.messages import N_
 from portal.domain.problems import Problem
 from portal.entrypoints.pages_account import next_page
@@ -129,4 +130,11 @@ async def source_error(request: Request, clients: Clients, form: CheckedForm) ->
 async def provider_history(request: Request, clients: Clients) -> Response:
     fiche_id = await own_fiche_id(request, clients)
     versions = await provider_fiche.history(clients, session_of(request), fiche_id)
-    return render(request, "provider_history.html", versions=versions, fiche_id=fiche_id)
+    return render(
+        request,
+        "provider_history.html",
+        versions=versions,
+        fiche_id=fiche_id,
+        field_labels=words.FIELD_LABELS,
+        action_label=words.action_label,
+    )

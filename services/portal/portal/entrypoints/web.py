@@ -29,6 +29,7 @@ from portal.domain.languages import (
     spoken_language_name,
     supported,
 )
+from portal.domain.local_times import local_date, local_time
 from portal.domain.phone_numbers import dialable_phone_number, readable_phone_number
 from portal.domain.requests import INVITATION_STATES
 from portal.domain.session import LoginRequired, WebSession
@@ -45,6 +46,9 @@ TEMPLATES.env.filters["tel"] = dialable_phone_number
 # Codes the services use, in people's words (the page's `_` then translates them).
 TEMPLATES.env.filters["spoken"] = spoken_language_name
 TEMPLATES.env.filters["invitation_state"] = lambda state: INVITATION_STATES.get(state, state)
+# The services' UTC moments as a clock in Belgium reads them (portal.domain.local_times).
+TEMPLATES.env.filters["day"] = local_date
+TEMPLATES.env.filters["when"] = local_time
 
 
 class SessionMiddleware:
