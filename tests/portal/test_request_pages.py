@@ -221,3 +221,28 @@ def test_a_proposed_change_shows_the_values_proposed_to_whoever_decides() -> Non
     assert "<dd>ouderen</dd>" in text
     assert "Websites wordt</dt> <dd>(leeg gemaakt)</dd>" in text
     assert "+3292658112" not in text
+
+
+def test_a_refusal_page_speaks_the_pages_language_and_marks_the_services_english() -> None:
+    services = FakeServices()
+    services.on(
+        "GET",
+        "/api/fiches/team/requests",
+        403,
+        {
+            "type": "urn:skaart:problem:forbidden",
+            "code": "forbidden",
+            "title": "Not allowed",
+            "status": 403,
+            "detail": "the work queue is the editorial team's",
+            "what_to_do": "Check that you are logged in as the right person.",
+            "errors": [],
+        },
+    )
+    with portal_pages(services, professional()) as browser:
+        page = browser.get("/team/werklijst")
+    assert page.status_code == 403
+    assert "Dit mag je niet doen of bekijken met dit gebruikersprofiel." in page.text
+    assert "vraag ze dan aan een beheerder van de praktijk of aan de redactie" in page.text
+    assert '<span lang="en">the work queue is the editorial team&#39;s</span>' in page.text
+    assert "Check that you are logged in" not in page.text

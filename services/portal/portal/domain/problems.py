@@ -131,3 +131,49 @@ def errors_by_field(problem: Problem, field_name: str) -> dict[str, str]:
             return {name: known for name in problem.field_errors}
         return dict(problem.field_errors)
     return {field_name: known or problem.message}
+
+
+#: The portal's own words for a refusal page, by the service's status, when the portal has
+#: none for its code: the services explain in English, and a Dutch page showed that text
+#: under a Dutch heading. The service's own sentence stays below, marked as English.
+STATUS_MESSAGES: dict[int, tuple[str, str]] = {
+    401: (
+        N_("Je bent niet (meer) aangemeld."),
+        N_("Meld je opnieuw aan en probeer het nog eens."),
+    ),
+    403: (
+        N_("Dit mag je niet doen of bekijken met dit gebruikersprofiel."),
+        N_(
+            "Controleer of je aangemeld bent als de juiste persoon. Heb je rechten nodig, "
+            "vraag ze dan aan een beheerder van de praktijk of aan de redactie."
+        ),
+    ),
+    404: (
+        N_("Wat je zocht, bestaat niet (meer)."),
+        N_("Ga terug en kies opnieuw."),
+    ),
+    409: (
+        N_("Dit werd intussen al gewijzigd of beslist."),
+        N_("Laad de pagina opnieuw om te zien hoe het nu staat."),
+    ),
+    410: (
+        N_("Deze link of aanvraag geldt niet meer."),
+        N_("Vraag een nieuwe aan."),
+    ),
+    429: (
+        N_("Je vroeg dit te vaak na elkaar."),
+        N_("Wacht even en probeer het opnieuw."),
+    ),
+}
+
+
+def page_words(problem: Problem) -> tuple[str | None, str | None, str]:
+    """A refusal page's sentence and advice in the portal's words (None: the page's
+    defaults), and the service's own sentence to show below them ("" when the portal's
+    words are the service's)."""
+    if problem.code in KNOWN_MESSAGES:
+        return KNOWN_MESSAGES[problem.code], problem.what_to_do or None, ""
+    if problem.status in STATUS_MESSAGES:
+        message, what_to_do = STATUS_MESSAGES[problem.status]
+        return message, what_to_do, problem.message
+    return problem.message or None, problem.what_to_do or None, ""

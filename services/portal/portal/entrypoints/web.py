@@ -31,6 +31,7 @@ from portal.domain.languages import (
 )
 from portal.domain.local_times import local_date, local_time
 from portal.domain.phone_numbers import dialable_phone_number, readable_phone_number
+from portal.domain.problems import page_words
 from portal.domain.requests import INVITATION_STATES
 from portal.domain.session import LoginRequired, WebSession
 from servicekit.logging import current_correlation_id
@@ -48,6 +49,7 @@ TEMPLATES.env.filters["spoken"] = spoken_language_name
 TEMPLATES.env.filters["invitation_state"] = lambda state: INVITATION_STATES.get(state, state)
 # The services' UTC moments as a clock in Belgium reads them (portal.domain.local_times).
 TEMPLATES.env.filters["day"] = local_date
+TEMPLATES.env.globals["problem_words"] = page_words
 TEMPLATES.env.filters["when"] = local_time
 
 
