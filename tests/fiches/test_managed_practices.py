@@ -51,3 +51,29 @@ async def test_a_secretary_sees_the_practices_she_manages_and_nothing_else(
         "practices": []
     }
     assert (await fiches.request("GET", "/api/fiches/me/managed-practices")).status_code == 401
+
+
+async def test_each_managed_practice_says_how_many_requests_wait_for_its_managers(
+    fiches: FichesUnderTest,
+) -> None:
+    marc = await fiches.professional("marc", ("physician",), first="Marc", last="Creemers")
+    team = await create(fiches, marc, WARMSTE_TEAM, ["physician"])
+    solo = await create(fiches, marc, SOLO, ["physician"])
+    neighbour = fiches.citizen("buur")
+    for change in ({"wijken": ["Brugse Poort"]}, {"wijken": ["Muide"]}):
+        proposed = await fiches.request(
+            "POST", f"/api/fiches/practices/{team}/proposals", neighbour, json={"changes": change}
+        )
+        assert proposed.status_code == 201, proposed.text
+    # A removal is the team's to decide: not the managers'.
+    removal = await fiches.request(
+        "POST",
+        "/api/fiches/removal-requests",
+        neighbour,
+        json={"fiche_type": "practice", "fiche_id": solo, "reason": "gestopt"},
+    )
+    assert removal.status_code == 201, removal.text
+
+    mine = (await fiches.request("GET", "/api/fiches/me/managed-practices", marc)).json()
+    waiting = {p["practice_id"]: p["open_requests"] for p in mine["practices"]}
+    assert waiting == {team: 2, solo: 0}

@@ -417,3 +417,42 @@ def test_a_providers_public_page_names_the_languages_they_speak() -> None:
         page = browser.get("/zorgverleners/fiche-sarah")
     assert page.status_code == 200, page.text
     assert "<dd>Nederlands, Français, Deutsch, tr</dd>" in page.text
+
+
+def test_a_manager_is_told_where_requests_wait_for_a_decision() -> None:
+    services = FakeServices()
+    services.on(
+        "GET",
+        "/api/fiches/me/managed-practices",
+        body={
+            "practices": [
+                {
+                    "practice_id": PRACTICE,
+                    "name": "Het Warmste Team",
+                    "published": True,
+                    "unpublished_changes": False,
+                    "open_requests": 2,
+                },
+                {
+                    "practice_id": "quiet",
+                    "name": "Praktijk Stil",
+                    "published": True,
+                    "unpublished_changes": False,
+                    "open_requests": 0,
+                },
+            ]
+        },
+    )
+    managed_practice(services)
+    services.on("GET", f"/api/fiches/practices/{PRACTICE}/requests", body=[{"request_id": "r1"}])
+    secretary = professional(name="Lotte Burger", professional_id=None, professions=[])
+    with portal_pages(services, secretary) as browser:
+        mine = browser.get("/mijn-fiches")
+        edit = browser.get(f"/praktijken/{PRACTICE}/bewerken")
+    assert mine.status_code == 200, mine.text
+    assert mine.text.count("aanvragen wachten op je beslissing") == 1
+    assert f'href="/praktijken/{PRACTICE}/aanvragen"><span class="status almost">2 aanvragen' in (
+        mine.text
+    )
+    assert edit.status_code == 200, edit.text
+    assert "Aanvragen (1)" in edit.text and "1 aanvraag wacht op je beslissing" in edit.text

@@ -94,7 +94,9 @@ def test_a_link_request_approved_by_the_manager_puts_the_offer_on_the_practice(
     page.get_by_role("link", name="Bewerken").click()
     expect(page.get_by_role("heading", name=re.compile("Praktijk De Brug"))).to_be_visible()
     check_page(page, "practices-a4-edit-version")
-    page.get_by_role("link", name="Aanvragen", exact=True).click()
+    # The edit version says a request waits, and its link counts them.
+    expect(page.get_by_text("1 aanvraag wacht op je beslissing")).to_be_visible()
+    page.get_by_role("link", name="Aanvragen (1) wachten op je beslissing").click()
     request = page.get_by_role("region", name=re.compile("Aanbod koppelen"))
     expect(request).to_contain_text(nele_name)
     expect(request).to_contain_text("vroedvrouw")

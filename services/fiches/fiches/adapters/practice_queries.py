@@ -3,6 +3,7 @@ the history and the managers. Reads only; writes go through the repository."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fiches.adapters import known_users
 from fiches.adapters.tables import (
     fiche_history,
+    fiche_requests,
     practice_fiches,
     practice_managers,
     practice_offers,
@@ -157,10 +159,23 @@ class PracticeQueries:
             ],
         }
 
-    async def managed_by(self, user_id: str) -> list[dict[str, Any]]:
-        """The practice fiches a user manages, by name."""
+    async def managed_by(
+        self, user_id: str, open_kinds: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The practice fiches a user manages, by name, each with how many requests of
+        `open_kinds` (those its managers decide) wait on it."""
+        waiting = (
+            sa.select(sa.func.count())
+            .where(
+                fiche_requests.c.fiche_type == PRACTICE,
+                fiche_requests.c.fiche_id == practice_fiches.c.practice_id,
+                fiche_requests.c.status == "open",
+                fiche_requests.c.kind.in_(list(open_kinds)),
+            )
+            .scalar_subquery()
+        )
         rows = await self._session.execute(
-            sa.select(practice_fiches)
+            sa.select(practice_fiches, waiting.label("open_requests"))
             .join(
                 practice_managers, practice_managers.c.practice_id == practice_fiches.c.practice_id
             )
@@ -174,6 +189,7 @@ class PracticeQueries:
                 "published": row.published,
                 "unpublished_changes": row.draft != row.published_data,
                 "revision": row.revision,
+                "open_requests": int(row.open_requests or 0),
             }
             for row in rows
         ]

@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from contracts.events.fiches import RequestKind
 from fiches.domain.refusals import Forbidden, Invalid
+
+#: Kinds of request that the practice's managers may decide (the team may decide every kind).
+MANAGER_DECIDES = frozenset({RequestKind.LINK, RequestKind.PROPOSAL})
 
 
 class Actor(Protocol):

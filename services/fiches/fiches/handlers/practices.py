@@ -20,7 +20,12 @@ from fiches.adapters import practice_store as store
 from fiches.adapters.practice_queries import PracticeQueries, history_entry
 from fiches.adapters.practice_repository import PracticeFicheRepository
 from fiches.domain.practice_fiche import PRACTICE, LinkedProvider, PracticeData, PracticeFiche
-from fiches.domain.practice_rights import may_offer, may_restore, require_manager
+from fiches.domain.practice_rights import (
+    MANAGER_DECIDES,
+    may_offer,
+    may_restore,
+    require_manager,
+)
 from fiches.handlers.errors import Conflict, NotFound
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import Caller
@@ -208,9 +213,12 @@ class PracticeCommands:
 
     async def managed_by(self, caller: Caller) -> list[dict[str, Any]]:
         """The practice fiches the caller manages (any logged-in user: practice staff
-        log in as citizens), by name, with whether each is online and has unsaved work."""
+        log in as citizens), by name, with whether each is online, has unsaved work, and
+        how many requests wait for its managers' decision."""
         async with self._uow.read() as session:
-            return await PracticeQueries(session).managed_by(caller.user_id)
+            return await PracticeQueries(session).managed_by(
+                caller.user_id, sorted(kind.value for kind in MANAGER_DECIDES)
+            )
 
     async def history(self, caller: Caller, practice_id: str) -> list[dict[str, Any]]:
         async with self._uow.read() as session:

@@ -36,6 +36,7 @@ from fiches.adapters.provider_repository import ProviderFicheRepository
 from fiches.adapters.request_queries import RequestQueries
 from fiches.adapters.request_store import OPEN, RequestStore
 from fiches.domain.practice_fiche import PracticeFiche
+from fiches.domain.practice_rights import MANAGER_DECIDES
 from fiches.handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from fiches.handlers.practices import (
     PRACTICE,
@@ -49,9 +50,6 @@ from fiches.handlers.practices import (
 from fiches.handlers.providers import PROVIDER, load_provider
 from fiches.handlers.unit_of_work import UnitOfWork
 from servicekit.auth import Caller
-
-#: Kinds that the practice's managers may decide (the team may decide every kind).
-MANAGER_DECIDES = frozenset({RequestKind.LINK, RequestKind.PROPOSAL})
 
 
 class RequestCommands:

@@ -31,7 +31,7 @@ from portal.entrypoints.web import (
     see_other,
     session_of,
 )
-from portal.handlers import practices
+from portal.handlers import practices, requests
 
 # The Dutch labels of fiches' codes; pages translate them like any other text.
 TEMPLATES.env.globals["weekday_label"] = lambda day: WEEKDAY_LABELS.get(str(day), str(day))
@@ -104,6 +104,7 @@ async def _edit_page(
         own_linked=practices.own_linked(user, view),
         managers=await practices.managers_of(clients, session, practice_id),
         invitations=await practices.invitations_of(clients, session, practice_id),
+        waiting=await requests.waiting_on(clients, session, practice_id),
         **_form_context(values or form_values(view.get("draft") or {}), form),
     )
 

@@ -32,6 +32,8 @@ class MyFiches:
     practices: list[dict[str, Any]] = field(default_factory=list)
     to_create: list[dict[str, Any]] = field(default_factory=list)
     managed: list[dict[str, Any]] = field(default_factory=list)
+    waiting: dict[str, int] = field(default_factory=dict)
+    """Per managed practice, how many requests wait for its managers' decision."""
 
 
 async def my_fiches(
@@ -61,7 +63,9 @@ async def my_fiches(
     if managed.status_code != 200:
         raise account.refused(managed)
     shown = {p["practice_id"] for p in found.practices}
-    found.managed = [p for p in managed.json()["practices"] if p["practice_id"] not in shown]
+    everything = managed.json()["practices"]
+    found.managed = [p for p in everything if p["practice_id"] not in shown]
+    found.waiting = {p["practice_id"]: int(p.get("open_requests") or 0) for p in everything}
     return found
 
 

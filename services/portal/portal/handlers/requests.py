@@ -36,6 +36,15 @@ async def of_practice(
     return await with_names(clients, items)
 
 
+async def waiting_on(clients: ServiceClients, session: WebSession, practice_id: str) -> int:
+    """How many requests wait for the practice's managers (0 when it cannot be read: the
+    edit version still opens)."""
+    response = await as_user(
+        clients, session, "fiches", "GET", f"{API}/practices/{practice_id}/requests"
+    )
+    return len(response.json()) if response.status_code == 200 else 0
+
+
 async def with_names(clients: ServiceClients, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each request with its requester's name where fiches does not give it: a link request
     names the requester's provider fiche, whose public name is theirs; an error report in
