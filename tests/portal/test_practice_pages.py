@@ -456,3 +456,49 @@ def test_a_manager_is_told_where_requests_wait_for_a_decision() -> None:
     )
     assert edit.status_code == 200, edit.text
     assert "Aanvragen (1)" in edit.text and "1 aanvraag wacht op je beslissing" in edit.text
+
+
+def test_a_practice_name_not_found_exactly_suggests_the_practices_it_may_mean() -> None:
+    services = FakeServices()
+    services.on(
+        "GET",
+        "/api/fiches/me/map-status",
+        body={
+            "provider_fiche": {"fiche_id": "fiche-nele"},
+            "practices": [],
+            "to_create": [{"practice_name": "De Linde"}],
+        },
+    )
+    services.on("GET", "/api/fiches/me/managed-practices", body={"practices": []})
+    services.on(
+        "GET",
+        "/api/directory/search",
+        body={
+            "items": [
+                {
+                    "type": "practice",
+                    "id": "linde",
+                    "name": "Huisartsenpraktijk De Linde",
+                    "addresses": [
+                        {
+                            "street": "Lindelaan",
+                            "number": "4",
+                            "postcode": "9000",
+                            "municipality": "Gent",
+                            "preferred": True,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    with portal_pages(services, professional()) as browser:
+        page = browser.get("/mijn-fiches", params={"praktijk": "De Linde"})
+    assert page.status_code == 200, page.text
+    assert "Bedoel je een van deze praktijken?" in page.text
+    assert (
+        '<a href="/mijn-fiches?praktijk=Huisartsenpraktijk%20De%20Linde">'
+        "Huisartsenpraktijk De Linde</a> (Lindelaan 4, 9000 Gent)"
+    ) in page.text
+    (searched,) = services.made("GET", "/api/directory/search")
+    assert searched.params == {"q": "De Linde", "type": "practice", "limit": 5}

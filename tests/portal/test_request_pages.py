@@ -84,6 +84,7 @@ def test_the_team_refuses_only_with_a_reason() -> None:
         assert queue.status_code == 200
         assert "Nele Van Schelvergem" in queue.text and "Het Warmste Team" in queue.text
         assert ">Werklijst</a>" in queue.text  # the team's menu entry
+        assert "<p>1 aanvraag</p>" in queue.text
 
         refused = browser.post(
             "/team/aanvragen/req-1/beslissing",

@@ -57,6 +57,8 @@ async def my_fiches(
         found.provider = body.get("provider_fiche")
         found.practices = list(body.get("practices", []))
         found.to_create = list(body.get("to_create", []))
+        for missing in found.to_create:
+            missing["suggestions"] = await similar_practices(clients, missing["practice_name"])
     managed = await clients.call(
         "fiches", "GET", "/api/fiches/me/managed-practices", access_token=token
     )
@@ -67,6 +69,31 @@ async def my_fiches(
     found.managed = [p for p in everything if p["practice_id"] not in shown]
     found.waiting = {p["practice_id"]: int(p.get("open_requests") or 0) for p in everything}
     return found
+
+
+SUGGESTIONS = 5
+
+
+async def similar_practices(clients: ServiceClients, typed: str) -> list[dict[str, Any]]:
+    """Practices on the map whose name holds the words typed ("De Linde": Huisartsenpraktijk
+    De Linde), for a name no practice has exactly: the provider picks theirs instead of
+    creating it a second time. None when the search cannot answer."""
+    response = await clients.call(
+        "directory",
+        "GET",
+        "/api/directory/search",
+        params={"q": typed, "type": "practice", "limit": SUGGESTIONS},
+    )
+    if response.status_code != 200:
+        return []
+    suggestions = []
+    for hit in response.json().get("items", []):
+        addresses = hit.get("addresses") or []
+        address = next((a for a in addresses if a.get("preferred")), None) or next(
+            iter(addresses), None
+        )
+        suggestions.append({"name": hit.get("name", ""), "address": address})
+    return suggestions
 
 
 async def ask_link(
