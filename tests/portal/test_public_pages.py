@@ -94,6 +94,23 @@ def test_a_citizen_searches_around_a_postcode_nearest_first(page: Page, base: st
     expect(page.get_by_text("Deze plaats kennen we niet.").first).to_be_visible()
 
 
+def test_a_keyboard_search_keeps_the_focus_and_says_what_it_found(page: Page, base: str) -> None:
+    page.goto(base + "/zoeken")
+    page.get_by_label("Beroep").fill("huisarts")
+    page.get_by_role("button", name="Zoeken").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/zoeken\?.*beroep=huisarts"))
+    results = page.get_by_role("list", name="Resultaten").get_by_role("listitem")
+    expect(results.first).to_be_visible()
+    # htmx swapped the form and the results: the focus is back on the button, the status
+    # line (outside the swapped block) says what was found, and Tab goes to the results.
+    expect(page.get_by_role("button", name="Zoeken")).to_be_focused()
+    expect(page.get_by_role("status")).to_contain_text("resultaten op deze pagina")
+    page.keyboard.press("Tab")
+    focused_href = page.evaluate("document.activeElement.getAttribute('href') || ''")
+    assert focused_href.startswith(("/zorgverleners/", "/praktijken/")), focused_href
+
+
 def test_an_unknown_profession_is_shown_next_to_its_field_and_what_was_typed_stays(
     page: Page, base: str
 ) -> None:
