@@ -77,3 +77,12 @@ async def test_each_managed_practice_says_how_many_requests_wait_for_its_manager
     mine = (await fiches.request("GET", "/api/fiches/me/managed-practices", marc)).json()
     waiting = {p["practice_id"]: p["open_requests"] for p in mine["practices"]}
     assert waiting == {team: 2, solo: 0}
+
+
+async def test_the_edit_version_names_the_provider_of_each_offer(fiches: FichesUnderTest) -> None:
+    marc = await fiches.professional("marc", ("physician",), first="Marc", last="Creemers")
+    team = await create(fiches, marc, WARMSTE_TEAM, ["physician"])
+    edit = await fiches.request("GET", f"/api/fiches/practices/{team}/edit", marc)
+    assert edit.status_code == 200, edit.text
+    (offer,) = edit.json()["offers"]
+    assert (offer["profession"], offer["provider_name"]) == ("physician", "Marc Creemers")

@@ -502,3 +502,19 @@ def test_a_practice_name_not_found_exactly_suggests_the_practices_it_may_mean() 
     ) in page.text
     (searched,) = services.made("GET", "/api/directory/search")
     assert searched.params == {"q": "De Linde", "type": "practice", "limit": 5}
+
+
+def test_the_edit_versions_offers_name_their_providers() -> None:
+    services = FakeServices()
+    offer = {"profession": "physician", "in_edit_version": True, "in_published_version": True}
+    managed_practice(
+        services,
+        offers=[
+            {**offer, "professional_id": "p1", "provider_name": "Marc Creemers"},
+            {**offer, "professional_id": "p2", "provider_name": "Albert Vandewalle"},
+        ],
+    )
+    with portal_pages(services, professional()) as browser:
+        page = browser.get(f"/praktijken/{PRACTICE}/bewerken")
+    assert "<li>arts · Marc Creemers</li>" in page.text
+    assert "<li>arts · Albert Vandewalle</li>" in page.text

@@ -68,9 +68,20 @@ class PracticeQueries:
                 sa.select(practice_fiches).where(practice_fiches.c.practice_id == practice_id)
             )
         ).one()
+        # With each offer's provider, by the name they go by: a manager tells two
+        # physicians' offers apart by who they are.
         offers = list(
             await self._session.execute(
-                sa.select(practice_offers)
+                sa.select(
+                    practice_offers,
+                    provider_fiches.c.official_first_name,
+                    provider_fiches.c.official_last_name,
+                    provider_fiches.c.own_published,
+                )
+                .outerjoin(
+                    provider_fiches,
+                    provider_fiches.c.professional_id == practice_offers.c.professional_id,
+                )
                 .where(practice_offers.c.practice_id == practice_id)
                 .order_by(practice_offers.c.profession, practice_offers.c.professional_id)
             )
@@ -95,6 +106,7 @@ class PracticeQueries:
                     "profession": o.profession,
                     "in_edit_version": o.in_draft,
                     "in_published_version": o.in_published,
+                    "provider_name": _provider_name(o),
                 }
                 for o in offers
             ],
@@ -212,3 +224,11 @@ def _offer_provider(row: Any) -> dict[str, Any]:
             own.get("preferred_name"), row.official_first_name, row.official_last_name
         ),
     }
+
+
+def _provider_name(row: Any) -> str | None:
+    """The name an offer's provider goes by, or None when fiches has no fiche of theirs."""
+    if row.official_last_name is None:
+        return None
+    own = row.own_published or {}
+    return display_name(own.get("preferred_name"), row.official_first_name, row.official_last_name)
