@@ -141,9 +141,12 @@ def test_the_team_restores_an_earlier_version_of_a_fiche() -> None:
 def test_removal_is_asked_from_a_fiche_page_with_a_reason() -> None:
     services = FakeServices()
     services.on("POST", "/api/fiches/removal-requests", 201, {"request_id": "req-9"})
+    services.on("GET", "/api/fiches/practices/team", body={"name": "Het Warmste Team"})
     with portal_pages(services, professional()) as browser:
         form = browser.get("/verwijderen-aanvragen?soort=practice&fiche=team")
         assert form.status_code == 200 and "Waarom mag de fiche weg?" in form.text
+        # Which fiche the removal is asked for, by name.
+        assert "Praktijkfiche: <strong>Het Warmste Team</strong>" in form.text
         empty = browser.post(
             "/verwijderen-aanvragen",
             data={"csrf_token": CSRF, "soort": "practice", "fiche": "team", "reden": ""},

@@ -4,6 +4,7 @@ it; "Verwijderen aanvragen" from any fiche page."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.datastructures import FormData
@@ -125,6 +126,7 @@ async def decide(
 @router.get("/verwijderen-aanvragen")
 async def removal_form(
     request: Request,
+    clients: Clients,
     soort: Annotated[str, Query(max_length=20)] = "",
     fiche: Annotated[str, Query(max_length=36)] = "",
 ) -> Response:
@@ -132,8 +134,27 @@ async def removal_form(
     if soort not in FICHE_TYPES or not fiche:
         return render(request, "not_found.html", status=404)
     return render(
-        request, "removal_request.html", fiche_type=soort, fiche_id=fiche, **request_words()
+        request,
+        "removal_request.html",
+        fiche_type=soort,
+        fiche_id=fiche,
+        fiche_name=await _public_name(clients, soort, fiche),
+        **request_words(),
     )
+
+
+async def _public_name(clients: ServiceClients, fiche_type: str, fiche_id: str) -> str:
+    """The name the fiche is on the map by ("" when it is not published): the form says
+    which fiche the removal is asked for."""
+    kind = "practices" if fiche_type == "practice" else "providers"
+    response = await clients.call("fiches", "GET", f"/api/fiches/{kind}/{quote(fiche_id)}")
+    if response.status_code != 200:
+        return ""
+    body = response.json()
+    if fiche_type == "practice":
+        return str(body.get("name") or "")
+    official = f"{body.get('official_first_name', '')} {body.get('official_last_name', '')}"
+    return str(body.get("preferred_name") or official).strip()
 
 
 @router.post("/verwijderen-aanvragen")
@@ -151,6 +172,7 @@ async def ask_removal(request: Request, clients: Clients, form: CheckedForm) -> 
             status=422,
             fiche_type=fiche_type,
             fiche_id=fiche_id,
+            fiche_name=await _public_name(clients, fiche_type, fiche_id),
             errors=outcome.errors,
             values={"reden": reason},
             **request_words(),
