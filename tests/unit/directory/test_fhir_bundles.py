@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from directory.adapters.standard_queries import Found
 from directory.entrypoints.fhir_bundles import entry_text, instant, resource_text
-from directory.entrypoints.http_fhir import _next_link
+from directory.entrypoints.http_fhir import _next_link, _url
 
 STORED = '{"resourceType":"Practitioner","id":"p-1","active":true,"name":[{"family":"Peeters"}]}'
 
@@ -77,7 +77,8 @@ def test_the_next_link_replaces_the_offset_and_keeps_every_other_parameter(
 ) -> None:
     links: list[dict[str, str]] = []
     offset = 40 if b"_offset" in query else 20
-    _next_link(_request(query), "", links, "_offset", offset)
+    # As the search builds it: the request's own URL, then its next page.
+    _next_link(_url(_request(query), ""), links, "_offset", offset)
     assert links == [
         {"relation": "next", "url": f"https://map.example/fhir/PractitionerRole?{expected}"}
     ]
