@@ -250,3 +250,21 @@ def test_a_refusal_page_speaks_the_pages_language_and_marks_the_services_english
     assert "vraag ze dan aan een beheerder van de praktijk of aan de redactie" in page.text
     assert '<span lang="en">the work queue is the editorial team&#39;s</span>' in page.text
     assert "Check that you are logged in" not in page.text
+
+
+def test_a_request_decided_meanwhile_is_said_at_the_top_not_next_to_a_gone_card() -> None:
+    services = FakeServices()
+    # A colleague decided req-1: the queue no longer lists it.
+    services.on(
+        "GET",
+        "/api/fiches/team/requests",
+        body={"items": [], "total": 0, "limit": 25, "offset": 0},
+    )
+    with portal_pages(services, TEAM) as browser:
+        refused = browser.post(
+            "/team/aanvragen/req-1/beslissing",
+            data={"csrf_token": CSRF, "beslissing": "declined", "reden": ""},
+        )
+    assert refused.status_code == 422
+    assert "Over deze aanvraag werd intussen al beslist." in refused.text
+    assert "Geef een reden" not in refused.text

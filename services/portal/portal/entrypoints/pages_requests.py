@@ -44,17 +44,32 @@ def render_requests(
     values: dict[str, str] | None = None,
     **context: Any,
 ) -> Response:
-    """A page of requests to decide, with its notice and, when refused, the errors."""
+    """A page of requests to decide, with its notice and, when refused, the errors. A
+    refusal about a request the page no longer lists (a colleague decided it meanwhile)
+    is said once at the top, not next to a card that is gone."""
+    listed = {str(item.get("request_id")) for item in _listed(context)}
+    errors, values = dict(errors or {}), dict(values or {})
+    gone = [name for name in errors if name.startswith("reden-") and name[6:] not in listed]
+    for name in gone:
+        errors.pop(name)
+        values.pop(name, None)
     return render(
         request,
         template,
         status=status,
-        errors=errors or {},
-        values=values or {},
-        notice=request.query_params.get("gelukt"),
+        errors=errors,
+        values=values,
+        notice="intussen-beslist" if gone else request.query_params.get("gelukt"),
         **request_words(),
         **context,
     )
+
+
+def _listed(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The requests a page shows: a practice's `items`, or the work queue's page."""
+    if "items" in context:
+        return list(context["items"])
+    return list((context.get("page") or {}).get("items", []))
 
 
 async def refused_decision(
