@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from directory.adapters.read_engine import retry_once_on_disconnect
 from directory.adapters.response_cache import ResponseCache
-from directory.entrypoints.json_accept import admits_json
+from directory.entrypoints.negotiation import varies_by_headers
 from directory.entrypoints.query_parameters import direct_arguments, direct_of
 
 
@@ -40,19 +40,13 @@ def cached_route_class(cache: ResponseCache | None) -> type[APIRoute]:
                         return await retry_once_on_disconnect(lambda: endpoint(**arguments))
                     return await retry_once_on_disconnect(lambda: handle(request))
 
-                if cache is None or request.method != "GET" or _varies(request):
+                # An answer a header changes (lenient FHIR, an Accept without JSON) is
+                # neither served from the cache nor kept in it, where a client asking the
+                # same URL without that header would get it.
+                if cache is None or request.method != "GET" or varies_by_headers(request.headers):
                     return await compute()
                 return await cache.respond(str(request.url), compute)
 
             return answer
 
     return PublicReadRoute
-
-
-def _varies(request: Request) -> bool:
-    """Whether a header changes the answer to the same URL: FHIR's `Prefer:
-    handling=lenient` (an unknown parameter left out, not refused), or an `Accept` that
-    admits no JSON (refused with 406). Such a request is neither answered from the cache
-    nor kept in it, where a client asking the same URL without the header would get it."""
-    headers = request.headers
-    return "lenient" in headers.get("prefer", "") or not admits_json(headers.get("accept"))

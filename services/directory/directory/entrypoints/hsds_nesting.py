@@ -42,7 +42,7 @@ async def nested_service(connection: AsyncConnection, service: dict[str, Any]) -
     organization_id = service.get("organization_id")
     if not organization_id:
         return service
-    organizations = [f for f in await by_ids(connection, HSDS, "organization", [organization_id])]
+    organizations = await by_ids(connection, HSDS, "organization", [organization_id])
     at_locations = [
         record
         for record in map(

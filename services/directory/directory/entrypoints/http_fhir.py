@@ -52,7 +52,7 @@ from directory.entrypoints.fhir_search_tables import (
     SEARCH_PARAMETERS,
     TYPES,
 )
-from directory.entrypoints.json_accept import admits_json
+from directory.entrypoints.negotiation import admits_json, prefers_lenient
 from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import direct
 from servicekit.inputs import refused_character
@@ -217,14 +217,6 @@ async def posted_parameters(request: Request) -> list[tuple[str, str]] | Respons
     return items
 
 
-def _lenient(request: Request) -> bool:
-    """`Prefer: handling=lenient`: unknown search parameters are left out, not refused."""
-    return any(
-        part.strip().lower() == "handling=lenient"
-        for part in request.headers.get("prefer", "").split(";")
-    )
-
-
 def version_headers(found: Found) -> dict[str, str]:
     """A read's ETag (its versionId, weak, as FHIR writes it) and Last-Modified."""
     return {
@@ -340,7 +332,7 @@ def fhir_router(
                 items,
                 page_max=settings.public_page_size_max,
                 near_km_max=settings.near_radius_km_max,
-                lenient=_lenient(request),
+                lenient=prefers_lenient(request.headers),
             )
         except BadRequest as error:
             return outcome(400, "invalid", str(error))

@@ -161,13 +161,13 @@ async def removal_form(
 async def _public_name(clients: ServiceClients, fiche_type: str, fiche_id: str) -> str:
     """The name the fiche is on the map by ("" when it is not published): the form says
     which fiche the removal is asked for."""
-    kind = "practices" if fiche_type == "practice" else "providers"
-    response = await clients.call("fiches", "GET", f"/api/fiches/{kind}/{quote(fiche_id)}")
+    if fiche_type == "practice":
+        practice = await practices.public_practice(clients, fiche_id)
+        return str((practice or {}).get("name") or "")
+    response = await clients.call("fiches", "GET", f"/api/fiches/providers/{quote(fiche_id)}")
     if response.status_code != 200:
         return ""
     body = response.json()
-    if fiche_type == "practice":
-        return str(body.get("name") or "")
     official = f"{body.get('official_first_name', '')} {body.get('official_last_name', '')}"
     return str(body.get("preferred_name") or official).strip()
 

@@ -9,6 +9,7 @@ from typing import Any
 from portal.adapters.services import ServiceClients
 from portal.domain.messages import N_
 from portal.domain.professions import profession_filter
+from portal.handlers import account
 
 POSTCODE = re.compile(r"^[1-9][0-9]{3}$")
 PAGE_SIZE = 20
@@ -78,7 +79,7 @@ async def search(clients: ServiceClients, form: SearchForm) -> SearchOutcome:
         return SearchOutcome(errors=errors)
     response = await clients.call("directory", "GET", "/api/directory/search", params=params)
     if response.status_code == 422:
-        if _refused_parameters(response) == {"near"}:
+        if set(account.refused(response).problem.field_errors) == {"near"}:
             return SearchOutcome(
                 errors={
                     "plaats": N_(
@@ -95,12 +96,3 @@ async def search(clients: ServiceClients, form: SearchForm) -> SearchOutcome:
         next_offset=page.get("next_offset"),
         near=params.get("near"),
     )
-
-
-def _refused_parameters(response: Any) -> set[str]:
-    """The query parameters a 422 of the search names."""
-    try:
-        errors = response.json().get("errors", [])
-    except ValueError:
-        return set()
-    return {str(e.get("field")) for e in errors if e.get("location") == "query"}
