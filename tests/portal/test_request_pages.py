@@ -184,47 +184,104 @@ def test_a_link_request_without_a_requester_name_is_named_by_its_provider_fiche(
     assert "user-nele" not in queue.text
 
 
-def test_a_proposed_change_shows_the_values_proposed_to_whoever_decides() -> None:
-    proposal = {
-        **LINK_REQUEST,
-        "request_id": "req-3",
-        "kind": "proposal",
-        "requester_name": "Filip Wuyts",
-        "payload": {
-            "changes": {
-                "phone_numbers": [{"number": "+3292658112", "preferred": True}],
-                "addresses": [
-                    {
-                        "street": "Kouter",
-                        "number": "12",
-                        "box": "3",
-                        "postcode": "9000",
-                        "municipality": "Gent",
-                        "preferred": True,
-                    }
-                ],
-                "opening_hours": [{"day": "monday", "opens": "08:30", "closes": "12:00"}],
-                "age_categories": ["senior"],
-                "websites": [],
-            }
+PROPOSAL: dict[str, Any] = {
+    **LINK_REQUEST,
+    "request_id": "req-3",
+    "kind": "proposal",
+    "requester_name": "Filip Wuyts",
+    "payload": {
+        "changes": {
+            "phone_numbers": [{"number": "+3292658112", "preferred": True}],
+            "addresses": [
+                {
+                    "street": "Kouter",
+                    "number": "12",
+                    "box": "3",
+                    "postcode": "9000",
+                    "municipality": "Gent",
+                    "preferred": True,
+                }
+            ],
+            "opening_hours": [{"day": "monday", "opens": "08:30", "closes": "12:00"}],
+            "age_categories": ["senior"],
+            "websites": [],
+        }
+    },
+}
+
+
+def test_a_proposed_change_shows_each_field_now_and_as_proposed_to_whoever_decides() -> None:
+    # fiches gives those who decide the edit version's values of the proposed fields.
+    decided_on = {
+        **PROPOSAL,
+        "current": {
+            "phone_numbers": [{"number": "+3292658111", "preferred": True}],
+            "addresses": [
+                {"street": "Kouter", "number": "12", "postcode": "9000", "municipality": "Gent"}
+            ],
+            "opening_hours": [
+                {"day": "monday", "opens": "08:30", "closes": "18:00"},
+                {"day": "tuesday", "opens": "08:30", "closes": "18:00"},
+            ],
+            "age_categories": None,
+            "websites": [{"url": "https://www.warmsteteam.be"}],
         },
     }
     services = FakeServices()
     services.on(
         "GET",
         "/api/fiches/team/requests",
-        body={"items": [proposal], "total": 1, "limit": 25, "offset": 0},
+        body={"items": [decided_on], "total": 1, "limit": 25, "offset": 0},
     )
+    services.on("GET", "/api/fiches/practices/team/requests", body=[decided_on])
+    services.on(
+        "GET",
+        "/api/fiches/practices/team",
+        body={"practice_id": "team", "name": "Het Warmste Team", "data": {}, "offer_blocks": []},
+    )
+    services.on("GET", "/api/fiches/practices/team/edit", body={"draft": {}, "offers": []})
     with portal_pages(services, TEAM) as browser:
         queue = browser.get("/team/werklijst")
-    assert queue.status_code == 200
-    text = " ".join(queue.text.split())
+    with portal_pages(services, professional(name="Marc Creemers")) as browser:
+        of_practice = browser.get("/praktijken/team/aanvragen")
+
+    for page in (queue, of_practice):
+        assert page.status_code == 200
+        text = " ".join(page.text.split())
+        assert '<th scope="col">Nu</th><th scope="col">Voorstel</th>' in text
+        assert (
+            '<th scope="row">Telefoonnummers</th><td>09 265 81 11</td><td>09 265 81 12</td>' in text
+        )
+        assert (
+            '<th scope="row">Adressen</th><td>Kouter 12, 9000 Gent</td>'
+            "<td>Kouter 12 bus 3, 9000 Gent</td>" in text
+        )
+        assert (
+            '<th scope="row">Openingsuren</th><td>maandag 08:30-18:00<br>dinsdag 08:30-18:00</td>'
+            "<td>maandag 08:30-12:00</td>" in text
+        )
+        assert '<th scope="row">Prioritaire leeftijdscategorie</th><td>(leeg)</td>' in text
+        assert (
+            '<th scope="row">Websites</th><td>https://www.warmsteteam.be</td>'
+            "<td>(leeg gemaakt)</td>" in text
+        )
+        assert "+3292658112" not in text and "+3292658111" not in text
+
+
+def test_a_requester_reads_the_values_they_proposed() -> None:
+    # A requester's own list carries no `current`: the edit version is not theirs to read.
+    services = FakeServices()
+    services.on("GET", "/api/fiches/me/requests", body=[PROPOSAL])
+    with portal_pages(services, professional()) as browser:
+        mine = browser.get("/mijn-aanvragen")
+    assert mine.status_code == 200
+    text = " ".join(mine.text.split())
     assert "Telefoonnummers wordt</dt> <dd>09 265 81 12</dd>" in text
     assert "Adressen wordt</dt> <dd>Kouter 12 bus 3, 9000 Gent</dd>" in text
     assert "Openingsuren wordt</dt> <dd>maandag 08:30-12:00</dd>" in text
     assert "<dd>ouderen</dd>" in text
     assert "Websites wordt</dt> <dd>(leeg gemaakt)</dd>" in text
-    assert "+3292658112" not in text
+    assert "+3292658112" not in text and "<table" not in text.split("Wijzigt")[1]
 
 
 def test_a_refusal_page_speaks_the_pages_language_and_marks_the_services_english() -> None:

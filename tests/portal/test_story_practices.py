@@ -318,6 +318,11 @@ def test_the_editorial_team_works_its_queue(
             json={"fiche_type": "practice", "fiche_id": practice_id, "reason": "Bestaat niet."},
         )
         assert removal.status_code == 201, removal.text
+        proposal = asker.post(
+            f"/api/fiches/practices/{practice_id}/proposals",
+            json={"changes": {"phone_numbers": [{"number": "050 44 81 12"}], "wijken": ["Muide"]}},
+        )
+        assert proposal.status_code == 201, proposal.text
         _grant_team(monolith, member.get("/api/identity/me").json()["user_id"])
     finally:
         owner.close()
@@ -359,3 +364,16 @@ def test_the_editorial_team_works_its_queue(
     page.get_by_role("button", name=re.compile("^Terugzetten.*versie 1$")).click()
     expect(page.get_by_role("status")).to_contain_text("De versie staat terug in de bewerkversie")
     check_page(page, "team-4-restored")
+
+    # A proposed change: each field as the edit version holds it now, beside the proposal.
+    page.goto(f"{base}/team/werklijst?soort=proposal")
+    proposed = page.get_by_role(
+        "region", name=re.compile("Wijziging voorstellen: Vroedvrouwenpraktijk Oost")
+    )
+    phones = proposed.get_by_role("row", name=re.compile("Telefoonnummers"))
+    expect(phones).to_contain_text("050 44 81 11")
+    expect(phones).to_contain_text("050 44 81 12")
+    expect(proposed.get_by_role("row", name=re.compile("Wijken"))).to_contain_text("(leeg)")
+    check_page(page, "team-5-queue-proposal")
+    proposed.get_by_role("button", name=re.compile("^Goedkeuren")).click()
+    expect(page.get_by_role("status")).to_contain_text("Je beslissing is bewaard")

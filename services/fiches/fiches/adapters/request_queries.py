@@ -1,7 +1,11 @@
 """Read views of requests: the team's work queue, a practice's open requests, mine.
 
 Requests are shown with the names of who asked and who decided (from fiches' directory
-of known users; None for a user it does not know), never an address.
+of known users; None for a user it does not know), never an address. The lists read by
+those who decide (the team's queue, a practice's open requests) also give an open
+proposal's `current` values: what each field it changes holds now in the edit version, so
+a decider compares before approving. A requester's own list does not: the edit version
+is the managers' and the team's, not the public's.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fiches.adapters import known_users
 from fiches.adapters.request_store import OPEN
-from fiches.adapters.tables import fiche_requests
+from fiches.adapters.tables import fiche_requests, practice_fiches
 from servicekit.database import as_utc
 
 
@@ -83,7 +87,7 @@ class RequestQueries:
             .limit(limit)
             .offset(offset)
         )
-        items = await self.views(rows)
+        items = await self.with_current_values(await self.views(rows))
         return {"items": items, "total": total or 0, "limit": limit, "offset": offset}
 
     async def open_on_fiche(self, fiche_id: str, kinds: Iterable[str]) -> list[dict[str, Any]]:
@@ -96,7 +100,35 @@ class RequestQueries:
             )
             .order_by(fiche_requests.c.created_at)
         )
-        return await self.views(rows)
+        return await self.with_current_values(await self.views(rows))
+
+    async def with_current_values(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each open proposal with `current`: its fields' values in the practice's edit
+        version now (a field the edit version does not hold is null). Read in one query
+        for the page's proposals."""
+        proposals = [
+            item
+            for item in items
+            if item["kind"] == "proposal"
+            and item["status"] == OPEN
+            and item["fiche_type"] == "practice"
+        ]
+        if not proposals:
+            return items
+        drafts = dict(
+            (
+                await self._session.execute(
+                    sa.select(practice_fiches.c.practice_id, practice_fiches.c.draft).where(
+                        practice_fiches.c.practice_id.in_({p["fiche_id"] for p in proposals})
+                    )
+                )
+            ).all()
+        )
+        for item in proposals:
+            draft = drafts.get(item["fiche_id"]) or {}
+            changes = (item["payload"] or {}).get("changes") or {}
+            item["current"] = {name: draft.get(name) for name in changes}
+        return items
 
     async def of_requester(self, user_id: str) -> list[dict[str, Any]]:
         rows = await self._session.execute(

@@ -80,10 +80,12 @@ def asked(item: dict[str, Any]) -> dict[str, Any]:
         return {"professions": list(payload.get("professions") or [])}
     if kind == "proposal":
         changes = payload.get("changes") or {}
+        current = item.get("current")
         return {
             "fields": [FIELD_LABELS.get(name, name) for name in changes],
             "changes": changes,
             "proposed": proposed(changes),
+            "compared": None if current is None else compared(changes, current),
         }
     text = payload.get("reason") or payload.get("motivation") or payload.get("description")
     return {"text": str(text) if text else ""}
@@ -100,9 +102,28 @@ def proposed(changes: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     return [(FIELD_LABELS.get(name, name), _lines(name, value)) for name, value in changes.items()]
 
 
-def _lines(name: str, value: Any) -> list[dict[str, Any]]:
+EMPTY = N_("(leeg)")
+
+
+def compared(
+    changes: dict[str, Any], current: dict[str, Any]
+) -> list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Each field a proposal changes, with what the edit version holds now beside what is
+    proposed (fiches gives `current` to those who decide): a decider sees what approving
+    replaces, not only what it brings."""
+    return [
+        (
+            FIELD_LABELS.get(name, name),
+            _lines(name, current.get(name), empty=EMPTY),
+            _lines(name, value),
+        )
+        for name, value in changes.items()
+    ]
+
+
+def _lines(name: str, value: Any, *, empty: str = EMPTIED) -> list[dict[str, Any]]:
     if value in (None, "", [], {}):
-        return [{"text": EMPTIED, "translate": True}]
+        return [{"text": empty, "translate": True}]
     return [_line(name, item) for item in (value if isinstance(value, list) else [value])]
 
 
