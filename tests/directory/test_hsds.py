@@ -43,8 +43,29 @@ REGISTRY = _registry()
 
 
 def validator(name: str) -> Draft202012Validator:
+    """The schema `name`, checking formats too (uuid, date-time, uri, ...)."""
     schema = json.loads((SCHEMAS / name).read_text())
-    return Draft202012Validator(schema, registry=REGISTRY)
+    return Draft202012Validator(
+        schema, registry=REGISTRY, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def openapi_validator(pointer: str) -> Draft202012Validator:
+    """A schema inside the API reference's openapi.json (its Page, its root answer)."""
+    return Draft202012Validator(
+        {"$ref": f"openapi.json#{pointer}"},
+        registry=REGISTRY,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def assert_valid(check: Draft202012Validator, value: Any) -> None:
+    errors = sorted(check.iter_errors(value), key=str)
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+
+
+PAGE = openapi_validator("/components/schemas/Page")
+ROOT = openapi_validator("/paths/~1/get/responses/200/content/application~1json/schema")
 
 
 ITEM_SCHEMA = {
@@ -77,10 +98,10 @@ async def listing(world: Searchable, path: str, **params: Any) -> dict[str, Any]
     assert response.status_code == 200, response.text
     page = response.json()
     assert set(page) == PAGE_KEYS
+    assert_valid(PAGE, page)
     check = validator(ITEM_SCHEMA[path])
     for item in page["contents"]:
-        errors = sorted(check.iter_errors(item), key=str)
-        assert not errors, [e.message for e in errors]
+        assert_valid(check, item)
     return page
 
 
@@ -109,9 +130,14 @@ async def test_every_list_and_record_validates(world: Searchable) -> None:
     organizations = await listing(world, "organizations")
     assert {o["id"] for o in organizations["contents"]} == {WARM, SOLO}
     warm = (await world.http.get(f"/hsds/organizations/{WARM}")).json()
-    errors = list(validator("organization.json").iter_errors(warm))
-    assert not errors, [e.message for e in errors]
+    # The schema the API reference names for one organization: fully nested, with its
+    # locations and its services.
+    assert_valid(validator("compiled_organization.json"), warm)
     assert [loc["addresses"][0]["postal_code"] for loc in warm["locations"]] == ["9000"]
+    assert {s["name"] for s in warm["services"]} == {
+        "Het Warmste Team: verpleegkundige",
+        "Het Warmste Team: arts",
+    }
     locations = await listing(world, "locations")
     assert {loc["addresses"][0]["postal_code"] for loc in locations["contents"]} == {"9000", "9160"}
     # Gent and Lokeren: the province, not the municipality again.
@@ -123,9 +149,29 @@ async def test_every_list_and_record_validates(world: Searchable) -> None:
         ("Gent", "Oost-Vlaanderen", "Vlaams Gewest"),
         ("Lokeren", "Oost-Vlaanderen", "Vlaams Gewest"),
     }
+    for location in locations["contents"]:
+        one = await world.http.get(f"/hsds/locations/{location['id']}")
+        assert one.status_code == 200, one.text
+        assert_valid(validator("location.json"), one.json())
+        assert one.json() == location
     at = await listing(world, "service_at_locations")
     assert at["total_items"] == 3
+    for listed in at["contents"]:
+        one = await world.http.get(f"/hsds/service_at_locations/{listed['id']}")
+        assert one.status_code == 200, one.text
+        full = one.json()
+        assert_valid(validator("compiled_service_at_location.json"), full)
+        # Fully nested: its whole service (as the services list serves it) and its whole
+        # location, where the list gives a few fields of each.
+        service = (await world.http.get(f"/hsds/services/{listed['service_id']}")).json()
+        assert full["service"] == {
+            k: v for k, v in service.items() if k not in ("organization", "service_at_locations")
+        }
+        location = (await world.http.get(f"/hsds/locations/{listed['location_id']}")).json()
+        assert full["location"] == location
+        assert "schedules" in full["location"] and "phones" in full["service"]
     root = (await world.http.get("/hsds/")).json()
+    assert_valid(ROOT, root)
     assert root["version"] == "3.0"
 
 
@@ -170,14 +216,20 @@ async def test_a_search_counts_every_page_the_same_even_past_the_end(world: Sear
     }
 
 
-async def test_ndjson_streams_every_record(world: Searchable) -> None:
-    response = await world.http.get("/hsds/services", params={"format": "ndjson"})
+@pytest.mark.parametrize(
+    ("path", "records"),
+    [("services", 3), ("organizations", 2), ("locations", 2), ("service_at_locations", 3)],
+)
+async def test_ndjson_streams_every_record(world: Searchable, path: str, records: int) -> None:
+    response = await world.http.get(f"/hsds/{path}", params={"format": "ndjson"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in response.text.splitlines()]
-    assert len(lines) == 3
-    check = validator("compiled_service_list.json")
-    assert all(not list(check.iter_errors(line)) for line in lines)
+    assert len(lines) == records
+    check = validator(ITEM_SCHEMA[path])
+    for line in lines:
+        assert_valid(check, line)
+    assert lines == (await listing(world, path, per_page=200))["contents"]
 
 
 async def test_what_leaves_the_map_leaves_hsds(world: Searchable) -> None:

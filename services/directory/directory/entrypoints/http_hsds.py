@@ -40,9 +40,14 @@ from directory.adapters.standard_queries import (
 from directory.config import DirectorySettings
 from directory.domain.geo import Geocoder
 from directory.domain.hsds import TAXONOMY_ID
-from directory.domain.resources import HSDS, without_nulls
+from directory.domain.resources import HSDS
 from directory.domain.text import words
-from directory.entrypoints.hsds_nesting import nested_organization, nested_service
+from directory.entrypoints.hsds_nesting import (
+    nested_organization,
+    nested_service,
+    nested_service_at_location,
+    served_record,
+)
 from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import (
     Reader,
@@ -52,7 +57,7 @@ from directory.entrypoints.query_parameters import (
     text,
 )
 from directory.entrypoints.query_times import plus_in_url_hint, utc_moment
-from directory.entrypoints.served_times import utc_milliseconds, utc_milliseconds_json
+from directory.entrypoints.served_times import utc_milliseconds_json
 
 HSDS_VERSION = "3.0"
 NDJSON = "application/x-ndjson"
@@ -110,13 +115,6 @@ ModifiedAfter = Annotated[
 ]
 
 
-def _record(type_: str, found: Found) -> dict[str, Any]:
-    record: dict[str, Any] = orjson.loads(found.content)
-    if type_ == "service":
-        record["last_modified"] = utc_milliseconds(found.last_updated, zulu=False)
-    return without_nulls(record)
-
-
 def record_text(type_: str, found: Found) -> bytes:
     """A record as served (a service with its last change), from its stored JSON text.
 
@@ -124,7 +122,7 @@ def record_text(type_: str, found: Found) -> bytes:
     record stored with nulls (written before that) is decoded and cleaned."""
     content = found.content.encode()
     if b":null" in content or not content.endswith(b"}") or content == b"{}":
-        return orjson.dumps(_record(type_, found))
+        return orjson.dumps(served_record(type_, found))
     if type_ != "service":
         return content
     return b'%s,"last_modified":%s}' % (
@@ -421,10 +419,13 @@ def hsds_router(
                 found = [f for f in await by_ids(connection, HSDS, type_, [record_id]) if f.active]
                 if not found:
                     raise HTTPException(404, f"no {type_} with id {record_id!r} on the map")
+                record = served_record(type_, found[0])
                 if type_ == "service":
-                    nested = await nested_service(connection, _record(type_, found[0]))
+                    nested = await nested_service(connection, record)
                 elif type_ == "organization":
-                    nested = await nested_organization(connection, _record(type_, found[0]))
+                    nested = await nested_organization(connection, record)
+                elif type_ == "service_at_location":
+                    nested = await nested_service_at_location(connection, record)
                 else:
                     return Response(record_text(type_, found[0]), media_type="application/json")
             return Response(orjson.dumps(nested), media_type="application/json")
