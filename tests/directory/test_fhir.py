@@ -17,6 +17,7 @@ from tests.directory.support import (
     SOLO,
     WARM,
     Searchable,
+    new_id,
     searchable_directory,
     two_practices,
 )
@@ -194,6 +195,47 @@ async def test_a_depublished_provider_is_inactive_and_in_the_history(world: Sear
     await world.apply(world.unlink(WARM, NELE, "nurse"))
     role = await fhir(world, "PractitionerRole", practitioner=NELE)
     assert [e["resource"]["active"] for e in role["entry"]] == [False]
+
+
+async def test_a_depublished_practice_is_inactive_in_every_resource_and_in_the_history(
+    world: Searchable,
+) -> None:
+    before = (await fhir(world, f"Organization/{SOLO}"))["meta"]["lastUpdated"]
+    await world.apply(world.practice_gone(SOLO))
+
+    organization = await fhir(world, f"Organization/{SOLO}")
+    assert organization["active"] is False
+    services = await fhir(world, "HealthcareService", organization=SOLO)
+    assert [e["resource"]["active"] for e in services["entry"]] == [False]
+    roles = await fhir(world, "PractitionerRole", organization=SOLO)
+    assert [e["resource"]["active"] for e in roles["entry"]] == [False]
+    locations = await fhir(world, "Location", organization=SOLO)
+    assert [e["resource"]["status"] for e in locations["entry"]] == ["inactive"]
+    # An agency following _history learns it: a new version, never a silent gap.
+    for type_, id_ in (
+        ("Organization", SOLO),
+        ("HealthcareService", ids(services)[0]),
+        ("Location", ids(locations)[0]),
+    ):
+        history = await fhir(world, f"{type_}/_history", _since=before)
+        changed = {e["resource"]["id"]: e["resource"] for e in history["entry"]}
+        assert changed[id_].get("active", changed[id_].get("status")) in (False, "inactive")
+        assert int(changed[id_]["meta"]["versionId"]) >= 2
+    # Marc's other practice is untouched.
+    assert (await fhir(world, f"Organization/{WARM}"))["active"] is True
+
+
+async def test_a_practitioner_the_topic_gives_no_riziv_number_has_no_identifier(
+    world: Searchable,
+) -> None:
+    unnumbered = new_id()
+    await world.apply(
+        world.provider_event(unnumbered, "Lies", "Peeters", ("nurse",), riziv_number=None)
+    )
+    lies = await fhir(world, f"Practitioner/{unnumbered}")
+    assert "identifier" not in lies
+    marc = await fhir(world, f"Practitioner/{MARC}")
+    assert [i["value"] for i in marc["identifier"]] == ["11234508003"]
 
 
 async def _history_walk(world: Searchable, page: dict[str, Any]) -> list[tuple[str, str]]:
