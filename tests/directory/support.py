@@ -181,11 +181,13 @@ async def searchable_directory(
     kafka: KafkaSettings | None = None,
     response_cache_entries: int | None = None,
     public_base_url: str = "",
+    geocoder: str = "reference",
 ) -> AsyncIterator[Searchable]:
     """`response_cache_entries`: the setting's default unless given (0: no cache);
-    `public_base_url`: SKAART_PUBLIC_BASE_URL (the gateway's address)."""
+    `public_base_url`: SKAART_PUBLIC_BASE_URL (the gateway's address); `geocoder`:
+    DIRECTORY_GEOCODER (the requests' geocoder; the projection keeps the reference one)."""
     platform = PlatformSettings(data_dir=tmp_path / "data", public_base_url=public_base_url)
-    settings = DirectorySettings(database_url=url)
+    settings = DirectorySettings(database_url=url, geocoder=geocoder)
     if response_cache_entries is not None:
         settings = settings.model_copy(update={"response_cache_entries": response_cache_entries})
     component = build_component(platform, kafka or KafkaSettings(), settings)

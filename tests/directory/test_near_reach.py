@@ -40,7 +40,7 @@ class StreetPoints:
         latitude, longitude = (street or "").split()
         return Placed(Point(float(latitude), float(longitude)), "address")
 
-    def place(self, text: str) -> Point | None:
+    async def place(self, text: str) -> Point | None:
         return None
 
 

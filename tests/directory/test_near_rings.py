@@ -52,7 +52,7 @@ class _AtChosenPoints:
         point = POINTS.get(postcode)
         return Placed(point, "address") if point else None
 
-    def place(self, text: str) -> Point | None:
+    async def place(self, text: str) -> Point | None:
         return None
 
 

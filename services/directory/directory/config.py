@@ -19,6 +19,13 @@ class DirectorySettings(BaseSettings):
     public_page_size_max: int = Field(
         default=200, description="Largest page of a public search, FHIR Bundle or HSDS list."
     )
+    geocoder: str = Field(
+        default="reference",
+        description="What places the practices' addresses and the places people search "
+        "near: `reference` (municipality centroids shipped with the code, offline) or a "
+        "geocoder of your own as `package.module:factory` (see docs/directory.md, Places on "
+        "the map).",
+    )
     near_radius_km_max: float = Field(
         default=100.0,
         gt=0,

@@ -71,7 +71,11 @@ class ReferenceGeocoder:
         )
         return Placed(found.point, "municipality") if found else None
 
-    def place(self, text: str) -> Point | None:
+    async def place(self, text: str) -> Point | None:
+        return self.place_now(text)
+
+    def place_now(self, text: str) -> Point | None:
+        """`place` without a coroutine: the reference data is in memory."""
         postcode = _POSTCODE.match(text)
         if postcode:
             found = self._for_postcode(postcode[1], None)

@@ -4,7 +4,10 @@ The directory needs a point for every practice address to search near a place. W
 service gives that point is a deployment choice: the reference geocoder places an address
 at the centroid of its municipality from reference data shipped with the code; a real
 address service (e.g. the Flemish CRAB/Adressenregister) can replace it by implementing
-`Geocoder`, without touching the projection or the queries.
+`Geocoder`, without touching the projection or the queries, and is chosen with the
+setting `DIRECTORY_GEOCODER` (`adapters/geocoders.py`). Both methods are coroutines: a
+networked service answers over the network, on the projection's path (`locate`) and on
+the request path (`place`), without blocking the event loop.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class Geocoder(Protocol):
         """The point of an address; None when the geocoder does not know it."""
         ...
 
-    def place(self, text: str) -> Point | None:
+    async def place(self, text: str) -> Point | None:
         """The point of a postcode (`9000`) or municipality name (`Gent`, `Gand`)."""
         ...
 
@@ -51,7 +54,7 @@ class NoGeocoder:
     async def locate(self, postcode: str, municipality: str, street: str | None) -> Placed | None:
         return None
 
-    def place(self, text: str) -> Point | None:
+    async def place(self, text: str) -> Point | None:
         return None
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from directory.adapters.geocoders import geocoder_named
 from directory.adapters.read_engine import read_connections
-from directory.adapters.reference_geocoder import ReferenceGeocoder
 from directory.adapters.response_cache import ResponseCache
 from directory.adapters.tables import TABLES
 from directory.config import DirectorySettings
@@ -37,7 +37,7 @@ def build_component(
     FHIR and HSDS."""
     platform = platform or PlatformSettings()
     settings = settings or DirectorySettings()
-    geocoder = geocoder or ReferenceGeocoder()
+    geocoder = geocoder or geocoder_named(settings.geocoder)
     runtime = ServiceRuntime(
         name=SERVICE,
         database_url=service_database_url(SERVICE, settings.database_url, platform),

@@ -207,7 +207,7 @@ def _query(
     )
 
 
-def _proximity_circle(
+async def _proximity_circle(
     postcode: str | None, proximity: int | None, geocoder: Geocoder, most_km: float
 ) -> Circle | None:
     """The circle of `proximity` metres around the centroid of `postcode` (the HSDS API
@@ -228,7 +228,7 @@ def _proximity_circle(
             f"proximity must be at most {most_km * 1000:.0f} metres; give a smaller circle",
             str(proximity),
         )
-    centre = geocoder.place(postcode)
+    centre = await geocoder.place(postcode)
     if centre is None:
         raise invalid_parameter(
             "postcode",
@@ -363,7 +363,9 @@ def hsds_router(
             page, per_page = paging_of(format, page, per_page)
             check_page_size(per_page, settings.public_page_size_max)
             check_postcode(postcode)
-            near = _proximity_circle(postcode, proximity, geocoder, settings.near_radius_km_max)
+            near = await _proximity_circle(
+                postcode, proximity, geocoder, settings.near_radius_km_max
+            )
             query = _query(
                 type_, search, postcode, taxonomy_term_id, modified_after, organization_id, near
             )

@@ -112,7 +112,7 @@ SEARCH_PARAMETERS = (
 )
 
 
-def centre_of(near: str, geocoder: Geocoder) -> Point:
+async def centre_of(near: str, geocoder: Geocoder) -> Point:
     """The point of `near`: `lat,lng`, a postcode or a municipality; 422 when unknown."""
     coordinates = _COORDINATES.match(near)
     if coordinates:
@@ -120,7 +120,7 @@ def centre_of(near: str, geocoder: Geocoder) -> Point:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise _invalid("near", "near: latitude -90..90, longitude -180..180", near)
         return Point(latitude, longitude)
-    point = geocoder.place(near)
+    point = await geocoder.place(near)
     if point is None:
         raise _invalid(
             "near",
@@ -206,7 +206,7 @@ def _name_words(q: str | None) -> tuple[str, ...]:
     return found
 
 
-def _circle(
+async def _circle(
     near: str | None, radius_km: float | None, settings: DirectorySettings, geocoder: Geocoder
 ) -> Near | None:
     if radius_km is not None and near is None:
@@ -219,7 +219,7 @@ def _circle(
         )
     if near is None:
         return None
-    return Near(centre_of(near, geocoder), radius_km or DEFAULT_RADIUS_KM)
+    return Near(await centre_of(near, geocoder), radius_km or DEFAULT_RADIUS_KM)
 
 
 def _page(documents: list[str], limit: int, offset: int) -> bytes:
@@ -289,7 +289,7 @@ def search_router(
             language=language.lower() if language else None,
             kind=type,
         )
-        circle = _circle(near, radius_km, settings, geocoder)
+        circle = await _circle(near, radius_km, settings, geocoder)
         async with reads.connect() as connection:
             if circle is not None:
                 documents = await run_near_search(
