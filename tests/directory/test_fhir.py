@@ -81,7 +81,16 @@ async def test_metadata_and_the_profession_code_system_validate(world: Searchabl
         "fr": "infirmier",
         "en": "nurse",
     }
-    assert nurse["property"] == [{"code": "riziv-profession-digit", "valueString": "4"}]
+    national = "https://www.ehealth.fgov.be/standards/fhir/core/CodeSystem/cd-hcparty"
+    assert nurse["property"] == [
+        {"code": "riziv-profession-digit", "valueString": "4"},
+        {"code": "cd-hcparty", "valueCoding": {"system": national, "code": "persnurse"}},
+    ]
+    # Every profession the directory names has its national code.
+    assert all(
+        any(p["code"] == "cd-hcparty" for p in concept["property"])
+        for concept in professions["concept"]
+    )
 
 
 async def test_every_resource_type_reads_and_validates(world: Searchable) -> None:

@@ -113,6 +113,12 @@ async def test_codes_nobody_has_find_nothing_and_comma_means_any(world: Searchab
     assert await found("PractitionerRole", specialty="|nurse") == []
     assert len(await found("PractitionerRole", specialty=f"{PROFESSION_SYSTEM}|nurse")) == 1
     assert len(await found("PractitionerRole", specialty="nurse,http://snomed.info/sct|1")) == 1
+    # The national code of eHealth's CD-HCPARTY names the same profession.
+    national = "https://www.ehealth.fgov.be/standards/fhir/core/CodeSystem/cd-hcparty"
+    nurses = await found("PractitionerRole", specialty=f"{national}|persnurse")
+    assert nurses == await found("PractitionerRole", specialty="nurse") and len(nurses) == 1
+    assert len(await found("HealthcareService", specialty=f"{national}|persphysician")) == 2
+    assert await found("PractitionerRole", specialty=f"{national}|persneurologist") == []
     assert await found("Location", status="suspended") == []
     assert len(await found("Location", status="active,inactive")) == 2
     assert len(await found("Practitioner", active="true,false")) == 2

@@ -23,7 +23,7 @@ from directory.domain.practice_view import (
     service_id,
     street_line,
 )
-from directory.domain.professions import PROFESSIONS, profession
+from directory.domain.professions import HCPARTY_SYSTEM, PROFESSIONS, Profession, profession
 from directory.domain.provinces import province_of
 from directory.domain.resources import FHIR, Resource, name_terms
 from directory.domain.text import words
@@ -334,7 +334,14 @@ def profession_code_system() -> dict[str, Any]:
                 "code": "riziv-profession-digit",
                 "description": "Leading digit of the RIZIV/INAMI number of this profession",
                 "type": "string",
-            }
+            },
+            {
+                "code": "cd-hcparty",
+                "uri": HCPARTY_SYSTEM,
+                "description": "The same profession in eHealth's healthcare party codes "
+                "(CD-HCPARTY), as Belgian FHIR and KMEHR systems name it",
+                "type": "Coding",
+            },
         ],
         "concept": [
             {
@@ -345,12 +352,19 @@ def profession_code_system() -> dict[str, Any]:
                     {"language": "fr", "value": p.fr},
                     {"language": "en", "value": p.en},
                 ],
-                **(
-                    {"property": [{"code": "riziv-profession-digit", "valueString": p.riziv_digit}]}
-                    if p.riziv_digit
-                    else {}
-                ),
+                **({"property": _concept_properties(p)} if p.riziv_digit or p.hcparty else {}),
             }
             for p in PROFESSIONS
         ],
     }
+
+
+def _concept_properties(found: Profession) -> list[dict[str, Any]]:
+    properties: list[dict[str, Any]] = []
+    if found.riziv_digit:
+        properties.append({"code": "riziv-profession-digit", "valueString": found.riziv_digit})
+    if found.hcparty:
+        properties.append(
+            {"code": "cd-hcparty", "valueCoding": {"system": HCPARTY_SYSTEM, "code": found.hcparty}}
+        )
+    return properties

@@ -9,6 +9,7 @@ from datetime import datetime
 from directory.adapters.standard_queries import Circle, ResourceQuery
 from directory.domain.fhir import PROFESSION_SYSTEM, RESOURCE_TYPES
 from directory.domain.geo import Point
+from directory.domain.professions import BY_HCPARTY, HCPARTY_SYSTEM
 from directory.domain.resources import FHIR
 from directory.domain.text import normalized, words
 from directory.entrypoints.fhir_search_tables import (
@@ -92,9 +93,14 @@ def _boolean(parameter: str, value: str) -> bool:
 
 
 def _token(value: str) -> str | None:
-    """A profession code, from `code` or `system|code`; None when no profession can have
-    it (another system, or `|code`: a code without a system)."""
+    """A profession code, from `code`, `system|code` in our own CodeSystem, or the national
+    code in eHealth's CD-HCPARTY (`...cd-hcparty|persnurse`: the same profession); None
+    when no profession can have it (another system or an unmapped national code, or
+    `|code`: a code without a system)."""
     system, bar, code = value.rpartition("|")
+    if bar and system == HCPARTY_SYSTEM:
+        national = BY_HCPARTY.get(code)
+        return national.code if national else None
     if bar and system != PROFESSION_SYSTEM:
         return None
     return code
