@@ -4,7 +4,7 @@ A function's own length leaves out the functions nested in it (with their decora
 router factory that only declares its routes is declarative, and each route it declares is
 measured on its own. Generated code (Alembic revisions) and declarative data are exempt, each
 named below with its reason, so an exemption is a decision someone can read and revisit.
-Inside fiches, the import directions are checked by `test_fiches_layers.py`.
+The import directions between a service's rooms are checked by `test_service_layers.py`.
 """
 
 from __future__ import annotations

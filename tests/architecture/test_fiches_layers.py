@@ -1,23 +1,18 @@
-"""The rooms of the fiches service, checked on its source with `ast`.
-
-* domain: the rules; imports no I/O library and nothing of handlers, adapters or
-  entrypoints;
-* handlers (use cases): use domain and adapters, never entrypoints;
-* adapters (repositories, queries, tables): never handlers or entrypoints;
-* no module over 500 lines, no function over 60 lines; a router factory in
-  `entrypoints/http*.py` only declares routes (each route function under 60 lines).
+"""The shape of the fiches service, checked on its source with `ast`: no module over 500
+lines, no function over 60 lines; a router factory in `entrypoints/http*.py` only declares
+routes (each route function under 60 lines). The import directions between its rooms
+(domain, handlers, adapters, entrypoints) are checked for every service by
+`test_service_layers.py`.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "services" / "fiches" / "fiches"
-IO_LIBRARIES = ("sqlalchemy", "faststream", "aiokafka", "fastapi", "redis", "httpx")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 
@@ -42,39 +37,6 @@ def _params(check: str, paths: list[Path]) -> list[object]:
         marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
         params.append(pytest.param(path, id=_name(path), marks=marks))
     return params
-
-
-def _imports(path: Path) -> Iterator[str]:
-    """Every module a file imports (absolute names)."""
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module
-
-
-def _within(name: str, prefixes: tuple[str, ...]) -> bool:
-    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
-
-
-def _breaches(path: Path, forbidden: tuple[str, ...]) -> list[str]:
-    return sorted({name for name in _imports(path) if _within(name, forbidden)})
-
-
-@pytest.mark.parametrize("path", _params("domain_imports", _modules("domain")))
-def test_the_domain_imports_no_io_and_no_outer_room(path: Path) -> None:
-    forbidden = (*IO_LIBRARIES, "fiches.handlers", "fiches.adapters", "fiches.entrypoints")
-    assert _breaches(path, forbidden) == []
-
-
-@pytest.mark.parametrize("path", _params("handler_imports", _modules("handlers")))
-def test_handlers_never_import_entrypoints(path: Path) -> None:
-    assert _breaches(path, ("fiches.entrypoints",)) == []
-
-
-@pytest.mark.parametrize("path", _params("adapter_imports", _modules("adapters")))
-def test_adapters_never_import_handlers_or_entrypoints(path: Path) -> None:
-    assert _breaches(path, ("fiches.handlers", "fiches.entrypoints")) == []
 
 
 @pytest.mark.parametrize("path", _params("module_size", _modules()))

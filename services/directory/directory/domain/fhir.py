@@ -23,7 +23,13 @@ from directory.domain.practice_view import (
     service_id,
     street_line,
 )
-from directory.domain.professions import HCPARTY_SYSTEM, PROFESSIONS, Profession, profession
+from directory.domain.professions import (
+    BY_HCPARTY,
+    HCPARTY_SYSTEM,
+    PROFESSIONS,
+    Profession,
+    profession,
+)
 from directory.domain.provinces import province_of
 from directory.domain.resources import FHIR, Resource, name_terms
 from directory.domain.text import words
@@ -67,6 +73,20 @@ def profession_concept(code: str) -> dict[str, Any]:
         "coding": [{"system": PROFESSION_SYSTEM, "code": found.code, "display": found.en}],
         "text": found.nl,
     }
+
+
+def profession_of_token(value: str) -> str | None:
+    """The profession a FHIR token names: `code`, `system|code` in our own CodeSystem, or
+    the national code in eHealth's CD-HCPARTY (`...cd-hcparty|persnurse`: the same
+    profession); None when no profession can have it (another system or a national code
+    no profession here has, or `|code`: a code without a system)."""
+    system, bar, code = value.rpartition("|")
+    if bar and system == HCPARTY_SYSTEM:
+        national = BY_HCPARTY.get(code)
+        return national.code if national else None
+    if bar and system != PROFESSION_SYSTEM:
+        return None
+    return code
 
 
 def practitioner(provider: dict[str, Any]) -> Resource:

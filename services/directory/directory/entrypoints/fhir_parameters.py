@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from directory.adapters.standard_queries import Circle, ResourceQuery
-from directory.domain.fhir import PROFESSION_SYSTEM, RESOURCE_TYPES
+from directory.domain.fhir import RESOURCE_TYPES, profession_of_token
 from directory.domain.geo import Point
-from directory.domain.professions import BY_HCPARTY, HCPARTY_SYSTEM
 from directory.domain.resources import FHIR
 from directory.domain.text import normalized, words
 from directory.entrypoints.fhir_search_tables import (
@@ -90,20 +89,6 @@ def _boolean(parameter: str, value: str) -> bool:
     if value not in ("true", "false"):
         raise BadRequest(f"{parameter}: use true or false, not {value!r}")
     return value == "true"
-
-
-def _token(value: str) -> str | None:
-    """A profession code, from `code`, `system|code` in our own CodeSystem, or the national
-    code in eHealth's CD-HCPARTY (`...cd-hcparty|persnurse`: the same profession); None
-    when no profession can have it (another system or an unmapped national code, or
-    `|code`: a code without a system)."""
-    system, bar, code = value.rpartition("|")
-    if bar and system == HCPARTY_SYSTEM:
-        national = BY_HCPARTY.get(code)
-        return national.code if national else None
-    if bar and system != PROFESSION_SYSTEM:
-        return None
-    return code
 
 
 @dataclass
@@ -311,7 +296,7 @@ def _any_of(search: _Search, name: str, value: str) -> None:
     elif name in _REFERENCE_TERM:
         search.groups.append(tuple(f"{name}:{_reference_id(name, v)}" for v in values))
     else:  # specialty, service-type, role: a profession code
-        codes = [code for code in map(_token, values) if code is not None]
+        codes = [code for code in map(profession_of_token, values) if code is not None]
         if codes:
             search.groups.append(tuple(f"specialty:{code}" for code in codes))
         else:
