@@ -103,6 +103,17 @@ async def test_lenient_handling_leaves_unknown_parameters_out(world: Searchable)
     )
     assert response.status_code == 200, response.text
     assert len(ids(valid(response.json()))) == 2
+    # The links show the search that was made, without what it left out.
+    paged = await world.http.get(
+        "/fhir/Practitioner",
+        params=[("nmae", "marc"), ("_count", "1"), ("active", "true"), ("nmae", "x")],
+        headers={"Prefer": "handling=lenient"},
+    )
+    links = {link["relation"]: link["url"] for link in valid(paged.json())["link"]}
+    assert links == {
+        "self": "http://test/fhir/Practitioner?_count=1&active=true",
+        "next": "http://test/fhir/Practitioner?_count=1&active=true&_offset=1",
+    }
 
 
 async def test_codes_nobody_has_find_nothing_and_comma_means_any(world: Searchable) -> None:

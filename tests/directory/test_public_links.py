@@ -3,6 +3,7 @@ SKAART_PUBLIC_BASE_URL, not from the `http` request that reached it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,11 @@ async def test_fhir_and_hsds_links_start_with_the_public_address(
         described = await directory.http.get("/hsds/openapi.json")
         assert described.status_code == 200
         assert "/hsds/services" in described.json()["paths"]
+        # The HSDS API alone: what an HSDS client generates its code from.
+        assert all(path.startswith("/hsds/") for path in described.json()["paths"])
+        schemas = described.json().get("components", {}).get("schemas", {})
+        referenced = set(re.findall(r'"#/components/schemas/([^"]+)"', described.text))
+        assert referenced <= set(schemas), "every schema it refers to is in it"
 
 
 async def test_without_a_public_address_the_links_are_the_requests_own(

@@ -41,6 +41,9 @@ class ParsedSearch:
     """`_summary=count` or `_count=0`: the Bundle's total, no entries."""
     total: bool = False
     """`_total=accurate` or `estimate`: the Bundle says how many match."""
+    ignored: frozenset[str] = frozenset()
+    """Parameters a lenient search left out: its links leave them out too (FHIR: the self
+    link shows the parameters the search used)."""
 
 
 def _instant(parameter: str, value: str) -> datetime:
@@ -449,16 +452,20 @@ def parse_search(
     client asked `Prefer: handling=lenient`: then it is left out."""
     known = SEARCH_PARAMETERS[resource_type]
     search = _Search(resource_type, page_max, near_km_max)
+    ignored: set[str] = set()
     for given, value in items:
         if value == "":
             continue
         name = LOCATION_CHAINS.get(given, given) if resource_type in CHAINING_TYPES else given
         if name not in known and name not in COMMON:
             if lenient:
+                ignored.add(given)
                 continue
             raise BadRequest(_unknown_parameter(resource_type, given))
         _PARAMETERS[name](search, name, value)
-    return search.result()
+    parsed = search.result()
+    parsed.ignored = frozenset(ignored)
+    return parsed
 
 
 def _unknown_parameter(resource_type: str, name: str) -> str:

@@ -99,6 +99,13 @@ def _next_link(self_url: str, links: list[dict[str, str]], name: str, value: str
 _PAGING = ("_offset", PAGE_AFTER)
 
 
+def _without(url: str, names: frozenset[str]) -> str:
+    """`url` without the parameters `names` (a lenient search's ignored ones)."""
+    address, _, query = url.partition("?")
+    kept = [part for part in query.split("&") if part and _name(part) not in names]
+    return address + (f"?{'&'.join(kept)}" if kept else "")
+
+
 def _name(parameter: str) -> str:
     name = parameter.partition("=")[0]
     return unquote_plus(name) if "%" in name or "+" in name else name
@@ -341,6 +348,8 @@ def fhir_router(
             entries, more = await _searchset(connection, _base(request, public), type_, parsed)
             if parsed.total:
                 total = 0 if parsed.nothing else await count(connection, parsed.query)
+        if parsed.ignored:
+            self_url = _without(self_url, parsed.ignored)
         links = [{"relation": "self", "url": self_url}]
         if more:
             _next_link(self_url, links, "_offset", parsed.offset + parsed.count)

@@ -48,6 +48,7 @@ from directory.entrypoints.hsds_nesting import (
     nested_service_at_location,
     served_record,
 )
+from directory.entrypoints.hsds_openapi import hsds_description
 from directory.entrypoints.public_origin import origin
 from directory.entrypoints.query_parameters import (
     Reader,
@@ -330,8 +331,8 @@ def hsds_router(
     @router.get("/openapi.json", summary="This API's OpenAPI description")
     async def openapi(request: Request) -> dict[str, Any]:
         # Under /hsds, where the gateway sends it to the directory (its /openapi.json at
-        # the host's root is the portal's path).
-        return request.app.openapi()
+        # the host's root is the portal's path); the HSDS endpoints alone.
+        return hsds_description(request.app.openapi())
 
     def list_endpoint(path: str, type_: str, filters: tuple[str, ...]) -> Callable[..., Any]:
         async def listing(
