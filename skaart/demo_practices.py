@@ -4,8 +4,9 @@ The demo register holds professionals only, and practices are what people create
 portal. Without any, a new `skaart up` showed an empty map wherever a practice is needed:
 a search near a place, FHIR Organization, Location and HealthcareService, every HSDS
 service. This creates some through fiches' own commands, as a professional creating a
-practice fiche on the portal does (name, address, phone, their own offer, published), so
-their events reach the public topics and the directory as a real practice's do.
+practice fiche on the portal does (name, address, phone, website, opening hours, whom it
+serves, their own offer, published), so their events reach the public topics and the
+directory as a real practice's do.
 
 Who: published demo providers, none of the development identity provider's demo people
 (their stories start without a practice; the guides follow them). Where: addresses in
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -81,6 +83,73 @@ NAMES = {
 
 
 @dataclass(frozen=True)
+class DemoProfile:
+    """What a demo practice of a profession says about whom it serves and when: filled in
+    as a manager would, so that the filters (target group, age, extra offer) and the
+    opening hours and websites in FHIR and HSDS show something on a demo map."""
+
+    target_groups: tuple[str, ...]
+    age_categories: tuple[str, ...]
+    hours: tuple[tuple[str, str], ...]
+    """Opening periods of each working day."""
+    saturday: tuple[str, str] | None = None
+
+
+_OFFICE = (("08:30", "12:00"), ("13:30", "18:00"))
+PROFILES = {
+    "physician": DemoProfile(
+        ("gezinnen",),
+        ("baby", "child", "adolescent", "adult", "senior"),
+        _OFFICE,
+        ("09:00", "12:00"),
+    ),
+    "nurse": DemoProfile(
+        ("ouderen", "mensen met een chronische ziekte"),
+        ("adult", "senior"),
+        (("07:00", "19:00"),),
+        ("07:00", "13:00"),
+    ),
+    "physiotherapist": DemoProfile(
+        ("sporters",), ("adolescent", "adult", "senior"), (("08:00", "20:00"),)
+    ),
+    "dentist": DemoProfile(
+        ("kinderen", "gezinnen"), ("child", "adolescent", "adult", "senior"), _OFFICE
+    ),
+    "pharmacist": DemoProfile((), (), (("08:30", "18:30"),), ("09:00", "17:00")),
+    "psychologist": DemoProfile(
+        ("jongeren", "volwassenen"), ("adolescent", "adult"), (("09:00", "19:00"),)
+    ),
+    "speech_therapist": DemoProfile(("kinderen",), ("child", "adolescent"), (("13:00", "19:00"),)),
+    "dietitian": DemoProfile(("mensen met diabetes",), ("adult", "senior"), _OFFICE),
+    "midwife": DemoProfile(("zwangere vrouwen", "jonge ouders"), ("baby", "adult"), _OFFICE),
+    "occupational_therapist": DemoProfile(("ouderen",), ("senior",), _OFFICE),
+}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+EXTRA_OFFER_EVERY = 4
+"""Every fourth physician's or physiotherapist's practice also offers osteopathy, an offer
+that is not a RIZIV profession (`profession=osteopaat` finds it)."""
+
+
+def _opening_hours(profile: DemoProfile) -> list[dict[str, str]]:
+    periods = [
+        {"day": day, "opens": opens, "closes": closes}
+        for day in WEEKDAYS
+        for opens, closes in profile.hours
+    ]
+    if profile.saturday:
+        periods.append(
+            {"day": "saturday", "opens": profile.saturday[0], "closes": profile.saturday[1]}
+        )
+    return periods
+
+
+def _web_name(name: str) -> str:
+    """A practice name as a host name: lower-case letters and digits joined by hyphens."""
+    letters = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    return "-".join("".join(c if c.isalnum() else " " for c in letters).split())
+
+
+@dataclass(frozen=True)
 class DemoProvider:
     professional_id: str
     first_name: str
@@ -106,6 +175,13 @@ def practice_for(provider: DemoProvider, number: int, taken: set[str]) -> Practi
     if name in taken:
         name = f"{name} {number}"
     taken.add(name)
+    profession = provider.professions[0]
+    profile = PROFILES.get(profession, PROFILES["physician"])
+    extra = (
+        ["osteopaat"]
+        if profession in ("physician", "physiotherapist") and number % EXTRA_OFFER_EVERY == 0
+        else []
+    )
     return PracticeData.model_validate(
         {
             "names": [{"name": name, "preferred": True}],
@@ -119,6 +195,12 @@ def practice_for(provider: DemoProvider, number: int, taken: set[str]) -> Practi
                 }
             ],
             "phone_numbers": [{"number": _phone(place, number), "preferred": True}],
+            # `.example` is reserved (RFC 2606): a demo link leads nowhere real.
+            "websites": [{"url": f"https://{_web_name(name)}.example", "preferred": True}],
+            "target_groups": list(profile.target_groups),
+            "age_categories": list(profile.age_categories),
+            "opening_hours": _opening_hours(profile),
+            "extra_offer": extra,
         }
     )
 

@@ -158,6 +158,20 @@ def test_every_demo_place_is_placed_by_the_reference_geocoder_with_a_valid_phone
     assert len(taken) == len(PLACES) * 2  # every name distinct
 
 
+def test_a_demo_practice_says_whom_it_serves_when_it_is_open_and_where_it_is_online() -> None:
+    taken: set[str] = set()
+    gp = practice_for(DemoProvider("p1", "An", "Öztürk", ("physician",)), 0, taken)
+    speech = practice_for(DemoProvider("p2", "Bo", "Maes", ("speech_therapist",)), 1, taken)
+
+    assert [w.url for w in gp.websites] == ["https://huisartsenpraktijk-ozturk.example"]
+    assert gp.target_groups == ["gezinnen"] and speech.target_groups == ["kinderen"]
+    assert [str(a) for a in speech.age_categories] == ["child", "adolescent"]
+    weekdays = {str(period.day) for period in gp.opening_hours}
+    assert weekdays == {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
+    # Every fourth physician's or physiotherapist's practice offers osteopathy too.
+    assert gp.extra_offer == ["osteopaat"] and speech.extra_offer == []
+
+
 async def test_the_team_opens_a_demo_practice_like_any_other(fiches: FichesUnderTest) -> None:
     await fiches.professional("gp", ("physician",), first="Jan", last="Peeters")
     team = fiches.team()
