@@ -199,6 +199,31 @@ async def test_filters_and_pages(world: Searchable) -> None:
     assert beyond["empty"] is True
 
 
+@pytest.mark.parametrize("word", ["verpleeg", "infirmier", "nurse", "Infirm"])
+async def test_a_search_finds_a_service_by_its_profession_in_dutch_french_or_english(
+    world: Searchable, word: str
+) -> None:
+    found = await listing(world, "services", search=word)
+    assert [s["name"] for s in found["contents"]] == ["Het Warmste Team: verpleegkundige"]
+    at = await listing(world, "service_at_locations", search=word)
+    assert at["total_items"] == 1
+
+
+async def test_the_profession_words_migration_queues_every_practice_for_a_rebuild(
+    world: Searchable,
+) -> None:
+    engine = world.component.runtime.engine
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("DELETE FROM projection_pending"))
+    await migrate_to(engine, "0012", down=True)
+    await migrate_to(engine, "0013")
+    async with engine.connect() as connection:
+        waiting = await connection.execute(
+            sa.text("SELECT kind, fiche_id FROM projection_pending ORDER BY fiche_id")
+        )
+        assert sorted(waiting.all()) == sorted([("practice", WARM), ("practice", SOLO)])
+
+
 async def test_a_search_counts_every_page_the_same_even_past_the_end(world: Searchable) -> None:
     """A `search=` page reads its total and its records in one statement; a page past
     the end has no records but keeps the total."""

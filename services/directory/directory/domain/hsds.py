@@ -207,6 +207,13 @@ def _service_record(view: PracticeView, block: Block, active: bool) -> dict[str,
     }
 
 
+def _profession_terms(code: str) -> set[str]:
+    """The words of a profession's names in Dutch, French and English: `search=infirmier`
+    and `search=nurse` find the services `search=verpleeg` finds."""
+    found = profession(code)
+    return name_terms(found.nl, found.fr, found.en)
+
+
 def _taxonomy_terms(code: str) -> set[str]:
     return {f"taxonomy:{taxonomy_term_id(code)}", f"taxonomy:{code}"}
 
@@ -216,7 +223,7 @@ def _service(view: PracticeView, block: Block) -> tuple[Resource, dict[str, Any]
     service = _service_record(view, block, active)
     terms = (
         view.name_terms
-        | name_terms(profession(block.code).nl)
+        | _profession_terms(block.code)
         | view.place_terms
         | {f"organization:{view.id}"}
         | _taxonomy_terms(block.code)
@@ -251,7 +258,7 @@ def _service_at_location(
     }
     terms = (
         view.name_terms
-        | name_terms(profession(block.code).nl)
+        | _profession_terms(block.code)
         | place.terms
         | _taxonomy_terms(block.code)
         | {f"organization:{view.id}"}
