@@ -132,6 +132,14 @@ def record_text(type_: str, found: Found) -> bytes:
     )
 
 
+_NESTINGS = {
+    "service": nested_service,
+    "organization": nested_organization,
+    "service_at_location": nested_service_at_location,
+}
+"""How a record read alone is nested, as the HSDS API reference serves it."""
+
+
 def invalid_parameter(param: str, message: str, value: str) -> RequestValidationError:
     """A 422 naming `param`, as FastAPI refuses a value."""
     return RequestValidationError(
@@ -422,15 +430,10 @@ def hsds_router(
                 found = [f for f in await by_ids(connection, HSDS, type_, [record_id]) if f.active]
                 if not found:
                     raise HTTPException(404, f"no {type_} with id {record_id!r} on the map")
-                record = served_record(type_, found[0])
-                if type_ == "service":
-                    nested = await nested_service(connection, record)
-                elif type_ == "organization":
-                    nested = await nested_organization(connection, record)
-                elif type_ == "service_at_location":
-                    nested = await nested_service_at_location(connection, record)
-                else:
+                nesting = _NESTINGS.get(type_)
+                if nesting is None:  # a location is served as its list serves it
                     return Response(record_text(type_, found[0]), media_type="application/json")
+                nested = await nesting(connection, served_record(type_, found[0]))
             return Response(orjson.dumps(nested), media_type="application/json")
 
         read.__name__ = f"read_{type_}"
