@@ -31,7 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.events.identity import Role
 from fiches.adapters.tables import practice_fiches, provider_fiches
 from fiches.domain.practice_data import PracticeData
+from fiches.domain.provider_own import ProviderOwnData
 from fiches.handlers.practices import PracticeCommands
+from fiches.handlers.providers import ProviderCommands
 from servicekit.auth import Caller
 
 log = logging.getLogger(__name__)
@@ -155,6 +157,20 @@ class DemoProvider:
     first_name: str
     last_name: str
     professions: tuple[str, ...]
+    fiche_id: str = ""
+
+
+def languages_for(number: int) -> list[str]:
+    """The languages the `number`-th demo practice's provider speaks, as they would fill
+    them in: Dutch everywhere, French too in Brussels and at every fifth practice, English
+    at every third (`language=fr` and `language=en` find some on a demo map)."""
+    place = PLACES[number % len(PLACES)]
+    spoken = ["nl"]
+    if place.postcode.startswith("1") or number % 5 == 0:
+        spoken.append("fr")
+    if number % 3 == 0:
+        spoken.append("en")
+    return spoken
 
 
 def _phone(place: DemoPlace, number: int) -> str:
@@ -229,13 +245,14 @@ async def published_providers(
                 table.c.official_first_name,
                 table.c.official_last_name,
                 table.c.profession_codes,
+                table.c.fiche_id,
             )
             .where(table.c.published)
             .order_by(table.c.professional_id)
         )
         found = [
-            DemoProvider(pid, first, last, tuple(codes.split()))
-            for pid, first, last, codes in rows
+            DemoProvider(pid, first, last, tuple(codes.split()), fiche_id)
+            for pid, first, last, codes, fiche_id in rows
             if codes and (first, last) not in excluded_names
         ]
     return found
@@ -247,17 +264,23 @@ async def has_practices(sessions: async_sessionmaker[AsyncSession]) -> bool:
 
 
 async def create_demo_practices(
-    commands: PracticeCommands, providers: Sequence[DemoProvider], count: int
+    commands: PracticeCommands,
+    providers: Sequence[DemoProvider],
+    count: int,
+    provider_commands: ProviderCommands | None = None,
 ) -> list[str]:
     """`count` published practices (at most one per provider), each with its provider's
-    offer of every profession they have; their ids."""
+    offer of every profession they have; their ids. With `provider_commands`, each of
+    those providers also publishes the languages they speak on their own fiche."""
     created: list[str] = []
     taken: set[str] = set()
     for number, provider in enumerate(providers[:count]):
         practice = practice_for(provider, number, taken)
-        created.append(
-            await commands.create(_caller(provider), practice, provider.professions, publish=True)
-        )
+        caller = _caller(provider)
+        created.append(await commands.create(caller, practice, provider.professions, publish=True))
+        if provider_commands is not None and provider.fiche_id:
+            own = ProviderOwnData(languages=languages_for(number))
+            await provider_commands.save_own(caller, provider.fiche_id, own, publish=True)
     return created
 
 
@@ -286,8 +309,10 @@ async def seed_demo_practices(
     excluded_names: set[tuple[str, str]],
     deadline_s: float = 300.0,
     poll_s: float = 1.0,
+    provider_commands: ProviderCommands | None = None,
 ) -> int:
-    """Waits for the demo providers, then creates the demo practices once; how many."""
+    """Waits for the demo providers, then creates the demo practices once (and, with
+    `provider_commands`, their providers' languages); how many."""
     if count <= 0 or await has_practices(sessions):
         return 0
     providers = await _settled(
@@ -302,6 +327,6 @@ async def seed_demo_practices(
         return 0
     if await has_practices(sessions):  # someone made one meanwhile: theirs stays alone
         return 0
-    created = await create_demo_practices(commands, providers, count)
+    created = await create_demo_practices(commands, providers, count, provider_commands)
     log.info("demo practices published", extra={"practices": len(created)})
     return len(created)

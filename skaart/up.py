@@ -244,18 +244,25 @@ def _seed_practices_once_providers_arrive(
 ) -> None:
     """Runs skaart/demo_practices.py in fiches' background once fiches starts."""
     from fiches.handlers.practices import PracticeCommands
+    from fiches.handlers.providers import ProviderCommands
     from fiches.handlers.unit_of_work import UnitOfWork
     from identity.devidp.people import demo_people
     from skaart.demo_practices import seed_demo_practices
 
     runtime = next(c for c in components if c.name == "fiches").runtime
-    commands = PracticeCommands(UnitOfWork(runtime.sessions, runtime.outbox))
+    uow = UnitOfWork(runtime.sessions, runtime.outbox)
+    commands = PracticeCommands(uow)
+    provider_commands = ProviderCommands(uow, commands)
     # The people the development identity provider offers at login (as it lists them).
     people = {(p.given_name, p.surname) for p in demo_people()}
 
     async def seed() -> None:
         await seed_demo_practices(
-            runtime.sessions, commands, count=demo.practices, excluded_names=people
+            runtime.sessions,
+            commands,
+            count=demo.practices,
+            excluded_names=people,
+            provider_commands=provider_commands,
         )
 
     runtime.run_in_background("demo-practices", seed)

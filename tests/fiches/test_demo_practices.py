@@ -15,10 +15,12 @@ import pytest
 
 from directory.adapters.reference_geocoder import ReferenceGeocoder
 from fiches.handlers.practices import PracticeCommands
+from fiches.handlers.providers import ProviderCommands
 from fiches.handlers.unit_of_work import UnitOfWork
 from skaart.demo_practices import (
     PLACES,
     DemoProvider,
+    languages_for,
     practice_for,
     seed_demo_practices,
 )
@@ -31,13 +33,16 @@ def _commands(fiches: FichesUnderTest) -> PracticeCommands:
 
 
 async def _seed(fiches: FichesUnderTest, count: int, excluded: set[tuple[str, str]]) -> int:
+    commands = _commands(fiches)
+    runtime = fiches.component.runtime
     return await seed_demo_practices(
-        fiches.component.runtime.sessions,
-        _commands(fiches),
+        runtime.sessions,
+        commands,
         count=count,
         excluded_names=excluded,
         deadline_s=30,
         poll_s=0.05,
+        provider_commands=ProviderCommands(UnitOfWork(runtime.sessions, runtime.outbox), commands),
     )
 
 
@@ -78,6 +83,13 @@ async def test_each_demo_provider_but_the_excluded_gets_a_published_practice_wit
     # Named after the provider and their first profession.
     names = sorted(str(practice["name"]) for practice in practices)
     assert names == ["Huisartsenpraktijk Peeters", "Kinesitherapie Maes"]
+    # Each of those providers published the languages they speak.
+    spoken = [
+        payload["languages"]
+        for kind, payload in await fiches.events()
+        if kind in ("ProviderFichePublished", "ProviderFicheUpdated") and payload.get("languages")
+    ]
+    assert sorted(map(tuple, spoken)) == sorted([tuple(languages_for(0)), tuple(languages_for(1))])
     for practice in practices:
         [address] = practice["data"]["addresses"]  # type: ignore[index]
         assert address["postcode"] in {place.postcode for place in PLACES}
