@@ -380,6 +380,7 @@ async def test_bad_and_unknown_parameters_are_refused(
         ("services", {"postcode": "900"}, "postcode", "4 digits, 1000 to 9999"),
         ("locations", {"format": "xml"}, "format", "json (a page) or ndjson"),
         ("taxonomies", {"format": "csv"}, "format", "json (a page) or ndjson"),
+        ("services", {"per_page": "500"}, "per_page", "at most 200; for every record"),
     ],
 )
 async def test_a_refusal_says_what_to_give_instead(

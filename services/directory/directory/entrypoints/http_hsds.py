@@ -159,7 +159,10 @@ def check_page_size(per_page: int, page_size_max: int) -> None:
     """Refuse (422) a `per_page` above the directory's largest page."""
     if per_page > page_size_max:
         raise invalid_parameter(
-            "per_page", f"per_page must be at most {page_size_max}", str(per_page)
+            "per_page",
+            f"per_page must be at most {page_size_max}; for every record at once, ask "
+            "format=ndjson (one record a line, without pages)",
+            str(per_page),
         )
 
 
