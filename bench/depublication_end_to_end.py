@@ -56,18 +56,21 @@ from servicekit.waiting import within
 DIRECTORY_TIMEOUT_S = 1200.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
-def start_directory(env: dict[str, str], work: Path) -> subprocess.Popen[bytes]:
-    """`skaart serve directory` in a child process, as in microservices mode."""
+def start_directory(
+    env: dict[str, str], work: Path, port: int | None = None
+) -> subprocess.Popen[bytes]:
+    """`skaart serve directory` in a child process, as in microservices mode, on `port`
+    (a free one when not given); its output in WORK/directory.log."""
     log = open(work / "directory.log", "wb")  # noqa: SIM115 - the child writes it until stopped
     return subprocess.Popen(
         [sys.executable, "-c", "from skaart.cli import main; main()", "serve", "directory"],
-        env={**env, "SKAART_HTTP_PORT": str(_free_port())},
+        env={**env, "SKAART_HTTP_PORT": str(port or free_port())},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

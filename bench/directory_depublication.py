@@ -29,8 +29,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,29 +50,16 @@ from servicekit.messaging.kafka_clients import ensure_topics  # noqa: E402
 from servicekit.settings import KafkaSettings  # noqa: E402
 
 sys.path.append(str(_HERE))
+from depublication_end_to_end import free_port, start_directory  # noqa: E402
 from directory_catch_up import drop, fresh_database, public_events  # noqa: E402
 from script_output import script_parser, write_result  # noqa: E402
+
+from pipeline import percentile  # noqa: E402
 
 DATABASE = "skaart_bench_directory_depublication"
 POLL_S = 0.005
 READY_TIMEOUT_S = 900.0
 SAMPLE_TIMEOUT_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _start_directory(env: dict[str, str], work: Path, port: int) -> subprocess.Popen[bytes]:
-    log = open(work / "directory.log", "wb")  # noqa: SIM115 - the child writes it until stopped
-    return subprocess.Popen(
-        [sys.executable, "-c", "from skaart.cli import main; main()", "serve", "directory"],
-        env={**env, "SKAART_HTTP_PORT": str(port)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
 
 
 async def _providers_shown(http: httpx.AsyncClient) -> int:
@@ -139,11 +124,6 @@ async def _one_sample(producer: Any, http: httpx.AsyncClient, number: int) -> tu
     return acknowledged, in_fhir, in_search
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def _table(samples: list[tuple[float, ...]], events: int, ready_s: float, settle_s: float) -> str:
     rows = [
         f"{len(samples)} depublications, one at a time, on a map of {events:,} public events "
@@ -156,7 +136,7 @@ def _table(samples: list[tuple[float, ...]], events: int, ready_s: float, settle
     stages = ("the broker's acknowledgement", "FHIR `active: false`", "gone from the search")
     for index, stage in enumerate(stages):
         values = [sample[index] * 1000 for sample in samples]
-        cells = " | ".join(f"{_percentile(values, q):,.0f} ms" for q in (50, 95, 99, 100))
+        cells = " | ".join(f"{percentile(values, q):,.0f} ms" for q in (50, 95, 99, 100))
         rows.append(f"| {stage} | {cells} |")
     slowest = max(range(len(samples)), key=lambda n: samples[n][1])
     rows.append("")
@@ -173,7 +153,7 @@ async def main(events: int, samples: int, admin_url: str, settle_s: float) -> st
     broker = await start_embedded_broker(log_path=work / "broker.log")
     kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, enable_idempotence=False)
     url = await fresh_database(admin_url, DATABASE)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
@@ -201,7 +181,7 @@ async def main(events: int, samples: int, admin_url: str, settle_s: float) -> st
             )
         await producer.flush()
         providers = sum(1 for e in published if type(e).__name__ == "ProviderFichePublished")
-        directory = _start_directory(env, work, port)
+        directory = start_directory(env, work, port)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             ready_s = await _wait_for_map(http, providers)
             await asyncio.sleep(settle_s)

@@ -267,20 +267,19 @@ async def create_demo_practices(
     commands: PracticeCommands,
     providers: Sequence[DemoProvider],
     count: int,
-    provider_commands: ProviderCommands | None = None,
+    provider_commands: ProviderCommands,
 ) -> list[str]:
     """`count` published practices (at most one per provider), each with its provider's
-    offer of every profession they have; their ids. With `provider_commands`, each of
-    those providers also publishes the languages they speak on their own fiche."""
+    offer of every profession they have; their ids. Each of those providers also
+    publishes the languages they speak on their own fiche."""
     created: list[str] = []
     taken: set[str] = set()
     for number, provider in enumerate(providers[:count]):
         practice = practice_for(provider, number, taken)
         caller = _caller(provider)
         created.append(await commands.create(caller, practice, provider.professions, publish=True))
-        if provider_commands is not None and provider.fiche_id:
-            own = ProviderOwnData(languages=languages_for(number))
-            await provider_commands.save_own(caller, provider.fiche_id, own, publish=True)
+        own = ProviderOwnData(languages=languages_for(number))
+        await provider_commands.save_own(caller, provider.fiche_id, own, publish=True)
     return created
 
 
@@ -309,10 +308,10 @@ async def seed_demo_practices(
     excluded_names: set[tuple[str, str]],
     deadline_s: float = 300.0,
     poll_s: float = 1.0,
-    provider_commands: ProviderCommands | None = None,
+    provider_commands: ProviderCommands,
 ) -> int:
-    """Waits for the demo providers, then creates the demo practices once (and, with
-    `provider_commands`, their providers' languages); how many."""
+    """Waits for the demo providers, then creates the demo practices once (and their
+    providers' languages); how many."""
     if count <= 0 or await has_practices(sessions):
         return 0
     providers = await _settled(

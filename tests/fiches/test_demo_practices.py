@@ -32,17 +32,20 @@ def _commands(fiches: FichesUnderTest) -> PracticeCommands:
     return PracticeCommands(UnitOfWork(runtime.sessions, runtime.outbox))
 
 
-async def _seed(fiches: FichesUnderTest, count: int, excluded: set[tuple[str, str]]) -> int:
-    commands = _commands(fiches)
+def _provider_commands(fiches: FichesUnderTest) -> ProviderCommands:
     runtime = fiches.component.runtime
+    return ProviderCommands(UnitOfWork(runtime.sessions, runtime.outbox), _commands(fiches))
+
+
+async def _seed(fiches: FichesUnderTest, count: int, excluded: set[tuple[str, str]]) -> int:
     return await seed_demo_practices(
-        runtime.sessions,
-        commands,
+        fiches.component.runtime.sessions,
+        _commands(fiches),
         count=count,
         excluded_names=excluded,
         deadline_s=30,
         poll_s=0.05,
-        provider_commands=ProviderCommands(UnitOfWork(runtime.sessions, runtime.outbox), commands),
+        provider_commands=_provider_commands(fiches),
     )
 
 
@@ -139,6 +142,7 @@ async def test_without_published_providers_it_says_so_after_its_deadline_and_mak
             excluded_names=set(),
             deadline_s=0.3,
             poll_s=0.05,
+            provider_commands=_provider_commands(fiches),
         )
 
     assert made == 0

@@ -115,6 +115,7 @@ class _Search:
     nothing: bool = False
     only_total: bool = False
     total: bool = False
+    ignored: set[str] = field(default_factory=set)
 
     def result(self) -> ParsedSearch:
         query = ResourceQuery(
@@ -137,6 +138,7 @@ class _Search:
             nothing=self.nothing,
             only_total=self.only_total,
             total=self.total or self.only_total,
+            ignored=frozenset(self.ignored),
         )
 
 
@@ -452,20 +454,17 @@ def parse_search(
     client asked `Prefer: handling=lenient`: then it is left out."""
     known = SEARCH_PARAMETERS[resource_type]
     search = _Search(resource_type, page_max, near_km_max)
-    ignored: set[str] = set()
     for given, value in items:
         if value == "":
             continue
         name = LOCATION_CHAINS.get(given, given) if resource_type in CHAINING_TYPES else given
         if name not in known and name not in COMMON:
             if lenient:
-                ignored.add(given)
+                search.ignored.add(given)
                 continue
             raise BadRequest(_unknown_parameter(resource_type, given))
         _PARAMETERS[name](search, name, value)
-    parsed = search.result()
-    parsed.ignored = frozenset(ignored)
-    return parsed
+    return search.result()
 
 
 def _unknown_parameter(resource_type: str, name: str) -> str:

@@ -10,6 +10,7 @@ widen a search), 404 for an unknown resource.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -90,17 +91,19 @@ def _next_link(self_url: str, links: list[dict[str, str]], name: str, value: str
     `name=value`, put last; the other parameters stay as the client sent them. Starlette's
     `include_query_params` decoded and encoded them all again: a twentieth of a `near`
     search's time."""
-    address, _, query = self_url.partition("?")
-    kept = [part for part in query.split("&") if part and _name(part) not in _PAGING]
-    kept.append(f"{name}={quote(str(value), safe='')}")
-    links.append({"relation": "next", "url": f"{address}?{'&'.join(kept)}"})
+    unpaged = _without(self_url, _PAGING)
+    joiner = "&" if "?" in unpaged else "?"
+    links.append(
+        {"relation": "next", "url": f"{unpaged}{joiner}{name}={quote(str(value), safe='')}"}
+    )
 
 
 _PAGING = ("_offset", PAGE_AFTER)
 
 
-def _without(url: str, names: frozenset[str]) -> str:
-    """`url` without the parameters `names` (a lenient search's ignored ones)."""
+def _without(url: str, names: Collection[str]) -> str:
+    """`url` without the parameters `names` (a page's paging, a lenient search's ignored
+    parameters); the others stay as the client sent them."""
     address, _, query = url.partition("?")
     kept = [part for part in query.split("&") if part and _name(part) not in names]
     return address + (f"?{'&'.join(kept)}" if kept else "")

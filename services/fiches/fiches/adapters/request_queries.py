@@ -16,9 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.events.fiches import RequestKind
 from fiches.adapters import known_users
 from fiches.adapters.request_store import OPEN
 from fiches.adapters.tables import fiche_requests, practice_fiches
+from fiches.domain.practice_fiche import PRACTICE
 from servicekit.database import as_utc
 
 
@@ -109,9 +111,9 @@ class RequestQueries:
         proposals = [
             item
             for item in items
-            if item["kind"] == "proposal"
+            if item["kind"] == RequestKind.PROPOSAL
             and item["status"] == OPEN
-            and item["fiche_type"] == "practice"
+            and item["fiche_type"] == PRACTICE
         ]
         if not proposals:
             return items
